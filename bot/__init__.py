@@ -1,0 +1,1 @@
+"""The Slack face of Solti ChatOps: slash commands, modals, approvals, progress, reports."""

@@ -1,0 +1,1 @@
+"""The embedded default: Proxmox simulator, image mirror, Slack stand-in and console."""
