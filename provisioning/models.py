@@ -7,12 +7,19 @@ fills them in before planning, so a dry run shows the values that would really b
 
 from __future__ import annotations
 
-import ipaddress
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from provisioning.cloudinit import (
+    ipconfig,
+    validate_nameservers,
+    validate_searchdomain,
+    validate_ssh_keys,
+    validate_user,
+)
 from provisioning.errors import InvalidRequest
 from provisioning.rules import validate_dns_label
 from provisioning.sizes import Size
@@ -38,17 +45,24 @@ AuditResult = Literal["ok", "failed", "denied", "expired", "running"]
 VMID = Field(ge=100, le=999_999_999, description="A Proxmox VMID (100-999999999).")
 
 
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _check_dns_label(value: str | None) -> str | None:
-    if value is None:
-        return None
+def _as_value_error(check: Callable[[_T], _R], value: _T) -> _R:
+    """Run a domain check inside a pydantic validator, which only reports ValueErrors."""
     try:
-        return validate_dns_label(value)
+        return check(value)
     except InvalidRequest as exc:
         raise ValueError(exc.detail) from exc
+
+
+def _check_dns_label(value: str | None) -> str | None:
+    return None if value is None else _as_value_error(validate_dns_label, value)
 
 
 class TemplateBuildRequest(_Model):
@@ -109,31 +123,39 @@ class VmCreateRequest(_Model):
     @field_validator("ip")
     @classmethod
     def _ip(cls, value: str | None) -> str | None:
-        if value is None or value.lower() == "dhcp":
+        if value is None or value.strip().lower() in ("", "dhcp"):
             return None
-        if "/" not in value:
-            raise ValueError(f"{value!r} needs a prefix length; use CIDR, e.g. 10.0.0.5/24")
-        try:
-            return str(ipaddress.IPv4Interface(value))
-        except ValueError as exc:
-            raise ValueError(
-                f"{value!r} is not an IPv4 address in CIDR form, e.g. 10.0.0.5/24"
-            ) from exc
+        return value.strip()
 
-    @field_validator("gw", "nameserver")
+    @field_validator("ssh_keys")
     @classmethod
-    def _address(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return str(ipaddress.ip_address(value))
-        except ValueError as exc:
-            raise ValueError(f"{value!r} is not an IP address, e.g. 10.0.0.1") from exc
+    def _keys(cls, value: list[str]) -> list[str]:
+        return [key.line for key in _as_value_error(validate_ssh_keys, value)]
+
+    @field_validator("nameserver")
+    @classmethod
+    def _nameserver(cls, value: str | None) -> str | None:
+        return None if value is None else _as_value_error(validate_nameservers, value)
+
+    @field_validator("searchdomain")
+    @classmethod
+    def _searchdomain(cls, value: str | None) -> str | None:
+        return None if value is None else _as_value_error(validate_searchdomain, value)
+
+    @field_validator("user")
+    @classmethod
+    def _user(cls, value: str | None) -> str | None:
+        return None if value is None else _as_value_error(validate_user, value)
 
     @model_validator(mode="after")
     def _network(self) -> VmCreateRequest:
-        if self.gw is not None and self.ip is None:
-            raise ValueError("gw: a gateway needs a static ip (--ip CIDR)")
+        try:
+            config = ipconfig(self.ip, self.gw)
+        except InvalidRequest as exc:
+            raise ValueError(f"{exc.field}: {exc.detail}") from exc
+        if self.ip is not None:  # normalised forms (10.0.0.5/24, gateway without spaces)
+            self.ip, _, gateway = config.removeprefix("ip=").partition(",gw=")
+            self.gw = gateway or None
         return self
 
 
