@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from difflib import get_close_matches
+from typing import Any, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -20,7 +21,7 @@ from provisioning.cloudinit import (
     validate_ssh_keys,
     validate_user,
 )
-from provisioning.errors import InvalidRequest
+from provisioning.errors import ConfigError, InvalidRequest
 from provisioning.rules import validate_dns_label
 from provisioning.sizes import Size
 
@@ -37,6 +38,7 @@ __all__ = [
     "VmCreateResult",
     "VmInfo",
     "VmPlan",
+    "config_error_from",
     "invalid_request_from",
     "parse_request",
 ]
@@ -304,13 +306,38 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return text
 
 
+def _model_at(model: type[BaseModel] | None, loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The model class that holds the last part of ``loc`` (for "allowed keys" hints)."""
+    for part in loc[:-1]:
+        if model is None or not isinstance(part, str) or part not in model.model_fields:
+            return None
+        candidates = [model.model_fields[part].annotation]
+        found: type[BaseModel] | None = None
+        while candidates:
+            kind = candidates.pop()
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                found = kind
+                break
+            candidates.extend(get_args(kind))
+        if found is None:
+            return None
+        model = found
+    return model
+
+
 def _describe(error: Any, model: type[BaseModel] | None) -> str:
     kind = error["type"]
     value = error.get("input")
     ctx = error.get("ctx") or {}
     if kind == "extra_forbidden":
-        allowed = ", ".join(sorted(model.model_fields)) if model is not None else ""
-        return "unknown field" + (f"; allowed: {allowed}" if allowed else "")
+        owner = _model_at(model, tuple(error["loc"]))
+        if owner is None:
+            return "unknown key"
+        allowed = sorted(owner.model_fields)
+        close = get_close_matches(str(error["loc"][-1]), allowed, n=1)
+        if close:
+            return f"unknown key (did you mean {close[0]}?)"
+        return f"unknown key; allowed: {', '.join(allowed)}"
     if kind == "missing":
         return "is required"
     if kind in ("int_parsing", "int_type", "int_from_float"):
@@ -324,27 +351,49 @@ def _describe(error: Any, model: type[BaseModel] | None) -> str:
         return f"must be {sign} {bound}, got {value!r}"
     if kind == "string_too_short":
         return "must not be empty"
+    if kind in ("string_type", "list_type", "dict_type", "model_type"):
+        wanted = {"string_type": "a text", "list_type": "a list"}.get(kind, "a mapping")
+        return f"must be {wanted}, got {value!r}"
     if kind == "literal_error":
         return f"{value!r} is not allowed; use one of {ctx.get('expected')}"
     message = str(error.get("msg", "is invalid"))
     return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
-def invalid_request_from(
-    exc: ValidationError, model: type[BaseModel] | None = None
-) -> InvalidRequest:
-    """Turn a pydantic error into one ``InvalidRequest`` naming the field and what is allowed."""
+def _messages(
+    exc: ValidationError, model: type[BaseModel] | None, prefix: str
+) -> tuple[list[str], str | None]:
     parts: list[str] = []
-    first_field: str | None = None
+    first: str | None = None
     for error in exc.errors():
         field = _location(tuple(error["loc"]))
         text = _describe(error, model)
         if not field and ": " in text:  # model validators name their field in the text
             field, _, text = text.partition(": ")
-        first_field = first_field or field or None
+        if prefix:
+            field = f"{prefix}.{field}" if field else prefix
+        first = first or field or None
         parts.append(f"{field}: {text}" if field else text)
+    return parts, first
+
+
+def invalid_request_from(
+    exc: ValidationError, model: type[BaseModel] | None = None
+) -> InvalidRequest:
+    """Turn a pydantic error into one ``InvalidRequest`` naming the field and what is allowed."""
+    parts, first = _messages(exc, model, "")
     error = InvalidRequest("; ".join(parts))
-    error.field = first_field  # the message already names every field
+    error.field = first  # the message already names every field
+    return error
+
+
+def config_error_from(
+    exc: ValidationError, model: type[BaseModel] | None = None, prefix: str = ""
+) -> ConfigError:
+    """The same for configuration: ``ConfigError`` whose ``key`` is the first key path."""
+    parts, first = _messages(exc, model, prefix)
+    error = ConfigError("; ".join(parts))
+    error.key = first
     return error
 
 
