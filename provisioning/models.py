@@ -341,7 +341,7 @@ def _describe(error: Any, model: type[BaseModel] | None) -> str:
     if kind == "missing":
         return "is required"
     if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"{value!r} is not a whole number"
+        return f"must be a whole number, got {value!r}"
     if kind in ("bool_parsing", "bool_type"):
         return f"{value!r} is not true or false"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
