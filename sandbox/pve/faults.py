@@ -1,0 +1,172 @@
+"""Fault rules: what the simulator should do wrong, and how often.
+
+Transport faults (latency, HTTP errors, dropped connections) are consulted by the HTTP layer
+once per request; domain faults (task durations, failing the next task of a type) are read by
+the task model; a held lock is state and is delegated to the cluster model. Rules match on
+method and path, where ``path`` is a shell-style glob over the API path without the
+``/api2/json`` prefix and without the query string (``/nodes/*/qemu/*/clone``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_TASK_DURATIONS: dict[str, float] = {
+    "qmcreate": 0.2,
+    "qmclone": 0.3,
+    "resize": 0.1,
+    "qmtemplate": 0.1,
+    "qmconfig": 0.05,
+    "qmstart": 0.1,
+    "qmstop": 0.05,
+    "qmshutdown": 0.1,
+    "qmdestroy": 0.1,
+    "download": 0.1,
+}
+FALLBACK_TASK_DURATION = 0.1
+API_PREFIX = "/api2/json"
+
+
+@dataclass
+class Rule:
+    """A transport fault limited to matching requests; ``count`` None means forever."""
+
+    kind: str
+    method: str | None = None
+    path: str | None = None
+    count: int | None = None
+    seconds: float = 0.0
+    status: int = 500
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method and self.method.upper() != method.upper():
+            return False
+        if self.path:
+            pattern = self.path.removeprefix(API_PREFIX)
+            if not fnmatch.fnmatchcase(path, pattern):
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class TransportDecision:
+    """What the HTTP layer must do to one request before handling it."""
+
+    delay: float = 0.0
+    drop: bool = False
+    error_status: int | None = None
+
+
+class Faults:
+    """All armed faults; thread-safe, cleared by :meth:`clear`."""
+
+    def __init__(self, hold_lock: Callable[[int, str, float], None] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._hold_lock = hold_lock
+        self._rules: list[Rule] = []
+        self._durations: dict[str, float] = {}
+        self._fail_next: dict[str, deque[str]] = {}
+
+    # -- arming -------------------------------------------------------------------------
+    def latency(self, seconds: float, method: str | None = None, path: str | None = None) -> None:
+        """Delay every matching request by ``seconds`` before it is handled."""
+        self._add(Rule("latency", method, path, None, seconds=float(seconds)))
+
+    def http_errors(
+        self, count: int, status: int = 500, method: str | None = None, path: str | None = None
+    ) -> None:
+        """Answer the next ``count`` matching requests with ``status`` and no side effect."""
+        self._add(Rule("http_error", method, path, int(count), status=int(status)))
+
+    def drop_connections(
+        self, count: int, method: str | None = None, path: str | None = None
+    ) -> None:
+        """Close the socket of the next ``count`` matching requests without answering."""
+        self._add(Rule("drop", method, path, int(count)))
+
+    def task_duration(self, task_type: str, seconds: float) -> None:
+        """How long tasks of ``task_type`` (``qmclone``, ``download``...) run from now on."""
+        with self._lock:
+            self._durations[task_type] = float(seconds)
+
+    def fail_next_task(self, task_type: str, message: str) -> None:
+        """The next task of ``task_type`` ends with ``message`` as its exit status."""
+        with self._lock:
+            self._fail_next.setdefault(task_type, deque()).append(message)
+
+    def hold_lock(self, vmid: int, lock: str, seconds: float) -> None:
+        """Put ``lock`` on VM ``vmid`` for ``seconds`` (as a backup job would)."""
+        if self._hold_lock is None:
+            raise RuntimeError("no cluster attached to these faults")
+        self._hold_lock(int(vmid), lock, float(seconds))
+
+    def clear(self) -> None:
+        """Disarm everything (held locks are state and go away with ``reset``)."""
+        with self._lock:
+            self._rules.clear()
+            self._durations.clear()
+            self._fail_next.clear()
+
+    def apply(self, spec: dict[str, Any]) -> None:
+        """Arm one fault from a JSON document (the ``POST /_sim/faults`` body)."""
+        spec = dict(spec)
+        kind = spec.pop("kind", None) or spec.pop("fault", None)
+        actions: dict[str, Callable[..., None]] = {
+            "latency": self.latency,
+            "task_duration": self.task_duration,
+            "fail_next_task": self.fail_next_task,
+            "http_errors": self.http_errors,
+            "drop_connections": self.drop_connections,
+            "hold_lock": self.hold_lock,
+            "clear": self.clear,
+        }
+        if kind not in actions:
+            raise ValueError(f"unknown fault kind {kind!r}; expected one of {sorted(actions)}")
+        actions[kind](**spec)
+
+    # -- consulting ---------------------------------------------------------------------
+    def on_request(self, method: str, path: str) -> TransportDecision:
+        """Consume the transport rules matching this request."""
+        delay = 0.0
+        with self._lock:
+            for rule in list(self._rules):
+                if not rule.matches(method, path):
+                    continue
+                if rule.kind == "latency":
+                    delay += rule.seconds
+                    continue
+                self._consume(rule)
+                if rule.kind == "drop":
+                    return TransportDecision(delay=delay, drop=True)
+                return TransportDecision(delay=delay, error_status=rule.status)
+        return TransportDecision(delay=delay)
+
+    def duration_for(self, task_type: str) -> float:
+        with self._lock:
+            if task_type in self._durations:
+                return self._durations[task_type]
+        return DEFAULT_TASK_DURATIONS.get(task_type, FALLBACK_TASK_DURATION)
+
+    def take_failure(self, task_type: str) -> str | None:
+        """The injected failure text for a task starting now, if one is armed."""
+        with self._lock:
+            queue = self._fail_next.get(task_type)
+            if queue:
+                return queue.popleft()
+        return None
+
+    def _add(self, rule: Rule) -> None:
+        with self._lock:
+            self._rules.append(rule)
+
+    def _consume(self, rule: Rule) -> None:
+        if rule.count is None:
+            return
+        rule.count -= 1
+        if rule.count <= 0:
+            self._rules.remove(rule)
