@@ -177,3 +177,13 @@ def test_dated_names_are_upstream_names(mirror: ImageMirror) -> None:
     assert "SHA256 (CentOS-Stream-GenericCloud-9-20251117.0.x86_64.qcow2) = " in centos
     alma = _get(mirror.catalog_overrides()["almalinux9"]["checksum_url"]).text
     assert "  AlmaLinux-9-GenericCloud-9.7-20251118.x86_64.qcow2\n" in alma
+
+
+def test_catalog_accepts_the_overrides(mirror: ImageMirror) -> None:
+    from provisioning.catalog import Catalog
+
+    catalog = Catalog.load(mirror.catalog_overrides())
+    ubuntu = catalog.get("ubuntu2404")
+    assert ubuntu.image_url.startswith(mirror.url)
+    assert ubuntu.image_filename == "noble-server-cloudimg-amd64.qcow2"
+    assert catalog.get("rocky9").ssh_user == "rocky"
