@@ -1,0 +1,415 @@
+"""Template build, list, verify, destroy and update detection, all over the PVE API (no SSH).
+
+A build validates everything it can before changing anything (catalog entry, upstream checksum,
+node), then: download the image into an ``import`` storage with its checksum so PVE verifies the
+bytes -> take the next template VMID -> create the VM importing the disk -> grow the disk to the
+template size -> write the metadata into the notes -> convert to template -> verify. Any failure
+after the VM exists removes it, and the audit record says which step failed and why.
+
+The stored image name carries the digest (``<stem>-<12 hex>.qcow2``), so a name in the storage
+listing means exactly those bytes are there (PVE checked them on download) and the download is
+skipped; a new upstream image gets a new name instead of clashing with the old file.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from provisioning.checksums import (
+    find_image,
+    parse_checksum_file,
+    resolve_version,
+    version_from_url,
+)
+from provisioning.errors import Conflict, InvalidRequest, SoltiError
+from provisioning.inventory import (
+    SOLTI_TAG,
+    TEMPLATE_TAG,
+    Snapshot,
+    boot_disk,
+    disk_size,
+    template_from_config,
+)
+from provisioning.models import (
+    Progress,
+    TemplateBuildRequest,
+    TemplateBuildResult,
+    TemplateInfo,
+    UpdateStatus,
+)
+from provisioning.notes import render_notes
+from provisioning.ops import Ops, Steps, describe_failure, elapsed_ms
+from provisioning.pve import VmidTaken
+from provisioning.rules import next_template_vmid, normalize_tags, template_name
+
+__all__ = [
+    "BUILD_STEPS",
+    "build_template",
+    "check_updates",
+    "destroy_template",
+    "fetch_upstream",
+    "list_templates",
+    "verify_template",
+]
+
+BUILD_STEPS = ["checksum", "download", "vmid", "create", "resize", "notes", "convert", "verify"]
+VMID_ATTEMPTS = 5
+
+
+def _http_get(url: str) -> str:
+    response = requests.get(url, timeout=30)
+    response.raise_for_status()
+    return response.text
+
+
+def fetch_upstream(ops: Ops, distribution: str) -> dict[str, Any]:
+    """Upstream digest, algorithm, version and stored file name of a distribution's image."""
+    entry = ops.catalog.get(distribution)
+    getter: Callable[[str], str] = ops.http_get or _http_get
+    try:
+        text = getter(entry.checksum_url)
+    except requests.RequestException as exc:
+        raise SoltiError(
+            f"cannot fetch the checksum file {entry.checksum_url} ({type(exc).__name__})"
+        ) from None
+    checksums = parse_checksum_file(text, source=entry.checksum_url)
+    found = find_image(checksums, entry.image_url, entry.checksum_algorithm)
+    version = resolve_version(checksums, found) or version_from_url(entry.image_url)
+    stem, ext = posixpath.splitext(entry.image_filename)
+    return {
+        "entry": entry,
+        "checksum": found.hexdigest,
+        "algorithm": found.algorithm,
+        "version": version or found.hexdigest[:12],
+        "filename": f"{stem}-{found.hexdigest[:12]}{ext}",
+    }
+
+
+def _hardware(ops: Ops, request: TemplateBuildRequest) -> dict[str, Any]:
+    d = ops.defaults
+    return {
+        "machine": "q35",
+        "bios": "ovmf",
+        "secure_boot": request.secure_boot,
+        "cpu": d.cpu,
+        "cores": request.cores or d.cores,
+        "memory": request.memory or d.memory,
+        "scsihw": "virtio-scsi-single",
+        "bridge": request.bridge or d.bridge,
+        "storage": request.vm_storage or d.vm_storage,
+    }
+
+
+def _create_params(
+    ops: Ops, request: TemplateBuildRequest, hw: dict[str, Any], volid: str, entry: Any
+) -> dict[str, Any]:
+    d = ops.defaults
+    storage = hw["storage"]
+    params: dict[str, Any] = {
+        "name": template_name(request.distribution),
+        "machine": "q35",
+        "bios": "ovmf",
+        "efidisk0": f"{storage}:1,efitype=4m,pre-enrolled-keys={1 if request.secure_boot else 0}",
+        "cpu": hw["cpu"],
+        "cores": hw["cores"],
+        "memory": str(hw["memory"]),
+        "balloon": d.balloon,
+        "numa": d.numa,
+        "net0": f"virtio,bridge={hw['bridge']}",
+        "scsihw": hw["scsihw"],
+        "scsi0": f"{storage}:0,import-from={volid},discard=on,ssd=1",
+        "serial0": "socket",
+        "vga": "serial0",
+        "agent": "enabled=1",
+        "boot": "order=scsi0",
+        "ostype": entry.os_type,
+        "ide2": f"{storage}:cloudinit",
+        "ipconfig0": "ip=dhcp",
+        "ciuser": entry.ssh_user or d.ssh_user,
+    }
+    if d.ssh_keys:
+        from provisioning.cloudinit import encode_sshkeys, validate_ssh_keys
+
+        params["sshkeys"] = encode_sshkeys([k.line for k in validate_ssh_keys(list(d.ssh_keys))])
+    return params
+
+
+def _result_from_record(ops: Ops, record: Any) -> TemplateBuildResult | None:
+    if getattr(record, "result", None) != "ok" or not getattr(record, "vmid", None):
+        return None
+    info = verify_template(ops, int(record.vmid))
+    return TemplateBuildResult(template=info, downloaded=False, audit_id=record.id, reused=True)
+
+
+def build_template(
+    ops: Ops,
+    request: TemplateBuildRequest,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    actor: str = "unknown",
+    via: str = "cli",
+) -> TemplateBuildResult:
+    """Build one template; safe to re-run with the same ``request_id``."""
+    if request.request_id:
+        previous = ops.audit.find_by_request_id(request.request_id)
+        if previous is not None:
+            reused = _result_from_record(ops, previous)
+            if reused is not None:
+                return reused
+    started = time.monotonic()
+    entry = ops.catalog.get(request.distribution)  # NotFound before anything is written
+    storage = request.image_storage or ops.defaults.image_storage
+    node = ops.node_for(request.node)
+    hw = _hardware(ops, request)
+    target_disk = request.disk or ops.defaults.template_disk
+    audit_id = ops.audit.start(
+        actor=actor,
+        via=via,
+        action="template build",
+        node=node,
+        name=template_name(request.distribution),
+        params={"distribution": request.distribution, **hw, "disk": str(target_disk)},
+        request_id=request.request_id,
+    )
+    steps = Steps(BUILD_STEPS, progress)
+    vmid: int | None = None
+    created = False
+    try:
+        with steps("checksum", entry.checksum_url):
+            upstream = fetch_upstream(ops, request.distribution)
+        volid = f"{storage}:import/{upstream['filename']}"
+        with steps("download", upstream["filename"]):
+            present = {c.get("volid") for c in ops.client.storage_content(node, storage, "import")}
+            downloaded = volid not in present
+            if downloaded:
+                upid = ops.client.download_url(
+                    node,
+                    storage,
+                    url=entry.image_url,
+                    filename=upstream["filename"],
+                    checksum=upstream["checksum"],
+                    algorithm=upstream["algorithm"],
+                )
+                ops.waiter.wait(upid, node=node)
+        params = _create_params(ops, request, hw, volid, entry)
+        with steps("vmid"):
+            used = Snapshot.take(ops.client).used_ids()
+        for _attempt in range(VMID_ATTEMPTS):
+            vmid, _ = ops.reservations.claim(
+                lambda ids, _names, used=used: (next_template_vmid(used | ids), None)
+            )
+            try:
+                with steps("create", f"VM {vmid}"):
+                    upid = ops.client.create_vm(node, vmid, **params)
+                    created = True
+                    ops.waiter.wait(upid, node=node)
+                break
+            except VmidTaken:
+                created = False
+                ops.reservations.release(vmid)
+                used.add(vmid)
+                vmid = None
+        else:
+            raise Conflict(f"create: no free template VMID after {VMID_ATTEMPTS} attempts")
+        with steps("resize"):
+            config = ops.client.vm_config(node, vmid)
+            disk_key = boot_disk(config) or "scsi0"
+            virtual = disk_size(config.get(disk_key))
+            final = virtual
+            if virtual is not None and virtual < target_disk:
+                ops.waiter.wait(
+                    ops.client.resize(node, vmid, disk_key, target_disk.pve()), node=node
+                )
+                final = target_disk
+        meta = {
+            "distribution": request.distribution,
+            "version": upstream["version"],
+            "image_url": entry.image_url,
+            "image_file": upstream["filename"],
+            "checksum": upstream["checksum"],
+            "checksum_algorithm": upstream["algorithm"],
+            "virtual_size": virtual.pve() if virtual else None,
+            "disk_size": final.pve() if final else None,
+            "hardware": {k: v for k, v in hw.items() if k != "storage"},
+            "builder": actor,
+            "build_date": ops.now().replace(microsecond=0),
+            "request_id": request.request_id,
+        }
+        tags = normalize_tags([SOLTI_TAG, TEMPLATE_TAG, request.distribution, *entry.tags])
+        with steps("notes"):
+            ops.client.set_config(node, vmid, description=render_notes(meta), tags=";".join(tags))
+        with steps("convert"):
+            ops.waiter.wait(ops.client.convert_to_template(node, vmid), node=node)
+        with steps("verify"):
+            info = _verified(ops, node, vmid)
+    except BaseException as exc:
+        cleanup = ops.remove_half_made(node, vmid) if created and vmid is not None else None
+        error = describe_failure(exc, steps.current, cleanup)
+        ops.audit.finish(
+            audit_id, "failed", error=error, vmid=vmid, duration_ms=elapsed_ms(started)
+        )
+        if isinstance(exc, SoltiError) and cleanup:
+            exc.message = error
+        raise
+    finally:
+        if vmid is not None:
+            ops.reservations.release(vmid)
+    ops.audit.finish(
+        audit_id,
+        "ok",
+        vmid=vmid,
+        template_vmid=vmid,
+        template_name=info.name,
+        template_version=info.version,
+        duration_ms=elapsed_ms(started),
+    )
+    return TemplateBuildResult(
+        template=info, downloaded=downloaded, audit_id=audit_id, duration_ms=elapsed_ms(started)
+    )
+
+
+def _verified(ops: Ops, node: str, vmid: int) -> TemplateInfo:
+    config = ops.client.vm_config(node, vmid)
+    info = template_from_config(vmid, node, config)
+    problems = []
+    if info.status != "template":
+        problems.append("it is not marked as a template")
+    disk = boot_disk(config)
+    if not disk or "base-" not in str(config.get(disk, "")):
+        problems.append("its boot disk is not a base volume")
+    if not any("cloudinit" in str(v) for v in config.values()):
+        problems.append("it has no cloud-init drive")
+    if info.distribution is None:
+        problems.append("its notes carry no solti metadata")
+    if problems:
+        raise SoltiError(f"template {vmid} failed verification: {'; '.join(problems)}")
+    return info
+
+
+def verify_template(ops: Ops, vmid: int) -> TemplateInfo:
+    """Check a template is complete: template flag, base disk, cloud-init drive, metadata."""
+    entry = Snapshot.take(ops.client).require(vmid)
+    return _verified(ops, str(entry["node"]), vmid)
+
+
+def list_templates(ops: Ops, distribution: str | None = None) -> list[TemplateInfo]:
+    """Every template with its metadata, grouped by distribution, latest build first."""
+    snapshot = Snapshot.take(ops.client)
+    found = []
+    for light in snapshot.templates(set(ops.catalog.names)):
+        info = template_from_config(
+            light.vmid, light.node, ops.client.vm_config(light.node, light.vmid)
+        )
+        if info.status != "template":
+            continue
+        if distribution and (info.distribution or light.distribution) != distribution:
+            continue
+        found.append(info)
+    return sorted(found, key=lambda t: (t.distribution or "~", -t.vmid))
+
+
+def _linked_clones(ops: Ops, node: str, vmid: int, config: dict[str, Any]) -> list[int]:
+    storages = sorted(
+        {str(v).split(":", 1)[0] for k, v in config.items() if f"base-{vmid}-" in str(v)}
+    )
+    users: set[int] = set()
+    for storage in storages:
+        for item in ops.client.storage_content(node, storage, "images"):
+            parent = str(item.get("parent") or "")
+            if f"base-{vmid}-" in parent and item.get("vmid") not in (None, vmid):
+                users.add(int(item["vmid"]))
+    return sorted(users)
+
+
+def destroy_template(ops: Ops, vmid: int, *, actor: str = "unknown", via: str = "cli") -> None:
+    """Remove a template; refuses while linked clones still use its base disk, naming them."""
+    snapshot = Snapshot.take(ops.client)
+    entry = snapshot.require(vmid)
+    node = str(entry["node"])
+    config = ops.client.vm_config(node, vmid)
+    info = template_from_config(vmid, node, config)
+    if info.status != "template":
+        raise InvalidRequest(f"VM {vmid} is not a template; use `vm remove {vmid}`", field="vmid")
+    clones = _linked_clones(ops, node, vmid, config)
+    if clones:
+        names = snapshot.non_templates()
+        listed = ", ".join(f"{c} ({names.get(c, '?')})" for c in clones)
+        message = (
+            f"template {vmid} ({info.name}) is used by linked clones {listed}; remove them first"
+        )
+        ops.audit.record(
+            actor=actor,
+            via=via,
+            action="template destroy",
+            vmid=vmid,
+            name=info.name,
+            node=node,
+            template_vmid=vmid,
+            template_name=info.name,
+            template_version=info.version,
+            result="failed",
+            error=message,
+        )
+        raise Conflict(message)
+    started = time.monotonic()
+    audit_id = ops.audit.start(
+        actor=actor,
+        via=via,
+        action="template destroy",
+        vmid=vmid,
+        name=info.name,
+        node=node,
+        template_vmid=vmid,
+        template_name=info.name,
+        template_version=info.version,
+    )
+    try:
+        ops.waiter.wait(ops.client.delete_vm(node, vmid), node=node, step="destroy")
+    except BaseException as exc:
+        ops.audit.finish(
+            audit_id,
+            "failed",
+            error=describe_failure(exc, "destroy", None),
+            duration_ms=elapsed_ms(started),
+        )
+        raise
+    ops.audit.finish(audit_id, "ok", duration_ms=elapsed_ms(started))
+
+
+def check_updates(ops: Ops, distribution: str | None = None) -> list[UpdateStatus]:
+    """Upstream digest vs the latest template's recorded one, per distribution."""
+    names = [distribution] if distribution else list(ops.catalog.names)
+    latest: dict[str, TemplateInfo] = {}
+    for info in list_templates(ops):
+        if info.distribution and info.distribution not in latest:
+            latest[info.distribution] = info
+    statuses = []
+    for name in names:
+        ops.catalog.get(name)
+        template = latest.get(name)
+        base = {
+            "distribution": name,
+            "template_vmid": template.vmid if template else None,
+            "template_checksum": template.checksum if template else None,
+            "template_version": template.version if template else None,
+            "build_date": template.build_date if template else None,
+        }
+        try:
+            upstream = fetch_upstream(ops, name)
+        except SoltiError as exc:
+            statuses.append(UpdateStatus(**base, state="unknown", reason=str(exc)))
+            continue
+        up = {"upstream_checksum": upstream["checksum"], "upstream_version": upstream["version"]}
+        if template is None or not template.checksum:
+            reason = "no template built yet" if template is None else "template has no checksum"
+            statuses.append(UpdateStatus(**base, **up, state="unknown", reason=reason))
+        elif template.checksum.lower() == upstream["checksum"]:
+            statuses.append(UpdateStatus(**base, **up, state="current"))
+        else:
+            statuses.append(UpdateStatus(**base, **up, state="update_available"))
+    return statuses

@@ -1,0 +1,203 @@
+"""VM lifecycle after create: list, verify, start, stop, shutdown, remove.
+
+Each verb finds the VM's node from one ``/cluster/resources`` snapshot (VMIDs are cluster-wide,
+nodes are not something a user should have to know), refuses templates (they have their own
+verbs), writes a ``running`` audit record, calls PVE and waits for the task, then completes the
+record. Stopping or shutting down a stopped VM is a no-op in PVE and therefore here.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from provisioning.audit import VM_REMOVE
+from provisioning.errors import InvalidRequest, SoltiError, TaskFailed
+from provisioning.inventory import Snapshot, boot_disk, disk_size, split_tags
+from provisioning.models import VmInfo
+from provisioning.ops import Ops, describe_failure, elapsed_ms
+
+__all__ = [
+    "list_vms",
+    "remove_vm",
+    "shutdown_vm",
+    "start_vm",
+    "stop_vm",
+    "verify_vm",
+]
+
+DEFAULT_SHUTDOWN_TIMEOUT = 120
+
+
+def _origin(ops: Ops, vmid: int) -> Any:
+    """The newest successful create of ``vmid`` in the audit log (owner, template)."""
+    found = ops.audit.query(vmid=vmid, action="vm create", result="ok", limit=1)
+    return found[0] if found else None
+
+
+def _vm_entry(ops: Ops, vmid: int) -> tuple[Snapshot, dict[str, Any]]:
+    snapshot = Snapshot.take(ops.client)
+    entry = snapshot.require(vmid)
+    if entry.get("type", "qemu") != "qemu":
+        raise InvalidRequest(f"{vmid} is a container, not a VM", field="vmid")
+    if Snapshot.is_template(entry):
+        raise InvalidRequest(f"{vmid} is a template; use the `template` verbs for it", field="vmid")
+    return snapshot, entry
+
+
+def _info(entry: dict[str, Any], origin: Any, config: dict[str, Any] | None = None) -> VmInfo:
+    config = config or {}
+    disk = boot_disk(config) if config else None
+    memory = config.get("memory")
+    return VmInfo(
+        vmid=int(entry["vmid"]),
+        name=str(
+            config.get("name")
+            or entry.get("name")
+            or (origin.name if origin else "")
+            or f"VM {entry['vmid']}"
+        ),
+        node=str(entry.get("node", "")),
+        status=str(entry.get("status", "unknown")),
+        template_vmid=origin.template_vmid if origin else None,
+        template_name=origin.template_name if origin else None,
+        template_version=origin.template_version if origin else None,
+        owner=origin.actor if origin else None,
+        created_at=origin.at if origin else None,
+        cores=int(config["cores"]) if "cores" in config else None,
+        memory=int(str(memory).split(",")[0].removeprefix("current=")) if memory else None,
+        disk_size=disk_size(config.get(disk)) if disk else None,
+        tags=split_tags(config.get("tags") if config else entry.get("tags")),
+    )
+
+
+def list_vms(ops: Ops, owner: str | None = None) -> list[VmInfo]:
+    """Every VM (templates excluded) with owner and template from the audit log."""
+    snapshot = Snapshot.take(ops.client)
+    owners = ops.audit.owners()
+    result = []
+    for entry in snapshot.entries:
+        if entry.get("type", "qemu") != "qemu" or Snapshot.is_template(entry):
+            continue
+        vmid = int(entry["vmid"])
+        if owner is not None and owners.get(vmid) != owner:
+            continue
+        result.append(_info(entry, _origin(ops, vmid) if vmid in owners else None))
+    return sorted(result, key=lambda v: v.vmid)
+
+
+def verify_vm(ops: Ops, vmid: int) -> VmInfo:
+    """The VM exists, is not locked and has its cloud-init drive; its live status."""
+    _, entry = _vm_entry(ops, vmid)
+    node = str(entry["node"])
+    config = ops.client.vm_config(node, vmid)
+    status = ops.client.vm_status(node, vmid)
+    problems = []
+    if config.get("lock"):
+        problems.append(f"it is locked ({config['lock']})")
+    if not any("cloudinit" in str(v) for v in config.values()):
+        problems.append("it has no cloud-init drive")
+    if "ciuser" not in config:
+        problems.append("it has no cloud-init user")
+    if problems:
+        raise SoltiError(f"VM {vmid} failed verification: {'; '.join(problems)}")
+    return _info({**entry, "status": status.get("status", "unknown")}, _origin(ops, vmid), config)
+
+
+def _act(
+    ops: Ops,
+    vmid: int,
+    action: str,
+    run: Any,
+    *,
+    actor: str,
+    via: str,
+    params: dict[str, Any] | None = None,
+) -> VmInfo:
+    _, entry = _vm_entry(ops, vmid)
+    node = str(entry["node"])
+    origin = _origin(ops, vmid)
+    started = time.monotonic()
+    audit_id = ops.audit.start(
+        action=action,
+        actor=actor,
+        via=via,
+        vmid=vmid,
+        name=entry.get("name") or (origin.name if origin else None),
+        node=node,
+        template_vmid=origin.template_vmid if origin else None,
+        template_name=origin.template_name if origin else None,
+        template_version=origin.template_version if origin else None,
+        params=params or {},
+    )
+    try:
+        status = run(node, entry)
+    except BaseException as exc:
+        ops.audit.finish(
+            audit_id, "failed", error=describe_failure(exc, action.split()[-1], None),
+            duration_ms=elapsed_ms(started),
+        )  # fmt: skip
+        raise
+    ops.audit.finish(audit_id, "ok", duration_ms=elapsed_ms(started))
+    return _info({**entry, "status": status}, origin)
+
+
+def start_vm(ops: Ops, vmid: int, *, actor: str = "unknown", via: str = "cli") -> VmInfo:
+    def run(node: str, entry: dict[str, Any]) -> str:
+        if entry.get("status") != "running":
+            ops.waiter.wait(ops.client.start(node, vmid), node=node, step="start")
+        return "running"
+
+    return _act(ops, vmid, "vm start", run, actor=actor, via=via)
+
+
+def stop_vm(ops: Ops, vmid: int, *, actor: str = "unknown", via: str = "cli") -> VmInfo:
+    """Hard stop (power off); PVE treats a stopped VM as done."""
+
+    def run(node: str, entry: dict[str, Any]) -> str:
+        ops.waiter.wait(ops.client.stop(node, vmid), node=node, step="stop")
+        return "stopped"
+
+    return _act(ops, vmid, "vm stop", run, actor=actor, via=via)
+
+
+def shutdown_vm(
+    ops: Ops,
+    vmid: int,
+    *,
+    timeout: int = DEFAULT_SHUTDOWN_TIMEOUT,
+    actor: str = "unknown",
+    via: str = "cli",
+) -> VmInfo:
+    """ACPI shutdown; a guest that ignores it within ``timeout`` is reported, not killed."""
+
+    def run(node: str, entry: dict[str, Any]) -> str:
+        try:
+            ops.waiter.wait(
+                ops.client.shutdown(node, vmid, timeout=timeout),
+                node=node,
+                step="shutdown",
+                timeout=timeout + 30,
+            )
+        except TaskFailed as exc:
+            exc.message = (
+                f"shutdown: VM {vmid} did not shut down within {timeout} s ({exc.reason}); "
+                f"use `vm stop {vmid}` to power it off"
+            )
+            raise
+        return "stopped"
+
+    return _act(ops, vmid, "vm shutdown", run, actor=actor, via=via, params={"timeout": timeout})
+
+
+def remove_vm(ops: Ops, vmid: int, *, actor: str = "unknown", via: str = "cli") -> VmInfo:
+    """Stop if running, then destroy with its disks (``purge``, unreferenced disks too)."""
+
+    def run(node: str, entry: dict[str, Any]) -> str:
+        status = ops.client.vm_status(node, vmid).get("status")
+        if status == "running":
+            ops.waiter.wait(ops.client.stop(node, vmid), node=node, step="stop")
+        ops.waiter.wait(ops.client.delete_vm(node, vmid), node=node, step="remove")
+        return "removed"
+
+    return _act(ops, vmid, VM_REMOVE, run, actor=actor, via=via)
