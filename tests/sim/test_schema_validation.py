@@ -1,0 +1,647 @@
+"""Every simulator request is routed and validated as PVE 9.1 does it (pure, no server)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from sandbox.pve.errors import PveError
+from sandbox.pve.schema import DATA_FILE, Schema, get_schema
+
+REPO = Path(__file__).resolve().parents[2]
+UPID = "UPID:pve:0002A1F3:01B5C2D4:6650F2A1:qmclone:9000:root@pam!solti:"
+SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGd+x/y= alice@example.org"
+NOT_DEFINED = (
+    "property is not defined in schema and the schema does not allow additional properties"
+)
+MISSING = "property is missing and it is not optional"
+BAD_VMID = "invalid format - value does not look like a valid VM ID\n"
+VM = "/nodes/pve/qemu/500"
+DL = "/nodes/pve/storage/local/download-url"
+DISKS = (
+    [f"ide{i}" for i in range(4)]
+    + [f"scsi{i}" for i in range(31)]
+    + [f"virtio{i}" for i in range(16)]
+    + [f"sata{i}" for i in range(6)]
+    + ["efidisk0", "tpmstate0"]
+)
+
+
+def type_error(type_: str, value: str) -> str:
+    return f"type check ('{type_}') failed - got '{value}'"
+
+
+def enum_error(value: str, allowed: list[str]) -> str:
+    return f"value '{value}' does not have a value in the enumeration '{', '.join(allowed)}'"
+
+
+@pytest.fixture(scope="module")
+def schema() -> Schema:
+    return get_schema()
+
+
+def errors_of(schema: Schema, method: str, path: str, params: dict[str, Any], **kw: Any) -> dict:
+    route = schema.resolve(method, path)
+    with pytest.raises(PveError) as info:
+        schema.validate(route, params, **kw)
+    assert info.value.status == 400
+    assert info.value.message == "Parameter verification failed.\n"
+    assert info.value.reason == "Parameter verification failed."
+    return info.value.errors or {}
+
+
+def test_vendored_subset_equals_what_the_script_generates() -> None:
+    spec = importlib.util.spec_from_file_location("vendor", REPO / "scripts/vendor_pve_schema.py")
+    assert spec and spec.loader
+    vendor = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(vendor)
+    assert vendor.DEFAULT_APIDATA.is_file(), f"{vendor.DEFAULT_APIDATA} is the schema source"
+    assert DATA_FILE.read_text(encoding="utf-8") == vendor.generate(vendor.DEFAULT_APIDATA)
+
+
+# (method, concrete path, params as proxmoxer sends them, expected coerced result)
+VALID: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
+    ("GET", "/version", {}, {}),
+    ("GET", "/nodes", {}, {}),
+    ("GET", "/cluster/resources", {"type": "vm"}, {"type": "vm"}),
+    ("GET", "/cluster/nextid", {"vmid": "501"}, {"vmid": 501}),
+    ("GET", "/cluster/options", {}, {}),
+    ("GET", "/access/permissions", {"path": "/vms/500"}, {"path": "/vms/500"}),
+    (
+        "POST",
+        "/access/ticket",
+        {"username": "root@pam", "password": "s3cret", "new-format": "1"},
+        {"username": "root@pam", "password": "s3cret", "new-format": 1},
+    ),
+    (
+        "GET",
+        "/nodes/pve/storage",
+        {"content": "images,import", "enabled": "1"},
+        {"node": "pve", "content": "images,import", "enabled": 1},
+    ),
+    (
+        "GET",
+        "/nodes/pve/storage/local/content",
+        {"content": "import", "vmid": "9000"},
+        {"node": "pve", "storage": "local", "content": "import", "vmid": 9000},
+    ),
+    (
+        "POST",
+        DL,
+        {
+            "url": "http://127.0.0.1:8080/noble.img",
+            "content": "import",
+            "filename": "noble.qcow2",
+            "checksum": "ab" * 32,
+            "checksum-algorithm": "sha256",
+            "verify-certificates": "0",
+        },
+        {
+            "node": "pve",
+            "storage": "local",
+            "url": "http://127.0.0.1:8080/noble.img",
+            "content": "import",
+            "filename": "noble.qcow2",
+            "checksum": "ab" * 32,
+            "checksum-algorithm": "sha256",
+            "verify-certificates": 0,
+        },
+    ),
+    ("GET", "/nodes/pve/qemu", {"full": "1"}, {"node": "pve", "full": 1}),
+    (
+        "POST",
+        "/nodes/pve/qemu",
+        {
+            "vmid": "9000",
+            "name": "ubuntu-noble-template",
+            "memory": "2048",
+            "cores": "2",
+            "cpu": "host",
+            "bios": "ovmf",
+            "machine": "q35",
+            "scsihw": "virtio-scsi-single",
+            "efidisk0": "local-lvm:1,efitype=4m,pre-enrolled-keys=1",
+            "scsi0": "local-lvm:0,import-from=local:import/noble.qcow2,discard=on,ssd=1",
+            "ide2": "local-lvm:cloudinit",
+            "net0": "virtio,bridge=vmbr0",
+            "ipconfig0": "ip=dhcp",
+            "serial0": "socket",
+            "vga": "serial0",
+            "agent": "enabled=1",
+            "boot": "order=scsi0",
+            "ostype": "l26",
+            "tags": "ubuntu;template",
+            "sshkeys": quote(SSH_KEY, safe=""),
+            "cpulimit": "1.5",
+        },
+        {
+            "node": "pve",
+            "vmid": 9000,
+            "name": "ubuntu-noble-template",
+            "memory": "2048",
+            "cores": 2,
+            "cpu": "host",
+            "bios": "ovmf",
+            "machine": "q35",
+            "scsihw": "virtio-scsi-single",
+            "efidisk0": "local-lvm:1,efitype=4m,pre-enrolled-keys=1",
+            "scsi0": "local-lvm:0,import-from=local:import/noble.qcow2,discard=on,ssd=1",
+            "ide2": "local-lvm:cloudinit",
+            "net0": "virtio,bridge=vmbr0",
+            "ipconfig0": "ip=dhcp",
+            "serial0": "socket",
+            "vga": "serial0",
+            "agent": "enabled=1",
+            "boot": "order=scsi0",
+            "ostype": "l26",
+            "tags": "ubuntu;template",
+            "sshkeys": quote(SSH_KEY, safe=""),
+            "cpulimit": 1.5,
+        },
+    ),
+    ("GET", VM, {}, {"node": "pve", "vmid": 500}),
+    (
+        "DELETE",
+        VM,
+        {"purge": "1", "destroy-unreferenced-disks": "1"},
+        {"node": "pve", "vmid": 500, "purge": 1, "destroy-unreferenced-disks": 1},
+    ),
+    ("GET", f"{VM}/config", {"current": "0"}, {"node": "pve", "vmid": 500, "current": 0}),
+    (
+        "POST",
+        f"{VM}/config",
+        {"ciuser": "ubuntu", "ipconfig0": "ip=10.0.0.5/24,gw=10.0.0.1", "delete": "ide3,tags"},
+        {
+            "node": "pve",
+            "vmid": 500,
+            "ciuser": "ubuntu",
+            "ipconfig0": "ip=10.0.0.5/24,gw=10.0.0.1",
+            "delete": "ide3,tags",
+        },
+    ),
+    (
+        "PUT",
+        f"{VM}/config",
+        {"description": "built by solti", "digest": "0" * 40, "template": "1"},
+        {
+            "node": "pve",
+            "vmid": 500,
+            "description": "built by solti",
+            "digest": "0" * 40,
+            "template": 1,
+        },
+    ),
+    (
+        "PUT",
+        f"{VM}/resize",
+        {"disk": "scsi0", "size": "+10.5G"},
+        {"node": "pve", "vmid": 500, "disk": "scsi0", "size": "+10.5G"},
+    ),
+    (
+        "POST",
+        "/nodes/pve/qemu/9000/clone",
+        {"newid": "501", "name": "web-1", "full": "0"},
+        {"node": "pve", "vmid": 9000, "newid": 501, "name": "web-1", "full": 0},
+    ),
+    ("POST", f"{VM}/template", {}, {"node": "pve", "vmid": 500}),
+    ("GET", f"{VM}/status/current", {}, {"node": "pve", "vmid": 500}),
+    ("POST", f"{VM}/status/start", {"timeout": "30"}, {"node": "pve", "vmid": 500, "timeout": 30}),
+    (
+        "POST",
+        f"{VM}/status/stop",
+        {"overrule-shutdown": "1"},
+        {"node": "pve", "vmid": 500, "overrule-shutdown": 1},
+    ),
+    (
+        "POST",
+        f"{VM}/status/shutdown",
+        {"forceStop": "1", "timeout": "60"},
+        {"node": "pve", "vmid": 500, "forceStop": 1, "timeout": 60},
+    ),
+    ("GET", f"{VM}/agent/network-get-interfaces", {}, {"node": "pve", "vmid": 500}),
+    ("GET", f"/nodes/pve/tasks/{UPID}/status", {}, {"node": "pve", "upid": UPID}),
+    (
+        "GET",
+        f"/nodes/pve/tasks/{UPID}/log",
+        {"start": "0", "limit": "50"},
+        {"node": "pve", "upid": UPID, "start": 0, "limit": 50},
+    ),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "params", "expected"), VALID)
+def test_valid_request_passes_and_is_coerced(
+    schema: Schema, method: str, path: str, params: dict, expected: dict
+) -> None:
+    assert schema.validate(schema.resolve(method, path), params) == expected
+
+
+def test_every_served_endpoint_has_a_valid_sample(schema: Schema) -> None:
+    sampled = {(m, schema.resolve(m, p).template) for m, p, _, _ in VALID}
+    served = {(m, t) for t, methods in schema.endpoints.items() for m in methods}
+    assert sampled == served
+
+
+@pytest.mark.parametrize(("method", "path", "params"), [(m, p, q) for m, p, q, _ in VALID])
+def test_unknown_parameter_is_named(schema: Schema, method: str, path: str, params: dict) -> None:
+    assert errors_of(schema, method, path, {**params, "bogus": "1"}) == {"bogus": NOT_DEFINED}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params", "expected"),
+    [
+        ("POST", "/access/ticket", {"username": "root@pam"}, {"password": MISSING}),
+        ("POST", f"{VM}/clone", {"name": "x"}, {"newid": MISSING}),
+        ("PUT", f"{VM}/resize", {"disk": "scsi0"}, {"size": MISSING}),
+        ("POST", DL, {}, dict.fromkeys(["url", "content", "filename"], MISSING)),
+        ("POST", "/nodes/pve/qemu", {"cores": "2"}, {"vmid": MISSING}),
+    ],
+)
+def test_missing_required(
+    schema: Schema, method: str, path: str, params: dict, expected: dict
+) -> None:
+    assert errors_of(schema, method, path, params) == expected
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params", "expected"),
+    [
+        ("GET", "/cluster/nextid", {"vmid": "abc"}, {"vmid": type_error("integer", "abc")}),
+        (
+            "POST",
+            "/nodes/pve/qemu",
+            {"vmid": "500", "cores": "two"},
+            {"cores": type_error("integer", "two")},
+        ),
+        (
+            "POST",
+            "/nodes/pve/qemu",
+            {"vmid": "500", "cpulimit": "1,5"},
+            {"cpulimit": type_error("number", "1,5")},
+        ),
+        (
+            "POST",
+            f"{VM}/clone",
+            {"newid": "501", "full": "True"},
+            {"full": type_error("boolean", "True")},
+        ),
+        (
+            "POST",
+            f"{VM}/clone",
+            {"newid": "501", "full": True},
+            {"full": type_error("boolean", "True")},
+        ),
+        ("GET", "/nodes/pve/qemu", {"full": "true"}, {"full": type_error("boolean", "true")}),
+        (
+            "POST",
+            f"{VM}/status/start",
+            {"skiplock": "yes"},
+            {"skiplock": type_error("boolean", "yes")},
+        ),
+        ("DELETE", VM, {"purge": "False"}, {"purge": type_error("boolean", "False")}),
+        (
+            "POST",
+            DL,
+            {
+                "url": "https://x/y",
+                "content": "iso",
+                "filename": "y.iso",
+                "verify-certificates": "True",
+            },
+            {"verify-certificates": type_error("boolean", "True")},
+        ),
+        (
+            "GET",
+            "/nodes/pve/storage",
+            {"enabled": "True"},
+            {"enabled": type_error("boolean", "True")},
+        ),
+        ("GET", f"{VM}/config", {"current": "True"}, {"current": type_error("boolean", "True")}),
+        (
+            "PUT",
+            f"{VM}/config",
+            {"protection": "True"},
+            {"protection": type_error("boolean", "True")},
+        ),
+        (
+            "POST",
+            f"{VM}/status/stop",
+            {"keepActive": "True"},
+            {"keepActive": type_error("boolean", "True")},
+        ),
+        (
+            "POST",
+            f"{VM}/status/shutdown",
+            {"forceStop": "True"},
+            {"forceStop": type_error("boolean", "True")},
+        ),
+        (
+            "POST",
+            "/access/ticket",
+            {"username": "root@pam", "password": "x", "new-format": "True"},
+            {"new-format": type_error("boolean", "True")},
+        ),
+    ],
+)
+def test_wrong_types(schema: Schema, method: str, path: str, params: dict, expected: dict) -> None:
+    assert errors_of(schema, method, path, params) == expected
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params", "expected"),
+    [
+        (
+            "GET",
+            "/cluster/resources",
+            {"type": "vms"},
+            {"type": enum_error("vms", ["vm", "storage", "node", "sdn"])},
+        ),
+        ("GET", "/cluster/nextid", {"vmid": "99"}, {"vmid": BAD_VMID}),
+        (
+            "POST",
+            "/nodes/pve/qemu",
+            {"vmid": "500", "cores": "0"},
+            {"cores": "value must have a minimum value of 1"},
+        ),
+        (
+            "POST",
+            f"{VM}/config",
+            {"background_delay": "31"},
+            {"background_delay": "value must have a maximum value of 30"},
+        ),
+        (
+            "PUT",
+            f"{VM}/resize",
+            {"disk": "scsi0", "size": "10GB"},
+            {"size": "value does not match the regex pattern"},
+        ),
+        (
+            "PUT",
+            f"{VM}/resize",
+            {"disk": "sdb", "size": "10G"},
+            {"disk": enum_error("sdb", DISKS)},
+        ),
+        (
+            "POST",
+            f"{VM}/config",
+            {"serial0": "tcp:1234"},
+            {"serial0": "value does not match the regex pattern"},
+        ),
+        (
+            "POST",
+            f"{VM}/config",
+            {"digest": "a" * 41},
+            {"digest": "value may only be 40 characters long"},
+        ),
+        (
+            "POST",
+            f"{VM}/clone",
+            {"newid": "501", "name": "my_vm"},
+            {"name": "invalid format - value does not look like a valid DNS name\n"},
+        ),
+        (
+            "POST",
+            f"{VM}/clone",
+            {"newid": "501", "snapname": "x" * 41},
+            {"snapname": "value may only be 40 characters long"},
+        ),
+        (
+            "GET",
+            "/nodes/pve/storage/local/content",
+            {"content": "imagez"},
+            {"content": "invalid format - invalid content type 'imagez'\n"},
+        ),
+        (
+            "POST",
+            DL,
+            {
+                "url": "ftp://x/y",
+                "content": "images",
+                "filename": "y.qcow2",
+                "checksum-algorithm": "md4",
+                "checksum": "00",
+            },
+            {
+                "url": "value does not match the regex pattern",
+                "content": enum_error("images", ["iso", "vztmpl", "import"]),
+                "checksum-algorithm": enum_error(
+                    "md4", ["md5", "sha1", "sha224", "sha256", "sha384", "sha512"]
+                ),
+            },
+        ),
+        (
+            "POST",
+            DL,
+            {"url": "https://x/y.iso", "content": "iso", "filename": "y.iso", "compression": "xz"},
+            {"compression": enum_error("xz", ["gz", "lzo", "zst", "bz2"])},
+        ),
+        (
+            "POST",
+            "/access/ticket",
+            {"username": "root@pam", "password": "x", "path": "/"},
+            {"privs": "missing property - 'path' requires this property"},
+        ),
+    ],
+)
+def test_pattern_enum_range_and_format_violations(
+    schema: Schema, method: str, path: str, params: dict, expected: dict
+) -> None:
+    assert errors_of(schema, method, path, params) == expected
+
+
+def test_download_url_checksum_requires_algorithm(schema: Schema) -> None:
+    params = {"url": "https://x/y.qcow2", "content": "import", "filename": "y.qcow2"}
+    errors = errors_of(schema, "POST", DL, {**params, "checksum": "00"})
+    assert errors == {"checksum-algorithm": "missing property - 'checksum' requires this property"}
+    errors = errors_of(schema, "POST", DL, {**params, "checksum-algorithm": "sha256"})
+    assert errors == {"checksum": "missing property - 'checksum-algorithm' requires this property"}
+
+
+def test_sshkeys_must_be_percent_encoded_without_plus(schema: Schema) -> None:
+    path = f"{VM}/config"
+    assert errors_of(schema, "POST", path, {"sshkeys": SSH_KEY}) == {
+        "sshkeys": f"invalid format - invalid urlencoded string: {SSH_KEY}\n"
+    }
+    plus = SSH_KEY.replace(" ", "+")
+    assert errors_of(schema, "POST", path, {"sshkeys": plus}) == {
+        "sshkeys": f"invalid format - invalid urlencoded string: {plus}\n"
+    }
+    encoded = quote(SSH_KEY + "\n" + SSH_KEY, safe="")
+    assert schema.validate(schema.resolve("PUT", path), {"sshkeys": encoded})["sshkeys"] == encoded
+
+
+def test_ipconfig_gateway_without_ip_and_bad_gateway(schema: Schema) -> None:
+    path = f"{VM}/config"
+    assert errors_of(schema, "POST", path, {"ipconfig0": "gw=10.0.0.1"}) == {
+        "ipconfig0": "invalid format - format error\n"
+        "ipconfig0.ip: missing property - 'ipconfig0.gw' requires this property\n"
+    }
+    # The exact wire body seen from a real PVE (The-Network-Crew/Proxmox-VE-for-WHMCS#92).
+    assert errors_of(schema, "POST", path, {"ipconfig0": "ip=10.0.0.5/24,gw=10.0.0.300"}) == {
+        "ipconfig0": "invalid format - format error\n"
+        "ipconfig0.gw: invalid format - value does not look like a valid IPv4 address\n\n"
+    }
+
+
+@pytest.mark.parametrize(
+    ("tags", "ok"),
+    [("Ubuntu,template;v1.0 a+b", True), ("bad!", False), ("white space;ok", True), ("-x", False)],
+)
+def test_tag_characters(schema: Schema, tags: str, ok: bool) -> None:
+    route = schema.resolve("PUT", f"{VM}/config")
+    if ok:
+        assert schema.validate(route, {"tags": tags})["tags"] == tags
+    else:
+        assert errors_of(schema, "PUT", f"{VM}/config", {"tags": tags}) == {
+            "tags": "invalid format - invalid characters in tag\n"
+        }
+
+
+@pytest.mark.parametrize(
+    ("drive", "error"),
+    [
+        ("local-lvm:1,size=32G", None),
+        ("local-lvm:1,size=1.5T", None),
+        ("local-lvm:1,size=32GB", "value does not look like a valid disk size: 32GB\n"),
+        ("local-lvm:1,size=G", "value does not look like a valid disk size: G\n"),
+    ],
+)
+def test_disk_size_inside_drive_strings(schema: Schema, drive: str, error: str | None) -> None:
+    path = f"{VM}/config"
+    if error is None:
+        assert schema.validate(schema.resolve("POST", path), {"scsi1": drive})["scsi1"] == drive
+    else:
+        assert errors_of(schema, "POST", path, {"scsi1": drive}) == {
+            "scsi1": f"invalid format - format error\nscsi1.size: invalid format - {error}\n"
+        }
+
+
+def test_path_params_are_validated(schema: Schema) -> None:
+    assert errors_of(schema, "GET", "/nodes/pve/qemu/abc/config", {}) == {
+        "vmid": type_error("integer", "abc")
+    }
+    assert errors_of(schema, "GET", "/nodes/pve/qemu/99/status/current", {}) == {"vmid": BAD_VMID}
+    assert errors_of(schema, "GET", "/nodes/pve_1/qemu", {}) == {
+        "node": "invalid format - value does not look like a valid node name\n"
+    }
+    assert errors_of(schema, "GET", "/nodes/pve/storage/x/content", {}) == {
+        "storage": "invalid format - storage ID 'x' contains illegal characters\n"
+    }
+
+
+def test_body_param_conflicting_with_path_param(schema: Schema) -> None:
+    route = schema.resolve("POST", f"{VM}/config")
+    assert schema.validate(route, {"vmid": "500", "cores": "2"})["vmid"] == 500
+    with pytest.raises(PveError) as info:
+        schema.validate(route, {"vmid": "501", "cores": "x"})
+    assert info.value.status == 400
+    assert info.value.errors == {
+        "vmid": "duplicate parameter (already defined in URI) with conflicting values!"
+    }
+
+
+def test_all_errors_are_collected_before_raising(schema: Schema) -> None:
+    errors = errors_of(
+        schema,
+        "POST",
+        "/nodes/pve/qemu",
+        {"vmid": "99", "cores": "x", "start": "True", "foo": "1", "ostype": "dos"},
+    )
+    assert set(errors) == {"vmid", "cores", "start", "foo", "ostype"}
+
+
+def test_json_body_booleans_and_numbers(schema: Schema) -> None:
+    route = schema.resolve("POST", f"{VM}/clone")
+    params = {"newid": 501, "full": True, "name": "web-1"}
+    assert schema.validate(route, params, json_body=True) == {
+        "node": "pve",
+        "vmid": 500,
+        "newid": 501,
+        "full": 1,
+        "name": "web-1",
+    }
+    assert errors_of(schema, "POST", f"{VM}/clone", {"newid": True}, json_body=True) == {
+        "newid": "type check ('integer') failed - got JSON::PP::Boolean"
+    }
+    assert errors_of(
+        schema, "POST", f"{VM}/clone", {"newid": 501, "full": "True"}, json_body=True
+    ) == {"full": type_error("boolean", "True")}
+
+
+@pytest.mark.parametrize(
+    ("key", "accepted"),
+    [
+        ("scsi30", True),
+        ("scsi31", False),
+        ("ide3", True),
+        ("ide4", False),
+        ("sata5", True),
+        ("sata6", False),
+        ("virtio15", True),
+        ("virtio16", False),
+        ("net31", True),
+        ("net32", False),
+        ("ipconfig31", True),
+        ("unused255", True),
+        ("unused256", False),
+        ("scsi01", False),
+        ("efidisk1", False),
+    ],
+)
+def test_collapsed_families_accept_their_index_range(
+    schema: Schema, key: str, accepted: bool
+) -> None:
+    value = {"net": "virtio", "ipc": "ip=dhcp", "unu": "local-lvm:vm-500-disk-1"}.get(
+        key[:3], "none"
+    )
+    route = schema.resolve("PUT", f"{VM}/config")
+    if accepted:
+        assert schema.validate(route, {key: value})[key] == value
+    else:
+        assert errors_of(schema, "PUT", f"{VM}/config", {key: value}) == {key: NOT_DEFINED}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/nodes/pve/qemu/500/clone"),
+        ("POST", "/nodes/pve/qemu/500/status/current"),
+        ("GET", "/nodes/pve/lxc"),
+        ("DELETE", "/cluster/nextid"),
+        ("GET", "/nodes/pve/qemu/500/config/extra"),
+        ("GET", "/"),
+    ],
+)
+def test_unknown_path_or_method_is_501(schema: Schema, method: str, path: str) -> None:
+    with pytest.raises(PveError) as info:
+        schema.resolve(method, path)
+    assert info.value.status == 501
+    assert info.value.message == f"Method '{method} {path}' not implemented"
+    assert info.value.reason == info.value.message
+    assert info.value.errors is None
+
+
+def test_501_text_is_pves(schema: Schema) -> None:
+    with pytest.raises(PveError) as info:
+        schema.resolve("GET", "/nodes/pve/qemu/500/clone")
+    assert str(info.value) == "Method 'GET /nodes/pve/qemu/500/clone' not implemented"
+
+
+def test_upid_with_reserved_characters_routes_to_task_endpoints(schema: Schema) -> None:
+    route = schema.resolve("GET", f"/nodes/pve/tasks/{UPID}/log")
+    assert route.template == "/nodes/{node}/tasks/{upid}/log"
+    assert route.path_params == {"node": "pve", "upid": UPID}
+
+
+def test_config_format_lookup_for_state_code(schema: Schema) -> None:
+    assert schema.config_format("scsi5") is schema.config_format("scsi0")
+    assert schema.config_format("net3")["model"]["default_key"] == 1
+    assert set(schema.config_format("ipconfig7")) == {"ip", "gw", "ip6", "gw6"}
+    assert "current" in schema.config_format("memory")
+    assert schema.config_format("serial0") is None
+    assert schema.config_format("scsi31") is None
+    assert schema.config_schema("cores")["type"] == "integer"
