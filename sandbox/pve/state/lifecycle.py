@@ -49,6 +49,7 @@ class LifecycleMixin:
                 if (
                     volume
                     and volume.content == "images"
+                    and "cloudinit" not in volume.volname  # always copied in full (PVE)
                     and not volume.volname.split("/")[-1].startswith("base-")
                 ):
                     raise PveError(
