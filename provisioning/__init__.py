@@ -1,1 +1,71 @@
-"""The Proxmox domain: templates, VMs, the audit log and the operator CLI verbs."""
+"""The Proxmox domain: templates, VMs, the audit log and the operator CLI verbs.
+
+This is the one front door: ``bot/`` and the CLI import only names listed in ``__all__``
+(guarded by ``tests/test_public_api.py``). Modules behind it may change freely.
+"""
+
+from provisioning.audit import AuditLog
+from provisioning.catalog import Catalog, CatalogEntry
+from provisioning.config import Policy, ProxmoxSettings, load_policy
+from provisioning.errors import (
+    ConfigError,
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    PolicyDenied,
+    ProxmoxError,
+    RangeExhausted,
+    SoltiError,
+    TaskFailed,
+    TaskTimeout,
+    Unreachable,
+)
+from provisioning.models import (
+    AuditRecord,
+    Progress,
+    TemplateBuildRequest,
+    TemplateBuildResult,
+    TemplateInfo,
+    UpdateStatus,
+    VmCreateRequest,
+    VmCreateResult,
+    VmInfo,
+    VmPlan,
+    parse_request,
+)
+from provisioning.sizes import Size
+
+# --- façade: `from provisioning.service import Provisioner` goes here (service.py's owner) -----
+
+__all__ = [
+    # façade: add "Provisioner" here together with its import above
+    "AuditLog",
+    "AuditRecord",
+    "Catalog",
+    "CatalogEntry",
+    "ConfigError",
+    "Conflict",
+    "InvalidRequest",
+    "NotFound",
+    "Policy",
+    "PolicyDenied",
+    "Progress",
+    "ProxmoxError",
+    "ProxmoxSettings",
+    "RangeExhausted",
+    "Size",
+    "SoltiError",
+    "TaskFailed",
+    "TaskTimeout",
+    "TemplateBuildRequest",
+    "TemplateBuildResult",
+    "TemplateInfo",
+    "Unreachable",
+    "UpdateStatus",
+    "VmCreateRequest",
+    "VmCreateResult",
+    "VmInfo",
+    "VmPlan",
+    "load_policy",
+    "parse_request",
+]
