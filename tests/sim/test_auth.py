@@ -1,0 +1,115 @@
+"""Authentication as pveproxy answers it: tokens, tickets, CSRF, permissions."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from proxmoxer import AuthenticationError, ProxmoxAPI, ResourceException
+
+from tests.sim.conftest import NODE
+
+
+def _raw(sim, method: str, path: str, headers: dict[str, str], **kw) -> requests.Response:
+    return requests.request(
+        method, f"{sim.url}/api2/json{path}", headers=headers, verify=sim.ca_path, timeout=5, **kw
+    )
+
+
+def test_missing_credentials_is_401_no_ticket_with_empty_body(sim):
+    response = _raw(sim, "GET", "/nodes", {})
+    assert response.status_code == 401
+    assert response.reason == "No ticket"
+    assert response.content == b""
+
+
+def test_wrong_token_secret_is_401(sim):
+    header = {"Authorization": f"PVEAPIToken={sim.token_id}=00000000-0000-0000-0000-000000000000"}
+    response = _raw(sim, "GET", "/nodes", header)
+    assert response.status_code == 401
+    assert response.reason == "Authentication failed!"
+
+
+def test_token_header_split_at_last_equals_and_unescaped(sim):
+    token_id = sim.token_id.replace("!", "%21")
+    response = _raw(
+        sim, "GET", "/version", {"Authorization": f"PVEAPIToken={token_id}={sim.token_secret}"}
+    )
+    assert response.status_code == 200
+
+
+def test_token_without_realm_is_rejected(sim):
+    response = _raw(
+        sim, "GET", "/version", {"Authorization": f"PVEAPIToken=root!solti={sim.token_secret}"}
+    )
+    assert response.status_code == 401
+
+
+def test_proxmoxer_wrong_secret_raises_401(sim):
+    client = sim.client(token_value="wrong")
+    with pytest.raises(ResourceException) as info:
+        client.nodes.get()
+    assert info.value.status_code == 401
+
+
+def test_password_login_gets_ticket_and_csrf_for_writes(sim):
+    client = ProxmoxAPI(
+        sim.host,
+        port=sim.port,
+        user="root@pam",
+        password=sim.password,
+        verify_ssl=sim.ca_path,
+        backend="https",
+    )
+    assert client.version.get()["release"] == "9.1"
+    upid = client.nodes(NODE).qemu.post(vmid=150, scsi0="local-lvm:1")
+    assert ":root@pam:" in upid
+
+
+def test_ticket_shape(sim):
+    response = _raw(
+        sim, "POST", "/access/ticket", {}, data={"username": "root@pam", "password": sim.password}
+    )
+    data = response.json()["data"]
+    assert data["username"] == "root@pam"
+    assert data["ticket"].startswith("PVE:root@pam:")
+    assert "::" in data["ticket"]
+    stamp, _, signature = data["CSRFPreventionToken"].partition(":")
+    assert len(stamp) == 8 and signature
+
+
+def test_ticket_write_without_csrf_is_401(sim):
+    ticket = _raw(
+        sim, "POST", "/access/ticket", {}, data={"username": "root@pam", "password": sim.password}
+    ).json()["data"]
+    cookie = {"Cookie": f"PVEAuthCookie={ticket['ticket']}"}
+    assert _raw(sim, "GET", "/nodes", cookie).status_code == 200
+    response = _raw(sim, "POST", "/nodes/pve/qemu", cookie, data={"vmid": "151"})
+    assert response.status_code == 401
+    assert response.reason == "Permission denied - invalid csrf token"
+    with_csrf = {**cookie, "CSRFPreventionToken": ticket["CSRFPreventionToken"]}
+    assert _raw(sim, "POST", "/nodes/pve/qemu", with_csrf, data={"vmid": "151"}).status_code == 200
+
+
+def test_bad_password_is_401_authentication_failure_with_body(sim):
+    response = _raw(
+        sim, "POST", "/access/ticket", {}, data={"username": "root@pam", "password": "nope"}
+    )
+    assert response.status_code == 401
+    assert response.reason == "authentication failure"
+    assert response.json() == {"data": None, "message": "authentication failure\n"}
+    with pytest.raises(AuthenticationError):
+        ProxmoxAPI(
+            sim.host,
+            port=sim.port,
+            user="root@pam",
+            password="nope",
+            verify_ssl=sim.ca_path,
+            backend="https",
+        )
+
+
+def test_permissions_default_and_configurable(sim, pve):
+    assert pve.access.permissions.get()["/"]["VM.Allocate"] == 1
+    sim.state.set_token_privileges("/", {"VM.Audit": 1})
+    perms = pve.access.permissions.get(path="/vms/100")
+    assert perms == {"/vms/100": {"VM.Audit": 1}}
