@@ -1,0 +1,100 @@
+"""The composition of one Bolt app: client, stores, middleware, listeners, error handler.
+
+No module-level App: tests and the sandbox console build as many as they need, each with its
+own database handle and scheduler (see bot.runtime).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+
+from bot import listeners, middleware
+from bot.approvals import ApprovalStore
+from bot.db import BotDatabase
+from bot.directory import Directory
+from bot.flows.base import describe_error
+from bot.keys import KeyStore
+from bot.policy import rules_from_policy
+from bot.runtime import Runtime, register_runtime
+from bot.settings import BotSettings
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("bot.app")
+
+
+def _client(settings: BotSettings) -> WebClient:
+    return WebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=10,
+    )
+
+
+def create_app(
+    settings: BotSettings,
+    provisioner: Any,
+    policy: Any,
+    *,
+    client: WebClient | None = None,
+    audit: Any = None,
+    clock: Callable[[], datetime] | None = None,
+    socket_mode: bool | None = None,
+) -> App:
+    """Build the Slack app around ``provisioner`` (the provisioning façade) and ``policy``."""
+    client = client or _client(settings)
+    clock = clock or (lambda: datetime.now(UTC))
+    rules = rules_from_policy(policy)
+    database = BotDatabase(settings.solti_db)
+    defaults = getattr(policy, "defaults", None)
+    runtime = Runtime(
+        settings=settings,
+        provisioner=provisioner,
+        policy=policy,
+        rules=rules,
+        audit=audit if audit is not None else getattr(provisioner, "audit", None),
+        client=client,
+        database=database,
+        approvals=ApprovalStore(database, clock),
+        keys=KeyStore(database, clock),
+        directory=Directory(client, rules.usergroups),
+        clock=clock,
+        team_keys=tuple(getattr(defaults, "ssh_keys", None) or ()),
+    )
+    use_socket = settings.socket_mode if socket_mode is None else socket_mode
+    secret = settings.slack_signing_secret
+    app = App(
+        client=client,
+        signing_secret=secret.get_secret_value() if secret else None,
+        token_verification_enabled=False,
+        process_before_response=False,
+        request_verification_enabled=not use_socket,
+        listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="solti-listener"),
+        ignoring_self_events_enabled=False,
+        url_verification_enabled=True,
+    )
+    register_runtime(app, runtime)
+    middleware.install(app, runtime)
+    listeners.register(app)
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any], respond: Any) -> BoltResponse:
+        """Anything a handler did not expect: logged here, a polite line to the person."""
+        text, _ = describe_error(error)
+        if body.get("response_url") or body.get("response_urls"):
+            try:
+                respond(text=text, response_type="ephemeral", replace_original=False)
+            except Exception:
+                log.warning("could not tell the user about an error")
+        if "command" in body:
+            return BoltResponse(status=200, body=text)
+        return BoltResponse(status=200, body="")
+
+    return app

@@ -1,0 +1,104 @@
+"""The one progress message a create or build edits in place, and its thread details."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.blocks.common import Block, clip, context, escape, fields, message, section, size_text
+
+
+@dataclass(frozen=True)
+class StepLine:
+    """A step as shown: its name, state (done, running, failed) and optional detail."""
+
+    name: str
+    state: str
+    detail: str | None = None
+    seconds: float | None = None
+
+
+_ICONS = {"done": ":white_check_mark:", "running": ":hourglass_flowing_sand:", "failed": ":x:"}
+
+
+def _steps_text(steps: Sequence[StepLine]) -> str:
+    lines = []
+    for s in steps:
+        line = f"{_ICONS.get(s.state, '•')} {escape(s.name)}"
+        if s.detail:
+            line += f" — {escape(clip(s.detail, 200))}"
+        lines.append(line)
+    return "\n".join(lines) or "Starting…"
+
+
+def running_message(title: str, steps: Sequence[StepLine], total: int | None) -> dict[str, Any]:
+    done = sum(1 for s in steps if s.state == "done")
+    count = f" ({done}/{total})" if total else ""
+    blocks = [section(f":gear: *{escape(title)}*{count}"), section(_steps_text(steps))]
+    return message(f"{title}{count}", blocks)
+
+
+def failed_message(
+    title: str, steps: Sequence[StepLine], step: str | None, reason: str
+) -> dict[str, Any]:
+    where = f" at step *{escape(step)}*" if step else ""
+    text = f":x: *{escape(title)}* failed{where}: {escape(clip(reason, 1500))}"
+    blocks: list[Block] = [section(text), section(_steps_text(steps))]
+    blocks.append(context("Nothing else was changed. Fix the cause and run the command again."))
+    return message(f"{title} failed{(' at ' + step) if step else ''}: {reason}", blocks)
+
+
+def vm_done_message(title: str, vm: Any, plan: Any | None, login: str) -> dict[str, Any]:
+    """The final state: what was made, from which template version, and how to log in."""
+    template = plan.template if plan is not None else None
+    template_text = (
+        f"{escape(template.name)} (VMID {template.vmid})"
+        if template is not None
+        else escape(vm.template_name or "?")
+    )
+    version = (template.version if template is not None else vm.template_version) or "unknown"
+    disk = size_text(plan.disk_after if plan is not None else vm.disk_size)
+    clone = ("full" if plan.full else "linked") if plan is not None else "?"
+    blocks = [
+        section(f":white_check_mark: *{escape(title)}*: VM *{escape(vm.name)}* is ready."),
+        fields(
+            [
+                ("VM", escape(vm.name)),
+                ("VMID", str(vm.vmid)),
+                ("Node", escape(vm.node)),
+                ("Template", template_text),
+                ("Template version", escape(version)),
+                ("Clone", clone),
+                ("Disk", disk),
+                ("Log in", login),
+            ]
+        ),
+        context("Task ids and timings are in the thread."),
+    ]
+    return message(f"VM {vm.name} (VMID {vm.vmid}) is ready on {vm.node}: {login}", blocks)
+
+
+def template_done_message(title: str, template: Any, replaced: Any | None) -> dict[str, Any]:
+    pairs = [
+        ("Template", escape(template.name)),
+        ("VMID", str(template.vmid)),
+        ("Node", escape(template.node)),
+        ("Distribution", escape(template.distribution or "?")),
+        ("Version", escape(template.version or "unknown")),
+        ("Checksum", f"`{(template.checksum or '?')[:12]}`"),
+    ]
+    if replaced is not None:
+        pairs.append(("Replaces as latest", f"{escape(replaced.name)} (VMID {replaced.vmid})"))
+    blocks = [
+        section(
+            f":white_check_mark: *{escape(title)}*: template *{escape(template.name)}* is built."
+        ),
+        fields(pairs),
+    ]
+    return message(f"Template {template.name} (VMID {template.vmid}) is built", blocks)
+
+
+def details_message(lines: Sequence[str]) -> dict[str, Any]:
+    body = "\n".join(escape(line) for line in lines) or "No details."
+    return message("Details", [section(f"```{clip(body, 2900)}```")])

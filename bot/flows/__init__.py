@@ -1,0 +1,1 @@
+"""What each command or click does, once acknowledged: policy, provisioning, replies."""

@@ -1,0 +1,273 @@
+"""Template flows: list, ask for a build or destroy, decide, expire, and run what was approved."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.approvals import Approval
+from bot.blocks import approval as cards
+from bot.blocks import progress as progress_views
+from bot.blocks import replies
+from bot.facade import audit_record, call
+from bot.flows.base import Caller, describe_error
+from bot.progress import ProgressMessage
+from bot.runtime import Runtime
+from provisioning import TemplateBuildRequest
+
+__all__ = ["decide", "expire_due", "list_templates", "request_approval"]
+
+log = logging.getLogger("bot.flows.templates")
+
+
+def list_templates(caller: Caller) -> None:
+    templates = call(caller.runtime.provisioner.list_templates)
+    caller.reply(replies.template_list_message(sorted(templates, key=lambda t: t.vmid)))
+
+
+def _latest(templates: list[Any], distribution: str) -> Any | None:
+    own = [t for t in templates if t.distribution == distribution]
+    return max(own, key=lambda t: t.vmid) if own else None
+
+
+def _build_details(runtime: Runtime, distribution: str) -> list[tuple[str, str]]:
+    """What will happen: image, upstream version, which template stops being the latest."""
+    entry = runtime.policy.catalog().get(distribution)  # NotFound names the known ones
+    details = [("Distribution", distribution), ("Image", str(entry.image_url))]
+    try:
+        statuses = call(runtime.provisioner.check_updates, distribution)
+        status = statuses[0] if statuses else None
+    except Exception as exc:
+        status = None
+        details.append(("Upstream version", f"unknown ({describe_error(exc)[0][:80]})"))
+    if status is not None:
+        details.append(("Upstream version", status.upstream_version or "unknown"))
+    templates = call(runtime.provisioner.list_templates)
+    current = _latest(templates, distribution)
+    if current is not None:
+        details.append(
+            (
+                "Replaces as latest",
+                f"{current.name} (VMID {current.vmid}, {current.version or '?'}); kept",
+            )
+        )
+    else:
+        details.append(("Replaces", "nothing: first template for it"))
+    return details
+
+
+def _destroy_details(runtime: Runtime, vmid: int) -> list[tuple[str, str]]:
+    template = call(runtime.provisioner.verify_template, vmid)
+    clones = [vm for vm in call(runtime.provisioner.list_vms) if vm.template_vmid == vmid]
+    return [
+        ("Template", f"{template.name} (VMID {vmid})"),
+        ("Distribution", template.distribution or "?"),
+        ("Version", template.version or "?"),
+        ("VMs cloned from it", str(len(clones))),
+    ]
+
+
+def request_approval(caller: Caller, kind: str, target: str) -> None:
+    """Validate, then post the request to the approvals channel with Approve/Deny."""
+    runtime = caller.runtime
+    rules = runtime.rules
+    allowed = rules.may_request_template(caller.user, caller.groups)
+    if not allowed:
+        caller.say_error(allowed.reason)
+        return
+    if not rules.approvals_channel:
+        caller.say_error(
+            "No approvals channel is configured (policy `approvals_channel`), so template "
+            "changes cannot be approved. Ask an admin to set it."
+        )
+        return
+    try:
+        details = (
+            _build_details(runtime, target)
+            if kind == "template_build"
+            else _destroy_details(runtime, int(target))
+        )
+    except Exception as exc:
+        caller.say_error(describe_error(exc)[0], "template")
+        return
+    approval = runtime.approvals.create(
+        kind, target, caller.user, caller.channel, rules.approval_expiry, details
+    )
+    card = cards.pending_message(
+        approval.id, kind, target, caller.user, details, approval.expires_at
+    )
+    response = runtime.client.chat_postMessage(channel=rules.approvals_channel, **card)
+    runtime.approvals.attach_message(approval.id, response["channel"], response["ts"])
+    audit_record(
+        runtime.audit,
+        actor=caller.user,
+        action=kind.replace("_", " ") + " request",
+        result="running",
+        params={"target": target, "approval": approval.id},
+        request_id=approval.id,
+    )
+    what = "build" if kind == "template_build" else "destroy"
+    caller.reply(
+        replies.info_message(
+            f":inbox_tray: Your {what} request `{approval.id}` for *{target}* is waiting for an "
+            f"approver in <#{rules.approvals_channel}>. You will hear back here."
+        )
+    )
+
+
+def _refresh_card(runtime: Runtime, approval: Approval) -> None:
+    if approval.channel is None or approval.ts is None:
+        return
+    card = cards.decided_message(
+        approval.id,
+        approval.kind,
+        approval.target,
+        approval.requester,
+        list(approval.details),
+        approval.state,
+        approval.decided_by,
+        approval.decided_at,
+    )
+    runtime.client.chat_update(channel=approval.channel, ts=approval.ts, **card)
+
+
+def _tell_requester(runtime: Runtime, approval: Approval) -> None:
+    channel = approval.origin_channel or approval.requester
+    notice = cards.requester_notice(
+        approval.kind, approval.target, approval.requester, approval.state, approval.decided_by
+    )
+    try:
+        runtime.client.chat_postMessage(channel=channel, **notice)
+    except Exception as exc:
+        log.warning("could not tell the requester of %s: %s", approval.id, type(exc).__name__)
+
+
+def decide(caller: Caller, request_id: str, approve: bool) -> None:
+    """An approver's click: checked, applied once, audited, shown in place and to the requester."""
+    runtime = caller.runtime
+    approval = runtime.approvals.get(request_id)
+    if approval is None:
+        caller.say_error(f"Request `{request_id}` is unknown.")
+        return
+    action = approval.kind.replace("_", " ") + (" approve" if approve else " deny")
+    if approval.state != "pending":
+        caller.say_error(
+            f"Request `{request_id}` is already {approval.state}"
+            + (f" by <@{approval.decided_by}>" if approval.decided_by else "")
+            + "; nothing was done."
+        )
+        return
+    allowed = runtime.rules.may_approve(caller.user, caller.groups, approval.requester)
+    if not allowed:
+        audit_record(
+            runtime.audit,
+            actor=caller.user,
+            action=action,
+            result="denied",
+            error=allowed.reason,
+            params={"target": approval.target, "approval": request_id},
+            request_id=f"{request_id}:{caller.request_id}",
+        )
+        caller.say_error(allowed.reason)
+        return
+    outcome = runtime.approvals.decide(request_id, "approved" if approve else "denied", caller.user)
+    if outcome is None:
+        return
+    approval = outcome.approval
+    if not outcome.changed:
+        caller.say_error(f"Request `{request_id}` is already {approval.state}; nothing was done.")
+        return
+    audit_record(
+        runtime.audit,
+        actor=caller.user,
+        action=action,
+        result={"approved": "ok", "denied": "denied", "expired": "expired"}[approval.state],
+        approver=caller.user if approval.state != "expired" else None,
+        params={"target": approval.target, "approval": request_id, "requester": approval.requester},
+        request_id=f"{request_id}:decision",
+    )
+    _refresh_card(runtime, approval)
+    _tell_requester(runtime, approval)
+    if approval.state == "approved":
+        _run(runtime, approval)
+
+
+def _run(runtime: Runtime, approval: Approval) -> None:
+    channel = approval.origin_channel or runtime.rules.approvals_channel or approval.requester
+    if approval.kind == "template_build":
+        title = f"Building a {approval.target} template for <@{approval.requester}>"
+    else:
+        title = f"Destroying template {approval.target} for <@{approval.requester}>"
+    progress = ProgressMessage(runtime.client, channel, title)
+    try:
+        progress.post()
+    except Exception as exc:
+        log.warning("could not post build progress: %s", type(exc).__name__)
+    try:
+        if approval.kind == "template_build":
+            before = _latest(call(runtime.provisioner.list_templates), approval.target)
+            result = call(
+                runtime.provisioner.build_template,
+                TemplateBuildRequest(distribution=approval.target, request_id=approval.id),
+                actor=approval.requester,
+                via="slack",
+                request_id=approval.id,
+                approver=approval.decided_by,
+                progress=progress,
+            )
+            replaced = (
+                before if before is not None and before.vmid != result.template.vmid else None
+            )
+            progress.finish(
+                progress_views.template_done_message(
+                    title.split(" for ")[0], result.template, replaced
+                ),
+                [f"approval {approval.id} by {approval.decided_by}"],
+            )
+        else:
+            call(
+                runtime.provisioner.destroy_template,
+                int(approval.target),
+                actor=approval.requester,
+                via="slack",
+                request_id=approval.id,
+                approver=approval.decided_by,
+                progress=progress,
+            )
+            progress.finish(
+                replies.info_message(
+                    f":white_check_mark: Template {approval.target} is destroyed."
+                ),
+                [f"approval {approval.id} by {approval.decided_by}"],
+            )
+    except Exception as exc:
+        reason, step = describe_error(exc)
+        progress.fail(step, reason)
+
+
+def expire_due(runtime: Runtime) -> int:
+    """Expire overdue requests: state ``expired`` (not ``denied``), card and requester updated."""
+    count = 0
+    for approval in runtime.approvals.due():
+        outcome = runtime.approvals.decide(approval.id, "expired", None)
+        if outcome is None or not outcome.changed:
+            continue
+        count += 1
+        audit_record(
+            runtime.audit,
+            actor="solti",
+            action=approval.kind.replace("_", " ") + " expire",
+            result="expired",
+            params={
+                "target": approval.target,
+                "approval": approval.id,
+                "requester": approval.requester,
+            },
+            request_id=f"{approval.id}:decision",
+        )
+        try:
+            _refresh_card(runtime, outcome.approval)
+            _tell_requester(runtime, outcome.approval)
+        except Exception as exc:
+            log.warning("could not update expired request %s: %s", approval.id, type(exc).__name__)
+    return count

@@ -1,0 +1,134 @@
+"""`/solti`: parse and acknowledge at once; everything that touches Proxmox runs lazily."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from bot import grammar
+from bot.blocks import modal as modal_views
+from bot.blocks import replies
+from bot.facade import call
+from bot.flows import misc, templates, vms
+from bot.flows.base import Caller
+from bot.listeners.common import caller_from, ephemeral_via_respond
+
+__all__ = ["COMMAND", "open_create_modal", "register"]
+
+log = logging.getLogger("bot.commands")
+COMMAND = "/solti"
+
+
+def _ack(ack: Any, command: dict[str, Any]) -> None:
+    """Runs inside Slack's 3 seconds: pure parsing only, errors and help answered right here."""
+    try:
+        parsed = grammar.parse(command.get("text", ""))
+    except grammar.UsageError as exc:
+        ack(**replies.error_message(exc.message, exc.topic))
+        return
+    if isinstance(parsed, grammar.Help):
+        ack(**replies.help_message(parsed.topic))
+        return
+    ack()
+
+
+def open_create_modal(caller: Caller, trigger_id: str, prefill: dict[str, Any]) -> None:
+    """Open at once (the trigger lasts 3 s), then fill the template list when it is known."""
+    runtime = caller.runtime
+    metadata = {"channel": caller.channel, "prefill": prefill}
+    opened = runtime.client.views_open(
+        trigger_id=trigger_id, view=modal_views.loading_view(metadata)
+    )
+    view = opened["view"]
+    try:
+        templates_found = call(runtime.provisioner.list_templates)
+    except Exception as exc:
+        from bot.flows.base import describe_error
+
+        templates_found = []
+        caller.say_error(describe_error(exc)[0])
+    has_key = runtime.keys.get(caller.user) is not None
+    runtime.client.views_update(
+        view_id=view["id"],
+        hash=view.get("hash"),
+        view=modal_views.create_view(templates_found, metadata, prefill, has_key),
+    )
+
+
+def _prefill(parsed: grammar.VmCreate) -> dict[str, Any]:
+    data = {
+        "name": parsed.name,
+        "vmid": parsed.vmid,
+        "disk": parsed.disk,
+        "cores": parsed.cores,
+        "memory": parsed.memory,
+        "full": parsed.full or None,
+        "ip": parsed.ip,
+        "gw": parsed.gw,
+    }
+    if parsed.template and parsed.template.isdigit():
+        data["template_vmid"] = int(parsed.template)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _work(command: dict[str, Any], context: Any, respond: Any) -> None:
+    """The lazy half: the same text parsed again (cheap) and the verb run."""
+    try:
+        parsed = grammar.parse(command.get("text", ""))
+    except grammar.UsageError:
+        return
+    caller = caller_from(context, ephemeral_via_respond(respond), command.get("trigger_id"))
+    match parsed:
+        case grammar.Help():
+            return
+        case grammar.VmCreate() if parsed.opens_modal:
+            open_create_modal(caller, command["trigger_id"], _prefill(parsed))
+        case grammar.VmCreate():
+            values = {
+                "template": parsed.template,
+                "vmid": parsed.vmid,
+                "name": parsed.name,
+                "disk": parsed.disk,
+                "cores": parsed.cores,
+                "memory": parsed.memory,
+                "full": parsed.full,
+                "node": parsed.node,
+                "ip": parsed.ip,
+                "gw": parsed.gw,
+                "dry_run": parsed.dry_run,
+            }
+            prefill = _prefill(parsed)
+            vms.create_vm(caller, values, prefill)
+        case grammar.VmList(mine=mine):
+            vms.list_vms(caller, mine)
+        case grammar.VmAction(verb=verb, vmid=vmid):
+            vms.vm_action(caller, verb, vmid)
+        case grammar.TemplateList():
+            templates.list_templates(caller)
+        case grammar.TemplateBuild(distribution=distribution):
+            templates.request_approval(caller, "template_build", distribution)
+        case grammar.TemplateDestroy(vmid=vmid):
+            templates.request_approval(caller, "template_destroy", str(vmid))
+        case grammar.KeySet(key=key):
+            misc.key_set(caller, key)
+        case grammar.KeyShow():
+            misc.key_show(caller)
+        case grammar.KeyRemove():
+            misc.key_remove(caller)
+        case grammar.Audit(user=user, vmid=vmid):
+            misc.audit(caller, user, vmid)
+        case grammar.Report():
+            misc.report_now(caller)
+
+
+def register(app: Any) -> None:
+    app.command(COMMAND)(ack=_ack, lazy=[_work])
+
+
+def prefill_from_value(value: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(value or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

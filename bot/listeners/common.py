@@ -1,0 +1,43 @@
+"""Helpers shared by listeners: building a Caller from what Bolt injects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.flows.base import Caller
+from bot.runtime import Runtime
+
+
+def ephemeral_via_respond(respond: Any, replace: bool = False) -> Callable[[dict[str, Any]], None]:
+    def reply(payload: dict[str, Any]) -> None:
+        respond(response_type="ephemeral", replace_original=replace, **payload)
+
+    return reply
+
+
+def ephemeral_via_api(
+    runtime: Runtime, channel: str | None, user: str
+) -> Callable[[dict[str, Any]], None]:
+    """For requests without a response_url (modal submissions): chat.postEphemeral, else a DM."""
+
+    def reply(payload: dict[str, Any]) -> None:
+        if channel:
+            runtime.client.chat_postEphemeral(channel=channel, user=user, **payload)
+        else:
+            runtime.client.chat_postMessage(channel=user, **payload)
+
+    return reply
+
+
+def caller_from(
+    context: Any, reply: Callable[[dict[str, Any]], None], trigger_id: str | None = None
+) -> Caller:
+    return Caller(
+        runtime=context["solti"],
+        user=context["requester"],
+        channel=context.get("origin_channel"),
+        request_id=context["request_id"],
+        reply=reply,
+        trigger_id=trigger_id,
+    )

@@ -1,0 +1,102 @@
+"""Global Bolt middleware: stamp each request, drop replays and retries, enforce channels.
+
+Runs after Bolt's signature check and before any listener, so a retried or replayed request
+is answered with an empty 200 and never reaches code with side effects.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from slack_bolt import BoltRequest, BoltResponse
+
+from bot.db import BotDatabase
+from bot.runtime import Runtime
+
+__all__ = ["SeenRequests", "install"]
+
+log = logging.getLogger("bot.middleware")
+SEEN_KEEP = timedelta(hours=1)
+
+
+class SeenRequests:
+    """Remembers each interaction's trigger id, persisted so a restart does not forget."""
+
+    def __init__(self, database: BotDatabase, clock: Callable[[], datetime]) -> None:
+        self.database = database
+        self.clock = clock
+        self._inserts = 0
+
+    def first_time(self, key: str) -> bool:
+        now = self.clock()
+        with self.database.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO slack_seen (key, at) VALUES (?, ?)", [key, now.isoformat()]
+            )
+            self._inserts += 1
+            if self._inserts % 500 == 0:
+                conn.execute("DELETE FROM slack_seen WHERE at < ?", [(now - SEEN_KEEP).isoformat()])
+            return cursor.rowcount == 1
+
+
+def _dedupe_key(body: dict[str, Any]) -> str | None:
+    kind = body.get("type") or ("command" if "command" in body else None)
+    trigger = body.get("trigger_id")
+    if kind == "block_actions":
+        action = (body.get("actions") or [{}])[0]
+        stamp = action.get("action_ts") or trigger
+        user = (body.get("user") or {}).get("id")
+        return f"action:{user}:{action.get('action_id')}:{stamp}" if stamp else None
+    if kind in ("command", "view_submission") and trigger:
+        return f"{kind}:{trigger}"
+    return None
+
+
+def _user_channel(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    user = body.get("user_id") or (body.get("user") or {}).get("id")
+    channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
+    if channel is None and isinstance(body.get("view"), dict):
+        try:
+            channel = json.loads(body["view"].get("private_metadata") or "{}").get("channel")
+        except (ValueError, AttributeError):
+            channel = None
+    return user, channel
+
+
+def install(app: Any, runtime: Runtime) -> None:
+    seen = SeenRequests(runtime.database, runtime.clock)
+
+    @app.middleware
+    def solti_context(request: BoltRequest, body: dict[str, Any], context: Any, next: Any) -> Any:
+        retry = request.headers.get("x-slack-retry-num")
+        if retry:
+            log.info(
+                "dropping Slack retry %s (%s)",
+                retry[0],
+                request.headers.get("x-slack-retry-reason"),
+            )
+            return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
+        key = _dedupe_key(body)
+        if key is not None and not seen.first_time(key):
+            log.info("dropping a duplicate payload")
+            return BoltResponse(status=200, body="")
+        user, channel = _user_channel(body)
+        context["solti"] = runtime
+        context["request_id"] = uuid.uuid4().hex[:12]
+        context["requester"] = user
+        context["origin_channel"] = channel
+        if "command" in body:
+            allowed = runtime.rules.channel_allowed(channel)
+            if not allowed:
+                return BoltResponse(status=200, body=allowed.reason)
+        next()
+        return None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,109 @@
+"""Live progress: one channel message edited in place per step, details in its thread.
+
+People asked for one message that changes, not a stream of posts. Each ``Progress`` from
+provisioning becomes a ``chat.update`` of the same (channel, ts); the final state replaces it,
+and a thread reply carries what only a few need (task ids, timings).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bot.blocks import progress as views
+
+__all__ = ["ProgressMessage"]
+
+log = logging.getLogger("bot.progress")
+
+
+class ProgressMessage:
+    """The progress message of one long operation (create or build)."""
+
+    def __init__(
+        self,
+        client: Any,
+        channel: str,
+        title: str,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.channel = channel
+        self.title = title
+        self.monotonic = monotonic
+        self.steps: list[views.StepLine] = []
+        self.total: int | None = None
+        self.ts: str | None = None
+        self.log_lines: list[str] = []
+        self._started = monotonic()
+        self._step_started = self._started
+        self._lock = threading.Lock()
+
+    def post(self) -> str:
+        response = self.client.chat_postMessage(
+            channel=self.channel, **views.running_message(self.title, [], None)
+        )
+        self.ts = response["ts"]
+        self.channel = response.get("channel") or self.channel
+        return self.ts
+
+    def _update(self, payload: dict[str, Any]) -> None:
+        if self.ts is None:
+            return
+        try:
+            self.client.chat_update(channel=self.channel, ts=self.ts, **payload)
+        except Exception as exc:  # progress is best effort; the work itself goes on
+            log.warning("progress update failed: %s", type(exc).__name__)
+
+    def __call__(self, progress: Any) -> None:
+        """The ``progress`` callback provisioning calls as each step starts."""
+        with self._lock:
+            now = self.monotonic()
+            if self.steps and self.steps[-1].state == "running":
+                last = self.steps[-1]
+                seconds = now - self._step_started
+                self.steps[-1] = views.StepLine(last.name, "done", last.detail, seconds)
+                self.log_lines.append(f"{last.name}: {seconds:.1f}s")
+            self._step_started = now
+            self.total = progress.total
+            self.steps.append(views.StepLine(progress.step, "running", progress.detail))
+            if progress.detail:
+                self.log_lines.append(f"{progress.step}: {progress.detail}")
+            self._update(views.running_message(self.title, self.steps, self.total))
+
+    def _close_steps(self, state: str) -> None:
+        if self.steps and self.steps[-1].state == "running":
+            last = self.steps[-1]
+            seconds = self.monotonic() - self._step_started
+            self.steps[-1] = views.StepLine(last.name, state, last.detail, seconds)
+            self.log_lines.append(f"{last.name}: {seconds:.1f}s")
+
+    def finish(self, payload: dict[str, Any], extra_details: list[str] | None = None) -> None:
+        with self._lock:
+            self._close_steps("done")
+            self._update(payload)
+            total = self.monotonic() - self._started
+            lines = [*(extra_details or []), *self.log_lines, f"total: {total:.1f}s"]
+            self._thread(lines)
+
+    def fail(self, step: str | None, reason: str) -> None:
+        with self._lock:
+            self._close_steps("failed")
+            if step is None and self.steps:
+                step = self.steps[-1].name
+            self._update(views.failed_message(self.title, self.steps, step, reason))
+            self._thread([*self.log_lines, f"failed at {step or 'start'}: {reason}"])
+
+    def _thread(self, lines: list[str]) -> None:
+        if self.ts is None:
+            return
+        try:
+            self.client.chat_postMessage(
+                channel=self.channel, thread_ts=self.ts, **views.details_message(lines)
+            )
+        except Exception as exc:
+            log.warning("progress thread reply failed: %s", type(exc).__name__)

@@ -1,0 +1,87 @@
+"""Everything a listener needs, built once per app and handed over through Bolt's context.
+
+Tests build as many apps as they like; each has its own Runtime (database handle, stores,
+scheduler), found with ``runtime_of(app)``. ``start``/``stop`` run the report scheduler and
+the approval-expiry sweep, so the servers can switch them on and off with the app.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.approvals import ApprovalStore
+from bot.db import BotDatabase
+from bot.directory import Directory
+from bot.keys import KeyStore
+from bot.policy import Rules
+
+__all__ = ["Runtime", "runtime_of", "start_background", "stop_background"]
+
+log = logging.getLogger("bot.runtime")
+_RUNTIMES: weakref.WeakKeyDictionary[Any, Runtime] = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class Runtime:
+    settings: Any
+    provisioner: Any
+    policy: Any
+    rules: Rules
+    audit: Any
+    client: Any
+    database: BotDatabase
+    approvals: ApprovalStore
+    keys: KeyStore
+    directory: Directory
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    team_keys: tuple[str, ...] = ()
+    scheduler: Any = None
+    executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="solti-work")
+    )
+    sweep_seconds: float = 30.0
+
+    def groups_of(self, user: str) -> frozenset[str]:
+        return self.directory.groups_of(user) if self.rules.usergroups else frozenset()
+
+    def start(self) -> None:
+        """Start the report cron and the approval-expiry sweep (idempotent)."""
+        if self.scheduler is not None:
+            return
+        from bot.reports import start_scheduler
+
+        self.scheduler = start_scheduler(self)
+
+    def stop(self) -> None:
+        if self.scheduler is not None:
+            try:
+                self.scheduler.shutdown(wait=False)
+            except Exception:  # already stopped
+                log.debug("scheduler already stopped")
+            self.scheduler = None
+
+
+def register_runtime(app: Any, runtime: Runtime) -> None:
+    _RUNTIMES[app] = runtime
+
+
+def runtime_of(app: Any) -> Runtime | None:
+    return _RUNTIMES.get(app)
+
+
+def start_background(app: Any) -> None:
+    runtime = runtime_of(app)
+    if runtime is not None:
+        runtime.start()
+
+
+def stop_background(app: Any) -> None:
+    runtime = runtime_of(app)
+    if runtime is not None:
+        runtime.stop()

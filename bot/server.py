@@ -1,0 +1,179 @@
+"""Serving the app: a small threaded WSGI server for HTTP mode, Socket Mode, and `solti bot`.
+
+The WSGI app is a route table so others can mount more paths (``/metrics``) beside
+``POST /slack/events`` and ``GET /healthz`` without touching the Slack part.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import click
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot.runtime import start_background, stop_background
+
+__all__ = ["HttpServer", "bot_command", "make_wsgi_app"]
+
+log = logging.getLogger("bot.server")
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+EVENTS_PATH = "/slack/events"
+
+
+def _json(start_response: Callable[..., Any], status: str, body: dict[str, Any]) -> list[bytes]:
+    data = json.dumps(body).encode()
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+    )
+    return [data]
+
+
+def make_wsgi_app(app: Any, extra_routes: dict[str, WsgiApp] | None = None) -> WsgiApp:
+    """Route by path: Slack events to Bolt, health to a constant, the rest to ``extra_routes``."""
+    slack = SlackRequestHandler(app)
+    routes = dict(extra_routes or {})
+
+    def health(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        return _json(start_response, "200 OK", {"ok": True})
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == EVENTS_PATH:
+            if method != "POST":
+                return _json(start_response, "405 Method Not Allowed", {"error": "POST only"})
+            return slack(environ, start_response)
+        if path == "/healthz":
+            return health(environ, start_response)
+        if path in routes:
+            return routes[path](environ, start_response)
+        return _json(start_response, "404 Not Found", {"error": "not found"})
+
+    return wsgi
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("http: " + format, *args)
+
+
+class HttpServer:
+    """``POST /slack/events`` and ``GET /healthz`` on a port (0 = any free one)."""
+
+    def __init__(
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        extra_routes: dict[str, WsgiApp] | None = None,
+    ) -> None:
+        self.app = app
+        self.host = host
+        self.port = port
+        self.wsgi = make_wsgi_app(app, extra_routes)
+        self._server: WSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> HttpServer:
+        self._server = make_server(
+            self.host,
+            self.port,
+            self.wsgi,
+            server_class=_ThreadingServer,
+            handler_class=_QuietHandler,
+        )
+        self.port = self._server.server_port
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="solti-http", daemon=True
+        )
+        self._thread.start()
+        start_background(self.app)
+        return self
+
+    def stop(self) -> None:
+        stop_background(self.app)
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def events_url(self) -> str:
+        return self.url + EVENTS_PATH
+
+    def __enter__(self) -> HttpServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _fail(message: str) -> None:
+    click.echo(f"solti bot: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command(name="bot")
+@click.option("--host", default="0.0.0.0", show_default=True, help="HTTP mode: address to bind.")
+def bot_command(host: str) -> None:
+    """Run the Slack app: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on SOLTI_HTTP_PORT."""
+    from bot.app import create_app
+    from bot.settings import SettingsError, load_settings
+    from provisioning import ConfigError, Provisioner, ProxmoxSettings, load_policy
+
+    try:
+        settings = load_settings()
+        if not settings.socket_mode:
+            settings.require_http()
+        policy = load_policy(settings.solti_config)
+        provisioner = Provisioner.from_settings(
+            ProxmoxSettings.from_env(), policy, settings.solti_db
+        )
+    except SettingsError as exc:
+        _fail(str(exc))
+        return
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    app = create_app(settings, provisioner, policy)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        assert settings.slack_app_token is not None
+        handler = SocketModeHandler(
+            app, settings.slack_app_token.get_secret_value(), web_client=app.client
+        )
+        start_background(app)
+        handler.connect()
+        click.echo("solti bot: connected to Slack in Socket Mode", err=True)
+        stop.wait()
+        handler.close()
+        stop_background(app)
+        return
+    server = HttpServer(app, host=host, port=settings.solti_http_port).start()
+    click.echo(f"solti bot: listening on {server.url}/slack/events", err=True)
+    stop.wait()
+    server.stop()
