@@ -137,7 +137,7 @@ def parse_ssh_key(text: str, position: int | None = None) -> SshKey:
     except (binascii.Error, ValueError):
         raise InvalidRequest(f"{name}: the key data is not valid base64", field=where) from None
     key = SshKey(key_type, blob, comment)
-    name = f"key {position} ({key.label})" if position else f"key {key.label}"
+    name = f"key {position} ({key.label})" if position else f"key ({key.label})"
     try:
         if key_type in _SK_TYPES:
             _check_security_key(key_type, blob)
