@@ -22,6 +22,7 @@ MISSING = "property is missing and it is not optional"
 BAD_VMID = "invalid format - value does not look like a valid VM ID\n"
 VM = "/nodes/pve/qemu/500"
 DL = "/nodes/pve/storage/local/download-url"
+ISO_DOWNLOAD = {"url": "https://x/y.iso", "content": "iso", "filename": "y.iso"}
 DISKS = (
     [f"ide{i}" for i in range(4)]
     + [f"scsi{i}" for i in range(31)]
@@ -200,87 +201,54 @@ def test_missing_required(
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "params", "expected"),
+    ("method", "path", "params", "key", "value", "type_"),
     [
-        ("GET", "/cluster/nextid", {"vmid": "abc"}, {"vmid": type_error("integer", "abc")}),
-        (
-            "POST",
-            "/nodes/pve/qemu",
-            {"vmid": "500", "cores": "two"},
-            {"cores": type_error("integer", "two")},
-        ),
-        (
-            "POST",
-            "/nodes/pve/qemu",
-            {"vmid": "500", "cpulimit": "1,5"},
-            {"cpulimit": type_error("number", "1,5")},
-        ),
-        (
-            "POST",
-            f"{VM}/clone",
-            {"newid": "501", "full": "True"},
-            {"full": type_error("boolean", "True")},
-        ),
-        (
-            "POST",
-            f"{VM}/clone",
-            {"newid": "501", "full": True},
-            {"full": type_error("boolean", "True")},
-        ),
-        ("GET", "/nodes/pve/qemu", {"full": "true"}, {"full": type_error("boolean", "true")}),
-        (
-            "POST",
-            f"{VM}/status/start",
-            {"skiplock": "yes"},
-            {"skiplock": type_error("boolean", "yes")},
-        ),
-        ("DELETE", VM, {"purge": "False"}, {"purge": type_error("boolean", "False")}),
-        (
-            "POST",
-            DL,
-            {
-                "url": "https://x/y",
-                "content": "iso",
-                "filename": "y.iso",
-                "verify-certificates": "True",
-            },
-            {"verify-certificates": type_error("boolean", "True")},
-        ),
-        (
-            "GET",
-            "/nodes/pve/storage",
-            {"enabled": "True"},
-            {"enabled": type_error("boolean", "True")},
-        ),
-        ("GET", f"{VM}/config", {"current": "True"}, {"current": type_error("boolean", "True")}),
-        (
-            "PUT",
-            f"{VM}/config",
-            {"protection": "True"},
-            {"protection": type_error("boolean", "True")},
-        ),
-        (
-            "POST",
-            f"{VM}/status/stop",
-            {"keepActive": "True"},
-            {"keepActive": type_error("boolean", "True")},
-        ),
-        (
-            "POST",
-            f"{VM}/status/shutdown",
-            {"forceStop": "True"},
-            {"forceStop": type_error("boolean", "True")},
-        ),
-        (
-            "POST",
-            "/access/ticket",
-            {"username": "root@pam", "password": "x", "new-format": "True"},
-            {"new-format": type_error("boolean", "True")},
-        ),
+        ("GET", "/cluster/nextid", {}, "vmid", "abc", "integer"),
+        ("POST", "/nodes/pve/qemu", {"vmid": "500"}, "cores", "two", "integer"),
+        ("POST", "/nodes/pve/qemu", {"vmid": "500"}, "cpulimit", "1,5", "number"),
+        ("POST", f"{VM}/status/start", {}, "timeout", "1.5", "integer"),
     ],
 )
-def test_wrong_types(schema: Schema, method: str, path: str, params: dict, expected: dict) -> None:
-    assert errors_of(schema, method, path, params) == expected
+def test_wrong_types(
+    schema: Schema, method: str, path: str, params: dict, key: str, value: str, type_: str
+) -> None:
+    errors = errors_of(schema, method, path, {**params, key: value})
+    assert errors == {key: type_error(type_, value)}
+
+
+# Every boolean parameter of the served endpoints takes exactly 0/1 in a form body.
+BOOLEAN_PARAMS = [
+    ("GET", "/nodes/pve/qemu", {}, "full"),
+    ("POST", f"{VM}/clone", {"newid": "501"}, "full"),
+    ("DELETE", VM, {}, "purge"),
+    ("POST", DL, ISO_DOWNLOAD, "verify-certificates"),
+    ("GET", "/nodes/pve/storage", {}, "enabled"),
+    ("GET", f"{VM}/config", {}, "current"),
+    ("PUT", f"{VM}/config", {}, "protection"),
+    ("POST", f"{VM}/config", {}, "onboot"),
+    ("POST", f"{VM}/status/start", {}, "skiplock"),
+    ("POST", f"{VM}/status/stop", {}, "keepActive"),
+    ("POST", f"{VM}/status/shutdown", {}, "forceStop"),
+    ("POST", "/access/ticket", {"username": "root@pam", "password": "x"}, "new-format"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "path", "params", "key"), BOOLEAN_PARAMS)
+@pytest.mark.parametrize("word", ["True", "False", "true", "yes", "on", "2"])
+def test_boolean_words_are_rejected(
+    schema: Schema, method: str, path: str, params: dict, key: str, word: str
+) -> None:
+    errors = errors_of(schema, method, path, {**params, key: word})
+    assert errors == {key: type_error("boolean", word)}
+
+
+@pytest.mark.parametrize(("method", "path", "params", "key"), BOOLEAN_PARAMS)
+def test_python_true_in_a_form_body_is_sent_as_True_and_rejected(
+    schema: Schema, method: str, path: str, params: dict, key: str
+) -> None:
+    assert errors_of(schema, method, path, {**params, key: True}) == {
+        key: type_error("boolean", "True")
+    }
 
 
 @pytest.mark.parametrize(
