@@ -62,6 +62,16 @@ def test_simulator_downloads_from_the_mirror_in_process() -> None:
                 break
             time.sleep(0.05)
         assert status.get("exitstatus") == "OK"
+        # import-from sizes the disk from the mirror image's qcow2 header (2 GiB for Ubuntu).
+        upid = api.nodes(node).qemu.post(
+            vmid=9000,
+            scsi0="local-lvm:0,import-from=local:import/noble-server-cloudimg-amd64.qcow2",
+        )
+        for _ in range(600):
+            if api.nodes(node).tasks(upid).status.get()["status"] == "stopped":
+                break
+            time.sleep(0.05)
+        assert "size=2G" in api.nodes(node).qemu(9000).config.get()["scsi0"]
         workdir = sim.workdir
     assert not workdir.exists()
     assert [r.path for r in sim.mirror.downloads("ubuntu2404")] == [
