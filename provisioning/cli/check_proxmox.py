@@ -18,6 +18,7 @@ __all__ = [
     "PRIVILEGES",
     "Requirement",
     "check_proxmox",
+    "effective_privileges",
     "missing_privileges",
     "requirements_by_path",
 ]
@@ -66,15 +67,30 @@ PRIVILEGES: tuple[Requirement, ...] = (
 # The bot token scopes the Slack app needs (manifest.yml, oauth_config.scopes.bot).
 
 
+def effective_privileges(tree: Mapping[str, Mapping[str, Any]], path: str) -> dict[str, int]:
+    """What applies on `path`, given `GET /access/permissions` (path -> {privilege: propagate}).
+
+    PVE lists the token's effective privileges on each path that has an ACL; a path without
+    an entry inherits from the nearest listed ancestor, but only the propagating privileges.
+    """
+    if path in tree:
+        return {name: int(value) for name, value in (tree[path] or {}).items()}
+    ancestors = [p for p in tree if p == "/" or path.startswith(p.rstrip("/") + "/")]
+    if not ancestors:
+        return {}
+    nearest = max(ancestors, key=len)
+    return {name: 1 for name, value in (tree[nearest] or {}).items() if int(value)}
+
+
 def missing_privileges(
-    granted: Mapping[str, Mapping[str, int]], path: str, wanted: Iterable[str], propagate: bool
+    tree: Mapping[str, Mapping[str, Any]], path: str, wanted: Iterable[str], propagate: bool
 ) -> list[str]:
-    """The privileges in `wanted` that `GET /access/permissions?path=…` did not grant."""
-    privileges = granted.get(path) or {}
+    """The privileges in `wanted` the token lacks on `path` (and below it, with `propagate`)."""
+    privileges = effective_privileges(tree, path)
     return [
         privilege
         for privilege in wanted
-        if privilege not in privileges or (propagate and not int(privileges[privilege]))
+        if privilege not in privileges or (propagate and not privileges[privilege])
     ]
 
 
@@ -132,14 +148,7 @@ def check_proxmox(config: CheckConfig) -> list[CheckResult]:
         version = client.version()
         nodes = [node for node in client.nodes() if node.get("node")]
     except ProxmoxError as exc:
-        results.append(
-            CheckResult(
-                "proxmox.reachable",
-                "fail",
-                str(exc),
-                "check PROXMOX_URL, the token and the CA bundle; `curl -v` the URL from this host",
-            )
-        )
+        results.append(_unreachable_result(config, exc))
         return results
     results.append(_version_result(config, version))
     online = sorted(str(node["node"]) for node in nodes if node.get("status", "online") == "online")
@@ -163,6 +172,23 @@ def check_proxmox(config: CheckConfig) -> list[CheckResult]:
     except ProxmoxError as exc:
         results.append(CheckResult("proxmox.api", "fail", str(exc), "see the message above"))
     return results
+
+
+def _unreachable_result(config: CheckConfig, exc: Exception) -> CheckResult:
+    if getattr(exc, "status", None) == 401:
+        return CheckResult(
+            "proxmox.reachable",
+            "fail",
+            f"{config.proxmox_url} refused the API token {config.token_id} (401)",
+            "check PROXMOX_TOKEN_ID (user@realm!name) and PROXMOX_TOKEN_SECRET (shown once when "
+            "the token is created; `pveum user token add` makes a new one)",
+        )
+    return CheckResult(
+        "proxmox.reachable",
+        "fail",
+        str(exc),
+        "check PROXMOX_URL, the token and the CA bundle; `curl -v` the URL from this host",
+    )
 
 
 def _proxmox_settings(config: CheckConfig) -> Any:
@@ -226,10 +252,10 @@ def _version_result(config: CheckConfig, version: Mapping[str, Any]) -> CheckRes
 
 def _privilege_results(config: CheckConfig, client: Any, nodes: list[str]) -> list[CheckResult]:
     results: list[CheckResult] = []
+    tree = client.permissions() or {}
     for path, requirements in requirements_by_path(config, nodes).items():
-        granted = client.request("GET", "access/permissions", path=path) or {}
         wanted = [requirement.privilege for requirement in requirements]
-        missing = missing_privileges(granted, path, wanted, propagate=path == "/vms")
+        missing = missing_privileges(tree, path, wanted, propagate=path == "/vms")
         name = f"proxmox.privileges {path}"
         if missing:
             why = {r.privilege: r.why for r in requirements}

@@ -21,6 +21,7 @@ from provisioning.cli.check_report import (
     format_report,
     policy_id_results,
 )
+from sandbox.environment import SimEnvironment
 from sandbox.slack import SlackStandIn
 
 BOT_TOKEN = "xoxb-1-check-test-token"
@@ -184,3 +185,123 @@ def test_command_json_and_bad_policy(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert checks["policy.file"].status == "fail"
     assert "approvers" in checks["policy.file"].detail
     assert checks["database"].status == "ok"
+
+
+# --- against the Proxmox VE simulator --------------------------------------------------------
+
+POLICY = {
+    "approvers": ["U0APPROVER1"],
+    "admins": ["U0ADMIN0001"],
+    "approvals_channel": "C0APPROVALS",
+    "reports": {"channel": "C0REPORTS01"},
+}
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimEnvironment]:
+    with SimEnvironment(nodes=2, policy=POLICY) as environment:
+        yield environment
+
+
+@pytest.fixture
+def world(
+    sim: SimEnvironment, slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> SimEnvironment:
+    """The simulator and the Slack stand-in in the environment, as an operator would set it."""
+    sim.reset()
+    for name, value in sim.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SOLTI_DB", str(tmp_path / "solti.db"))
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "0123456789abcdef0123456789abcdef")
+    monkeypatch.setenv("SLACK_API_URL", slack.url)
+    return sim
+
+
+def _run(*args: str) -> tuple[int, dict[str, CheckResult], str]:
+    result = CliRunner().invoke(check_command, ["--json", *args])
+    document = json.loads(result.stdout)
+    return result.exit_code, _by_name([CheckResult(**c) for c in document["checks"]]), result.output
+
+
+def test_passes_against_the_simulator(world: SimEnvironment) -> None:
+    code, checks, _ = _run()
+    failed = {name: c.detail for name, c in checks.items() if c.status == "fail"}
+    assert code == 0, failed
+    for name in (
+        "policy.file",
+        "policy.ids",
+        "database",
+        "proxmox.tls",
+        "proxmox.version",
+        "proxmox.privileges /vms",
+        "proxmox.privileges /storage/local",
+        "proxmox.privileges /nodes/pve2",
+        "proxmox.storage pve/local",
+        "proxmox.storage pve2/local-lvm",
+        "slack.token",
+        "slack.scopes",
+    ):
+        assert checks[name].status == "ok", (name, checks[name])
+    # The simulator has no /nodes/{node}/network: said plainly, not faked.
+    assert checks["proxmox.bridge pve/vmbr0"].status == "skip"
+    assert "not checked" in checks["proxmox.bridge pve/vmbr0"].detail
+    # The text report has one line per item.
+    text = CliRunner().invoke(check_command, [])
+    assert text.exit_code == 0
+    assert len([line for line in text.output.splitlines() if not line.startswith(" ")]) == len(
+        checks
+    )
+
+
+def test_strict_fails_on_skipped_items(world: SimEnvironment) -> None:
+    code, checks, _ = _run("--strict")
+    assert code == 1
+    assert any(check.status == "skip" for check in checks.values())
+
+
+def test_token_lacking_a_privilege_fails_with_the_fix(world: SimEnvironment) -> None:
+    everything = dict(world.pve.state.permissions["/"])
+    world.pve.state.set_token_privileges(
+        "/", {name: value for name, value in everything.items() if name != "VM.Clone"}
+    )
+    code, checks, _ = _run()
+    assert code == 1
+    vms = checks["proxmox.privileges /vms"]
+    assert vms.status == "fail"
+    assert "VM.Clone" in vms.detail and "clone VMs from templates" in vms.detail
+    assert vms.fix and "pveum acl modify /vms" in vms.fix and world.pve.token_id in vms.fix
+    assert checks["proxmox.privileges /storage/local"].status == "ok"
+
+
+def test_privilege_that_does_not_propagate_to_new_vmids_fails(world: SimEnvironment) -> None:
+    world.pve.state.set_token_privileges("/vms", {"VM.Allocate": 0, "VM.Clone": 1})
+    code, checks, _ = _run()
+    assert code == 1
+    assert "VM.Allocate" in checks["proxmox.privileges /vms"].detail
+    assert "VM.Clone" not in checks["proxmox.privileges /vms"].detail.split("lacks", 1)[1]
+
+
+def test_image_storage_without_import_content_fails_with_the_fix(world: SimEnvironment) -> None:
+    world.pve.state.storages["local"].content.discard("import")
+    code, checks, _ = _run()
+    assert code == 1
+    local = checks["proxmox.storage pve/local"]
+    assert local.status == "fail"
+    assert "lacks `import` content" in local.detail
+    assert local.fix and local.fix.startswith("pvesm set local --content ")
+    assert local.fix.endswith(",import")
+
+
+def test_wrong_token_secret_fails_without_echoing_it(
+    world: SimEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wrong = "00000000-0000-0000-0000-000000000000"
+    monkeypatch.setenv("PROXMOX_TOKEN_SECRET", wrong)
+    code, checks, output = _run()
+    assert code == 1
+    assert checks["proxmox.reachable"].status == "fail"
+    reachable = checks["proxmox.reachable"]
+    assert "refused the API token" in reachable.detail
+    assert reachable.fix and "PROXMOX_TOKEN_SECRET" in reachable.fix
+    assert wrong not in output
