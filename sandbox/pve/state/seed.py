@@ -60,11 +60,11 @@ class SeedMixin:
                     tags if isinstance(tags, str) else ",".join(tags)
                 )
             config.update({k: str(v) for k, v in conf.items()})
-            guest = self.add_guest(vmid, node, config)
             if template:
                 self.rename_to_base(disk)
                 config["scsi0"] = config["scsi0"].replace(f"vm-{vmid}-disk", f"base-{vmid}-disk")
                 config["template"] = "1"
+            guest = self.add_guest(vmid, node, config)
             guest.running = running and not template
             guest.started_at = self.now
             return guest
