@@ -39,14 +39,26 @@ PRIVILEGES: tuple[Requirement, ...] = (
     Requirement("/vms", "VM.Audit", "read VM lists, status and configuration"),
     Requirement("/vms", "VM.Allocate", "create VMs and templates, convert to template, remove VMs"),
     Requirement("/vms", "VM.Clone", "clone VMs from templates"),
-    Requirement("/vms", "VM.Config.Disk", "import the cloud image, add the EFI disk, resize disks"),
+    Requirement(
+        "/vms", "VM.Config.Disk", "import the cloud image, add the EFI disk, set boot order, resize"
+    ),
     Requirement("/vms", "VM.Config.CDROM", "attach the cloud-init drive"),
-    Requirement("/vms", "VM.Config.CPU", "set cores (and the CPU type)"),
-    Requirement("/vms", "VM.Config.Memory", "set memory"),
-    Requirement("/vms", "VM.Config.Network", "attach the network device to the bridge"),
-    Requirement("/vms", "VM.Config.Cloudinit", "set user, SSH keys, IP configuration"),
-    Requirement("/vms", "VM.Config.Options", "set name, tags, notes and boot options"),
-    Requirement("/vms", "VM.Config.HWType", "set machine type q35, OVMF firmware, SCSI controller"),
+    Requirement("/vms", "VM.Config.CPU", "set cores, CPU type and NUMA"),
+    Requirement("/vms", "VM.Config.Memory", "set memory and ballooning"),
+    Requirement(
+        "/vms", "VM.Config.Network", "attach the network device to the bridge; IP configuration"
+    ),
+    Requirement("/vms", "VM.Config.Cloudinit", "set the cloud-init user, SSH keys and DNS"),
+    Requirement(
+        "/vms",
+        "VM.Config.Options",
+        "set name, tags, notes, OVMF firmware, OS type, guest agent flag",
+    ),
+    Requirement(
+        "/vms",
+        "VM.Config.HWType",
+        "set machine type q35, SCSI controller, serial console and display",
+    ),
     Requirement("/vms", "VM.PowerMgmt", "start, stop and shut down VMs"),
     Requirement("/storage/{vm_storage}", "Datastore.AllocateSpace", "allocate VM disks"),
     Requirement(
