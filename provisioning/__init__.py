@@ -33,12 +33,10 @@ from provisioning.models import (
     VmPlan,
     parse_request,
 )
+from provisioning.service import Provisioner
 from provisioning.sizes import Size
 
-# --- façade: `from provisioning.service import Provisioner` goes here (service.py's owner) -----
-
 __all__ = [
-    # façade: add "Provisioner" here together with its import above
     "AuditLog",
     "AuditRecord",
     "Catalog",
@@ -50,6 +48,7 @@ __all__ = [
     "Policy",
     "PolicyDenied",
     "Progress",
+    "Provisioner",
     "ProxmoxError",
     "ProxmoxSettings",
     "RangeExhausted",

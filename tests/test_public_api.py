@@ -19,6 +19,7 @@ EXPECTED = {
     "Policy",
     "PolicyDenied",
     "Progress",
+    "Provisioner",
     "ProxmoxError",
     "ProxmoxSettings",
     "RangeExhausted",
