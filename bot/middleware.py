@@ -86,7 +86,7 @@ def install(app: Any, runtime: Runtime) -> None:
             log.info("dropping a duplicate payload")
             return BoltResponse(status=200, body="")
         user, channel = _user_channel(body)
-        context["solti"] = runtime
+        context["solti_key"] = runtime.key
         context["request_id"] = uuid.uuid4().hex[:12]
         context["requester"] = user
         context["origin_channel"] = channel

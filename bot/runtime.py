@@ -46,6 +46,7 @@ class Runtime:
         default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="solti-work")
     )
     sweep_seconds: float = 30.0
+    key: str = ""
 
     def groups_of(self, user: str) -> frozenset[str]:
         return self.directory.groups_of(user) if self.rules.usergroups else frozenset()
@@ -67,8 +68,24 @@ class Runtime:
             self.scheduler = None
 
 
-def register_runtime(app: Any, runtime: Runtime) -> None:
+_BY_KEY: weakref.WeakValueDictionary[str, Runtime] = weakref.WeakValueDictionary()
+
+
+def register_runtime(app: Any, runtime: Runtime) -> str:
+    """Remember the runtime by app and by a plain key.
+
+    Bolt deep-copies the context for lazy listeners, so the context carries the key (a
+    string) and listeners look the runtime up with ``runtime_for``.
+    """
     _RUNTIMES[app] = runtime
+    key = f"solti-{id(runtime):x}"
+    _BY_KEY[key] = runtime
+    runtime.key = key
+    return key
+
+
+def runtime_for(context: Any) -> Runtime:
+    return _BY_KEY[context["solti_key"]]
 
 
 def runtime_of(app: Any) -> Runtime | None:

@@ -8,7 +8,7 @@ from bot.blocks.approval import APPROVE_ACTION, DENY_ACTION
 from bot.blocks.replies import OPEN_MODAL_ACTION, REMOVE_ACTION
 from bot.flows import templates, vms
 from bot.listeners.commands import open_create_modal, prefill_from_value
-from bot.listeners.common import caller_from, ephemeral_via_respond
+from bot.listeners.common import caller_from, ephemeral_via_respond, guarded
 
 __all__ = ["register"]
 
@@ -19,13 +19,14 @@ def _ack(ack: Any) -> None:
 
 def _customize(body: dict[str, Any], action: dict[str, Any], context: Any, respond: Any) -> None:
     caller = caller_from(context, ephemeral_via_respond(respond), body.get("trigger_id"))
-    open_create_modal(caller, body["trigger_id"], prefill_from_value(action.get("value")))
+    value = prefill_from_value(action.get("value"))
+    guarded(caller, lambda: open_create_modal(caller, body["trigger_id"], value))
 
 
 def _decide(approve: bool):  # type: ignore[no-untyped-def]
     def work(action: dict[str, Any], context: Any, respond: Any) -> None:
         caller = caller_from(context, ephemeral_via_respond(respond))
-        templates.decide(caller, str(action.get("value") or ""), approve)
+        guarded(caller, lambda: templates.decide(caller, str(action.get("value") or ""), approve))
 
     return work
 
@@ -36,7 +37,7 @@ def _remove(action: dict[str, Any], context: Any, respond: Any) -> None:
     if not value.isdigit():
         caller.say_error("That button does not name a VM.")
         return
-    vms.vm_action(caller, "remove", int(value), confirmed=True)
+    guarded(caller, lambda: vms.vm_action(caller, "remove", int(value), confirmed=True))
 
 
 def register(app: Any) -> None:

@@ -12,7 +12,7 @@ from bot.blocks import replies
 from bot.facade import call
 from bot.flows import misc, templates, vms
 from bot.flows.base import Caller
-from bot.listeners.common import caller_from, ephemeral_via_respond
+from bot.listeners.common import caller_from, ephemeral_via_respond, guarded
 
 __all__ = ["COMMAND", "open_create_modal", "register"]
 
@@ -79,6 +79,10 @@ def _work(command: dict[str, Any], context: Any, respond: Any) -> None:
     except grammar.UsageError:
         return
     caller = caller_from(context, ephemeral_via_respond(respond), command.get("trigger_id"))
+    guarded(caller, lambda: _run(caller, parsed, command))
+
+
+def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> None:
     match parsed:
         case grammar.Help():
             return

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
-from bot.flows.base import Caller
-from bot.runtime import Runtime
+from bot.flows.base import Caller, describe_error
+from bot.runtime import Runtime, runtime_for
+
+log = logging.getLogger("bot.listeners")
 
 
 def ephemeral_via_respond(respond: Any, replace: bool = False) -> Callable[[dict[str, Any]], None]:
@@ -30,11 +33,23 @@ def ephemeral_via_api(
     return reply
 
 
+def guarded(caller: Caller, work: Callable[[], None]) -> None:
+    """Lazy listeners bypass app.error, so failures are turned into a polite reply here."""
+    try:
+        work()
+    except Exception as exc:
+        text, _ = describe_error(exc)
+        try:
+            caller.say_error(text)
+        except Exception:
+            log.warning("could not report an error to %s", caller.user)
+
+
 def caller_from(
     context: Any, reply: Callable[[dict[str, Any]], None], trigger_id: str | None = None
 ) -> Caller:
     return Caller(
-        runtime=context["solti"],
+        runtime=runtime_for(context),
         user=context["requester"],
         channel=context.get("origin_channel"),
         request_id=context["request_id"],

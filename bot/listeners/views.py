@@ -16,6 +16,7 @@ from bot.blocks import modal as modal_views
 from bot.flows import vms
 from bot.flows.base import describe_error
 from bot.listeners.common import caller_from, ephemeral_via_api
+from bot.runtime import runtime_for
 from provisioning import InvalidRequest, SoltiError
 
 __all__ = ["VALIDATION_BUDGET_SECONDS", "register"]
@@ -74,7 +75,7 @@ def form_values(state: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 def _submit(ack: Any, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
-    runtime = context["solti"]
+    runtime = runtime_for(context)
     try:
         metadata = json.loads(view.get("private_metadata") or "{}")
     except ValueError:
