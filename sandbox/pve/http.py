@@ -24,7 +24,7 @@ from sandbox.pve.auth import Authenticator, Identity
 from sandbox.pve.errors import PveError
 from sandbox.pve.faults import API_PREFIX, Faults
 from sandbox.pve.handlers import Call
-from sandbox.pve.routes import NO_AUTH, ROUTES
+from sandbox.pve.routes import NO_AUTH, PERMISSIONS, ROUTES
 from sandbox.pve.schema import get_schema
 from sandbox.pve.state import Cluster
 
@@ -108,6 +108,10 @@ class Api:
         params = decode_body(body, json_body)
         params.update(dict(query))
         values = schema.validate(route, params, json_body=json_body)
+        if identity and identity.tokenid:
+            with self.lock:
+                for acl_path, privileges in PERMISSIONS.get((method, route.template), []):
+                    self.cluster.check_privileges(acl_path.format(**values), privileges)
         call = Call(values, identity, self.cluster, self.lock, self.now, self.auth)
         return ROUTES[(method, route.template)](call)
 

@@ -38,3 +38,37 @@ ROUTES: dict[tuple[str, str], Handler] = {
 
 # Reachable without credentials, as pveproxy allows.
 NO_AUTH = {("POST", "/access/ticket")}
+
+CONFIG_PRIVS = [
+    "VM.Config.Disk",
+    "VM.Config.CDROM",
+    "VM.Config.CPU",
+    "VM.Config.Memory",
+    "VM.Config.Network",
+    "VM.Config.HWType",
+    "VM.Config.Options",
+    "VM.Config.Cloudinit",
+]
+POWER = ["VM.PowerMgmt"]
+
+# Privilege checks applied to API-token calls: (ACL path template, any of these privileges).
+PERMISSIONS: dict[tuple[str, str], list[tuple[str, list[str]]]] = {
+    ("POST", "/nodes/{node}/qemu"): [("/vms/{vmid}", ["VM.Allocate"])],
+    ("DELETE", VM): [("/vms/{vmid}", ["VM.Allocate"])],
+    ("GET", f"{VM}/config"): [("/vms/{vmid}", ["VM.Audit"])],
+    ("PUT", f"{VM}/config"): [("/vms/{vmid}", CONFIG_PRIVS)],
+    ("POST", f"{VM}/config"): [("/vms/{vmid}", CONFIG_PRIVS)],
+    ("POST", f"{VM}/clone"): [("/vms/{vmid}", ["VM.Clone"]), ("/vms/{newid}", ["VM.Allocate"])],
+    ("POST", f"{VM}/template"): [("/vms/{vmid}", ["VM.Allocate"])],
+    ("PUT", f"{VM}/resize"): [("/vms/{vmid}", ["VM.Config.Disk"])],
+    ("GET", f"{VM}/status/current"): [("/vms/{vmid}", ["VM.Audit"])],
+    ("POST", f"{VM}/status/start"): [("/vms/{vmid}", POWER)],
+    ("POST", f"{VM}/status/stop"): [("/vms/{vmid}", POWER)],
+    ("POST", f"{VM}/status/shutdown"): [("/vms/{vmid}", POWER)],
+    ("GET", "/nodes/{node}/storage/{storage}/content"): [
+        ("/storage/{storage}", ["Datastore.Audit", "Datastore.AllocateSpace"])
+    ],
+    ("POST", "/nodes/{node}/storage/{storage}/download-url"): [
+        ("/storage/{storage}", ["Datastore.AllocateTemplate"])
+    ],
+}

@@ -113,3 +113,18 @@ def test_permissions_default_and_configurable(sim, pve):
     sim.state.set_token_privileges("/", {"VM.Audit": 1})
     perms = pve.access.permissions.get(path="/vms/100")
     assert perms == {"/vms/100": {"VM.Audit": 1}}
+
+
+def test_privileges_propagate_only_with_1(sim, pve):
+    sim.state.set_token_privileges("/vms", {"VM.Allocate": 0, "VM.Audit": 1})
+    assert pve.access.permissions.get(path="/vms") == {"/vms": {"VM.Allocate": 0, "VM.Audit": 1}}
+    assert pve.access.permissions.get(path="/vms/100") == {"/vms/100": {"VM.Audit": 1}}
+
+
+def test_missing_privilege_is_403(sim, pve):
+    sim.state.add_template(9000, "tpl")
+    sim.state.set_token_privileges("/vms", {"VM.Allocate": 1, "VM.Audit": 1})
+    with pytest.raises(ResourceException) as info:
+        pve.nodes(NODE).qemu(9000).clone.post(newid=500)
+    assert info.value.status_code == 403
+    assert info.value.content == "Permission check failed (/vms/9000, VM.Clone)"

@@ -247,6 +247,11 @@ class Cluster(GuestsMixin, LifecycleMixin, StorageMixin, SeedMixin):
         self.permissions[path] = dict(privileges)
 
     def permissions_for(self, path: str | None) -> dict[str, dict[str, int]]:
+        """The token's privileges: every ACL path, or the effective set on one ``path``.
+
+        The nearest configured ancestor decides; on a proper ancestor only privileges with
+        propagate ``1`` count, as with PVE ACLs.
+        """
         if path is None:
             return {p: dict(v) for p, v in self.permissions.items()}
         best = max(
@@ -254,7 +259,18 @@ class Cluster(GuestsMixin, LifecycleMixin, StorageMixin, SeedMixin):
             key=len,
             default=None,
         )
-        return {path: dict(self.permissions[best]) if best else {}}
+        if best is None:
+            return {path: {}}
+        privileges = self.permissions[best]
+        if best != path:
+            privileges = {k: v for k, v in privileges.items() if v}
+        return {path: dict(privileges)}
+
+    def check_privileges(self, path: str, privileges: list[str]) -> None:
+        """403 unless the token holds one of ``privileges`` on ``path``."""
+        held = self.permissions_for(path)[path]
+        if not any(p in held for p in privileges):
+            raise PveError(403, f"Permission check failed ({path}, {'|'.join(privileges)})")
 
     # -- helpers shared by the mixins ---------------------------------------------------
     def guest_on(self, node: str, vmid: int) -> Guest:
