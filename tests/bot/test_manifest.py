@@ -1,0 +1,39 @@
+"""manifest.yml against the vendored Slack app manifest schema, plus our own promises."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT.parent / "shared" / "slack-specs" / "app-manifest" / "slack-app-manifest.schema.json"
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict:
+    return yaml.safe_load((ROOT / "manifest.yml").read_text())
+
+
+@pytest.mark.skipif(not SCHEMA.exists(), reason="shared slack-specs not available")
+def test_manifest_is_valid_against_schema(manifest: dict) -> None:
+    schema = json.loads(SCHEMA.read_text())
+    validator = jsonschema.Draft4Validator(schema)
+    errors = sorted(validator.iter_errors(manifest), key=lambda e: list(e.path))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
+
+
+def test_manifest_declares_what_the_bot_uses(manifest: dict) -> None:
+    command = manifest["features"]["slash_commands"][0]
+    assert command["command"] == "/solti"
+    assert "vm create" in command["usage_hint"]
+    assert command["should_escape"] is True  # `--user @x` arrives as <@U..|x>
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert scopes == {"commands", "chat:write", "chat:write.public", "usergroups:read"}
+    assert command["url"].endswith("/slack/events")
+    assert manifest["settings"]["interactivity"]["request_url"].endswith("/slack/events")
