@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -74,6 +75,10 @@ class SlackState:
     def __init__(self, trigger_ttl: float | None = TRIGGER_TTL_SECONDS) -> None:
         self.trigger_ttl = trigger_ttl
         self.changed = threading.Condition(threading.RLock())
+        # Never reset: ts, trigger and view ids stay unique across `clear()`, as on Slack
+        # (a bot that dedupes on trigger_id must not see an old id again).
+        self._counter = itertools.count(1)
+        self._epoch = int(time.time())
         self.clear()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -93,9 +98,7 @@ class SlackState:
             self._triggers: dict[str, tuple[str, float, bool]] = {}
             self._targets: dict[str, _ResponseTarget] = {}
             self._rate_limits: dict[str, float] = {}
-            self._counter = itertools.count(1)
-            self._epoch = int(time.time())
-            self.version = 0
+            self.version = getattr(self, "version", 0)
             self._touch()
 
     def _touch(self) -> None:
@@ -291,7 +294,7 @@ class SlackState:
 
     def issue_trigger(self, user: str) -> str:
         with self.changed:
-            trigger = f"{self._next()}.{self._epoch}.{self._next():08x}"
+            trigger = f"{self._next()}.{self._epoch}.{secrets.token_hex(8)}"
             self._triggers[trigger] = (user, time.monotonic(), False)
             return trigger
 

@@ -126,7 +126,31 @@ class SlackUser:
             "response_url": response_url,
             "trigger_id": self.standin.issue_trigger(who["id"]),
         }
-        return self._post(urllib.parse.urlencode(form), **wire)
+        reply = self._post(urllib.parse.urlencode(form), **wire)
+        if reply.status_code == 200:
+            self._show_command_ack(reply, channel_id, who["id"])
+        return reply
+
+    def _show_command_ack(self, reply: requests.Response, channel: str, user: str) -> None:
+        """Show an ack with a body as Slack does: ephemeral, or in the channel if asked."""
+        raw = reply.text.strip()
+        if not raw:
+            return
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = {"text": raw}
+        if not isinstance(body, dict):
+            return
+        fields = {k: body[k] for k in ("text", "blocks", "attachments") if k in body}
+        if not fields:
+            return
+        fields.setdefault("text", "")
+        state = self.standin.state
+        if body.get("response_type") == "in_channel":
+            state.post_message(channel, fields)
+        else:
+            state.post_ephemeral(channel, user, fields)
 
     # -- block actions ---------------------------------------------------------------------
 

@@ -1,0 +1,208 @@
+"""The console's screen: prints what the stand-in shows, as it changes, with numbered buttons.
+
+A watcher thread wakes on every change in the stand-in and prints new messages, edits
+(marked "(edited)", so progress is seen advancing), deletions, ephemerals (with who sees
+them) and calls Slack refused. Button numbers run on across the session; `target_of(n)`
+finds the message a number belongs to, as it is now.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+from sandbox.render import Clickable, Rendered, render_message, render_view
+
+_STYLES = {
+    "header": "bold",
+    "dim": "dim",
+    "action": "cyan",
+    "error": "red",
+    "ephemeral": "italic",
+    "field": "yellow",
+    "who": "bold magenta",
+}
+
+
+class Screen:
+    """Output for the console; thread-safe printing and a watcher over one stand-in."""
+
+    def __init__(self, color: bool = False) -> None:
+        self._lock = threading.RLock()
+        self._rich: Any = None
+        if color:
+            from rich.console import Console
+
+            self._rich = Console(highlight=False, markup=False, soft_wrap=True)
+        self.standin: Any = None
+        self.viewer: str | None = None
+        self.printed: list[str] = []
+        self._seen: dict[tuple[str, ...], str] = {}
+        self._numbers: dict[int, tuple[tuple[str, ...], Clickable]] = {}
+        self._next_number = 1
+        self._calls_seen = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_change = time.monotonic()
+        self._mark = 0
+
+    # -- printing --------------------------------------------------------------------------
+
+    def say(self, text: str, style: str = "text") -> None:
+        with self._lock:
+            for line in text.split("\n"):
+                self.printed.append(line)
+                if self._rich is not None:
+                    self._rich.print(line, style=_STYLES.get(style, ""))
+                else:
+                    print(line, flush=True)
+
+    def _print_rendered(self, heading: str, rendered: Rendered) -> None:
+        with self._lock:
+            self.say(heading, "who")
+            for style, line in rendered.lines:
+                self.say("  " + line, style)
+
+    def _names(self, user_id: str) -> str | None:
+        user = self.standin.state.users.get(user_id) if self.standin else None
+        return user["name"] if user else None
+
+    def channel_name(self, channel_id: str) -> str:
+        channel = self.standin.state.channels.get(channel_id) if self.standin else None
+        return channel["name"] if channel else channel_id
+
+    # -- watching --------------------------------------------------------------------------
+
+    def attach(self, standin: Any, viewer: str | None = None) -> None:
+        self.standin, self.viewer = standin, viewer
+        self._calls_seen = len(standin.calls)
+        self._thread = threading.Thread(target=self._watch, name="console-screen", daemon=True)
+        self._thread.start()
+
+    def detach(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+
+    def _watch(self) -> None:
+        version = -1
+        state = self.standin.state
+        while not self._stop.is_set():
+            with state.changed:
+                if state.version == version:
+                    state.changed.wait(0.25)
+                if state.version == version:
+                    continue
+                version = state.version
+            self._last_change = time.monotonic()
+            self.refresh()
+
+    def _items(self) -> list[tuple[tuple[str, ...], dict[str, Any], str]]:
+        """(key, message, heading) for everything visible, in posting order."""
+        items = []
+        for message in self.standin.all_messages():
+            channel = message["channel"]
+            where = "#" + self.channel_name(channel)
+            if channel.startswith("D"):
+                where = "DM to @" + (self._names("U" + channel[1:]) or channel)
+            thread = message.get("thread_ts")
+            if thread and thread != message["ts"]:
+                where += " (in thread)"
+            items.append((("m", channel, message["ts"]), message, f"{where} · solti"))
+        for user_id in list(self.standin.state.users):
+            for entry in self.standin.ephemerals(user_id):
+                who = self._names(user_id) or user_id
+                heading = f"#{self.channel_name(entry['channel'])} · solti (only @{who} sees this)"
+                items.append((("e", user_id, entry["ts"]), entry, heading))
+        items.sort(key=lambda item: item[0][2])
+        return items
+
+    def refresh(self) -> None:
+        """Print what is new or changed since the last refresh."""
+        with self._lock:
+            if self.standin is None:
+                return
+            items = self._items()
+            present = set()
+            for key, message, heading in items:
+                present.add(key)
+                fingerprint = json.dumps([message.get("text"), message.get("blocks")])
+                previous = self._seen.get(key)
+                if previous == fingerprint:
+                    continue
+                self._seen[key] = fingerprint
+                self._show(key, message, heading + (" (edited)" if previous else ""))
+            for key in [k for k in self._seen if k not in present]:
+                del self._seen[key]
+                self.say(f"(a message from solti was deleted: {key[2]})", "dim")
+            self._report_refusals()
+
+    def _show(self, key: tuple[str, ...], message: dict[str, Any], heading: str) -> None:
+        rendered = render_message(message, start=self._next_number, users=self._names)
+        for number, clickable in rendered.actions.items():
+            self._numbers[number] = (key, clickable)
+        if rendered.actions:
+            self._next_number = max(rendered.actions) + 1
+        self._print_rendered(heading, rendered)
+
+    def _report_refusals(self) -> None:
+        calls = self.standin.calls
+        for call in calls[self._calls_seen :]:
+            if call.response.get("ok") is False:
+                detail = "; ".join(call.response.get("errors") or [])[:300]
+                self.say(f"(Slack refused {call.method}: {call.response.get('error')} {detail})")
+        self._calls_seen = len(calls)
+
+    def show_all(self) -> None:
+        with self._lock:
+            self._seen.clear()
+            self.refresh()
+
+    def show_view(
+        self, view: dict[str, Any], errors: dict[str, str], values: dict[str, Any]
+    ) -> None:
+        rendered = render_view(view, users=self._names, errors=errors, values=values)
+        self._print_rendered("modal", rendered)
+
+    # -- waiting and lookup ----------------------------------------------------------------
+
+    def settle(self, quiet: float, limit: float) -> None:
+        """Return once nothing changed for `quiet` seconds, or after `limit` seconds."""
+        deadline = time.monotonic() + limit
+        self._last_change = time.monotonic()
+        while time.monotonic() < deadline:
+            if time.monotonic() - self._last_change >= quiet:
+                break
+            time.sleep(0.05)
+        self.refresh()
+
+    def mark(self) -> None:
+        """Where `wait for TEXT` starts looking: what the last command brought."""
+        with self._lock:
+            self._mark = len(self.printed)
+
+    def wait_for_text(self, text: str, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        start = self._mark
+        while time.monotonic() < deadline:
+            self.refresh()
+            with self._lock:
+                if any(text in line for line in self.printed[start:]):
+                    return True
+            time.sleep(0.1)
+        return False
+
+    def target_of(self, number: int) -> tuple[dict[str, Any], Clickable] | None:
+        """The message (as it is now) holding button `number`, and that button."""
+        found = self._numbers.get(number)
+        if found is None:
+            return None
+        (kind, owner, ts), clickable = found
+        if kind == "m":
+            messages = self.standin.all_messages()
+            current = next((m for m in messages if m["channel"] == owner and m["ts"] == ts), None)
+        else:
+            current = next((e for e in self.standin.ephemerals(owner) if e["ts"] == ts), None)
+        return (current, clickable) if current is not None else None

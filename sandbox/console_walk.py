@@ -1,0 +1,136 @@
+"""Filling a modal from the console, field by field, as a person would in Slack.
+
+Each input is asked for with its label, type, choices and current value; Submit sends a
+`view_submission` through the user agent. Field errors (from Slack's client rules or the
+bot's `response_action: errors`) are shown and only those fields are asked again; an
+`update`/`push` answer walks the new view.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Protocol
+
+from sandbox.slack.viewstate import SubmitBlocked, input_blocks
+
+_MULTI = {"checkboxes", "multi_static_select", "multi_external_select"}
+CANCEL = {"cancel", ":cancel"}
+
+
+class LineSource(Protocol):
+    def read(self, prompt: str) -> str | None: ...
+
+
+class Lines:
+    """Lines typed by the person (readline prompt) or read from a script on stdin."""
+
+    def __init__(self, interactive: bool, echo: Any = print) -> None:
+        self.interactive = interactive
+        self.echo = echo
+        if interactive:
+            with contextlib.suppress(ImportError):
+                import readline  # noqa: F401 - line editing and history for input()
+
+    def read(self, prompt: str) -> str | None:
+        try:
+            line = input(prompt if self.interactive else "")
+        except EOFError:
+            return None
+        if not self.interactive:
+            self.echo(f"{prompt}{line}")
+        return line
+
+
+def ask(lines: LineSource, screen: Any, prompt: str) -> str | None:
+    return lines.read(prompt.rstrip() + " ")
+
+
+def _options(element: dict[str, Any]) -> list[dict[str, Any]]:
+    found = list(element.get("options") or [])
+    for group in element.get("option_groups") or []:
+        found.extend(group.get("options") or [])
+    return found
+
+
+def _choice(element: dict[str, Any], answer: str) -> str:
+    """A typed option number, value or text -> the option's value."""
+    options = _options(element)
+    if answer.isdigit() and 1 <= int(answer) <= len(options):
+        return str(options[int(answer) - 1].get("value"))
+    return answer
+
+
+def _ask_field(lines: LineSource, screen: Any, block: dict[str, Any]) -> tuple[bool, Any]:
+    """(answered, value). Blank keeps the current value; EOF or `cancel` -> (False, None)."""
+    element = block.get("element") or {}
+    kind = element.get("type", "")
+    label = block.get("label", {}).get("text", block.get("block_id"))
+    need = "optional" if block.get("optional") else "required"
+    options = _options(element)
+    if options:
+        for number, option in enumerate(options, start=1):
+            screen.say(f"    {number}) {option.get('value')} = {option['text']['text']}", "dim")
+    hint = " (comma-separated)" if kind in _MULTI else ""
+    answer = ask(lines, screen, f"  {label} [{kind}, {need}]{hint}:")
+    if answer is None or answer.strip().lower() in CANCEL:
+        return False, None
+    answer = answer.strip()
+    if not answer:
+        return True, None
+    if kind in _MULTI:
+        return True, [_choice(element, part.strip()) for part in answer.split(",") if part.strip()]
+    if options:
+        return True, _choice(element, answer)
+    return True, answer
+
+
+def walk_views(
+    standin: Any, agent: Any, view: dict[str, Any], screen: Any, lines: LineSource
+) -> None:
+    """Walk an open modal (and any view it leads to) until it closes or is cancelled."""
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    while True:
+        screen.show_view(view, errors, values)
+        for block in input_blocks(view):
+            block_id = block.get("block_id")
+            if errors and block_id not in errors:
+                continue
+            answered, value = _ask_field(lines, screen, block)
+            if not answered:
+                agent.close_view(view["id"])
+                screen.say("(modal cancelled)", "dim")
+                return
+            if value is not None:
+                values[block_id] = value
+        answer = ask(lines, screen, "  submit? [Y/n]")
+        if answer is None or answer.strip().lower() in ("n", "no", *CANCEL):
+            agent.close_view(view["id"])
+            screen.say("(modal cancelled)", "dim")
+            return
+        try:
+            reply = agent.submit_view(view["id"], values)
+        except SubmitBlocked as blocked:
+            errors = blocked.errors
+            continue
+        except LookupError as exc:
+            screen.say(f"  {exc}", "error")
+            errors = {b.get("block_id"): "choose again" for b in input_blocks(view)}
+            continue
+        body: dict[str, Any] = {}
+        with contextlib.suppress(ValueError):
+            body = reply.json() if reply.content.strip() else {}
+        action = body.get("response_action") if isinstance(body, dict) else None
+        if reply.status_code != 200:
+            screen.say(f"  (the bot answered HTTP {reply.status_code})", "error")
+            return
+        if action == "errors":
+            errors = dict(body.get("errors") or {})
+            continue
+        if action in ("update", "push"):
+            still_open = standin.open_views(agent.user_id)
+            view = still_open[-1] if still_open else view
+            errors, values = {}, {}
+            continue
+        screen.say("(modal submitted)", "dim")
+        return
