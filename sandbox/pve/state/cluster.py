@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sandbox.pve.errors import PveError
-from sandbox.pve.state.drives import format_size, is_drive_key, parse_drive, parse_size
+from sandbox.pve.propstring import format_size
+from sandbox.pve.state.drives import is_drive_key, parse_drive, parse_size
 from sandbox.pve.state.guests import GuestsMixin
 from sandbox.pve.state.lifecycle import LifecycleMixin
 from sandbox.pve.state.seed import SeedMixin

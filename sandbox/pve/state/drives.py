@@ -39,14 +39,6 @@ def is_drive_key(key: str) -> bool:
     return bool(match) and match.group(1) in DRIVE_PREFIXES
 
 
-def format_size(size: int) -> str:
-    """PVE's ``format_size``: the largest binary unit that divides the size exactly."""
-    for unit in ("T", "G", "M", "K"):
-        if size and size % UNITS[unit] == 0:
-            return f"{size // UNITS[unit]}{unit}"
-    return str(size)
-
-
 def parse_size(text: str) -> int:
     """``32G`` / ``3584M`` / ``1.5G`` / ``1024`` (bytes) -> bytes."""
     match = SIZE_RE.match(text.strip())

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from sandbox.pve.errors import PveError
+from sandbox.pve.propstring import format_size
 from sandbox.pve.schema import get_schema
 from sandbox.pve.state.drives import (
     CLOUDINIT_RE,
     NEW_DISK_RE,
     UNITS,
-    format_size,
     is_drive_key,
     parse_drive,
     parse_net,

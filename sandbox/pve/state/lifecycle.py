@@ -7,8 +7,8 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from sandbox.pve.errors import PveError
+from sandbox.pve.propstring import format_size
 from sandbox.pve.state.drives import (
-    format_size,
     is_drive_key,
     parse_drive,
     parse_net,

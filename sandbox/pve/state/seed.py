@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sandbox.pve.state.drives import format_size, parse_size, print_drive, print_net
+from sandbox.pve.propstring import format_size
+from sandbox.pve.state.drives import parse_size, print_drive, print_net
 
 if TYPE_CHECKING:
     from sandbox.pve.state.cluster import Cluster, Guest, Volume
