@@ -1,8 +1,23 @@
 """A faithful Proxmox VE 9.1 API simulator over loopback HTTPS.
 
-Where things live: ``state/`` the cluster model (pure), ``handlers/`` thin endpoint code,
-``routes.py`` the table, ``schema.py`` validation, ``auth.py`` tokens and tickets,
-``faults.py`` fault rules, ``http.py`` the wire and ``server.py`` the object tests start.
+Where things live: ``state/`` the cluster model (pure: cluster, guests, lifecycle, storage,
+tasks, drives, seed helpers), ``handlers/`` thin endpoint code, ``routes.py`` the table and
+the token privilege checks, ``schema.py`` validation, ``auth.py`` tokens and tickets,
+``faults.py`` fault rules, ``clock.py`` real/manual time, ``http.py`` the wire and
+``server.py`` the :class:`PveSimulator` tests start.
+
+Deliberate simplifications (each one is on the safe side for a client):
+
+- ``/cluster/resources`` always carries ``name`` and ``template`` for VMs; real PVE omits
+  them for ~10 s after a VM appears (RRD cache). Clients should still fall back to config.
+- ``PUT``/``POST .../config`` apply at once, also on running VMs (no ``pending`` section);
+  ``POST`` reports through a ``qmconfig`` task that always ends ``OK``.
+- Task work runs when the task's planned end time has passed, on the next request; a
+  task's log has lines only once it stopped.
+- Tickets are signed with an HMAC, not RSA; their shape and lifetime (2 h) match PVE.
+- download-url fetches loopback URLs only (anything else fails the task).
+- Privileges are enforced for API tokens on the qemu/storage endpoints (403 with PVE's text);
+  ``state.set_token_privileges(path, {priv: 1})`` changes them (``0`` = does not propagate).
 """
 
 from sandbox.pve.server import PveSimulator

@@ -162,3 +162,40 @@ def test_storage_listing(pve):
         "local-lvm",
         "shared",
     ]
+
+
+def test_resize_during_clone_fails_in_task_with_lock(sim, pve):
+    sim.state.add_template(9000, "tpl")
+    sim.faults.task_duration("qmclone", 3600)
+    pve.nodes(NODE).qemu(9000).clone.post(newid=501)
+    status = wait_task(pve, pve.nodes(NODE).qemu(501).resize.put(disk="scsi0", size="20G"))
+    assert status["exitstatus"] == "VM is locked (clone)"
+
+
+def test_shutdown_and_stop_of_stopped_vm_are_ok(sim, pve):
+    sim.state.add_vm(100)
+    run_ok(pve, pve.nodes(NODE).qemu(100).status.shutdown.post())
+    run_ok(pve, pve.nodes(NODE).qemu(100).status.stop.post())
+    assert pve.nodes(NODE).qemu(100).status.current.get()["status"] == "stopped"
+
+
+def test_stop_of_missing_vm_is_task_error(pve):
+    status = wait_task(pve, pve.nodes(NODE).qemu(555).status.stop.post())
+    assert status["exitstatus"] == "unable to find configuration file for VM 555 on node 'pve'"
+
+
+def test_linked_clone_on_file_storage_names_volumes_like_pve(sim, pve):
+    sim.state.add_template(9000, "tpl", storage="shared")
+    conf = pve.nodes(NODE).qemu(9000).config.get()
+    assert conf["scsi0"].startswith("shared:9000/base-9000-disk-0.qcow2,")
+    run_ok(pve, pve.nodes(NODE).qemu(9000).clone.post(newid=502))
+    clone = pve.nodes(NODE).qemu(502).config.get()
+    assert clone["scsi0"].startswith("shared:9000/base-9000-disk-0.qcow2/502/vm-502-disk-0.qcow2,")
+    assert clone["ide2"] == "shared:502/vm-502-cloudinit.qcow2,media=cdrom"
+
+
+def test_tags_are_the_same_string_everywhere(sim, pve):
+    create_vm(pve, 100, tags="Web;db web")
+    assert pve.nodes(NODE).qemu(100).config.get()["tags"] == "db;web"
+    assert pve.nodes(NODE).qemu(100).status.current.get()["tags"] == "db;web"
+    assert pve.cluster.resources.get(type="vm")[0]["tags"] == "db;web"
