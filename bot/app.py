@@ -74,7 +74,10 @@ def create_app(
         client=client,
         signing_secret=secret.get_secret_value() if secret else None,
         token_verification_enabled=False,
-        process_before_response=False,
+        # Ack functions are pure and fast and run on the request thread; everything slow is a
+        # lazy listener on the executor. This skips Bolt's 10 ms ack-polling loop (see
+        # docs/performance.md) while Slack still gets its answer at once.
+        process_before_response=True,
         request_verification_enabled=not use_socket,
         listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="solti-listener"),
         ignoring_self_events_enabled=False,

@@ -29,6 +29,7 @@ class BotDatabase:
         if self.path != ":memory:":
             conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("PRAGMA synchronous=NORMAL")  # WAL keeps this durable across crashes
         self.db = sqlite_utils.Database(conn)
         self.lock = threading.RLock()
         self._ensure()
