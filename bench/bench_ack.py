@@ -10,11 +10,14 @@ Everything is local: the Slack stand-in, the simulated Proxmox, the real bot on 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
 import statistics
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from bot.app import create_app
 from bot.server import HttpServer
@@ -25,7 +28,11 @@ from sandbox.slack import SlackStandIn, SlackUser
 
 SECRET = "bench-signing-secret"
 # Pure acks (help, a usage error) and acks whose work continues lazily (key show, template list).
-COMMANDS = tuple(__import__("os").environ.get("BENCH_COMMANDS", "help|vm create rocky9 --disk|key show|template list").split("|"))
+COMMANDS = tuple(
+    os.environ.get("BENCH_COMMANDS", "help|vm create rocky9 --disk|key show|template list").split(
+        "|"
+    )
+)
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -34,22 +41,34 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[index]
 
 
+def serve(env: dict[str, str], api_url: str, db: str, ready: Any, stop: Any) -> None:
+    """The bot in its own process, as in production: its own interpreter and GIL."""
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-bench",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": api_url,
+            "SOLTI_DB": db,
+        }
+    )
+    policy = load_policy(env["SOLTI_CONFIG"])
+    provisioner = Provisioner.from_settings(ProxmoxSettings.from_env(env), policy, db)
+    app = create_app(settings, provisioner, policy)
+    with HttpServer(app) as server:
+        ready.put(server.events_url)
+        stop.wait()
+
+
 def run(total: int, concurrency: int) -> dict[str, float]:
+    context = multiprocessing.get_context("spawn")
     with SimEnvironment() as env, SlackStandIn() as standin, tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.db"
-        settings = load_settings(
-            {
-                "SLACK_BOT_TOKEN": "xoxb-bench",
-                "SLACK_SIGNING_SECRET": SECRET,
-                "SLACK_API_URL": standin.url,
-                "SOLTI_DB": str(db),
-            }
+        ready, stop = context.Queue(), context.Event()
+        bot = context.Process(
+            target=serve, args=(env.env, standin.url, str(Path(tmp) / "bench.db"), ready, stop)
         )
-        policy = load_policy(env.config_path)
-        provisioner = Provisioner.from_settings(ProxmoxSettings.from_env(env.env), policy, db)
-        app = create_app(settings, provisioner, policy)
-        with HttpServer(app) as server:
-            user = SlackUser(server.events_url, SECRET, standin)
+        bot.start()
+        try:
+            user = SlackUser(ready.get(timeout=60), SECRET, standin)
             for command in COMMANDS:  # warm up connections, imports and caches
                 user.slash(command)
 
@@ -63,6 +82,9 @@ def run(total: int, concurrency: int) -> dict[str, float]:
 
             with ThreadPoolExecutor(max_workers=concurrency) as pool:
                 samples = list(pool.map(one, range(total)))
+        finally:
+            stop.set()
+            bot.join(timeout=10)
     return {
         "count": len(samples),
         "p50_ms": percentile(samples, 0.50) * 1000,
