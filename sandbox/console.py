@@ -29,6 +29,7 @@ HELP = """\
 Type what you would type in Slack, plus a few console commands:
   /solti help                    any slash command, e.g. /solti vm create rocky9
   click N [OPTION]               click button N (or choose OPTION in select N)
+  click LABEL                    click the latest button labelled LABEL (e.g. click Approve)
   as @bob                        act as another person: @alice (requester), @bob (approver),
                                  @carol (admin)
   in #approvals                  type in another channel (#infra, #approvals, #reports)
@@ -64,8 +65,10 @@ def parse_command(line: str) -> Command:
         return Command("show")
     if verb == "click":
         number, _, option = rest.partition(" ")
+        if not rest:
+            return Command("error", error="usage: click N [OPTION] or click LABEL")
         if not number.isdigit():
-            return Command("error", error="usage: click N [OPTION], N a button number")
+            return Command("click", rest.strip("\"'"), None)  # by label: the latest such button
         return Command("click", option.strip(), int(number))
     if verb == "as":
         name = rest.lstrip("@").lower()
@@ -175,9 +178,13 @@ class Session:
             self.screen.settle(quiet=0.5, limit=5)
 
     def _click(self, command: Command) -> None:
-        found = self.screen.target_of(command.number or 0)
+        number = command.number
+        option = command.text or None
+        if number is None:
+            number, option = self.screen.number_of(command.text), None
+        found = self.screen.target_of(number or 0)
         if found is None:
-            self.screen.say(f"no button {command.number} on screen", "error")
+            self.screen.say(f"no button {command.number or command.text!r} on screen", "error")
             return
         target, clickable = found
         confirm = clickable.confirm
@@ -188,11 +195,13 @@ class Session:
             if (answer or "").strip().lower() not in ("y", "yes"):
                 self.screen.say("(not confirmed; nothing sent)", "dim")
                 return
-        option = command.text or None
         if clickable.options and option is None:
             values = ", ".join(str(o.get("value")) for o in clickable.options)
             option = ask(self.lines, self.screen, f"choose one of: {values}")
-        self._send(lambda: self.agent.click(target, clickable.index, option=option))
+        try:
+            self._send(lambda: self.agent.click(target, clickable.index, option=option))
+        except LookupError as exc:  # the message was edited and the button is gone
+            self.screen.say(f"cannot click that now: {exc}", "error")
 
 
 @dataclass

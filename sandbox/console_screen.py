@@ -194,6 +194,14 @@ class Screen:
             time.sleep(0.1)
         return False
 
+    def number_of(self, label: str) -> int | None:
+        """The latest button whose label starts with `label` (case-insensitive)."""
+        wanted = label.casefold()
+        for number in sorted(self._numbers, reverse=True):
+            if self._numbers[number][1].label.casefold().startswith(wanted):
+                return number
+        return None
+
     def target_of(self, number: int) -> tuple[dict[str, Any], Clickable] | None:
         """The message (as it is now) holding button `number`, and that button."""
         found = self._numbers.get(number)

@@ -52,12 +52,16 @@ def _options(element: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def _choice(element: dict[str, Any], answer: str) -> str:
-    """A typed option number, value or text -> the option's value."""
+def _choice(element: dict[str, Any], answer: str) -> str | None:
+    """A typed option number, value, text or unique start of a text -> the option's value."""
     options = _options(element)
     if answer.isdigit() and 1 <= int(answer) <= len(options):
         return str(options[int(answer) - 1].get("value"))
-    return answer
+    for option in options:
+        if answer in (str(option.get("value")), option["text"]["text"]):
+            return str(option.get("value"))
+    starts = [o for o in options if o["text"]["text"].casefold().startswith(answer.casefold())]
+    return str(starts[0].get("value")) if len(starts) == 1 else None
 
 
 def _ask_field(lines: LineSource, screen: Any, block: dict[str, Any]) -> tuple[bool, Any]:
@@ -71,17 +75,21 @@ def _ask_field(lines: LineSource, screen: Any, block: dict[str, Any]) -> tuple[b
         for number, option in enumerate(options, start=1):
             screen.say(f"    {number}) {option.get('value')} = {option['text']['text']}", "dim")
     hint = " (comma-separated)" if kind in _MULTI else ""
-    answer = ask(lines, screen, f"  {label} [{kind}, {need}]{hint}:")
-    if answer is None or answer.strip().lower() in CANCEL:
-        return False, None
-    answer = answer.strip()
-    if not answer:
-        return True, None
-    if kind in _MULTI:
-        return True, [_choice(element, part.strip()) for part in answer.split(",") if part.strip()]
-    if options:
-        return True, _choice(element, answer)
-    return True, answer
+    while True:
+        answer = ask(lines, screen, f"  {label} [{kind}, {need}]{hint}:")
+        if answer is None or answer.strip().lower() in CANCEL:
+            return False, None
+        answer = answer.strip()
+        if not answer:
+            return True, None
+        if not options:
+            return True, answer
+        parts = [p.strip() for p in answer.split(",") if p.strip()] if kind in _MULTI else [answer]
+        chosen = [_choice(element, p) for p in parts]
+        wrong = [p for p, c in zip(parts, chosen, strict=True) if c is None]
+        if not wrong:
+            return True, chosen if kind in _MULTI else chosen[0]
+        screen.say(f"    no option {', '.join(wrong)}: type a number or a value above", "error")
 
 
 def walk_views(
@@ -113,9 +121,9 @@ def walk_views(
         except SubmitBlocked as blocked:
             errors = blocked.errors
             continue
-        except LookupError as exc:
+        except LookupError as exc:  # the view changed under us; start again
             screen.say(f"  {exc}", "error")
-            errors = {b.get("block_id"): "choose again" for b in input_blocks(view)}
+            errors, values = {}, {}
             continue
         body: dict[str, Any] = {}
         with contextlib.suppress(ValueError):

@@ -66,6 +66,33 @@ _LINK = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
 _BOLD = re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])")
 _ITALIC = re.compile(r"(?<![\w_])_(?!\s)([^_\n]+?)(?<!\s)_(?![\w_])")
 _STRIKE = re.compile(r"(?<![\w~])~(?!\s)([^~\n]+?)(?<!\s)~(?![\w~])")
+_EMOJI_CODE = re.compile(r":([a-z0-9_+\-]+):")
+# The shortcodes a terminal can show as one character; others stay as :code:.
+EMOJI = {
+    "white_check_mark": "✅",
+    "heavy_check_mark": "✔",
+    "x": "❌",
+    "warning": "⚠",
+    "gear": "⚙",
+    "hourglass_flowing_sand": "⏳",
+    "hourglass": "⌛",
+    "raised_hand": "✋",
+    "inbox_tray": "📥",
+    "lock": "🔒",
+    "key": "🔑",
+    "rocket": "🚀",
+    "no_entry": "⛔",
+    "information_source": "ℹ",
+    "clock3": "🕒",
+    "wastebasket": "🗑",
+    "arrows_counterclockwise": "🔄",
+    "new": "🆕",
+}
+
+
+def emoji(text: str) -> str:
+    """Known :shortcodes: as their characters (Slack shows them as pictures)."""
+    return _EMOJI_CODE.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), text)
 
 
 def _lookup(users: UserLookup, user_id: str) -> str | None:
@@ -98,14 +125,14 @@ def mrkdwn(text: str, users: UserLookup = None) -> str:
     text = text.replace("```", "")
     for pattern in (_BOLD, _ITALIC, _STRIKE):
         text = pattern.sub(r"\1", text)
-    return html.unescape(text)
+    return html.unescape(emoji(text))
 
 
 def _text(obj: Any, users: UserLookup) -> str:
     if not isinstance(obj, dict):
         return str(obj or "")
     raw = str(obj.get("text", ""))
-    return mrkdwn(raw, users) if obj.get("type") == "mrkdwn" else html.unescape(raw)
+    return mrkdwn(raw, users) if obj.get("type") == "mrkdwn" else html.unescape(emoji(raw))
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -218,7 +245,7 @@ def _input(
         out.add("dim", f"    choose: {choices}")
     placeholder = _text(element.get("placeholder"), users)
     if placeholder:
-        out.add("dim", f"    e.g. {placeholder}")
+        out.add("dim", f"    ({placeholder})")
     if block.get("hint"):
         out.add("dim", f"    {_text(block['hint'], users)}")
     current = values.get(block.get("block_id", ""), _initial(element))

@@ -1,0 +1,101 @@
+"""`solti sandbox` as a person would use it, scripted on stdin, as a real subprocess.
+
+One run (the world takes seconds to start): help, a VM created with live progress, a
+template build approved by another person, and the create modal filled field by field
+with a field error corrected. Each test reads one part of that session's output.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import pytest
+
+SCRIPT = """\
+/solti help
+/solti vm create rocky9
+wait for is ready
+/solti template build debian12
+as @bob
+click Approve
+wait for template is ready
+as @alice
+/solti vm create
+rocky9-template
+web-1
+
+bad-size
+
+
+
+
+
+
+
+y
+20G
+y
+wait for VM web-1 is ready
+quit
+"""
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture(scope="module")
+def run() -> Run:
+    launcher = "import sys; from bot.cli import main; sys.argv = ['solti', 'sandbox']; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", launcher],
+        input=SCRIPT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "HOME": "/tmp", "PYTHONUNBUFFERED": "1"},
+    )
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+def test_exits_cleanly_at_the_end_of_the_script(run: Run) -> None:
+    assert run.code == 0, run.err[-2000:]
+    assert "Traceback" not in run.out + run.err
+    assert run.out.rstrip().endswith("bye")
+
+
+def test_help_is_rendered_with_a_numbered_button(run: Run) -> None:
+    assert "/solti vm create rocky9" in run.out
+    assert "[1 Customize…]" in run.out
+
+
+def test_vm_create_shows_progress_edits_and_the_created_vm(run: Run) -> None:
+    assert "#infra · solti (edited)" in run.out
+    assert "(0/5)" in run.out and "(4/5)" in run.out
+    flat = " ".join(run.out.split())  # the renderer wraps long lines
+    ready = flat.index("is ready.")
+    assert "VM rocky9-" in flat[ready - 40 : ready]
+    assert "VMID 500" in flat[ready - 200 : ready]
+    assert "(in thread)" in run.out
+
+
+def test_template_build_goes_through_approval_by_another_person(run: Run) -> None:
+    request = run.out.index("Build a new template for debian12")
+    assert "[2 Approve] [3 Deny]" in run.out[request:]
+    assert "now acting as @bob (approver)" in run.out
+    assert "Approved by @bob" in run.out
+    assert "only @alice sees this" in run.out
+
+
+def test_modal_walk_shows_the_field_error_and_submits_after_a_fix(run: Run) -> None:
+    assert "[ Create a VM ]" in run.out
+    assert "Minimum disk [plain_text_input, optional]: bad-size" in run.out
+    error = run.out.index("! disk:")
+    fixed = run.out.index("Minimum disk [plain_text_input, optional]: 20G")
+    assert error < fixed < run.out.index("(modal submitted)")
+    assert "VM web-1 is ready" in " ".join(run.out.split())
