@@ -120,6 +120,12 @@ def build_app(api_url: str, seen: dict[str, list[Any]]) -> App:
     @app.command("/solti")
     def command(ack: Any, command: dict, client: WebClient, respond: Any, request: Any) -> None:
         seen.setdefault("retry", []).append(request.headers.get("x-slack-retry-num"))
+        if command["text"] == "ack-text":
+            ack("Only you see this")
+            return
+        if command["text"] == "ack-in-channel":
+            ack(text="Everyone sees this", response_type="in_channel")
+            return
         ack()
         text, channel = command["text"], command["channel_id"]
         if text == "approve-me":

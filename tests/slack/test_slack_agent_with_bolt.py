@@ -153,3 +153,12 @@ def test_unsigned_or_stale_requests_get_401(
 def test_retry_headers_reach_the_app(alice: SlackUser, seen: dict[str, list[Any]]) -> None:
     alice.slash("frobnicate", retry_num=1)
     assert seen["retry"] == [["1"]]  # Bolt keeps header values as lists
+
+
+def test_command_ack_bodies_are_shown_as_slack_shows_them(
+    standin: SlackStandIn, alice: SlackUser
+) -> None:
+    assert alice.slash("ack-text").text == "Only you see this"
+    assert [e["text"] for e in standin.ephemerals("U0ALICE")] == ["Only you see this"]
+    alice.slash("ack-in-channel")
+    assert standin.last_message("C0INFRA")["text"] == "Everyone sees this"

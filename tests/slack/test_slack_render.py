@@ -97,3 +97,7 @@ def test_modal_lists_inputs_with_labels_choices_errors_and_values() -> None:
     assert text.index("! No spaces in a VM name") > name_at
     assert "<Create>" in text
     assert rendered.actions == {}
+
+
+def test_known_emoji_become_characters_and_others_stay() -> None:
+    assert mrkdwn(":white_check_mark: done :unknown_thing:") == "✅ done :unknown_thing:"
