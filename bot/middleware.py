@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 
 from bot.db import BotDatabase
 from bot.runtime import Runtime
@@ -68,34 +69,54 @@ def _user_channel(body: dict[str, Any]) -> tuple[str | None, str | None]:
     return user, channel
 
 
-def install(app: Any, runtime: Runtime) -> None:
-    seen = SeenRequests(runtime.database, runtime.clock)
+class SoltiMiddleware(Middleware):
+    """A class, not a function: Bolt builds a function middleware's arguments eagerly and
+    that crashes on malformed payloads (``actions: []``) before our code could look."""
 
-    @app.middleware
-    def solti_context(request: BoltRequest, body: dict[str, Any], context: Any, next: Any) -> Any:
-        retry = request.headers.get("x-slack-retry-num")
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.seen = SeenRequests(runtime.database, runtime.clock)
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        body, context = req.body, req.context
+        if not isinstance(body, dict) or _malformed(body):
+            log.info("ignoring a malformed payload")
+            return BoltResponse(status=200, body="")
+        retry = req.headers.get("x-slack-retry-num")
         if retry:
-            log.info(
-                "dropping Slack retry %s (%s)",
-                retry[0],
-                request.headers.get("x-slack-retry-reason"),
-            )
+            reason = req.headers.get("x-slack-retry-reason")
+            log.info("dropping Slack retry %s (%s)", retry[0], reason)
             return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
         key = _dedupe_key(body)
-        if key is not None and not seen.first_time(key):
+        if key is not None and not self.seen.first_time(key):
             log.info("dropping a duplicate payload")
             return BoltResponse(status=200, body="")
         user, channel = _user_channel(body)
-        context["solti_key"] = runtime.key
+        context["solti_key"] = self.runtime.key
         context["request_id"] = uuid.uuid4().hex[:12]
         context["requester"] = user
         context["origin_channel"] = channel
         if "command" in body:
-            allowed = runtime.rules.channel_allowed(channel)
+            allowed = self.runtime.rules.channel_allowed(channel)
             if not allowed:
                 return BoltResponse(status=200, body=allowed.reason)
-        next()
-        return None
+        return next()
+
+
+def _malformed(body: dict[str, Any]) -> bool:
+    kind = body.get("type")
+    if kind == "block_actions":
+        actions = body.get("actions")
+        return not (isinstance(actions, list) and actions and isinstance(actions[0], dict))
+    if kind == "view_submission":
+        return not isinstance(body.get("view"), dict)
+    return False
+
+
+def install(app: Any, runtime: Runtime) -> None:
+    app.use(SoltiMiddleware(runtime))
 
 
 def utcnow() -> datetime:

@@ -128,3 +128,17 @@ def test_proxmox_down_gives_clear_message_and_bot_keeps_serving(bot: Harness) ->
     assert bot.user.slash("help").status_code == 200
     bot.user.slash("template list")
     bot.wait_ephemeral("Templates")
+
+
+def test_garbage_from_slack_never_crashes_the_bot(bot: Harness) -> None:
+    assert bot.user.post_payload({"type": "block_actions", "actions": []}).status_code < 500
+    odd = {
+        "type": "block_actions",
+        "user": {"id": ALICE},
+        "trigger_id": "t-odd",
+        "actions": [{"action_id": "approval_approve", "value": "req-nope", "action_ts": "1.1"}],
+        "response_url": bot.standin.response_url("odd", channel=INFRA, user=ALICE),
+    }
+    assert bot.user.post_payload(odd).status_code == 200
+    bot.wait_ephemeral("is unknown")
+    assert bot.user.slash("help").status_code == 200
