@@ -36,7 +36,13 @@ from provisioning.cli.check_report import (
 
 __all__ = ["REQUIRED_SLACK_SCOPES", "check_command", "check_database", "check_slack", "run_checks"]
 
-REQUIRED_SLACK_SCOPES: tuple[str, ...] = ("commands", "chat:write")
+# The bot token scopes of manifest.yml (oauth_config.scopes.bot); a test keeps them equal.
+REQUIRED_SLACK_SCOPES: tuple[str, ...] = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "usergroups:read",
+)
 
 
 # --- configuration --------------------------------------------------------------------------

@@ -112,7 +112,9 @@ class _Handler(BaseHTTPRequestHandler):
                     response["response_metadata"] = {"messages": [f"[ERROR] {e}" for e in errors]}
         call.response = response
         state.record(call)
-        extra = {"X-OAuth-Scopes": "chat:write,commands,users:read,usergroups:read"}
+        extra = {
+            "X-OAuth-Scopes": "chat:write,chat:write.public,commands,users:read,usergroups:read"
+        }
         self._reply(200, response, extra)
 
     def _response_url(self, key: str, body: dict[str, Any]) -> None:

@@ -305,3 +305,12 @@ def test_wrong_token_secret_fails_without_echoing_it(
     assert "refused the API token" in reachable.detail
     assert reachable.fix and "PROXMOX_TOKEN_SECRET" in reachable.fix
     assert wrong not in output
+
+
+def test_required_scopes_are_the_manifests() -> None:
+    import yaml
+
+    from provisioning.cli.check import REQUIRED_SLACK_SCOPES
+
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text())
+    assert set(REQUIRED_SLACK_SCOPES) == set(manifest["oauth_config"]["scopes"]["bot"])
