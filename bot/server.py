@@ -140,7 +140,13 @@ def bot_command(host: str) -> None:
     from bot.app import create_app
     from bot.settings import SettingsError, load_settings
     from provisioning import ConfigError, Provisioner, ProxmoxSettings, load_policy
+    from provisioning.telemetry import configure_logging, metrics_wsgi_app
 
+    try:
+        configure_logging()  # SOLTI_LOG_FORMAT / SOLTI_LOG_LEVEL; redacts secrets
+    except ValueError as exc:
+        _fail(str(exc))
+        return
     try:
         settings = load_settings()
         if not settings.socket_mode:
@@ -173,7 +179,12 @@ def bot_command(host: str) -> None:
         handler.close()
         stop_background(app)
         return
-    server = HttpServer(app, host=host, port=settings.solti_http_port).start()
+    server = HttpServer(
+        app,
+        host=host,
+        port=settings.solti_http_port,
+        extra_routes={"/metrics": metrics_wsgi_app()},
+    ).start()
     click.echo(f"solti bot: listening on {server.url}/slack/events", err=True)
     stop.wait()
     server.stop()

@@ -21,6 +21,7 @@ from provisioning.errors import ProxmoxError, SoltiError, TaskFailed
 from provisioning.models import Progress
 from provisioning.pve import PveClient, VmLocked, VmMissing
 from provisioning.tasks import TaskWaiter
+from provisioning.telemetry import PROXMOX_ERRORS, step_timer
 
 __all__ = [
     "Defaults",
@@ -157,9 +158,12 @@ def with_step(exc: ProxmoxError, step: str) -> ProxmoxError:
 class Steps:
     """Numbered steps of one long operation; reports progress and names failures."""
 
-    def __init__(self, names: list[str], progress: ProgressFn | None) -> None:
+    def __init__(
+        self, names: list[str], progress: ProgressFn | None, operation: str = "provisioning"
+    ) -> None:
         self.names = names
         self._progress = progress
+        self.operation = operation  # label of the step-duration metric and log line
         self.current: str | None = None
 
     def __call__(
@@ -172,8 +176,10 @@ class Steps:
         self.current = name
         self.report(name, detail)
         try:
-            yield
+            with step_timer(self.operation, name):
+                yield
         except ProxmoxError as exc:
+            PROXMOX_ERRORS.labels(kind=type(exc).__name__).inc()
             raise with_step(exc, name) from exc
 
     def report(self, name: str, detail: str | None = None) -> None:

@@ -176,7 +176,7 @@ def build_template(
         params={"distribution": request.distribution, **hw, "disk": str(target_disk)},
         request_id=request.request_id,
     )
-    steps = Steps(BUILD_STEPS, progress)
+    steps = Steps(BUILD_STEPS, progress, operation="template build")
     vmid: int | None = None
     created = False
     try:

@@ -200,7 +200,7 @@ def create_vm(
             if reused is not None:
                 return reused
     started = time.monotonic()
-    steps = Steps(CREATE_STEPS, progress)
+    steps = Steps(CREATE_STEPS, progress, operation="vm create")
     try:
         with steps("plan"):
             snapshot = Snapshot.take(ops.client)
