@@ -1,0 +1,130 @@
+"""`solti bot` in HTTP mode as the image runs it: /healthz for the HEALTHCHECK, /metrics, JSON logs.
+
+A real process on a real port, against the Proxmox simulator and the Slack stand-in; the
+Dockerfile's HEALTHCHECK command itself is run against it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sandbox.environment import SimEnvironment
+from sandbox.slack import SlackStandIn
+
+ROOT = Path(__file__).resolve().parents[2]
+BOT_TOKEN = "xoxb-1-http-mode-test-token-abcdef"
+SIGNING_SECRET = "5f0c1f3b2a9e4d7c8b6a5f4e3d2c1b0a"
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthcheck_code() -> str:
+    text = (ROOT / "Dockerfile").read_text()
+    match = re.search(r'CMD \["python", "-c", "(.+)"\]', text.split("HEALTHCHECK", 1)[1])
+    assert match
+    return match.group(1)
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    tmp = tmp_path_factory.mktemp("http-mode")
+    port = _free_port()
+    with SimEnvironment() as sim, SlackStandIn() as slack:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("PROXMOX_", "SLACK_"))},
+            **sim.env,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.url,
+            "SOLTI_HTTP_PORT": str(port),
+            "SOLTI_DB": str(tmp / "solti.db"),
+            "SOLTI_LOG_FORMAT": "json",
+        }
+        log = (tmp / "stderr.log").open("w+")
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "solti"), "bot", "--host", "127.0.0.1"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(url + "/healthz", timeout=2):
+                        break
+                except OSError:
+                    assert process.poll() is None, (tmp / "stderr.log").read_text()
+                    assert time.monotonic() < deadline, "solti bot did not answer /healthz"
+                    time.sleep(0.2)
+            yield {"url": url, "env": env, "process": process, "log": tmp / "stderr.log"}
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+            log.close()
+
+
+def test_dockerfile_healthcheck_passes(bot: dict[str, object]) -> None:
+    env = dict(bot["env"])  # type: ignore[call-overload]
+    result = subprocess.run(
+        [sys.executable, "-c", _healthcheck_code()],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    # And it fails when nothing answers, so it can really report an unhealthy container.
+    env["SOLTI_HTTP_PORT"] = str(_free_port())
+    down = subprocess.run(
+        [sys.executable, "-c", _healthcheck_code()],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    assert down.returncode != 0
+
+
+def test_metrics_endpoint(bot: dict[str, object]) -> None:
+    with urllib.request.urlopen(f"{bot['url']}/metrics", timeout=5) as response:
+        body = response.read().decode()
+        assert response.headers["Content-Type"].startswith("text/plain")
+    for family in (
+        "solti_commands_total",
+        "solti_ack_latency_seconds",
+        "solti_provisioning_step_seconds",
+        "solti_proxmox_errors_total",
+        "solti_approvals_waiting",
+    ):
+        assert f"# TYPE {family.removesuffix('_total')}" in body
+
+
+def test_logs_are_json_without_secrets(bot: dict[str, object]) -> None:
+    text = Path(str(bot["log"])).read_text()
+    for secret in (BOT_TOKEN, SIGNING_SECRET, str(dict(bot["env"])["PROXMOX_TOKEN_SECRET"])):  # type: ignore[call-overload]
+        assert secret not in text
+    records = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    assert records, "the bot logged nothing as JSON"
+    for record in records:
+        assert {"ts", "level", "logger", "msg", "request_id"} <= set(record)
