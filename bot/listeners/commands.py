@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from bot import grammar
@@ -13,6 +14,7 @@ from bot.facade import call
 from bot.flows import misc, templates, vms
 from bot.flows.base import Caller
 from bot.listeners.common import caller_from, ephemeral_via_respond, guarded
+from provisioning import telemetry
 
 __all__ = ["COMMAND", "open_create_modal", "register"]
 
@@ -79,7 +81,31 @@ def _work(command: dict[str, Any], context: Any, respond: Any) -> None:
     except grammar.UsageError:
         return
     caller = caller_from(context, ephemeral_via_respond(respond), command.get("trigger_id"))
-    guarded(caller, lambda: _run(caller, parsed, command))
+    failed: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            _run(caller, parsed, command)
+        except Exception as exc:
+            failed.append(exc)
+            raise
+
+    # One log line and one solti_commands_total sample per command, stamped with its request id.
+    with (
+        telemetry.log_context(request_id=caller.request_id, user=caller.user),
+        telemetry.track_command(_verb(parsed), log) as outcome,
+    ):
+        guarded(caller, work)
+        if failed:
+            outcome["outcome"] = "failed"
+
+
+def _verb(parsed: grammar.Command) -> str:
+    """`vm create`, `template build`, ... from the parsed command's class name."""
+    if isinstance(parsed, grammar.VmAction):
+        return f"vm {parsed.verb}"
+    words = re.findall(r"[A-Z][a-z]*", type(parsed).__name__)
+    return " ".join(word.lower() for word in words)
 
 
 def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> None:

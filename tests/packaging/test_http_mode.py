@@ -21,6 +21,7 @@ import pytest
 
 from sandbox.environment import SimEnvironment
 from sandbox.slack import SlackStandIn
+from sandbox.slack.user import SlackUser
 
 ROOT = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "xoxb-1-http-mode-test-token-abcdef"
@@ -75,7 +76,13 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]
                     assert process.poll() is None, (tmp / "stderr.log").read_text()
                     assert time.monotonic() < deadline, "solti bot did not answer /healthz"
                     time.sleep(0.2)
-            yield {"url": url, "env": env, "process": process, "log": tmp / "stderr.log"}
+            yield {
+                "url": url,
+                "env": env,
+                "process": process,
+                "log": tmp / "stderr.log",
+                "slack": slack,
+            }
         finally:
             process.terminate()
             process.wait(timeout=30)
@@ -128,3 +135,32 @@ def test_logs_are_json_without_secrets(bot: dict[str, object]) -> None:
     assert records, "the bot logged nothing as JSON"
     for record in records:
         assert {"ts", "level", "logger", "msg", "request_id"} <= set(record)
+
+
+def _metric(url: str, needle: str) -> float | None:
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith(needle + " "):
+                return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def test_a_slash_command_is_counted_and_logged_with_its_request_id(
+    bot: dict[str, object],
+) -> None:
+    url = str(bot["url"])
+    user = SlackUser(f"{url}/slack/events", SIGNING_SECRET, bot["slack"])  # type: ignore[arg-type]
+    assert user.slash("vm list").status_code == 200
+    sample = 'solti_commands_total{outcome="ok",verb="vm list"}'
+    deadline = time.monotonic() + 30
+    while _metric(url, sample) is None:
+        assert time.monotonic() < deadline, "the command was not counted"
+        time.sleep(0.2)
+    lines = [
+        json.loads(line)
+        for line in Path(str(bot["log"])).read_text().splitlines()
+        if line.startswith("{")
+    ]
+    done = [line for line in lines if line.get("verb") == "vm list"]
+    assert done and done[-1]["outcome"] == "ok"
+    assert done[-1]["request_id"], "the command line carries its request id"
