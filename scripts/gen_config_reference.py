@@ -87,7 +87,7 @@ distributions:
 
 # For model fields that carry no description yet.
 _FALLBACK_DESCRIPTIONS = {
-    "SOLTI_HTTP_PORT": "HTTP mode: the port for POST /slack/events and GET /healthz.",
+    "SOLTI_HTTP_PORT": "HTTP mode: the port for POST /slack/events, GET /healthz and GET /metrics.",
 }
 
 
