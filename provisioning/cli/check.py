@@ -33,6 +33,7 @@ from provisioning.cli.check_report import (
     format_report,
     policy_id_results,
 )
+from provisioning.cli.context import guarded, json_option
 
 __all__ = ["REQUIRED_SLACK_SCOPES", "check_command", "check_database", "check_slack", "run_checks"]
 
@@ -276,8 +277,9 @@ def run_checks(environ: Mapping[str, str]) -> list[CheckResult]:
 
 
 @click.command("check")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@json_option
 @click.option("--strict", is_flag=True, help="Fail on warnings and skipped items too.")
+@guarded
 def check_command(as_json: bool, strict: bool) -> None:
     """Check the configuration, Slack, Proxmox VE and the database; exit 0 when all pass."""
     results = run_checks(os.environ)
