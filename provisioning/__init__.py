@@ -6,6 +6,7 @@ This is the one front door: ``bot/`` and the CLI import only names listed in ``_
 
 from provisioning.audit import AuditLog
 from provisioning.catalog import Catalog, CatalogEntry
+from provisioning.cloudinit import SshKey, parse_ssh_key
 from provisioning.config import Policy, ProxmoxSettings, load_policy
 from provisioning.errors import (
     ConfigError,
@@ -54,6 +55,7 @@ __all__ = [
     "RangeExhausted",
     "Size",
     "SoltiError",
+    "SshKey",
     "TaskFailed",
     "TaskTimeout",
     "TemplateBuildRequest",
@@ -67,4 +69,5 @@ __all__ = [
     "VmPlan",
     "load_policy",
     "parse_request",
+    "parse_ssh_key",
 ]

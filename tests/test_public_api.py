@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
 
 import provisioning
 
@@ -24,6 +29,7 @@ EXPECTED = {
     "ProxmoxSettings",
     "RangeExhausted",
     "Size",
+    "SshKey",
     "SoltiError",
     "TaskFailed",
     "TaskTimeout",
@@ -38,6 +44,7 @@ EXPECTED = {
     "VmPlan",
     "load_policy",
     "parse_request",
+    "parse_ssh_key",
 }
 # Added by service.py's owner; allowed (and then required) once it exists.
 FACADE = {"Provisioner"}
@@ -77,3 +84,24 @@ def test_error_tree() -> None:
         assert issubclass(getattr(errors, name), errors.SoltiError)
     for name in ("TaskFailed", "TaskTimeout", "Unreachable"):
         assert issubclass(getattr(errors, name), errors.ProxmoxError)
+
+
+@pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs ssh-keygen")
+def test_parse_ssh_key_is_what_bot_needs(tmp_path: Path) -> None:
+    """The bot validates and fingerprints keys with the same rules a create applies."""
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "bob@laptop", "-f", tmp_path / "k"],
+        check=True,
+    )
+    line = (tmp_path / "k.pub").read_text().strip()
+    expected = subprocess.run(
+        ["ssh-keygen", "-l", "-f", tmp_path / "k.pub"], check=True, capture_output=True, text=True
+    ).stdout.split()[1]
+    key = provisioning.parse_ssh_key("  " + line.replace(" ", "   ") + "\n")
+    assert isinstance(key, provisioning.SshKey)
+    assert key.line == line
+    assert key.fingerprint == expected
+    assert key.label == "bob@laptop"
+    with pytest.raises(provisioning.InvalidRequest) as info:
+        provisioning.parse_ssh_key("ssh-ed25519 not-base64!")
+    assert info.value.field == "ssh_keys"
