@@ -153,11 +153,15 @@ class Provisioner:
         actor: str = "unknown",
         via: str = "cli",
         request_id: str | None = None,
+        approver: str | None = None,
     ) -> TemplateBuildResult:
+        """Build a template; ``approver`` (who allowed it) is recorded in the audit log."""
         if isinstance(request, str):
             request = {"distribution": request}
         req = _request(TemplateBuildRequest, request, request_id=request_id)
-        return templates.build_template(self.ops, req, progress=progress, actor=actor, via=via)
+        return templates.build_template(
+            self.ops, req, progress=progress, actor=actor, via=via, approver=approver
+        )
 
     def list_templates(self, distribution: str | None = None) -> list[TemplateInfo]:
         return templates.list_templates(self.ops, distribution)
@@ -165,9 +169,17 @@ class Provisioner:
     def verify_template(self, vmid: int) -> TemplateInfo:
         return templates.verify_template(self.ops, vmid)
 
-    def destroy_template(self, vmid: int, *, actor: str = "unknown", via: str = "cli",
-                         request_id: str | None = None) -> None:  # fmt: skip
-        templates.destroy_template(self.ops, vmid, actor=actor, via=via)
+    def destroy_template(
+        self,
+        vmid: int,
+        *,
+        actor: str = "unknown",
+        via: str = "cli",
+        request_id: str | None = None,
+        approver: str | None = None,
+    ) -> None:
+        """Destroy a template; ``approver`` (who allowed it) is recorded in the audit log."""
+        templates.destroy_template(self.ops, vmid, actor=actor, via=via, approver=approver)
 
     def check_updates(self, distribution: str | None = None) -> list[UpdateStatus]:
         return templates.check_updates(self.ops, distribution)

@@ -153,8 +153,12 @@ def build_template(
     progress: Callable[[Progress], None] | None = None,
     actor: str = "unknown",
     via: str = "cli",
+    approver: str | None = None,
 ) -> TemplateBuildResult:
-    """Build one template; safe to re-run with the same ``request_id``."""
+    """Build one template; safe to re-run with the same ``request_id``.
+
+    ``approver`` is whoever allowed the build (Slack approvals); it lands in the audit record.
+    """
     if request.request_id:
         previous = ops.audit.find_by_request_id(request.request_id)
         if previous is not None:
@@ -175,6 +179,7 @@ def build_template(
         name=template_name(request.distribution),
         params={"distribution": request.distribution, **hw, "disk": str(target_disk)},
         request_id=request.request_id,
+        approver=approver,
     )
     steps = Steps(BUILD_STEPS, progress, operation="template build")
     vmid: int | None = None
@@ -326,8 +331,18 @@ def _linked_clones(ops: Ops, node: str, vmid: int, config: dict[str, Any]) -> li
     return sorted(users)
 
 
-def destroy_template(ops: Ops, vmid: int, *, actor: str = "unknown", via: str = "cli") -> None:
-    """Remove a template; refuses while linked clones still use its base disk, naming them."""
+def destroy_template(
+    ops: Ops,
+    vmid: int,
+    *,
+    actor: str = "unknown",
+    via: str = "cli",
+    approver: str | None = None,
+) -> None:
+    """Remove a template; refuses while linked clones still use its base disk, naming them.
+
+    ``approver`` (who allowed the destroy) is written to the audit record, refused or not.
+    """
     snapshot = Snapshot.take(ops.client)
     entry = snapshot.require(vmid)
     node = str(entry["node"])
@@ -354,6 +369,7 @@ def destroy_template(ops: Ops, vmid: int, *, actor: str = "unknown", via: str = 
             template_version=info.version,
             result="failed",
             error=message,
+            approver=approver,
         )
         raise Conflict(message)
     started = time.monotonic()
@@ -367,6 +383,7 @@ def destroy_template(ops: Ops, vmid: int, *, actor: str = "unknown", via: str = 
         template_vmid=vmid,
         template_name=info.name,
         template_version=info.version,
+        approver=approver,
     )
     try:
         ops.waiter.wait(ops.client.delete_vm(node, vmid), node=node, step="destroy")
