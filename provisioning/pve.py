@@ -31,6 +31,7 @@ from provisioning.errors import Conflict, NotFound, ProxmoxError, Unreachable
 
 __all__ = [
     "PveClient",
+    "TokenRejected",
     "VmLocked",
     "VmMissing",
     "VmidTaken",
@@ -52,6 +53,26 @@ class VmLocked(ProxmoxError, Conflict):
     """The VM holds a config lock (``clone``, ``create``, ``backup``...); wait and retry."""
 
 
+class TokenRejected(ProxmoxError):
+    """PVE answered 401: the API token id or secret is wrong, or the token was deleted.
+
+    PVE's own text (``401 Authentication failed!``, empty body) says nothing actionable, so the
+    message names the variable to fix. The token id is not a secret and is shown; the secret
+    never is.
+    """
+
+
+def token_rejected_message(token_id: str | None, where: str, reason: str = "") -> str:
+    """The people-facing text of a 401; pure so it is tested without a server."""
+    # A secret pasted into the id by mistake (``user@realm!name=SECRET``) must not be echoed.
+    shown = (token_id or "").split("=", 1)[0].strip() or "(not set)"
+    detail = f"401 {reason}".strip() if reason else "401"
+    return (
+        f"Proxmox rejected the API token PROXMOX_TOKEN_ID={shown}: check the secret and that "
+        f"the token exists ({where} answered {detail})"
+    )
+
+
 _MISSING_MARKERS = ("does not exist", "unable to find configuration file")
 _TAKEN_MARKERS = ("config file already exists", "already exists on node")
 
@@ -66,6 +87,17 @@ def _wire(params: Mapping[str, Any]) -> dict[str, Any]:
     return {
         k: (pve_bool(v) if isinstance(v, bool) else v) for k, v in params.items() if v is not None
     }
+
+
+def _errors_map(errors: Any) -> dict[str, Any]:
+    """PVE's per-parameter map, or nothing.
+
+    proxmoxer falls back to ``{"errors": <raw body bytes>}`` when a body is not JSON (PVE's 401
+    and 501 answers have empty bodies); those bytes are not parameter errors.
+    """
+    if not isinstance(errors, Mapping):
+        return {}
+    return {k: v for k, v in errors.items() if isinstance(v, str)}
 
 
 def classify(message: str, status: int | None, errors: Mapping[str, Any] | None) -> ProxmoxError:
@@ -85,11 +117,21 @@ def classify(message: str, status: int | None, errors: Mapping[str, Any] | None)
 class PveClient:
     """Named Proxmox VE calls; returns plain data, raises the provisioning error tree."""
 
-    def __init__(self, factory: Callable[[], Any], *, where: str = "Proxmox VE") -> None:
-        """``factory`` builds one ready ``ProxmoxAPI``; it is called once per thread."""
+    def __init__(
+        self,
+        factory: Callable[[], Any],
+        *,
+        where: str = "Proxmox VE",
+        token_id: str | None = None,
+    ) -> None:
+        """``factory`` builds one ready ``ProxmoxAPI``; it is called once per thread.
+
+        ``token_id`` only serves error messages (a 401 names the token to fix).
+        """
         self._factory = factory
         self._local = threading.local()
         self.where = where
+        self.token_id = token_id
 
     @classmethod
     def connect(
@@ -120,7 +162,7 @@ class PveClient:
                 timeout=timeout,
             )
 
-        return cls(factory, where=f"{host}:{port}")
+        return cls(factory, where=f"{host}:{port}", token_id=token_id)
 
     @classmethod
     def from_settings(cls, settings: Any, *, timeout: float = DEFAULT_TIMEOUT) -> PveClient:
@@ -152,13 +194,13 @@ class PveClient:
             return call(**_wire(params))
         except ResourceException as exc:
             message = str(exc.content or exc.status_message or "").strip()
-            raise classify(message, exc.status_code, exc.errors) from None
+            if exc.status_code == 401:
+                text = token_rejected_message(self.token_id, self.where, message)
+                raise TokenRejected(text, status=401) from None
+            raise classify(message, exc.status_code, _errors_map(exc.errors)) from None
         except AuthenticationError:
-            raise ProxmoxError(
-                f"{self.where} refused the credentials; check PROXMOX_TOKEN_ID and "
-                "PROXMOX_TOKEN_SECRET",
-                status=401,
-            ) from None
+            text = token_rejected_message(self.token_id, self.where)
+            raise TokenRejected(text, status=401) from None
         except requests.exceptions.SSLError:
             raise Unreachable(
                 f"TLS verification with {self.where} failed; set PROXMOX_CA_BUNDLE to the CA "

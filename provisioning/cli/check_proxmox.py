@@ -187,13 +187,16 @@ def check_proxmox(config: CheckConfig) -> list[CheckResult]:
 
 
 def _unreachable_result(config: CheckConfig, exc: Exception) -> CheckResult:
-    if getattr(exc, "status", None) == 401:
+    """The first call failed: the client's message already says what (and never the secret)."""
+    from provisioning.pve import TokenRejected
+
+    if isinstance(exc, TokenRejected):
         return CheckResult(
-            "proxmox.reachable",
+            "proxmox.token",
             "fail",
-            f"{config.proxmox_url} refused the API token {config.token_id} (401)",
-            "check PROXMOX_TOKEN_ID (user@realm!name) and PROXMOX_TOKEN_SECRET (shown once when "
-            "the token is created; `pveum user token add` makes a new one)",
+            str(exc),
+            "PROXMOX_TOKEN_ID is user@realm!name and PROXMOX_TOKEN_SECRET the UUID shown once "
+            "when the token is created; `pveum user token add` makes a new one (docs/proxmox.md)",
         )
     return CheckResult(
         "proxmox.reachable",

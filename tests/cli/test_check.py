@@ -300,10 +300,12 @@ def test_wrong_token_secret_fails_without_echoing_it(
     monkeypatch.setenv("PROXMOX_TOKEN_SECRET", wrong)
     code, checks, output = _run()
     assert code == 1
-    assert checks["proxmox.reachable"].status == "fail"
-    reachable = checks["proxmox.reachable"]
-    assert "refused the API token" in reachable.detail
-    assert reachable.fix and "PROXMOX_TOKEN_SECRET" in reachable.fix
+    token = checks["proxmox.token"]
+    assert token.status == "fail" and "proxmox.reachable" not in checks
+    assert token.detail.startswith(
+        f"Proxmox rejected the API token PROXMOX_TOKEN_ID={world.pve.token_id}: check the secret"
+    )
+    assert token.fix and "PROXMOX_TOKEN_SECRET" in token.fix
     assert wrong not in output
 
 
