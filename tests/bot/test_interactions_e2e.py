@@ -89,8 +89,10 @@ def test_modal_opens_with_templates_and_shows_field_errors(bot: Harness) -> None
         20,
     )[0]
     select = next(b for b in view["blocks"] if b.get("block_id") == "template")
-    assert "latest" in select["element"]["options"][0]["text"]["text"]
-    template = select["element"]["options"][0]["value"]
+    template = str(bot.extras["template_vmid"])
+    rocky = next(o for o in select["element"]["options"] if o["value"] == template)
+    assert rocky["text"]["text"].startswith("rocky9 · ")
+    assert rocky["text"]["text"].endswith(f"(VMID {template})")
 
     reply = bot.user.submit_view(view, {"template": template, "disk": "huge"})
     assert reply.json()["response_action"] == "errors"
@@ -140,5 +142,5 @@ def test_audit_view_is_ephemeral_and_filtered(bot: Harness) -> None:
     bot.user.slash(f"audit --user <@{ALICE}|alice>")
     text = bot.wait_ephemeral("Audit")
     blocks = str(bot.standin.ephemerals(ALICE)[-1]["blocks"])
-    assert "777" in blocks and "778" not in blocks
+    assert "VMID 777" in blocks and "VMID 778" not in blocks
     assert "records" in text
