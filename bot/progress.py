@@ -29,11 +29,13 @@ class ProgressMessage:
         channel: str,
         title: str,
         *,
+        requester: str | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
         self.channel = channel
-        self.title = title
+        self.title = title  # plain text, escaped by the builders
+        self.requester = requester  # a Slack user id, shown as a mention
         self.monotonic = monotonic
         self.steps: list[views.StepLine] = []
         self.total: int | None = None
@@ -45,7 +47,7 @@ class ProgressMessage:
 
     def post(self) -> str:
         response = self.client.chat_postMessage(
-            channel=self.channel, **views.running_message(self.title, [], None)
+            channel=self.channel, **views.running_message(self.title, [], None, self.requester)
         )
         self.ts = response["ts"]
         self.channel = response.get("channel") or self.channel
@@ -73,7 +75,7 @@ class ProgressMessage:
             self.steps.append(views.StepLine(progress.step, "running", progress.detail))
             if progress.detail:
                 self.log_lines.append(f"{progress.step}: {progress.detail}")
-            self._update(views.running_message(self.title, self.steps, self.total))
+            self._update(views.running_message(self.title, self.steps, self.total, self.requester))
 
     def _close_steps(self, state: str) -> None:
         if self.steps and self.steps[-1].state == "running":
@@ -95,7 +97,7 @@ class ProgressMessage:
             self._close_steps("failed")
             if step is None and self.steps:
                 step = self.steps[-1].name
-            self._update(views.failed_message(self.title, self.steps, step, reason))
+            self._update(views.failed_message(self.title, self.steps, step, reason, self.requester))
             self._thread([*self.log_lines, f"failed at {step or 'start'}: {reason}"])
 
     def _thread(self, lines: list[str]) -> None:

@@ -7,6 +7,7 @@ VM names) from ever producing an ``invalid_blocks`` answer.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +30,20 @@ def clip(text: str, limit: int) -> str:
 def escape(text: str) -> str:
     """Escape the three characters Slack's mrkdwn treats as control characters."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_SLACK_ID = re.compile(r"^[UWB][A-Z0-9]{2,20}$")
+
+
+def mention(user_id: str | None) -> str:
+    """``<@U…>`` so Slack renders a mention; anything not shaped like a user id is escaped.
+
+    Mentions are built here, never passed through ``escape`` (which would show the raw
+    ``&lt;@U…&gt;`` to people), and never built from text a person typed.
+    """
+    if user_id and _SLACK_ID.match(user_id):
+        return f"<@{user_id}>"
+    return escape(user_id or "someone")
 
 
 def plain(text: str, limit: int = SECTION_TEXT_MAX) -> dict[str, Any]:

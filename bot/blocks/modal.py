@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -58,8 +59,21 @@ def _text_input(
     return block
 
 
+def template_label(template: Any, latest: bool = True) -> str:
+    """``rocky9 · 9.7-20251123.2 (VMID 9001)``: what people pick by, and the VMID it means."""
+    what = template.distribution or template.name
+    version = template.version or "version unknown"
+    label = f"{what} · {version} (VMID {template.vmid})"
+    return label if latest else label + " · older build"
+
+
 def template_options(templates: Sequence[Any]) -> list[dict[str, Any]]:
-    """Latest build per distribution first (what most people want), then older builds."""
+    """Latest build per distribution first (what most people want), then older builds.
+
+    The value is the template's VMID: unique, stable while the form is open, and the
+    strongest selector provisioning takes (VMID > name > distribution), so the VM is cloned
+    from exactly the build the person saw, even if a newer one lands meanwhile.
+    """
     latest: dict[str, Any] = {}
     for t in templates:
         key = t.distribution or t.name
@@ -67,11 +81,27 @@ def template_options(templates: Sequence[Any]) -> list[dict[str, Any]]:
             latest[key] = t
     first = sorted(latest.values(), key=lambda t: t.distribution or t.name)
     rest = sorted((t for t in templates if t not in first), key=lambda t: -t.vmid)
-    options = []
-    for t in [*first, *rest][:100]:
-        tag = "latest " if t in first else ""
-        options.append(_option(f"{t.name} ({tag}{t.version or t.vmid})", str(t.vmid)))
-    return options
+    return [
+        _option(template_label(t, latest=t in first), str(t.vmid)) for t in [*first, *rest][:100]
+    ]
+
+
+_VMID_IN_LABEL = re.compile(r"\(VMID (\d+)\)")
+
+
+def template_choice(value: str | None) -> str | None:
+    """The template a submission names: the option value (a VMID), or a label's VMID.
+
+    Slack sends the value; a client that echoes the label instead still gets the build
+    the label names rather than an error.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return value
+    found = _VMID_IN_LABEL.search(value)
+    return found.group(1) if found else value
 
 
 def loading_view(metadata: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.blocks.common import Block, clip, context, escape, fields, message, section, size_text
+from bot.blocks.common import (
+    Block,
+    clip,
+    context,
+    escape,
+    fields,
+    mention,
+    message,
+    section,
+    size_text,
+)
 
 
 @dataclass(frozen=True)
@@ -32,21 +42,36 @@ def _steps_text(steps: Sequence[StepLine]) -> str:
     return "\n".join(lines) or "Starting…"
 
 
-def running_message(title: str, steps: Sequence[StepLine], total: int | None) -> dict[str, Any]:
+def _for(requester: str | None) -> str:
+    """`` for <@U…>``: the mention is built, not escaped, so Slack renders it."""
+    return f" for {mention(requester)}" if requester else ""
+
+
+def running_message(
+    title: str, steps: Sequence[StepLine], total: int | None, requester: str | None = None
+) -> dict[str, Any]:
+    """``title`` is plain text (escaped here); ``requester`` a Slack user id (mentioned)."""
     done = sum(1 for s in steps if s.state == "done")
     count = f" ({done}/{total})" if total else ""
-    blocks = [section(f":gear: *{escape(title)}*{count}"), section(_steps_text(steps))]
-    return message(f"{title}{count}", blocks)
+    who = _for(requester)
+    blocks = [section(f":gear: *{escape(title)}*{who}{count}"), section(_steps_text(steps))]
+    return message(f"{escape(title)}{who}{count}", blocks)
 
 
 def failed_message(
-    title: str, steps: Sequence[StepLine], step: str | None, reason: str
+    title: str,
+    steps: Sequence[StepLine],
+    step: str | None,
+    reason: str,
+    requester: str | None = None,
 ) -> dict[str, Any]:
     where = f" at step *{escape(step)}*" if step else ""
-    text = f":x: *{escape(title)}* failed{where}: {escape(clip(reason, 1500))}"
+    who = _for(requester)
+    text = f":x: *{escape(title)}*{who} failed{where}: {escape(clip(reason, 1500))}"
     blocks: list[Block] = [section(text), section(_steps_text(steps))]
     blocks.append(context("Nothing else was changed. Fix the cause and run the command again."))
-    return message(f"{title} failed{(' at ' + step) if step else ''}: {reason}", blocks)
+    fallback = f"{escape(title)}{who} failed{(' at ' + escape(step)) if step else ''}"
+    return message(f"{fallback}: {escape(reason)}", blocks)
 
 
 def vm_done_message(title: str, vm: Any, plan: Any | None, login: str) -> dict[str, Any]:

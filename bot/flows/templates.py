@@ -195,10 +195,10 @@ def decide(caller: Caller, request_id: str, approve: bool) -> None:
 def _run(runtime: Runtime, approval: Approval) -> None:
     channel = approval.origin_channel or runtime.rules.approvals_channel or approval.requester
     if approval.kind == "template_build":
-        title = f"Building a {approval.target} template for <@{approval.requester}>"
+        title = f"Building a {approval.target} template"
     else:
-        title = f"Destroying template {approval.target} for <@{approval.requester}>"
-    progress = ProgressMessage(runtime.client, channel, title)
+        title = f"Destroying template {approval.target}"
+    progress = ProgressMessage(runtime.client, channel, title, requester=approval.requester)
     try:
         progress.post()
     except Exception as exc:
@@ -219,9 +219,7 @@ def _run(runtime: Runtime, approval: Approval) -> None:
                 before if before is not None and before.vmid != result.template.vmid else None
             )
             progress.finish(
-                progress_views.template_done_message(
-                    title.split(" for ")[0], result.template, replaced
-                ),
+                progress_views.template_done_message(title, result.template, replaced),
                 [f"approval {approval.id} by {approval.decided_by}"],
             )
         else:

@@ -118,15 +118,13 @@ def create_vm(caller: Caller, values: CreateInput, prefill: dict[str, Any]) -> N
             reply["blocks"].append(replies.context(f"Quota: you can create {left} more VM(s)."))
         caller.reply(reply)
         return
-    title = (
-        f"Creating {plan.name} (VMID {plan.vmid}) from {plan.template.name} for <@{caller.user}>"
-    )
+    title = f"Creating {plan.name} (VMID {plan.vmid}) from {plan.template.name}"
     if caller.channel is None:
         caller.say_error(
             "I don't know which channel to report progress in; run the command in a channel."
         )
         return
-    progress = ProgressMessage(runtime.client, caller.channel, title)
+    progress = ProgressMessage(runtime.client, caller.channel, title, requester=caller.user)
     try:
         progress.post()
     except Exception as exc:
@@ -159,9 +157,7 @@ def create_vm(caller: Caller, values: CreateInput, prefill: dict[str, Any]) -> N
     if runtime.rules.max_vms_per_user is not None:
         details.append(f"quota left: {runtime.rules.quota_left(owned_count(caller))}")
     progress.finish(
-        progress_views.vm_done_message(
-            title.split(" for ")[0], vm, used_plan, _login(used_plan, vm)
-        ),
+        progress_views.vm_done_message(title, vm, used_plan, _login(used_plan, vm)),
         details,
     )
 

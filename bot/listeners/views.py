@@ -48,7 +48,10 @@ def form_values(state: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """Form state -> create values, plus errors found without asking anyone (pure)."""
     raw = modal_views.read_values(state)
     errors: dict[str, str] = {}
-    values: dict[str, Any] = {"template": raw.get("template"), "name": raw.get("name")}
+    values: dict[str, Any] = {
+        "template": modal_views.template_choice(raw.get("template")),
+        "name": raw.get("name"),
+    }
     for name, low, high, what in (
         ("vmid", 100, 999_999_999, "a VMID, e.g. 123"),
         ("cores", 1, 512, "a whole number from 1 to 512"),

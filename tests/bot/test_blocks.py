@@ -53,6 +53,20 @@ def test_plan_message_names_everything() -> None:
         assert needle in text
 
 
+def test_progress_title_mentions_requester_and_escapes_text() -> None:
+    steps = [progress.StepLine("clone <x>", "running")]
+    running = progress.running_message("Creating a<b & c>", steps, 3, "U0ALICE")
+    failed = progress.failed_message("Creating a<b & c>", steps, "clone", "no <space>", "U0ALICE")
+    for payload in (running, failed):
+        shown = str(payload["blocks"]) + payload["text"]
+        assert "<@U0ALICE>" in shown and "&lt;@" not in shown
+        assert "a&lt;b &amp; c&gt;" in shown and "a<b" not in shown
+    assert "clone &lt;x&gt;" in str(running["blocks"])
+    # A "user id" that is really text is escaped, not turned into a mention.
+    odd = progress.running_message("Creating", [], None, "<!channel>")
+    assert "<!channel>" not in str(odd["blocks"]) and "&lt;!channel&gt;" in str(odd["blocks"])
+
+
 def test_progress_states_valid() -> None:
     steps = [progress.StepLine("clone", "done"), progress.StepLine("resize", "running", "UPID:x")]
     assert validate_blocks(progress.running_message("Creating", steps, 5)["blocks"]) == []
@@ -95,6 +109,12 @@ def test_modal_latest_first_and_valid() -> None:
     assert validate_view(view) == []
     options = view["blocks"][0]["element"]["options"]
     assert [o["value"] for o in options] == ["9001", "9003", "9000"]
+    assert options[1]["text"]["text"] == "rocky9 · new (VMID 9003)"
+    assert options[2]["text"]["text"] == "rocky9 · old (VMID 9000) · older build"
+    # The submission names the VMID whether the client sends the value or echoes the label.
+    assert modal.template_choice("9003") == "9003"
+    assert modal.template_choice(options[1]["text"]["text"]) == "9003"
+    assert modal.template_choice("rocky9") == "rocky9"
     assert validate_view(modal.loading_view({})) == []
     assert validate_view(modal.create_view([], {})) == []
 

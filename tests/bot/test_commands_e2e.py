@@ -90,6 +90,10 @@ def test_create_shows_live_progress_and_final_state(bot: Harness) -> None:
     assert len(revisions) >= 3  # posted, at least one step edit, the final state
     assert any("running" in str(r) or ":gear:" in str(r) for r in revisions[:-1])
     shown = str(message["blocks"])
+    # The requester is a real mention in every progress edit, never the escaped &lt;@U…&gt;.
+    updates = [str(c.params.get("blocks")) for c in bot.standin.calls_to("chat.update")]
+    assert updates and all(f"<@{ALICE}>" in u for u in updates[:-1])
+    assert not any("&lt;@" in u for u in updates)
     for needle in ("web-progress", "VMID", "Node", "Template version", "linked", "Log in"):
         assert needle in shown
     thread = bot.standin.wait_for(lambda: bot.standin.messages(INFRA, message["ts"]), 10)

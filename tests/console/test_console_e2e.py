@@ -23,7 +23,7 @@ click Approve
 wait for template is ready
 as @alice
 /solti vm create
-rocky9-template
+rocky9
 web-1
 
 bad-size
