@@ -240,6 +240,11 @@ class PveClient:
     def permissions(self) -> dict[str, Any]:
         return self.request("GET", "access/permissions") or {}
 
+    def bridges(self, node: str) -> list[str]:
+        """Names of the Linux and OVS bridges on ``node`` (what ``netN bridge=`` may name)."""
+        rows = self.request("GET", f"nodes/{node}/network", type="any_bridge") or []
+        return sorted(str(row["iface"]) for row in rows if row.get("iface"))
+
     def storages(self, node: str, content: str | None = None) -> list[dict[str, Any]]:
         return self.request("GET", f"nodes/{node}/storage", content=content) or []
 

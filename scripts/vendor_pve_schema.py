@@ -31,6 +31,7 @@ ENDPOINTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("/cluster/options", ("GET",)),
     ("/access/permissions", ("GET",)),
     ("/access/ticket", ("POST",)),
+    ("/nodes/{node}/network", ("GET",)),
     ("/nodes/{node}/storage", ("GET",)),
     ("/nodes/{node}/storage/{storage}/content", ("GET",)),
     ("/nodes/{node}/storage/{storage}/download-url", ("POST",)),

@@ -359,27 +359,17 @@ def _storage_results(config: CheckConfig, client: Any, node: str) -> list[CheckR
 
 
 def _bridge_result(config: CheckConfig, client: Any, node: str) -> CheckResult:
-    from provisioning.errors import ProxmoxError
-
+    """``defaults.bridge`` must exist on every node a VM may land on (PVE checks only at start)."""
     name = f"proxmox.bridge {node}/{config.bridge}"
     if not config.bridge:
         return CheckResult(f"proxmox.bridge {node}", "skip", "defaults.bridge not set")
-    try:
-        interfaces = client.request("GET", f"nodes/{node}/network") or []
-    except ProxmoxError as exc:
-        if exc.status == 501:
-            return CheckResult(
-                name,
-                "skip",
-                "not checked: this API does not serve GET /nodes/{node}/network",
-            )
-        raise
-    bridges = {str(i.get("iface")) for i in interfaces if i.get("type") in ("bridge", "OVSBridge")}
+    bridges = client.bridges(node)
     if config.bridge in bridges:
         return CheckResult(name, "ok", "bridge exists")
     return CheckResult(
         name,
         "fail",
-        f"no bridge {config.bridge} on {node} (bridges: {', '.join(sorted(bridges)) or 'none'})",
-        f"create {config.bridge} on {node} (System > Network) or set defaults.bridge",
+        f"no bridge {config.bridge} on {node} (bridges: {', '.join(bridges) or 'none'})",
+        f"create {config.bridge} on {node} (System > Network > Create > Linux Bridge) or set "
+        "defaults.bridge to one of the bridges listed",
     )

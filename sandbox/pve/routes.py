@@ -29,6 +29,7 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", f"{VM}/status/stop"): qemu.stop,
     ("POST", f"{VM}/status/shutdown"): qemu.shutdown,
     ("GET", f"{VM}/agent/network-get-interfaces"): qemu.agent_interfaces,
+    ("GET", "/nodes/{node}/network"): cluster.network,
     ("GET", "/nodes/{node}/storage"): storage.storage_list,
     ("GET", "/nodes/{node}/storage/{storage}/content"): storage.content,
     ("POST", "/nodes/{node}/storage/{storage}/download-url"): storage.download_url,

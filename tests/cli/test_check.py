@@ -239,13 +239,13 @@ def test_passes_against_the_simulator(world: SimEnvironment) -> None:
         "proxmox.privileges /nodes/pve2",
         "proxmox.storage pve/local",
         "proxmox.storage pve2/local-lvm",
+        "proxmox.bridge pve/vmbr0",
+        "proxmox.bridge pve2/vmbr0",
         "slack.token",
         "slack.scopes",
     ):
         assert checks[name].status == "ok", (name, checks[name])
-    # The simulator has no /nodes/{node}/network: said plainly, not faked.
-    assert checks["proxmox.bridge pve/vmbr0"].status == "skip"
-    assert "not checked" in checks["proxmox.bridge pve/vmbr0"].detail
+    assert checks["proxmox.bridge pve/vmbr0"].detail == "bridge exists"
     # The text report has one line per item.
     text = CliRunner().invoke(check_command, [])
     assert text.exit_code == 0
@@ -291,6 +291,19 @@ def test_image_storage_without_import_content_fails_with_the_fix(world: SimEnvir
     assert "lacks `import` content" in local.detail
     assert local.fix and local.fix.startswith("pvesm set local --content ")
     assert local.fix.endswith(",import")
+
+
+def test_missing_bridge_on_one_node_fails_with_the_fix(world: SimEnvironment) -> None:
+    world.pve.state.remove_interface("pve2", "vmbr0")
+    world.pve.state.add_bridge("pve2", "vmbr1", ports="eno1")
+    code, checks, _ = _run()
+    assert code == 1
+    assert checks["proxmox.bridge pve/vmbr0"].status == "ok"
+    missing = checks["proxmox.bridge pve2/vmbr0"]
+    assert missing.status == "fail"
+    assert missing.detail == "no bridge vmbr0 on pve2 (bridges: vmbr1)"
+    assert missing.fix and missing.fix.startswith("create vmbr0 on pve2")
+    assert "defaults.bridge" in missing.fix
 
 
 def test_wrong_token_secret_fails_without_echoing_it(

@@ -108,6 +108,7 @@ VALID: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
     ("GET", "/cluster/options", {}, {}),
     ("GET", "/access/permissions", {"path": "/vms/500"}, {}),
     ("POST", "/access/ticket", {"username": "root@pam", "password": "pw"}, {}),
+    ("GET", "/nodes/pve/network", {"type": "any_bridge"}, PVE),
     (
         "GET",
         "/nodes/pve/storage",

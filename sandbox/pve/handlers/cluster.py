@@ -45,3 +45,8 @@ def ticket(call: Call) -> dict[str, Any]:
 def permissions(call: Call) -> dict[str, dict[str, int]]:
     with call.cluster() as cluster:
         return cluster.permissions_for(call.params.get("path"))
+
+
+def network(call: Call) -> list[dict[str, Any]]:
+    with call.cluster() as cluster:
+        return cluster.network(call.node, call.params.get("type"))

@@ -18,6 +18,7 @@ from sandbox.pve.propstring import format_size
 from sandbox.pve.state.drives import is_drive_key, parse_drive, parse_size
 from sandbox.pve.state.guests import GuestsMixin
 from sandbox.pve.state.lifecycle import LifecycleMixin
+from sandbox.pve.state.network import NetworkMixin, default_interfaces
 from sandbox.pve.state.seed import SeedMixin
 from sandbox.pve.state.storage import StorageMixin
 from sandbox.pve.state.tasks import Task, TaskBook, Work
@@ -137,7 +138,7 @@ class Guest:
     started_at: float = 0.0
 
 
-class Cluster(GuestsMixin, LifecycleMixin, StorageMixin, SeedMixin):
+class Cluster(GuestsMixin, LifecycleMixin, StorageMixin, NetworkMixin, SeedMixin):
     """The whole simulated cluster."""
 
     def __init__(
@@ -158,6 +159,7 @@ class Cluster(GuestsMixin, LifecycleMixin, StorageMixin, SeedMixin):
                 "shared", "nfs", {"images", "import", "iso"}, True, "/mnt/pve/shared"
             )
         self.volumes: dict[tuple[str, str | None, str], Volume] = {}
+        self.interfaces = {n: default_interfaces(i) for i, n in enumerate(self.node_names)}
         self.guests: dict[int, Guest] = {}
         self.tasks = TaskBook()
         self.options: dict[str, Any] = {}
