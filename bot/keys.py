@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pydantic import ValidationError
-
 from bot.db import BotDatabase
-from provisioning import InvalidRequest, VmCreateRequest
+from provisioning import InvalidRequest, SshKey, parse_ssh_key
 
 __all__ = ["KeyStore", "StoredKey"]
 
@@ -32,24 +28,11 @@ class StoredKey:
         return parts[2] if len(parts) == 3 else self.fingerprint[:19]
 
 
-def validated_key(text: str) -> str:
-    """Validate with provisioning's own rules (the ones a create applies) and normalise.
-
-    Goes through ``VmCreateRequest`` because the key parser is not exported by the façade.
-    """
+def validated_key(text: str) -> SshKey:
+    """Validate with provisioning's own parser (the rules a create applies) and normalise."""
     if "\n" in text.strip():
         raise InvalidRequest("paste one public key on a single line", field="ssh_keys")
-    try:
-        return VmCreateRequest(ssh_keys=[text.strip()]).ssh_keys[0]
-    except ValidationError as exc:
-        message = str(exc.errors()[0].get("msg", "is not an OpenSSH public key"))
-        raise InvalidRequest(message.removeprefix("Value error, "), field="ssh_keys") from None
-
-
-def key_fingerprint(line: str) -> str:
-    """``SHA256:...`` exactly as ``ssh-keygen -l`` prints it, so people can compare."""
-    blob = base64.b64decode(line.split()[1])
-    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+    return parse_ssh_key(text)
 
 
 class KeyStore:
@@ -59,8 +42,8 @@ class KeyStore:
 
     def set(self, user_id: str, text: str) -> StoredKey:
         """Validate as an OpenSSH public key (provisioning raises InvalidRequest) and store it."""
-        line = validated_key(text)
-        fingerprint = key_fingerprint(line)
+        parsed = validated_key(text)
+        line, fingerprint = parsed.line, parsed.fingerprint
         row = {
             "user_id": user_id,
             "key": line,
