@@ -9,6 +9,7 @@ tests do that), and leaves at EOF.
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -26,23 +27,29 @@ CHANNELS = {"C0INFRA": "infra", "C0APPROVALS": "approvals", "C0REPORTS": "report
 SIGNING_SECRET = "sandbox-signing-secret"
 
 HELP = """\
-Type what you would type in Slack, plus a few console commands:
-  /solti help                    any slash command, e.g. /solti vm create rocky9
-  click N [OPTION]               click button N (or choose OPTION in select N)
-  click LABEL                    click the latest button labelled LABEL (e.g. click Approve)
-  as @bob                        act as another person: @alice (requester), @bob (approver),
-                                 @carol (admin)
-  in #approvals                  type in another channel (#infra, #approvals, #reports)
-  wait [SECONDS | for TEXT]      wait until the bot is quiet, SECONDS, or TEXT shows up
+Type what you would type in Slack: any /solti command. Plus these console commands:
+  /solti help                    the bot's own help (every slash command, with examples)
+  click N                        click button N, e.g. click 2 (numbers run on across the session)
+  click N OPTION                 choose OPTION in select N, e.g. click 3 pve2
+  click LABEL                    click the latest button labelled LABEL, e.g. click Approve
+  as @NAME                       act as another person, e.g. as @bob: @alice (requester),
+                                 @bob (approver), @carol (admin)
+  in #CHANNEL                    type in another channel: #infra, #approvals, #reports
+  wait [SECONDS | for TEXT]      wait until the bot is quiet, SECONDS, or TEXT shows up,
+                                 e.g. wait for is ready
+  modal                          fill the modal that is open again (if you left it)
   show                           print every message again
-  help, quit"""
+  help                           this text;  quit (or Ctrl-D) leaves
+In a modal each field is asked in turn: type a value (or an option's number), Enter keeps
+what is shown, `click N` clicks a button inside the modal, `cancel` closes it.
+In Slack @name and #channel become mentions; they do here too (/solti audit --user @bob)."""
 
 
 @dataclass(frozen=True)
 class Command:
     """One parsed console line. `kind` is one of the verbs below; `error` explains a typo."""
 
-    kind: str  # slash | click | as | in | wait | show | help | quit | empty | error
+    kind: str  # slash | click | as | in | wait | modal | show | help | quit | empty | error
     text: str = ""
     number: int | None = None
     error: str = ""
@@ -63,6 +70,8 @@ def parse_command(line: str) -> Command:
         return Command("help")
     if verb == "show":
         return Command("show")
+    if verb == "modal":
+        return Command("modal")
     if verb == "click":
         number, _, option = rest.partition(" ")
         if not rest:
@@ -97,6 +106,26 @@ def slash_parts(line: str) -> tuple[str, str]:
     return command, text.strip()
 
 
+SLASH_COMMAND = "/solti"  # the one command manifest.yml installs
+_MENTION = re.compile(r"(?<!\S)([@#])([a-z0-9._-]+)\b", re.IGNORECASE)
+
+
+def escape_mentions(text: str) -> str:
+    """What Slack sends for `@bob` and `#infra` typed in a slash command (should_escape:
+    true in manifest.yml): `<@U0BOB|bob>`, `<#C0INFRA|infra>`. Unknown names stay text."""
+    channels = {name: cid for cid, name in CHANNELS.items()}
+
+    def sub(match: re.Match[str]) -> str:
+        sigil, name = match.group(1), match.group(2).lower()
+        if sigil == "@" and name in USERS:
+            return f"<@{USERS[name]}|{name}>"
+        if sigil == "#" and name in channels:
+            return f"<#{channels[name]}|{name}>"
+        return match.group(0)
+
+    return _MENTION.sub(sub, text)
+
+
 class Session:
     """The console loop around one running world (stand-in, bot, user agent)."""
 
@@ -127,6 +156,13 @@ class Session:
         self.screen.settle(quiet=1.0, limit=10)
 
     def handle(self, command: Command) -> None:
+        self.screen.busy = True  # the prompt is not on screen: progress may redraw in place
+        try:
+            self._handle(command)
+        finally:
+            self.screen.busy = False
+
+    def _handle(self, command: Command) -> None:
         if command.kind == "help":
             self.screen.say(HELP)
         elif command.kind == "error":
@@ -150,7 +186,21 @@ class Session:
             self._wait(command)
         elif command.kind == "slash":
             name, text = slash_parts(command.text)
-            self._send(lambda: self.agent.slash(text, command=name))
+            if name != SLASH_COMMAND:
+                self.screen.say(
+                    f"{name} is not a command in this workspace; the bot's is {SLASH_COMMAND}"
+                    f" (try {SLASH_COMMAND} help)",
+                    "error",
+                )
+                return
+            self._send(lambda: self.agent.slash(escape_mentions(text), command=name))
+        elif command.kind == "modal":
+            views = self.world.standin.open_views(USERS[self.user])
+            if not views:
+                self.screen.say("no modal is open; /solti vm create opens one", "error")
+                return
+            walk_views(self.world.standin, self.agent, views[-1], self.screen, self.lines)
+            self.screen.settle(quiet=0.5, limit=5)
         elif command.kind == "click":
             self._click(command)
 
@@ -166,10 +216,12 @@ class Session:
     def _send(self, request: Any) -> None:
         self.screen.mark()
         before = {v["id"] for v in self.world.standin.open_views()}
+        version = self.world.standin.state.version
         reply = request()
         if reply.status_code != 200:
             self.screen.say(f"(the bot answered HTTP {reply.status_code})", "error")
-        self.screen.settle(quiet=0.5, limit=5)
+        else:  # the answer may come after the ack (a report, a post): wait for the first change
+            self.screen.settle(quiet=0.5, limit=15, after_version=version)
         opened = [
             v for v in self.world.standin.open_views(USERS[self.user]) if v["id"] not in before
         ]

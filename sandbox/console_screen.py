@@ -1,8 +1,10 @@
 """The console's screen: prints what the stand-in shows, as it changes, with numbered buttons.
 
-A watcher thread wakes on every change in the stand-in and prints new messages, edits
-(marked "(edited)", so progress is seen advancing), deletions, ephemerals (with who sees
-them) and calls Slack refused. Button numbers run on across the session; `target_of(n)`
+A watcher thread wakes on every change in the stand-in and prints new messages, edits,
+deletions, ephemerals (with who sees them) and calls Slack refused. An edit is printed
+again marked "(edited)", so progress is seen advancing; on a terminal, while a command
+runs and the edited message is the last thing on screen, it is redrawn in place instead
+("(updated in place)"). Button numbers run on across the session; `target_of(n)`
 finds the message a number belongs to, as it is now.
 """
 
@@ -35,7 +37,7 @@ class Screen:
         if color:
             from rich.console import Console
 
-            self._rich = Console(highlight=False, markup=False, soft_wrap=True)
+            self._rich = Console(highlight=False, markup=False, emoji=False, soft_wrap=True)
         self.standin: Any = None
         self.viewer: str | None = None
         self.printed: list[str] = []
@@ -47,6 +49,10 @@ class Screen:
         self._thread: threading.Thread | None = None
         self._last_change = time.monotonic()
         self._mark = 0
+        self.busy = False  # True while a command runs (no prompt on screen)
+        # the last thing printed: (key, how many lines, len(printed) after it) - an edit of
+        # it redraws in place on a terminal instead of printing the message again
+        self._last_block: tuple[tuple[str, ...], int, int] | None = None
 
     # -- printing --------------------------------------------------------------------------
 
@@ -65,9 +71,33 @@ class Screen:
             for style, line in rendered.lines:
                 self.say("  " + line, style)
 
-    def _names(self, user_id: str) -> str | None:
-        user = self.standin.state.users.get(user_id) if self.standin else None
-        return user["name"] if user else None
+    def _rows(self, lines: list[str]) -> int:
+        """Terminal rows the lines took (long lines wrap)."""
+        from rich.cells import cell_len
+
+        width = max(1, self._rich.width)
+        return sum(max(1, -(-cell_len(line) // width)) for line in lines)
+
+    def _erase_last(self, key: tuple[str, ...]) -> bool:
+        """On a terminal, while a command runs, erase the last message if it is `key` and
+        nothing was printed after it; the caller prints its new version in its place."""
+        last = self._last_block
+        if self._rich is None or not self.busy or last is None:
+            return False
+        last_key, count, end = last
+        if last_key != key or end != len(self.printed):
+            return False
+        rows = self._rows(self.printed[end - count : end])
+        self._rich.file.write(f"\x1b[{rows}F\x1b[J")  # up `rows` lines, clear to the end
+        self._rich.file.flush()
+        return True
+
+    def _names(self, some_id: str) -> str | None:
+        """A user's or a channel's name (mentions render as @name and #name)."""
+        if self.standin is None:
+            return None
+        found = self.standin.state.users.get(some_id) or self.standin.state.channels.get(some_id)
+        return found["name"] if found else None
 
     def channel_name(self, channel_id: str) -> str:
         channel = self.standin.state.channels.get(channel_id) if self.standin else None
@@ -145,7 +175,11 @@ class Screen:
             self._numbers[number] = (key, clickable)
         if rendered.actions:
             self._next_number = max(rendered.actions) + 1
+        if heading.endswith(" (edited)") and self._erase_last(key):
+            heading = heading[: -len(" (edited)")] + " (updated in place)"
+        start = len(self.printed)
         self._print_rendered(heading, rendered)
+        self._last_block = (key, len(self.printed) - start, len(self.printed))
 
     def _report_refusals(self) -> None:
         calls = self.standin.calls
@@ -162,16 +196,27 @@ class Screen:
 
     def show_view(
         self, view: dict[str, Any], errors: dict[str, str], values: dict[str, Any]
-    ) -> None:
+    ) -> Rendered:
+        """Print a modal; its buttons are numbered from 1 (`click N` inside the modal)."""
         rendered = render_view(view, users=self._names, errors=errors, values=values)
         self._print_rendered("modal", rendered)
+        return rendered
 
     # -- waiting and lookup ----------------------------------------------------------------
 
-    def settle(self, quiet: float, limit: float) -> None:
-        """Return once nothing changed for `quiet` seconds, or after `limit` seconds."""
+    def settle(self, quiet: float, limit: float, after_version: int | None = None) -> None:
+        """Return once nothing changed for `quiet` seconds, or after `limit` seconds.
+
+        With `after_version` (the stand-in's state version before a request), first wait
+        (within `limit`) until something changed since: the bot may answer after its ack.
+        """
         deadline = time.monotonic() + limit
         self._last_change = time.monotonic()
+        while after_version is not None and time.monotonic() < deadline:
+            if self.standin is None or self.standin.state.version != after_version:
+                self._last_change = time.monotonic()
+                break
+            time.sleep(0.05)
         while time.monotonic() < deadline:
             if time.monotonic() - self._last_change >= quiet:
                 break

@@ -9,12 +9,26 @@ bot's `response_action: errors`) are shown and only those fields are asked again
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import Any, Protocol
 
 from sandbox.slack.viewstate import SubmitBlocked, input_blocks
 
 _MULTI = {"checkboxes", "multi_static_select", "multi_external_select"}
 CANCEL = {"cancel", ":cancel"}
+_CLICK = re.compile(r"^click\s+(\d+)(?:\s+(.+))?$", re.IGNORECASE)
+HINT = (
+    "  (type each field; Enter keeps what is shown or leaves it empty; `click N` clicks a"
+    " button in the modal; `cancel` closes it)"
+)
+
+
+class _Click(Exception):
+    """The person typed `click N [OPTION]` at a field: a button inside the modal."""
+
+    def __init__(self, number: int, option: str | None) -> None:
+        super().__init__(number)
+        self.number, self.option = number, option
 
 
 class LineSource(Protocol):
@@ -64,8 +78,15 @@ def _choice(element: dict[str, Any], answer: str) -> str | None:
     return str(starts[0].get("value")) if len(starts) == 1 else None
 
 
-def _ask_field(lines: LineSource, screen: Any, block: dict[str, Any]) -> tuple[bool, Any]:
-    """(answered, value). Blank keeps the current value; EOF or `cancel` -> (False, None)."""
+def _ask_field(
+    lines: LineSource,
+    screen: Any,
+    block: dict[str, Any],
+    error: str | None = None,
+    current: Any = None,
+) -> tuple[bool, Any]:
+    """(answered, value). Blank keeps the current value; EOF or `cancel` -> (False, None);
+    `click N` raises _Click."""
     element = block.get("element") or {}
     kind = element.get("type", "")
     label = block.get("label", {}).get("text", block.get("block_id"))
@@ -75,11 +96,18 @@ def _ask_field(lines: LineSource, screen: Any, block: dict[str, Any]) -> tuple[b
         for number, option in enumerate(options, start=1):
             screen.say(f"    {number}) {option.get('value')} = {option['text']['text']}", "dim")
     hint = " (comma-separated)" if kind in _MULTI else ""
+    if error:
+        screen.say(f"  ! {label}: {error}", "error")
+    if error and current not in (None, "", []):
+        hint += f" (now: {current})"
     while True:
         answer = ask(lines, screen, f"  {label} [{kind}, {need}]{hint}:")
         if answer is None or answer.strip().lower() in CANCEL:
             return False, None
         answer = answer.strip()
+        clicked = _CLICK.match(answer)
+        if clicked:
+            raise _Click(int(clicked.group(1)), clicked.group(2))
         if not answer:
             return True, None
         if not options:
@@ -98,20 +126,38 @@ def walk_views(
     """Walk an open modal (and any view it leads to) until it closes or is cancelled."""
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
+    shown: str | None = None
     while True:
-        screen.show_view(view, errors, values)
-        for block in input_blocks(view):
-            block_id = block.get("block_id")
-            if errors and block_id not in errors:
-                continue
-            answered, value = _ask_field(lines, screen, block)
-            if not answered:
-                agent.close_view(view["id"])
-                screen.say("(modal cancelled)", "dim")
+        if view["id"] != shown or not errors:
+            rendered = screen.show_view(view, errors, values)
+            screen.say(HINT, "dim")
+            shown = view["id"]
+        else:  # sent back with field errors: ask only those fields again
+            screen.say(f"  the modal came back with {len(errors)} field error(s):", "error")
+        try:
+            for block in input_blocks(view):
+                block_id = block.get("block_id")
+                if errors and block_id not in errors:
+                    continue
+                answered, value = _ask_field(
+                    lines, screen, block, errors.get(block_id), values.get(block_id)
+                )
+                if not answered:
+                    agent.close_view(view["id"])
+                    screen.say("(modal cancelled)", "dim")
+                    return
+                if value is not None:
+                    values[block_id] = value
+            answer = ask(lines, screen, "  submit? [Y/n, or click N]")
+            clicked = _CLICK.match((answer or "").strip())
+            if clicked:
+                raise _Click(int(clicked.group(1)), clicked.group(2))
+        except _Click as click:
+            view = _click_in_view(standin, agent, view, rendered, click, screen)
+            if view is None:
                 return
-            if value is not None:
-                values[block_id] = value
-        answer = ask(lines, screen, "  submit? [Y/n]")
+            errors = {}
+            continue
         if answer is None or answer.strip().lower() in ("n", "no", *CANCEL):
             agent.close_view(view["id"])
             screen.say("(modal cancelled)", "dim")
@@ -142,3 +188,40 @@ def walk_views(
             continue
         screen.say("(modal submitted)", "dim")
         return
+
+
+def _click_in_view(
+    standin: Any, agent: Any, view: dict[str, Any], rendered: Any, click: _Click, screen: Any
+) -> dict[str, Any] | None:
+    """Click button N of the modal (`block_actions` from a view); the view as it is after,
+    or None when it closed."""
+    clickable = getattr(rendered, "actions", {}).get(click.number)
+    if clickable is None:
+        count = len(getattr(rendered, "actions", {}))
+        screen.say(
+            f"  no button {click.number} in this modal"
+            + (f" (it has 1-{count})" if count else " (it has none)"),
+            "error",
+        )
+        return view
+    current = standin.state.view(view["id"]) if _is_open(standin, view["id"]) else None
+    if current is None:
+        screen.say("  (the modal is closed)", "dim")
+        return None
+    try:
+        reply = agent.click(current, clickable.index, option=click.option)
+    except (LookupError, ValueError) as exc:
+        screen.say(f"  cannot click that: {exc}", "error")
+        return view
+    if reply.status_code != 200:
+        screen.say(f"  (the bot answered HTTP {reply.status_code})", "error")
+    screen.settle(quiet=0.5, limit=5)
+    still_open = standin.open_views(agent.user_id)
+    if not still_open:
+        screen.say("(modal closed)", "dim")
+        return None
+    return still_open[-1]
+
+
+def _is_open(standin: Any, view_id: str) -> bool:
+    return any(v["id"] == view_id for v in standin.open_views())

@@ -19,6 +19,7 @@ from sandbox.slack.blockkit import interactive_elements
 
 WIDTH = 78
 COLUMN = 38
+# user id (and channel id) -> name, for mentions spelled out as @name and #name
 UserLookup = Callable[[str], str | None] | Mapping[str, str] | None
 
 
@@ -87,6 +88,14 @@ EMOJI = {
     "wastebasket": "🗑",
     "arrows_counterclockwise": "🔄",
     "new": "🆕",
+    "mag": "🔍",
+    "grey_question": "❔",
+    "memory": "📝",
+    "arrow_up": "⬆",
+    "white_circle": "⚪",
+    "large_green_circle": "🟢",
+    "red_circle": "🔴",
+    "stopwatch": "⏱",
 }
 
 
@@ -111,8 +120,8 @@ def mrkdwn(text: str, users: UserLookup = None) -> str:
         if target.startswith("@"):
             user_id = target[1:]
             return "@" + (label or _lookup(users, user_id) or user_id)
-        if target.startswith("#"):
-            return "#" + (label or target[1:])
+        if target.startswith("#"):  # a channel: its name when the lookup knows it
+            return "#" + (label or _lookup(users, target[1:]) or target[1:])
         if target.startswith("!subteam^"):
             return label or "@" + target.split("^", 1)[1]
         if target.startswith("!"):
@@ -295,7 +304,7 @@ def _block(
                 texts.append(f"[image: {element.get('alt_text', '')}]")
             else:
                 texts.append(_text(element, users))
-        out.add("dim", "  ·  ".join(texts))
+        out.add("dim", "\n".join(_wrap("  ·  ".join(texts), WIDTH)))
     elif kind == "image":
         title = _text(block.get("title"), users)
         out.add("dim", f"[image: {block.get('alt_text', '')}]" + (f" {title}" if title else ""))

@@ -38,6 +38,10 @@ y
 20G
 y
 wait for VM web-1 is ready
+/solti audit --user @bob
+/solti report
+/foo bar
+modal
 quit
 """
 
@@ -94,8 +98,27 @@ def test_template_build_goes_through_approval_by_another_person(run: Run) -> Non
 
 def test_modal_walk_shows_the_field_error_and_submits_after_a_fix(run: Run) -> None:
     assert "[ Create a VM ]" in run.out
+    assert "Enter keeps what is shown" in run.out  # how to fill it is said once
     assert "Minimum disk [plain_text_input, optional]: bad-size" in run.out
-    error = run.out.index("! disk:")
-    fixed = run.out.index("Minimum disk [plain_text_input, optional]: 20G")
+    error = run.out.index("! Minimum disk:")
+    fixed = run.out.index("Minimum disk [plain_text_input, optional] (now: bad-size): 20G")
     assert error < fixed < run.out.index("(modal submitted)")
+    assert run.out.count("[ Create a VM ]") == 1  # only the wrong field is asked again
     assert "VM web-1 is ready" in " ".join(run.out.split())
+
+
+def test_mentions_are_sent_as_slack_sends_them(run: Run) -> None:
+    audit = run.out.index("/solti audit --user @bob")
+    assert "needs a Slack mention" not in run.out[audit:]
+    assert "Audit" in run.out[audit : run.out.index("> /solti report")]
+
+
+def test_a_reply_that_comes_after_the_ack_is_shown_before_the_next_prompt(run: Run) -> None:
+    report = run.out[run.out.index("> /solti report") :]
+    assert "Template report" in report[: report.index("> /foo bar")]
+
+
+def test_console_mistakes_are_explained(run: Run) -> None:
+    assert "/foo is not a command in this workspace; the bot's is /solti" in run.out
+    assert "no modal is open" in run.out
+    assert "Unhandled request" not in run.out + run.err
