@@ -164,8 +164,20 @@ class Snapshot:
         """Some entry came from a VM too new for the RRD cache (no name yet)."""
         return any(not e.get("name") for e in self.entries)
 
+    def complete_vm_names(self, client: PveClient) -> None:
+        """Fill in names when a VM (not a template) is too new for the RRD cache.
+
+        Needed wherever a VM's name matters: a default name must not repeat one given seconds
+        ago, and people read names in lists and errors. Costs one call per node, only then.
+        """
+        if any(not e.get("name") and not self.is_template(e) for e in self.entries):
+            self.fill_names(client)
+
     def fill_names(self, client: PveClient) -> None:
-        """Complete names and template flags from the live per-node lists (one call per node)."""
+        """Complete names, template flags and run status from the live per-node lists.
+
+        One call per node; the per-node list is read from the configs, not the RRD cache.
+        """
         by_id = {int(e["vmid"]): e for e in self.entries}
         for node in sorted({str(e["node"]) for e in self.entries if e.get("node")}):
             for live in client.node_vms(node):
@@ -176,6 +188,8 @@ class Snapshot:
                     entry["name"] = live["name"]
                 if entry.get("template") is None:
                     entry["template"] = 1 if live.get("template") in (1, "1", True) else 0
+                if entry.get("status") in (None, "unknown") and live.get("status"):
+                    entry["status"] = live["status"]
 
 
 def choose_template(

@@ -352,6 +352,7 @@ def destroy_template(
         raise InvalidRequest(f"VM {vmid} is not a template; use `vm remove {vmid}`", field="vmid")
     clones = _linked_clones(ops, node, vmid, config)
     if clones:
+        snapshot.complete_vm_names(ops.client)
         names = snapshot.non_templates()
         listed = ", ".join(f"{c} ({names.get(c, '?')})" for c in clones)
         message = (

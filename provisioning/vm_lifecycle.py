@@ -74,6 +74,7 @@ def _info(entry: dict[str, Any], origin: Any, config: dict[str, Any] | None = No
 def list_vms(ops: Ops, owner: str | None = None) -> list[VmInfo]:
     """Every VM (templates excluded) with owner and template from the audit log."""
     snapshot = Snapshot.take(ops.client)
+    snapshot.complete_vm_names(ops.client)  # VMs made seconds ago: live name and status
     owners = ops.audit.owners()
     result = []
     for entry in snapshot.entries:

@@ -82,6 +82,8 @@ def plan_vm(
     """Every decision of a create, made with reads only (a dry run prints this)."""
     snapshot = snapshot or Snapshot.take(ops.client)
     template = choose_template(ops.client, snapshot, request.template, set(ops.catalog.names))
+    if not request.name:
+        snapshot.complete_vm_names(ops.client)
     return decide(ops, request, snapshot, template, reserved_ids, reserved_names)
 
 
@@ -207,6 +209,8 @@ def create_vm(
             template = choose_template(
                 ops.client, snapshot, request.template, set(ops.catalog.names)
             )
+            if not request.name:  # a default name must not repeat one given seconds ago
+                snapshot.complete_vm_names(ops.client)
             holder: dict[str, VmPlan] = {}
 
             def choose(ids: set[int], names: set[str]) -> tuple[int, str | None]:

@@ -8,8 +8,11 @@ the token privilege checks, ``schema.py`` validation, ``auth.py`` tokens and tic
 
 Deliberate simplifications (each one is on the safe side for a client):
 
-- ``/cluster/resources`` always carries ``name`` and ``template`` for VMs; real PVE omits
-  them for ~10 s after a VM appears (RRD cache). Clients should still fall back to config.
+- ``/cluster/resources`` lists a VM created or cloned less than ``state.rrd_lag`` seconds
+  ago (10 s, on the simulator clock) bare, as real PVE does until pvestatd's RRD cache knows
+  it: ``status: unknown``, no ``name``/``template``/sizes, live ``tags``/``lock`` only. Real PVE
+  refreshes every ~10 s, so its lag is anywhere in 0-10 s; ``state.rrd_lag = 0`` turns it off.
+  Seeded VMs are known at once; a template flag set later is seen at once.
 - ``PUT``/``POST .../config`` apply at once, also on running VMs (no ``pending`` section);
   ``POST`` reports through a ``qmconfig`` task that always ends ``OK``.
 - Task work runs when the task's planned end time has passed, on the next request; a

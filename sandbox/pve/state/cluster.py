@@ -72,6 +72,9 @@ ALL_PRIVILEGES = [
     "VM.Snapshot",
     "VM.Snapshot.Rollback",
 ]
+# pvestatd refreshes the RRD cache /cluster/resources reads name/template/status from every
+# ~10 s; until then a new VM is listed bare (pve-semantics.md section 10).
+RRD_LAG = 10.0
 PVE_VERSION = {"version": "9.1.4", "release": "9.1", "repoid": "5b2e3e3a2f0c4a1d"}
 
 
@@ -136,6 +139,8 @@ class Guest:
     conf: dict[str, str]
     running: bool = False
     started_at: float = 0.0
+    # When the VM's config first appeared (create, clone); seeded VMs are "long known".
+    appeared_at: float = float("-inf")
 
 
 class Cluster(GuestsMixin, LifecycleMixin, StorageMixin, NetworkMixin, SeedMixin):
@@ -166,6 +171,8 @@ class Cluster(GuestsMixin, LifecycleMixin, StorageMixin, NetworkMixin, SeedMixin
         self.permissions: dict[str, dict[str, int]] = {"/": dict.fromkeys(ALL_PRIVILEGES, 1)}
         self._held_locks: dict[int, tuple[str, float]] = {}
         self.now = 0.0
+        # State knob: seconds a new VM stays unknown to the RRD cache; 0 turns the lag off.
+        self.rrd_lag = RRD_LAG
 
     def reset(self) -> None:
         """Back to the initial empty cluster (same object, so references stay valid)."""

@@ -239,7 +239,7 @@ class GuestsMixin:
         if "cipassword" in settings:
             conf["cipassword"] = stored(settings["cipassword"])
         start_after = bool(params.get("start"))
-        self.guests[vmid] = guest = Guest(vmid, node, {"lock": "create"})
+        self.guests[vmid] = guest = Guest(vmid, node, {"lock": "create"}, appeared_at=self.now)
 
         def work() -> list[str]:
             for key, alloc in allocations.items():

@@ -67,7 +67,7 @@ class LifecycleMixin:
                     raise PveError(
                         500, f"can't clone VM to node '{target}' (VM uses local storage)"
                     )
-        self.guests[newid] = clone = Guest(newid, target, {"lock": "clone"})
+        self.guests[newid] = clone = Guest(newid, target, {"lock": "clone"}, appeared_at=self.now)
 
         def work() -> list[str]:
             conf = {
@@ -291,21 +291,11 @@ class LifecycleMixin:
         ]
 
     def resources(self: Cluster, kind: str | None) -> list[dict[str, Any]]:
-        """``/cluster/resources``; VMs always carry name/template (the RRD lag is not modelled)."""
+        """``/cluster/resources``: VMs, storages, nodes; new VMs bare until the RRD catches up."""
         rows: list[dict[str, Any]] = []
         if kind in (None, "vm"):
             for guest in sorted(self.guests.values(), key=lambda g: g.vmid):
-                row = self.guest_summary(guest)
-                row.update(
-                    {
-                        "id": f"qemu/{guest.vmid}",
-                        "type": "qemu",
-                        "node": guest.node,
-                        "maxcpu": row.pop("cpus"),
-                    }
-                )
-                row.setdefault("template", 0)
-                rows.append(row)
+                rows.append(self.vm_resource(guest))
         if kind in (None, "storage"):
             for node in self.node_names:
                 for status in self.storage_status(node, {}):
@@ -328,6 +318,23 @@ class LifecycleMixin:
                 {**self.node_row(n), "id": f"node/{n}", "type": "node"} for n in self.node_names
             ]
         return rows
+
+    def vm_resource(self: Cluster, guest: Guest) -> dict[str, Any]:
+        """One VM row, as ``extract_vm_stats`` builds it.
+
+        ``name``, ``template``, sizes and ``status`` come from pvestatd's RRD cache, so for
+        ``rrd_lag`` seconds after a VM appears only ``id``, ``vmid``, ``node``, ``type``,
+        ``status: unknown`` and the live ``tags``/``lock`` are there.
+        """
+        base = {"id": f"qemu/{guest.vmid}", "type": "qemu", "vmid": guest.vmid, "node": guest.node}
+        if self.now - guest.appeared_at < self.rrd_lag:
+            row = {**base, "status": "unknown"}
+            row.update({k: guest.conf[k] for k in ("tags", "lock") if guest.conf.get(k)})
+            return row
+        row = self.guest_summary(guest)
+        row.update({**base, "maxcpu": row.pop("cpus")})
+        row.setdefault("template", 0)
+        return row
 
     def node_row(self: Cluster, node: str) -> dict[str, Any]:
         return {
