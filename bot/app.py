@@ -74,14 +74,19 @@ def create_app(
         client=client,
         signing_secret=secret.get_secret_value() if secret else None,
         token_verification_enabled=False,
-        # Ack functions are pure and fast and run on the request thread; everything slow is a
-        # lazy listener on the executor. This skips Bolt's 10 ms ack-polling loop (see
-        # docs/performance.md) while Slack still gets its answer at once.
+        # Listeners are pure and fast and run on the request thread; they ack and hand the
+        # slow rest to runtime.background themselves (bot.listeners.common.later). This skips
+        # Bolt's 10 ms ack-polling loop and the deep copy of each request that lazy listeners
+        # make (see docs/performance.md) while Slack still gets its answer at once.
         process_before_response=True,
         request_verification_enabled=not use_socket,
-        listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="solti-listener"),
+        listener_executor=ThreadPoolExecutor(max_workers=4, thread_name_prefix="solti-bolt"),
+        # Only slash commands and interactivity reach us (no Events API subscription, no
+        # workflow functions), so these built-ins have nothing to do. ssl_check stays: Slack
+        # probes slash-command URLs with it.
         ignoring_self_events_enabled=False,
-        url_verification_enabled=True,
+        url_verification_enabled=False,
+        attaching_function_token_enabled=False,
     )
     register_runtime(app, runtime)
     middleware.install(app, runtime)

@@ -10,39 +10,18 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 
-from bot.db import BotDatabase
 from bot.runtime import Runtime
+from bot.seen import SeenRequests
 
-__all__ = ["SeenRequests", "install"]
+__all__ = ["install"]
 
 log = logging.getLogger("bot.middleware")
-SEEN_KEEP = timedelta(hours=1)
-
-
-class SeenRequests:
-    """Remembers each interaction's trigger id, persisted so a restart does not forget."""
-
-    def __init__(self, database: BotDatabase, clock: Callable[[], datetime]) -> None:
-        self.database = database
-        self.clock = clock
-        self._inserts = 0
-
-    def first_time(self, key: str) -> bool:
-        now = self.clock()
-        with self.database.transaction() as conn:
-            cursor = conn.execute(
-                "INSERT OR IGNORE INTO slack_seen (key, at) VALUES (?, ?)", [key, now.isoformat()]
-            )
-            self._inserts += 1
-            if self._inserts % 500 == 0:
-                conn.execute("DELETE FROM slack_seen WHERE at < ?", [(now - SEEN_KEEP).isoformat()])
-            return cursor.rowcount == 1
 
 
 def _dedupe_key(body: dict[str, Any]) -> str | None:
@@ -75,7 +54,9 @@ class SoltiMiddleware(Middleware):
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.seen = SeenRequests(runtime.database, runtime.clock)
+        if runtime.seen is None:
+            runtime.seen = SeenRequests(runtime.database, runtime.clock)
+        self.seen = runtime.seen
 
     def process(
         self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]

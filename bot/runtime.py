@@ -7,10 +7,11 @@ the approval-expiry sweep, so the servers can switch them on and off with the ap
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,7 @@ from bot.db import BotDatabase
 from bot.directory import Directory
 from bot.keys import KeyStore
 from bot.policy import Rules
+from bot.seen import SeenRequests
 
 __all__ = ["Runtime", "runtime_of", "start_background", "stop_background"]
 
@@ -45,8 +47,21 @@ class Runtime:
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="solti-work")
     )
+    # Work that runs after the ack (Proxmox calls, replies): the listeners hand it over here
+    # themselves instead of through Bolt's lazy listeners, which deep-copy every request.
+    background: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(
+            max_workers=16, thread_name_prefix="solti-listener"
+        )
+    )
+    seen: SeenRequests | None = None
     sweep_seconds: float = 30.0
     key: str = ""
+
+    def submit(self, fn: Callable[..., None], *args: object) -> Future[None]:
+        """Run ``fn(*args)`` after the ack, with the caller's log context; errors are logged."""
+        context = contextvars.copy_context()
+        return self.background.submit(context.run, _logged, fn, *args)
 
     def groups_of(self, user: str) -> frozenset[str]:
         return self.directory.groups_of(user) if self.rules.usergroups else frozenset()
@@ -60,12 +75,25 @@ class Runtime:
         self.scheduler = start_scheduler(self)
 
     def stop(self) -> None:
+        """Stop the scheduler and write the pending seen-request keys."""
+        if self.seen is not None:
+            try:
+                self.seen.flush()
+            except Exception:
+                log.exception("could not persist seen request keys")
         if self.scheduler is not None:
             try:
                 self.scheduler.shutdown(wait=False)
             except Exception:  # already stopped
                 log.debug("scheduler already stopped")
             self.scheduler = None
+
+
+def _logged(fn: Callable[..., None], *args: object) -> None:
+    try:
+        fn(*args)
+    except Exception:  # listeners report to the person themselves; this is the last net
+        log.exception("background work failed")
 
 
 _BY_KEY: weakref.WeakValueDictionary[str, Runtime] = weakref.WeakValueDictionary()

@@ -1,4 +1,4 @@
-"""Serving the app: a small threaded WSGI server for HTTP mode, Socket Mode, and `solti bot`.
+"""Serving the app: a pooled WSGI server for HTTP mode, Socket Mode, and `solti bot`.
 
 The WSGI app is a route table so others can mount more paths (``/metrics``) beside
 ``POST /slack/events`` and ``GET /healthz`` without touching the Slack part.
@@ -11,15 +11,16 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import click
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.httpserver import PooledWsgiServer
 from bot.runtime import start_background, stop_background
+from provisioning import telemetry
 
 __all__ = ["HttpServer", "bot_command", "make_wsgi_app"]
 
@@ -50,7 +51,11 @@ def make_wsgi_app(app: Any, extra_routes: dict[str, WsgiApp] | None = None) -> W
         if path == EVENTS_PATH:
             if method != "POST":
                 return _json(start_response, "405 Method Not Allowed", {"error": "POST only"})
-            return slack(environ, start_response)
+            started = time.perf_counter()
+            body = slack(environ, start_response)
+            # Received -> acknowledged, as the bot sees it (body read, verified, answered).
+            telemetry.ACK_LATENCY.observe(time.perf_counter() - started)
+            return body
         if path == "/healthz":
             return health(environ, start_response)
         if path in routes:
@@ -58,17 +63,6 @@ def make_wsgi_app(app: Any, extra_routes: dict[str, WsgiApp] | None = None) -> W
         return _json(start_response, "404 Not Found", {"error": "not found"})
 
     return wsgi
-
-
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("http: " + format, *args)
 
 
 class HttpServer:
@@ -85,33 +79,19 @@ class HttpServer:
         self.host = host
         self.port = port
         self.wsgi = make_wsgi_app(app, extra_routes)
-        self._server: WSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: PooledWsgiServer | None = None
 
     def start(self) -> HttpServer:
-        self._server = make_server(
-            self.host,
-            self.port,
-            self.wsgi,
-            server_class=_ThreadingServer,
-            handler_class=_QuietHandler,
-        )
-        self.port = self._server.server_port
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="solti-http", daemon=True
-        )
-        self._thread.start()
+        self._server = PooledWsgiServer(self.host, self.port, self.wsgi).start()
+        self.port = self._server.port
         start_background(self.app)
         return self
 
     def stop(self) -> None:
         stop_background(self.app)
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
 
     @property
     def url(self) -> str:

@@ -1,47 +1,69 @@
-"""Button clicks: Customize… (open the form), Approve/Deny, and the confirmed Remove."""
+"""Button clicks: Customize… (open the form), Approve/Deny, and the confirmed Remove.
+
+Each click is acked on the request thread at once and its work handed to the background
+pool, counted in ``solti_commands_total`` under the verb named here.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bot.blocks.approval import APPROVE_ACTION, DENY_ACTION
 from bot.blocks.replies import OPEN_MODAL_ACTION, REMOVE_ACTION
 from bot.flows import templates, vms
+from bot.flows.base import Caller
 from bot.listeners.commands import open_create_modal, prefill_from_value
-from bot.listeners.common import caller_from, ephemeral_via_respond, guarded
+from bot.listeners.common import caller_from, ephemeral_via_respond, later
 
-__all__ = ["register"]
+__all__ = ["ACTION_VERBS", "register"]
+
+# action_id -> the verb counted and logged for a click.
+ACTION_VERBS = {
+    OPEN_MODAL_ACTION: "form open",
+    APPROVE_ACTION: "approval approve",
+    DENY_ACTION: "approval deny",
+    REMOVE_ACTION: "vm remove",
+}
+
+Work = Callable[[Caller, dict[str, Any], dict[str, Any]], None]
 
 
-def _ack(ack: Any) -> None:
-    ack()
+def _customize(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> None:
+    open_create_modal(caller, body["trigger_id"], prefill_from_value(action.get("value")))
 
 
-def _customize(body: dict[str, Any], action: dict[str, Any], context: Any, respond: Any) -> None:
-    caller = caller_from(context, ephemeral_via_respond(respond), body.get("trigger_id"))
-    value = prefill_from_value(action.get("value"))
-    guarded(caller, lambda: open_create_modal(caller, body["trigger_id"], value))
-
-
-def _decide(approve: bool):  # type: ignore[no-untyped-def]
-    def work(action: dict[str, Any], context: Any, respond: Any) -> None:
-        caller = caller_from(context, ephemeral_via_respond(respond))
-        guarded(caller, lambda: templates.decide(caller, str(action.get("value") or ""), approve))
+def _decide(approve: bool) -> Work:
+    def work(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> None:
+        templates.decide(caller, str(action.get("value") or ""), approve)
 
     return work
 
 
-def _remove(action: dict[str, Any], context: Any, respond: Any) -> None:
+def _remove(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> None:
     value = str(action.get("value") or "")
-    caller = caller_from(context, ephemeral_via_respond(respond, replace=True))
     if not value.isdigit():
         caller.say_error("That button does not name a VM.")
         return
-    guarded(caller, lambda: vms.vm_action(caller, "remove", int(value), confirmed=True))
+    vms.vm_action(caller, "remove", int(value), confirmed=True)
+
+
+def _clicked(action_id: str, work: Work, replace: bool = False) -> Callable[..., None]:
+    verb = ACTION_VERBS[action_id]
+
+    def listener(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], context: Any, respond: Any
+    ) -> None:
+        ack()
+        reply = ephemeral_via_respond(respond, replace=replace)
+        caller = caller_from(context, reply, body.get("trigger_id"))
+        later(caller, verb, lambda: work(caller, body, action))
+
+    return listener
 
 
 def register(app: Any) -> None:
-    app.action(OPEN_MODAL_ACTION)(ack=_ack, lazy=[_customize])
-    app.action(APPROVE_ACTION)(ack=_ack, lazy=[_decide(True)])
-    app.action(DENY_ACTION)(ack=_ack, lazy=[_decide(False)])
-    app.action(REMOVE_ACTION)(ack=_ack, lazy=[_remove])
+    app.action(OPEN_MODAL_ACTION)(_clicked(OPEN_MODAL_ACTION, _customize))
+    app.action(APPROVE_ACTION)(_clicked(APPROVE_ACTION, _decide(True)))
+    app.action(DENY_ACTION)(_clicked(DENY_ACTION, _decide(False)))
+    app.action(REMOVE_ACTION)(_clicked(REMOVE_ACTION, _remove, replace=True))

@@ -1,4 +1,4 @@
-"""`/solti`: parse and acknowledge at once; everything that touches Proxmox runs lazily."""
+"""`/solti`: parse and acknowledge at once; everything that touches Proxmox runs after the ack."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from bot.blocks import replies
 from bot.facade import call
 from bot.flows import misc, templates, vms
 from bot.flows.base import Caller
-from bot.listeners.common import caller_from, ephemeral_via_respond, guarded
+from bot.listeners.common import caller_from, ephemeral_via_respond, later
 from provisioning import telemetry
 
 __all__ = ["COMMAND", "open_create_modal", "register"]
@@ -22,17 +22,31 @@ log = logging.getLogger("bot.commands")
 COMMAND = "/solti"
 
 
-def _ack(ack: Any, command: dict[str, Any]) -> None:
-    """Runs inside Slack's 3 seconds: pure parsing only, errors and help answered right here."""
+def _handle(ack: Any, command: dict[str, Any], context: Any, respond: Any) -> None:
+    """Runs inside Slack's 3 seconds on the request thread: pure parsing, then the ack.
+
+    Help and usage errors are answered in the ack itself; anything else is acked empty and
+    handed to the background pool (``later``), so Proxmox never delays the answer.
+    """
     try:
         parsed = grammar.parse(command.get("text", ""))
     except grammar.UsageError as exc:
         ack(**replies.error_message(exc.message, exc.topic))
+        _count(exc.topic if exc.topic in grammar.TOPICS else "unknown", "invalid")
         return
     if isinstance(parsed, grammar.Help):
         ack(**replies.help_message(parsed.topic))
+        _count("help", "ok")
         return
     ack()
+    caller = caller_from(context, ephemeral_via_respond(respond), command.get("trigger_id"))
+    later(caller, _verb(parsed), lambda: _run(caller, parsed, command))
+
+
+def _count(verb: str, outcome: str) -> None:
+    """Commands answered inside the ack are counted, not logged: a log line per ``help``
+    would cost more than the ack (the request is still logged by Slack's side)."""
+    telemetry.COMMANDS.labels(verb=verb, outcome=outcome).inc()
 
 
 def open_create_modal(caller: Caller, trigger_id: str, prefill: dict[str, Any]) -> None:
@@ -72,32 +86,6 @@ def _prefill(parsed: grammar.VmCreate) -> dict[str, Any]:
     if parsed.template and parsed.template.isdigit():
         data["template_vmid"] = int(parsed.template)
     return {k: v for k, v in data.items() if v is not None}
-
-
-def _work(command: dict[str, Any], context: Any, respond: Any) -> None:
-    """The lazy half: the same text parsed again (cheap) and the verb run."""
-    try:
-        parsed = grammar.parse(command.get("text", ""))
-    except grammar.UsageError:
-        return
-    caller = caller_from(context, ephemeral_via_respond(respond), command.get("trigger_id"))
-    failed: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            _run(caller, parsed, command)
-        except Exception as exc:
-            failed.append(exc)
-            raise
-
-    # One log line and one solti_commands_total sample per command, stamped with its request id.
-    with (
-        telemetry.log_context(request_id=caller.request_id, user=caller.user),
-        telemetry.track_command(_verb(parsed), log) as outcome,
-    ):
-        guarded(caller, work)
-        if failed:
-            outcome["outcome"] = "failed"
 
 
 def _verb(parsed: grammar.Command) -> str:
@@ -153,7 +141,7 @@ def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> No
 
 
 def register(app: Any) -> None:
-    app.command(COMMAND)(ack=_ack, lazy=[_work])
+    app.command(COMMAND)(_handle)
 
 
 def prefill_from_value(value: str | None) -> dict[str, Any]:

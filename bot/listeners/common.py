@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.flows.base import Caller, describe_error
 from bot.runtime import Runtime, runtime_for
+from provisioning import telemetry
 
 log = logging.getLogger("bot.listeners")
 
@@ -56,3 +57,32 @@ def caller_from(
         reply=reply,
         trigger_id=trigger_id,
     )
+
+
+def tracked(caller: Caller, verb: str, work: Callable[[], None]) -> None:
+    """One log line and one ``solti_commands_total`` sample per request, with its request id.
+
+    Failures become a polite reply (as ``guarded``) and count as ``failed``.
+    """
+    with (
+        telemetry.log_context(request_id=caller.request_id, user=caller.user),
+        telemetry.track_command(verb, log) as outcome,
+    ):
+        try:
+            work()
+        except Exception as exc:
+            outcome["outcome"] = "failed"
+            text, _ = describe_error(exc)
+            try:
+                caller.say_error(text)
+            except Exception:
+                log.warning("could not report an error to %s", caller.user)
+
+
+def later(caller: Caller, verb: str, work: Callable[[], None]) -> None:
+    """Run ``work`` after the ack on the runtime's pool, tracked as ``verb``.
+
+    Listeners ack first and hand the rest over here: Bolt's lazy listeners would deep-copy
+    the whole request for each one, which cost more than the acknowledgement itself.
+    """
+    caller.runtime.submit(tracked, caller, verb, work)

@@ -15,7 +15,7 @@ from typing import Any
 from bot.blocks import modal as modal_views
 from bot.flows import vms
 from bot.flows.base import describe_error
-from bot.listeners.common import caller_from, ephemeral_via_api, guarded
+from bot.listeners.common import caller_from, ephemeral_via_api, later
 from bot.runtime import runtime_for
 from provisioning import InvalidRequest, SoltiError
 
@@ -103,7 +103,7 @@ def _submit(ack: Any, body: dict[str, Any], view: dict[str, Any], context: Any) 
     try:
         future.result(timeout=VALIDATION_BUDGET_SECONDS)
     except FutureTimeout:
-        pass  # Proxmox is slow: close the form; the lazy create reports by message instead
+        pass  # Proxmox is slow: close the form; the create reports by message instead
     except SoltiError as exc:
         text, _ = describe_error(exc)
         field = getattr(exc, "field", None)
@@ -113,25 +113,9 @@ def _submit(ack: Any, body: dict[str, Any], view: dict[str, Any], context: Any) 
         text, _ = describe_error(exc)
         ack(response_action="errors", errors={"template": text[:1900]})
         return
-    context["create_accepted"] = True
     ack()
-
-
-def _create(view: dict[str, Any], context: Any) -> None:
-    """The lazy half: runs only for a submission the ack accepted (the flag travels in context)."""
-    if not context.get("create_accepted"):
-        return
-    runtime = runtime_for(context)
-    try:
-        channel = json.loads(view.get("private_metadata") or "{}").get("channel")
-    except ValueError:
-        channel = None
-    caller = caller_from(context, ephemeral_via_api(runtime, channel, context["requester"]))
-    caller.channel = channel
-    values, _ = form_values(view.get("state") or {})
-    values["ssh_key"] = None  # saved during validation: the create uses the stored key
-    guarded(caller, lambda: vms.create_vm(caller, values, {}))
+    later(caller, "vm create", lambda: vms.create_vm(caller, values, {}))
 
 
 def register(app: Any) -> None:
-    app.view(modal_views.CALLBACK_ID)(ack=_submit, lazy=[_create])
+    app.view(modal_views.CALLBACK_ID)(_submit)
