@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from provisioning import templates, vm_lifecycle, vms
+from provisioning import template_build, templates, vm_lifecycle, vms
 from provisioning.audit import AuditLog
 from provisioning.catalog import Catalog
 from provisioning.config import Defaults, Policy, ProxmoxSettings
@@ -159,7 +159,7 @@ class Provisioner:
         if isinstance(request, str):
             request = {"distribution": request}
         req = _request(TemplateBuildRequest, request, request_id=request_id)
-        return templates.build_template(
+        return template_build.build_template(
             self.ops, req, progress=progress, actor=actor, via=via, approver=approver
         )
 

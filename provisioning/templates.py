@@ -1,284 +1,32 @@
-"""Template build, list, verify, destroy and update detection, all over the PVE API (no SSH).
+"""Templates once built: list, verify, destroy, and update detection, over the PVE API.
 
-A build validates everything it can before changing anything (catalog entry, upstream checksum,
-node), then: download the image into an ``import`` storage with its checksum so PVE verifies the
-bytes -> take the next template VMID -> create the VM importing the disk -> grow the disk to the
-template size -> write the metadata into the notes -> convert to template -> verify. Any failure
-after the VM exists removes it, and the audit record says which step failed and why.
-
-The stored image name carries the digest (``<stem>-<12 hex>.qcow2``), so a name in the storage
-listing means exactly those bytes are there (PVE checked them on download) and the download is
-skipped; a new upstream image gets a new name instead of clashing with the old file.
+List and verify read each template's config (the notes carry the build metadata); destroy
+refuses while linked clones still use the base disk, naming them; update detection compares the
+upstream digest with the one recorded on the latest template. The build is ``template_build``.
 """
 
 from __future__ import annotations
 
-import posixpath
 import time
-from collections.abc import Callable
 from typing import Any
 
-import requests
-
-from provisioning.checksums import (
-    find_image,
-    parse_checksum_file,
-    resolve_version,
-    version_from_url,
-)
 from provisioning.errors import Conflict, InvalidRequest, SoltiError
-from provisioning.inventory import (
-    SOLTI_TAG,
-    TEMPLATE_TAG,
-    Snapshot,
-    boot_disk,
-    disk_size,
-    template_from_config,
-)
-from provisioning.models import (
-    Progress,
-    TemplateBuildRequest,
-    TemplateBuildResult,
-    TemplateInfo,
-    UpdateStatus,
-)
-from provisioning.notes import render_notes
-from provisioning.ops import Ops, Steps, describe_failure, elapsed_ms
-from provisioning.pve import VmidTaken
-from provisioning.rules import next_template_vmid, normalize_tags, template_name
+from provisioning.inventory import Snapshot, boot_disk, template_from_config
+from provisioning.models import TemplateInfo, UpdateStatus
+from provisioning.ops import Ops, describe_failure, elapsed_ms
+from provisioning.upstream import fetch_upstream
 
 __all__ = [
-    "BUILD_STEPS",
-    "build_template",
     "check_updates",
     "destroy_template",
-    "fetch_upstream",
     "list_templates",
+    "verified_template",
     "verify_template",
 ]
 
-BUILD_STEPS = ["checksum", "download", "vmid", "create", "resize", "notes", "convert", "verify"]
-VMID_ATTEMPTS = 5
 
-
-def _http_get(url: str) -> str:
-    response = requests.get(url, timeout=30)
-    response.raise_for_status()
-    return response.text
-
-
-def fetch_upstream(ops: Ops, distribution: str) -> dict[str, Any]:
-    """Upstream digest, algorithm, version and stored file name of a distribution's image."""
-    entry = ops.catalog.get(distribution)
-    getter: Callable[[str], str] = ops.http_get or _http_get
-    try:
-        text = getter(entry.checksum_url)
-    except requests.RequestException as exc:
-        raise SoltiError(
-            f"cannot fetch the checksum file {entry.checksum_url} ({type(exc).__name__})"
-        ) from None
-    checksums = parse_checksum_file(text, source=entry.checksum_url)
-    found = find_image(checksums, entry.image_url, entry.checksum_algorithm)
-    version = resolve_version(checksums, found) or version_from_url(entry.image_url)
-    stem, ext = posixpath.splitext(entry.image_filename)
-    return {
-        "entry": entry,
-        "checksum": found.hexdigest,
-        "algorithm": found.algorithm,
-        "version": version or found.hexdigest[:12],
-        "filename": f"{stem}-{found.hexdigest[:12]}{ext}",
-    }
-
-
-def _hardware(ops: Ops, request: TemplateBuildRequest) -> dict[str, Any]:
-    d = ops.defaults
-    return {
-        "machine": "q35",
-        "bios": "ovmf",
-        "secure_boot": request.secure_boot,
-        "cpu": d.cpu,
-        "cores": request.cores or d.cores,
-        "memory": request.memory or d.memory,
-        "scsihw": "virtio-scsi-single",
-        "bridge": request.bridge or d.bridge,
-        "storage": request.vm_storage or d.vm_storage,
-    }
-
-
-def _create_params(
-    ops: Ops, request: TemplateBuildRequest, hw: dict[str, Any], volid: str, entry: Any
-) -> dict[str, Any]:
-    d = ops.defaults
-    storage = hw["storage"]
-    params: dict[str, Any] = {
-        "name": template_name(request.distribution),
-        "machine": "q35",
-        "bios": "ovmf",
-        "efidisk0": f"{storage}:1,efitype=4m,pre-enrolled-keys={1 if request.secure_boot else 0}",
-        "cpu": hw["cpu"],
-        "cores": hw["cores"],
-        "memory": str(hw["memory"]),
-        "balloon": d.balloon,
-        "numa": d.numa,
-        "net0": f"virtio,bridge={hw['bridge']}",
-        "scsihw": hw["scsihw"],
-        "scsi0": f"{storage}:0,import-from={volid},discard=on,ssd=1",
-        "serial0": "socket",
-        "vga": "serial0",
-        "agent": "enabled=1",
-        "boot": "order=scsi0",
-        "ostype": entry.os_type,
-        "ide2": f"{storage}:cloudinit",
-        "ipconfig0": "ip=dhcp",
-        "ciuser": entry.ssh_user or d.ssh_user,
-    }
-    if d.ssh_keys:
-        from provisioning.cloudinit import encode_sshkeys, validate_ssh_keys
-
-        params["sshkeys"] = encode_sshkeys([k.line for k in validate_ssh_keys(list(d.ssh_keys))])
-    return params
-
-
-def _result_from_record(ops: Ops, record: Any) -> TemplateBuildResult | None:
-    if getattr(record, "result", None) != "ok" or not getattr(record, "vmid", None):
-        return None
-    info = verify_template(ops, int(record.vmid))
-    return TemplateBuildResult(template=info, downloaded=False, audit_id=record.id, reused=True)
-
-
-def build_template(
-    ops: Ops,
-    request: TemplateBuildRequest,
-    *,
-    progress: Callable[[Progress], None] | None = None,
-    actor: str = "unknown",
-    via: str = "cli",
-    approver: str | None = None,
-) -> TemplateBuildResult:
-    """Build one template; safe to re-run with the same ``request_id``.
-
-    ``approver`` is whoever allowed the build (Slack approvals); it lands in the audit record.
-    """
-    if request.request_id:
-        previous = ops.audit.find_by_request_id(request.request_id)
-        if previous is not None:
-            reused = _result_from_record(ops, previous)
-            if reused is not None:
-                return reused
-    started = time.monotonic()
-    entry = ops.catalog.get(request.distribution)  # NotFound before anything is written
-    storage = request.image_storage or ops.defaults.image_storage
-    node = ops.node_for(request.node)
-    hw = _hardware(ops, request)
-    target_disk = request.disk or ops.defaults.template_disk
-    audit_id = ops.audit.start(
-        actor=actor,
-        via=via,
-        action="template build",
-        node=node,
-        name=template_name(request.distribution),
-        params={"distribution": request.distribution, **hw, "disk": str(target_disk)},
-        request_id=request.request_id,
-        approver=approver,
-    )
-    steps = Steps(BUILD_STEPS, progress, operation="template build")
-    vmid: int | None = None
-    created = False
-    try:
-        with steps("checksum", entry.checksum_url):
-            upstream = fetch_upstream(ops, request.distribution)
-        volid = f"{storage}:import/{upstream['filename']}"
-        with steps("download", upstream["filename"]):
-            present = {c.get("volid") for c in ops.client.storage_content(node, storage, "import")}
-            downloaded = volid not in present
-            if downloaded:
-                upid = ops.client.download_url(
-                    node,
-                    storage,
-                    url=entry.image_url,
-                    filename=upstream["filename"],
-                    checksum=upstream["checksum"],
-                    algorithm=upstream["algorithm"],
-                )
-                ops.waiter.wait(upid, node=node)
-        params = _create_params(ops, request, hw, volid, entry)
-        with steps("vmid"):
-            used = Snapshot.take(ops.client).used_ids()
-        for _attempt in range(VMID_ATTEMPTS):
-            vmid, _ = ops.reservations.claim(
-                lambda ids, _names, used=used: (next_template_vmid(used | ids), None)
-            )
-            try:
-                with steps("create", f"VM {vmid}"):
-                    upid = ops.client.create_vm(node, vmid, **params)
-                    created = True
-                    ops.waiter.wait(upid, node=node)
-                break
-            except VmidTaken:
-                created = False
-                ops.reservations.release(vmid)
-                used.add(vmid)
-                vmid = None
-        else:
-            raise Conflict(f"create: no free template VMID after {VMID_ATTEMPTS} attempts")
-        with steps("resize"):
-            config = ops.client.vm_config(node, vmid)
-            disk_key = boot_disk(config) or "scsi0"
-            virtual = disk_size(config.get(disk_key))
-            final = virtual
-            if virtual is not None and virtual < target_disk:
-                ops.waiter.wait(
-                    ops.client.resize(node, vmid, disk_key, target_disk.pve()), node=node
-                )
-                final = target_disk
-        meta = {
-            "distribution": request.distribution,
-            "version": upstream["version"],
-            "image_url": entry.image_url,
-            "image_file": upstream["filename"],
-            "checksum": upstream["checksum"],
-            "checksum_algorithm": upstream["algorithm"],
-            "virtual_size": virtual.pve() if virtual else None,
-            "disk_size": final.pve() if final else None,
-            "hardware": {k: v for k, v in hw.items() if k != "storage"},
-            "builder": actor,
-            "build_date": ops.now().replace(microsecond=0),
-            "request_id": request.request_id,
-        }
-        tags = normalize_tags([SOLTI_TAG, TEMPLATE_TAG, request.distribution, *entry.tags])
-        with steps("notes"):
-            ops.client.set_config(node, vmid, description=render_notes(meta), tags=";".join(tags))
-        with steps("convert"):
-            ops.waiter.wait(ops.client.convert_to_template(node, vmid), node=node)
-        with steps("verify"):
-            info = _verified(ops, node, vmid)
-    except BaseException as exc:
-        cleanup = ops.remove_half_made(node, vmid) if created and vmid is not None else None
-        error = describe_failure(exc, steps.current, cleanup)
-        ops.audit.finish(
-            audit_id, "failed", error=error, vmid=vmid, duration_ms=elapsed_ms(started)
-        )
-        if isinstance(exc, SoltiError) and cleanup:
-            exc.message = error
-        raise
-    finally:
-        if vmid is not None:
-            ops.reservations.release(vmid)
-    ops.audit.finish(
-        audit_id,
-        "ok",
-        vmid=vmid,
-        template_vmid=vmid,
-        template_name=info.name,
-        template_version=info.version,
-        duration_ms=elapsed_ms(started),
-    )
-    return TemplateBuildResult(
-        template=info, downloaded=downloaded, audit_id=audit_id, duration_ms=elapsed_ms(started)
-    )
-
-
-def _verified(ops: Ops, node: str, vmid: int) -> TemplateInfo:
+def verified_template(ops: Ops, node: str, vmid: int) -> TemplateInfo:
+    """Read a template's config and check it is complete; raises naming every problem."""
     config = ops.client.vm_config(node, vmid)
     info = template_from_config(vmid, node, config)
     problems = []
@@ -299,7 +47,7 @@ def _verified(ops: Ops, node: str, vmid: int) -> TemplateInfo:
 def verify_template(ops: Ops, vmid: int) -> TemplateInfo:
     """Check a template is complete: template flag, base disk, cloud-init drive, metadata."""
     entry = Snapshot.take(ops.client).require(vmid)
-    return _verified(ops, str(entry["node"]), vmid)
+    return verified_template(ops, str(entry["node"]), vmid)
 
 
 def list_templates(ops: Ops, distribution: str | None = None) -> list[TemplateInfo]:
