@@ -68,6 +68,7 @@ def create_app(
         clock=clock,
         team_keys=tuple(getattr(defaults, "ssh_keys", None) or ()),
     )
+    runtime.approvals.publish_waiting()
     use_socket = settings.socket_mode if socket_mode is None else socket_mode
     secret = settings.slack_signing_secret
     app = App(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.db import BotDatabase
+from provisioning import telemetry
 
 __all__ = ["Approval", "ApprovalStore", "Outcome"]
 
@@ -96,6 +97,7 @@ class ApprovalStore:
         }
         with self.database.transaction():
             self.database.db["slack_approvals"].insert(row)
+        self.publish_waiting()
         return Approval.from_row(row)
 
     def get(self, request_id: str) -> Approval | None:
@@ -131,6 +133,8 @@ class ApprovalStore:
                     [state, by, now.isoformat(), request_id, PENDING],
                 )
                 changed = cursor.rowcount == 1
+        if changed:
+            self.publish_waiting()
         approval = self.get(request_id)
         assert approval is not None
         return Outcome(approval, changed)
@@ -147,3 +151,13 @@ class ApprovalStore:
     def pending_count(self) -> int:
         with self.database.lock:
             return self.database.db["slack_approvals"].count_where("state = ?", [PENDING])
+
+    def publish_waiting(self) -> int:
+        """Set ``solti_approvals_waiting`` from the table (at start-up and on every change).
+
+        Read back rather than counted up and down, so a second bot or the CLI writing the
+        same file, or a restart, cannot make the gauge drift.
+        """
+        waiting = self.pending_count()
+        telemetry.APPROVALS_WAITING.set(waiting)
+        return waiting

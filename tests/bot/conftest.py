@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -16,7 +18,7 @@ from bot.app import create_app
 from bot.runtime import Runtime, runtime_of
 from bot.server import HttpServer
 from bot.settings import load_settings
-from provisioning import AuditLog, ProxmoxSettings, load_policy
+from provisioning import AuditLog, ProxmoxSettings, load_policy, telemetry
 from sandbox.environment import SimEnvironment
 from sandbox.slack import SlackStandIn, SlackUser
 
@@ -79,6 +81,21 @@ class Harness:
         assert runtime is not None
         return runtime
 
+    def metric(self, sample: str) -> float:
+        """One sample from GET /metrics (0 when absent), e.g. ``solti_approvals_waiting``."""
+        reply = requests.get(self.server.url + "/metrics", timeout=5)
+        for line in reply.text.splitlines():
+            if line.startswith(sample + " "):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    def wait_metric(self, sample: str, value: float, timeout: float = 20) -> None:
+        """Poll /metrics until ``sample`` reads ``value`` (work after the ack is asynchronous)."""
+        deadline = time.monotonic() + timeout
+        while (seen := self.metric(sample)) != value:
+            assert time.monotonic() < deadline, f"{sample} is {seen}, expected {value}"
+            time.sleep(0.05)
+
     def ephemeral_texts(self, user: str = ALICE) -> list[str]:
         return [m.get("text", "") for m in self.standin.ephemerals(user)]
 
@@ -130,7 +147,8 @@ def make_harness(
     provisioner = Provisioner.from_settings(ProxmoxSettings.from_env(sim.env), policy, db)
     clock = Clock()
     app = create_app(settings, provisioner, policy, clock=clock)
-    server = HttpServer(app).start()
+    # /metrics mounted as `solti bot` mounts it, so tests read the same exposition.
+    server = HttpServer(app, extra_routes={"/metrics": telemetry.metrics_wsgi_app()}).start()
     runtime_of(app).stop()  # tests drive expiry and reports explicitly
     user = SlackUser(server.events_url, SIGNING_SECRET, standin)
     return Harness(sim, standin, server, user, provisioner, provisioner.audit, clock, app, db)
