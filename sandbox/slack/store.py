@@ -4,72 +4,53 @@ Kept apart from HTTP so the rules (what an edit or a `replace_original` does to 
 when a trigger is spent, how a view stack grows) are plain methods, and so tests and the
 console read one consistent picture. Every method takes the lock; every change notifies
 waiters, so `wait_for` wakes on changes instead of sleeping blindly.
+
+This module holds the workspace and messages; views and triggers are ``views_store``, response
+URLs ``response_urls``, shared records and ids ``records`` (re-exported here).
 """
 
 from __future__ import annotations
 
 import copy
 import itertools
-import secrets
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
-BOT_USER_ID = "U0BOT"
-BOT_ID = "B0BOT"
-APP_ID = "A0789"
-TEAM_ID = "T0001"
-TEAM_DOMAIN = "example"
-TRIGGER_TTL_SECONDS = 3.0
-RESPONSE_URL_USES = 5
-MAX_VIEW_STACK = 3
+from sandbox.slack.records import (
+    APP_ID,
+    BOT_ID,
+    BOT_USER_ID,
+    MAX_VIEW_STACK,
+    RESPONSE_URL_USES,
+    TEAM_DOMAIN,
+    TEAM_ID,
+    TRIGGER_TTL_SECONDS,
+    Call,
+    ResponsePost,
+    SlackError,
+    public,
+)
+from sandbox.slack.response_urls import ResponseUrlMixin
+from sandbox.slack.views_store import ViewsMixin
+
+__all__ = [
+    "APP_ID",
+    "BOT_ID",
+    "BOT_USER_ID",
+    "MAX_VIEW_STACK",
+    "RESPONSE_URL_USES",
+    "TEAM_DOMAIN",
+    "TEAM_ID",
+    "TRIGGER_TTL_SECONDS",
+    "Call",
+    "ResponsePost",
+    "SlackError",
+    "SlackState",
+]
 
 
-class SlackError(Exception):
-    """A Web API error code, answered as `{"ok": false, "error": code}`."""
-
-    def __init__(self, code: str, **extra: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.extra = extra
-
-
-@dataclass
-class Call:
-    """One Web API request as received (the token value is never kept)."""
-
-    method: str
-    params: dict[str, Any]
-    headers: dict[str, str]
-    response: dict[str, Any] = field(default_factory=dict)
-    status: int = 200
-
-
-@dataclass
-class ResponsePost:
-    """One POST to a response_url."""
-
-    key: str
-    body: dict[str, Any]
-    status: int
-
-
-@dataclass
-class _ResponseTarget:
-    channel: str | None
-    user: str | None
-    message_ts: str | None
-    is_ephemeral: bool
-    uses: int = 0
-
-
-def _public(message: dict[str, Any]) -> dict[str, Any]:
-    """The message as Slack shows it (internal keys dropped)."""
-    return {k: copy.deepcopy(v) for k, v in message.items() if not k.startswith("_")}
-
-
-class SlackState:
+class SlackState(ViewsMixin, ResponseUrlMixin):
     """Everything the stand-in knows; thread-safe."""
 
     def __init__(self, trigger_ttl: float | None = TRIGGER_TTL_SECONDS) -> None:
@@ -96,7 +77,7 @@ class SlackState:
             self.views: dict[str, dict[str, Any]] = {}
             self._stacks: dict[str, list[str]] = {}  # root view id -> stack of view ids
             self._triggers: dict[str, tuple[str, float, bool]] = {}
-            self._targets: dict[str, _ResponseTarget] = {}
+            self._targets: dict[str, Any] = {}  # key -> response_urls target
             self._rate_limits: dict[str, float] = {}
             self.version = getattr(self, "version", 0)
             self._touch()
@@ -202,7 +183,7 @@ class SlackState:
                 parent["reply_count"] = parent.get("reply_count", 0) + 1
                 parent.setdefault("thread_ts", parent["ts"])
             self._touch()
-            return _public(message)
+            return public(message)
 
     def _find(self, channel: str, ts: str | None) -> dict[str, Any] | None:
         for message in self._messages.get(channel, []):
@@ -215,13 +196,13 @@ class SlackState:
             message = self._find(channel, ts)
             if message is None:
                 raise SlackError("message_not_found")
-            message["_revisions"].append(_public(message))
+            message["_revisions"].append(public(message))
             for key in ("text", "blocks", "attachments"):
                 if key in fields:
                     message[key] = fields[key]
             message["edited"] = {"user": BOT_USER_ID, "ts": self.new_ts()}
             self._touch()
-            return _public(message)
+            return public(message)
 
     def delete_message(self, channel: str, ts: str) -> None:
         with self.changed:
@@ -249,13 +230,13 @@ class SlackState:
                     continue
                 if thread_ts is not None and (top_level or parent != thread_ts):
                     continue
-                found.append({**_public(message), "channel": cid})
+                found.append({**public(message), "channel": cid})
             return found
 
     def all_messages(self) -> list[dict[str, Any]]:
         with self.changed:
             return [
-                {**_public(m), "channel": cid}
+                {**public(m), "channel": cid}
                 for cid, items in self._messages.items()
                 for m in items
                 if not m["_deleted"]
@@ -267,7 +248,7 @@ class SlackState:
             cid = self.resolve_channel(channel)
             for message in self._messages.get(cid, []):
                 if message["ts"] == ts:
-                    return [*copy.deepcopy(message["_revisions"]), _public(message)]
+                    return [*copy.deepcopy(message["_revisions"]), public(message)]
             return []
 
     def post_ephemeral(self, channel: str, user: str, fields: dict[str, Any]) -> str:
@@ -289,163 +270,6 @@ class SlackState:
             if entry["ts"] == ts:
                 return entry
         return None
-
-    # -- triggers and views ----------------------------------------------------------------
-
-    def issue_trigger(self, user: str) -> str:
-        with self.changed:
-            trigger = f"{self._next()}.{self._epoch}.{secrets.token_hex(8)}"
-            self._triggers[trigger] = (user, time.monotonic(), False)
-            return trigger
-
-    def spend_trigger(self, trigger_id: str | None) -> str:
-        """The user the trigger belongs to; raises Slack's error when it cannot be used."""
-        with self.changed:
-            if not trigger_id or trigger_id not in self._triggers:
-                raise SlackError("invalid_trigger_id")
-            user, issued, used = self._triggers[trigger_id]
-            if used:
-                raise SlackError("exchanged_trigger_id")
-            if self.trigger_ttl is not None and time.monotonic() - issued > self.trigger_ttl:
-                raise SlackError("expired_trigger_id")
-            self._triggers[trigger_id] = (user, issued, True)
-            return user
-
-    def open_view(self, view: dict[str, Any], user: str, parent: str | None = None) -> dict:
-        with self.changed:
-            view_id = f"V{self._next():08d}"
-            root = self._root_of(parent) if parent else view_id
-            stack = self._stacks.setdefault(root, [])
-            if len(stack) >= MAX_VIEW_STACK:
-                raise SlackError("push_limit_reached")
-            stored = {
-                "id": view_id,
-                "team_id": TEAM_ID,
-                "type": view.get("type", "modal"),
-                "blocks": [],
-                "private_metadata": "",
-                "callback_id": "",
-                "external_id": "",
-                "state": {"values": {}},
-                "hash": "",
-                "clear_on_close": False,
-                "notify_on_close": False,
-                **copy.deepcopy(view),
-                "previous_view_id": stack[-1] if stack else None,
-                "root_view_id": root,
-                "app_id": APP_ID,
-                "bot_id": BOT_ID,
-                "_user": user,
-                "_open": True,
-            }
-            stored["hash"] = f"{self._epoch}.{self._next():08x}"
-            stack.append(view_id)
-            self.views[view_id] = stored
-            self._touch()
-            return _public(stored)
-
-    def _root_of(self, view_id: str | None) -> str:
-        if view_id not in self.views:
-            raise SlackError("not_found")
-        return self.views[view_id]["root_view_id"]
-
-    def update_view(
-        self, view: dict[str, Any], view_id: str | None, external_id: str | None, hash_: str | None
-    ) -> dict[str, Any]:
-        with self.changed:
-            if view_id is None and external_id is not None:
-                view_id = next(
-                    (k for k, v in self.views.items() if v.get("external_id") == external_id), None
-                )
-            stored = self.views.get(view_id or "")
-            if stored is None:
-                raise SlackError("not_found")
-            if hash_ and hash_ != stored["hash"]:
-                raise SlackError("hash_conflict")
-            for key in ("title", "submit", "close", "blocks", "private_metadata", "callback_id"):
-                stored.pop(key, None)
-            stored.update(copy.deepcopy(view))
-            stored["hash"] = f"{self._epoch}.{self._next():08x}"
-            stored["state"] = {"values": {}}
-            self._touch()
-            return _public(stored)
-
-    def set_view_state(self, view_id: str, values: dict[str, Any]) -> None:
-        with self.changed:
-            self.views[view_id]["state"] = {"values": copy.deepcopy(values)}
-            self._touch()
-
-    def close_view(self, view_id: str, *, all_in_stack: bool = False) -> None:
-        """Close a view (after a plain ack of its submission, or `clear`)."""
-        with self.changed:
-            stored = self.views.get(view_id)
-            if stored is None:
-                return
-            stack = self._stacks.get(stored["root_view_id"], [])
-            closing = list(stack) if all_in_stack else [view_id]
-            for vid in closing:
-                self.views[vid]["_open"] = False
-                if vid in stack:
-                    stack.remove(vid)
-            self._touch()
-
-    def view(self, view_id: str) -> dict[str, Any]:
-        with self.changed:
-            return _public(self.views[view_id])
-
-    def open_views(self, user: str | None = None) -> list[dict[str, Any]]:
-        """Views still on screen (the top of each stack last), optionally for one user."""
-        with self.changed:
-            return [
-                _public(v)
-                for v in self.views.values()
-                if v["_open"] and (user is None or v["_user"] == user)
-            ]
-
-    # -- response_url ----------------------------------------------------------------------
-
-    def register_response_target(
-        self,
-        key: str,
-        channel: str | None,
-        user: str | None,
-        message_ts: str | None = None,
-        is_ephemeral: bool = False,
-    ) -> None:
-        with self.changed:
-            self._targets[key] = _ResponseTarget(channel, user, message_ts, is_ephemeral)
-
-    def respond(self, key: str, body: dict[str, Any]) -> None:
-        """Apply a response_url POST as Slack does; raises SlackError for a bad or spent URL."""
-        with self.changed:
-            target = self._targets.get(key)
-            if target is None:
-                raise SlackError("invalid_url")
-            if target.uses >= RESPONSE_URL_USES:
-                raise SlackError("used_url")
-            target.uses += 1
-            fields = {k: body[k] for k in ("text", "blocks", "attachments") if k in body}
-            original_ephemeral = self._find_ephemeral(target.user, target.message_ts)
-            if body.get("delete_original"):
-                if target.is_ephemeral and original_ephemeral is not None:
-                    self._ephemerals[target.user or ""].remove(original_ephemeral)
-                elif target.channel and self._find(target.channel, target.message_ts):
-                    self.delete_message(target.channel, target.message_ts or "")
-                self._touch()
-                return
-            if body.get("replace_original") and target.message_ts:
-                if target.is_ephemeral and original_ephemeral is not None:
-                    original_ephemeral.update(fields)
-                    self._touch()
-                elif target.channel:
-                    self.update_message(target.channel, target.message_ts, fields)
-                return
-            if body.get("response_type") == "in_channel" and target.channel:
-                if body.get("thread_ts"):
-                    fields["thread_ts"] = body["thread_ts"]
-                self.post_message(target.channel, fields)
-            elif target.user and target.channel:
-                self.post_ephemeral(target.channel, target.user, fields)
 
     # -- rate limits -----------------------------------------------------------------------
 

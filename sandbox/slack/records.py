@@ -1,0 +1,69 @@
+"""Records and constants of the Slack stand-in: workspace ids, errors, calls, response posts.
+
+Shared by the state (``store``) and its parts (``views_store``, ``response_urls``) and by the
+HTTP layer, so none of them imports another to reach these.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "APP_ID",
+    "BOT_ID",
+    "BOT_USER_ID",
+    "MAX_VIEW_STACK",
+    "RESPONSE_URL_USES",
+    "TEAM_DOMAIN",
+    "TEAM_ID",
+    "TRIGGER_TTL_SECONDS",
+    "Call",
+    "ResponsePost",
+    "SlackError",
+    "public",
+]
+
+BOT_USER_ID = "U0BOT"
+BOT_ID = "B0BOT"
+APP_ID = "A0789"
+TEAM_ID = "T0001"
+TEAM_DOMAIN = "example"
+TRIGGER_TTL_SECONDS = 3.0
+RESPONSE_URL_USES = 5
+MAX_VIEW_STACK = 3
+
+
+class SlackError(Exception):
+    """A Web API error code, answered as `{"ok": false, "error": code}`."""
+
+    def __init__(self, code: str, **extra: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.extra = extra
+
+
+@dataclass
+class Call:
+    """One Web API request as received (the token value is never kept)."""
+
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    response: dict[str, Any] = field(default_factory=dict)
+    status: int = 200
+
+
+@dataclass
+class ResponsePost:
+    """One POST to a response_url."""
+
+    key: str
+    body: dict[str, Any]
+    status: int
+
+
+def public(message: dict[str, Any]) -> dict[str, Any]:
+    """The message as Slack shows it (internal keys dropped)."""
+    return {k: copy.deepcopy(v) for k, v in message.items() if not k.startswith("_")}
