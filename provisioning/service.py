@@ -122,11 +122,11 @@ class Provisioner:
 
     def start_vm(self, vmid: int, *, actor: str = "unknown", via: str = "cli",
                  request_id: str | None = None) -> VmInfo:  # fmt: skip
-        return vm_lifecycle.start_vm(self.ops, vmid, actor=actor, via=via)
+        return vm_lifecycle.start_vm(self.ops, vmid, actor=actor, via=via, request_id=request_id)
 
     def stop_vm(self, vmid: int, *, actor: str = "unknown", via: str = "cli",
                 request_id: str | None = None) -> VmInfo:  # fmt: skip
-        return vm_lifecycle.stop_vm(self.ops, vmid, actor=actor, via=via)
+        return vm_lifecycle.stop_vm(self.ops, vmid, actor=actor, via=via, request_id=request_id)
 
     def shutdown_vm(
         self,
@@ -137,11 +137,13 @@ class Provisioner:
         via: str = "cli",
         request_id: str | None = None,
     ) -> VmInfo:
-        return vm_lifecycle.shutdown_vm(self.ops, vmid, timeout=timeout, actor=actor, via=via)
+        return vm_lifecycle.shutdown_vm(
+            self.ops, vmid, timeout=timeout, actor=actor, via=via, request_id=request_id
+        )
 
     def remove_vm(self, vmid: int, *, actor: str = "unknown", via: str = "cli",
                   request_id: str | None = None) -> VmInfo:  # fmt: skip
-        return vm_lifecycle.remove_vm(self.ops, vmid, actor=actor, via=via)
+        return vm_lifecycle.remove_vm(self.ops, vmid, actor=actor, via=via, request_id=request_id)
 
     # --- templates --------------------------------------------------------------------------
 
@@ -179,7 +181,9 @@ class Provisioner:
         approver: str | None = None,
     ) -> None:
         """Destroy a template; ``approver`` (who allowed it) is recorded in the audit log."""
-        templates.destroy_template(self.ops, vmid, actor=actor, via=via, approver=approver)
+        templates.destroy_template(
+            self.ops, vmid, actor=actor, via=via, approver=approver, request_id=request_id
+        )
 
     def check_updates(self, distribution: str | None = None) -> list[UpdateStatus]:
         return templates.check_updates(self.ops, distribution)

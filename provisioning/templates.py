@@ -86,11 +86,23 @@ def destroy_template(
     actor: str = "unknown",
     via: str = "cli",
     approver: str | None = None,
+    request_id: str | None = None,
 ) -> None:
     """Remove a template; refuses while linked clones still use its base disk, naming them.
 
     ``approver`` (who allowed the destroy) is written to the audit record, refused or not.
+    With a ``request_id`` already completed, nothing is done again (idempotent re-runs).
     """
+    if request_id:
+        previous = ops.audit.find_by_request_id(request_id, action="template destroy")
+        if previous is not None and previous.result == "running":
+            raise Conflict(f"request {request_id} (`template destroy {vmid}`) is still running")
+        if previous is not None and previous.result == "ok":
+            if previous.vmid is not None and int(previous.vmid) != vmid:
+                raise Conflict(
+                    f"request {request_id} destroyed template {previous.vmid}, not {vmid}"
+                )
+            return
     snapshot = Snapshot.take(ops.client)
     entry = snapshot.require(vmid)
     node = str(entry["node"])
@@ -119,6 +131,7 @@ def destroy_template(
             result="failed",
             error=message,
             approver=approver,
+            request_id=request_id,
         )
         raise Conflict(message)
     started = time.monotonic()
@@ -133,6 +146,7 @@ def destroy_template(
         template_name=info.name,
         template_version=info.version,
         approver=approver,
+        request_id=request_id,
     )
     try:
         ops.waiter.wait(ops.client.delete_vm(node, vmid), node=node, step="destroy")

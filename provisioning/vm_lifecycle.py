@@ -4,6 +4,11 @@ Each verb finds the VM's node from one ``/cluster/resources`` snapshot (VMIDs ar
 nodes are not something a user should have to know), refuses templates (they have their own
 verbs), writes a ``running`` audit record, calls PVE and waits for the task, then completes the
 record. Stopping or shutting down a stopped VM is a no-op in PVE and therefore here.
+
+A ``request_id`` makes a verb idempotent (a Slack retry, a double click, a re-run script): when
+the audit log already holds the same verb with that id completed, the recorded outcome is
+returned and Proxmox is not touched again; while it is still running, the repeat is refused.
+A failed attempt may be retried with the same id.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import time
 from typing import Any
 
 from provisioning.audit import VM_REMOVE
-from provisioning.errors import InvalidRequest, SoltiError, TaskFailed
+from provisioning.errors import Conflict, InvalidRequest, SoltiError, TaskFailed
 from provisioning.inventory import Snapshot, boot_disk, disk_size, split_tags
 from provisioning.models import VmInfo
 from provisioning.ops import Ops, describe_failure, elapsed_ms
@@ -27,6 +32,13 @@ __all__ = [
 ]
 
 DEFAULT_SHUTDOWN_TIMEOUT = 120
+# The state a VM is left in by each verb; what a repeated request reports.
+_OUTCOME = {
+    "vm start": "running",
+    "vm stop": "stopped",
+    "vm shutdown": "stopped",
+    VM_REMOVE: "removed",
+}
 
 
 def _origin(ops: Ops, vmid: int) -> Any:
@@ -105,6 +117,28 @@ def verify_vm(ops: Ops, vmid: int) -> VmInfo:
     return _info({**entry, "status": status.get("status", "unknown")}, _origin(ops, vmid), config)
 
 
+def _already_done(ops: Ops, vmid: int, action: str, request_id: str) -> VmInfo | None:
+    """The outcome of an earlier run of this verb with ``request_id``; None to run it now."""
+    record = ops.audit.find_by_request_id(request_id, action=action)
+    if record is None or record.result in ("failed", "denied", "expired"):
+        return None
+    if record.vmid is not None and int(record.vmid) != vmid:
+        raise Conflict(
+            f"request {request_id} was a `{action}` of VM {record.vmid}, not of VM {vmid}"
+        )
+    if record.result == "running":
+        raise Conflict(f"request {request_id} (`{action} {vmid}`) is still running")
+    return VmInfo(
+        vmid=vmid,
+        name=record.name or f"VM {vmid}",
+        node=record.node or "",
+        status=_OUTCOME.get(action, "unknown"),
+        template_vmid=record.template_vmid,
+        template_name=record.template_name,
+        template_version=record.template_version,
+    )
+
+
 def _act(
     ops: Ops,
     vmid: int,
@@ -114,7 +148,12 @@ def _act(
     actor: str,
     via: str,
     params: dict[str, Any] | None = None,
+    request_id: str | None = None,
 ) -> VmInfo:
+    if request_id:
+        done = _already_done(ops, vmid, action, request_id)
+        if done is not None:
+            return done
     _, entry = _vm_entry(ops, vmid)
     node = str(entry["node"])
     origin = _origin(ops, vmid)
@@ -130,6 +169,7 @@ def _act(
         template_name=origin.template_name if origin else None,
         template_version=origin.template_version if origin else None,
         params=params or {},
+        request_id=request_id,
     )
     try:
         status = run(node, entry)
@@ -143,23 +183,42 @@ def _act(
     return _info({**entry, "status": status}, origin)
 
 
-def start_vm(ops: Ops, vmid: int, *, actor: str = "unknown", via: str = "cli") -> VmInfo:
+def start_vm(
+    ops: Ops,
+    vmid: int,
+    *,
+    actor: str = "unknown",
+    via: str = "cli",
+    request_id: str | None = None,
+) -> VmInfo:
+    """Start a VM; a running VM is left alone (PVE would fail the task)."""
+
     def run(node: str, entry: dict[str, Any]) -> str:
-        if entry.get("status") != "running":
+        status = entry.get("status")
+        if status not in ("running", "stopped"):  # "unknown": too new for the RRD cache
+            status = ops.client.vm_status(node, vmid).get("status")
+        if status != "running":
             ops.waiter.wait(ops.client.start(node, vmid), node=node, step="start")
         return "running"
 
-    return _act(ops, vmid, "vm start", run, actor=actor, via=via)
+    return _act(ops, vmid, "vm start", run, actor=actor, via=via, request_id=request_id)
 
 
-def stop_vm(ops: Ops, vmid: int, *, actor: str = "unknown", via: str = "cli") -> VmInfo:
+def stop_vm(
+    ops: Ops,
+    vmid: int,
+    *,
+    actor: str = "unknown",
+    via: str = "cli",
+    request_id: str | None = None,
+) -> VmInfo:
     """Hard stop (power off); PVE treats a stopped VM as done."""
 
     def run(node: str, entry: dict[str, Any]) -> str:
         ops.waiter.wait(ops.client.stop(node, vmid), node=node, step="stop")
         return "stopped"
 
-    return _act(ops, vmid, "vm stop", run, actor=actor, via=via)
+    return _act(ops, vmid, "vm stop", run, actor=actor, via=via, request_id=request_id)
 
 
 def shutdown_vm(
@@ -169,6 +228,7 @@ def shutdown_vm(
     timeout: int = DEFAULT_SHUTDOWN_TIMEOUT,
     actor: str = "unknown",
     via: str = "cli",
+    request_id: str | None = None,
 ) -> VmInfo:
     """ACPI shutdown; a guest that ignores it within ``timeout`` is reported, not killed."""
 
@@ -188,10 +248,26 @@ def shutdown_vm(
             raise
         return "stopped"
 
-    return _act(ops, vmid, "vm shutdown", run, actor=actor, via=via, params={"timeout": timeout})
+    return _act(
+        ops,
+        vmid,
+        "vm shutdown",
+        run,
+        actor=actor,
+        via=via,
+        params={"timeout": timeout},
+        request_id=request_id,
+    )
 
 
-def remove_vm(ops: Ops, vmid: int, *, actor: str = "unknown", via: str = "cli") -> VmInfo:
+def remove_vm(
+    ops: Ops,
+    vmid: int,
+    *,
+    actor: str = "unknown",
+    via: str = "cli",
+    request_id: str | None = None,
+) -> VmInfo:
     """Stop if running, then destroy with its disks (``purge``, unreferenced disks too)."""
 
     def run(node: str, entry: dict[str, Any]) -> str:
@@ -201,4 +277,4 @@ def remove_vm(ops: Ops, vmid: int, *, actor: str = "unknown", via: str = "cli") 
         ops.waiter.wait(ops.client.delete_vm(node, vmid), node=node, step="remove")
         return "removed"
 
-    return _act(ops, vmid, VM_REMOVE, run, actor=actor, via=via)
+    return _act(ops, vmid, VM_REMOVE, run, actor=actor, via=via, request_id=request_id)

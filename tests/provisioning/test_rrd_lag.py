@@ -68,3 +68,17 @@ def test_list_shows_live_names_and_status_of_new_vms(
     assert (listed.vmid, listed.name) == (made.vmid, made.name)
     assert listed.status == "running"  # create starts it; the RRD row says "unknown"
     assert [t.vmid for t in other.list_templates("debian12")] == [9000]
+
+
+def test_start_right_after_create_is_a_no_op(
+    provisioner: Provisioner, frozen: SimEnvironment, ssh_key: str
+) -> None:
+    """The snapshot says ``unknown``; the live status says running, so no failing start task."""
+    provisioner.build_template("rocky9")
+    vm = provisioner.create_vm({"template": "rocky9", "ssh_keys": [ssh_key]}).vm
+    assert _bare(frozen, vm.vmid)
+    before = len(frozen.pve.requests)
+    assert provisioner.start_vm(vm.vmid).status == "running"
+    after = frozen.pve.requests[before:]
+    assert not [r for r in after if r.path.endswith(f"/{vm.vmid}/status/start")]
+    assert provisioner.audit.query(action="vm start")[0].result == "ok"
