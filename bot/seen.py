@@ -48,6 +48,7 @@ class SeenRequests:
         self.keep = keep
         self.capacity = capacity
         self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
         self._recent: OrderedDict[str, datetime] = OrderedDict()
         self._pending: list[tuple[str, str]] = []
         self._flush_scheduled = False
@@ -103,25 +104,32 @@ class SeenRequests:
         return row is not None
 
     def flush(self) -> int:
-        """Write every pending key to SQLite now; returns how many were written."""
-        with self._lock:
-            batch, self._pending = self._pending, []
-            self._flush_scheduled = False
-        if not batch:
-            return 0
-        try:
-            with self.database.transaction() as conn:
-                conn.executemany("INSERT OR IGNORE INTO slack_seen (key, at) VALUES (?, ?)", batch)
-                self._writes += len(batch)
-                if self._writes >= 500:
-                    self._writes = 0
-                    cutoff = (self.clock() - self.keep).isoformat()
-                    conn.execute("DELETE FROM slack_seen WHERE at < ?", [cutoff])
-        except Exception:
-            with self._lock:  # keep them for the next flush
-                self._pending[:0] = batch
-            raise
-        return len(batch)
+        """Write every pending key to SQLite now; returns how many this call wrote.
+
+        Flushes are serialised, so when it returns every key accepted before the call is in
+        SQLite, including a batch the background writer had already taken.
+        """
+        with self._flush_lock:
+            with self._lock:
+                batch, self._pending = self._pending, []
+                self._flush_scheduled = False
+            if not batch:
+                return 0
+            try:
+                with self.database.transaction() as conn:
+                    conn.executemany(
+                        "INSERT OR IGNORE INTO slack_seen (key, at) VALUES (?, ?)", batch
+                    )
+                    self._writes += len(batch)
+                    if self._writes >= 500:
+                        self._writes = 0
+                        cutoff = (self.clock() - self.keep).isoformat()
+                        conn.execute("DELETE FROM slack_seen WHERE at < ?", [cutoff])
+            except Exception:
+                with self._lock:  # keep them for the next flush
+                    self._pending[:0] = batch
+                raise
+            return len(batch)
 
     def _flush_logged(self) -> None:
         try:
