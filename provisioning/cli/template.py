@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from provisioning.cli.context import CliApp, GuardedGroup, json_option, pass_app, yes_option
+from provisioning.cli.context import (
+    CliApp,
+    GuardedGroup,
+    fail,
+    json_option,
+    pass_app,
+    yes_option,
+)
+from provisioning.errors import SoltiError
+from provisioning.models import TemplateBuildResult
 
 __all__ = ["template_group"]
 
 TEMPLATE_COLUMNS = ("vmid", "name", "distribution", "version", "disk_size", "build_date",
                     "builder", "node")  # fmt: skip
+SUMMARY_COLUMNS = ("distribution", "result", "vmid", "version", "downloaded", "error")
 
 
 @click.group("template", cls=GuardedGroup)
@@ -36,27 +48,59 @@ def build(
     request_id: str | None,
     as_json: bool,
 ) -> None:
-    """Build a template of DISTRIBUTION from its official cloud image."""
+    """Build a template of DISTRIBUTION from its official cloud image.
+
+    With --all every catalog distribution is built in turn; one failing does not stop the
+    others, a summary table (or JSON list) says what became of each, and the exit code is 1
+    when any failed.
+    """
     p = app.provisioner
     if build_all == bool(distribution):
         raise click.UsageError("give one DISTRIBUTION or --all")
     names = list(p.catalog.names) if build_all else [distribution]
-    results = []
+    summary: list[dict[str, Any]] = []
     for name in names:
         request = {"distribution": name, "node": node, "disk": disk, "secure_boot": secure_boot}
-        with app.progress(f"build {name}") as progress:
-            result = p.build_template(
-                {k: v for k, v in request.items() if v is not None},
-                progress=progress,
-                actor=app.actor,
-                via="cli",
-                request_id=f"{request_id}-{name}" if request_id and build_all else request_id,
-            )
-        results.append(result)
-    if as_json:
-        app.emit(results if build_all else results[0], True)
-    else:
-        app.emit([r.template for r in results], False, columns=TEMPLATE_COLUMNS, title="Built")
+        try:
+            with app.progress(f"build {name}") as progress:
+                result = p.build_template(
+                    {k: v for k, v in request.items() if v is not None},
+                    progress=progress,
+                    actor=app.actor,
+                    via="cli",
+                    request_id=f"{request_id}-{name}" if request_id and build_all else request_id,
+                )
+        except SoltiError as exc:
+            if not build_all:
+                raise
+            summary.append(summary_row(name, error=str(exc)))
+            continue
+        if not build_all:
+            shown = result if as_json else [result.template]
+            app.emit(shown, as_json, columns=TEMPLATE_COLUMNS, title="Built")
+            return
+        summary.append(summary_row(name, result=result))
+    app.emit(summary, as_json, columns=SUMMARY_COLUMNS, title="Template builds")
+    failed = [row["distribution"] for row in summary if row["result"] == "failed"]
+    if failed:
+        fail(f"{len(failed)} of {len(summary)} builds failed: {', '.join(failed)}")
+
+
+def summary_row(
+    distribution: str, *, result: TemplateBuildResult | None = None, error: str | None = None
+) -> dict[str, Any]:
+    """One line of the --all summary: what was built (or reused) and where, or why not."""
+    if result is None:
+        return {"distribution": distribution, "result": "failed", "vmid": None, "version": None,
+                "downloaded": None, "error": error}  # fmt: skip
+    return {
+        "distribution": distribution,
+        "result": "reused" if result.reused else "built",
+        "vmid": result.template.vmid,
+        "version": result.template.version,
+        "downloaded": result.downloaded,
+        "error": None,
+    }
 
 
 @template_group.command("list")

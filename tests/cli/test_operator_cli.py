@@ -148,3 +148,29 @@ def test_solti_subprocess_json_and_exit_codes(env: dict[str, str], world: SimEnv
                          timeout=60, stdin=subprocess.DEVNULL)  # fmt: skip
     assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1
     assert sorted(world.pve.state.guests) == [600]
+
+
+def test_template_build_all_summarises_and_survives_one_failure(
+    env: dict[str, str], world: SimEnvironment
+) -> None:
+    from provisioning.catalog import Catalog
+
+    names = Catalog.load().names
+    # The first distribution's download is refused; the others must still be built.
+    world.pve.faults.http_errors(
+        1, status=500, method="POST", path="/nodes/*/storage/*/download-url"
+    )
+    result = solti(env, "template", "build", "--all", "--json")
+    assert result.exit_code == 1
+    rows = json.loads(result.stdout)
+    assert [r["distribution"] for r in rows] == list(names)
+    failed = [r for r in rows if r["result"] == "failed"]
+    assert [r["distribution"] for r in failed] == [names[0]] and failed[0]["error"]
+    built = [r for r in rows if r["result"] == "built"]
+    assert len(built) == len(names) - 1 and len({r["vmid"] for r in built}) == len(built)
+    assert f"1 of {len(names)} builds failed: {names[0]}" in result.stderr
+    # Text mode: a summary table with one row per distribution, exit 0 when all succeed.
+    again = solti(env, "template", "build", "--all")
+    assert again.exit_code == 0, again.output
+    assert "Template builds" in again.stdout
+    assert all(name in again.stdout for name in names)
