@@ -1,0 +1,132 @@
+"""The parsed forms of `/solti` commands, and the usage error people see.
+
+Plain frozen dataclasses: the listeners match on them, and nothing here knows Slack or HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "TOPICS",
+    "VM_VERBS",
+    "Audit",
+    "Command",
+    "Help",
+    "KeyRemove",
+    "KeySet",
+    "KeyShow",
+    "Report",
+    "TemplateBuild",
+    "TemplateDestroy",
+    "TemplateList",
+    "UsageError",
+    "VmAction",
+    "VmCreate",
+    "VmList",
+]
+
+VM_VERBS = ("verify", "start", "stop", "shutdown", "remove")
+TOPICS = ("vm", "template", "key", "audit", "report", "help")
+
+
+class UsageError(ValueError):
+    """Bad input; ``topic`` picks the help section shown next to the message."""
+
+    def __init__(self, message: str, topic: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.topic = topic
+
+
+@dataclass(frozen=True)
+class Help:
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class VmCreate:
+    template: str | None = None
+    vmid: int | None = None
+    name: str | None = None
+    disk: str | None = None
+    cores: int | None = None
+    memory: int | None = None
+    full: bool = False
+    node: str | None = None
+    ip: str | None = None
+    gw: str | None = None
+    dry_run: bool = False
+
+    @property
+    def opens_modal(self) -> bool:
+        """No template means the person wants the form (DESIGN.md)."""
+        return self.template is None
+
+
+@dataclass(frozen=True)
+class VmList:
+    mine: bool = False
+
+
+@dataclass(frozen=True)
+class VmAction:
+    verb: str
+    vmid: int
+
+
+@dataclass(frozen=True)
+class TemplateList:
+    pass
+
+
+@dataclass(frozen=True)
+class TemplateBuild:
+    distribution: str
+
+
+@dataclass(frozen=True)
+class TemplateDestroy:
+    vmid: int
+
+
+@dataclass(frozen=True)
+class KeySet:
+    key: str
+
+
+@dataclass(frozen=True)
+class KeyShow:
+    pass
+
+
+@dataclass(frozen=True)
+class KeyRemove:
+    pass
+
+
+@dataclass(frozen=True)
+class Audit:
+    user: str | None = None
+    vmid: int | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    pass
+
+
+Command = (
+    Help
+    | VmCreate
+    | VmList
+    | VmAction
+    | TemplateList
+    | TemplateBuild
+    | TemplateDestroy
+    | KeySet
+    | KeyShow
+    | KeyRemove
+    | Audit
+    | Report
+)
