@@ -1,0 +1,78 @@
+"""Socket Mode: chosen when SLACK_APP_TOKEN is set, refused at start-up when it is wrong.
+
+No network: the handler is built but not connected, and envelopes are dispatched as the
+Socket Mode adapter does (``BoltRequest(mode="socket_mode")``, no signature to check).
+A round trip over a real websocket is not tested here: the Slack stand-in has no
+``apps.connections.open`` to hand out a socket URL.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from slack_bolt import BoltRequest
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+from bot.app import create_app
+from bot.server import bot_command, socket_mode_handler
+from bot.settings import load_settings
+from provisioning import load_policy
+from sandbox.environment import SimEnvironment
+from sandbox.slack import SlackStandIn
+
+APP_TOKEN = "xapp-1-A0001-secret-socket-token"
+
+
+def _settings(standin: SlackStandIn, tmp_path: Path, sim: SimEnvironment) -> object:
+    return load_settings(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-test-token",
+            "SLACK_APP_TOKEN": APP_TOKEN,
+            "SLACK_API_URL": standin.url,
+            "SOLTI_DB": str(tmp_path / "socket.db"),
+            "SOLTI_CONFIG": str(sim.config_path),
+        }
+    )
+
+
+def test_app_token_chooses_socket_mode_and_envelopes_need_no_signature(
+    sim: SimEnvironment, standin: SlackStandIn, tmp_path: Path
+) -> None:
+    settings = _settings(standin, tmp_path, sim)
+    assert settings.socket_mode  # type: ignore[attr-defined]
+    app = create_app(settings, provisioner=None, policy=load_policy(sim.config_path))  # type: ignore[arg-type]
+    handler = socket_mode_handler(app, settings)
+    assert isinstance(handler, SocketModeHandler)
+    assert handler.app is app and handler.app_token == APP_TOKEN
+    assert handler.client.web_client is app.client  # Web API calls honour SLACK_API_URL
+    body = {
+        "command": "/solti",
+        "text": "help",
+        "user_id": "U0ALICE",
+        "channel_id": "C0INFRA",
+        "team_id": "T0001",
+        "trigger_id": "socket.1",
+    }
+    reply = app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+    assert reply.status == 200
+    assert "/solti vm create rocky9" in json.dumps(json.loads(reply.body)["blocks"])
+
+
+@pytest.mark.parametrize("token", ["xoxb-not-an-app-token", "bad-secret-value"])
+def test_bad_app_token_stops_start_up_with_one_line_naming_it(token: str) -> None:
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_APP_TOKEN": token,
+        "SLACK_SIGNING_SECRET": None,
+        "SOLTI_CONFIG": None,
+        "SOLTI_LOG_FORMAT": None,
+        "SOLTI_LOG_LEVEL": None,
+    }
+    result = CliRunner().invoke(bot_command, [], env=env)
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "SLACK_APP_TOKEN" in lines[0] and "xapp-" in lines[0]
+    assert token not in result.output
