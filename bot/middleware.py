@@ -66,7 +66,9 @@ class SoltiMiddleware(Middleware):
             log.info("ignoring a malformed payload")
             return BoltResponse(status=200, body="")
         retry = req.headers.get("x-slack-retry-num")
-        if retry:
+        # Socket Mode mirrors an envelope's `retry_attempt` into this header, and first
+        # deliveries of events carry `retry_attempt: 0`: only a number above 0 is a retry.
+        if retry and retry[0].strip() not in ("", "0"):
             reason = req.headers.get("x-slack-retry-reason")
             log.info("dropping Slack retry %s (%s)", retry[0], reason)
             return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})

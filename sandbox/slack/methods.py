@@ -287,3 +287,20 @@ METHODS: dict[str, Handler] = {
 
 # Methods that work without a token (as on Slack).
 NO_AUTH = frozenset({"api.test"})
+
+# Methods that take an app-level token (`xapp-`) and nothing else.
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
+
+
+def apps_connections_open(socket_url: str) -> dict[str, Any]:
+    """Socket Mode: the websocket URL to connect to (a fresh single-use ticket in it)."""
+    return {"url": socket_url}
+
+
+def app_token_error(token: str) -> str | None:
+    """Slack's answer to a wrong token for an app-token method, or None when it is right."""
+    if not token:
+        return "not_authed"
+    if not token.startswith("xapp-"):
+        return "not_allowed_token_type"
+    return None

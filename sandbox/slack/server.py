@@ -2,7 +2,8 @@
 
 Point `WebClient(base_url=standin.url)` (or `SLACK_API_URL`) at it. It answers the methods
 in `methods.py`, records whole requests, keeps channels/ephemerals/views, takes response_url
-posts, and rejects Block Kit that Slack would reject.
+posts, and rejects Block Kit that Slack would reject. `apps.connections.open` (with an
+`xapp-` token) hands out a websocket URL on `.socket_mode`, Slack's side of Socket Mode.
 """
 
 from __future__ import annotations
@@ -13,16 +14,20 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sandbox.slack import methods
 from sandbox.slack.store import (
+    APP_ID,
     TRIGGER_TTL_SECONDS,
     Call,
     ResponsePost,
     SlackError,
     SlackState,
 )
+
+if TYPE_CHECKING:
+    from sandbox.slack.socket_mode import SocketModeServer
 
 T = TypeVar("T")
 _REDACTED = "<redacted>"
@@ -95,8 +100,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(429, call.response, {"Retry-After": str(int(retry_after))})
             return
         handler = methods.METHODS.get(method)
-        if handler is None:
-            response: dict[str, Any] = {"ok": False, "error": "unknown_method"}
+        if method in methods.APP_TOKEN_METHODS:
+            wrong = methods.app_token_error(token)
+            response: dict[str, Any] = (
+                {"ok": False, "error": wrong}
+                if wrong
+                else {"ok": True, **methods.apps_connections_open(self.server.socket_url())}
+            )
+        elif handler is None:
+            response = {"ok": False, "error": "unknown_method"}
         elif not token and method not in methods.NO_AUTH:
             response = {"ok": False, "error": "not_authed"}
         elif token and not token.startswith("xoxb-") and method not in methods.NO_AUTH:
@@ -140,9 +152,10 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, state: SlackState) -> None:
+    def __init__(self, state: SlackState, socket_url: Callable[[], str]) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.state = state
+        self.socket_url = socket_url  # apps.connections.open: a URL on the Socket Mode server
 
 
 class SlackStandIn:
@@ -152,12 +165,14 @@ class SlackStandIn:
         self.state = SlackState(trigger_ttl=trigger_ttl)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._socket_mode: SocketModeServer | None = None
+        self._socket_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> SlackStandIn:
         if self._server is None:
-            self._server = _Server(self.state)
+            self._server = _Server(self.state, lambda: self.socket_mode.issue_url())
             self._thread = threading.Thread(
                 target=self._server.serve_forever, name="slack-standin", daemon=True
             )
@@ -169,6 +184,21 @@ class SlackStandIn:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        with self._socket_lock:
+            if self._socket_mode is not None:
+                self._socket_mode.stop()
+                self._socket_mode = None
+
+    @property
+    def socket_mode(self) -> SocketModeServer:
+        """Slack's side of Socket Mode, started on first use (`apps.connections.open` or a
+        test); its URLs are what `apps.connections.open` answers with an `xapp-` token."""
+        with self._socket_lock:
+            if self._socket_mode is None:
+                from sandbox.slack.socket_mode import SocketModeServer
+
+                self._socket_mode = SocketModeServer(app_id=APP_ID).start()
+            return self._socket_mode
 
     def __enter__(self) -> SlackStandIn:
         return self.start()

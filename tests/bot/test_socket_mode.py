@@ -1,9 +1,8 @@
 """Socket Mode: chosen when SLACK_APP_TOKEN is set, refused at start-up when it is wrong.
 
-No network: the handler is built but not connected, and envelopes are dispatched as the
-Socket Mode adapter does (``BoltRequest(mode="socket_mode")``, no signature to check).
-A round trip over a real websocket is not tested here: the Slack stand-in has no
-``apps.connections.open`` to hand out a socket URL.
+The first test dispatches an envelope as the Socket Mode adapter does
+(``BoltRequest(mode="socket_mode")``, no signature to check). The round trip over a real
+websocket is in ``test_socket_mode_roundtrip.py``.
 """
 
 from __future__ import annotations
