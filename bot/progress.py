@@ -40,7 +40,6 @@ class ProgressMessage:
         self.steps: list[views.StepLine] = []
         self.total: int | None = None
         self.ts: str | None = None
-        self.log_lines: list[str] = []
         self._started = monotonic()
         self._step_started = self._started
         self._lock = threading.Lock()
@@ -69,12 +68,9 @@ class ProgressMessage:
                 last = self.steps[-1]
                 seconds = now - self._step_started
                 self.steps[-1] = views.StepLine(last.name, "done", last.detail, seconds)
-                self.log_lines.append(f"{last.name}: {seconds:.1f}s")
             self._step_started = now
             self.total = progress.total
             self.steps.append(views.StepLine(progress.step, "running", progress.detail))
-            if progress.detail:
-                self.log_lines.append(f"{progress.step}: {progress.detail}")
             self._update(views.running_message(self.title, self.steps, self.total, self.requester))
 
     def _close_steps(self, state: str) -> None:
@@ -82,15 +78,27 @@ class ProgressMessage:
             last = self.steps[-1]
             seconds = self.monotonic() - self._step_started
             self.steps[-1] = views.StepLine(last.name, state, last.detail, seconds)
-            self.log_lines.append(f"{last.name}: {seconds:.1f}s")
 
-    def finish(self, payload: dict[str, Any], extra_details: list[str] | None = None) -> None:
+    @property
+    def step_lines(self) -> list[str]:
+        """One line per step, its detail and its time together (``clone: VM 500 from 9000,
+        0.4s``): a step listed once for what it did and again for how long read as two."""
+        return [views.step_log_line(step) for step in self.steps]
+
+    def finish(
+        self,
+        payload: dict[str, Any],
+        extra_details: list[str] | None = None,
+        note: str | None = None,
+    ) -> None:
+        """The final state in place; the thread gets ``note`` (mrkdwn, e.g. who approved,
+        with a real mention) above the plain details."""
         with self._lock:
             self._close_steps("done")
             self._update(payload)
             total = self.monotonic() - self._started
-            lines = [*(extra_details or []), *self.log_lines, f"total: {total:.1f}s"]
-            self._thread(lines)
+            lines = [*(extra_details or []), *self.step_lines, f"total: {total:.1f}s"]
+            self._thread(lines, note)
 
     def fail(self, step: str | None, reason: str) -> None:
         with self._lock:
@@ -98,14 +106,14 @@ class ProgressMessage:
             if step is None and self.steps:
                 step = self.steps[-1].name
             self._update(views.failed_message(self.title, self.steps, step, reason, self.requester))
-            self._thread([*self.log_lines, f"failed at {step or 'start'}: {reason}"])
+            self._thread([*self.step_lines, f"failed at {step or 'start'}: {reason}"])
 
-    def _thread(self, lines: list[str]) -> None:
+    def _thread(self, lines: list[str], note: str | None = None) -> None:
         if self.ts is None:
             return
         try:
             self.client.chat_postMessage(
-                channel=self.channel, thread_ts=self.ts, **views.details_message(lines)
+                channel=self.channel, thread_ts=self.ts, **views.details_message(lines, note)
             )
         except Exception as exc:
             log.warning("progress thread reply failed: %s", type(exc).__name__)

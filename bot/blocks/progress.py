@@ -124,6 +124,24 @@ def template_done_message(title: str, template: Any, replaced: Any | None) -> di
     return message(f"Template {template.name} (VMID {template.vmid}) is built", blocks)
 
 
-def details_message(lines: Sequence[str]) -> dict[str, Any]:
+def step_log_line(step: StepLine) -> str:
+    """A step for the thread details: name, what it did and how long it took, on one line."""
+    parts = [p for p in (step.detail, _seconds(step.seconds)) if p]
+    if step.state == "failed":
+        parts.append("failed")
+    return f"{step.name}: {', '.join(parts)}" if parts else step.name
+
+
+def _seconds(seconds: float | None) -> str | None:
+    return f"{seconds:.1f}s" if seconds is not None else None
+
+
+def details_message(lines: Sequence[str], note: str | None = None) -> dict[str, Any]:
+    """Plain details in a code block; ``note`` is mrkdwn shown above it, outside the code
+    formatting, so a mention (``<@U…>``) in it renders as a name and not as a raw id."""
     body = "\n".join(escape(line) for line in lines) or "No details."
-    return message("Details", [section(f"```{clip(body, 2900)}```")])
+    blocks: list[Block] = []
+    if note:
+        blocks.append(section(clip(note, 2900)))
+    blocks.append(section(f"```{clip(body, 2900)}```"))
+    return message("Details", blocks)

@@ -78,15 +78,23 @@ def help_message(topic: str | None = None) -> dict[str, Any]:
     return message("Solti help: /solti vm create rocky9, /solti help vm", help_blocks(topic))
 
 
-def error_message(text: str, topic: str | None = None) -> dict[str, Any]:
-    """An ephemeral refusal: what was wrong and what is allowed, plus the relevant usage."""
+HELP_HINT = "Type `/solti help` for the commands and examples."
+
+
+def error_message(text: str, topic: str | None = None, *, usage: bool = False) -> dict[str, Any]:
+    """An ephemeral refusal: what was wrong and what is allowed, plus the relevant usage.
+
+    ``usage`` marks a mistyped slash command: only then is a pointer to `/solti help` useful
+    when no topic's usage fits. A refused click or a policy decision is not fixed by reading
+    the help, so it gets the reason alone.
+    """
     blocks: list[Block] = [section(f":warning: {text}")]
     if topic in HELP_SECTIONS:
-        usage, examples = HELP_SECTIONS[topic]
-        blocks.append(context(clip(usage, 1900)))
+        usage_text, examples = HELP_SECTIONS[topic]
+        blocks.append(context(clip(usage_text, 1900)))
         blocks.append(context("Try: " + "  ·  ".join(f"`{e}`" for e in examples[:2])))
-    elif topic is None:
-        blocks.append(context("Type `/solti help` for the commands and examples."))
+    elif usage:
+        blocks.append(context(HELP_HINT))
     return message(text, blocks)
 
 

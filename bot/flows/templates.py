@@ -9,6 +9,7 @@ from bot.approvals import Approval
 from bot.blocks import approval as cards
 from bot.blocks import progress as progress_views
 from bot.blocks import replies
+from bot.blocks.common import mention
 from bot.facade import audit_record, call
 from bot.flows.base import Caller, describe_error
 from bot.progress import ProgressMessage
@@ -199,6 +200,8 @@ def _run(runtime: Runtime, approval: Approval) -> None:
     else:
         title = f"Destroying template {approval.target}"
     progress = ProgressMessage(runtime.client, channel, title, requester=approval.requester)
+    # Outside the thread's code block, so the approver shows as a name, not a raw user id.
+    note = f"Approval `{approval.id}` by {mention(approval.decided_by)}"
     try:
         progress.post()
     except Exception as exc:
@@ -220,7 +223,7 @@ def _run(runtime: Runtime, approval: Approval) -> None:
             )
             progress.finish(
                 progress_views.template_done_message(title, result.template, replaced),
-                [f"approval {approval.id} by {approval.decided_by}"],
+                note=note,
             )
         else:
             call(
@@ -236,7 +239,7 @@ def _run(runtime: Runtime, approval: Approval) -> None:
                 replies.info_message(
                     f":white_check_mark: Template {approval.target} is destroyed."
                 ),
-                [f"approval {approval.id} by {approval.decided_by}"],
+                note=note,
             )
     except Exception as exc:
         reason, step = describe_error(exc)

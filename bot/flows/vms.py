@@ -100,12 +100,10 @@ def create_vm(caller: Caller, values: CreateInput, prefill: dict[str, Any]) -> N
     try:
         request, plan = prepare_create(caller, values)
     except SoltiError as exc:
-        caller.say_error(
-            describe_error(exc)[0], "vm" if isinstance(exc, InvalidRequest) else "none"
-        )
+        caller.say_error(describe_error(exc)[0], "vm" if isinstance(exc, InvalidRequest) else None)
         return
     except Exception as exc:
-        caller.say_error(describe_error(exc)[0], "none")
+        caller.say_error(describe_error(exc)[0])
         return
     if values.get("dry_run"):
         left = (

@@ -31,6 +31,21 @@ class _Spec:
         return ", ".join(names) if names else "no options"
 
 
+def size_problem(value: str, shown: str) -> str | None:
+    """What is wrong with a disk size as typed, or None; ``shown`` is the value as the
+    surface quotes it (`` `lots` `` in a message, ``"lots"`` in a plain-text form error).
+
+    One wording for the slash command and the form, naming the input exactly as typed.
+    """
+    try:
+        size = Size(value)
+    except ValueError:
+        return f"{shown} is not a size; use a number with G (or M, T), e.g. 32G."
+    if size.bytes <= 0:
+        return f"{shown} is not more than 0; use a size such as 32G."
+    return None
+
+
 def _tokens(text: str) -> list[str]:
     for dash in _DASHES:
         text = text.replace(dash, "--")
@@ -73,14 +88,9 @@ def _convert(kind: str, value: str, option: str, topic: str) -> str | int:
             )
         return int(value)
     if kind == "size":
-        try:
-            size = Size(value)
-        except ValueError:
-            raise UsageError(
-                f"{option} `{value}` is not a size; use a number with G (or M, T), e.g. 32G.", topic
-            ) from None
-        if size.bytes <= 0:
-            raise UsageError(f"{option} must be more than 0, e.g. 32G.", topic)
+        problem = size_problem(value, f"`{value}`")
+        if problem:
+            raise UsageError(f"{option} {problem}", topic)
         return str(value).upper()
     if kind == "user":
         match = _MENTION.match(value)

@@ -31,7 +31,7 @@ def _handle(ack: Any, command: dict[str, Any], context: Any, respond: Any) -> No
     try:
         parsed = grammar.parse(command.get("text", ""))
     except grammar.UsageError as exc:
-        ack(**replies.error_message(exc.message, exc.topic))
+        ack(**replies.error_message(exc.message, exc.topic, usage=True))
         _count(exc.topic if exc.topic in grammar.TOPICS else "unknown", "invalid")
         return
     if isinstance(parsed, grammar.Help):

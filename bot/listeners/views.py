@@ -15,6 +15,7 @@ from typing import Any
 from bot.blocks import modal as modal_views
 from bot.flows import vms
 from bot.flows.base import describe_error
+from bot.grammar.options import size_problem
 from bot.listeners.common import caller_from, ephemeral_via_api, later
 from bot.runtime import runtime_for
 from provisioning import InvalidRequest, SoltiError
@@ -44,6 +45,15 @@ def _block_for(field: str | None) -> str:
     return _BLOCK_FOR_FIELD.get(base, "template")
 
 
+def field_text(text: str, field: str | None) -> str:
+    """The error as shown under its field: without the ``field: `` prefix provisioning puts
+    in front (the field is where it is shown), capitalised, within Slack's length."""
+    if field and text.startswith(f"{field}: "):
+        text = text[len(field) + 2 :]
+        text = text[:1].upper() + text[1:]
+    return text[:1900]
+
+
 def form_values(state: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """Form state -> create values, plus errors found without asking anyone (pure)."""
     raw = modal_views.read_values(state)
@@ -64,8 +74,15 @@ def form_values(state: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
             errors[name] = f"Must be {what}."
         else:
             values[name] = int(text)
-    if raw.get("disk"):
-        values["disk"] = raw["disk"].upper()
+    disk = (raw.get("disk") or "").strip()
+    if disk:
+        # Checked here, as typed: provisioning's message would say `disk: 'LOTS' ...`,
+        # repeating the field the error is shown under and upper-casing the input.
+        problem = size_problem(disk, f'"{disk}"')
+        if problem:
+            errors["disk"] = problem
+        else:
+            values["disk"] = disk.upper()
     values["full"] = raw.get("clone") == "full"
     if raw.get("network") == "static":
         if not raw.get("ip"):
@@ -107,7 +124,7 @@ def _submit(ack: Any, body: dict[str, Any], view: dict[str, Any], context: Any) 
     except SoltiError as exc:
         text, _ = describe_error(exc)
         field = getattr(exc, "field", None)
-        ack(response_action="errors", errors={_block_for(field): text[:1900]})
+        ack(response_action="errors", errors={_block_for(field): field_text(text, field)})
         return
     except Exception as exc:
         text, _ = describe_error(exc)

@@ -137,3 +137,10 @@ def test_long_report_is_split_under_limits() -> None:
         assert validate_blocks(message["blocks"]) == []
     text = str(messages[0]["blocks"])
     assert "newer image" in text and "10 days old" in text and "Older builds kept" in text
+
+
+def test_only_a_usage_error_points_to_help() -> None:
+    usage = replies.error_message("Unknown command `x`.", usage=True)
+    assert "Type `/solti help`" in str(usage["blocks"])
+    refusal = replies.error_message("You cannot approve or deny your own request.")
+    assert [b["type"] for b in refusal["blocks"]] == ["section"]

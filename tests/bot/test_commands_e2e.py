@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+from provisioning.vms import CREATE_STEPS
 from tests.bot.conftest import ALICE, BOB, INFRA, KEY, Harness
+
+
+def _code_lines(message: dict[str, Any]) -> list[str]:
+    """The lines inside the ``` block of a thread details message, as people read them."""
+    text = "\n".join(b["text"]["text"] for b in message["blocks"] if b.get("type") == "section")
+    return text.split("```")[1].splitlines()
 
 
 def test_health_and_signatures(bot: Harness) -> None:
@@ -31,7 +41,8 @@ def test_usage_errors_say_what_was_wrong_and_what_is_allowed(bot: Harness) -> No
     no_value = bot.user.slash("vm create rocky9 --disk").json()
     assert "--disk needs a value" in no_value["text"]
     bad_size = bot.user.slash("vm create rocky9 --disk lots").json()
-    assert "is not a size" in bad_size["text"]
+    assert bad_size["text"].startswith("--disk `lots` is not a size; use a number with G")
+    assert "Type `/solti help`" in str(bad_size["blocks"]) or "Try:" in str(bad_size["blocks"])
     out_of_range = bot.user.slash("vm start 42").json()
     assert "out of range" in out_of_range["text"]
     bad_option = bot.user.slash("vm create rocky9 --colour red").json()
@@ -98,6 +109,14 @@ def test_create_shows_live_progress_and_final_state(bot: Harness) -> None:
         assert needle in shown
     thread = bot.standin.wait_for(lambda: bot.standin.messages(INFRA, message["ts"]), 10)
     assert "request" in str(thread)
+    # One line per step in the thread, what it did and how long together: never the step
+    # once for its detail and again for its time.
+    lines = _code_lines(thread[-1])
+    steps = [line for line in lines if line.split(":", 1)[0] in CREATE_STEPS]
+    names = [line.split(":", 1)[0] for line in steps]
+    assert names == CREATE_STEPS, lines
+    assert all(re.search(r", \d+\.\ds$|: \d+\.\ds$", line) for line in steps), steps
+    assert any(re.fullmatch(r"clone: .*VM.*, \d+\.\ds", line) for line in steps), steps
     vm = next(v for v in bot.provisioner.list_vms() if v.name == "web-progress")
     assert vm.owner == ALICE
     # Only the owner or an admin may remove it.
@@ -107,6 +126,17 @@ def test_create_shows_live_progress_and_final_state(bot: Harness) -> None:
     bot.wait_ephemeral("Remove VM")
     prompt = [m for m in bot.standin.ephemerals(ALICE) if "Remove VM" in m.get("text", "")][-1]
     assert "confirm" in str(prompt["blocks"])
+    # Bob clicks Remove on a prompt shown to him: refused with the reason alone, as
+    # `/solti help` is no help for a button click.
+    bot.standin.state.post_ephemeral(
+        INFRA, BOB, {"text": prompt["text"], "blocks": prompt["blocks"]}
+    )
+    bot.user.click(bot.standin.ephemerals(BOB)[-1], "vm_remove", user=BOB)
+    refused = bot.standin.wait_for(
+        lambda: [m for m in bot.standin.ephemerals(BOB) if "only its owner" in m["text"]], 20
+    )[-1]
+    assert "/solti help" not in str(refused["blocks"])
+    assert vm.vmid in {v.vmid for v in bot.provisioner.list_vms()}
     bot.user.click(prompt, "vm_remove")
     bot.standin.wait_for(lambda: any("is removed" in t for t in bot.ephemeral_texts()), timeout=20)
     assert all(v.vmid != vm.vmid for v in bot.provisioner.list_vms())

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.flows.templates import expire_due
+from provisioning.template_build import BUILD_STEPS
 from tests.bot.conftest import ADMIN, ALICE, APPROVALS, APPROVER, BOB, INFRA, KEY, REPORTS, Harness
 
 
@@ -24,6 +27,8 @@ def test_approval_refusals_then_approve_once(bot: Harness) -> None:
 
     bot.user.click(card, "approval_approve")  # alice approving her own request
     bot.wait_ephemeral("cannot approve or deny your own request")
+    refused = bot.standin.ephemerals(ALICE)[-1]
+    assert "/solti help" not in str(refused["blocks"])  # a click is not a mistyped command
     bot.user.click(card, "approval_approve", user=BOB)  # not an approver
     bot.wait_ephemeral("Only approvers", user=BOB)
     denied = [r for r in bot.audit.query(limit=50) if r.result == "denied"]
@@ -45,6 +50,14 @@ def test_approval_refusals_then_approve_once(bot: Harness) -> None:
         lambda: [m for m in bot.standin.messages(INFRA) if "is built" in m.get("text", "")], 60
     )
     assert "debian12" in str(done[0]["blocks"])
+    # The thread names the approver with a mention people see as a name, outside the code
+    # block (inside one Slack would show the raw id).
+    details = bot.standin.wait_for(lambda: bot.standin.messages(INFRA, done[0]["ts"]), 10)[-1]
+    note, code = (b["text"]["text"] for b in details["blocks"])
+    assert re.fullmatch(rf"Approval `req-[\w-]+` by <@{APPROVER}>", note), note
+    assert code.startswith("```") and APPROVER not in code
+    steps = [line.split(":", 1)[0] for line in code.strip("`").splitlines()]
+    assert [s for s in steps if s in BUILD_STEPS] == BUILD_STEPS  # each step once
     assert any("was approved by" in m.get("text", "") for m in bot.standin.messages(INFRA))
     # A second click (double click or replay) starts nothing.
     bot.user.click(card, "approval_approve", user=ADMIN)
@@ -96,7 +109,13 @@ def test_modal_opens_with_templates_and_shows_field_errors(bot: Harness) -> None
 
     reply = bot.user.submit_view(view, {"template": template, "disk": "huge"})
     assert reply.json()["response_action"] == "errors"
-    assert "disk" in reply.json()["errors"]
+    # Shown under the disk field: the input as typed, no `disk:` prefix, as the command says.
+    assert reply.json()["errors"] == {
+        "disk": '"huge" is not a size; use a number with G (or M, T), e.g. 32G.'
+    }
+    reply = bot.user.submit_view(view, {"template": template, "name": "Not_A_Host!"})
+    shown = reply.json()["errors"]["name"]
+    assert not shown.startswith("name:") and "Not_A_Host!" in shown, shown
     reply = bot.user.submit_view(
         view, {"template": template, "vmid": str(bot.extras["template_vmid"]), "disk": ""}
     )
