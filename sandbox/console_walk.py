@@ -67,15 +67,22 @@ def _options(element: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _choice(element: dict[str, Any], answer: str) -> str | None:
-    """A typed option number, value, text or unique start of a text -> the option's value."""
+    """A typed option number, value, text or start of a text -> the option's value.
+
+    A start that fits several options picks the first, as the list is shown: the bot lists
+    the latest template build first, so `rocky9` means the newest rocky9 template.
+    """
     options = _options(element)
     if answer.isdigit() and 1 <= int(answer) <= len(options):
         return str(options[int(answer) - 1].get("value"))
     for option in options:
         if answer in (str(option.get("value")), option["text"]["text"]):
             return str(option.get("value"))
-    starts = [o for o in options if o["text"]["text"].casefold().startswith(answer.casefold())]
-    return str(starts[0].get("value")) if len(starts) == 1 else None
+    wanted = answer.casefold()
+    for option in options:
+        if option["text"]["text"].casefold().startswith(wanted):
+            return str(option.get("value"))
+    return None
 
 
 def _ask_field(
@@ -94,7 +101,8 @@ def _ask_field(
     options = _options(element)
     if options:
         for number, option in enumerate(options, start=1):
-            screen.say(f"    {number}) {option.get('value')} = {option['text']['text']}", "dim")
+            # The text alone: values are ids the text already names (`... (VMID 9001)`).
+            screen.say(f"    {number}) {option['text']['text']}", "dim")
     hint = " (comma-separated)" if kind in _MULTI else ""
     if error:
         screen.say(f"  ! {label}: {error}", "error")
@@ -117,7 +125,10 @@ def _ask_field(
         wrong = [p for p, c in zip(parts, chosen, strict=True) if c is None]
         if not wrong:
             return True, chosen if kind in _MULTI else chosen[0]
-        screen.say(f"    no option {', '.join(wrong)}: type a number or a value above", "error")
+        screen.say(
+            f"    no option {', '.join(wrong)}: type a number or the start of a text above",
+            "error",
+        )
 
 
 def walk_views(

@@ -158,6 +158,12 @@ def _option_text(option: dict[str, Any], users: UserLookup) -> str:
     return _text(option.get("text"), users)
 
 
+def _choice_text(option: dict[str, Any], users: UserLookup) -> str:
+    """``value = text``, or the text alone when it already names the value (VMID 9001)."""
+    text, value = _option_text(option, users), str(option.get("value"))
+    return text if value in text else f"{value} = {text}"
+
+
 def _element_label(element: dict[str, Any], users: UserLookup) -> str:
     kind = element.get("type", "")
     if kind in ("button", "workflow_button"):
@@ -250,7 +256,7 @@ def _input(
     out.add("field", f"• {label} ({kind}, {need})")
     options = _options(element)
     if options:
-        choices = ", ".join(f"{o.get('value')} = {_option_text(o, users)}" for o in options)
+        choices = ", ".join(_choice_text(o, users) for o in options)
         out.add("dim", f"    choose: {choices}")
     placeholder = _text(element.get("placeholder"), users)
     if placeholder:

@@ -1,8 +1,9 @@
 """`solti sandbox` as a person would use it, scripted on stdin, as a real subprocess.
 
 One run (the world takes seconds to start): help, a VM created with live progress, a
-template build approved by another person, and the create modal filled field by field
-with a field error corrected. Each test reads one part of that session's output.
+second rocky9 template build approved by another person, and the create modal filled field
+by field (the template picked by typing `rocky9`) with a field error corrected. Each test
+reads one part of that session's output.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ SCRIPT = """\
 /solti help
 /solti vm create rocky9
 wait for is ready
-/solti template build debian12
+/solti template build rocky9
 as @bob
 click Approve
 wait for template is ready
@@ -89,7 +90,7 @@ def test_vm_create_shows_progress_edits_and_the_created_vm(run: Run) -> None:
 
 
 def test_template_build_goes_through_approval_by_another_person(run: Run) -> None:
-    request = run.out.index("Build a new template for debian12")
+    request = run.out.index("Build a new template for rocky9")
     assert "[2 Approve] [3 Deny]" in run.out[request:]
     assert "now acting as @bob (approver)" in run.out
     assert "Approved by @bob" in run.out
@@ -105,6 +106,16 @@ def test_modal_walk_shows_the_field_error_and_submits_after_a_fix(run: Run) -> N
     assert error < fixed < run.out.index("(modal submitted)")
     assert run.out.count("[ Create a VM ]") == 1  # only the wrong field is asked again
     assert "VM web-1 is ready" in " ".join(run.out.split())
+
+
+def test_template_choices_are_numbered_once_and_rocky9_picks_the_latest_build(run: Run) -> None:
+    walk = run.out[run.out.index("[ Create a VM ]") :]
+    assert "    1) rocky9 · " in walk and "(VMID 9001)" in walk.split("\n    2) ")[0]
+    assert "9001 = " not in walk and "9000 = " not in walk  # the VMID is not said twice
+    assert "no option rocky9" not in walk  # two rocky9 builds: the first listed is taken
+    flat = " ".join(walk.split())
+    ready = flat.index("VM web-1 is ready")
+    assert "(VMID 9001)" in flat[ready : ready + 400]  # cloned from the latest build
 
 
 def test_mentions_are_sent_as_slack_sends_them(run: Run) -> None:

@@ -154,3 +154,64 @@ def test_a_wrong_button_number_in_a_modal_is_explained() -> None:
     walk_views(standin, agent, MODAL, screen, Script("x", "click 7", "cancel"))
     assert agent.clicks == []
     assert any("no button 7 in this modal (it has 1-1)" in line for line in screen.out)
+
+
+class SubmittingAgent(FakeAgent):
+    """Records what the walk submits; the bot's answer is an empty 200 (the form closes)."""
+
+    def __init__(self, standin: FakeStandIn) -> None:
+        super().__init__(standin)
+        self.submitted: list[dict[str, Any]] = []
+
+    def submit_view(self, view_id: str, values: dict[str, Any]) -> Reply:
+        self.submitted.append(dict(values))
+        return Reply()
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": text}, "value": value}
+
+
+TEMPLATES = {
+    "id": "V2",
+    "root_view_id": "V2",
+    "type": "modal",
+    "title": {"type": "plain_text", "text": "Create a VM"},
+    "submit": {"type": "plain_text", "text": "Create"},
+    "blocks": [
+        {
+            "type": "input",
+            "block_id": "template",
+            "label": {"type": "plain_text", "text": "Template"},
+            "element": {
+                "type": "static_select",
+                "action_id": "template",
+                "options": [
+                    _option("rocky9 · 9.7-20251201 (VMID 9002)", "9002"),
+                    _option("debian12 · 20251120 (VMID 9001)", "9001"),
+                    _option("rocky9 · 9.6-20250601 (VMID 9000) · older build", "9000"),
+                ],
+            },
+        }
+    ],
+}
+
+
+def test_template_choices_are_numbered_texts_and_a_prefix_picks_the_first() -> None:
+    standin = FakeStandIn(TEMPLATES)
+    agent = SubmittingAgent(standin)
+    screen = FakeScreen()
+    walk_views(standin, agent, TEMPLATES, screen, Script("rocky9", "y"))
+    assert "    1) rocky9 · 9.7-20251201 (VMID 9002)" in screen.out
+    assert "    3) rocky9 · 9.6-20250601 (VMID 9000) · older build" in screen.out
+    assert not any("9002 =" in line for line in screen.out)  # the VMID is said once
+    assert agent.submitted == [{"template": "9002"}]  # the latest build, listed first
+
+
+def test_a_number_or_an_unknown_start_of_a_choice() -> None:
+    standin = FakeStandIn(TEMPLATES)
+    agent = SubmittingAgent(standin)
+    screen = FakeScreen()
+    walk_views(standin, agent, TEMPLATES, screen, Script("ubuntu", "3", "y"))
+    assert any("no option ubuntu" in line for line in screen.out)
+    assert agent.submitted == [{"template": "9000"}]
