@@ -2,9 +2,11 @@
 
 Slack gives an app 3 seconds to acknowledge; this measures how long the bot takes, from the
 signed POST leaving the client to its HTTP answer, with 20 requests in flight at a time.
-Everything is local: the Slack stand-in, the simulated Proxmox, the real bot on loopback.
+Everything is local, each part in its own process as it would be in production: the bot, the
+simulated Proxmox (`solti sim pve`), the Slack stand-in, and this load generator. Each one's
+CPU time per command is reported, so it is plain where the machine's two cores go.
 
-    .venv/bin/python bench/bench_ack.py [--total 400] [--concurrency 20]
+    .venv/bin/python bench/bench_ack.py [--total 400] [--concurrency 20] [--mix NAME]
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ import argparse
 import hashlib
 import hmac
 import http.client
+import json
 import multiprocessing
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
@@ -24,23 +29,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bot.app import create_app
-from bot.server import HttpServer
-from bot.settings import load_settings
-from provisioning import Provisioner, ProxmoxSettings, load_policy
-from provisioning.telemetry import configure_logging
-from sandbox.environment import SimEnvironment
-from sandbox.slack import SlackStandIn, SlackUser
-from sandbox.slack.store import APP_ID, TEAM_DOMAIN
-from sandbox.slack.user import VERIFICATION_TOKEN
-
 SECRET = "bench-signing-secret"
-# Pure acks (help, a usage error) and acks whose work continues lazily (key show, template list).
-COMMANDS = tuple(
-    os.environ.get("BENCH_COMMANDS", "help|vm create rocky9 --disk|key show|template list").split(
-        "|"
-    )
-)
+# Pure acks (help, a usage error) and acks whose work continues in the background (key show
+# reads SQLite and posts to the response_url; template list also asks Proxmox).
+MIXES = {
+    "help": ("help",),
+    "acks": ("help", "vm create rocky9 --disk"),
+    "keys": ("help", "vm create rocky9 --disk", "key show"),
+    "all": ("help", "vm create rocky9 --disk", "key show", "template list"),
+    "background": ("key show", "template list"),
+}
+PROCESSES = ("bot", "slack", "pve", "client")
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -56,32 +55,6 @@ def cpu_seconds(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def slash_body(standin: SlackStandIn, text: str, user: str = "U0ALICE") -> str:
-    """The form Slack posts for `/solti text` (as SlackUser.slash builds it), made up front.
-
-    Building it is Slack's work, not the bot's, so it stays out of the timed loop; the
-    response_url and trigger are registered with the stand-in so background replies land.
-    """
-    channel = "C0INFRA"
-    info = standin.state.ensure_channel(channel, user)
-    form = {
-        "token": VERIFICATION_TOKEN,
-        "team_id": "T0001",
-        "team_domain": TEAM_DOMAIN,
-        "channel_id": channel,
-        "channel_name": info["name"],
-        "user_id": user,
-        "user_name": "alice",
-        "command": "/solti",
-        "text": text,
-        "api_app_id": APP_ID,
-        "is_enterprise_install": "false",
-        "response_url": standin.response_url(uuid.uuid4().hex, channel=channel, user=user),
-        "trigger_id": standin.issue_trigger(user),
-    }
-    return urllib.parse.urlencode(form)
 
 
 def post_signed(url: str, body: str) -> int:
@@ -108,8 +81,56 @@ def post_signed(url: str, body: str) -> int:
         connection.close()
 
 
+def slack_standin(requests: Any, answers: Any, nice: int = 0) -> None:
+    """The Slack stand-in in its own process; builds the slash-command forms on request.
+
+    A form carries a response_url and a trigger_id that only this stand-in knows, so it makes
+    them (Slack's work, done before the clock starts) and hands them to the load generator.
+    """
+    os.nice(nice)
+    from sandbox.slack import SlackStandIn
+    from sandbox.slack.store import APP_ID, TEAM_DOMAIN
+    from sandbox.slack.user import VERIFICATION_TOKEN
+
+    with SlackStandIn() as standin:
+        answers.put(standin.url)
+        while (request := requests.get()) is not None:
+            if request == "replies":  # how many response_url posts arrived so far
+                answers.put(len(standin.state.response_posts))
+                continue
+            texts, user, channel = request
+            info = standin.state.ensure_channel(channel, user)
+            bodies = []
+            for text in texts:
+                form = {
+                    "token": VERIFICATION_TOKEN,
+                    "team_id": "T0001",
+                    "team_domain": TEAM_DOMAIN,
+                    "channel_id": channel,
+                    "channel_name": info["name"],
+                    "user_id": user,
+                    "user_name": "alice",
+                    "command": "/solti",
+                    "text": text,
+                    "api_app_id": APP_ID,
+                    "is_enterprise_install": "false",
+                    "response_url": standin.response_url(
+                        uuid.uuid4().hex, channel=channel, user=user
+                    ),
+                    "trigger_id": standin.issue_trigger(user),
+                }
+                bodies.append(urllib.parse.urlencode(form))
+            answers.put(bodies)
+
+
 def serve(env: dict[str, str], api_url: str, db: str, ready: Any, stop: Any) -> None:
     """The bot in its own process, as in production: its own interpreter and GIL."""
+    from bot.app import create_app
+    from bot.server import HttpServer
+    from bot.settings import load_settings
+    from provisioning import Provisioner, ProxmoxSettings, load_policy
+    from provisioning.telemetry import configure_logging
+
     settings = load_settings(
         {
             "SLACK_BOT_TOKEN": "xoxb-bench",
@@ -128,57 +149,114 @@ def serve(env: dict[str, str], api_url: str, db: str, ready: Any, stop: Any) -> 
         stop.wait()
 
 
-def run(total: int, concurrency: int, client: str = "lean") -> dict[str, float]:
-    context = multiprocessing.get_context("spawn")
-    with SimEnvironment() as env, SlackStandIn() as standin, tempfile.TemporaryDirectory() as tmp:
-        ready, stop = context.Queue(), context.Event()
-        bot = context.Process(
-            target=serve, args=(env.env, standin.url, str(Path(tmp) / "bench.db"), ready, stop)
-        )
-        bot.start()
-        try:
-            events_url = ready.get(timeout=60)
-            user = SlackUser(events_url, SECRET, standin)
-            for command in COMMANDS:  # warm up connections, imports and caches
-                user.slash(command)
-            bodies = [
-                slash_body(standin, COMMANDS[index % len(COMMANDS)]) for index in range(total)
-            ]
+def _start_pve(nice: int = 0) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """`solti sim pve` as its own process; its first stdout line is the environment."""
+    command = [sys.executable, "-c", "from bot.cli import main; main()", "sim", "pve"]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, text=True, preexec_fn=lambda: os.nice(nice)
+    )
+    line = process.stdout.readline() if process.stdout else ""
+    if not line:
+        process.kill()
+        raise RuntimeError("solti sim pve did not start")
+    return process, json.loads(line)["env"]
 
-            def one(index: int) -> float:
+
+def _settle(pids: dict[str, int], quiet: float = 0.3, limit: float = 30.0) -> None:
+    """Wait until the background work has finished: no process used CPU for ``quiet`` s."""
+    deadline = time.monotonic() + limit
+    last = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        if all(now[name] == last[name] for name in pids if name != "client"):
+            return
+        last = now
+
+
+def run(total: int, concurrency: int, commands: tuple[str, ...], nice: int = 0) -> dict[str, Any]:
+    """``nice``: the stand-ins' scheduling niceness (19: they only get what the bot and the
+    load generator leave, as if Slack and Proxmox ran on other machines)."""
+    context = multiprocessing.get_context("spawn")
+    pve, env = _start_pve(nice)
+    requests, answers = context.Queue(), context.Queue()
+    slack = context.Process(target=slack_standin, args=(requests, answers, nice), daemon=True)
+    slack.start()
+    bot = None
+    stop = context.Event()
+    try:
+        api_url = answers.get(timeout=60)
+        with tempfile.TemporaryDirectory() as tmp:
+            ready = context.Queue()
+            bot = context.Process(
+                target=serve, args=(env, api_url, str(Path(tmp) / "bench.db"), ready, stop)
+            )
+            bot.start()
+            events_url = ready.get(timeout=60)
+            pids = {"bot": bot.pid, "slack": slack.pid, "pve": pve.pid, "client": os.getpid()}
+
+            def replies() -> int:
+                requests.put("replies")
+                return int(answers.get(timeout=60))
+
+            # Warm up connections, imports and caches, and learn which commands reply later
+            # (through the response_url) rather than in the acknowledgement.
+            requests.put((list(commands) * 3, "U0ALICE", "C0INFRA"))
+            later: dict[str, int] = {}
+            for index, body in enumerate(answers.get(timeout=60)):
+                posted = replies()
+                if post_signed(events_url, body) != 200:
+                    raise RuntimeError("warm-up failed")
+                _settle(pids, quiet=0.1)
+                later[commands[index % len(commands)]] = replies() - posted
+            texts = [commands[index % len(commands)] for index in range(total)]
+            requests.put((texts, "U0ALICE", "C0INFRA"))
+            bodies = answers.get(timeout=60)
+            expected = replies() + sum(later[text] for text in texts)
+            _settle(pids)
+
+            def one(body: str) -> float:
                 started = time.perf_counter()
-                if client == "requests":
-                    status = user.slash(COMMANDS[index % len(COMMANDS)]).status_code
-                else:
-                    status = post_signed(events_url, bodies[index])
+                status = post_signed(events_url, body)
                 elapsed = time.perf_counter() - started
                 if status != 200:
                     raise RuntimeError(f"HTTP {status}")
                 return elapsed
 
-            time.sleep(1.0)  # let the warm-up's background work finish
-            cpu_before, client_before = cpu_seconds(bot.pid), cpu_seconds(os.getpid())
+            before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            wall = time.perf_counter()
             with ThreadPoolExecutor(max_workers=concurrency) as pool:
-                samples = list(pool.map(one, range(total)))
-            time.sleep(1.0)  # and the measured requests' background work
-            cpu_after, client_after = cpu_seconds(bot.pid), cpu_seconds(os.getpid())
-        finally:
+                samples = list(pool.map(one, bodies))
+            acked = time.perf_counter() - wall
+            client_after = cpu_seconds(os.getpid())
+            while replies() < expected:  # every later reply delivered to the stand-in
+                time.sleep(0.005)
+            replied = time.perf_counter() - wall
+            _settle(pids)  # the rest of the background work, in every process
+            after = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            after["client"] = client_after
             stop.set()
             bot.join(timeout=10)
-    bot_cpu = (
-        (cpu_after - cpu_before) / len(samples) * 1000
-        if cpu_before is not None and cpu_after is not None
+    finally:
+        stop.set()
+        requests.put(None)
+        slack.join(timeout=10)
+        pve.terminate()
+        pve.wait(timeout=10)
+        if bot is not None and bot.is_alive():
+            bot.terminate()
+    cpu = {
+        name: (after[name] - before[name]) / len(samples) * 1000
+        if before[name] is not None and after[name] is not None
         else float("nan")
-    )
-    client_cpu = (
-        (client_after - client_before) / len(samples) * 1000
-        if client_before is not None and client_after is not None
-        else float("nan")
-    )
+        for name in PROCESSES
+    }
     return {
-        "bot_cpu_ms": bot_cpu,
-        "client_cpu_ms": client_cpu,
         "count": len(samples),
+        "cpu_ms": cpu,
+        "rate": len(samples) / acked,
+        "acked_s": acked,
+        "replied_s": replied,
         "p50_ms": percentile(samples, 0.50) * 1000,
         "p99_ms": percentile(samples, 0.99) * 1000,
         "mean_ms": statistics.fmean(samples) * 1000,
@@ -187,23 +265,35 @@ def run(total: int, concurrency: int, client: str = "lean") -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--total", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument(
-        "--client",
-        choices=("lean", "requests"),
-        default="lean",
-        help="lean: http.client with bodies made up front; requests: SlackUser.slash per call",
+        "--mix",
+        choices=sorted(MIXES),
+        default="all",
+        help="the commands sent, in turn (BENCH_COMMANDS='a|b' overrides)",
+    )
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="niceness of the Slack stand-in and the simulator (19: they yield the cores)",
     )
     args = parser.parse_args()
-    result = run(args.total, args.concurrency, args.client)
+    commands = MIXES[args.mix]
+    if os.environ.get("BENCH_COMMANDS"):
+        commands = tuple(os.environ["BENCH_COMMANDS"].split("|"))
+    result = run(args.total, args.concurrency, commands, args.nice)
+    cpu = result["cpu_ms"]
     print(
-        f"{result['count']:.0f} slash commands, {args.concurrency} concurrent: "
-        f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
-        f"mean {result['mean_ms']:.1f} ms, max {result['max_ms']:.1f} ms; "
-        f"bot CPU {result['bot_cpu_ms']:.2f} ms per command (ack and background work), "
-        f"load generator + stand-ins {result['client_cpu_ms']:.2f} ms"
+        f"{' | '.join(commands)}: {result['count']} slash commands, {args.concurrency} in flight, "
+        f"{result['rate']:.0f}/s: p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
+        f"mean {result['mean_ms']:.1f} ms, max {result['max_ms']:.1f} ms; all acked after "
+        f"{result['acked_s']:.2f} s, every later reply in after {result['replied_s']:.2f} s\n"
+        "CPU ms per command: "
+        + ", ".join(f"{name} {cpu[name]:.2f}" for name in PROCESSES)
+        + f" (total {sum(cpu.values()):.2f})"
     )
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,9 +25,50 @@ from bot.keys import KeyStore
 from bot.policy import Rules
 from bot.seen import SeenRequests
 
-__all__ = ["Runtime", "runtime_of", "start_background", "stop_background"]
+__all__ = ["AckGate", "Runtime", "runtime_of", "start_background", "stop_background"]
 
 log = logging.getLogger("bot.runtime")
+# How long background work may be held back while acknowledgements are in progress.
+ACK_PRIORITY_SECONDS = 1.0
+
+
+class AckGate:
+    """Acknowledgements in progress; background work waits (a bounded time) until there are none.
+
+    Why: Slack's deadline is on the acknowledgement (3 s, else the person sees an error), while
+    a reply through the response_url may come minutes later. In one process all threads share
+    one GIL, so background work (Proxmox calls, replies, their logging) running beside a burst
+    of requests makes every acknowledgement wait its turn. Starting that work only when no
+    acknowledgement is being computed, or after ``ACK_PRIORITY_SECONDS`` at the latest, keeps
+    acks fast under a burst and costs the replies at most that delay.
+    """
+
+    def __init__(self) -> None:
+        self._idle = threading.Condition(threading.Lock())
+        self._busy = 0
+
+    @contextmanager
+    def acknowledging(self) -> Iterator[None]:
+        with self._idle:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._busy -= 1
+                if self._busy == 0:
+                    self._idle.notify_all()
+
+    @property
+    def busy(self) -> int:
+        return self._busy
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until no acknowledgement is in progress or ``timeout`` passed; True if idle."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._busy == 0, timeout)
+
+
 _RUNTIMES: weakref.WeakKeyDictionary[Any, Runtime] = weakref.WeakKeyDictionary()
 
 
@@ -57,11 +100,26 @@ class Runtime:
     seen: SeenRequests | None = None
     sweep_seconds: float = 30.0
     key: str = ""
+    acks: AckGate = field(default_factory=AckGate)
+    ack_priority_seconds: float = ACK_PRIORITY_SECONDS
 
     def submit(self, fn: Callable[..., None], *args: object) -> Future[None]:
-        """Run ``fn(*args)`` after the ack, with the caller's log context; errors are logged."""
+        """Run ``fn(*args)`` after the ack, with the caller's log context; errors are logged.
+
+        The work starts once no acknowledgement is in progress (at most
+        ``ack_priority_seconds`` later): see ``AckGate``.
+        """
         context = contextvars.copy_context()
-        return self.background.submit(context.run, _logged, fn, *args)
+        return self.background.submit(context.run, self._after_acks, fn, *args)
+
+    def _after_acks(self, fn: Callable[..., None], *args: object) -> None:
+        self.yield_to_acks()
+        _logged(fn, *args)
+
+    def yield_to_acks(self) -> None:
+        """Wait (at most ``ack_priority_seconds``) while acknowledgements are in progress."""
+        if self.acks.busy:
+            self.acks.wait_idle(self.ack_priority_seconds)
 
     def groups_of(self, user: str) -> frozenset[str]:
         return self.directory.groups_of(user) if self.rules.usergroups else frozenset()

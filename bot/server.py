@@ -6,6 +6,7 @@ The WSGI app is a route table so others can mount more paths (``/metrics``) besi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
@@ -19,7 +20,7 @@ import click
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.httpserver import PooledWsgiServer
-from bot.runtime import start_background, stop_background
+from bot.runtime import runtime_of, start_background, stop_background
 from provisioning import telemetry
 
 __all__ = ["HttpServer", "bot_command", "make_wsgi_app", "socket_mode_handler"]
@@ -41,6 +42,8 @@ def make_wsgi_app(app: Any, extra_routes: dict[str, WsgiApp] | None = None) -> W
     """Route by path: Slack events to Bolt, health to a constant, the rest to ``extra_routes``."""
     slack = SlackRequestHandler(app)
     routes = dict(extra_routes or {})
+    runtime = runtime_of(app)
+    acknowledging = runtime.acks.acknowledging if runtime is not None else contextlib.nullcontext
 
     def health(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         return _json(start_response, "200 OK", {"ok": True})
@@ -52,7 +55,8 @@ def make_wsgi_app(app: Any, extra_routes: dict[str, WsgiApp] | None = None) -> W
             if method != "POST":
                 return _json(start_response, "405 Method Not Allowed", {"error": "POST only"})
             started = time.perf_counter()
-            body = slack(environ, start_response)
+            with acknowledging():  # background work waits for the acks (bot.runtime.AckGate)
+                body = slack(environ, start_response)
             # Received -> acknowledged, as the bot sees it (body read, verified, answered).
             telemetry.ACK_LATENCY.observe(time.perf_counter() - started)
             return body
@@ -120,12 +124,15 @@ def socket_mode_handler(app: Any, settings: Any) -> Any:
         def handle(self, client: Any, req: Any) -> None:
             started = time.perf_counter()
             try:
-                super().handle(client, req)
+                with acknowledging():
+                    super().handle(client, req)
             finally:
                 telemetry.ACK_LATENCY.observe(time.perf_counter() - started)
 
     if settings.slack_app_token is None:
         raise ValueError("Socket Mode needs SLACK_APP_TOKEN")
+    runtime = runtime_of(app)
+    acknowledging = runtime.acks.acknowledging if runtime is not None else contextlib.nullcontext
     return TimedSocketModeHandler(
         app, settings.slack_app_token.get_secret_value(), web_client=app.client
     )

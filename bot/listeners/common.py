@@ -49,12 +49,18 @@ def guarded(caller: Caller, work: Callable[[], None]) -> None:
 def caller_from(
     context: Any, reply: Callable[[dict[str, Any]], None], trigger_id: str | None = None
 ) -> Caller:
+    runtime = runtime_for(context)
+
+    def reply_after_acks(payload: dict[str, Any]) -> None:
+        runtime.yield_to_acks()  # a reply can wait; an acknowledgement cannot (AckGate)
+        reply(payload)
+
     return Caller(
-        runtime=runtime_for(context),
+        runtime=runtime,
         user=context["requester"],
         channel=context.get("origin_channel"),
         request_id=context["request_id"],
-        reply=reply,
+        reply=reply_after_acks,
         trigger_id=trigger_id,
     )
 
