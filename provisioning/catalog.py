@@ -31,6 +31,7 @@ OsType = Literal[
 ]  # fmt: skip
 _IMPORT_NAME = re.compile(r"^[a-zA-Z0-9\-.+=_]+\.(ova|qcow2|raw|vmdk)$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{0,39}$")
+_RELEASE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._]{0,19}$")
 REQUIRED_FOR_NEW = ("image_url", "checksum_url", "checksum_algorithm")
 
 
@@ -44,6 +45,16 @@ def import_filename(image_url: str) -> str:
     if name.endswith(".img"):
         name = name[: -len(".img")] + ".qcow2"
     return name
+
+
+def _check_release(value: str | None) -> str | None:
+    """A release prefixes a date-only version (``12-20251120``), so it must not hold a ``-``."""
+    if value is not None and not _RELEASE.match(value):
+        raise ValueError(
+            f"{value!r} is not a release; use letters, digits, '.' and '_' (like 12 or 24.04), "
+            "at most 20 characters"
+        )
+    return value
 
 
 def _check_url(value: str | None) -> str | None:
@@ -72,8 +83,12 @@ class DistributionOverride(BaseModel):
     image_filename: str | None = Field(
         None, description="Name in the import storage; default: URL basename, .img -> .qcow2."
     )
+    release: str | None = Field(
+        None, description="Release shown before a date-only version (12 -> 12-20251120)."
+    )
 
     _urls = field_validator("image_url", "checksum_url")(classmethod(lambda _, v: _check_url(v)))
+    _release = field_validator("release")(classmethod(lambda _, v: _check_release(v)))
 
 
 class CatalogEntry(BaseModel):
@@ -90,8 +105,10 @@ class CatalogEntry(BaseModel):
     tags: list[str] = Field(default_factory=list)
     ssh_user: str | None = None
     image_filename: str = ""
+    release: str | None = None
 
     _urls = field_validator("image_url", "checksum_url")(classmethod(lambda _, v: _check_url(v)))
+    _release = field_validator("release")(classmethod(lambda _, v: _check_release(v)))
 
     @field_validator("name")
     @classmethod

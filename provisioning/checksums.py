@@ -15,6 +15,8 @@ import posixpath
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 from urllib.parse import unquote, urlsplit
 
 from provisioning.errors import NotFound, SoltiError
@@ -29,6 +31,7 @@ __all__ = [
     "find_image",
     "parse_checksum_file",
     "resolve_version",
+    "version_from_last_modified",
     "version_from_url",
 ]
 
@@ -325,3 +328,26 @@ def version_from_url(url: str) -> str | None:
         if match:
             return match.group(1)
     return None
+
+
+def version_from_last_modified(value: str | None, release: str | None = None) -> str | None:
+    """The build date an image's HTTP ``Last-Modified`` gives: ``YYYYMMDD`` (UTC).
+
+    Debian's ``latest/`` and Ubuntu's ``current/`` list only undated names, so neither a dated
+    twin nor the URL says which build ``latest`` is; the file's modification time is the build
+    date. With the catalog's ``release`` the version reads ``<release>-<YYYYMMDD>``
+    (``12-20251120``), the same shape as the twinned distributions' ``9.7-20251123.2``.
+    A missing or unparsable header gives None: a date we made up is worse than "unknown".
+    """
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)
+    day = when.strftime("%Y%m%d")
+    return f"{release}-{day}" if release else day

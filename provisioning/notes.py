@@ -21,6 +21,7 @@ MARKER = "solti:"
 KEYS = (
     "distribution",
     "version",
+    "version_source",
     "image_url",
     "image_file",
     "checksum",
@@ -39,7 +40,9 @@ def render_notes(meta: dict[str, Any]) -> str:
     ordered = {k: _plain(meta[k]) for k in KEYS if meta.get(k) is not None}
     ordered.update({k: _plain(v) for k, v in meta.items() if k not in KEYS and v is not None})
     headline = f"Solti template: {meta.get('distribution', '?')}"
-    if meta.get("version"):
+    if meta.get("version") == "unknown":
+        headline += " (version unknown)"
+    elif meta.get("version"):
         headline += f" {meta['version']}"
     block = yaml.safe_dump({"solti": ordered}, sort_keys=False, default_flow_style=False)
     lines = [line.rstrip() for line in block.splitlines()]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -89,6 +89,8 @@ class Ops:
     today: Callable[[], date] = field(default_factory=lambda: lambda: datetime.now(UTC).date())
     now: Callable[[], datetime] = field(default_factory=lambda: lambda: datetime.now(UTC))
     http_get: Callable[[str], str] | None = None
+    # HEAD of an upstream image -> its headers (``upstream`` reads ``Last-Modified``).
+    http_head: Callable[[str], Mapping[str, str]] | None = None
     lock_timeout: float = 60.0
     sleep: Callable[[float], None] = time.sleep
 

@@ -8,7 +8,7 @@ name choices of concurrent creates go through one lock.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,7 @@ class Provisioner:
         *,
         waiter: TaskWaiter | None = None,
         http_get: Callable[[str], str] | None = None,
+        http_head: Callable[[str], Mapping[str, str]] | None = None,
     ) -> None:
         self.ops = Ops(
             client=client,
@@ -66,6 +67,7 @@ class Provisioner:
             catalog=catalog,
             defaults=defaults or Defaults(),
             http_get=http_get,
+            http_head=http_head,
         )
 
     @classmethod

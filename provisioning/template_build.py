@@ -182,6 +182,7 @@ def build_template(
         meta = {
             "distribution": request.distribution,
             "version": upstream["version"],
+            "version_source": upstream["version_source"],
             "image_url": entry.image_url,
             "image_file": upstream["filename"],
             "checksum": upstream["checksum"],

@@ -11,15 +11,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
-from typing import Literal
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal, NamedTuple
 
 __all__ = [
     "LAYOUTS",
     "Build",
     "Layout",
+    "Served",
     "Variant",
     "render_checksums",
+    "render_files",
     "render_tree",
 ]
 
@@ -37,6 +39,22 @@ class Build:
     def next(self) -> Build:
         """The following day's build, which is what a new upstream publication looks like."""
         return replace(self, day=self.day + timedelta(days=1))
+
+    @property
+    def published(self) -> datetime:
+        """When the build's files were written upstream: its day, in the early hours (UTC).
+
+        Served as ``Last-Modified``; for Debian and Ubuntu, whose ``latest``/``current`` names
+        carry no date, that header is the only place a reader finds the build date.
+        """
+        return datetime.combine(self.day, time(3, 14, 15), tzinfo=UTC)
+
+
+class Served(NamedTuple):
+    """One file the mirror serves: its bytes and the build that last wrote it."""
+
+    data: bytes
+    build: Build
 
 
 @dataclass(frozen=True)
@@ -255,50 +273,64 @@ def render_tree(
     builds: Sequence[Build],
     image_bytes: Callable[[Variant, str], bytes],
 ) -> dict[str, bytes]:
-    """Every path the distribution serves after ``builds`` (oldest first), with its bytes.
+    """Every path the distribution serves after ``builds`` (oldest first), with its bytes."""
+    return {path: served.data for path, served in render_files(layout, builds, image_bytes).items()}
+
+
+def render_files(
+    layout: Layout,
+    builds: Sequence[Build],
+    image_bytes: Callable[[Variant, str], bytes],
+) -> dict[str, Served]:
+    """Every path the distribution serves after ``builds`` (oldest first), bytes and build.
 
     The last build is ``latest``: the undated name has the same bytes (and hash) as its dated
     twin, which is how Rocky, AlmaLinux and CentOS Stream let a reader recover the version.
+    Checksum files listing the latest build were last written by it, dated files by their own
+    build, so each file's ``Last-Modified`` is what upstream's would be.
     """
 
     def digest(data: bytes) -> str:
         return hashlib.new(layout.algorithm, data).hexdigest()
 
-    tree: dict[str, bytes] = {}
+    tree: dict[str, Served] = {}
     versions = [layout.version(b) for b in builds]
-    current = versions[-1]
+    build_of = dict(zip(versions, builds, strict=True))
+    current, newest = versions[-1], builds[-1]
     latest_files = [(v.latest, image_bytes(v, current)) for v in layout.variants]
 
     if layout.dated_directory is None:
-        listed: list[tuple[str, bytes]] = []
+        listed: list[tuple[str, bytes, Build]] = []
         sidecars: dict[str, list[tuple[str, bytes]]] = {}
         for variant, (latest_name, latest_data) in zip(layout.variants, latest_files, strict=True):
             for version in versions:
                 name = variant.dated_name(version)
-                listed.append((name, image_bytes(variant, version)))
-                sidecars[name] = [listed[-1]]
-            listed.append((latest_name, latest_data))
+                listed.append((name, image_bytes(variant, version), build_of[version]))
+                sidecars[name] = [listed[-1][:2]]
+            listed.append((latest_name, latest_data, newest))
             twin = (variant.dated_name(current), latest_data)
             sidecars[latest_name] = (
-                [twin, listed[-1]] if layout.catalog_uses_sidecar else [listed[-1]]
+                [twin, listed[-1][:2]] if layout.catalog_uses_sidecar else [listed[-1][:2]]
             )
-        for name, data in listed:
-            tree[f"{layout.directory}/{name}"] = data
+        for name, data, build in listed:
+            tree[f"{layout.directory}/{name}"] = Served(data, build)
             if layout.sidecar_suffix:
                 sidecar = render_checksums(layout, sidecars[name], digest).encode()
-                tree[f"{layout.directory}/{name}{layout.sidecar_suffix}"] = sidecar
-        tree[layout.directory_checksum_path()] = render_checksums(layout, listed, digest).encode()
+                tree[f"{layout.directory}/{name}{layout.sidecar_suffix}"] = Served(sidecar, build)
+        everything = render_checksums(layout, [(n, d) for n, d, _ in listed], digest)
+        tree[layout.directory_checksum_path()] = Served(everything.encode(), newest)
         return tree
 
     for version in versions:
+        build = build_of[version]
         directory = layout.dated_directory.format(version=version)
         dated = [(v.dated_name(version), image_bytes(v, version)) for v in layout.variants]
         for name, data in dated:
-            tree[f"{directory}/{name}"] = data
-        tree[f"{directory}/{layout.checksum_file}"] = render_checksums(
-            layout, dated, digest
-        ).encode()
+            tree[f"{directory}/{name}"] = Served(data, build)
+        sums = render_checksums(layout, dated, digest).encode()
+        tree[f"{directory}/{layout.checksum_file}"] = Served(sums, build)
     for name, data in latest_files:
-        tree[f"{layout.directory}/{name}"] = data
-    tree[layout.directory_checksum_path()] = render_checksums(layout, latest_files, digest).encode()
+        tree[f"{layout.directory}/{name}"] = Served(data, newest)
+    sums = render_checksums(layout, latest_files, digest).encode()
+    tree[layout.directory_checksum_path()] = Served(sums, newest)
     return tree

@@ -2,7 +2,10 @@
 
 Template builds, update detection and the simulator's ``download-url`` all fetch from here
 instead of the Internet. Tests publish a "new upstream image" with ``publish_new_image`` and
-read ``requests`` to prove a download was (or was not) made.
+read ``requests`` to prove a download was (or was not) made. Every file carries the
+``Last-Modified`` of the build that wrote it, as upstream's do: it is how a reader learns the
+build date of Debian's and Ubuntu's undated ``latest`` images. ``ImageMirror(last_modified=
+False)`` plays a server (or proxy) that does not send it.
 """
 
 from __future__ import annotations
@@ -10,12 +13,14 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import format_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from sandbox.mirror.layouts import LAYOUTS, Build, Layout, Variant, render_tree
+from sandbox.mirror.layouts import LAYOUTS, Build, Layout, Served, Variant, render_files
 from sandbox.mirror.qcow2 import build_image
 
 __all__ = ["ImageMirror", "MirrorRequest"]
@@ -44,17 +49,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, *, body: bool) -> None:
         path = self.path.split("?", 1)[0]
-        data = self.server.mirror._lookup(path)
-        status = HTTPStatus.OK if data is not None else HTTPStatus.NOT_FOUND
-        self.server.mirror._record(MirrorRequest(self.command, path, status))
-        if data is None:
-            data = f"404 Not Found: {path}\n".encode()
+        mirror = self.server.mirror
+        served = mirror._lookup(path)
+        status = HTTPStatus.OK if served is not None else HTTPStatus.NOT_FOUND
+        mirror._record(MirrorRequest(self.command, path, status))
+        data = served.data if served is not None else f"404 Not Found: {path}\n".encode()
         content_type = (
             "application/octet-stream" if path.endswith((".qcow2", ".img")) else "text/plain"
         )
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
+        if served is not None and mirror.last_modified:
+            self.send_header("Last-Modified", format_datetime(served.build.published, usegmt=True))
         self.end_headers()
         if body:
             self.wfile.write(data)
@@ -78,15 +85,19 @@ class ImageMirror:
     ``/ubuntu/noble/current/...``); ``catalog_overrides()`` points a policy file at them.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, last_modified: bool = True
+    ) -> None:
         self._host = host
         self._port = port
+        self._last_modified_default = last_modified
+        self.last_modified = last_modified  # send ``Last-Modified``; False plays a server without
         self._lock = threading.Lock()
         self._server: _MirrorHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._images: dict[tuple[str, str, str], bytes] = {}
         self._builds: dict[str, list[Build]] = {}
-        self._files: dict[str, bytes] = {}
+        self._files: dict[str, Served] = {}
         self._requests: list[MirrorRequest] = []
         self.reset()
 
@@ -116,8 +127,13 @@ class ImageMirror:
         self._thread = None
 
     def reset(self) -> None:
-        """Back to the first build of every distribution, with no requests recorded."""
+        """Back to the first build of every distribution, with no requests recorded.
+
+        ``last_modified`` returns to the constructor's choice, so a test that turned the header
+        off does not leak that into the next one sharing this mirror.
+        """
         with self._lock:
+            self.last_modified = self._last_modified_default
             self._builds = {name: [layout.first_build] for name, layout in LAYOUTS.items()}
             self._requests.clear()
             self._rebuild_all()
@@ -177,7 +193,7 @@ class ImageMirror:
     def image_bytes(self, distribution: str) -> bytes:
         """The current ``latest`` image of a distribution, as served."""
         with self._lock:
-            return self._files[self._layout(distribution).latest_path()]
+            return self._files[self._layout(distribution).latest_path()].data
 
     def catalog_overrides(self) -> dict[str, dict[str, str]]:
         """The policy file's ``distributions:`` mapping pointing every entry at this mirror."""
@@ -191,14 +207,21 @@ class ImageMirror:
         }
 
     def current_version(self, distribution: str) -> str:
+        """The upstream version of ``latest`` (the dated name or directory it equals)."""
         layout = self._layout(distribution)
         with self._lock:
             return layout.version(self._builds[distribution][-1])
 
+    def published(self, distribution: str) -> datetime:
+        """When ``latest`` was written: the ``Last-Modified`` its files are served with."""
+        self._layout(distribution)
+        with self._lock:
+            return self._builds[distribution][-1].published
+
     # --- changes -------------------------------------------------------------------------------
 
     def publish_new_image(self, distribution: str) -> str:
-        """A new dated build becomes ``latest`` (new bytes, new hash); returns its version."""
+        """A new dated build becomes ``latest`` (new bytes, hash, Last-Modified); its version."""
         layout = self._layout(distribution)
         with self._lock:
             builds = self._builds[distribution]
@@ -226,7 +249,7 @@ class ImageMirror:
 
     def _rebuild(self, layout: Layout) -> None:
         """Replace one distribution's files (caller holds the lock)."""
-        tree = render_tree(
+        tree = render_files(
             layout,
             self._builds[layout.distribution],
             lambda variant, version: self._image(layout, variant, version),
@@ -247,7 +270,7 @@ class ImageMirror:
         for layout in LAYOUTS.values():
             self._rebuild(layout)
 
-    def _lookup(self, path: str) -> bytes | None:
+    def _lookup(self, path: str) -> Served | None:
         with self._lock:
             return self._files.get(path)
 

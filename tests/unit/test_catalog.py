@@ -33,6 +33,23 @@ def test_builtin_entries_are_complete() -> None:
     assert catalog.get("rocky9").checksum_algorithm == "sha256"
 
 
+def test_releases_prefix_date_only_versions() -> None:
+    """Debian and Ubuntu versions come from a date alone; the release says which line it is."""
+    releases = {e.name: e.release for e in Catalog.load()}
+    assert releases["debian12"] == "12" and releases["debian13"] == "13"
+    assert releases["ubuntu2204"] == "22.04" and releases["ubuntu2404"] == "24.04"
+    assert all(releases.values())
+    assert Catalog.load({"debian12": {"release": "bookworm"}}).get("debian12").release == (
+        "bookworm"
+    )
+    new = {
+        "image_url": "http://m/x.qcow2",
+        "checksum_url": "http://m/S",
+        "checksum_algorithm": "sha256",
+    }
+    assert Catalog.load({"lab": new}).get("lab").release is None
+
+
 def test_ubuntu_img_is_imported_as_qcow2() -> None:
     entry = Catalog.load().get("ubuntu2404")
     assert entry.image_url.endswith("noble-server-cloudimg-amd64.img")
@@ -75,6 +92,8 @@ def test_new_entry() -> None:
         ({"rocky9": {"image_url": "http://m/x.iso"}}, "distributions.rocky9.image_filename",
          "not a PVE import file name"),
         ({"rocky9": {"os_type": "linux"}}, "distributions.rocky9.os_type", "is not allowed"),
+        ({"debian12": {"release": "12-1"}}, "distributions.debian12.release",
+         "'12-1' is not a release"),
         ({"Bad Name": {"image_url": "http://m/x.qcow2", "checksum_url": "http://m/S",
                        "checksum_algorithm": "sha256"}}, "distributions.Bad Name.name",
          "not a distribution name"),

@@ -13,6 +13,7 @@ from provisioning.checksums import (
     find_image,
     parse_checksum_file,
     resolve_version,
+    version_from_last_modified,
     version_from_url,
 )
 from provisioning.errors import NotFound, SoltiError
@@ -271,6 +272,26 @@ def test_conflicting_duplicates() -> None:
 )
 def test_version_from_url(url: str, version: str | None) -> None:
     assert version_from_url(url) == version
+
+
+@pytest.mark.parametrize(
+    ("header", "release", "version"),
+    [
+        ("Thu, 20 Nov 2025 03:14:15 GMT", "12", "12-20251120"),
+        ("Thu, 20 Nov 2025 03:14:15 GMT", None, "20251120"),
+        ("Mon, 19 Jan 2026 23:59:59 GMT", "22.04", "22.04-20260119"),
+        # A server in another zone: the date is the UTC one, the next day here.
+        ("Thu, 20 Nov 2025 23:30:00 -0200", "24.04", "24.04-20251121"),
+        (None, "12", None),
+        ("", "12", None),
+        ("yesterday", "12", None),
+        ("Thu, 99 Nov 2025 03:14:15 GMT", "12", None),
+    ],
+)
+def test_version_from_last_modified(
+    header: str | None, release: str | None, version: str | None
+) -> None:
+    assert version_from_last_modified(header, release) == version
 
 
 # --- round trips ------------------------------------------------------------------------------
