@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from sandbox.pve import PveSimulator
+from sandbox.pve.schema import Schema, get_schema
 
 NODE = "pve"
 GIB = 1024**3
@@ -25,6 +26,12 @@ def _session_sim() -> Iterator[PveSimulator]:
 def sim(_session_sim: PveSimulator) -> PveSimulator:
     _session_sim.reset()
     return _session_sim
+
+
+@pytest.fixture(scope="session")
+def schema() -> Schema:
+    """The vendored PVE schema, for the pure validation tests (no server)."""
+    return get_schema()
 
 
 @pytest.fixture

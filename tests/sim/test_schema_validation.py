@@ -1,4 +1,8 @@
-"""Every simulator request is routed and validated as PVE 9.1 does it (pure, no server)."""
+"""Every served endpoint is validated as PVE 9.1 does it: samples, unknown, missing, types.
+
+Pure, no server. The qemu config formats are in ``test_schema_qemu_config.py``, routing and
+path parameters in ``test_schema_routing.py``.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +13,19 @@ from urllib.parse import quote
 
 import pytest
 
-from sandbox.pve.errors import PveError
-from sandbox.pve.schema import DATA_FILE, Schema, get_schema
+from sandbox.pve.schema import DATA_FILE, Schema
+from tests.sim.schema_support import (
+    BAD_VMID,
+    NOT_DEFINED,
+    SSH_KEY,
+    UPID,
+    VM,
+    errors_of,
+    type_error,
+)
 
 REPO = Path(__file__).resolve().parents[2]
-UPID = "UPID:pve:0002A1F3:01B5C2D4:6650F2A1:qmclone:9000:root@pam!solti:"
-SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGd+x/y= alice@example.org"
-NOT_DEFINED = (
-    "property is not defined in schema and the schema does not allow additional properties"
-)
 MISSING = "property is missing and it is not optional"
-BAD_VMID = "invalid format - value does not look like a valid VM ID\n"
-VM = "/nodes/pve/qemu/500"
 DL = "/nodes/pve/storage/local/download-url"
 ISO_DOWNLOAD = {"url": "https://x/y.iso", "content": "iso", "filename": "y.iso"}
 DISKS = (
@@ -32,27 +37,8 @@ DISKS = (
 )
 
 
-def type_error(type_: str, value: str) -> str:
-    return f"type check ('{type_}') failed - got '{value}'"
-
-
 def enum_error(value: str, allowed: list[str]) -> str:
     return f"value '{value}' does not have a value in the enumeration '{', '.join(allowed)}'"
-
-
-@pytest.fixture(scope="module")
-def schema() -> Schema:
-    return get_schema()
-
-
-def errors_of(schema: Schema, method: str, path: str, params: dict[str, Any], **kw: Any) -> dict:
-    route = schema.resolve(method, path)
-    with pytest.raises(PveError) as info:
-        schema.validate(route, params, **kw)
-    assert info.value.status == 400
-    assert info.value.message == "Parameter verification failed.\n"
-    assert info.value.reason == "Parameter verification failed."
-    return info.value.errors or {}
 
 
 def test_vendored_subset_equals_what_the_script_generates() -> None:
@@ -362,89 +348,6 @@ def test_download_url_checksum_requires_algorithm(schema: Schema) -> None:
     assert errors == {"checksum": "missing property - 'checksum-algorithm' requires this property"}
 
 
-def test_sshkeys_must_be_percent_encoded_without_plus(schema: Schema) -> None:
-    path = f"{VM}/config"
-    assert errors_of(schema, "POST", path, {"sshkeys": SSH_KEY}) == {
-        "sshkeys": f"invalid format - invalid urlencoded string: {SSH_KEY}\n"
-    }
-    plus = SSH_KEY.replace(" ", "+")
-    assert errors_of(schema, "POST", path, {"sshkeys": plus}) == {
-        "sshkeys": f"invalid format - invalid urlencoded string: {plus}\n"
-    }
-    encoded = quote(SSH_KEY + "\n" + SSH_KEY, safe="")
-    assert schema.validate(schema.resolve("PUT", path), {"sshkeys": encoded})["sshkeys"] == encoded
-
-
-def test_ipconfig_gateway_without_ip_and_bad_gateway(schema: Schema) -> None:
-    path = f"{VM}/config"
-    assert errors_of(schema, "POST", path, {"ipconfig0": "gw=10.0.0.1"}) == {
-        "ipconfig0": "invalid format - format error\n"
-        "ipconfig0.ip: missing property - 'ipconfig0.gw' requires this property\n"
-    }
-    # The exact wire body seen from a real PVE (The-Network-Crew/Proxmox-VE-for-WHMCS#92).
-    assert errors_of(schema, "POST", path, {"ipconfig0": "ip=10.0.0.5/24,gw=10.0.0.300"}) == {
-        "ipconfig0": "invalid format - format error\n"
-        "ipconfig0.gw: invalid format - value does not look like a valid IPv4 address\n\n"
-    }
-
-
-@pytest.mark.parametrize(
-    ("tags", "ok"),
-    [("Ubuntu,template;v1.0 a+b", True), ("bad!", False), ("white space;ok", True), ("-x", False)],
-)
-def test_tag_characters(schema: Schema, tags: str, ok: bool) -> None:
-    route = schema.resolve("PUT", f"{VM}/config")
-    if ok:
-        assert schema.validate(route, {"tags": tags})["tags"] == tags
-    else:
-        assert errors_of(schema, "PUT", f"{VM}/config", {"tags": tags}) == {
-            "tags": "invalid format - invalid characters in tag\n"
-        }
-
-
-@pytest.mark.parametrize(
-    ("drive", "error"),
-    [
-        ("local-lvm:1,size=32G", None),
-        ("local-lvm:1,size=1.5T", None),
-        ("local-lvm:1,size=32GB", "value does not look like a valid disk size: 32GB\n"),
-        ("local-lvm:1,size=G", "value does not look like a valid disk size: G\n"),
-    ],
-)
-def test_disk_size_inside_drive_strings(schema: Schema, drive: str, error: str | None) -> None:
-    path = f"{VM}/config"
-    if error is None:
-        assert schema.validate(schema.resolve("POST", path), {"scsi1": drive})["scsi1"] == drive
-    else:
-        assert errors_of(schema, "POST", path, {"scsi1": drive}) == {
-            "scsi1": f"invalid format - format error\nscsi1.size: invalid format - {error}\n"
-        }
-
-
-def test_path_params_are_validated(schema: Schema) -> None:
-    assert errors_of(schema, "GET", "/nodes/pve/qemu/abc/config", {}) == {
-        "vmid": type_error("integer", "abc")
-    }
-    assert errors_of(schema, "GET", "/nodes/pve/qemu/99/status/current", {}) == {"vmid": BAD_VMID}
-    assert errors_of(schema, "GET", "/nodes/pve_1/qemu", {}) == {
-        "node": "invalid format - value does not look like a valid node name\n"
-    }
-    assert errors_of(schema, "GET", "/nodes/pve/storage/x/content", {}) == {
-        "storage": "invalid format - storage ID 'x' contains illegal characters\n"
-    }
-
-
-def test_body_param_conflicting_with_path_param(schema: Schema) -> None:
-    route = schema.resolve("POST", f"{VM}/config")
-    assert schema.validate(route, {"vmid": "500", "cores": "2"})["vmid"] == 500
-    with pytest.raises(PveError) as info:
-        schema.validate(route, {"vmid": "501", "cores": "x"})
-    assert info.value.status == 400
-    assert info.value.errors == {
-        "vmid": "duplicate parameter (already defined in URI) with conflicting values!"
-    }
-
-
 def test_all_errors_are_collected_before_raising(schema: Schema) -> None:
     errors = errors_of(
         schema,
@@ -471,78 +374,3 @@ def test_json_body_booleans_and_numbers(schema: Schema) -> None:
     assert errors_of(
         schema, "POST", f"{VM}/clone", {"newid": 501, "full": "True"}, json_body=True
     ) == {"full": type_error("boolean", "True")}
-
-
-@pytest.mark.parametrize(
-    ("key", "accepted"),
-    [
-        ("scsi30", True),
-        ("scsi31", False),
-        ("ide3", True),
-        ("ide4", False),
-        ("sata5", True),
-        ("sata6", False),
-        ("virtio15", True),
-        ("virtio16", False),
-        ("net31", True),
-        ("net32", False),
-        ("ipconfig31", True),
-        ("unused255", True),
-        ("unused256", False),
-        ("scsi01", False),
-        ("efidisk1", False),
-    ],
-)
-def test_collapsed_families_accept_their_index_range(
-    schema: Schema, key: str, accepted: bool
-) -> None:
-    value = {"net": "virtio", "ipc": "ip=dhcp", "unu": "local-lvm:vm-500-disk-1"}.get(
-        key[:3], "none"
-    )
-    route = schema.resolve("PUT", f"{VM}/config")
-    if accepted:
-        assert schema.validate(route, {key: value})[key] == value
-    else:
-        assert errors_of(schema, "PUT", f"{VM}/config", {key: value}) == {key: NOT_DEFINED}
-
-
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("GET", "/nodes/pve/qemu/500/clone"),
-        ("POST", "/nodes/pve/qemu/500/status/current"),
-        ("GET", "/nodes/pve/lxc"),
-        ("DELETE", "/cluster/nextid"),
-        ("GET", "/nodes/pve/qemu/500/config/extra"),
-        ("GET", "/"),
-    ],
-)
-def test_unknown_path_or_method_is_501(schema: Schema, method: str, path: str) -> None:
-    with pytest.raises(PveError) as info:
-        schema.resolve(method, path)
-    assert info.value.status == 501
-    assert info.value.message == f"Method '{method} {path}' not implemented"
-    assert info.value.reason == info.value.message
-    assert info.value.errors is None
-
-
-def test_501_text_is_pves(schema: Schema) -> None:
-    with pytest.raises(PveError) as info:
-        schema.resolve("GET", "/nodes/pve/qemu/500/clone")
-    assert str(info.value) == "Method 'GET /nodes/pve/qemu/500/clone' not implemented"
-
-
-def test_upid_with_reserved_characters_routes_to_task_endpoints(schema: Schema) -> None:
-    route = schema.resolve("GET", f"/nodes/pve/tasks/{UPID}/log")
-    assert route.template == "/nodes/{node}/tasks/{upid}/log"
-    assert route.path_params == {"node": "pve", "upid": UPID}
-
-
-def test_config_format_lookup_for_state_code(schema: Schema) -> None:
-    assert schema.config_format("scsi5") is schema.config_format("scsi0")
-    assert schema.config_format("net3")["model"]["default_key"] == 1
-    assert set(schema.config_format("ipconfig7")) == {"ip", "gw", "ip6", "gw6"}
-    assert "current" in schema.config_format("memory")
-    assert schema.config_format("serial0") is None
-    assert schema.config_format("scsi31") is None
-    assert schema.config_schema("cores")["type"] == "integer"
