@@ -133,6 +133,10 @@ class PveRequestHandler(BaseHTTPRequestHandler):
 
     server: PveHTTPServer
     protocol_version = "HTTP/1.1"
+    # A buffered writer (flushed once per request by ``handle_one_request``): headers and body
+    # leave in one segment. Unbuffered, the two small writes on a keep-alive connection met
+    # Nagle's algorithm and the client's delayed ACK, and every answer waited ~40 ms.
+    wbufsize = 64 * 1024
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence per-request logging; the request log is ``sim.requests``."""
@@ -248,6 +252,8 @@ class PveHTTPServer(ThreadingHTTPServer):
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         request.settimeout(SOCKET_TIMEOUT)
+        with contextlib.suppress(OSError):
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             tls = self.context.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError):
