@@ -29,6 +29,9 @@ DEFAULT_TASK_DURATIONS: dict[str, float] = {
     "download": 0.1,
 }
 FALLBACK_TASK_DURATION = 0.1
+# Seconds (simulator clock) from a VM's start until its guest agent answers: a real guest
+# boots and starts qemu-guest-agent first; until then PVE says the agent is not running.
+DEFAULT_AGENT_BOOT = 1.5
 API_PREFIX = "/api2/json"
 
 
@@ -71,6 +74,10 @@ class Faults:
         self._rules: list[Rule] = []
         self._durations: dict[str, float] = {}
         self._fail_next: dict[str, deque[str]] = {}
+        # vmid (None: every VM) -> boot seconds of its guest agent (None: it never starts).
+        self._agent_boot: dict[int | None, float | None] = {}
+        # VMs whose guest ignores ACPI power-down (None: every VM).
+        self._ignore_acpi: set[int | None] = set()
 
     # -- arming -------------------------------------------------------------------------
     def latency(self, seconds: float, method: str | None = None, path: str | None = None) -> None:
@@ -105,12 +112,33 @@ class Faults:
             raise RuntimeError("no cluster attached to these faults")
         self._hold_lock(int(vmid), lock, float(seconds))
 
+    def agent_boot(self, seconds: float | None, vmid: int | None = None) -> None:
+        """The guest agent of ``vmid`` (every VM when None) answers ``seconds`` after start.
+
+        Until then ``agent/*`` calls fail with PVE's ``QEMU guest agent is not running``;
+        ``seconds=None`` is a guest whose agent never starts (not installed in the image).
+        """
+        with self._lock:
+            key = None if vmid is None else int(vmid)
+            self._agent_boot[key] = None if seconds is None else float(seconds)
+
+    def ignore_acpi(self, vmid: int | None = None) -> None:
+        """The guest of ``vmid`` (every VM when None) ignores ACPI power-down requests.
+
+        A ``shutdown`` then runs until its ``timeout`` and fails with ``VM quit/powerdown
+        failed - got timeout``, or, with ``forceStop=1``, stops the VM with a warning.
+        """
+        with self._lock:
+            self._ignore_acpi.add(None if vmid is None else int(vmid))
+
     def clear(self) -> None:
         """Disarm everything (held locks are state and go away with ``reset``)."""
         with self._lock:
             self._rules.clear()
             self._durations.clear()
             self._fail_next.clear()
+            self._agent_boot.clear()
+            self._ignore_acpi.clear()
 
     def apply(self, spec: dict[str, Any]) -> None:
         """Arm one fault from a JSON document (the ``POST /_sim/faults`` body)."""
@@ -123,6 +151,8 @@ class Faults:
             "http_errors": self.http_errors,
             "drop_connections": self.drop_connections,
             "hold_lock": self.hold_lock,
+            "agent_boot": self.agent_boot,
+            "ignore_acpi": self.ignore_acpi,
             "clear": self.clear,
         }
         if kind not in actions:
@@ -151,6 +181,17 @@ class Faults:
             if task_type in self._durations:
                 return self._durations[task_type]
         return DEFAULT_TASK_DURATIONS.get(task_type, FALLBACK_TASK_DURATION)
+
+    def agent_boot_for(self, vmid: int) -> float | None:
+        """Seconds the guest agent of ``vmid`` needs after start; None: it never answers."""
+        with self._lock:
+            if vmid in self._agent_boot:
+                return self._agent_boot[vmid]
+            return self._agent_boot.get(None, DEFAULT_AGENT_BOOT)
+
+    def ignores_acpi(self, vmid: int) -> bool:
+        with self._lock:
+            return vmid in self._ignore_acpi or None in self._ignore_acpi
 
     def take_failure(self, task_type: str) -> str | None:
         """The injected failure text for a task starting now, if one is armed."""

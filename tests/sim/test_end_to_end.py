@@ -7,6 +7,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote
 
+import pytest
+from proxmoxer import ResourceException
 from proxmoxer.tools import Tasks
 
 from tests.sim.conftest import GIB, NODE, qcow2_image
@@ -89,6 +91,10 @@ def test_template_to_vm_flow(sim, pve):
 
     _blocking(pve, clone.status.start.post())
     assert clone.status.current.get()["status"] == "running"
+    # The guest boots before its agent answers (default 1.5 s of simulator time).
+    with pytest.raises(ResourceException, match="QEMU guest agent is not running"):
+        clone.agent("network-get-interfaces").get()
+    sim.advance(2)
     ips = clone.agent("network-get-interfaces").get()["result"]
     assert any(a["ip-address"] == "10.1.0.5" for i in ips for a in i["ip-addresses"])
     assert {r["vmid"] for r in pve.cluster.resources.get(type="vm")} == {9000, 500}

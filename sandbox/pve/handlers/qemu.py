@@ -5,9 +5,8 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from sandbox.pve.errors import PveError
 from sandbox.pve.handlers import Call
-from sandbox.pve.state.drives import split_property_string
+from sandbox.pve.state.drives import parse_net, split_property_string
 
 
 def create(call: Call) -> str:
@@ -99,15 +98,15 @@ def destroy(call: Call) -> str:
 
 
 def agent_interfaces(call: Call) -> dict[str, Any]:
-    """A guest agent that answers once the VM runs with ``agent: 1`` (static IP or a fake DHCP)."""
+    """The guest agent's view of the NICs, once it runs (``agent_available`` order of checks:
+    agent configured, VM running, agent up ``agent_boot`` seconds after start).
+
+    The address is the static ``ipconfig0`` one, else a stable fake DHCP lease per VMID.
+    """
     with call.cluster() as cluster:
         cluster.require_node(call.node)
         guest = cluster.guest_on(call.node, call.vmid)
-        if not guest.running:
-            raise PveError(500, f"VM {call.vmid} is not running")
-        agent = split_property_string(guest.conf.get("agent", "0"), "enabled")
-        if agent.get("enabled") not in ("1", "on", "yes", "true"):
-            raise PveError(500, "No QEMU guest agent configured")
+        cluster.agent_check(guest)
         ipconfig = split_property_string(guest.conf.get("ipconfig0", "ip=dhcp"), None)
         ip = ipconfig.get("ip", "dhcp")
         if "/" in ip:
@@ -115,21 +114,38 @@ def agent_interfaces(call: Call) -> dict[str, Any]:
             address, prefix = str(iface.ip), iface.network.prefixlen
         else:
             address, prefix = f"10.0.{call.vmid // 250 % 250}.{call.vmid % 250 + 2}", 24
+        mac = _mac_of(guest.conf.get("net0", ""))
     return {
         "result": [
             {
                 "name": "lo",
                 "hardware-address": "00:00:00:00:00:00",
                 "ip-addresses": [
-                    {"ip-address-type": "ipv4", "ip-address": "127.0.0.1", "prefix": 8}
+                    {"ip-address-type": "ipv4", "ip-address": "127.0.0.1", "prefix": 8},
+                    {"ip-address-type": "ipv6", "ip-address": "::1", "prefix": 128},
                 ],
             },
             {
                 "name": "eth0",
-                "hardware-address": "bc:24:11:00:00:01",
+                "hardware-address": mac,
                 "ip-addresses": [
-                    {"ip-address-type": "ipv4", "ip-address": address, "prefix": prefix}
+                    {"ip-address-type": "ipv4", "ip-address": address, "prefix": prefix},
+                    {"ip-address-type": "ipv6", "ip-address": _link_local(mac), "prefix": 64},
                 ],
             },
         ]
     }
+
+
+def _mac_of(net: str) -> str:
+    """The MAC of a ``net0`` value (``virtio=BC:24:11:..,bridge=vmbr0``), lower-case."""
+    mac = parse_net(net).get("macaddr") if net else None
+    return str(mac or "bc:24:11:00:00:01").lower()
+
+
+def _link_local(mac: str) -> str:
+    """The EUI-64 fe80:: address a guest derives from its MAC (what agents report)."""
+    octets = [int(x, 16) for x in mac.split(":")]
+    octets[0] ^= 0x02
+    eui = [*octets[:3], 0xFF, 0xFE, *octets[3:]]
+    return str(ipaddress.IPv6Address(bytes([0xFE, 0x80, 0, 0, 0, 0, 0, 0, *eui])))

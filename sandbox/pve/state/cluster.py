@@ -19,6 +19,7 @@ from sandbox.pve.state.drives import is_drive_key, parse_drive, parse_size
 from sandbox.pve.state.guests import GuestsMixin
 from sandbox.pve.state.lifecycle import LifecycleMixin
 from sandbox.pve.state.network import NetworkMixin, default_interfaces
+from sandbox.pve.state.power import PowerMixin
 from sandbox.pve.state.seed import SeedMixin
 from sandbox.pve.state.storage import StorageMixin
 from sandbox.pve.state.tasks import Task, TaskBook, Work
@@ -85,6 +86,10 @@ class TaskPolicy(Protocol):
 
     def take_failure(self, task_type: str) -> str | None: ...
 
+    def agent_boot_for(self, vmid: int) -> float | None: ...
+
+    def ignores_acpi(self, vmid: int) -> bool: ...
+
 
 class _DefaultPolicy:
     def duration_for(self, task_type: str) -> float:
@@ -92,6 +97,12 @@ class _DefaultPolicy:
 
     def take_failure(self, task_type: str) -> str | None:
         return None
+
+    def agent_boot_for(self, vmid: int) -> float | None:
+        return 0.0
+
+    def ignores_acpi(self, vmid: int) -> bool:
+        return False
 
 
 @dataclass
@@ -143,7 +154,7 @@ class Guest:
     appeared_at: float = float("-inf")
 
 
-class Cluster(GuestsMixin, LifecycleMixin, StorageMixin, NetworkMixin, SeedMixin):
+class Cluster(GuestsMixin, LifecycleMixin, PowerMixin, StorageMixin, NetworkMixin, SeedMixin):
     """The whole simulated cluster."""
 
     def __init__(
@@ -208,15 +219,17 @@ class Cluster(GuestsMixin, LifecycleMixin, StorageMixin, NetworkMixin, SeedMixin
         user: str,
         work: Work | None,
         rollback: Any = None,
+        duration: float | None = None,
     ) -> Task:
-        """Start a worker whose ``work`` runs when its (fault-controlled) duration is over."""
+        """Start a worker whose ``work`` runs when its duration is over: ``duration`` when
+        the caller knows it (a shutdown that waits for its timeout), else the faults' one."""
         return self.tasks.start(
             node=node,
             task_type=task_type,
             task_id=str(task_id),
             task_user=user,
             now=self.now,
-            duration=self.policy.duration_for(task_type),
+            duration=self.policy.duration_for(task_type) if duration is None else duration,
             work=work,
             rollback=rollback,
             injected_error=self.policy.take_failure(task_type),

@@ -1,4 +1,4 @@
-"""clone, template, resize, destroy and power: each splits into pre-fork checks (HTTP errors)
+"""clone, template, resize and destroy: each splits into pre-fork checks (HTTP errors)
 and the worker's part (task exit status), exactly where qemu-server splits them."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ CLONE_SKIP = ("template", "lock", "digest", "pending", "parent", "snapstate", "v
 
 
 class LifecycleMixin:
-    """VM operations that run as tasks."""
+    """VM operations that run as tasks (power is in ``power``)."""
 
     # -- clone --------------------------------------------------------------------------
     def clone_vm(self: Cluster, node: str, vmid: int, params: dict[str, Any], user: str) -> str:
@@ -217,31 +217,6 @@ class LifecycleMixin:
             return [f"destroyed VM {vmid}"]
 
         return self.start_task(node, "qmdestroy", vmid, user, work).upid
-
-    # -- power --------------------------------------------------------------------------
-    def power(
-        self: Cluster, node: str, vmid: int, action: str, params: dict[str, Any], user: str
-    ) -> str:
-        skiplock = bool(params.get("skiplock"))
-
-        def start() -> list[str]:
-            guest = self.guest_on(node, vmid)
-            self.check_lock(guest, skiplock)
-            if guest.conf.get("template") == "1":
-                raise TaskError("you can't start a vm if it's a template")
-            if guest.running:
-                raise TaskError(f"VM {vmid} already running")
-            guest.running, guest.started_at = True, self.now
-            return [f"started VM {vmid}"]
-
-        def stop() -> list[str]:
-            guest = self.guest_assert_on(node, vmid)
-            self.check_lock(guest, skiplock)
-            guest.running = False
-            return [f"stopped VM {vmid}"]
-
-        work = start if action == "start" else stop
-        return self.start_task(node, f"qm{action}", vmid, user, work).upid
 
     def guest_uptime(self: Cluster, guest: Guest) -> int:
         return int(self.now - guest.started_at) if guest.running else 0

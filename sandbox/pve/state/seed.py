@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from sandbox.pve.state.cluster import Cluster, Guest, Volume
 
 GUEST_AGENT_ON = "1"
+SEEDED_UPTIME = 86400.0
 
 
 class SeedMixin:
@@ -67,7 +68,8 @@ class SeedMixin:
                 config["template"] = "1"
             guest = self.add_guest(vmid, node, config)
             guest.running = running and not template
-            guest.started_at = self.now
+            # A seeded running VM has long booted (its guest agent answers at once).
+            guest.started_at = self.now - SEEDED_UPTIME if guest.running else self.now
             return guest
 
     def add_template(self: Cluster, vmid: int, name: str | None = None, **kw: Any) -> Guest:

@@ -22,6 +22,9 @@ UPID_RE = re.compile(
 )
 
 
+WARN_PREFIX = "WARN: "
+
+
 class TaskError(Exception):
     """Raised by a task's work: the message becomes the task's exit status."""
 
@@ -57,8 +60,15 @@ class Task:
                 raise TaskError(self.injected_error)
             lines = self.work() if self.work else None
             self.log.extend(lines or [])
-            self.log.append("TASK OK")
-            self.exitstatus = "OK"
+            # A worker's ``warn`` is logged as ``WARN: ...`` and counted: the task still
+            # succeeds, with exit status ``WARNINGS: n`` (PVE::RESTEnvironment fork_worker).
+            warnings = sum(1 for line in lines or [] if line.startswith(WARN_PREFIX))
+            if warnings:
+                self.log.append(f"TASK WARNINGS: {warnings}")
+                self.exitstatus = f"WARNINGS: {warnings}"
+            else:
+                self.log.append("TASK OK")
+                self.exitstatus = "OK"
         except (TaskError, PveError) as exc:
             message = str(exc.message if isinstance(exc, PveError) else exc).rstrip("\n")
             if self.rollback:
