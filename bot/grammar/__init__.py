@@ -10,6 +10,7 @@ them in an ephemeral reply and should be able to fix the command without reading
 
 from __future__ import annotations
 
+from bot.grammar import commands
 from bot.grammar.commands import (
     TOPICS,
     VM_VERBS,
@@ -30,25 +31,8 @@ from bot.grammar.commands import (
 )
 from bot.grammar.options import _no_extra, _options, _Spec, _tokens, _vmid
 
-__all__ = [
-    "TOPICS",
-    "VM_VERBS",
-    "Audit",
-    "Command",
-    "Help",
-    "KeyRemove",
-    "KeySet",
-    "KeyShow",
-    "Report",
-    "TemplateBuild",
-    "TemplateDestroy",
-    "TemplateList",
-    "UsageError",
-    "VmAction",
-    "VmCreate",
-    "VmList",
-    "parse",
-]
+# The parsed forms are part of the grammar's public face, so both lists travel together.
+__all__ = [*commands.__all__, "parse"]
 
 _CREATE = _Spec(
     values={
