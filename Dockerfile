@@ -49,10 +49,11 @@ WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 3000
 
-# HTTP mode answers GET /healthz; Socket Mode (SLACK_APP_TOKEN set) has no HTTP listener, so
-# the check passes there and Docker's restart policy watches the process instead.
+# GET /healthz on SOLTI_HTTP_PORT in both modes: HTTP mode answers 200 while serving; Socket
+# Mode answers 200 only while its websocket session with Slack is up (503 while connecting or
+# reconnecting), so a bot that lost Slack is reported unhealthy, not just a dead process.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import os, sys, urllib.request; sys.exit(0) if os.environ.get('SLACK_APP_TOKEN') else None; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('SOLTI_HTTP_PORT', '3000'), timeout=4).close()"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('SOLTI_HTTP_PORT', '3000'), timeout=4).close()"]
 
 ENTRYPOINT ["solti"]
 CMD ["bot"]

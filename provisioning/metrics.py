@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import (
@@ -30,10 +31,12 @@ __all__ = [
     "PROVISIONING_STEP",
     "PROXMOX_ERRORS",
     "REGISTRY",
+    "SOCKET_MODE_CONNECTED",
     "metrics_wsgi_app",
     "render_metrics",
     "step_timer",
     "track_command",
+    "watch_socket_mode",
 ]
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -68,6 +71,31 @@ APPROVALS_WAITING = Gauge(
     "Approval requests currently waiting for a decision.",
     registry=REGISTRY,
 )
+
+# Not in REGISTRY until `watch_socket_mode` is called: in HTTP mode there is no socket, and a
+# gauge stuck at 0 there would look like an outage to an alert written for Socket Mode.
+SOCKET_MODE_CONNECTED = Gauge(
+    "solti_socket_mode_connected",
+    "1 while the Socket Mode session with Slack is up (socket open, Slack said hello), else 0.",
+    registry=None,
+)
+_socket_mode_lock = threading.Lock()
+_socket_mode_registered = False
+
+
+def watch_socket_mode(connected: Callable[[], bool]) -> None:
+    """Export `solti_socket_mode_connected`, read from ``connected()`` at every scrape.
+
+    Read at scrape time rather than set on events because the Slack SDK drops a stale socket
+    without telling any listener; asking the client when Prometheus asks cannot go stale.
+    The last call wins (one Socket Mode client per process).
+    """
+    global _socket_mode_registered
+    SOCKET_MODE_CONNECTED.set_function(lambda: 1.0 if connected() else 0.0)
+    with _socket_mode_lock:
+        if not _socket_mode_registered:
+            REGISTRY.register(SOCKET_MODE_CONNECTED)
+            _socket_mode_registered = True
 
 
 def render_metrics() -> tuple[bytes, str]:

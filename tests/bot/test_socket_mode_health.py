@@ -1,0 +1,197 @@
+"""Socket Mode's own listener: /healthz follows the websocket session, /metrics serves Prometheus.
+
+The runner `solti bot` uses with ``SLACK_APP_TOKEN`` (``bot.server.SocketModeRunner``) against
+its own Slack stand-in, so no other module's bot shares the socket. The listener binds before
+the session opens, which is how a probe sees 503 first. Every wait polls a condition with a
+deadline; nothing asserts on elapsed time.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pytest
+import requests
+
+from bot.app import create_app
+from bot.server import SocketModeRunner, make_health_wsgi_app
+from bot.settings import load_settings
+from provisioning import ProxmoxSettings, load_policy
+from sandbox.environment import SimEnvironment
+from sandbox.slack import SlackStandIn, SlackUser
+from tests.bot.conftest import ALICE, INFRA, SIGNING_SECRET, Provisioner
+
+APP_TOKEN = "xapp-1-A0001-health-secret-token"
+CONNECTED = "solti_socket_mode_connected"
+HELP_OK = 'solti_commands_total{outcome="ok",verb="help"}'
+ACKS = "solti_ack_latency_seconds_count"
+T = TypeVar("T")
+
+
+def until(probe: Callable[[], T | None], what: str, timeout: float = 20) -> T:
+    """Poll ``probe`` until it returns something truthy; fail naming ``what`` at the deadline."""
+    deadline = time.monotonic() + timeout
+    while not (value := probe()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+    return value
+
+
+@dataclass
+class Running:
+    runner: SocketModeRunner
+    standin: SlackStandIn
+    before_connect: requests.Response
+    metrics_before_connect: str
+
+    @property
+    def url(self) -> str:
+        assert self.runner.url is not None
+        return self.runner.url
+
+    def health(self) -> requests.Response:
+        return requests.get(self.url + "/healthz", timeout=5)
+
+    def metric(self, sample: str) -> float | None:
+        for line in requests.get(self.url + "/metrics", timeout=5).text.splitlines():
+            if line.startswith(sample + " "):
+                return float(line.rsplit(" ", 1)[1])
+        return None
+
+
+@pytest.fixture(scope="module")
+def running(sim: SimEnvironment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """A bot listening first, then connected: what a probe saw in between is kept."""
+    db = tmp_path_factory.mktemp("socket-health") / "solti.db"
+    with SlackStandIn() as standin:
+        settings = load_settings(
+            {
+                "SLACK_BOT_TOKEN": "xoxb-test-token",
+                "SLACK_APP_TOKEN": APP_TOKEN,
+                "SLACK_API_URL": standin.url,
+                "SOLTI_DB": str(db),
+                "SOLTI_CONFIG": str(sim.config_path),
+            }
+        )
+        policy = load_policy(sim.config_path)
+        provisioner = Provisioner.from_settings(ProxmoxSettings.from_env(sim.env), policy, db)
+        from provisioning.telemetry import metrics_wsgi_app
+
+        runner = SocketModeRunner(
+            create_app(settings, provisioner, policy),
+            settings,
+            port=0,
+            extra_routes={"/metrics": metrics_wsgi_app()},
+        ).listen()
+        try:
+            base = str(runner.url)
+            before = requests.get(base + "/healthz", timeout=5)
+            metrics_before = requests.get(base + "/metrics", timeout=5).text
+            runner.connect()
+            standin.socket_mode.wait_connected()
+            yield Running(runner, standin, before, metrics_before)
+        finally:
+            runner.stop()
+
+
+def _slash_help(standin: SlackStandIn, key: str) -> dict[str, Any]:
+    return {
+        "token": "verification-token",
+        "team_id": "T0001",
+        "channel_id": INFRA,
+        "user_id": ALICE,
+        "user_name": "alice",
+        "command": "/solti",
+        "text": "help",
+        "api_app_id": "A0789",
+        "response_url": standin.response_url(key, channel=INFRA, user=ALICE),
+        "trigger_id": standin.issue_trigger(ALICE),
+    }
+
+
+def test_healthz_is_503_before_the_session_and_200_once_slack_said_hello(
+    running: Running,
+) -> None:
+    assert running.before_connect.status_code == 503
+    assert running.before_connect.json() == {"ok": False, "reason": "connecting to Slack"}
+    assert f"{CONNECTED} 0.0" in running.metrics_before_connect.splitlines()
+    reply = until(lambda: (r := running.health()).status_code == 200 and r, "a 200 /healthz")
+    assert reply.json() == {"ok": True}
+    assert running.metric(CONNECTED) == 1.0
+    assert running.runner.status.state() == (True, "ok")
+
+
+def test_metrics_count_a_command_that_arrived_over_the_socket(running: Running) -> None:
+    until(lambda: running.health().status_code == 200, "the session")
+    helped, acks = running.metric(HELP_OK) or 0.0, running.metric(ACKS) or 0.0
+    envelope = running.standin.socket_mode.send("slash_commands", _slash_help(running.standin, "h"))
+    assert "blocks" in (running.standin.socket_mode.wait_ack(envelope).payload or {})
+    until(lambda: running.metric(HELP_OK) == helped + 1, "the help command to be counted")
+    assert running.metric(ACKS) == acks + 1  # timed like an HTTP request
+    response = requests.get(running.url + "/metrics", timeout=5)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
+    assert re.search(r"^# TYPE solti_commands(_total)? counter$", response.text, re.MULTILINE)
+    assert f"# TYPE {CONNECTED} gauge" in response.text
+
+
+def test_slack_events_are_not_served_in_socket_mode(running: Running) -> None:
+    """No signing secret is checked in Socket Mode, so nothing may be accepted over HTTP."""
+    helped = running.metric(HELP_OK) or 0.0
+    user = SlackUser(running.url + "/slack/events", SIGNING_SECRET, running.standin)
+    reply = user.slash("help")
+    assert reply.status_code == 404 and "websocket" in reply.json()["error"]
+    assert requests.get(running.url + "/slack/events", timeout=5).status_code == 404
+    assert requests.get(running.url + "/nowhere", timeout=5).status_code == 404
+    assert running.metric(HELP_OK) == helped  # nothing ran
+
+
+def test_a_dropped_socket_reads_reconnecting_until_a_new_session_says_hello(
+    running: Running,
+) -> None:
+    until(lambda: running.health().status_code == 200, "the session")
+    client = running.runner.handler.client
+    first_session = client.session_id()
+    client.auto_reconnect_enabled = False  # hold the SDK's monitor off while we look
+    client.current_session.disconnect()  # as its stale-ping check does: no close listener runs
+    reply = running.health()
+    assert reply.status_code == 503
+    assert reply.json() == {"ok": False, "reason": "reconnecting to Slack"}
+    assert running.metric(CONNECTED) == 0.0
+    client.connect_to_new_endpoint()  # what the monitor does next; re-enables auto-reconnect
+    until(lambda: running.health().status_code == 200, "the new session's hello")
+    assert client.session_id() != first_session
+    assert running.metric(CONNECTED) == 1.0
+
+
+def test_health_app_without_a_session_object() -> None:
+    """The route table alone: the reason reaches the body, extra routes win over the 404."""
+    seen: list[str] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        seen.append(status)
+
+    def extra(environ: dict[str, Any], start: Callable[..., Any]) -> list[bytes]:
+        start("200 OK", [("Content-Type", "text/plain")])
+        return [b"extra"]
+
+    app = make_health_wsgi_app(lambda: (False, "waiting for Slack's hello"), {"/x": extra})
+    body = b"".join(app({"PATH_INFO": "/healthz", "REQUEST_METHOD": "GET"}, start_response))
+    assert seen[-1].startswith("503") and b"waiting for Slack's hello" in body
+    assert b"".join(app({"PATH_INFO": "/x"}, start_response)) == b"extra"
+    app({"PATH_INFO": "/slack/events", "REQUEST_METHOD": "POST"}, start_response)
+    assert seen[-1].startswith("404")
+
+
+def test_no_listener_when_the_port_is_none(sim: SimEnvironment) -> None:
+    settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": APP_TOKEN})
+    app = create_app(settings, provisioner=None, policy=load_policy(sim.config_path))  # type: ignore[arg-type]
+    runner = SocketModeRunner(app, settings, port=None)
+    try:
+        assert runner.listen().url is None
+    finally:
+        runner.stop()
