@@ -110,6 +110,20 @@ def destroy_template(
     info = template_from_config(vmid, node, config)
     if info.status != "template":
         raise InvalidRequest(f"VM {vmid} is not a template; use `vm remove {vmid}`", field="vmid")
+    # One record shape for the refusal and for the real destroy.
+    fields = {
+        "actor": actor,
+        "via": via,
+        "action": "template destroy",
+        "vmid": vmid,
+        "name": info.name,
+        "node": node,
+        "template_vmid": vmid,
+        "template_name": info.name,
+        "template_version": info.version,
+        "approver": approver,
+        "request_id": request_id,
+    }
     clones = _linked_clones(ops, node, vmid, config)
     if clones:
         snapshot.complete_vm_names(ops.client)
@@ -118,36 +132,10 @@ def destroy_template(
         message = (
             f"template {vmid} ({info.name}) is used by linked clones {listed}; remove them first"
         )
-        ops.audit.record(
-            actor=actor,
-            via=via,
-            action="template destroy",
-            vmid=vmid,
-            name=info.name,
-            node=node,
-            template_vmid=vmid,
-            template_name=info.name,
-            template_version=info.version,
-            result="failed",
-            error=message,
-            approver=approver,
-            request_id=request_id,
-        )
+        ops.audit.record(**fields, result="failed", error=message)
         raise Conflict(message)
     started = time.monotonic()
-    audit_id = ops.audit.start(
-        actor=actor,
-        via=via,
-        action="template destroy",
-        vmid=vmid,
-        name=info.name,
-        node=node,
-        template_vmid=vmid,
-        template_name=info.name,
-        template_version=info.version,
-        approver=approver,
-        request_id=request_id,
-    )
+    audit_id = ops.audit.start(**fields)
     try:
         ops.waiter.wait(ops.client.delete_vm(node, vmid), node=node, step="destroy")
     except BaseException as exc:
