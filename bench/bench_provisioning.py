@@ -115,8 +115,8 @@ def write(path: Path, rows: list[dict[str, Any]]) -> None:
         "Earlier figures (create 1.62 s, build 1.18 s) included a flaw of the simulator, not of "
         "provisioning: it wrote each answer's headers and body in two small writes, and on a "
         "keep-alive connection Nagle's algorithm held the body until the client's delayed ACK, "
-        "about 40 ms per request. The simulators now answer in one segment, so these figures measure our call "
-        "pattern and the injected latency, not a stall of the simulator.",
+        "about 40 ms per request. The simulators now answer in one segment, so these figures "
+        "measure our call pattern and the injected latency, not a stall of the simulator.",
         END,
     ])  # fmt: skip
     text = path.read_text("utf-8") if path.exists() else "# Performance\n"
