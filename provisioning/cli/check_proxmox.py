@@ -31,6 +31,9 @@ class Requirement:
     path: str
     privilege: str
     why: str
+    # Optional privileges only improve messages; lacking one is a warning, not a failure, so a
+    # token made from an older version of docs/proxmox.md still passes.
+    optional: bool = False
 
 
 # Taken from the `permissions` of each endpoint we call (pve-api apidata.json, PVE 9.1).
@@ -60,6 +63,12 @@ PRIVILEGES: tuple[Requirement, ...] = (
         "set machine type q35, SCSI controller, serial console and display",
     ),
     Requirement("/vms", "VM.PowerMgmt", "start, stop and shut down VMs"),
+    Requirement(
+        "/vms",
+        "VM.GuestAgent.Audit",
+        "read a new VM's address from the QEMU guest agent, to show `ssh user@address`",
+        optional=True,
+    ),
     Requirement("/storage/{vm_storage}", "Datastore.AllocateSpace", "allocate VM disks"),
     Requirement(
         "/storage/{vm_storage}", "Datastore.Audit", "read the storage's status and content"
@@ -265,27 +274,37 @@ def _version_result(config: CheckConfig, version: Mapping[str, Any]) -> CheckRes
     return CheckResult("proxmox.version", "ok", detail)
 
 
+def _privilege_result(
+    config: CheckConfig,
+    path: str,
+    requirements: list[Requirement],
+    wanted: list[str],
+    missing: list[str],
+) -> CheckResult:
+    """One line per path: fail on a required privilege, warn when only optional ones lack."""
+    name = f"proxmox.privileges {path}"
+    if not missing:
+        return CheckResult(name, "ok", ", ".join(wanted))
+    by_name = {r.privilege: r for r in requirements}
+    reasons = "; ".join(f"{privilege} ({by_name[privilege].why})" for privilege in missing)
+    required = any(not by_name[privilege].optional for privilege in missing)
+    detail = f"token {config.token_id} lacks {reasons}"
+    if required and path == "/vms":
+        detail += " (must propagate to new VMIDs)"
+    if not required:
+        detail += "; VMs still work, messages name the VMID instead of the address"
+    return CheckResult(
+        name, "fail" if required else "warn", detail, _role_fix(config, path, missing)
+    )
+
+
 def _privilege_results(config: CheckConfig, client: Any, nodes: list[str]) -> list[CheckResult]:
     results: list[CheckResult] = []
     tree = client.permissions() or {}
     for path, requirements in requirements_by_path(config, nodes).items():
         wanted = [requirement.privilege for requirement in requirements]
         missing = missing_privileges(tree, path, wanted, propagate=path == "/vms")
-        name = f"proxmox.privileges {path}"
-        if missing:
-            why = {r.privilege: r.why for r in requirements}
-            reasons = "; ".join(f"{privilege} ({why[privilege]})" for privilege in missing)
-            results.append(
-                CheckResult(
-                    name,
-                    "fail",
-                    f"token {config.token_id} lacks {reasons}"
-                    + (" (must propagate to new VMIDs)" if path == "/vms" else ""),
-                    _role_fix(config, path, missing),
-                )
-            )
-        else:
-            results.append(CheckResult(name, "ok", ", ".join(wanted)))
+        results.append(_privilege_result(config, path, requirements, wanted, missing))
     for key in ("vm_storage", "image_storage", "bridge"):
         if not getattr(config, key):
             results.append(

@@ -329,3 +329,29 @@ def test_required_scopes_are_the_manifests() -> None:
 
     manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text())
     assert set(REQUIRED_SLACK_SCOPES) == set(manifest["oauth_config"]["scopes"]["bot"])
+
+
+def test_missing_optional_guest_agent_privilege_only_warns(world: SimEnvironment) -> None:
+    everything = dict(world.pve.state.permissions["/"])
+    world.pve.state.set_token_privileges(
+        "/", {name: value for name, value in everything.items() if name != "VM.GuestAgent.Audit"}
+    )
+    code, checks, _ = _run()
+    assert code == 0
+    vms = checks["proxmox.privileges /vms"]
+    assert vms.status == "warn"
+    assert "VM.GuestAgent.Audit" in vms.detail and "VMID instead of the address" in vms.detail
+    assert vms.fix and "--privs 'VM.GuestAgent.Audit'" in vms.fix
+
+
+def test_required_and_optional_missing_together_fail_naming_both(world: SimEnvironment) -> None:
+    everything = dict(world.pve.state.permissions["/"])
+    dropped = {"VM.GuestAgent.Audit", "VM.PowerMgmt"}
+    world.pve.state.set_token_privileges(
+        "/", {name: value for name, value in everything.items() if name not in dropped}
+    )
+    code, checks, _ = _run()
+    assert code == 1
+    vms = checks["proxmox.privileges /vms"]
+    assert vms.status == "fail"
+    assert "VM.PowerMgmt" in vms.detail and "VM.GuestAgent.Audit" in vms.detail
