@@ -247,15 +247,17 @@ class SocketModeRunner:
         self.wsgi = make_health_wsgi_app(self.status.state, extra_routes)
         self._server: PooledWsgiServer | None = None
         self._background = False
-        watch_socket_mode(self.status.connected)
 
     def listen(self) -> SocketModeRunner:
         if self.port is not None and self._server is None:
             self._server = PooledWsgiServer(self.host, self.port, self.wsgi).start()
             self.port = self._server.port
+            watch_socket_mode(self.status.connected)  # a scrape before connect() reads 0
         return self
 
     def connect(self) -> SocketModeRunner:
+        # The gauge follows the runner that listened or connected last (one in `solti bot`).
+        watch_socket_mode(self.status.connected)
         if not self._background:
             start_background(self.app)
             self._background = True
