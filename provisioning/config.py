@@ -222,6 +222,15 @@ class Defaults(_Section):
     nameserver: str | None = Field(None, description="DNS server for VMs; unset: DHCP's.")
     searchdomain: str | None = Field(None, description="DNS search domain for VMs.")
     start_after_create: bool = Field(True, description="Start a VM once it is created.")
+    address_wait_seconds: int = Field(
+        120,
+        ge=0,
+        le=3600,
+        description=(
+            "Seconds to wait after a create for the QEMU guest agent to report the VM's IP "
+            "address (for the `ssh user@host` line); 0: do not ask the agent."
+        ),
+    )
 
     @field_validator("ssh_keys")
     @classmethod

@@ -79,6 +79,12 @@ class VmInfo(StrictModel):
     memory: int | None = None
     disk_size: Size | None = None
     tags: list[str] = Field(default_factory=list)
+    address: str | None = Field(
+        None, description="IP address to log in at (static, or reported by the guest agent)."
+    )
+    note: str | None = Field(
+        None, description="What happened beyond the status, for people (e.g. a forced stop)."
+    )
 
 
 class VmPlan(StrictModel):

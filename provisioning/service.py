@@ -8,11 +8,13 @@ name choices of concurrent creates go through one lock.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from provisioning import template_build, templates, vm_lifecycle, vms
+from provisioning import addresses, template_build, templates, vm_lifecycle, vms
+from provisioning.addresses import AddressLookup
 from provisioning.audit import AuditLog
 from provisioning.catalog import Catalog
 from provisioning.config import Defaults, Policy, ProxmoxSettings
@@ -59,7 +61,11 @@ class Provisioner:
         waiter: TaskWaiter | None = None,
         http_get: Callable[[str], str] | None = None,
         http_head: Callable[[str], Mapping[str, str]] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        # The clock of waits that are not PVE tasks (the guest agent's address); with
+        # ``ops.sleep`` a test can replace both and never sleep.
+        self.monotonic = monotonic
         self.ops = Ops(
             client=client,
             waiter=waiter or TaskWaiter(client),
@@ -116,8 +122,34 @@ class Provisioner:
         req = _request(VmCreateRequest, request, request_id=request_id)
         return vms.create_vm(self.ops, req, progress=progress, actor=actor, via=via)
 
-    def list_vms(self, owner: str | None = None) -> list[VmInfo]:
-        return vm_lifecycle.list_vms(self.ops, owner=owner)
+    def vm_address(
+        self,
+        node: str,
+        vmid: int,
+        *,
+        timeout: float | None = None,
+        ipconfig: str | None = None,
+    ) -> AddressLookup:
+        """Where to log in to a VM: the static address of ``ipconfig`` at once, else what the
+        guest agent reports within ``timeout`` seconds (default ``defaults.address_wait_seconds``).
+
+        Separate from ``create_vm`` so a caller can show the VM as ready first and wait for
+        the address afterwards; it changes nothing and writes no audit record.
+        """
+        wait = self.ops.defaults.address_wait_seconds if timeout is None else timeout
+        return addresses.wait_for_address(
+            self.ops.client,
+            node,
+            vmid,
+            timeout=wait,
+            ipconfig=ipconfig,
+            sleep=self.ops.sleep,
+            clock=self.monotonic,
+        )
+
+    def list_vms(self, owner: str | None = None, *, addresses: bool = False) -> list[VmInfo]:
+        """Every VM; ``addresses`` asks each running VM's guest agent once (one call each)."""
+        return vm_lifecycle.list_vms(self.ops, owner=owner, addresses=addresses)
 
     def verify_vm(self, vmid: int) -> VmInfo:
         return vm_lifecycle.verify_vm(self.ops, vmid)
@@ -135,12 +167,20 @@ class Provisioner:
         vmid: int,
         *,
         timeout: int = vm_lifecycle.DEFAULT_SHUTDOWN_TIMEOUT,
+        force: bool = False,
         actor: str = "unknown",
         via: str = "cli",
         request_id: str | None = None,
     ) -> VmInfo:
+        """ACPI shutdown; ``force`` stops the VM hard when it is still up after ``timeout``."""
         return vm_lifecycle.shutdown_vm(
-            self.ops, vmid, timeout=timeout, actor=actor, via=via, request_id=request_id
+            self.ops,
+            vmid,
+            timeout=timeout,
+            force=force,
+            actor=actor,
+            via=via,
+            request_id=request_id,
         )
 
     def remove_vm(self, vmid: int, *, actor: str = "unknown", via: str = "cli",

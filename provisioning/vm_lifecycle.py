@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from provisioning.addresses import probe, static_address
 from provisioning.audit import VM_REMOVE
 from provisioning.errors import Conflict, InvalidRequest, SoltiError, TaskFailed
 from provisioning.inventory import Snapshot, boot_disk, disk_size, split_tags
@@ -57,7 +58,14 @@ def _vm_entry(ops: Ops, vmid: int) -> tuple[Snapshot, dict[str, Any]]:
     return snapshot, entry
 
 
-def _info(entry: dict[str, Any], origin: Any, config: dict[str, Any] | None = None) -> VmInfo:
+def _info(
+    entry: dict[str, Any],
+    origin: Any,
+    config: dict[str, Any] | None = None,
+    *,
+    address: str | None = None,
+    note: str | None = None,
+) -> VmInfo:
     config = config or {}
     disk = boot_disk(config) if config else None
     memory = config.get("memory")
@@ -80,11 +88,17 @@ def _info(entry: dict[str, Any], origin: Any, config: dict[str, Any] | None = No
         memory=int(str(memory).split(",")[0].removeprefix("current=")) if memory else None,
         disk_size=disk_size(config.get(disk)) if disk else None,
         tags=split_tags(config.get("tags") if config else entry.get("tags")),
+        address=address,
+        note=note,
     )
 
 
-def list_vms(ops: Ops, owner: str | None = None) -> list[VmInfo]:
-    """Every VM (templates excluded) with owner and template from the audit log."""
+def list_vms(ops: Ops, owner: str | None = None, *, addresses: bool = False) -> list[VmInfo]:
+    """Every VM (templates excluded) with owner and template from the audit log.
+
+    ``addresses`` asks the guest agent of every running VM once (one API call each, no
+    waiting), so it is off unless a person asks for it.
+    """
     snapshot = Snapshot.take(ops.client)
     snapshot.complete_vm_names(ops.client)  # VMs made seconds ago: live name and status
     owners = ops.audit.owners()
@@ -95,7 +109,11 @@ def list_vms(ops: Ops, owner: str | None = None) -> list[VmInfo]:
         vmid = int(entry["vmid"])
         if owner is not None and owners.get(vmid) != owner:
             continue
-        result.append(_info(entry, _origin(ops, vmid) if vmid in owners else None))
+        address = None
+        if addresses and entry.get("status") == "running":
+            address = probe(ops.client, str(entry["node"]), vmid).address
+        origin = _origin(ops, vmid) if vmid in owners else None
+        result.append(_info(entry, origin, address=address))
     return sorted(result, key=lambda v: v.vmid)
 
 
@@ -114,7 +132,17 @@ def verify_vm(ops: Ops, vmid: int) -> VmInfo:
         problems.append("it has no cloud-init user")
     if problems:
         raise SoltiError(f"VM {vmid} failed verification: {'; '.join(problems)}")
-    return _info({**entry, "status": status.get("status", "unknown")}, _origin(ops, vmid), config)
+    live = status.get("status", "unknown")
+    address = static_address(str(config.get("ipconfig0", "")))
+    if address is None and live == "running" and _agent_on(config):
+        address = probe(ops.client, node, vmid).address  # one call; no waiting for a boot
+    return _info({**entry, "status": live}, _origin(ops, vmid), config, address=address)
+
+
+def _agent_on(config: dict[str, Any]) -> bool:
+    """``agent: 1`` / ``enabled=1,...``: asking a VM without an agent is a wasted call."""
+    first = str(config.get("agent", "0")).split(",")[0].removeprefix("enabled=")
+    return first.lower() in ("1", "on", "yes", "true")
 
 
 def _already_done(ops: Ops, vmid: int, action: str, request_id: str) -> VmInfo | None:
@@ -171,16 +199,19 @@ def _act(
         params=params or {},
         request_id=request_id,
     )
+    note: str | None = None
     try:
-        status = run(node, entry)
+        outcome = run(node, entry)
+        status, note = outcome if isinstance(outcome, tuple) else (outcome, None)
     except BaseException as exc:
         ops.audit.finish(
             audit_id, "failed", error=describe_failure(exc, action.split()[-1], None),
             duration_ms=elapsed_ms(started),
         )  # fmt: skip
         raise
-    ops.audit.finish(audit_id, "ok", duration_ms=elapsed_ms(started))
-    return _info({**entry, "status": status}, origin)
+    extra = {"note": note} if note else None
+    ops.audit.finish(audit_id, "ok", duration_ms=elapsed_ms(started), params=extra)
+    return _info({**entry, "status": status}, origin, note=note)
 
 
 def start_vm(
@@ -226,27 +257,35 @@ def shutdown_vm(
     vmid: int,
     *,
     timeout: int = DEFAULT_SHUTDOWN_TIMEOUT,
+    force: bool = False,
     actor: str = "unknown",
     via: str = "cli",
     request_id: str | None = None,
 ) -> VmInfo:
-    """ACPI shutdown; a guest that ignores it within ``timeout`` is reported, not killed."""
+    """ACPI shutdown. A guest that ignores it within ``timeout`` is reported, not killed,
+    unless ``force``: then PVE stops it hard (``forceStop=1``) once the timeout is over."""
+    if timeout < 0:
+        raise InvalidRequest(f"{timeout} is not a timeout; use seconds >= 0", field="timeout")
 
-    def run(node: str, entry: dict[str, Any]) -> str:
+    def run(node: str, entry: dict[str, Any]) -> tuple[str, str | None]:
         try:
-            ops.waiter.wait(
-                ops.client.shutdown(node, vmid, timeout=timeout),
-                node=node,
-                step="shutdown",
-                timeout=timeout + 30,
+            upid = ops.client.request(
+                "POST",
+                f"nodes/{node}/qemu/{vmid}/status/shutdown",
+                timeout=timeout,
+                forceStop=True if force else None,
             )
+            status = ops.waiter.wait(upid, node=node, step="shutdown", timeout=timeout + 30)
         except TaskFailed as exc:
             exc.message = (
                 f"shutdown: VM {vmid} did not shut down within {timeout} s ({exc.reason}); "
-                f"use `vm stop {vmid}` to power it off"
+                f"use `vm shutdown {vmid} --force` or `vm stop {vmid}` to power it off"
             )
             raise
-        return "stopped"
+        if str(status.get("exitstatus", "")).startswith("WARNINGS"):
+            # forceStop's only warning: the guest was still running and was killed.
+            return "stopped", f"the guest did not shut down within {timeout} s; it was stopped"
+        return "stopped", None
 
     return _act(
         ops,
@@ -255,7 +294,7 @@ def shutdown_vm(
         run,
         actor=actor,
         via=via,
-        params={"timeout": timeout},
+        params={"timeout": timeout, "force": force},
         request_id=request_id,
     )
 

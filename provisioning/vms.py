@@ -281,13 +281,14 @@ def create_vm(
         params = _config_params(ops, plan, request, actor)
         with steps("configure", "cloud-init, cores, memory, tags"):
             ops.until_unlocked(lambda: ops.client.set_config(node, vmid, **params))
-        with steps("resize", f"{plan.disk_before} -> {plan.disk_after}" if plan.resize else "no"):
+        with steps("resize", _resize_detail(plan)):
             if plan.resize and plan.disk_after is not None:
                 ops.waiter.wait(
                     ops.client.resize(node, vmid, "scsi0", plan.disk_after.pve()), node=node
                 )
         status = "stopped"
-        with steps("start", "yes" if ops.defaults.start_after_create else "no"):
+        start = ops.defaults.start_after_create
+        with steps("start", f"power on VM {vmid}" if start else "skipped (start_after_create off)"):
             if ops.defaults.start_after_create:
                 ops.waiter.wait(ops.client.start(node, vmid), node=node)
                 status = "running"
@@ -327,6 +328,15 @@ def create_vm(
     return VmCreateResult(
         vm=vm, plan=final_plan, audit_id=audit_id, duration_ms=elapsed_ms(started)
     )
+
+
+def _resize_detail(plan: VmPlan) -> str:
+    """What the resize step does, as a phrase (a bare "no" read oddly as ``resize — no``)."""
+    if plan.resize:
+        return f"{plan.disk_before} -> {plan.disk_after}"
+    if plan.disk_before is not None:
+        return f"not needed (disk is already {plan.disk_before})"
+    return "not needed"
 
 
 def _audit_params(request: VmCreateRequest, plan: VmPlan) -> dict[str, Any]:

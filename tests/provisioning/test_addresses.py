@@ -1,0 +1,238 @@
+"""A VM's address: the parsing table (pure), then the wait against the simulator's agent.
+
+The waits run on the simulator's frozen clock: the lookup's ``sleep`` advances it (and the
+lookup's own clock), so a 120 s wait takes no real time and the agent calls can be counted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from provisioning.addresses import pick_address, ssh_command, static_address
+from provisioning.service import Provisioner
+from sandbox.environment import SimEnvironment
+
+
+def _iface(name: str, *addresses: str) -> dict[str, Any]:
+    entries = [
+        {"ip-address-type": "ipv6" if ":" in a else "ipv4", "ip-address": a, "prefix": 24}
+        for a in addresses
+    ]
+    return {"name": name, "hardware-address": "bc:24:11:00:00:01", "ip-addresses": entries}
+
+
+LO = _iface("lo", "127.0.0.1", "::1")
+PICK = [
+    ("dhcp lease after loopback", {"result": [LO, _iface("eth0", "10.0.0.12")]}, "10.0.0.12"),
+    ("a bare list", [LO, _iface("ens18", "192.0.2.5")], "192.0.2.5"),
+    ("only loopback", {"result": [LO]}, None),
+    ("169.254/16 is skipped", {"result": [_iface("eth0", "169.254.3.4", "10.1.2.3")]}, "10.1.2.3"),
+    ("only link-local: not yet", {"result": [_iface("eth0", "169.254.3.4", "fe80::1")]}, None),
+    (
+        "IPv6 when there is no IPv4",
+        {"result": [LO, _iface("eth0", "fe80::1", "2001:db8::5")]},
+        "2001:db8::5",
+    ),
+    (
+        "IPv4 wins over an earlier IPv6",
+        {"result": [_iface("eth0", "2001:db8::5"), _iface("eth1", "10.0.0.9")]},
+        "10.0.0.9",
+    ),
+    (
+        "127/8 on another interface",
+        {"result": [_iface("eth0", "127.0.1.1", "10.0.0.2")]},
+        "10.0.0.2",
+    ),
+    (
+        "Windows loopback by name",
+        {
+            "result": [
+                _iface("Loopback Pseudo-Interface 1", "10.9.9.9"),
+                _iface("Ethernet", "10.0.0.3"),
+            ]
+        },
+        "10.0.0.3",
+    ),
+    (
+        "interface without addresses",
+        {"result": [{"name": "eth0"}, _iface("eth1", "10.0.0.4")]},
+        "10.0.0.4",
+    ),
+    (
+        "garbage entries",
+        {"result": ["x", {"name": "eth0", "ip-addresses": [{"ip-address": "no"}, 7]}]},
+        None,
+    ),
+    ("no result at all", {"error": {"class": "GenericError"}}, None),
+    ("not a mapping", None, None),
+    ("zone index on IPv6", {"result": [_iface("eth0", "2001:db8::7%eth0")]}, "2001:db8::7"),
+]
+
+
+@pytest.mark.parametrize(("case", "answer", "expected"), PICK, ids=[c[0] for c in PICK])
+def test_pick_address(case: str, answer: Any, expected: str | None) -> None:
+    assert pick_address(answer) == expected
+
+
+@pytest.mark.parametrize(
+    ("ipconfig", "expected"),
+    [
+        ("ip=10.0.0.5/24,gw=10.0.0.1", "10.0.0.5"),
+        ("gw=10.0.0.1,ip=10.0.0.6/24", "10.0.0.6"),
+        ("ip=dhcp", None),
+        ("ip=dhcp,ip6=2001:db8::9/64", "2001:db8::9"),
+        ("ip6=auto", None),
+        ("ip=manual", None),
+        ("ip=300.1.1.1/24", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_static_address(ipconfig: str | None, expected: str | None) -> None:
+    assert static_address(ipconfig) == expected
+
+
+def test_ssh_command() -> None:
+    assert ssh_command("rocky", "10.0.0.12") == "ssh rocky@10.0.0.12"
+    assert ssh_command("ubuntu", "2001:db8::5") == "ssh ubuntu@2001:db8::5"
+
+
+# --- against the simulator ------------------------------------------------------------------
+
+
+class SimTime:
+    """One clock for the lookup and the simulator: sleeping advances both."""
+
+    def __init__(self, sim: SimEnvironment) -> None:
+        self.sim = sim
+        self.now = 0.0
+        self.sleeps: list[float] = []
+        sim.pve.clock.freeze()
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        self.sim.pve.advance(seconds)
+
+
+@pytest.fixture
+def sim_time(provisioner: Provisioner, sim: SimEnvironment) -> SimTime:
+    time = SimTime(sim)
+    provisioner.ops.sleep = time.sleep
+    provisioner.monotonic = time.monotonic
+    return time
+
+
+def _agent_calls(sim: SimEnvironment) -> int:
+    return sum(1 for r in sim.pve.requests if r.path.endswith("/agent/network-get-interfaces"))
+
+
+def _booting(sim: SimEnvironment, vmid: int = 500, **conf: Any) -> None:
+    """A VM whose guest has just been started (its agent needs the default boot time)."""
+    sim.pve.state.add_vm(vmid, **conf)
+    with sim.pve.state.mutex:
+        guest = sim.pve.state.guests[vmid]
+        guest.running, guest.started_at = True, sim.pve.state.now
+
+
+def test_agent_not_running_then_answering(
+    provisioner: Provisioner, sim: SimEnvironment, sim_time: SimTime
+) -> None:
+    _booting(sim)  # the agent answers 1.5 s after start
+    found = provisioner.vm_address("pve", 500, timeout=120)
+    assert found.address == "10.0.2.2" and found.outcome == "agent"
+    # polls at 0, 0.5, 1.25 (agent not running yet), then 2.375: answered
+    assert found.polls == 4 == _agent_calls(sim)
+    assert sim_time.sleeps == [0.5, 0.75, 1.125]
+    statuses = [r.status for r in sim.pve.requests if "/agent/" in r.path]
+    assert statuses == [500, 500, 500, 200]
+
+
+def test_no_agent_configured_stops_at_once(
+    provisioner: Provisioner, sim: SimEnvironment, sim_time: SimTime
+) -> None:
+    _booting(sim, agent="0")
+    found = provisioner.vm_address("pve", 500, timeout=120)
+    assert found.address is None and found.outcome == "no-agent"
+    assert "no QEMU guest agent" in (found.reason or "")
+    assert _agent_calls(sim) == 1 and sim_time.sleeps == []
+
+
+def test_stopped_or_missing_vm_stops_at_once(
+    provisioner: Provisioner, sim: SimEnvironment, sim_time: SimTime
+) -> None:
+    sim.pve.state.add_vm(500)
+    assert provisioner.vm_address("pve", 500, timeout=60).outcome == "not-running"
+    assert provisioner.vm_address("pve", 777, timeout=60).outcome == "gone"
+    assert _agent_calls(sim) == 2 and sim_time.sleeps == []
+
+
+def test_static_ip_is_known_without_asking(
+    provisioner: Provisioner, sim: SimEnvironment, sim_time: SimTime
+) -> None:
+    _booting(sim, ipconfig0="ip=192.0.2.7/24,gw=192.0.2.1")
+    found = provisioner.vm_address("pve", 500, ipconfig="ip=192.0.2.7/24,gw=192.0.2.1")
+    assert found.address == "192.0.2.7" and found.outcome == "static"
+    assert _agent_calls(sim) == 0
+
+
+def test_timeout_when_the_agent_never_starts(
+    provisioner: Provisioner, sim: SimEnvironment, sim_time: SimTime
+) -> None:
+    sim.pve.faults.agent_boot(None)  # qemu-guest-agent not installed in the image
+    _booting(sim)
+    found = provisioner.vm_address("pve", 500, timeout=3)
+    assert found.address is None and found.outcome == "timeout"
+    assert found.reason == "no address reported by the guest agent after 3 s"
+    # 0, 0.5, 1.25, 2.375 and a last look at the deadline (3.0)
+    assert found.polls == 5 == _agent_calls(sim)
+    assert sum(sim_time.sleeps) == pytest.approx(3.0)
+
+
+def test_default_wait_comes_from_the_policy_and_zero_does_not_ask(
+    provisioner: Provisioner, sim: SimEnvironment, sim_time: SimTime
+) -> None:
+    sim.pve.faults.agent_boot(None)
+    _booting(sim)
+    assert provisioner.ops.defaults.address_wait_seconds == 120
+    provisioner.ops.defaults = provisioner.ops.defaults.model_copy(
+        update={"address_wait_seconds": 10}
+    )
+    assert provisioner.vm_address("pve", 500).reason == (
+        "no address reported by the guest agent after 10 s"
+    )
+    before = _agent_calls(sim)
+    off = provisioner.vm_address("pve", 500, timeout=0)
+    assert off.outcome == "off" and _agent_calls(sim) == before
+
+
+def test_transient_errors_are_retried(
+    provisioner: Provisioner, sim: SimEnvironment, sim_time: SimTime
+) -> None:
+    sim.pve.state.add_vm(500, running=True)  # long booted
+    sim.pve.faults.http_errors(2, status=503, path="/nodes/*/qemu/500/agent/*")
+    found = provisioner.vm_address("pve", 500, timeout=30)
+    assert found.address == "10.0.2.2" and found.polls == 3
+
+
+def test_verify_shows_the_address_and_list_only_when_asked(
+    provisioner: Provisioner, sim: SimEnvironment
+) -> None:
+    sim.pve.state.rrd_lag = 0
+    sim.pve.state.add_vm(500, running=True, ciuser="rocky")
+    sim.pve.state.add_vm(501, running=True, ciuser="rocky", ipconfig0="ip=192.0.2.8/24")
+    sim.pve.state.add_vm(502)  # stopped: nobody asks its agent
+    assert provisioner.verify_vm(500).address == "10.0.2.2"
+    assert _agent_calls(sim) == 1
+    assert provisioner.verify_vm(501).address == "192.0.2.8"  # from the config
+    assert _agent_calls(sim) == 1
+    assert [vm.address for vm in provisioner.list_vms()] == [None, None, None]
+    assert _agent_calls(sim) == 1
+    listed = provisioner.list_vms(addresses=True)
+    assert [vm.address for vm in listed] == ["10.0.2.2", "192.0.2.8", None]
+    assert _agent_calls(sim) == 3  # one per running VM
