@@ -25,7 +25,6 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from bot.httpserver import PooledWsgiServer
 from bot.runtime import runtime_of, start_background, stop_background
 from provisioning import telemetry
-from provisioning.metrics import watch_socket_mode  # not re-exported by telemetry (yet)
 
 __all__ = [
     "HttpServer",
@@ -252,12 +251,12 @@ class SocketModeRunner:
         if self.port is not None and self._server is None:
             self._server = PooledWsgiServer(self.host, self.port, self.wsgi).start()
             self.port = self._server.port
-            watch_socket_mode(self.status.connected)  # a scrape before connect() reads 0
+            telemetry.watch_socket_mode(self.status.connected)  # a scrape before connect() reads 0
         return self
 
     def connect(self) -> SocketModeRunner:
         # The gauge follows the runner that listened or connected last (one in `solti bot`).
-        watch_socket_mode(self.status.connected)
+        telemetry.watch_socket_mode(self.status.connected)
         if not self._background:
             start_background(self.app)
             self._background = True

@@ -25,10 +25,12 @@ from provisioning.metrics import (
     PROVISIONING_STEP,
     PROXMOX_ERRORS,
     REGISTRY,
+    SOCKET_MODE_CONNECTED,
     metrics_wsgi_app,
     render_metrics,
     step_timer,
     track_command,
+    watch_socket_mode,
 )
 from provisioning.redaction import REDACTED, SECRET_ENV_VARS, add_secret, redact
 
@@ -42,6 +44,7 @@ __all__ = [
     "REDACTED",
     "REGISTRY",
     "SECRET_ENV_VARS",
+    "SOCKET_MODE_CONNECTED",
     "JsonFormatter",
     "RedactingFilter",
     "TextFormatter",
@@ -54,4 +57,5 @@ __all__ = [
     "render_metrics",
     "step_timer",
     "track_command",
+    "watch_socket_mode",
 ]

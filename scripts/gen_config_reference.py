@@ -87,7 +87,10 @@ distributions:
 
 # For model fields that carry no description yet.
 _FALLBACK_DESCRIPTIONS = {
-    "SOLTI_HTTP_PORT": "HTTP mode: the port for POST /slack/events, GET /healthz and GET /metrics.",
+    "SOLTI_HTTP_PORT": (
+        "The port for GET /healthz and GET /metrics (both modes) and POST /slack/events "
+        "(HTTP mode only)."
+    ),
 }
 
 
