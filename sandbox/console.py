@@ -9,7 +9,6 @@ tests do that), and leaves at EOF.
 from __future__ import annotations
 
 import contextlib
-import re
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -18,112 +17,21 @@ from typing import Any
 
 import click
 
+from sandbox.console_commands import (
+    CHANNELS,
+    HELP,
+    ROLES,
+    SLASH_COMMAND,
+    USERS,
+    Command,
+    escape_mentions,
+    parse_command,
+    slash_parts,
+)
 from sandbox.console_screen import Screen
 from sandbox.console_walk import Lines, LineSource, ask, walk_views
 
-USERS = {"alice": "U0ALICE", "bob": "U0BOB", "carol": "U0CAROL"}
-ROLES = {"alice": "requester", "bob": "approver", "carol": "admin"}
-CHANNELS = {"C0INFRA": "infra", "C0APPROVALS": "approvals", "C0REPORTS": "reports"}
 SIGNING_SECRET = "sandbox-signing-secret"
-
-HELP = """\
-Type what you would type in Slack: any /solti command. Plus these console commands:
-  /solti help                    the bot's own help (every slash command, with examples)
-  click N                        click button N, e.g. click 2 (numbers run on across the session)
-  click N OPTION                 choose OPTION in select N, e.g. click 3 pve2
-  click LABEL                    click the latest button labelled LABEL, e.g. click Approve
-  as @NAME                       act as another person, e.g. as @bob: @alice (requester),
-                                 @bob (approver), @carol (admin)
-  in #CHANNEL                    type in another channel: #infra, #approvals, #reports
-  wait [SECONDS | for TEXT]      wait until the bot is quiet, SECONDS, or TEXT shows up,
-                                 e.g. wait for is ready
-  modal                          fill the modal that is open again (if you left it)
-  show                           print every message again
-  help                           this text;  quit (or Ctrl-D) leaves
-In a modal each field is asked in turn: type a value (or an option's number), Enter keeps
-what is shown, `click N` clicks a button inside the modal, `cancel` closes it.
-In Slack @name and #channel become mentions; they do here too (/solti audit --user @bob)."""
-
-
-@dataclass(frozen=True)
-class Command:
-    """One parsed console line. `kind` is one of the verbs below; `error` explains a typo."""
-
-    kind: str  # slash | click | as | in | wait | modal | show | help | quit | empty | error
-    text: str = ""
-    number: int | None = None
-    error: str = ""
-
-
-def parse_command(line: str) -> Command:
-    """Pure: a console line -> Command (no side effects, so it is tested alone)."""
-    line = line.strip()
-    if not line or line.startswith("#!"):
-        return Command("empty")
-    if line.startswith("/"):
-        return Command("slash", line)
-    verb, _, rest = line.partition(" ")
-    verb, rest = verb.lower(), rest.strip()
-    if verb in ("quit", "exit", "q"):
-        return Command("quit")
-    if verb in ("help", "?"):
-        return Command("help")
-    if verb == "show":
-        return Command("show")
-    if verb == "modal":
-        return Command("modal")
-    if verb == "click":
-        number, _, option = rest.partition(" ")
-        if not rest:
-            return Command("error", error="usage: click N [OPTION] or click LABEL")
-        if not number.isdigit():
-            return Command("click", rest.strip("\"'"), None)  # by label: the latest such button
-        return Command("click", option.strip(), int(number))
-    if verb == "as":
-        name = rest.lstrip("@").lower()
-        if not name:
-            return Command("error", error="usage: as @name (" + ", ".join(USERS) + ")")
-        return Command("as", name)
-    if verb == "in":
-        if not rest:
-            return Command("error", error="usage: in #channel")
-        return Command("in", rest.lstrip("#").lower())
-    if verb == "wait":
-        if not rest:
-            return Command("wait")
-        if rest.startswith("for "):
-            return Command("wait", rest[4:].strip().strip("\"'"))
-        try:
-            return Command("wait", number=max(0, int(float(rest))))
-        except ValueError:
-            return Command("error", error="usage: wait [SECONDS | for TEXT]")
-    return Command("error", error=f"unknown command {verb!r}; type help")
-
-
-def slash_parts(line: str) -> tuple[str, str]:
-    """`/solti vm create x` -> ("/solti", "vm create x")."""
-    command, _, text = line.strip().partition(" ")
-    return command, text.strip()
-
-
-SLASH_COMMAND = "/solti"  # the one command manifest.yml installs
-_MENTION = re.compile(r"(?<!\S)([@#])([a-z0-9._-]+)\b", re.IGNORECASE)
-
-
-def escape_mentions(text: str) -> str:
-    """What Slack sends for `@bob` and `#infra` typed in a slash command (should_escape:
-    true in manifest.yml): `<@U0BOB|bob>`, `<#C0INFRA|infra>`. Unknown names stay text."""
-    channels = {name: cid for cid, name in CHANNELS.items()}
-
-    def sub(match: re.Match[str]) -> str:
-        sigil, name = match.group(1), match.group(2).lower()
-        if sigil == "@" and name in USERS:
-            return f"<@{USERS[name]}|{name}>"
-        if sigil == "#" and name in channels:
-            return f"<#{channels[name]}|{name}>"
-        return match.group(0)
-
-    return _MENTION.sub(sub, text)
 
 
 class Session:
@@ -146,12 +54,26 @@ class Session:
         Session.prompt_text = f"{self.user}@#{CHANNELS.get(self.channel, self.channel)}> "
 
     def run(self) -> None:
+        """Read and run lines until quit or EOF. Ctrl-C never ends the session: a new user
+        presses it to get out of a long wait or a half-typed line, not to lose the world."""
         self._set_prompt()
-        while (line := self.lines.read(Session.prompt_text)) is not None:
+        while True:
+            try:
+                line = self.lines.read(Session.prompt_text)
+            except KeyboardInterrupt:
+                self.screen.say("")  # input() leaves the cursor after ^C
+                self.screen.say("(line cleared; quit or Ctrl-D leaves the sandbox)", "dim")
+                continue
+            if line is None:
+                break
             command = parse_command(line)
             if command.kind == "quit":
                 break
-            self.handle(command)
+            try:
+                self.handle(command)
+            except KeyboardInterrupt:
+                self.screen.say("")
+                self.screen.say("(stopped; the bot goes on with anything it started)", "dim")
             self._set_prompt()
         self.screen.settle(quiet=1.0, limit=10)
 
@@ -179,7 +101,8 @@ class Session:
         elif command.kind == "in":
             found = [cid for cid, name in CHANNELS.items() if name == command.text]
             if not found:
-                self.screen.say(f"no channel #{command.text}", "error")
+                known = ", ".join("#" + name for name in CHANNELS.values())
+                self.screen.say(f"no channel #{command.text}; try {known}", "error")
                 return
             self.channel = found[0]
         elif command.kind == "wait":
@@ -206,6 +129,9 @@ class Session:
 
     def _wait(self, command: Command) -> None:
         if command.text:
+            if getattr(self.lines, "interactive", False):
+                # the text is not repeated: this line would be found by the wait itself
+                self.screen.say("(waiting up to 180 s; Ctrl-C stops waiting)", "dim")
             if not self.screen.wait_for_text(command.text, timeout=180):
                 self.screen.say(f"(still no {command.text!r} after 180 s)", "error")
         elif command.number is not None:
@@ -234,9 +160,13 @@ class Session:
         option = command.text or None
         if number is None:
             number, option = self.screen.number_of(command.text), None
-        found = self.screen.target_of(number or 0)
-        if found is None:
-            self.screen.say(f"no button {command.number or command.text!r} on screen", "error")
+            if number is None:
+                self.screen.say(f"no button labelled {command.text!r} on screen", "error")
+                return
+        problem = self.screen.why_not_clickable(number)
+        found = self.screen.target_of(number)
+        if problem or found is None:
+            self.screen.say(problem or f"no button {number} on screen", "error")
             return
         target, clickable = found
         confirm = clickable.confirm
@@ -252,8 +182,8 @@ class Session:
             option = ask(self.lines, self.screen, f"choose one of: {values}")
         try:
             self._send(lambda: self.agent.click(target, clickable.index, option=option))
-        except LookupError as exc:  # the message was edited and the button is gone
-            self.screen.say(f"cannot click that now: {exc}", "error")
+        except LookupError as exc:  # an option that is not in the select
+            self.screen.say(f"cannot click that: {exc}", "error")
 
 
 @dataclass

@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any
 
-from sandbox.render import Clickable, Rendered, render_message, render_view
+from sandbox.render import Clickable, Rendered, render_message, render_view, still_offered
 
 _STYLES = {
     "header": "bold",
@@ -245,6 +245,29 @@ class Screen:
         for number in sorted(self._numbers, reverse=True):
             if self._numbers[number][1].label.casefold().startswith(wanted):
                 return number
+        return None
+
+    def why_not_clickable(self, number: int) -> str | None:
+        """Why `click number` cannot work, in words for the person (None when it can).
+
+        A bare "no such button" leaves a new user guessing; the usual reasons are a number
+        not shown yet, or a message edited or deleted since its buttons were numbered.
+        """
+        found = self._numbers.get(number)
+        if found is None:
+            last = self._next_number - 1
+            shown = f"the buttons so far are numbered 1-{last}" if last else "none is shown yet"
+            return f"no button {number}: {shown}"
+        clickable = found[1]
+        current = self.target_of(number)
+        name = f"button {number} ({clickable.label})"
+        if current is None:
+            return f"{name} is gone: its message was deleted"
+        if not still_offered(current[0], clickable):
+            return (
+                f"{name} is no longer there: that message was edited after it was shown"
+                " (its latest version is above)"
+            )
         return None
 
     def target_of(self, number: int) -> tuple[dict[str, Any], Clickable] | None:

@@ -12,15 +12,18 @@ import contextlib
 import re
 from typing import Any, Protocol
 
+from sandbox.render import initial_value
 from sandbox.slack.viewstate import SubmitBlocked, input_blocks
 
 _MULTI = {"checkboxes", "multi_static_select", "multi_external_select"}
 CANCEL = {"cancel", ":cancel"}
 _CLICK = re.compile(r"^click\s+(\d+)(?:\s+(.+))?$", re.IGNORECASE)
-HINT = (
+HINT = "  (type each field; Enter keeps what is shown or leaves it empty; `cancel` closes it)"
+HINT_BUTTONS = (
     "  (type each field; Enter keeps what is shown or leaves it empty; `click N` clicks a"
     " button in the modal; `cancel` closes it)"
 )
+LEFT = "(left the modal; it stays open: `modal` goes back to it)"
 
 
 class _Click(Exception):
@@ -49,6 +52,8 @@ class Lines:
         try:
             line = input(prompt if self.interactive else "")
         except EOFError:
+            if self.interactive:  # Ctrl-D leaves the cursor after the prompt
+                self.echo("")
             return None
         if not self.interactive:
             self.echo(f"{prompt}{line}")
@@ -106,8 +111,9 @@ def _ask_field(
     hint = " (comma-separated)" if kind in _MULTI else ""
     if error:
         screen.say(f"  ! {label}: {error}", "error")
-    if error and current not in (None, "", []):
-        hint += f" (now: {current})"
+    if current not in (None, "", []):  # what Enter keeps: a typed value or the initial one
+        shown = ", ".join(map(str, current)) if isinstance(current, list) else current
+        hint += f" (now: {shown})"
     while True:
         answer = ask(lines, screen, f"  {label} [{kind}, {need}]{hint}:")
         if answer is None or answer.strip().lower() in CANCEL:
@@ -134,14 +140,26 @@ def _ask_field(
 def walk_views(
     standin: Any, agent: Any, view: dict[str, Any], screen: Any, lines: LineSource
 ) -> None:
-    """Walk an open modal (and any view it leads to) until it closes or is cancelled."""
+    """Walk an open modal (and any view it leads to) until it closes or is cancelled.
+
+    Ctrl-C leaves the modal open, as closing the Slack tab would not cancel it either;
+    `modal` at the prompt comes back to it.
+    """
+    try:
+        _walk(standin, agent, view, screen, lines)
+    except KeyboardInterrupt:
+        screen.say("")  # input() leaves the cursor after ^C
+        screen.say(LEFT, "dim")
+
+
+def _walk(standin: Any, agent: Any, view: dict[str, Any], screen: Any, lines: LineSource) -> None:
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     shown: str | None = None
     while True:
         if view["id"] != shown or not errors:
             rendered = screen.show_view(view, errors, values)
-            screen.say(HINT, "dim")
+            screen.say(HINT_BUTTONS if getattr(rendered, "actions", None) else HINT, "dim")
             shown = view["id"]
         else:  # sent back with field errors: ask only those fields again
             screen.say(f"  the modal came back with {len(errors)} field error(s):", "error")
@@ -150,9 +168,8 @@ def walk_views(
                 block_id = block.get("block_id")
                 if errors and block_id not in errors:
                     continue
-                answered, value = _ask_field(
-                    lines, screen, block, errors.get(block_id), values.get(block_id)
-                )
+                current = values.get(block_id, initial_value(block.get("element") or {}))
+                answered, value = _ask_field(lines, screen, block, errors.get(block_id), current)
                 if not answered:
                     agent.close_view(view["id"])
                     screen.say("(modal cancelled)", "dim")

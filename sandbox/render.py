@@ -61,6 +61,23 @@ class Rendered:
             self.lines.append((style, line))
 
 
+def still_offered(message: dict[str, Any], clickable: Clickable) -> bool:
+    """Whether `message` (as it is now) still has this element at the same place.
+
+    Numbers are given when a message is printed; an edit (an approval that replaces its
+    buttons with "Approved by") can take the element away or put another in its place, and
+    clicking by the old number must not press whatever sits there now.
+    """
+    found = list(interactive_elements(message.get("blocks") or []))
+    if not 1 <= clickable.index <= len(found):
+        return False
+    element = found[clickable.index - 1][1]
+    return (element.get("action_id"), element.get("type")) == (
+        clickable.action_id,
+        clickable.kind,
+    )
+
+
 # -- mrkdwn ------------------------------------------------------------------------------
 
 _LINK = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
@@ -263,14 +280,15 @@ def _input(
         out.add("dim", f"    ({placeholder})")
     if block.get("hint"):
         out.add("dim", f"    {_text(block['hint'], users)}")
-    current = values.get(block.get("block_id", ""), _initial(element))
+    current = values.get(block.get("block_id", ""), initial_value(element))
     if current not in (None, "", []):
         out.add("text", f"    current: {current}")
     if block.get("block_id") in errors:
         out.add("error", f"    ! {errors[block['block_id']]}")
 
 
-def _initial(element: dict[str, Any]) -> Any:
+def initial_value(element: dict[str, Any]) -> Any:
+    """The value an input starts with; Slack submits it when the field is left alone."""
     if "initial_value" in element:
         return element["initial_value"]
     if element.get("initial_option"):

@@ -43,6 +43,8 @@ wait for VM web-1 is ready
 /solti report
 /foo bar
 modal
+click 2
+vm list
 quit
 """
 
@@ -132,4 +134,7 @@ def test_a_reply_that_comes_after_the_ack_is_shown_before_the_next_prompt(run: R
 def test_console_mistakes_are_explained(run: Run) -> None:
     assert "/foo is not a command in this workspace; the bot's is /solti" in run.out
     assert "no modal is open" in run.out
+    # the Approve button was replaced by "Approved by @bob": its old number clicks nothing
+    assert "button 2 (Approve) is no longer there: that message was edited" in run.out
+    assert "unknown command 'vm'; did you mean: /solti vm list" in run.out
     assert "Unhandled request" not in run.out + run.err
