@@ -100,6 +100,12 @@ class ProgressMessage:
             lines = [*(extra_details or []), *self.step_lines, f"total: {total:.1f}s"]
             self._thread(lines, note)
 
+    def edit(self, payload: dict[str, Any]) -> None:
+        """Replace the message once more after ``finish`` (e.g. the address came in later);
+        best effort like every update, and the thread is left alone."""
+        with self._lock:
+            self._update(payload)
+
     def fail(self, step: str | None, reason: str) -> None:
         with self._lock:
             self._close_steps("failed")

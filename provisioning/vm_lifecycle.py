@@ -277,9 +277,11 @@ def shutdown_vm(
             )
             status = ops.waiter.wait(upid, node=node, step="shutdown", timeout=timeout + 30)
         except TaskFailed as exc:
+            # Only the CLI has --force; in Slack `vm stop` is the way to power it off.
+            forced = f"`vm shutdown {vmid} --force` or " if via == "cli" else ""
             exc.message = (
                 f"shutdown: VM {vmid} did not shut down within {timeout} s ({exc.reason}); "
-                f"use `vm shutdown {vmid} --force` or `vm stop {vmid}` to power it off"
+                f"use {forced}`vm stop {vmid}` to power it off"
             )
             raise
         if str(status.get("exitstatus", "")).startswith("WARNINGS"):

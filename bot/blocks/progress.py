@@ -104,6 +104,32 @@ def vm_done_message(title: str, vm: Any, plan: Any | None, login: str) -> dict[s
     return message(f"VM {vm.name} (VMID {vm.vmid}) is ready on {vm.node}: {login}", blocks)
 
 
+def login_text(
+    user: str | None,
+    vmid: int,
+    *,
+    address: str | None = None,
+    waiting: float | None = None,
+    reason: str | None = None,
+) -> str:
+    """The "Log in" field: ``ssh user@host`` once the address is known, else what is
+    happening (waiting for the guest agent, or why there is none) and the VMID to look for."""
+    who = f"`{user}`" if user else "the image's user"
+    if address:
+        return f"`ssh {user}@{address}`" if user else f"`ssh {address}`"
+    if waiting:
+        return (
+            f"{who} once the guest agent reports the address (waiting up to {waiting:g} s; "
+            f"VMID {vmid})"
+        )
+    if reason:
+        return (
+            f"{escape(clip(reason, 300))}; find it in the Proxmox console (VMID {vmid}) "
+            f"and log in as {who}"
+        )
+    return f"{who} once the VM is started and has an address (VMID {vmid})"
+
+
 def template_done_message(title: str, template: Any, replaced: Any | None) -> dict[str, Any]:
     pairs = [
         ("Template", escape(template.name)),

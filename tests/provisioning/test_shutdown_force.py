@@ -42,6 +42,10 @@ def test_guest_ignoring_acpi_fails_without_force(
     record = provisioner.audit.query(action="vm shutdown")[0]
     assert record.result == "failed" and "VM quit/powerdown failed - got timeout" in record.error
     assert record.params == {"timeout": 0, "force": False}
+    # Slack has no --force: there the way out is `vm stop`.
+    with pytest.raises(TaskFailed) as caught:
+        provisioner.shutdown_vm(running, timeout=0, actor="bob", via="slack")
+    assert "--force" not in str(caught.value) and f"`vm stop {running}`" in str(caught.value)
 
 
 def test_force_stops_a_guest_that_ignores_acpi(
