@@ -163,6 +163,7 @@ def wait_for_address(
     *,
     timeout: float,
     ipconfig: str | None = None,
+    agentless_image: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     first_delay: float = 0.5,
@@ -172,11 +173,19 @@ def wait_for_address(
     """The VM's address within ``timeout`` seconds: static at once, else from the agent.
 
     Polls at once, then after ``first_delay`` growing by ``factor`` up to ``max_delay``; the
-    last poll is at the deadline. ``timeout`` 0 does not ask the agent at all.
+    last poll is at the deadline. ``timeout`` 0 does not ask the agent at all, nor does
+    ``agentless_image`` (the distribution whose cloud image ships no qemu-guest-agent: asking
+    would only burn the whole wait on "not running").
     """
     static = static_address(ipconfig)
     if static is not None:
         return AddressLookup(static, "static")
+    if agentless_image:
+        reason = (
+            f"the {agentless_image} cloud image ships no QEMU guest agent, so Proxmox cannot "
+            "report its DHCP address"
+        )
+        return AddressLookup(None, "no-agent", reason)
     if timeout <= 0:
         return AddressLookup(None, "off", "address lookup is off (address_wait_seconds: 0)")
     started = clock()

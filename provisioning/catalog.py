@@ -86,6 +86,11 @@ class DistributionOverride(BaseModel):
     release: str | None = Field(
         None, description="Release shown before a date-only version (12 -> 12-20251120)."
     )
+    guest_agent: bool | None = Field(
+        None,
+        description="Whether the image ships qemu-guest-agent, which reports a VM's address "
+        "(default true; false for the Debian and Ubuntu cloud images, so nobody waits for it).",
+    )
 
     _urls = field_validator("image_url", "checksum_url")(classmethod(lambda _, v: _check_url(v)))
     _release = field_validator("release")(classmethod(lambda _, v: _check_release(v)))
@@ -106,6 +111,7 @@ class CatalogEntry(BaseModel):
     ssh_user: str | None = None
     image_filename: str = ""
     release: str | None = None
+    guest_agent: bool = True
 
     _urls = field_validator("image_url", "checksum_url")(classmethod(lambda _, v: _check_url(v)))
     _release = field_validator("release")(classmethod(lambda _, v: _check_release(v)))

@@ -129,20 +129,30 @@ class Provisioner:
         *,
         timeout: float | None = None,
         ipconfig: str | None = None,
+        distribution: str | None = None,
     ) -> AddressLookup:
         """Where to log in to a VM: the static address of ``ipconfig`` at once, else what the
         guest agent reports within ``timeout`` seconds (default ``defaults.address_wait_seconds``).
 
         Separate from ``create_vm`` so a caller can show the VM as ready first and wait for
-        the address afterwards; it changes nothing and writes no audit record.
+        the address afterwards; it changes nothing and writes no audit record. With the
+        template's ``distribution``, an image the catalog marks ``guest_agent: false`` is not
+        waited for at all.
         """
         wait = self.ops.defaults.address_wait_seconds if timeout is None else timeout
+        agentless = (
+            distribution
+            if distribution in self.ops.catalog
+            and not self.ops.catalog.get(distribution).guest_agent
+            else None
+        )
         return addresses.wait_for_address(
             self.ops.client,
             node,
             vmid,
             timeout=wait,
             ipconfig=ipconfig,
+            agentless_image=agentless,
             sleep=self.ops.sleep,
             clock=self.monotonic,
         )

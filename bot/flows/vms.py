@@ -103,7 +103,8 @@ def _address_later(
     def wait() -> None:
         try:
             found = call(provisioner.vm_address, vm.node, vm.vmid, timeout=timeout,
-                         ipconfig=plan.ipconfig)  # fmt: skip
+                         ipconfig=plan.ipconfig,
+                         distribution=plan.template.distribution)  # fmt: skip
             login = progress_views.login_text(
                 plan.user, vm.vmid, address=found.address, reason=found.reason
             )
@@ -133,9 +134,12 @@ def _first_login(caller: Caller, vm: Any, plan: Any) -> tuple[str, float]:
     not get one; ``defaults.address_wait_seconds: 0`` means nobody waits.
     """
     found = call(caller.runtime.provisioner.vm_address, vm.node, vm.vmid, timeout=0,
-                 ipconfig=plan.ipconfig)  # fmt: skip
+                 ipconfig=plan.ipconfig,
+                 distribution=plan.template.distribution)  # fmt: skip
     if found.address:
         return progress_views.login_text(plan.user, vm.vmid, address=found.address), 0
+    if found.outcome == "no-agent":
+        return progress_views.login_text(plan.user, vm.vmid, reason=found.reason), 0
     if vm.status != "running":
         return progress_views.login_text(plan.user, vm.vmid), 0
     wait = _address_wait(caller)

@@ -71,7 +71,11 @@ def create(app: CliApp, as_json: bool, dry_run: bool, request_id: str | None,
         if app.err.is_terminal and not as_json:
             app.err.print(f"waiting for the address of VM {result.vm.vmid} ...", style="dim")
         found = p.vm_address(
-            result.vm.node, result.vm.vmid, timeout=address_wait, ipconfig=result.plan.ipconfig
+            result.vm.node,
+            result.vm.vmid,
+            timeout=address_wait,
+            ipconfig=result.plan.ipconfig,
+            distribution=result.plan.template.distribution,
         )
         result.vm.address = found.address
         login = _login(result.plan.user, result.vm.vmid, found)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from provisioning import load_policy
+from provisioning.catalog import DistributionOverride
 from sandbox.environment import SimEnvironment
 from sandbox.slack import SlackStandIn
 from tests.bot.conftest import INFRA, KEY, Harness, make_harness
@@ -130,3 +131,35 @@ def test_no_agent_configured_is_said_after_one_call(bot: Harness) -> None:
     vmid = _vmid(message)
     assert "find it in the Proxmox console" in _login_field(message)
     assert _agent_statuses(bot, vmid) == [500]
+
+
+@pytest.fixture
+def agentless(
+    sim: SimEnvironment, standin: SlackStandIn, tmp_path: Path, template_built: int
+) -> Iterator[Harness]:
+    """A bot whose catalog says the rocky9 image ships no guest agent (a policy override)."""
+    standin.reset()
+    policy = load_policy(sim.config_path)
+    overrides = {**policy.distributions, "rocky9": DistributionOverride(guest_agent=False)}
+    harness = make_harness(
+        sim, standin, tmp_path, policy=policy.model_copy(update={"distributions": overrides})
+    )
+    try:
+        yield harness
+    finally:
+        harness.server.stop()
+
+
+def test_image_without_an_agent_says_so_at_once_and_never_asks(agentless: Harness) -> None:
+    bot = agentless
+    bot.runtime.keys.set("U0ALICE", KEY)
+    bot.user.slash("vm create rocky9 --name addr-agentless")
+    message = _ready(bot, "addr-agentless", "is ready")
+    vmid = _vmid(message)
+    assert _login_field(message).endswith(
+        "the rocky9 cloud image ships no QEMU guest agent, so Proxmox cannot report its DHCP "
+        f"address; find it in the Proxmox console (VMID {vmid}) and log in as `rocky`"
+    )
+    time.sleep(0.5)  # no address thread: nothing more is asked or edited
+    assert _agent_statuses(bot, vmid) == []
+    assert not [c for c in bot.standin.calls_to("chat.update") if "ssh rocky@" in str(c.params)]

@@ -236,3 +236,28 @@ def test_verify_shows_the_address_and_list_only_when_asked(
     listed = provisioner.list_vms(addresses=True)
     assert [vm.address for vm in listed] == ["10.0.2.2", "192.0.2.8", None]
     assert _agent_calls(sim) == 3  # one per running VM
+
+
+def test_image_without_an_agent_is_not_asked(
+    provisioner: Provisioner, sim: SimEnvironment, sim_time: SimTime
+) -> None:
+    _booting(sim)
+    found = provisioner.vm_address("pve", 500, timeout=120, distribution="debian12")
+    assert found.address is None and found.outcome == "no-agent"
+    assert found.reason == (
+        "the debian12 cloud image ships no QEMU guest agent, so Proxmox cannot report its "
+        "DHCP address"
+    )
+    assert _agent_calls(sim) == 0 and sim_time.sleeps == []
+    # A static address still wins, and images with an agent (or unknown ones) are asked.
+    static = provisioner.vm_address("pve", 500, ipconfig="ip=192.0.2.9/24", distribution="debian12")
+    assert static.address == "192.0.2.9"
+    assert provisioner.vm_address("pve", 500, timeout=120, distribution="rocky9").found
+    assert provisioner.vm_address("pve", 500, timeout=120, distribution="homebrew").found
+    assert _agent_calls(sim) >= 2
+
+
+def test_catalog_marks_the_images_without_an_agent(provisioner: Provisioner) -> None:
+    catalog = provisioner.catalog
+    without = {entry.name for entry in catalog if not entry.guest_agent}
+    assert without == {"debian12", "debian13", "ubuntu2204", "ubuntu2404"}
