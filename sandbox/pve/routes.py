@@ -66,6 +66,9 @@ PERMISSIONS: dict[tuple[str, str], list[tuple[str, list[str]]]] = {
     ("POST", f"{VM}/status/start"): [("/vms/{vmid}", POWER)],
     ("POST", f"{VM}/status/stop"): [("/vms/{vmid}", POWER)],
     ("POST", f"{VM}/status/shutdown"): [("/vms/{vmid}", POWER)],
+    ("GET", f"{VM}/agent/network-get-interfaces"): [
+        ("/vms/{vmid}", ["VM.GuestAgent.Audit", "VM.GuestAgent.Unrestricted"])
+    ],
     ("GET", "/nodes/{node}/storage/{storage}/content"): [
         ("/storage/{storage}", ["Datastore.Audit", "Datastore.AllocateSpace"])
     ],

@@ -261,3 +261,19 @@ def test_catalog_marks_the_images_without_an_agent(provisioner: Provisioner) -> 
     catalog = provisioner.catalog
     without = {entry.name for entry in catalog if not entry.guest_agent}
     assert without == {"debian12", "debian13", "ubuntu2204", "ubuntu2404"}
+
+
+def test_token_without_guest_agent_audit_stops_at_once(
+    provisioner: Provisioner, sim: SimEnvironment, sim_time: SimTime
+) -> None:
+    everything = dict(sim.pve.state.permissions["/"])
+    agent_privileges = {"VM.GuestAgent.Audit", "VM.GuestAgent.Unrestricted"}
+    sim.pve.state.set_token_privileges(
+        "/", {name: value for name, value in everything.items() if name not in agent_privileges}
+    )
+    _booting(sim)
+    found = provisioner.vm_address("pve", 500, timeout=120)
+    assert found.address is None and found.outcome == "denied"
+    assert "VM.GuestAgent.Audit" in (found.reason or "")
+    statuses = [r.status for r in sim.pve.requests if "/agent/" in r.path]
+    assert statuses == [403] and sim_time.sleeps == []
