@@ -47,6 +47,21 @@ def _durations(values: Iterable[str]) -> list[tuple[str, float]]:
     return out
 
 
+def _agent_boot(value: str | None) -> float | None:
+    """``--agent-boot``: seconds, or ``never`` (None: the agent never answers)."""
+    if value is None or value.strip().lower() == "never":
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is neither a number of seconds nor 'never'", param_hint="--agent-boot"
+        ) from None
+    if seconds < 0:
+        raise click.BadParameter("seconds must not be negative", param_hint="--agent-boot")
+    return seconds
+
+
 @click.group(name="sim")
 def sim_group() -> None:
     """Run a simulator on its own, for scripts and for poking at it with curl or proxmoxer."""
@@ -89,6 +104,24 @@ def sim_group() -> None:
     metavar="TYPE=MESSAGE",
     help="Make the next task of a type fail with MESSAGE. Repeatable.",
 )
+@click.option(
+    "--http-errors",
+    type=click.IntRange(0),
+    default=0,
+    help="Answer the next N API requests with HTTP 500 (no side effect).",
+)
+@click.option(
+    "--drop-connections",
+    type=click.IntRange(0),
+    default=0,
+    help="Close the connection of the next N API requests without answering.",
+)
+@click.option(
+    "--agent-boot",
+    metavar="SECONDS|never",
+    help="Seconds after start until a guest agent answers (default 1.5; never: not installed).",
+)
+@click.option("--ignore-acpi", is_flag=True, help="Guests ignore shutdown (ACPI) requests.")
 def pve_command(
     port: int,
     nodes: int,
@@ -96,13 +129,19 @@ def pve_command(
     latency: float,
     task_durations: tuple[str, ...],
     fail_next: tuple[str, ...],
+    http_errors: int,
+    drop_connections: int,
+    agent_boot: str | None,
+    ignore_acpi: bool,
 ) -> None:
     """Serve the Proxmox VE simulator and image mirror until SIGTERM or SIGINT.
 
     Prints one JSON line when ready: {"url": "https://127.0.0.1:PORT", "env": {...}}.
+    Locks (hold_lock) and per-VM faults are armed at run time with POST /_sim/faults.
     """
     durations = _durations(task_durations)
     failures = parse_assignments(fail_next, "--fail-next-task")
+    boot = _agent_boot(agent_boot)
 
     from sandbox.environment import SimEnvironment
 
@@ -118,7 +157,16 @@ def pve_command(
             environment.start()
         except OSError as exc:
             raise click.ClickException(f"cannot start the simulator: {exc}") from None
-        _arm_faults(environment.pve.faults, latency, durations, failures)
+        faults = environment.pve.faults
+        _arm_faults(faults, latency, durations, failures)
+        if http_errors:
+            faults.http_errors(http_errors)
+        if drop_connections:
+            faults.drop_connections(drop_connections)
+        if agent_boot is not None:
+            faults.agent_boot(boot)
+        if ignore_acpi:
+            faults.ignore_acpi()
         ready: dict[str, Any] = {"url": environment.url, "env": environment.env}
         sys.stdout.write(json.dumps(ready) + "\n")
         sys.stdout.flush()

@@ -49,6 +49,9 @@ def test_merge_policy_merges_nested_mappings() -> None:
         (["--task-duration", "qmclone=-1"], "must not be negative"),
         (["--fail-next-task", "qmclone"], "expected TYPE=VALUE"),
         (["--nodes", "0"], "--nodes"),
+        (["--agent-boot", "soon"], "'soon' is neither a number of seconds nor 'never'"),
+        (["--agent-boot", "-2"], "must not be negative"),
+        (["--http-errors", "-1"], "--http-errors"),
     ],
 )
 def test_bad_options_exit_2_without_traceback(args: list[str], message: str) -> None:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 import yaml
-from proxmoxer import ProxmoxAPI
+from proxmoxer import ProxmoxAPI, ResourceException
 
 from provisioning.checksums import find_image, parse_checksum_file, resolve_version
 
@@ -165,3 +165,41 @@ def test_sigint_also_exits_zero() -> None:
         code, _, stderr = _terminate(launched, signal.SIGINT)
     assert code == 0, stderr
     assert "Traceback" not in stderr
+
+
+def test_fault_flags_arm_errors_drops_agent_and_acpi() -> None:
+    launched = _launch(
+        "--http-errors", "2", "--drop-connections", "1", "--agent-boot", "never", "--ignore-acpi"
+    )
+    env = launched.ready["env"]
+    url = launched.ready["url"]
+    try:
+        api = _client(env)
+        ca = env["PROXMOX_CA_BUNDLE"]
+        token = f"PVEAPIToken={env['PROXMOX_TOKEN_ID']}={env['PROXMOX_TOKEN_SECRET']}"
+
+        def version() -> int:
+            headers = {"Authorization": token}
+            return requests.get(f"{url}/api2/json/version", headers=headers, verify=ca, timeout=10)
+
+        # Rules are consumed in the order they were armed: two 500s, then one dropped socket.
+        assert [version().status_code, version().status_code] == [500, 500]
+        with pytest.raises(requests.ConnectionError):
+            version()
+        assert version().status_code == 200
+        assert api.version.get()["release"]
+        node = api.nodes.get()[0]["node"]
+        _wait_task(api, node, api.nodes(node).qemu.post(vmid=100, agent=1, name="flags"))
+        _wait_task(api, node, api.nodes(node).qemu(100).status.start.post())
+        # Simulated time: ten minutes after start the agent of a "never" image is still down.
+        requests.post(f"{url}/_sim/clock", json={"freeze": True}, verify=False, timeout=10)
+        requests.post(f"{url}/_sim/clock", json={"advance": 600}, verify=False, timeout=10)
+        with pytest.raises(ResourceException, match="QEMU guest agent is not running"):
+            api.nodes(node).qemu(100).agent("network-get-interfaces").get()
+        upid = api.nodes(node).qemu(100).status.shutdown.post(timeout=5)
+        requests.post(f"{url}/_sim/clock", json={"advance": 10}, verify=False, timeout=10)
+        assert api.nodes(node).qemu(100).status.current.get()["status"] == "running"
+        assert _wait_task(api, node, upid)["exitstatus"] == "VM quit/powerdown failed - got timeout"
+    finally:
+        code, _, stderr = _terminate(launched)
+    assert code == 0, stderr
