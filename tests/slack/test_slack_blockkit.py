@@ -150,3 +150,19 @@ def test_interactive_elements_follow_reading_order() -> None:
     ]
     ids = [element["action_id"] for _, element in interactive_elements(blocks)]
     assert ids == ["details", "ok", "no"]
+
+
+def test_identical_payloads_are_validated_once_and_changes_are_seen() -> None:
+    from sandbox.slack.blockkit import _schema_errors_memo
+
+    _schema_errors_memo.cache_clear()
+    good = [{"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}]
+    assert validate_blocks(good) == []
+    assert validate_blocks([dict(good[0])]) == []  # same JSON, another object
+    info = _schema_errors_memo.cache_info()
+    assert (info.misses, info.hits) == (1, 1)
+    # The same object changed in place is new JSON: validated again, and the error is found.
+    good[0]["text"]["type"] = "bogus"
+    errors = validate_blocks(good)
+    assert errors and "/blocks/0/text" in errors[0]
+    assert _schema_errors_memo.cache_info().misses == 2
