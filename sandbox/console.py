@@ -314,6 +314,7 @@ def sandbox_command() -> None:
             screen.attach(world.standin, viewer=USERS["alice"])
             screen.say("ready. You are @alice in #infra. Try: /solti vm create rocky9 (help)")
             lines = Lines(interactive, echo=lambda text: screen.say(text, "dim"))
+            screen.prompt_shown = lambda: lines.showing
             session = Session(world, screen, lines)
             session.run()
         except KeyboardInterrupt:

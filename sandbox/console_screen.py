@@ -10,9 +10,11 @@ finds the message a number belongs to, as it is now.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sandbox.render import Clickable, Rendered, render_message, render_view, still_offered
@@ -50,6 +52,10 @@ class Screen:
         self._last_change = time.monotonic()
         self._mark = 0
         self.busy = False  # True while a command runs (no prompt on screen)
+        # The prompt being read right now, if any (Lines.showing): a message that arrives
+        # while the person is typing clears that line, prints, and puts prompt and typing back.
+        self.prompt_shown: Callable[[], str | None] | None = None
+        self._prompt_cleared = False
         # the last thing printed: (key, how many lines, len(printed) after it) - an edit of
         # it redraws in place on a terminal instead of printing the message again
         self._last_block: tuple[tuple[str, ...], int, int] | None = None
@@ -58,12 +64,44 @@ class Screen:
 
     def say(self, text: str, style: str = "text") -> None:
         with self._lock:
+            self._clear_prompt_line()
             for line in text.split("\n"):
                 self.printed.append(line)
                 if self._rich is not None:
                     self._rich.print(line, style=_STYLES.get(style, ""))
                 else:
                     print(line, flush=True)
+
+    def _prompt(self) -> str | None:
+        """The prompt on the terminal now (None when none, or when output is not a terminal:
+        a script's lines are echoed in order, so nothing is interleaved there)."""
+        if self._rich is None or self.prompt_shown is None:
+            return None
+        return self.prompt_shown()
+
+    def _clear_prompt_line(self) -> None:
+        """Before a late message is printed under a prompt: erase the prompt line, so the
+        message does not start after `alice@#infra> ` and the prompt is not lost above it."""
+        if self._prompt_cleared or self._prompt() is None:
+            return
+        self._rich.file.write("\r\x1b[K")
+        self._prompt_cleared = True
+
+    def _restore_prompt(self) -> None:
+        """Print the prompt again, with what the person had typed so far (readline's buffer)."""
+        if not self._prompt_cleared:
+            return
+        self._prompt_cleared = False
+        prompt = self._prompt()
+        if prompt is None:
+            return
+        typed = ""
+        with contextlib.suppress(ImportError):
+            import readline
+
+            typed = readline.get_line_buffer()
+        self._rich.file.write(prompt + typed)
+        self._rich.file.flush()
 
     def _print_rendered(self, heading: str, rendered: Rendered) -> None:
         with self._lock:
@@ -82,7 +120,7 @@ class Screen:
         """On a terminal, while a command runs, erase the last message if it is `key` and
         nothing was printed after it; the caller prints its new version in its place."""
         last = self._last_block
-        if self._rich is None or not self.busy or last is None:
+        if self._rich is None or not self.busy or last is None or self._prompt() is not None:
             return False
         last_key, count, end = last
         if last_key != key or end != len(self.printed):
@@ -168,6 +206,7 @@ class Screen:
                 del self._seen[key]
                 self.say(f"(a message from solti was deleted: {key[2]})", "dim")
             self._report_refusals()
+            self._restore_prompt()
 
     def _show(self, key: tuple[str, ...], message: dict[str, Any], heading: str) -> None:
         rendered = render_message(message, start=self._next_number, users=self._names)

@@ -44,17 +44,22 @@ class Lines:
     def __init__(self, interactive: bool, echo: Any = print) -> None:
         self.interactive = interactive
         self.echo = echo
+        self.showing: str | None = None  # the prompt on the terminal while input() waits
         if interactive:
             with contextlib.suppress(ImportError):
                 import readline  # noqa: F401 - line editing and history for input()
 
     def read(self, prompt: str) -> str | None:
         try:
+            self.showing = prompt if self.interactive else None
             line = input(prompt if self.interactive else "")
         except EOFError:
+            self.showing = None
             if self.interactive:  # Ctrl-D leaves the cursor after the prompt
                 self.echo("")
             return None
+        finally:
+            self.showing = None
         if not self.interactive:
             self.echo(f"{prompt}{line}")
         return line

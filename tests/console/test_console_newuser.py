@@ -7,6 +7,8 @@ slash must say the line that works; a modal field must show what Enter keeps.
 
 from __future__ import annotations
 
+import io
+import re
 import threading
 from typing import Any
 
@@ -276,3 +278,47 @@ def test_still_offered_compares_the_element_at_the_same_place() -> None:
     )
     assert not still_offered(swapped, approve)  # something else sits at number 1 now
     assert not still_offered({"blocks": []}, approve)
+
+
+# -- messages that arrive while the person is typing ---------------------------------------
+
+
+def _terminal_screen(messages: Messages, prompt: str | None) -> tuple[Screen, io.StringIO]:
+    from rich.console import Console
+
+    out = io.StringIO()
+    screen = Screen(color=False)
+    screen._rich = Console(file=out, force_terminal=True, width=120, highlight=False)
+    screen.standin = messages
+    screen.prompt_shown = lambda: prompt
+    return screen, out
+
+
+def test_a_late_message_clears_the_prompt_line_and_puts_the_prompt_back() -> None:
+    screen, out = _terminal_screen(Messages(APPROVAL), "alice@#infra> ")
+    screen.refresh()
+    written = out.getvalue()
+    assert written.startswith("\r\x1b[K")  # not printed after `alice@#infra> `
+    assert "Approve" in written
+    assert written.endswith("alice@#infra> ")  # the prompt is the last thing again
+    assert written.count("\r\x1b[K") == 1  # once per batch, not once per line
+
+
+def test_without_a_prompt_nothing_is_cleared_or_redrawn() -> None:
+    screen, out = _terminal_screen(Messages(APPROVAL), None)
+    screen.refresh()
+    written = out.getvalue()
+    assert "\x1b[K" not in written
+    assert not written.endswith("> ")
+
+
+def test_an_edit_under_a_prompt_is_printed_again_not_redrawn_over_the_prompt() -> None:
+    messages = Messages(APPROVAL)
+    screen, out = _terminal_screen(messages, "  submit? [Y/n, or click N] ")
+    screen.busy = True  # a modal's field prompt: a command runs, and a prompt is on screen
+    screen.refresh()
+    messages.messages = [dict(APPROVAL, blocks=[APPROVAL["blocks"][0]])]
+    screen.refresh()
+    assert "(edited)" in out.getvalue()
+    assert "(updated in place)" not in out.getvalue()
+    assert not re.search(r"\x1b\[\d+F", out.getvalue())  # no cursor-up over the prompt
