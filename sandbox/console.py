@@ -29,6 +29,7 @@ from sandbox.console_commands import (
     slash_parts,
 )
 from sandbox.console_screen import Screen
+from sandbox.console_tty import typing_hidden
 from sandbox.console_walk import Lines, LineSource, ask, walk_views
 
 SIGNING_SECRET = "sandbox-signing-secret"
@@ -80,7 +81,8 @@ class Session:
     def handle(self, command: Command) -> None:
         self.screen.busy = True  # the prompt is not on screen: progress may redraw in place
         try:
-            self._handle(command)
+            with typing_hidden(getattr(self.lines, "interactive", False)):
+                self._handle(command)
         finally:
             self.screen.busy = False
 

@@ -8,6 +8,7 @@ slash must say the line that works; a modal field must show what Enter keeps.
 from __future__ import annotations
 
 import io
+import os
 import re
 import threading
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 from sandbox.console import Session
 from sandbox.console_commands import parse_command
 from sandbox.console_screen import Screen
+from sandbox.console_tty import typing_hidden
 from sandbox.console_walk import LEFT, walk_views
 from sandbox.render import Clickable, render_message, still_offered
 from tests.console.test_console_units import FakeAgent, FakeScreen, FakeStandIn, SubmittingAgent
@@ -322,3 +324,35 @@ def test_an_edit_under_a_prompt_is_printed_again_not_redrawn_over_the_prompt() -
     assert "(edited)" in out.getvalue()
     assert "(updated in place)" not in out.getvalue()
     assert not re.search(r"\x1b\[\d+F", out.getvalue())  # no cursor-up over the prompt
+
+
+# -- keys typed while a command runs -------------------------------------------------------
+
+
+def _echo_on(fd: int) -> bool:
+    import termios
+
+    return bool(termios.tcgetattr(fd)[3] & termios.ECHO)
+
+
+def test_typing_is_not_echoed_while_a_command_runs_and_echo_comes_back() -> None:
+    pty = pytest.importorskip("pty")
+    pytest.importorskip("readline")  # the console hides keys only when readline shows them
+    main, secondary = pty.openpty()
+    with open(secondary, "rb", buffering=0, closefd=False) as terminal:
+        assert _echo_on(secondary)
+        with typing_hidden(True, terminal):
+            assert not _echo_on(secondary)
+        assert _echo_on(secondary)
+        with pytest.raises(KeyboardInterrupt), typing_hidden(True, terminal):
+            raise KeyboardInterrupt  # Ctrl-C in the middle of a command
+        assert _echo_on(secondary)
+        with typing_hidden(False, terminal):  # a script on stdin: nothing to hide
+            assert _echo_on(secondary)
+    os.close(main)
+    os.close(secondary)
+
+
+def test_a_stdin_that_is_not_a_terminal_is_left_alone() -> None:
+    with typing_hidden(True, io.StringIO()):
+        pass  # no fileno, no termios: nothing raised
