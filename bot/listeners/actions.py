@@ -26,6 +26,9 @@ ACTION_VERBS = {
     REMOVE_ACTION: "vm remove",
 }
 
+# Clicks whose work is a few milliseconds (opening the form: its trigger_id lives 3 s).
+QUICK_ACTIONS = frozenset({"form open"})
+
 Work = Callable[[Caller, dict[str, Any], dict[str, Any]], None]
 
 
@@ -57,7 +60,7 @@ def _clicked(action_id: str, work: Work, replace: bool = False) -> Callable[...,
         ack()
         reply = ephemeral_via_respond(respond, replace=replace)
         caller = caller_from(context, reply, body.get("trigger_id"))
-        later(caller, verb, lambda: work(caller, body, action))
+        later(caller, verb, lambda: work(caller, body, action), quick=verb in QUICK_ACTIONS)
 
     return listener
 

@@ -40,7 +40,21 @@ def _handle(ack: Any, command: dict[str, Any], context: Any, respond: Any) -> No
         return
     ack()
     caller = caller_from(context, ephemeral_via_respond(respond), command.get("trigger_id"))
-    later(caller, _verb(parsed), lambda: _run(caller, parsed, command))
+    later(caller, _verb(parsed), lambda: _run(caller, parsed, command), quick=_quick(parsed))
+
+
+def _quick(parsed: grammar.Command) -> bool:
+    """Work that answers in milliseconds: reads, keys, the audit log, a dry run, a modal.
+
+    Anything that waits for a Proxmox task (or fetches upstream checksums) is not quick;
+    unknown commands default to not quick so they can never hold up the short replies.
+    """
+    if isinstance(parsed, grammar.VmCreate):
+        return bool(parsed.opens_modal or parsed.dry_run)
+    if isinstance(parsed, grammar.VmAction):
+        return parsed.verb == "verify"
+    quick = (grammar.KeyShow, grammar.KeySet, grammar.KeyRemove, grammar.Audit)
+    return isinstance(parsed, (*quick, grammar.TemplateList, grammar.VmList))
 
 
 def _count(verb: str, outcome: str) -> None:

@@ -85,10 +85,11 @@ def tracked(caller: Caller, verb: str, work: Callable[[], None]) -> None:
                 log.warning("could not report an error to %s", caller.user)
 
 
-def later(caller: Caller, verb: str, work: Callable[[], None]) -> None:
+def later(caller: Caller, verb: str, work: Callable[[], None], *, quick: bool = False) -> None:
     """Run ``work`` after the ack on the runtime's pool, tracked as ``verb``.
 
     Listeners ack first and hand the rest over here: Bolt's lazy listeners would deep-copy
     the whole request for each one, which cost more than the acknowledgement itself.
+    ``quick``: a short reply that waits for no Proxmox task (see ``Runtime.quick``).
     """
-    caller.runtime.submit(tracked, caller, verb, work)
+    caller.runtime.submit(tracked, caller, verb, work, quick=quick)
