@@ -16,10 +16,11 @@ from datetime import UTC, datetime, timedelta
 from bot.db import BotDatabase
 from provisioning import telemetry
 
-__all__ = ["Approval", "ApprovalStore", "Outcome"]
+__all__ = ["KINDS", "Approval", "ApprovalStore", "Outcome", "request_action", "request_outcome"]
 
 PENDING = "pending"
 FINAL_STATES = ("approved", "denied", "expired")
+KINDS = ("template_build", "template_destroy")
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,28 @@ class Approval:
             ts=row["ts"],
             details=tuple(tuple(p) for p in json.loads(row["details"] or "[]")),
         )
+
+
+def request_action(kind: str) -> str:
+    """The audit action of a request row (``template build request``), the key it is found by."""
+    return kind.replace("_", " ") + " request"
+
+
+def request_outcome(approval: Approval) -> tuple[str, str | None]:
+    """``(result, error)`` that completes a decided request's audit row.
+
+    An approval ends the request ``ok``: the build or destroy it lets run is recorded in its
+    own row (same request id), so a failed build never rewrites who decided what. A denial or
+    an expiry says why nothing ran, in words the audit view can show as they are.
+    """
+    if approval.state not in FINAL_STATES:
+        raise ValueError(f"request {approval.id} is still {approval.state}")
+    if approval.state == "approved":
+        return "ok", None
+    if approval.state == "denied":
+        return "denied", f"denied by {approval.decided_by or 'an approver'}"
+    deadline = approval.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return "expired", f"no approver decided before {deadline}"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.approvals import Approval
+from bot.approvals import KINDS, Approval, request_action, request_outcome
 from bot.blocks import approval as cards
 from bot.blocks import progress as progress_views
 from bot.blocks import replies
@@ -16,7 +16,14 @@ from bot.progress import ProgressMessage
 from bot.runtime import Runtime
 from provisioning import TemplateBuildRequest
 
-__all__ = ["decide", "expire_due", "list_templates", "request_approval"]
+__all__ = [
+    "complete_decided_requests",
+    "decide",
+    "expire_due",
+    "finish_request",
+    "list_templates",
+    "request_approval",
+]
 
 log = logging.getLogger("bot.flows.templates")
 
@@ -94,19 +101,21 @@ def request_approval(caller: Caller, kind: str, target: str) -> None:
     approval = runtime.approvals.create(
         kind, target, caller.user, caller.channel, rules.approval_expiry, details
     )
+    # The request row is written before the card exists, so no click can decide a request
+    # whose row is not there yet to be completed.
+    audit_record(
+        runtime.audit,
+        actor=caller.user,
+        action=request_action(kind),
+        result="running",
+        params={"target": target, "approval": approval.id},
+        request_id=approval.id,
+    )
     card = cards.pending_message(
         approval.id, kind, target, caller.user, details, approval.expires_at
     )
     response = runtime.client.chat_postMessage(channel=rules.approvals_channel, **card)
     runtime.approvals.attach_message(approval.id, response["channel"], response["ts"])
-    audit_record(
-        runtime.audit,
-        actor=caller.user,
-        action=kind.replace("_", " ") + " request",
-        result="running",
-        params={"target": target, "approval": approval.id},
-        request_id=approval.id,
-    )
     what = "build" if kind == "template_build" else "destroy"
     caller.reply(
         replies.info_message(
@@ -114,6 +123,63 @@ def request_approval(caller: Caller, kind: str, target: str) -> None:
             f"approver in <#{rules.approvals_channel}>. You will hear back here."
         )
     )
+
+
+def _kind_words(kind: str) -> str:
+    return kind.replace("_", " ")
+
+
+def finish_request(runtime: Runtime, approval: Approval) -> bool:
+    """Complete the request's ``running`` row with its decision; never fails the caller.
+
+    The row is found by the request id, not kept in memory, so a request posted before a
+    restart (or by another bot on the same file) is completed too. A row already complete is
+    left alone, so a second call (the sweep after a decision) changes nothing.
+    """
+    audit = runtime.audit
+    if audit is None or approval.state == "pending":
+        return False
+    try:
+        row = audit.find_by_request_id(approval.id, action=request_action(approval.kind))
+        if row is None or row.id is None or row.result != "running":
+            return False
+        result, error = request_outcome(approval)
+        decided = approval.decided_at or runtime.approvals.clock()
+        audit.finish(
+            row.id,
+            result,
+            error=error,
+            approver=approval.decided_by,
+            duration_ms=max(0, int((decided - row.at).total_seconds() * 1000)),
+            params={"decision": approval.state, "decided_at": decided.isoformat()},
+        )
+        return True
+    except Exception:  # the decision stands; the sweep tries the row again
+        log.exception("could not complete the audit record of request %s", approval.id)
+        return False
+
+
+def complete_decided_requests(runtime: Runtime) -> int:
+    """Complete request rows left ``running`` although their approval is decided.
+
+    Rows written before requests were completed, or a stop between a decision and its record,
+    would otherwise read as a crash forever; every expiry sweep (also the first after a start)
+    settles them from the approvals table.
+    """
+    if runtime.audit is None:
+        return 0
+    done = 0
+    for kind in KINDS:
+        try:
+            rows = runtime.audit.query(action=request_action(kind), result="running", limit=None)
+        except Exception:
+            log.exception("could not list open %s rows", request_action(kind))
+            continue
+        for row in rows:
+            approval = runtime.approvals.get(row.request_id) if row.request_id else None
+            if approval is not None and finish_request(runtime, approval):
+                done += 1
+    return done
 
 
 def _refresh_card(runtime: Runtime, approval: Approval) -> None:
@@ -150,7 +216,7 @@ def decide(caller: Caller, request_id: str, approve: bool) -> None:
     if approval is None:
         caller.say_error(f"Request `{request_id}` is unknown.")
         return
-    action = approval.kind.replace("_", " ") + (" approve" if approve else " deny")
+    action = _kind_words(approval.kind) + (" approve" if approve else " deny")
     if approval.state != "pending":
         caller.say_error(
             f"Request `{request_id}` is already {approval.state}"
@@ -187,6 +253,7 @@ def decide(caller: Caller, request_id: str, approve: bool) -> None:
         params={"target": approval.target, "approval": request_id, "requester": approval.requester},
         request_id=f"{request_id}:decision",
     )
+    finish_request(runtime, approval)
     _refresh_card(runtime, approval)
     _tell_requester(runtime, approval)
     if approval.state == "approved":
@@ -257,7 +324,7 @@ def expire_due(runtime: Runtime) -> int:
         audit_record(
             runtime.audit,
             actor="solti",
-            action=approval.kind.replace("_", " ") + " expire",
+            action=_kind_words(approval.kind) + " expire",
             result="expired",
             params={
                 "target": approval.target,
@@ -266,9 +333,11 @@ def expire_due(runtime: Runtime) -> int:
             },
             request_id=f"{approval.id}:decision",
         )
+        finish_request(runtime, outcome.approval)
         try:
             _refresh_card(runtime, outcome.approval)
             _tell_requester(runtime, outcome.approval)
         except Exception as exc:
             log.warning("could not update expired request %s: %s", approval.id, type(exc).__name__)
+    complete_decided_requests(runtime)
     return count
