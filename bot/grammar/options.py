@@ -59,9 +59,7 @@ def _tokens(text: str) -> list[str]:
 
 def _vmid(value: str, option: str, topic: str) -> int:
     if not value.isdigit():
-        raise UsageError(
-            f"{option} must be a VMID (a whole number, 100 or more), not `{value}`.", topic
-        )
+        raise UsageError(f"{option} must be a whole number (100 or more), not `{value}`.", topic)
     number = int(value)
     if not 100 <= number <= 999_999_999:
         raise UsageError(
