@@ -35,11 +35,23 @@ def _upstream(update: Any | None) -> str:
     return f":grey_question: upstream unknown ({escape(update.reason or 'no answer')})"
 
 
+def _not_built(update: Any | None) -> str:
+    """A distribution with no template, said once: provisioning's "upstream unknown (no
+    template built yet)" only repeats it, so only upstream's version or a real failure to
+    ask is added."""
+    text = "no template built yet."
+    if update is None:
+        return text
+    if update.upstream_version:
+        return text + f" Upstream image: {escape(update.upstream_version)}."
+    if update.reason and "no template" not in update.reason:
+        return text + f" {_upstream(update)}"
+    return text
+
+
 def distribution_blocks(item: DistributionReport, now: datetime) -> list[Block]:
     if item.latest is None:
-        return [
-            section(f"*{escape(item.distribution)}*: no template built. {_upstream(item.update)}")
-        ]
+        return [section(f"*{escape(item.distribution)}*: {_not_built(item.update)}")]
     t = item.latest
     checksum = (t.checksum or "?")[:12]
     text = (
