@@ -25,6 +25,10 @@ FIELDS = (
     "gw",
 )
 
+# The rule of provisioning.rules.choose_vmid (DESIGN.md, "The original rules"): ids you
+# choose are 100-499 by custom, and any other free id is taken too, except the templates'.
+VMID_HINT = "100-499, or any free id outside 9000-9999 (the template range)"
+
 
 def _option(text: str, value: str) -> dict[str, Any]:
     return {"text": plain(text, 75), "value": clip(value, 150)}
@@ -153,12 +157,18 @@ def create_view(
     blocks.append(
         {"type": "input", "block_id": "template", "label": plain("Template"), "element": select}
     )
+    planned_name = prefill.get("default_name")
+    planned_vmid = prefill.get("default_vmid")
     blocks.append(
         _text_input(
             "name",
             "Name",
             initial=prefill.get("name"),
-            placeholder="default: {distribution}-{YYMMDD}",
+            placeholder=(
+                f"default: {planned_name} ({{distribution}}-{{YYMMDD}})"
+                if planned_name
+                else "default: {distribution}-{YYMMDD}"
+            ),
         )
     )
     blocks.append(
@@ -166,8 +176,12 @@ def create_view(
             "vmid",
             "VMID",
             initial=_str(prefill.get("vmid")),
-            placeholder="default: the lowest free from 500",
-            hint="100-499, or any free id below 9000",
+            placeholder=(
+                f"default: {planned_vmid} (the lowest free from 500)"
+                if planned_vmid
+                else "default: the lowest free from 500"
+            ),
+            hint=VMID_HINT,
         )
     )
     blocks.append(

@@ -82,14 +82,15 @@ HELP_HINT = "Type `/solti help` for the commands and examples."
 
 
 def error_message(text: str, topic: str | None = None, *, usage: bool = False) -> dict[str, Any]:
-    """An ephemeral refusal: what was wrong and what is allowed, plus the relevant usage.
+    """An ephemeral refusal: what was wrong and what is allowed.
 
-    ``usage`` marks a mistyped slash command: only then is a pointer to `/solti help` useful
-    when no topic's usage fits. A refused click or a policy decision is not fixed by reading
-    the help, so it gets the reason alone.
+    ``usage`` marks a mistyped slash command (a grammar error): only then is the usage of
+    ``topic`` (or a pointer to `/solti help` when no topic fits) shown under it. A refused
+    click, a provisioning or a policy error is not fixed by reading the help, so it gets
+    the sentence alone, whatever the topic.
     """
     blocks: list[Block] = [section(f":warning: {text}")]
-    if topic in HELP_SECTIONS:
+    if usage and topic in HELP_SECTIONS:
         usage_text, examples = HELP_SECTIONS[topic]
         blocks.append(context(clip(usage_text, 1900)))
         blocks.append(context("Try: " + "  ·  ".join(f"`{e}`" for e in examples[:2])))
@@ -188,10 +189,16 @@ def key_message(label: str, fingerprint: str, key_type: str) -> dict[str, Any]:
     return message(text, [section(f":key: {text}"), context("Every VM you create gets this key.")])
 
 
-NO_KEY_TEXT = (
-    "You have no SSH key registered, so you could not log in to the VM. "
+_ADD_KEY = (
     "Add yours once with `/solti key set ssh-ed25519 AAAA... you@laptop` "
-    "(paste the contents of `~/.ssh/id_ed25519.pub`), then try again."
+    "(paste the contents of `~/.ssh/id_ed25519.pub`)"
+)
+# `/solti key show` with nothing registered: a fact and how to change it.
+NO_KEY_SHOW_TEXT = f"You have no SSH key registered. {_ADD_KEY}."
+# A create refused for want of a key: why it matters, how to fix it, and to run it again.
+NO_KEY_TEXT = (
+    f"You have no SSH key registered, so you could not log in to the VM. {_ADD_KEY}, "
+    "then try again."
 )
 
 

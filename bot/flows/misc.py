@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.blocks import replies
 from bot.facade import audit_query
-from bot.flows.base import Caller, describe_error
+from bot.flows.base import Caller, as_sentence, describe_error
 from bot.reports import post_report
 from provisioning import InvalidRequest
 
@@ -15,7 +15,7 @@ def key_set(caller: Caller, text: str) -> None:
     try:
         stored = caller.runtime.keys.set(caller.user, text)
     except InvalidRequest as exc:
-        caller.say_error(exc.message.removeprefix("ssh_keys: "), "key")
+        caller.say_error(as_sentence(exc.message, exc.field))
         return
     caller.reply(replies.key_message(stored.label, stored.fingerprint, stored.key_type))
 
@@ -23,11 +23,7 @@ def key_set(caller: Caller, text: str) -> None:
 def key_show(caller: Caller) -> None:
     stored = caller.runtime.keys.get(caller.user)
     if stored is None:
-        caller.reply(
-            replies.info_message(
-                replies.NO_KEY_TEXT.replace("so you could not log in to the VM. ", "")
-            )
-        )
+        caller.reply(replies.info_message(replies.NO_KEY_SHOW_TEXT))
         return
     caller.reply(replies.key_message(stored.label, stored.fingerprint, stored.key_type))
 

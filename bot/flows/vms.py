@@ -12,17 +12,27 @@ from pydantic import ValidationError
 
 from bot.blocks import progress as progress_views
 from bot.blocks import replies
+from bot.blocks.common import escape
 from bot.facade import call
-from bot.flows.base import Caller, describe_error
+from bot.flows.base import Caller, as_sentence, describe_error
 from bot.progress import ProgressMessage
-from provisioning import InvalidRequest, SoltiError, VmCreateRequest
+from provisioning import InvalidRequest, NotFound, SoltiError, VmCreateRequest
 
-__all__ = ["CreateInput", "create_vm", "list_vms", "owned_count", "prepare_create", "vm_action"]
+__all__ = [
+    "CreateInput",
+    "FieldErrors",
+    "create_vm",
+    "list_vms",
+    "owned_count",
+    "plan_prefill",
+    "prepare_create",
+    "request_problems",
+    "vm_action",
+]
 
 log = logging.getLogger("bot.flows.vms")
 
 CreateInput = Mapping[str, Any]
-_FIELD_NAMES = {"ssh_keys": "ssh_key", "template": "template", "ip": "ip", "gw": "gw"}
 
 
 def owned_count(caller: Caller) -> int:
@@ -30,27 +40,70 @@ def owned_count(caller: Caller) -> int:
     return sum(1 for vm in vms if vm.owner == caller.user)
 
 
-def _field_of(exc: ValidationError) -> tuple[str | None, str]:
-    first = exc.errors()[0]
-    loc = [str(x) for x in first.get("loc", ())]
-    message = str(first.get("msg", "is not valid")).removeprefix("Value error, ")
-    field = loc[0] if loc else None
-    if field is None and ":" in message:  # model validators name the field in the text
-        field = message.split(":", 1)[0]
-    return field, message
+def _problems_of(exc: ValidationError) -> dict[str | None, str]:
+    """Every field pydantic found wrong (the first message per field), in its order."""
+    found: dict[str | None, str] = {}
+    for error in exc.errors():
+        loc = [str(x) for x in error.get("loc", ())]
+        message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+        field = loc[0] if loc else None
+        if field is None and ":" in message:  # model validators name the field in the text
+            field = message.split(":", 1)[0]
+        found.setdefault(field, message)
+    return found
 
 
-def request_from(values: CreateInput, keys: list[str], request_id: str) -> VmCreateRequest:
-    """Build the request; pydantic errors become InvalidRequest naming the field."""
+class FieldErrors(InvalidRequest):
+    """Several request fields are wrong at once: ``problems`` maps each to its message, so
+    the form can show them all in one round trip; the message is the first of them."""
+
+    def __init__(self, problems: dict[str | None, str]) -> None:
+        field, message = next(iter(problems.items()))
+        super().__init__(message, field=field)
+        self.problems = problems
+
+
+def _request_data(values: CreateInput, keys: list[str], request_id: str) -> dict[str, Any]:
     data = {k: v for k, v in values.items() if v not in (None, "", False)}
     data.pop("ssh_key", None)
     data["ssh_keys"] = keys
     data["request_id"] = request_id
+    return data
+
+
+def request_from(values: CreateInput, keys: list[str], request_id: str) -> VmCreateRequest:
+    """Build the request; pydantic errors become FieldErrors naming every bad field."""
     try:
-        return VmCreateRequest.model_validate(data)
+        return VmCreateRequest.model_validate(_request_data(values, keys, request_id))
     except ValidationError as exc:
-        field, message = _field_of(exc)
-        raise InvalidRequest(message, field=field) from None
+        raise FieldErrors(_problems_of(exc)) from None
+
+
+def request_problems(values: CreateInput, keys: list[str]) -> dict[str | None, str]:
+    """Everything the request model finds wrong with ``values`` (pure: no Proxmox, no Slack).
+
+    pydantic skips the network check while another field is wrong, so the fields found
+    wrong are left out and the rest checked again, until nothing new turns up.
+    """
+    problems: dict[str | None, str] = {}
+    checked = dict(values)
+    for _ in range(len(values) + 1):
+        try:
+            request_from(checked, keys, "check")
+            break
+        except FieldErrors as exc:
+            new = {f: m for f, m in exc.problems.items() if f not in problems}
+            if not new:
+                break
+            problems.update(new)
+            for field in new:
+                base = (field or "").split("[", 1)[0]
+                checked.pop(base, None)
+                if base == "ssh_keys":
+                    keys = []
+                if base == "ip":
+                    checked.pop("gw", None)
+    return problems
 
 
 def _keys_for(caller: Caller, given: str | None) -> list[str] | None:
@@ -80,8 +133,45 @@ def prepare_create(caller: Caller, values: CreateInput) -> tuple[VmCreateRequest
         if not quota:
             raise _Refused(quota.reason)
     request = request_from(values, keys, caller.request_id)
-    plan = call(runtime.provisioner.plan_vm, request, actor=caller.user, via="slack")
+    try:
+        plan = call(runtime.provisioner.plan_vm, request, actor=caller.user, via="slack")
+    except NotFound as exc:
+        raise _template_not_found(caller, values.get("template"), exc) from None
     return request, plan
+
+
+def _template_not_found(caller: Caller, selector: Any, exc: NotFound) -> NotFound:
+    """A distribution or name that matched no template, said as people think of it.
+
+    Provisioning speaks of template names ("no template named 'arch'"); someone who typed
+    `/solti vm create arch` asked for a distribution, so the answer says which ones can be
+    cloned now and how to get a template for the others. VMIDs and other errors pass as is.
+    """
+    text = str(selector or "").strip()
+    if not text or text.isdigit() or not exc.message.startswith("template: "):
+        return exc
+    catalog = list(caller.runtime.policy.catalog().names)
+    templates = call(caller.runtime.provisioner.list_templates)
+    if any(t.name == text for t in templates):
+        return exc
+    built = sorted({t.distribution for t in templates if t.distribution})
+    others = [d for d in catalog if d not in built]
+    shown = escape(text)
+    if text in catalog:
+        head = f"There is no {shown} template yet."
+    else:
+        head = f"Unknown distribution '{shown}' (and no template has that name)."
+    can = (
+        f"You can clone {', '.join(f'`{d}`' for d in built)}."
+        if built
+        else "No template is built yet, so nothing can be cloned."
+    )
+    tail = ""
+    if others:
+        build = "`/solti template build " + (shown if text in catalog else "DISTRO") + "`"
+        tail = f" The others need a template first ({build}, an approver decides): "
+        tail += ", ".join(others) + "."
+    return NotFound(f"{head} {can}{tail}")
 
 
 class _Refused(SoltiError):
@@ -149,13 +239,36 @@ def _first_login(caller: Caller, vm: Any, plan: Any) -> tuple[str, float]:
     return progress_views.login_text(plan.user, vm.vmid, waiting=wait), wait
 
 
+def plan_prefill(plan: Any, typed: dict[str, Any]) -> dict[str, Any]:
+    """What "Customize…" under a dry run opens the form with: the dry run's own choices.
+
+    The template is the build the plan resolved (a distribution or name typed in the
+    command becomes the VMID the form's list is keyed by); disk and clone mode as shown.
+    The name and VMID the plan picked become the fields' stated defaults, not their values:
+    left empty they follow the template picked in the form and are free when it is sent
+    later. Whatever was typed is kept as typed.
+    """
+    data = dict(typed)
+    data["template_vmid"] = plan.template.vmid
+    if plan.disk_after is not None:
+        data.setdefault("disk", str(plan.disk_after))
+    if plan.full:
+        data["full"] = True
+    data["default_name"] = plan.name
+    data["default_vmid"] = plan.vmid
+    return data
+
+
 def create_vm(caller: Caller, values: CreateInput, prefill: dict[str, Any]) -> None:
     """The whole create: checks, dry run or progress message, provisioning, final state."""
     runtime = caller.runtime
     try:
         request, plan = prepare_create(caller, values)
+    except FieldErrors as exc:  # every bad option at once, each as a sentence
+        caller.say_error(" ".join(as_sentence(m, f) for f, m in exc.problems.items()))
+        return
     except SoltiError as exc:
-        caller.say_error(describe_error(exc)[0], "vm" if isinstance(exc, InvalidRequest) else None)
+        caller.say_error(describe_error(exc)[0])
         return
     except Exception as exc:
         caller.say_error(describe_error(exc)[0])
@@ -166,7 +279,7 @@ def create_vm(caller: Caller, values: CreateInput, prefill: dict[str, Any]) -> N
             if runtime.rules.max_vms_per_user
             else None
         )
-        reply = replies.plan_message(plan, prefill)
+        reply = replies.plan_message(plan, plan_prefill(plan, prefill))
         if left is not None:
             reply["blocks"].append(replies.context(f"Quota: you can create {left} more VM(s)."))
         caller.reply(reply)
@@ -241,7 +354,7 @@ def vm_action(caller: Caller, verb: str, vmid: int, *, confirmed: bool = False) 
     runtime = caller.runtime
     vm = _find_vm(caller, vmid)
     if vm is None:
-        caller.say_error(f"There is no VM with VMID {vmid}. `/solti vm list` shows them.", "vm")
+        caller.say_error(f"There is no VM with VMID {vmid}. `/solti vm list` shows them.")
         return
     if verb in OWNER_ONLY:
         decision = runtime.rules.may_manage_vm(caller.user, caller.groups, vm.owner)
