@@ -150,27 +150,34 @@ def _template_not_found(caller: Caller, selector: Any, exc: NotFound) -> NotFoun
     text = str(selector or "").strip()
     if not text or text.isdigit() or not exc.message.startswith("template: "):
         return exc
-    catalog = list(caller.runtime.policy.catalog().names)
-    templates = call(caller.runtime.provisioner.list_templates)
+    try:
+        catalog = list(caller.runtime.policy.catalog().names)
+        templates = call(caller.runtime.provisioner.list_templates)
+    except Exception:  # the original answer is still true, only less helpful
+        log.warning("could not list distributions for %r", text[:40])
+        return exc
     if any(t.name == text for t in templates):
         return exc
     built = sorted({t.distribution for t in templates if t.distribution})
-    others = [d for d in catalog if d not in built]
-    shown = escape(text)
-    if text in catalog:
-        head = f"There is no {shown} template yet."
-    else:
-        head = f"Unknown distribution '{shown}' (and no template has that name)."
     can = (
         f"You can clone {', '.join(f'`{d}`' for d in built)}."
         if built
         else "No template is built yet, so nothing can be cloned."
     )
-    tail = ""
-    if others:
-        build = "`/solti template build " + (shown if text in catalog else "DISTRO") + "`"
-        tail = f" The others need a template first ({build}, an approver decides): "
-        tail += ", ".join(others) + "."
+    shown = escape(text)
+    if text in catalog:
+        return NotFound(
+            f"There is no {shown} template yet; ask for one with "
+            f"`/solti template build {shown}` (an approver decides). {can}"
+        )
+    others = [d for d in catalog if d not in built]
+    tail = (
+        " The other distributions need a template first, `/solti template build DISTRO` "
+        f"(an approver decides): {', '.join(others)}."
+        if others
+        else ""
+    )
+    head = f"Unknown distribution '{shown}' (and no template has that name)."
     return NotFound(f"{head} {can}{tail}")
 
 

@@ -87,6 +87,11 @@ def open_create_modal(caller: Caller, trigger_id: str, prefill: dict[str, Any]) 
 
 
 def _prefill(parsed: grammar.VmCreate) -> dict[str, Any]:
+    """The values typed in the command, for the form's fields.
+
+    A template typed as a VMID is the form's option value already; a distribution or a name
+    is only resolved by the plan, so a dry run adds the build it chose (``vms.plan_prefill``).
+    """
     data = {
         "name": parsed.name,
         "vmid": parsed.vmid,
