@@ -12,8 +12,9 @@ The download is skipped when the digest-named file is already in the storage (se
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from provisioning.errors import Conflict, SoltiError
@@ -28,7 +29,8 @@ from provisioning.models import Progress, TemplateBuildRequest, TemplateBuildRes
 from provisioning.notes import render_notes
 from provisioning.ops import Ops, Steps, describe_failure, elapsed_ms
 from provisioning.pve import VmidTaken
-from provisioning.rules import next_template_vmid, normalize_tags, template_name
+from provisioning.rules import TEMPLATE_RANGE, next_template_vmid, normalize_tags, template_name
+from provisioning.sizes import Size
 from provisioning.templates import verified_template, verify_template
 from provisioning.upstream import fetch_upstream
 
@@ -87,6 +89,94 @@ def _create_params(
     return params
 
 
+class _Held:
+    """The progress callback, able to hold one step's report until its detail is known.
+
+    A step is reported as it starts, but the detail of two build steps comes from a lookup
+    inside them: the VMID from the cluster, the resize from the imported disk. Holding the
+    report keeps the lookup inside its step (timing, metric, the step a failure names) and still
+    shows the detail; only the lookup's few milliseconds count to the line before in a progress
+    display. A failure releases the report bare, so the display names the step that failed.
+    """
+
+    def __init__(self, progress: Callable[[Progress], None] | None) -> None:
+        self._progress = progress
+        self._holding = False
+        self._held: Progress | None = None
+
+    def __call__(self, update: Progress) -> None:
+        if self._holding and self._held is None:
+            self._held = update
+        else:
+            self._emit(update)
+
+    def _emit(self, update: Progress) -> None:
+        if self._progress is not None:
+            with contextlib.suppress(Exception):  # as Steps.report: display never breaks work
+                self._progress(update)
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[Callable[[str | None], None]]:
+        """Hold the next report; the yielded function sends it with its detail."""
+        self._holding = True
+
+        def release(detail: str | None) -> None:
+            held, self._held, self._holding = self._held, None, False
+            if held is not None:
+                self._emit(held.model_copy(update={"detail": detail}))
+
+        try:
+            yield release
+        finally:
+            if self._holding:
+                release(None)
+
+
+def _claim_vmid(ops: Ops, used: set[int]) -> tuple[int, str]:
+    """Reserve the next template VMID; returns it and why it is that one, for the progress."""
+    why: list[str] = []
+
+    def choose(reserved: set[int], _names: set[str]) -> tuple[int, str | None]:
+        vmid = next_template_vmid(used | reserved)
+        why.append(_vmid_reason(vmid, used, reserved))
+        return vmid, None
+
+    vmid, _ = ops.reservations.claim(choose)
+    return vmid, why[-1]
+
+
+def _vmid_reason(vmid: int, used: set[int], reserved: set[int]) -> str:
+    """The rule as it applied: highest template VMID + 1, or the start of an empty range."""
+    in_range = [i for i in used | reserved if i in TEMPLATE_RANGE]
+    if not in_range:
+        span = f"{TEMPLATE_RANGE.start}-{TEMPLATE_RANGE.stop - 1}"
+        return f"{vmid}, the first template VMID (none of {span} in use)"
+    highest = max(in_range)
+    whose = "reserved by a build in progress" if highest not in used else "in use"
+    return f"{vmid}, next after {highest} (highest template VMID {whose})"
+
+
+def _resize_detail(virtual: Size | None, target: Size) -> str:
+    """What the resize step does, worded as the create's resize step words it."""
+    if virtual is None:
+        return f"skipped (imported disk size unknown; template size {target})"
+    if virtual < target:
+        return f"{virtual} -> {target}"
+    return f"not needed (image is {virtual}, template size {target})"
+
+
+def _notes_detail(notes: str, meta: dict[str, Any], tags: list[str]) -> str:
+    """How much metadata the notes carry and which; the tags written with them."""
+    what = [f"version {meta['version']} ({meta['version_source']})"]
+    what.append(f"{meta['checksum_algorithm']} checksum")
+    what += ["image", *(["sizes"] if meta.get("disk_size") else []), "hardware", "builder"]
+    what.append("build date")
+    if meta.get("request_id"):
+        what.append("request id")
+    lines = len(notes.splitlines())
+    return f"{lines} lines: {', '.join(what)}; tags {', '.join(tags)}"
+
+
 def _result_from_record(ops: Ops, record: Any) -> TemplateBuildResult | None:
     if getattr(record, "result", None) != "ok" or not getattr(record, "vmid", None):
         return None
@@ -129,8 +219,10 @@ def build_template(
         request_id=request.request_id,
         approver=approver,
     )
-    steps = Steps(BUILD_STEPS, progress, operation="template build")
+    held = _Held(progress)
+    steps = Steps(BUILD_STEPS, held, operation="template build")
     vmid: int | None = None
+    taken: int | None = None
     created = False
     try:
         with steps("checksum", entry.checksum_url):
@@ -150,30 +242,34 @@ def build_template(
                 )
                 ops.waiter.wait(upid, node=node)
         params = _create_params(ops, request, hw, volid, entry)
-        with steps("vmid"):
+        with held.hold() as say, steps("vmid"):
             used = Snapshot.take(ops.client).used_ids()
-        for _attempt in range(VMID_ATTEMPTS):
-            vmid, _ = ops.reservations.claim(
-                lambda ids, _names, used=used: (next_template_vmid(used | ids), None)
-            )
+            vmid, why = _claim_vmid(ops, used)
+            say(why)
+        for attempt in range(1, VMID_ATTEMPTS + 1):
             try:
-                with steps("create", f"VM {vmid}"):
+                with steps("create", f"VM {vmid}" + (f" ({taken} was taken)" if taken else "")):
                     upid = ops.client.create_vm(node, vmid, **params)
                     created = True
                     ops.waiter.wait(upid, node=node)
                 break
             except VmidTaken:
-                created = False
+                created, taken = False, vmid
                 ops.reservations.release(vmid)
                 used.add(vmid)
                 vmid = None
-        else:
-            raise Conflict(f"create: no free template VMID after {VMID_ATTEMPTS} attempts")
-        with steps("resize"):
+                if attempt == VMID_ATTEMPTS:
+                    raise Conflict(
+                        f"create: no free template VMID after {VMID_ATTEMPTS} attempts"
+                    ) from None
+                vmid, _why = _claim_vmid(ops, used)
+        assert vmid is not None
+        with held.hold() as say, steps("resize"):
             config = ops.client.vm_config(node, vmid)
             disk_key = boot_disk(config) or "scsi0"
             virtual = disk_size(config.get(disk_key))
             final = virtual
+            say(_resize_detail(virtual, target_disk))
             if virtual is not None and virtual < target_disk:
                 ops.waiter.wait(
                     ops.client.resize(node, vmid, disk_key, target_disk.pve()), node=node
@@ -195,11 +291,12 @@ def build_template(
             "request_id": request.request_id,
         }
         tags = normalize_tags([SOLTI_TAG, TEMPLATE_TAG, request.distribution, *entry.tags])
-        with steps("notes"):
-            ops.client.set_config(node, vmid, description=render_notes(meta), tags=";".join(tags))
-        with steps("convert"):
+        notes = render_notes(meta)
+        with steps("notes", _notes_detail(notes, meta, tags)):
+            ops.client.set_config(node, vmid, description=notes, tags=";".join(tags))
+        with steps("convert", f"VM {vmid} to a template"):
             ops.waiter.wait(ops.client.convert_to_template(node, vmid), node=node)
-        with steps("verify"):
+        with steps("verify", "template flag, base disk, cloud-init drive, metadata"):
             info = verified_template(ops, node, vmid)
     except BaseException as exc:
         cleanup = ops.remove_half_made(node, vmid) if created and vmid is not None else None

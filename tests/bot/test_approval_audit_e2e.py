@@ -21,6 +21,17 @@ from sandbox.slack import SlackStandIn
 from tests.bot.conftest import ALICE, APPROVALS, APPROVER, INFRA, Harness, make_harness
 
 
+@pytest.fixture(autouse=True)
+def _templates_as_found(bot: Harness) -> Iterator[None]:
+    """Destroy the templates a test here built: the package's tests share one cluster, and
+    some of them name the templates it holds."""
+    before = {t.vmid for t in bot.provisioner.list_templates()}
+    yield
+    for template in bot.provisioner.list_templates():
+        if template.vmid not in before:
+            bot.provisioner.destroy_template(template.vmid, actor="test-cleanup", via="cli")
+
+
 def _ask(bot: Harness, text: str) -> tuple[str, dict]:
     """Post a request as Alice; the request id (from her reply) and the approval card."""
     before, seen = bot.standin.last_message(APPROVALS), len(bot.ephemeral_texts())
