@@ -200,7 +200,7 @@ class Catalog:
             return self._entries[name]
         except KeyError:
             raise NotFound(
-                f"no distribution {name!r} in the catalog; known: {', '.join(self._entries)}"
+                f"unknown distribution {name!r}; the catalog knows {', '.join(self._entries)}"
             ) from None
 
     def __contains__(self, name: object) -> bool:

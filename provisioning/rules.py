@@ -96,8 +96,9 @@ def choose_vmid(used_ids: Iterable[int], requested: int | None = None) -> int:
         )
     if requested in TEMPLATE_RANGE:
         raise InvalidRequest(
-            f"{requested} is in the template range {_span(TEMPLATE_RANGE)}; use "
-            f"{_span(MANUAL_RANGE)} or leave it out to get one from {_span(AUTO_RANGE)}",
+            f"{requested} is in the template range {_span(TEMPLATE_RANGE)}; use any free id "
+            f"outside it ({_span(MANUAL_RANGE)} is kept for hand-picked ones) or leave it out "
+            f"to get one from {_span(AUTO_RANGE)}",
             field="vmid",
         )
     if requested in used:
