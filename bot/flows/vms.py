@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextvars
 import logging
-import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +13,7 @@ from bot.blocks import replies
 from bot.blocks.common import escape
 from bot.facade import call
 from bot.flows.base import Caller, as_sentence, describe_error
+from bot.flows.login import address_later, first_login
 from bot.progress import ProgressMessage
 from provisioning import InvalidRequest, NotFound, SoltiError, VmCreateRequest
 
@@ -185,67 +184,6 @@ class _Refused(SoltiError):
     """A policy refusal found by the bot itself (not by provisioning)."""
 
 
-def _address_later(
-    caller: Caller, progress: ProgressMessage, vm: Any, plan: Any, timeout: float
-) -> None:
-    """Wait (in its own thread) for the guest agent's address, then edit the final message.
-
-    The VM is shown as ready at once; the address comes when the guest has booted, which
-    takes a while or never happens (no qemu-guest-agent in the image). A thread of its own,
-    not a pool worker: the wait is long and mostly asleep, and must not hold up other work.
-    """
-    provisioner = caller.runtime.provisioner
-    title = progress.title
-
-    def wait() -> None:
-        try:
-            found = call(provisioner.vm_address, vm.node, vm.vmid, timeout=timeout,
-                         ipconfig=plan.ipconfig,
-                         distribution=plan.template.distribution)  # fmt: skip
-            login = progress_views.login_text(
-                plan.user, vm.vmid, address=found.address, reason=found.reason
-            )
-        except Exception as exc:  # never a traceback in Slack; the VM itself is fine
-            log.warning("address lookup of VM %s failed: %s", vm.vmid, type(exc).__name__)
-            login = progress_views.login_text(
-                plan.user, vm.vmid, reason="the guest agent could not be asked"
-            )
-        progress.edit(progress_views.vm_done_message(title, vm, plan, login))
-
-    context = contextvars.copy_context()
-    name = f"solti-address-{vm.vmid}"
-    threading.Thread(target=context.run, args=(wait,), name=name, daemon=True).start()
-
-
-def _address_wait(caller: Caller) -> float:
-    """``defaults.address_wait_seconds`` of the bot's policy (120 s without one)."""
-    defaults = getattr(caller.runtime.policy, "defaults", None)
-    return float(getattr(defaults, "address_wait_seconds", 120))
-
-
-def _first_login(caller: Caller, vm: Any, plan: Any) -> tuple[str, float]:
-    """The "Log in" text of the ready message, and how long to wait for the agent after it
-    (0: do not).
-
-    A static address is known from the plan (no API call); a VM that is not running will
-    not get one; ``defaults.address_wait_seconds: 0`` means nobody waits.
-    """
-    found = call(caller.runtime.provisioner.vm_address, vm.node, vm.vmid, timeout=0,
-                 ipconfig=plan.ipconfig,
-                 distribution=plan.template.distribution)  # fmt: skip
-    if found.address:
-        return progress_views.login_text(plan.user, vm.vmid, address=found.address), 0
-    if found.outcome == "no-agent":
-        return progress_views.login_text(plan.user, vm.vmid, reason=found.reason), 0
-    if vm.status != "running":
-        return progress_views.login_text(plan.user, vm.vmid), 0
-    wait = _address_wait(caller)
-    if wait <= 0:
-        reason = "address lookup is off (defaults.address_wait_seconds: 0)"
-        return progress_views.login_text(plan.user, vm.vmid, reason=reason), 0
-    return progress_views.login_text(plan.user, vm.vmid, waiting=wait), wait
-
-
 def plan_prefill(plan: Any, typed: dict[str, Any]) -> dict[str, Any]:
     """What "Customize…" under a dry run opens the form with: the dry run's own choices.
 
@@ -329,10 +267,10 @@ def create_vm(caller: Caller, values: CreateInput, prefill: dict[str, Any]) -> N
         details.append(f"provisioning: {result.duration_ms} ms")
     if runtime.rules.max_vms_per_user is not None:
         details.append(f"quota left: {runtime.rules.quota_left(owned_count(caller))}")
-    login, wait = _first_login(caller, vm, used_plan)
+    login, wait = first_login(caller, vm, used_plan)
     progress.finish(progress_views.vm_done_message(title, vm, used_plan, login), details)
     if wait:
-        _address_later(caller, progress, vm, used_plan, wait)
+        address_later(caller, progress, vm, used_plan, wait)
 
 
 def list_vms(caller: Caller, mine: bool) -> None:
