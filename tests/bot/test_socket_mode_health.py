@@ -130,8 +130,9 @@ def test_metrics_count_a_command_that_arrived_over_the_socket(running: Running) 
     helped, acks = running.metric(HELP_OK) or 0.0, running.metric(ACKS) or 0.0
     envelope = running.standin.socket_mode.send("slash_commands", _slash_help(running.standin, "h"))
     assert "blocks" in (running.standin.socket_mode.wait_ack(envelope).payload or {})
-    until(lambda: running.metric(HELP_OK) == helped + 1, "the help command to be counted")
-    assert running.metric(ACKS) == acks + 1  # timed like an HTTP request
+    # At least: the registry is per process, and another test's bot may still be finishing.
+    until(lambda: (running.metric(HELP_OK) or 0) >= helped + 1, "the help command to be counted")
+    assert (running.metric(ACKS) or 0) >= acks + 1  # timed like an HTTP request
     response = requests.get(running.url + "/metrics", timeout=5)
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/plain")
