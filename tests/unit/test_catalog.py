@@ -107,5 +107,5 @@ def test_override_errors_name_the_key(overrides: dict, key: str, message: str) -
 
 
 def test_unknown_distribution() -> None:
-    with pytest.raises(NotFound, match=r"unknown distribution 'fedora'; the catalog knows almalinux10"):
+    with pytest.raises(NotFound, match=r"unknown distribution 'fedora'; the catalog knows alma"):
         Catalog.load().get("fedora")
