@@ -76,7 +76,7 @@ def create_app(
         signing_secret=secret.get_secret_value() if secret else None,
         token_verification_enabled=False,
         # Listeners are pure and fast and run on the request thread; they ack and hand the
-        # slow rest to runtime.background themselves (bot.listeners.common.later). This skips
+        # slow rest to the runtime's pools themselves (bot.listeners.common.later). This skips
         # Bolt's 10 ms ack-polling loop and the deep copy of each request that lazy listeners
         # make (see docs/performance.md) while Slack still gets its answer at once.
         process_before_response=True,
