@@ -32,34 +32,31 @@ def parse_assignments(values: Iterable[str], option: str) -> list[tuple[str, str
     return pairs
 
 
+def _seconds(value: str, option: str, *, also: str = "") -> float:
+    """A non-negative number of seconds; a bad one names the option and the value."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a number of seconds{also}", param_hint=option
+        ) from None
+    if number < 0:
+        raise click.BadParameter("seconds must not be negative", param_hint=option)
+    return number
+
+
 def _durations(values: Iterable[str]) -> list[tuple[str, float]]:
-    out: list[tuple[str, float]] = []
-    for task_type, seconds in parse_assignments(values, "--task-duration"):
-        try:
-            number = float(seconds)
-        except ValueError:
-            raise click.BadParameter(
-                f"{seconds!r} is not a number of seconds", param_hint="--task-duration"
-            ) from None
-        if number < 0:
-            raise click.BadParameter("seconds must not be negative", param_hint="--task-duration")
-        out.append((task_type, number))
-    return out
+    return [
+        (task_type, _seconds(seconds, "--task-duration"))
+        for task_type, seconds in parse_assignments(values, "--task-duration")
+    ]
 
 
 def _agent_boot(value: str | None) -> float | None:
     """``--agent-boot``: seconds, or ``never`` (None: the agent never answers)."""
     if value is None or value.strip().lower() == "never":
         return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is neither a number of seconds nor 'never'", param_hint="--agent-boot"
-        ) from None
-    if seconds < 0:
-        raise click.BadParameter("seconds must not be negative", param_hint="--agent-boot")
-    return seconds
+    return _seconds(value, "--agent-boot", also=" or 'never'")
 
 
 @click.group(name="sim")

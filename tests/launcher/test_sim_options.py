@@ -49,7 +49,7 @@ def test_merge_policy_merges_nested_mappings() -> None:
         (["--task-duration", "qmclone=-1"], "must not be negative"),
         (["--fail-next-task", "qmclone"], "expected TYPE=VALUE"),
         (["--nodes", "0"], "--nodes"),
-        (["--agent-boot", "soon"], "'soon' is neither a number of seconds nor 'never'"),
+        (["--agent-boot", "soon"], "'soon' is not a number of seconds or 'never'"),
         (["--agent-boot", "-2"], "must not be negative"),
         (["--http-errors", "-1"], "--http-errors"),
     ],
