@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import socket
 import subprocess
 import sys
 import time
@@ -22,31 +20,18 @@ import pytest
 from sandbox.environment import SimEnvironment
 from sandbox.slack import SlackStandIn
 from sandbox.slack.user import SlackUser
+from tests.packaging.processes import free_port, healthcheck_code
 
-ROOT = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "xoxb-1-http-mode-test-token-abcdef"
 SIGNING_SECRET = "5f0c1f3b2a9e4d7c8b6a5f4e3d2c1b0a"
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthcheck_code() -> str:
-    text = (ROOT / "Dockerfile").read_text()
-    match = re.search(r'CMD \["python", "-c", "(.+)"\]', text.split("HEALTHCHECK", 1)[1])
-    assert match
-    return match.group(1)
-
-
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     tmp = tmp_path_factory.mktemp("http-mode")
-    port = _free_port()
+    port = free_port()
     with SimEnvironment() as sim, SlackStandIn() as slack:
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("PROXMOX_", "SLACK_"))},
@@ -92,7 +77,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]
 def test_dockerfile_healthcheck_passes(bot: dict[str, object]) -> None:
     env = dict(bot["env"])  # type: ignore[call-overload]
     result = subprocess.run(
-        [sys.executable, "-c", _healthcheck_code()],
+        [sys.executable, "-c", healthcheck_code()],
         env=env,
         capture_output=True,
         text=True,
@@ -101,9 +86,9 @@ def test_dockerfile_healthcheck_passes(bot: dict[str, object]) -> None:
     )
     assert result.returncode == 0, result.stderr
     # And it fails when nothing answers, so it can really report an unhealthy container.
-    env["SOLTI_HTTP_PORT"] = str(_free_port())
+    env["SOLTI_HTTP_PORT"] = str(free_port())
     down = subprocess.run(
-        [sys.executable, "-c", _healthcheck_code()],
+        [sys.executable, "-c", healthcheck_code()],
         env=env,
         capture_output=True,
         text=True,

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import socket
 import subprocess
 import sys
 import time
@@ -24,26 +22,13 @@ import pytest
 
 from sandbox.environment import SimEnvironment
 from sandbox.slack import SlackStandIn
+from tests.packaging.processes import free_port, healthcheck_code
 
-ROOT = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "xoxb-1-socket-mode-test-token-abcdef"
 APP_TOKEN = "xapp-1-A0001-socket-mode-process-secret"
 SOLTI = str(Path(sys.executable).parent / "solti")
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthcheck_code() -> str:
-    text = (ROOT / "Dockerfile").read_text()
-    match = re.search(r'CMD \["python", "-c", "(.+)"\]', text.split("HEALTHCHECK", 1)[1])
-    assert match
-    return match.group(1)
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -71,7 +56,7 @@ def sim() -> Iterator[SimEnvironment]:
 @pytest.fixture(scope="module")
 def bot(sim: SimEnvironment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("socket-mode")
-    port = _free_port()
+    port = free_port()
     with SlackStandIn() as slack:
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("PROXMOX_", "SLACK_"))},
@@ -110,11 +95,11 @@ def bot(sim: SimEnvironment, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 def test_dockerfile_healthcheck_passes_in_socket_mode(bot: dict[str, Any]) -> None:
     env = dict(bot["env"])
-    run = [sys.executable, "-c", _healthcheck_code()]
+    run = [sys.executable, "-c", healthcheck_code()]
     result = subprocess.run(run, env=env, capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 0, result.stderr
     # The app token no longer skips the check: nothing listening is unhealthy.
-    env["SOLTI_HTTP_PORT"] = str(_free_port())
+    env["SOLTI_HTTP_PORT"] = str(free_port())
     down = subprocess.run(run, env=env, capture_output=True, text=True, timeout=30, check=False)
     assert down.returncode != 0
 
