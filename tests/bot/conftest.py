@@ -167,3 +167,14 @@ def bot(
         harness.server.stop()
         bad = [c for c in standin.calls if c.response.get("error") == "invalid_blocks"]
         assert not bad, f"Slack answered invalid_blocks: {[c.response for c in bad]}"
+
+
+@pytest.fixture
+def templates_as_found(bot: Harness) -> Iterator[None]:
+    """Destroy the templates a test built: the package's tests share one cluster, and some
+    of them name the templates it holds."""
+    before = {t.vmid for t in bot.provisioner.list_templates()}
+    yield
+    for template in bot.provisioner.list_templates():
+        if template.vmid not in before:
+            bot.provisioner.destroy_template(template.vmid, actor="test-cleanup", via="cli")

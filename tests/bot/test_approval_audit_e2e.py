@@ -20,16 +20,8 @@ from sandbox.environment import SimEnvironment
 from sandbox.slack import SlackStandIn
 from tests.bot.conftest import ALICE, APPROVALS, APPROVER, INFRA, Harness, make_harness
 
-
-@pytest.fixture(autouse=True)
-def _templates_as_found(bot: Harness) -> Iterator[None]:
-    """Destroy the templates a test here built: the package's tests share one cluster, and
-    some of them name the templates it holds."""
-    before = {t.vmid for t in bot.provisioner.list_templates()}
-    yield
-    for template in bot.provisioner.list_templates():
-        if template.vmid not in before:
-            bot.provisioner.destroy_template(template.vmid, actor="test-cleanup", via="cli")
+# Templates built here are destroyed after each test (see the fixture).
+pytestmark = pytest.mark.usefixtures("templates_as_found")
 
 
 def _ask(bot: Harness, text: str) -> tuple[str, dict]:

@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 
 import pytest
 
 from provisioning.template_build import BUILD_STEPS
 from tests.bot.conftest import APPROVALS, APPROVER, INFRA, Harness
 
-
-@pytest.fixture(autouse=True)
-def _templates_as_found(bot: Harness) -> Iterator[None]:
-    """Destroy the templates a test here built: the package's tests share one cluster, and
-    some of them name the templates it holds."""
-    before = {t.vmid for t in bot.provisioner.list_templates()}
-    yield
-    for template in bot.provisioner.list_templates():
-        if template.vmid not in before:
-            bot.provisioner.destroy_template(template.vmid, actor="test-cleanup", via="cli")
+# Templates built here are destroyed after each test (see the fixture).
+pytestmark = pytest.mark.usefixtures("templates_as_found")
 
 
 def test_build_thread_gives_every_step_a_detail(bot: Harness) -> None:
