@@ -3,6 +3,12 @@
 People asked for one message that changes, not a stream of posts. Each ``Progress`` from
 provisioning becomes a ``chat.update`` of the same (channel, ts); the final state replaces it,
 and a thread reply carries what only a few need (task ids, timings).
+
+Slack rate-limits ``chat.update`` per channel (HTTP 429 with ``Retry-After``), which a few
+creates at once in one channel can reach. A step update that is refused is skipped, not
+retried: provisioning calls us between its steps and must not sleep for Slack, and the next
+update carries every step anyway. The final state (ready, failed, the address) is the one
+people wait for, so it is retried after ``Retry-After`` (bounded) until Slack takes it.
 """
 
 from __future__ import annotations
@@ -13,11 +19,31 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
+
 from bot.blocks import progress as views
 
 __all__ = ["ProgressMessage"]
 
 log = logging.getLogger("bot.progress")
+
+# A final update is tried this often, sleeping Slack's Retry-After (at most MAX_RETRY_AFTER s)
+# between tries: a rate limit lasts seconds, and a "running" message left forever is worse.
+FINAL_ATTEMPTS = 4
+MAX_RETRY_AFTER = 30.0
+
+
+def retry_after(exc: Exception) -> float | None:
+    """Seconds Slack asked us to wait when ``exc`` is a rate limit (HTTP 429), else None."""
+    response = getattr(exc, "response", None) if isinstance(exc, SlackApiError) else None
+    if response is None or getattr(response, "status_code", None) != 429:
+        return None
+    headers = getattr(response, "headers", None) or {}
+    value = headers.get("Retry-After") or headers.get("retry-after") or "1"
+    try:
+        return min(max(float(value), 0.0), MAX_RETRY_AFTER)
+    except ValueError:
+        return 1.0
 
 
 class ProgressMessage:
@@ -31,12 +57,14 @@ class ProgressMessage:
         *,
         requester: str | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client = client
         self.channel = channel
         self.title = title  # plain text, escaped by the builders
         self.requester = requester  # a Slack user id, shown as a mention
         self.monotonic = monotonic
+        self.sleep = sleep
         self.steps: list[views.StepLine] = []
         self.total: int | None = None
         self.ts: str | None = None
@@ -52,13 +80,28 @@ class ProgressMessage:
         self.channel = response.get("channel") or self.channel
         return self.ts
 
-    def _update(self, payload: dict[str, Any]) -> None:
+    def _update(self, payload: dict[str, Any], *, final: bool = False) -> None:
+        """Edit the message; a ``final`` state is retried through rate limits (see above)."""
         if self.ts is None:
             return
-        try:
-            self.client.chat_update(channel=self.channel, ts=self.ts, **payload)
-        except Exception as exc:  # progress is best effort; the work itself goes on
-            log.warning("progress update failed: %s", type(exc).__name__)
+        self._deliver(
+            "progress update",
+            lambda: self.client.chat_update(channel=self.channel, ts=self.ts, **payload),
+            final,
+        )
+
+    def _deliver(self, what: str, send: Callable[[], Any], final: bool) -> None:
+        for attempt in range(1, FINAL_ATTEMPTS + 1):
+            try:
+                send()
+                return
+            except Exception as exc:  # progress is best effort; the work itself goes on
+                wait = retry_after(exc)
+                if wait is None or not final or attempt == FINAL_ATTEMPTS:
+                    reason = "rate limited" if wait is not None else type(exc).__name__
+                    log.warning("%s failed: %s (attempt %d)", what, reason, attempt)
+                    return
+                self.sleep(wait)
 
     def __call__(self, progress: Any) -> None:
         """The ``progress`` callback provisioning calls as each step starts."""
@@ -95,7 +138,7 @@ class ProgressMessage:
         with a real mention) above the plain details."""
         with self._lock:
             self._close_steps("done")
-            self._update(payload)
+            self._update(payload, final=True)
             total = self.monotonic() - self._started
             lines = [*(extra_details or []), *self.step_lines, f"total: {total:.1f}s"]
             self._thread(lines, note)
@@ -104,22 +147,25 @@ class ProgressMessage:
         """Replace the message once more after ``finish`` (e.g. the address came in later);
         best effort like every update, and the thread is left alone."""
         with self._lock:
-            self._update(payload)
+            self._update(payload, final=True)
 
     def fail(self, step: str | None, reason: str) -> None:
         with self._lock:
             self._close_steps("failed")
             if step is None and self.steps:
                 step = self.steps[-1].name
-            self._update(views.failed_message(self.title, self.steps, step, reason, self.requester))
+            failed = views.failed_message(self.title, self.steps, step, reason, self.requester)
+            self._update(failed, final=True)
             self._thread([*self.step_lines, f"failed at {step or 'start'}: {reason}"])
 
     def _thread(self, lines: list[str], note: str | None = None) -> None:
         if self.ts is None:
             return
-        try:
-            self.client.chat_postMessage(
-                channel=self.channel, thread_ts=self.ts, **views.details_message(lines, note)
-            )
-        except Exception as exc:
-            log.warning("progress thread reply failed: %s", type(exc).__name__)
+        details = views.details_message(lines, note)
+        self._deliver(
+            "progress thread reply",
+            lambda: self.client.chat_postMessage(
+                channel=self.channel, thread_ts=self.ts, **details
+            ),
+            True,
+        )

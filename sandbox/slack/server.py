@@ -240,9 +240,9 @@ class SlackStandIn:
     def add_channel(self, channel_id: str, name: str, members: list[str] | None = None) -> None:
         self.state.add_channel(channel_id, name, members)
 
-    def rate_limit_next(self, method: str, retry_after: float = 1) -> None:
-        """The next call to `method` gets HTTP 429 with `Retry-After`."""
-        self.state.rate_limit_next(method, retry_after)
+    def rate_limit_next(self, method: str, retry_after: float = 1, times: int = 1) -> None:
+        """The next `times` calls to `method` get HTTP 429 with `Retry-After`."""
+        self.state.rate_limit_next(method, retry_after, times)
 
     def response_url(
         self,

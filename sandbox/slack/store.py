@@ -78,7 +78,7 @@ class SlackState(ViewsMixin, ResponseUrlMixin):
             self._stacks: dict[str, list[str]] = {}  # root view id -> stack of view ids
             self._triggers: dict[str, tuple[str, float, bool]] = {}
             self._targets: dict[str, Any] = {}  # key -> response_urls target
-            self._rate_limits: dict[str, float] = {}
+            self._rate_limits: dict[str, list[float]] = {}
             self.version = getattr(self, "version", 0)
             self._touch()
 
@@ -273,13 +273,19 @@ class SlackState(ViewsMixin, ResponseUrlMixin):
 
     # -- rate limits -----------------------------------------------------------------------
 
-    def rate_limit_next(self, method: str, retry_after: float = 1) -> None:
+    def rate_limit_next(self, method: str, retry_after: float = 1, times: int = 1) -> None:
         with self.changed:
-            self._rate_limits[method] = retry_after
+            self._rate_limits.setdefault(method, []).extend([retry_after] * times)
 
     def take_rate_limit(self, method: str) -> float | None:
         with self.changed:
-            return self._rate_limits.pop(method, None)
+            pending = self._rate_limits.get(method)
+            if not pending:
+                return None
+            wait = pending.pop(0)
+            if not pending:
+                del self._rate_limits[method]
+            return wait
 
     def record(self, call: Call) -> None:
         with self.changed:
