@@ -19,31 +19,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
-
 from bot.blocks import progress as views
+from bot.slackcalls import ATTEMPTS, retry_after, send_retrying
 
 __all__ = ["ProgressMessage"]
 
 log = logging.getLogger("bot.progress")
-
-# A final update is tried this often, sleeping Slack's Retry-After (at most MAX_RETRY_AFTER s)
-# between tries: a rate limit lasts seconds, and a "running" message left forever is worse.
-FINAL_ATTEMPTS = 4
-MAX_RETRY_AFTER = 30.0
-
-
-def retry_after(exc: Exception) -> float | None:
-    """Seconds Slack asked us to wait when ``exc`` is a rate limit (HTTP 429), else None."""
-    response = getattr(exc, "response", None) if isinstance(exc, SlackApiError) else None
-    if response is None or getattr(response, "status_code", None) != 429:
-        return None
-    headers = getattr(response, "headers", None) or {}
-    value = headers.get("Retry-After") or headers.get("retry-after") or "1"
-    try:
-        return min(max(float(value), 0.0), MAX_RETRY_AFTER)
-    except ValueError:
-        return 1.0
 
 
 class ProgressMessage:
@@ -91,17 +72,11 @@ class ProgressMessage:
         )
 
     def _deliver(self, what: str, send: Callable[[], Any], final: bool) -> None:
-        for attempt in range(1, FINAL_ATTEMPTS + 1):
-            try:
-                send()
-                return
-            except Exception as exc:  # progress is best effort; the work itself goes on
-                wait = retry_after(exc)
-                if wait is None or not final or attempt == FINAL_ATTEMPTS:
-                    reason = "rate limited" if wait is not None else type(exc).__name__
-                    log.warning("%s failed: %s (attempt %d)", what, reason, attempt)
-                    return
-                self.sleep(wait)
+        try:
+            send_retrying(send, what, attempts=ATTEMPTS if final else 1, sleep=self.sleep)
+        except Exception as exc:  # progress is best effort; the work itself goes on
+            reason = "rate limited" if retry_after(exc) is not None else type(exc).__name__
+            log.warning("%s failed: %s", what, reason)
 
     def __call__(self, progress: Any) -> None:
         """The ``progress`` callback provisioning calls as each step starts."""

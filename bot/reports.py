@@ -18,6 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.blocks.report import DistributionReport, report_messages
 from bot.facade import call
 from bot.runtime import Runtime
+from bot.slackcalls import send_retrying
 
 __all__ = ["gather", "post_report", "start_scheduler"]
 
@@ -52,7 +53,11 @@ def post_report(runtime: Runtime, channel: str) -> list[str]:
     messages = report_messages(gather(runtime), runtime.clock())
     stamps = []
     for payload in messages:
-        response = runtime.client.chat_postMessage(channel=channel, **payload)
+        # Parts go out back to back, about Slack's one message a second per channel.
+        response = send_retrying(
+            lambda payload=payload: runtime.client.chat_postMessage(channel=channel, **payload),
+            "report message",
+        )
         stamps.append(response["ts"])
     return stamps
 

@@ -14,6 +14,7 @@ from bot.facade import audit_record, call
 from bot.flows.base import Caller, describe_error
 from bot.progress import ProgressMessage
 from bot.runtime import Runtime
+from bot.slackcalls import send_retrying
 from provisioning import TemplateBuildRequest
 
 __all__ = [
@@ -114,7 +115,10 @@ def request_approval(caller: Caller, kind: str, target: str) -> None:
     card = cards.pending_message(
         approval.id, kind, target, caller.user, details, approval.expires_at
     )
-    response = runtime.client.chat_postMessage(channel=rules.approvals_channel, **card)
+    response = send_retrying(
+        lambda: runtime.client.chat_postMessage(channel=rules.approvals_channel, **card),
+        "approval card",
+    )
     runtime.approvals.attach_message(approval.id, response["channel"], response["ts"])
     what = "build" if kind == "template_build" else "destroy"
     caller.reply(
@@ -195,7 +199,10 @@ def _refresh_card(runtime: Runtime, approval: Approval) -> None:
         approval.decided_by,
         approval.decided_at,
     )
-    runtime.client.chat_update(channel=approval.channel, ts=approval.ts, **card)
+    send_retrying(
+        lambda: runtime.client.chat_update(channel=approval.channel, ts=approval.ts, **card),
+        "approval card update",
+    )
 
 
 def _tell_requester(runtime: Runtime, approval: Approval) -> None:
@@ -204,7 +211,9 @@ def _tell_requester(runtime: Runtime, approval: Approval) -> None:
         approval.kind, approval.target, approval.requester, approval.state, approval.decided_by
     )
     try:
-        runtime.client.chat_postMessage(channel=channel, **notice)
+        send_retrying(
+            lambda: runtime.client.chat_postMessage(channel=channel, **notice), "requester notice"
+        )
     except Exception as exc:
         log.warning("could not tell the requester of %s: %s", approval.id, type(exc).__name__)
 

@@ -60,9 +60,11 @@ def test_ready_message_is_edited_with_the_ssh_line(bot: Harness) -> None:
                                           f"{vmid % 250 + 2}`")  # fmt: skip
     edits = [c for c in bot.standin.calls_to("chat.update") if "ssh rocky@" in str(c.params)]
     assert len(edits) == 1
-    # While the guest booted the agent was "not running"; the last call got the answer.
+    # While the guest booted the agent was "not running"; the last call got the answer. (How
+    # many polls met a booting guest depends on this machine's speed: the simulator's agent
+    # boot is 1.5 s of real time here; tests/provisioning/test_addresses.py counts them.)
     statuses = _agent_statuses(bot, vmid)
-    assert statuses[-1] == 200 and set(statuses[:-1]) <= {500} and len(statuses) >= 2
+    assert statuses[-1] == 200 and set(statuses[:-1]) <= {500}
     # Steps read as phrases, never "start — yes".
     steps = " ".join(str(r.get("blocks")) for r in revisions)
     assert f"start — power on VM {vmid}" in steps

@@ -12,7 +12,8 @@ from types import SimpleNamespace
 import pytest
 from slack_sdk import WebClient
 
-from bot.progress import FINAL_ATTEMPTS, ProgressMessage
+from bot.progress import ProgressMessage
+from bot.slackcalls import ATTEMPTS as FINAL_ATTEMPTS
 from sandbox.slack import SlackStandIn
 
 CHANNEL = "C0INFRA"
