@@ -169,3 +169,19 @@ def test_the_sweep_settles_rows_of_requests_decided_without_a_record(bot: Harnes
     assert (row.result, row.approver, row.error) == ("denied", APPROVER, f"denied by {APPROVER}")
     assert complete_decided_requests(bot.runtime) == 0  # settled once, left alone after
     assert _row(bot, request_id, "template build request").error == f"denied by {APPROVER}"
+
+
+def test_cards_and_notices_get_through_slack_rate_limits(bot: Harness) -> None:
+    """Slack answers 429 to the card and to its update: both are retried after Retry-After."""
+    bot.standin.rate_limit_next("chat.postMessage", retry_after=0, times=2)
+    request_id, card = _ask(bot, f"template destroy {bot.extras['template_vmid']}")
+    limited = [c for c in bot.standin.calls_to("chat.postMessage") if c.status == 429]
+    assert len(limited) == 2  # refused twice, then the card went out
+    bot.standin.rate_limit_next("chat.update", retry_after=0, times=3)
+    bot.user.click(card, "approval_deny", user=APPROVER)
+    _settled(bot, request_id, "template destroy request")
+    decided = bot.standin.wait_for(
+        lambda: (m := bot.standin.last_message(APPROVALS)) and "Denied" in str(m) and m, 20
+    )
+    assert "approval_approve" not in str(decided["blocks"])  # the buttons are gone
+    assert len([c for c in bot.standin.calls_to("chat.update") if c.status == 429]) == 3

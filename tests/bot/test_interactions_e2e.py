@@ -155,6 +155,14 @@ def test_report_posts_template_facts(bot: Harness) -> None:
     assert len(report["blocks"]) <= 50
 
 
+def test_report_gets_through_a_slack_rate_limit(bot: Harness) -> None:
+    bot.standin.rate_limit_next("chat.postMessage", retry_after=0, times=2)
+    bot.user.slash("report", channel=REPORTS)
+    report = bot.standin.wait_for(lambda: bot.standin.last_message(REPORTS), 30)
+    assert "rocky9" in str(report["blocks"])
+    assert len([c for c in bot.standin.calls_to("chat.postMessage") if c.status == 429]) == 2
+
+
 def test_audit_view_is_ephemeral_and_filtered(bot: Harness) -> None:
     bot.audit.record("vm stop", ALICE, "slack", "denied", error="not owner", vmid=777)
     bot.audit.record("vm stop", BOB, "slack", "ok", vmid=778)
