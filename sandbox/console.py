@@ -315,7 +315,7 @@ def sandbox_command() -> None:
         try:
             screen.attach(world.standin, viewer=USERS["alice"])
             screen.say("ready. You are @alice in #infra. Try: /solti vm create rocky9 (help)")
-            lines = Lines(interactive, echo=lambda text: screen.say(text, "dim"))
+            lines = Lines(interactive, echo=lambda text: screen.say(text, "dim", typed=True))
             screen.prompt_shown = lambda: lines.showing
             session = Session(world, screen, lines)
             session.run()

@@ -43,6 +43,7 @@ class Screen:
         self.standin: Any = None
         self.viewer: str | None = None
         self.printed: list[str] = []
+        self._typed: set[int] = set()  # indexes in printed of echoed input (never waited for)
         self._seen: dict[tuple[str, ...], str] = {}
         self._numbers: dict[int, tuple[tuple[str, ...], Clickable]] = {}
         self._next_number = 1
@@ -62,10 +63,14 @@ class Screen:
 
     # -- printing --------------------------------------------------------------------------
 
-    def say(self, text: str, style: str = "text") -> None:
+    def say(self, text: str, style: str = "text", *, typed: bool = False) -> None:
+        """Print lines; ``typed`` marks the echo of what the person typed (a script's lines),
+        which ``wait for TEXT`` must not find: it would find its own command."""
         with self._lock:
             self._clear_prompt_line()
             for line in text.split("\n"):
+                if typed:
+                    self._typed.add(len(self.printed))
                 self.printed.append(line)
                 if self._rich is not None:
                     self._rich.print(line, style=_STYLES.get(style, ""))
@@ -273,7 +278,8 @@ class Screen:
         while time.monotonic() < deadline:
             self.refresh()
             with self._lock:
-                if any(text in line for line in self.printed[start:]):
+                lines = enumerate(self.printed[start:], start)
+                if any(text in line for i, line in lines if i not in self._typed):
                     return True
             time.sleep(0.1)
         return False

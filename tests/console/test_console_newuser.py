@@ -356,3 +356,13 @@ def test_typing_is_not_echoed_while_a_command_runs_and_echo_comes_back() -> None
 def test_a_stdin_that_is_not_a_terminal_is_left_alone() -> None:
     with typing_hidden(True, io.StringIO()):
         pass  # no fileno, no termios: nothing raised
+
+
+def test_wait_for_text_does_not_find_the_echo_of_its_own_command() -> None:
+    """A script's lines are echoed; `wait for ssh rocky@` must wait for the bot, not itself."""
+    screen = Screen(color=False)
+    screen.mark()
+    screen.say("alice@#infra> wait for ssh rocky@", "dim", typed=True)
+    assert not screen.wait_for_text("ssh rocky@", timeout=0.3)
+    screen.say("  Log in   `ssh rocky@10.0.2.2`")
+    assert screen.wait_for_text("ssh rocky@", timeout=0.3)
