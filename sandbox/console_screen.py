@@ -278,8 +278,13 @@ class Screen:
         while time.monotonic() < deadline:
             self.refresh()
             with self._lock:
+                # Joined, whitespace collapsed: a long headline wraps ("VM web-1 is" /
+                # "ready."), and the person waits for the words, not for a line.
                 lines = enumerate(self.printed[start:], start)
-                if any(text in line for i, line in lines if i not in self._typed):
+                shown = " ".join(
+                    " ".join(line.split()) for i, line in lines if i not in self._typed
+                )
+                if " ".join(text.split()) in shown:
                     return True
             time.sleep(0.1)
         return False

@@ -21,7 +21,7 @@ wait for is ready
 /solti template build rocky9
 as @bob
 click Approve
-wait for template is ready
+wait for template rocky9-template is built
 as @alice
 /solti vm create
 rocky9

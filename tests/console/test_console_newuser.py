@@ -366,3 +366,11 @@ def test_wait_for_text_does_not_find_the_echo_of_its_own_command() -> None:
     assert not screen.wait_for_text("ssh rocky@", timeout=0.3)
     screen.say("  Log in   `ssh rocky@10.0.2.2`")
     assert screen.wait_for_text("ssh rocky@", timeout=0.3)
+
+
+def test_wait_for_text_finds_words_across_a_wrapped_line() -> None:
+    screen = Screen(color=False)
+    screen.mark()
+    screen.say("  ✅ Creating web-1 (VMID 500) from rocky9-template: VM web-1 is\n  ready.")
+    assert screen.wait_for_text("VM web-1 is ready", timeout=0.3)
+    assert not screen.wait_for_text("VM web-2 is ready", timeout=0.3)
