@@ -124,7 +124,8 @@ def login_text(
         )
     if reason:
         return (
-            f"{escape(clip(reason, 300))}; find it in the Proxmox console (VMID {vmid}) "
+            f"{escape(clip(reason, 300))}; look it up in your DHCP server's leases (the MAC "
+            f"is on VM {vmid}'s Hardware tab in Proxmox) "
             f"and log in as {who}"
         )
     return f"{who} once the VM is started and has an address (VMID {vmid})"

@@ -108,8 +108,8 @@ def test_timeout_message_names_the_console_and_the_vmid(impatient: Harness) -> N
     message = _ready(bot, "addr-never", "no address reported")
     vmid = _vmid(message)
     assert _login_field(message).endswith(
-        f"no address reported by the guest agent after 1 s; find it in the Proxmox console "
-        f"(VMID {vmid}) and log in as `rocky`"
+        f"no address reported by the guest agent after 1 s; look it up in your DHCP server's "
+        f"leases (the MAC is on VM {vmid}'s Hardware tab in Proxmox) and log in as `rocky`"
     )
     statuses = _agent_statuses(bot, vmid)
     assert 2 <= len(statuses) <= 3 and set(statuses) == {500}  # polled, then gave up
@@ -131,7 +131,7 @@ def test_no_agent_configured_is_said_after_one_call(bot: Harness) -> None:
         with state.mutex:
             state.guests[template].conf["agent"] = agent
     vmid = _vmid(message)
-    assert "find it in the Proxmox console" in _login_field(message)
+    assert "look it up in your DHCP server's leases" in _login_field(message)
     assert _agent_statuses(bot, vmid) == [500]
 
 
@@ -160,7 +160,8 @@ def test_image_without_an_agent_says_so_at_once_and_never_asks(agentless: Harnes
     vmid = _vmid(message)
     assert _login_field(message).endswith(
         "the rocky9 cloud image ships no QEMU guest agent, so Proxmox cannot report its DHCP "
-        f"address; find it in the Proxmox console (VMID {vmid}) and log in as `rocky`"
+        f"address; look it up in your DHCP server's leases (the MAC is on VM {vmid}'s "
+        "Hardware tab in Proxmox) and log in as `rocky`"
     )
     time.sleep(0.5)  # no address thread: nothing more is asked or edited
     assert _agent_statuses(bot, vmid) == []
