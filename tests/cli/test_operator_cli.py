@@ -10,12 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from bot.cli import main
 from sandbox.environment import SimEnvironment
+from tests.cli.clihelpers import solti, ssh_key
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +29,7 @@ def env(world: SimEnvironment, tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def key() -> str:
-    public = ed25519.Ed25519PrivateKey.generate().public_key()
-    raw = public.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
-    return raw.decode() + " ops@example"
-
-
-def solti(env: dict[str, str], *args: str) -> Any:
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return ssh_key()
 
 
 def as_json(result: Any) -> Any:

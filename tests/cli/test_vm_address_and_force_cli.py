@@ -5,15 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from bot.cli import main
 from sandbox.environment import SimEnvironment
+from tests.cli.clihelpers import solti, ssh_key
 
 
 @pytest.fixture(scope="module")
@@ -30,16 +26,6 @@ def env(world: SimEnvironment, tmp_path: Path) -> dict[str, str]:
     return {**world.env, "SOLTI_DB": str(tmp_path / "solti.db")}
 
 
-def _key() -> str:
-    public = ed25519.Ed25519PrivateKey.generate().public_key()
-    raw = public.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
-    return raw.decode() + " ops@example"
-
-
-def solti(env: dict[str, str], *args: str) -> Any:
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
-
-
 def _agent_calls(world: SimEnvironment) -> int:
     return sum(1 for r in world.pve.requests if "/agent/" in r.path)
 
@@ -48,16 +34,16 @@ def test_create_prints_the_ssh_line_from_the_guest_agent(
     env: dict[str, str], world: SimEnvironment
 ) -> None:
     world.pve.faults.agent_boot(0)  # answers at once: this test is about the output
-    done = solti(env, "vm", "create", "rocky9", "--ssh-key", _key())
+    done = solti(env, "vm", "create", "rocky9", "--ssh-key", ssh_key())
     assert done.exit_code == 0, done.output
     assert "log in: ssh rocky@10.0.2.2" in done.stdout
     assert _agent_calls(world) == 1
-    made = json.loads(solti(env, "vm", "create", "rocky9", "--ssh-key", _key(), "--json").stdout)
+    made = json.loads(solti(env, "vm", "create", "rocky9", "--ssh-key", ssh_key(), "--json").stdout)
     assert made["vm"]["vmid"] == 501 and made["vm"]["address"] == "10.0.2.3"
 
 
 def test_create_with_a_static_ip_asks_nobody(env: dict[str, str], world: SimEnvironment) -> None:
-    done = solti(env, "vm", "create", "rocky9", "--ssh-key", _key(),
+    done = solti(env, "vm", "create", "rocky9", "--ssh-key", ssh_key(),
                  "--ip", "192.0.2.9/24", "--gw", "192.0.2.1")  # fmt: skip
     assert done.exit_code == 0, done.output
     assert "log in: ssh rocky@192.0.2.9" in done.stdout
@@ -68,16 +54,16 @@ def test_create_says_where_to_look_when_no_address_comes(
     env: dict[str, str], world: SimEnvironment
 ) -> None:
     world.pve.faults.agent_boot(None)  # no qemu-guest-agent in the image
-    done = solti(env, "vm", "create", "rocky9", "--ssh-key", _key(), "--address-wait", "1")
+    done = solti(env, "vm", "create", "rocky9", "--ssh-key", ssh_key(), "--address-wait", "1")
     assert done.exit_code == 0, done.output
     assert (
         "log in: no address reported by the guest agent after 1 s; find the address in the "
         "Proxmox console (VMID 500)"
     ) in done.stdout
     assert _agent_calls(world) >= 2  # polled, not asked once
-    skipped = solti(env, "vm", "create", "rocky9", "--ssh-key", _key(), "--address-wait", "0")
+    skipped = solti(env, "vm", "create", "rocky9", "--ssh-key", ssh_key(), "--address-wait", "0")
     assert "address lookup is off" in skipped.stdout
-    bad = solti(env, "vm", "create", "rocky9", "--ssh-key", _key(), "--address-wait", "-3")
+    bad = solti(env, "vm", "create", "rocky9", "--ssh-key", ssh_key(), "--address-wait", "-3")
     assert bad.exit_code == 2 and "--address-wait" in bad.stderr
 
 
