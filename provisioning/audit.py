@@ -67,6 +67,12 @@ def m001_audit(db: Database) -> None:
         db[TABLE].create_index(columns)  # type: ignore[union-attr]
 
 
+@migrations()
+def m002_action_result_index(db: Database) -> None:
+    """The bot's approval sweep asks every 30 s for rows of one action still ``running``."""
+    db[TABLE].create_index(["action", "result"], if_not_exists=True)  # type: ignore[union-attr]
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 

@@ -33,7 +33,7 @@ def test_wal_and_migrations_applied_once(tmp_path: Path) -> None:
     again = AuditLog(tmp_path / "a.db")  # re-opening must not re-create or wipe the table
     assert len(again.query()) == 1
     names = [m.name for m in migrations.applied(again.db)]
-    assert names == ["m001_audit"]
+    assert names == ["m001_audit", "m002_action_result_index"]
     again.close()
 
 
@@ -168,3 +168,24 @@ def test_second_process_sees_writes(tmp_path: Path) -> None:
     assert [r.vmid for r in reader.query()] == [700]
     writer.close()
     reader.close()
+
+
+def test_a_database_from_before_the_index_gets_it_and_keeps_its_rows(tmp_path: Path) -> None:
+    """Upgrades migrate in place: an audit file written by the first schema gains the
+    (action, result) index the approval sweep uses, and nothing in it is lost."""
+    path = tmp_path / "old.db"
+    AuditLog(path).record("template build request", "U1", "slack", "running")
+    with sqlite3.connect(path) as old:  # make it look like a file from before m002
+        old.execute("DROP INDEX idx_audit_action_result")
+        old.execute("DELETE FROM _sqlite_migrations WHERE name = 'm002_action_result_index'")
+    upgraded = AuditLog(path)
+    with sqlite3.connect(path) as db:
+        plan = " ".join(
+            str(row)
+            for row in db.execute(
+                "EXPLAIN QUERY PLAN SELECT * FROM audit WHERE action = ? AND result = ?",
+                ("template build request", "running"),
+            )
+        )
+    assert "idx_audit_action_result" in plan
+    assert [r.action for r in upgraded.query(result="running")] == ["template build request"]
