@@ -178,3 +178,21 @@ def templates_as_found(bot: Harness) -> Iterator[None]:
     for template in bot.provisioner.list_templates():
         if template.vmid not in before:
             bot.provisioner.destroy_template(template.vmid, actor="test-cleanup", via="cli")
+
+
+def socket_mode_app(
+    sim: SimEnvironment, slack_url: str, app_token: str, db: Path
+) -> tuple[Any, Any]:
+    """(app, settings) of a bot in Socket Mode against ``sim`` and the stand-in at ``slack_url``."""
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-test-token",
+            "SLACK_APP_TOKEN": app_token,
+            "SLACK_API_URL": slack_url,
+            "SOLTI_DB": str(db),
+            "SOLTI_CONFIG": str(sim.config_path),
+        }
+    )
+    policy = load_policy(sim.config_path)
+    provisioner = Provisioner.from_settings(ProxmoxSettings.from_env(sim.env), policy, db)
+    return create_app(settings, provisioner, policy), settings

@@ -20,10 +20,10 @@ import requests
 from bot.app import create_app
 from bot.server import SocketModeRunner, make_health_wsgi_app
 from bot.settings import load_settings
-from provisioning import ProxmoxSettings, load_policy
+from provisioning import load_policy
 from sandbox.environment import SimEnvironment
 from sandbox.slack import SlackStandIn, SlackUser
-from tests.bot.conftest import ALICE, INFRA, SIGNING_SECRET, Provisioner
+from tests.bot.conftest import ALICE, INFRA, SIGNING_SECRET, socket_mode_app
 
 APP_TOKEN = "xapp-1-A0001-health-secret-token"
 CONNECTED = "solti_socket_mode_connected"
@@ -68,21 +68,11 @@ def running(sim: SimEnvironment, tmp_path_factory: pytest.TempPathFactory) -> It
     """A bot listening first, then connected: what a probe saw in between is kept."""
     db = tmp_path_factory.mktemp("socket-health") / "solti.db"
     with SlackStandIn() as standin:
-        settings = load_settings(
-            {
-                "SLACK_BOT_TOKEN": "xoxb-test-token",
-                "SLACK_APP_TOKEN": APP_TOKEN,
-                "SLACK_API_URL": standin.url,
-                "SOLTI_DB": str(db),
-                "SOLTI_CONFIG": str(sim.config_path),
-            }
-        )
-        policy = load_policy(sim.config_path)
-        provisioner = Provisioner.from_settings(ProxmoxSettings.from_env(sim.env), policy, db)
+        app, settings = socket_mode_app(sim, standin.url, APP_TOKEN, db)
         from provisioning.telemetry import metrics_wsgi_app
 
         runner = SocketModeRunner(
-            create_app(settings, provisioner, policy),
+            app,
             settings,
             port=0,
             extra_routes={"/metrics": metrics_wsgi_app()},

@@ -13,14 +13,11 @@ from typing import Any
 
 import pytest
 
-from bot.app import create_app
 from bot.server import socket_mode_handler
-from bot.settings import load_settings
-from provisioning import ProxmoxSettings, load_policy
 from sandbox.environment import SimEnvironment
 from sandbox.slack import SlackStandIn
 from sandbox.slack.socket_mode import SocketModeServer
-from tests.bot.conftest import ALICE, INFRA, Provisioner
+from tests.bot.conftest import ALICE, INFRA, socket_mode_app
 
 APP_TOKEN = "xapp-1-A0001-roundtrip-secret-token"
 
@@ -31,18 +28,8 @@ def connected(
 ) -> Iterator[SocketModeServer]:
     """One bot connected in Socket Mode for the module (closing the client takes seconds)."""
     db = tmp_path_factory.mktemp("socket") / "solti.db"
-    settings = load_settings(
-        {
-            "SLACK_BOT_TOKEN": "xoxb-test-token",
-            "SLACK_APP_TOKEN": APP_TOKEN,
-            "SLACK_API_URL": standin.url,
-            "SOLTI_DB": str(db),
-            "SOLTI_CONFIG": str(sim.config_path),
-        }
-    )
-    policy = load_policy(sim.config_path)
-    provisioner = Provisioner.from_settings(ProxmoxSettings.from_env(sim.env), policy, db)
-    handler = socket_mode_handler(create_app(settings, provisioner, policy), settings)
+    app, settings = socket_mode_app(sim, standin.url, APP_TOKEN, db)
+    handler = socket_mode_handler(app, settings)
     handler.connect()
     try:
         standin.socket_mode.wait_connected()

@@ -261,10 +261,7 @@ def test_strict_fails_on_skipped_items(world: SimEnvironment) -> None:
 
 
 def test_token_lacking_a_privilege_fails_with_the_fix(world: SimEnvironment) -> None:
-    everything = dict(world.pve.state.permissions["/"])
-    world.pve.state.set_token_privileges(
-        "/", {name: value for name, value in everything.items() if name != "VM.Clone"}
-    )
+    world.pve.state.revoke_token_privileges("/", "VM.Clone")
     code, checks, _ = _run()
     assert code == 1
     vms = checks["proxmox.privileges /vms"]
@@ -332,10 +329,7 @@ def test_required_scopes_are_the_manifests() -> None:
 
 
 def test_missing_optional_guest_agent_privilege_only_warns(world: SimEnvironment) -> None:
-    everything = dict(world.pve.state.permissions["/"])
-    world.pve.state.set_token_privileges(
-        "/", {name: value for name, value in everything.items() if name != "VM.GuestAgent.Audit"}
-    )
+    world.pve.state.revoke_token_privileges("/", "VM.GuestAgent.Audit")
     code, checks, _ = _run()
     assert code == 0
     vms = checks["proxmox.privileges /vms"]
@@ -345,11 +339,7 @@ def test_missing_optional_guest_agent_privilege_only_warns(world: SimEnvironment
 
 
 def test_required_and_optional_missing_together_fail_naming_both(world: SimEnvironment) -> None:
-    everything = dict(world.pve.state.permissions["/"])
-    dropped = {"VM.GuestAgent.Audit", "VM.PowerMgmt"}
-    world.pve.state.set_token_privileges(
-        "/", {name: value for name, value in everything.items() if name not in dropped}
-    )
+    world.pve.state.revoke_token_privileges("/", "VM.GuestAgent.Audit", "VM.PowerMgmt")
     code, checks, _ = _run()
     assert code == 1
     vms = checks["proxmox.privileges /vms"]

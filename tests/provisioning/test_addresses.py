@@ -266,11 +266,7 @@ def test_catalog_marks_the_images_without_an_agent(provisioner: Provisioner) -> 
 def test_token_without_guest_agent_audit_stops_at_once(
     provisioner: Provisioner, sim: SimEnvironment, sim_time: SimTime
 ) -> None:
-    everything = dict(sim.pve.state.permissions["/"])
-    agent_privileges = {"VM.GuestAgent.Audit", "VM.GuestAgent.Unrestricted"}
-    sim.pve.state.set_token_privileges(
-        "/", {name: value for name, value in everything.items() if name not in agent_privileges}
-    )
+    sim.pve.state.revoke_token_privileges("/", "VM.GuestAgent.Audit", "VM.GuestAgent.Unrestricted")
     _booting(sim)
     found = provisioner.vm_address("pve", 500, timeout=120)
     assert found.address is None and found.outcome == "denied"

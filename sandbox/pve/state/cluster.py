@@ -269,6 +269,11 @@ class Cluster(GuestsMixin, LifecycleMixin, PowerMixin, StorageMixin, NetworkMixi
         """Replace the privileges the token has on ``path`` (tests of ``solti check``)."""
         self.permissions[path] = dict(privileges)
 
+    def revoke_token_privileges(self, path: str, *names: str) -> None:
+        """Take ``names`` away from what the token has on ``path``; the rest stays."""
+        kept = {n: v for n, v in self.permissions.get(path, {}).items() if n not in names}
+        self.set_token_privileges(path, kept)
+
     def permissions_for(self, path: str | None) -> dict[str, dict[str, int]]:
         """The token's privileges: every ACL path, or the effective set on one ``path``.
 
