@@ -120,7 +120,7 @@ class ProgressMessage:
 
     def edit(self, payload: dict[str, Any]) -> None:
         """Replace the message once more after ``finish`` (e.g. the address came in later);
-        best effort like every update, and the thread is left alone."""
+        retried through rate limits like the final state, and the thread is left alone."""
         with self._lock:
             self._update(payload, final=True)
 
