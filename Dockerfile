@@ -12,9 +12,7 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN pip install --no-cache-dir build==1.6.1
 COPY pyproject.toml README.md ./
-COPY bot ./bot
-COPY provisioning ./provisioning
-COPY sandbox ./sandbox
+COPY src ./src
 RUN python -m build --wheel --outdir /dist
 
 FROM ${PYTHON_IMAGE}

@@ -88,9 +88,9 @@ def slack_standin(requests: Any, answers: Any, nice: int = 0) -> None:
     them (Slack's work, done before the clock starts) and hands them to the load generator.
     """
     os.nice(nice)
-    from sandbox.slack import SlackStandIn
-    from sandbox.slack.store import APP_ID, TEAM_DOMAIN
-    from sandbox.slack.user import VERIFICATION_TOKEN
+    from solti.sandbox.slack import SlackStandIn
+    from solti.sandbox.slack.store import APP_ID, TEAM_DOMAIN
+    from solti.sandbox.slack.user import VERIFICATION_TOKEN
 
     with SlackStandIn() as standin:
         answers.put(standin.url)
@@ -125,11 +125,11 @@ def slack_standin(requests: Any, answers: Any, nice: int = 0) -> None:
 
 def serve(env: dict[str, str], api_url: str, db: str, ready: Any, stop: Any) -> None:
     """The bot in its own process, as in production: its own interpreter and GIL."""
-    from bot.app import create_app
-    from bot.server import HttpServer
-    from bot.settings import load_settings
-    from provisioning import Provisioner, ProxmoxSettings, load_policy
-    from provisioning.telemetry import configure_logging
+    from solti.bot.app import create_app
+    from solti.bot.server import HttpServer
+    from solti.bot.settings import load_settings
+    from solti.provisioning import Provisioner, ProxmoxSettings, load_policy
+    from solti.provisioning.telemetry import configure_logging
 
     settings = load_settings(
         {
@@ -151,7 +151,7 @@ def serve(env: dict[str, str], api_url: str, db: str, ready: Any, stop: Any) -> 
 
 def _start_pve(nice: int = 0) -> tuple[subprocess.Popen[str], dict[str, str]]:
     """`solti sim pve` as its own process; its first stdout line is the environment."""
-    command = [sys.executable, "-c", "from bot.cli import main; main()", "sim", "pve"]
+    command = [sys.executable, "-c", "from solti.bot.cli import main; main()", "sim", "pve"]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, text=True, preexec_fn=lambda: os.nice(nice)
     )

@@ -158,9 +158,9 @@ def _cell(text: str | None) -> str:
 
 
 def _env_rows() -> list[tuple[str, str, str, str]]:
-    from bot.settings import _ENV_NAMES, BotSettings
-    from provisioning.config import ProxmoxSettings
-    from provisioning.telemetry import LOG_ENV_VARS
+    from solti.bot.settings import _ENV_NAMES, BotSettings
+    from solti.provisioning.config import ProxmoxSettings
+    from solti.provisioning.telemetry import LOG_ENV_VARS
 
     rows: list[tuple[str, str, str, str]] = []
     for name, field in ProxmoxSettings.model_fields.items():
@@ -191,7 +191,7 @@ def _model_table(model: type[BaseModel], prefix: str) -> list[str]:
 
 
 def _catalog_table() -> list[str]:
-    from provisioning.catalog import Catalog
+    from solti.provisioning.catalog import Catalog
 
     catalog = Catalog.load()
     lines = ["| name | description | os type | default user |", "|---|---|---|---|"]
@@ -206,8 +206,8 @@ def _catalog_table() -> list[str]:
 
 def render() -> str:
     """The whole page as it should be committed."""
-    from provisioning.catalog import DistributionOverride
-    from provisioning.config import Policy
+    from solti.provisioning.catalog import DistributionOverride
+    from solti.provisioning.config import Policy
 
     out = [HEADER, "## Environment variables", ""]
     out += ["| variable | type | default | meaning |", "|---|---|---|---|"]

@@ -19,7 +19,7 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_APIDATA = REPO_ROOT.parent / "shared" / "pve-api" / "apidata.json"
-DEFAULT_OUT_DIR = REPO_ROOT / "sandbox" / "pve" / "data"
+DEFAULT_OUT_DIR = REPO_ROOT / "src" / "solti" / "sandbox" / "pve" / "data"
 SUBSET_NAME = "apidata-subset.json"
 
 # (path template, methods) the simulator serves; anything else answers 501 like PVE.

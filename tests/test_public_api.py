@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import provisioning
+from solti import provisioning
 
 EXPECTED = {
     "AuditLog",
@@ -74,11 +74,11 @@ def test_no_public_name_escapes_the_list() -> None:
 def test_exported_names_live_in_provisioning() -> None:
     for name in provisioning.__all__:
         module = getattr(provisioning, name).__module__
-        assert module.startswith("provisioning."), (name, module)
+        assert module.startswith("solti.provisioning."), (name, module)
 
 
 def test_error_tree() -> None:
-    errors = importlib.import_module("provisioning.errors")
+    errors = importlib.import_module("solti.provisioning.errors")
     for name in ("InvalidRequest", "NotFound", "Conflict", "RangeExhausted", "PolicyDenied",
                  "ConfigError", "ProxmoxError"):  # fmt: skip
         assert issubclass(getattr(errors, name), errors.SoltiError)

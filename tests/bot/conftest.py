@@ -14,18 +14,18 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bot.app import create_app
-from bot.runtime import Runtime, runtime_of
-from bot.server import HttpServer
-from bot.settings import load_settings
-from provisioning import AuditLog, ProxmoxSettings, load_policy, telemetry
-from sandbox.environment import SimEnvironment
-from sandbox.slack import SlackStandIn, SlackUser
+from solti.bot.app import create_app
+from solti.bot.runtime import Runtime, runtime_of
+from solti.bot.server import HttpServer
+from solti.bot.settings import load_settings
+from solti.provisioning import AuditLog, ProxmoxSettings, load_policy, telemetry
+from solti.sandbox.environment import SimEnvironment
+from solti.sandbox.slack import SlackStandIn, SlackUser
 
 try:
-    from provisioning import Provisioner
+    from solti.provisioning import Provisioner
 except ImportError:  # the façade export lands separately
-    from provisioning.service import Provisioner
+    from solti.provisioning.service import Provisioner
 
 SIGNING_SECRET = "test-signing-secret"
 ALICE, BOB, APPROVER, ADMIN = "U0ALICE", "U0BOB", "U0APPROVER", "U0ADMIN"

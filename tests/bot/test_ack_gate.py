@@ -6,7 +6,7 @@ import threading
 from types import SimpleNamespace
 from typing import Any
 
-from bot.runtime import AckGate, Runtime
+from solti.bot.runtime import AckGate, Runtime
 
 
 def _runtime(priority_seconds: float) -> Runtime:
@@ -100,8 +100,8 @@ def test_a_pool_full_of_long_flows_does_not_hold_up_quick_replies() -> None:
 
 
 def test_commands_are_sorted_into_quick_replies_and_flows() -> None:
-    from bot import grammar
-    from bot.listeners.commands import _quick
+    from solti.bot import grammar
+    from solti.bot.listeners.commands import _quick
 
     quick = ["key show", "audit", "template list", "vm list", "vm verify 500",
              "vm create", "vm create rocky9 --dry-run"]  # fmt: skip

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.flows.templates import complete_decided_requests, expire_due
-from provisioning import AuditRecord
-from sandbox.environment import SimEnvironment
-from sandbox.slack import SlackStandIn
+from solti.bot.flows.templates import complete_decided_requests, expire_due
+from solti.provisioning import AuditRecord
+from solti.sandbox.environment import SimEnvironment
+from solti.sandbox.slack import SlackStandIn
 from tests.bot.conftest import ALICE, APPROVALS, APPROVER, INFRA, Harness, make_harness
 
 # Templates built here are destroyed after each test (see the fixture).

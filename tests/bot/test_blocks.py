@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.blocks import approval, modal, progress, replies, report
-from provisioning import Size, TemplateInfo, UpdateStatus, VmInfo, VmPlan
-from sandbox.slack.blockkit import validate_blocks, validate_view
+from solti.bot.blocks import approval, modal, progress, replies, report
+from solti.provisioning import Size, TemplateInfo, UpdateStatus, VmInfo, VmPlan
+from solti.sandbox.slack.blockkit import validate_blocks, validate_view
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

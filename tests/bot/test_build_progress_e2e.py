@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from provisioning.template_build import BUILD_STEPS
+from solti.provisioning.template_build import BUILD_STEPS
 from tests.bot.conftest import APPROVALS, APPROVER, INFRA, Harness
 
 # Templates built here are destroyed after each test (see the fixture).

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from provisioning import load_policy
-from provisioning.catalog import DistributionOverride
-from sandbox.environment import SimEnvironment
-from sandbox.slack import SlackStandIn
+from solti.provisioning import load_policy
+from solti.provisioning.catalog import DistributionOverride
+from solti.sandbox.environment import SimEnvironment
+from solti.sandbox.slack import SlackStandIn
 from tests.bot.conftest import INFRA, KEY, Harness, make_harness
 
 

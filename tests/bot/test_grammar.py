@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import grammar as g
+from solti.bot import grammar as g
 
 
 @pytest.mark.parametrize(

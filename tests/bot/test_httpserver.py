@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.httpserver import MAX_BODY, BadRequest, PooledWsgiServer, parse_head
+from solti.bot.httpserver import MAX_BODY, BadRequest, PooledWsgiServer, parse_head
 
 
 def test_parse_head_reads_method_target_version_and_headers() -> None:

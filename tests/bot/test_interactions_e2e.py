@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.flows.templates import expire_due
-from provisioning.template_build import BUILD_STEPS
+from solti.bot.flows.templates import expire_due
+from solti.provisioning.template_build import BUILD_STEPS
 from tests.bot.conftest import ADMIN, ALICE, APPROVALS, APPROVER, BOB, INFRA, KEY, REPORTS, Harness
 
 

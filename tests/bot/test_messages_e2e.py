@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.blocks import report
-from bot.listeners import views
-from provisioning import UpdateStatus
+from solti.bot.blocks import report
+from solti.bot.listeners import views
+from solti.provisioning import UpdateStatus
 from tests.bot.conftest import ALICE, INFRA, KEY, REPORTS, Harness
 
 

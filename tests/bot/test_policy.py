@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.policy import Rules, rules_from_policy
-from provisioning import Policy
+from solti.bot.policy import Rules, rules_from_policy
+from solti.provisioning import Policy
 
 RULES = Rules(
     approvers=frozenset({"U0APP", "S0OPS"}),

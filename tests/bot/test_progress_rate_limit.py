@@ -12,9 +12,9 @@ from types import SimpleNamespace
 import pytest
 from slack_sdk import WebClient
 
-from bot.progress import ProgressMessage
-from bot.slackcalls import ATTEMPTS as FINAL_ATTEMPTS
-from sandbox.slack import SlackStandIn
+from solti.bot.progress import ProgressMessage
+from solti.bot.slackcalls import ATTEMPTS as FINAL_ATTEMPTS
+from solti.sandbox.slack import SlackStandIn
 
 CHANNEL = "C0INFRA"
 

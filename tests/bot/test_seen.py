@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.db import BotDatabase
-from bot.seen import SeenRequests
+from solti.bot.db import BotDatabase
+from solti.bot.seen import SeenRequests
 
 
 class Clock:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.settings import SettingsError, load_settings
+from solti.bot.settings import SettingsError, load_settings
 
 
 def test_missing_bot_token_is_named() -> None:

@@ -15,12 +15,12 @@ from click.testing import CliRunner
 from slack_bolt import BoltRequest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.app import create_app
-from bot.server import bot_command, socket_mode_handler
-from bot.settings import load_settings
-from provisioning import load_policy
-from sandbox.environment import SimEnvironment
-from sandbox.slack import SlackStandIn
+from solti.bot.app import create_app
+from solti.bot.server import bot_command, socket_mode_handler
+from solti.bot.settings import load_settings
+from solti.provisioning import load_policy
+from solti.sandbox.environment import SimEnvironment
+from solti.sandbox.slack import SlackStandIn
 
 APP_TOKEN = "xapp-1-A0001-secret-socket-token"
 

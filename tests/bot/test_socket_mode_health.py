@@ -17,12 +17,12 @@ from typing import Any, TypeVar
 import pytest
 import requests
 
-from bot.app import create_app
-from bot.server import SocketModeRunner, make_health_wsgi_app
-from bot.settings import load_settings
-from provisioning import load_policy
-from sandbox.environment import SimEnvironment
-from sandbox.slack import SlackStandIn, SlackUser
+from solti.bot.app import create_app
+from solti.bot.server import SocketModeRunner, make_health_wsgi_app
+from solti.bot.settings import load_settings
+from solti.provisioning import load_policy
+from solti.sandbox.environment import SimEnvironment
+from solti.sandbox.slack import SlackStandIn, SlackUser
 from tests.bot.conftest import ALICE, INFRA, SIGNING_SECRET, socket_mode_app
 
 APP_TOKEN = "xapp-1-A0001-health-secret-token"
@@ -69,7 +69,7 @@ def running(sim: SimEnvironment, tmp_path_factory: pytest.TempPathFactory) -> It
     db = tmp_path_factory.mktemp("socket-health") / "solti.db"
     with SlackStandIn() as standin:
         app, settings = socket_mode_app(sim, standin.url, APP_TOKEN, db)
-        from provisioning.telemetry import metrics_wsgi_app
+        from solti.provisioning.telemetry import metrics_wsgi_app
 
         runner = SocketModeRunner(
             app,

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from bot.server import socket_mode_handler
-from sandbox.environment import SimEnvironment
-from sandbox.slack import SlackStandIn
-from sandbox.slack.socket_mode import SocketModeServer
+from solti.bot.server import socket_mode_handler
+from solti.sandbox.environment import SimEnvironment
+from solti.sandbox.slack import SlackStandIn
+from solti.sandbox.slack.socket_mode import SocketModeServer
 from tests.bot.conftest import ALICE, INFRA, socket_mode_app
 
 APP_TOKEN = "xapp-1-A0001-roundtrip-secret-token"

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from bot.cli import main
+from solti.bot.cli import main
 
 
 def ssh_key(comment: str = "ops@example") -> str:

@@ -9,20 +9,20 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from provisioning.cli.check import check_command, check_database, check_slack
-from provisioning.cli.check_proxmox import (
+from solti.provisioning.cli.check import check_command, check_database, check_slack
+from solti.provisioning.cli.check_proxmox import (
     PRIVILEGES,
     missing_privileges,
     requirements_by_path,
 )
-from provisioning.cli.check_report import (
+from solti.provisioning.cli.check_report import (
     CheckConfig,
     CheckResult,
     format_report,
     policy_id_results,
 )
-from sandbox.environment import SimEnvironment
-from sandbox.slack import SlackStandIn
+from solti.sandbox.environment import SimEnvironment
+from solti.sandbox.slack import SlackStandIn
 
 BOT_TOKEN = "xoxb-1-check-test-token"
 
@@ -322,7 +322,7 @@ def test_wrong_token_secret_fails_without_echoing_it(
 def test_required_scopes_are_the_manifests() -> None:
     import yaml
 
-    from provisioning.cli.check import REQUIRED_SLACK_SCOPES
+    from solti.provisioning.cli.check import REQUIRED_SLACK_SCOPES
 
     manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text())
     assert set(REQUIRED_SLACK_SCOPES) == set(manifest["oauth_config"]["scopes"]["bot"])

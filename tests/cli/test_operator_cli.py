@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.environment import SimEnvironment
+from solti.sandbox.environment import SimEnvironment
 from tests.cli.clihelpers import solti, ssh_key
 
 
@@ -129,12 +129,12 @@ def test_unreachable_proxmox_is_one_line(env: dict[str, str]) -> None:
 
 def test_solti_subprocess_json_and_exit_codes(env: dict[str, str], world: SimEnvironment) -> None:
     world.pve.state.add_vm(600, "plain")
-    ok = subprocess.run([sys.executable, "-m", "bot.cli", "vm", "list", "--json"],
+    ok = subprocess.run([sys.executable, "-m", "solti.bot.cli", "vm", "list", "--json"],
                         env={**env, "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
                         timeout=60)  # fmt: skip
     assert ok.returncode == 0, ok.stderr
     assert [v["vmid"] for v in json.loads(ok.stdout)] == [600]
-    bad = subprocess.run([sys.executable, "-m", "bot.cli", "vm", "remove", "600"],
+    bad = subprocess.run([sys.executable, "-m", "solti.bot.cli", "vm", "remove", "600"],
                          env={**env, "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
                          timeout=60, stdin=subprocess.DEVNULL)  # fmt: skip
     assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1
@@ -144,7 +144,7 @@ def test_solti_subprocess_json_and_exit_codes(env: dict[str, str], world: SimEnv
 def test_template_build_all_summarises_and_survives_one_failure(
     env: dict[str, str], world: SimEnvironment
 ) -> None:
-    from provisioning.catalog import Catalog
+    from solti.provisioning.catalog import Catalog
 
     names = Catalog.load().names
     # The first distribution's download is refused; the others must still be built.

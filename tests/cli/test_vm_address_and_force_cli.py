@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.environment import SimEnvironment
+from solti.sandbox.environment import SimEnvironment
 from tests.cli.clihelpers import solti, ssh_key
 
 

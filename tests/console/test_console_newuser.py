@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from sandbox.console import Session
-from sandbox.console_commands import parse_command
-from sandbox.console_screen import Screen
-from sandbox.console_tty import typing_hidden
-from sandbox.console_walk import LEFT, walk_views
-from sandbox.render import Clickable, render_message, still_offered
+from solti.sandbox.console import Session
+from solti.sandbox.console_commands import parse_command
+from solti.sandbox.console_screen import Screen
+from solti.sandbox.console_tty import typing_hidden
+from solti.sandbox.console_walk import LEFT, walk_views
+from solti.sandbox.render import Clickable, render_message, still_offered
 from tests.console.test_console_units import FakeAgent, FakeScreen, FakeStandIn, SubmittingAgent
 
 # -- the command line ----------------------------------------------------------------------

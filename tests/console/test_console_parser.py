@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.console import Command, parse_command, slash_parts
+from solti.sandbox.console import Command, parse_command, slash_parts
 
 
 @pytest.mark.parametrize(

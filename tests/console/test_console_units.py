@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.console import Command, escape_mentions, parse_command
-from sandbox.console_walk import walk_views
-from sandbox.render import Rendered, mrkdwn, render_message, render_view
+from solti.sandbox.console import Command, escape_mentions, parse_command
+from solti.sandbox.console_walk import walk_views
+from solti.sandbox.render import Rendered, mrkdwn, render_message, render_view
 
 
 def test_modal_is_a_console_command() -> None:

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from types import ModuleType
 
-from provisioning.config import load_policy
+from solti.provisioning.config import load_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "configuration.md"

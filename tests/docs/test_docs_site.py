@@ -13,7 +13,7 @@ import click
 import pytest
 import yaml
 
-from bot.cli import main as solti
+from solti.bot.cli import main as solti
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"

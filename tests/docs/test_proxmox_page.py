@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from provisioning.cli.check_proxmox import PRIVILEGES
+from solti.provisioning.cli.check_proxmox import PRIVILEGES
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "proxmox.md"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from provisioning.catalog import Catalog
-from sandbox.environment import SimEnvironment
+from solti.provisioning.catalog import Catalog
+from solti.sandbox.environment import SimEnvironment
 
 
 def test_env_points_solti_at_the_simulator_and_mirror(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ import requests
 import yaml
 from proxmoxer import ProxmoxAPI, ResourceException
 
-from provisioning.checksums import find_image, parse_checksum_file, resolve_version
+from solti.provisioning.checksums import find_image, parse_checksum_file, resolve_version
 
 READY_TIMEOUT = 60
 
@@ -36,7 +36,7 @@ class Launched:
 
 def _launch(*args: str) -> Launched:
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "sim", "pve", "--port", "0", *args],
+        [sys.executable, "-m", "solti.bot.cli", "sim", "pve", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 import requests
 
-from sandbox.mirror import ImageMirror
+from solti.sandbox.mirror import ImageMirror
 
 
 @pytest.fixture(scope="module")

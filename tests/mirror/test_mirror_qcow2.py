@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.mirror.qcow2 import MAGIC, PAYLOAD_EXTENSION, build_image, parse_header
+from solti.sandbox.mirror.qcow2 import MAGIC, PAYLOAD_EXTENSION, build_image, parse_header
 
 GiB = 1024**3
 

@@ -11,12 +11,14 @@ import pytest
 import requests
 import yaml
 
-from provisioning.checksums import find_image, parse_checksum_file, resolve_version
-from sandbox.mirror import ImageMirror
-from sandbox.mirror.qcow2 import parse_header
+from solti.provisioning.checksums import find_image, parse_checksum_file, resolve_version
+from solti.sandbox.mirror import ImageMirror
+from solti.sandbox.mirror.qcow2 import parse_header
 
 GiB = 1024**3
-CATALOG = Path(__file__).resolve().parents[2] / "provisioning" / "data" / "catalog.yaml"
+CATALOG = (
+    Path(__file__).resolve().parents[2] / "src" / "solti" / "provisioning" / "data" / "catalog.yaml"
+)
 TWINNED = {"rocky9", "rocky10", "almalinux9", "almalinux10", "centos-stream9", "centos-stream10"}
 EXPECTED = {
     "rocky9",
@@ -180,7 +182,7 @@ def test_dated_names_are_upstream_names(mirror: ImageMirror) -> None:
 
 
 def test_catalog_accepts_the_overrides(mirror: ImageMirror) -> None:
-    from provisioning.catalog import Catalog
+    from solti.provisioning.catalog import Catalog
 
     catalog = Catalog.load(mirror.catalog_overrides())
     ubuntu = catalog.get("ubuntu2404")

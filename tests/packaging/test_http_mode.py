@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.environment import SimEnvironment
-from sandbox.slack import SlackStandIn
-from sandbox.slack.user import SlackUser
+from solti.sandbox.environment import SimEnvironment
+from solti.sandbox.slack import SlackStandIn
+from solti.sandbox.slack.user import SlackUser
 from tests.packaging.processes import free_port, healthcheck_code
 
 BOT_TOKEN = "xoxb-1-http-mode-test-token-abcdef"

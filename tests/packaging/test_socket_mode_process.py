@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from sandbox.environment import SimEnvironment
-from sandbox.slack import SlackStandIn
+from solti.sandbox.environment import SimEnvironment
+from solti.sandbox.slack import SlackStandIn
 from tests.packaging.processes import free_port, healthcheck_code
 
 BOT_TOKEN = "xoxb-1-socket-mode-test-token-abcdef"

@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # Exactly what the Dockerfile copies into its build stage.
-BUILD_CONTEXT = ("pyproject.toml", "README.md", "bot", "provisioning", "sandbox")
+BUILD_CONTEXT = ("pyproject.toml", "README.md", "src")
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -84,7 +84,7 @@ def test_wheel_installs_and_runs(installed: Path, tmp_path: Path) -> None:
 
     # The package comes from the venv, not from the checkout.
     where = _run(
-        [str(installed / "python"), "-c", "import provisioning; print(provisioning.__file__)"],
+        [str(installed / "python"), "-c", "import solti.provisioning as p; print(p.__file__)"],
         env=_clean_env(),
         cwd=tmp_path,
     )

@@ -10,9 +10,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from provisioning.config import ProxmoxSettings, load_policy
-from provisioning.service import Provisioner
-from sandbox.environment import SimEnvironment
+from solti.provisioning.config import ProxmoxSettings, load_policy
+from solti.provisioning.service import Provisioner
+from solti.sandbox.environment import SimEnvironment
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from provisioning.addresses import pick_address, ssh_command, static_address
-from provisioning.service import Provisioner
-from sandbox.environment import SimEnvironment
+from solti.provisioning.addresses import pick_address, ssh_command, static_address
+from solti.provisioning.service import Provisioner
+from solti.sandbox.environment import SimEnvironment
 
 
 def _iface(name: str, *addresses: str) -> dict[str, Any]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from provisioning.errors import Conflict, TaskFailed
-from provisioning.service import Provisioner
-from sandbox.environment import SimEnvironment
+from solti.provisioning.errors import Conflict, TaskFailed
+from solti.provisioning.service import Provisioner
+from solti.sandbox.environment import SimEnvironment
 
 
 @pytest.fixture

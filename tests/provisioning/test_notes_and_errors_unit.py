@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from provisioning.errors import Conflict, NotFound
-from provisioning.inventory import boot_disk, disk_size, split_tags
-from provisioning.notes import parse_notes, render_notes
-from provisioning.pve import VmidTaken, VmLocked, VmMissing, _wire, classify
+from solti.provisioning.errors import Conflict, NotFound
+from solti.provisioning.inventory import boot_disk, disk_size, split_tags
+from solti.provisioning.notes import parse_notes, render_notes
+from solti.provisioning.pve import VmidTaken, VmLocked, VmMissing, _wire, classify
 
 
 def test_notes_round_trip_and_tolerate_edits() -> None:

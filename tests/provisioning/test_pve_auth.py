@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
-from provisioning.errors import ProxmoxError
-from provisioning.pve import PveClient, TokenRejected, token_rejected_message
-from sandbox.environment import SimEnvironment
+from solti.bot.cli import main
+from solti.provisioning.errors import ProxmoxError
+from solti.provisioning.pve import PveClient, TokenRejected, token_rejected_message
+from solti.sandbox.environment import SimEnvironment
 
 WRONG = "11111111-2222-3333-4444-555555555555"
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from provisioning.config import ProxmoxSettings, load_policy
-from provisioning.service import Provisioner
-from sandbox.environment import SimEnvironment
-from sandbox.pve.faults import DEFAULT_TASK_DURATIONS
+from solti.provisioning.config import ProxmoxSettings, load_policy
+from solti.provisioning.service import Provisioner
+from solti.sandbox.environment import SimEnvironment
+from solti.sandbox.pve.faults import DEFAULT_TASK_DURATIONS
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from provisioning.errors import InvalidRequest, TaskFailed
-from provisioning.service import Provisioner
-from sandbox.environment import SimEnvironment
+from solti.provisioning.errors import InvalidRequest, TaskFailed
+from solti.provisioning.service import Provisioner
+from solti.sandbox.environment import SimEnvironment
 
 
 @pytest.fixture

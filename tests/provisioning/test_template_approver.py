@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from provisioning.errors import Conflict
-from provisioning.service import Provisioner
+from solti.provisioning.errors import Conflict
+from solti.provisioning.service import Provisioner
 
 
 def test_build_records_the_approver(provisioner: Provisioner) -> None:

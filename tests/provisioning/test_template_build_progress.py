@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from provisioning.errors import RangeExhausted
-from provisioning.models import Progress
-from provisioning.service import Provisioner
-from provisioning.template_build import BUILD_STEPS
-from sandbox.environment import SimEnvironment
+from solti.provisioning.errors import RangeExhausted
+from solti.provisioning.models import Progress
+from solti.provisioning.service import Provisioner
+from solti.provisioning.template_build import BUILD_STEPS
+from solti.sandbox.environment import SimEnvironment
 
 
 def _build(provisioner: Provisioner, distribution: str, **kw: object) -> dict[str, str | None]:

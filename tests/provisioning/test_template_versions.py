@@ -12,11 +12,11 @@ import hashlib
 
 import pytest
 
-from provisioning.catalog import Catalog
-from provisioning.notes import parse_notes
-from provisioning.service import Provisioner
-from provisioning.upstream import fetch_upstream
-from sandbox.environment import SimEnvironment
+from solti.provisioning.catalog import Catalog
+from solti.provisioning.notes import parse_notes
+from solti.provisioning.service import Provisioner
+from solti.provisioning.upstream import fetch_upstream
+from solti.sandbox.environment import SimEnvironment
 
 TWINNED = ["rocky9", "rocky10", "almalinux9", "almalinux10", "centos-stream9", "centos-stream10"]
 UNDATED = {"debian12": "12", "debian13": "13", "ubuntu2204": "22.04", "ubuntu2404": "24.04"}

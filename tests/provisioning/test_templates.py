@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from provisioning.catalog import Catalog
-from provisioning.errors import Conflict, InvalidRequest, ProxmoxError, TaskFailed
-from provisioning.notes import parse_notes
-from provisioning.service import Provisioner
-from sandbox.environment import SimEnvironment
+from solti.provisioning.catalog import Catalog
+from solti.provisioning.errors import Conflict, InvalidRequest, ProxmoxError, TaskFailed
+from solti.provisioning.notes import parse_notes
+from solti.provisioning.service import Provisioner
+from solti.sandbox.environment import SimEnvironment
 
 DISTRIBUTIONS = Catalog.load().names
 

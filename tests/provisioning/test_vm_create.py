@@ -10,10 +10,10 @@ from urllib.parse import quote
 
 import pytest
 
-from provisioning.errors import Conflict, InvalidRequest, NotFound, ProxmoxError
-from provisioning.pve import PveClient
-from provisioning.service import Provisioner
-from sandbox.environment import SimEnvironment
+from solti.provisioning.errors import Conflict, InvalidRequest, NotFound, ProxmoxError
+from solti.provisioning.pve import PveClient
+from solti.provisioning.service import Provisioner
+from solti.sandbox.environment import SimEnvironment
 
 
 def seed_template(sim: SimEnvironment, vmid: int = 9000, dist: str = "rocky9",

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from provisioning.errors import InvalidRequest, ProxmoxError, TaskFailed
-from provisioning.pve import PveClient
-from provisioning.service import Provisioner
-from sandbox.environment import SimEnvironment
+from solti.provisioning.errors import InvalidRequest, ProxmoxError, TaskFailed
+from solti.provisioning.pve import PveClient
+from solti.provisioning.service import Provisioner
+from solti.sandbox.environment import SimEnvironment
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from sandbox.pve import PveSimulator
-from sandbox.pve.schema import Schema, get_schema
+from solti.sandbox.pve import PveSimulator
+from solti.sandbox.pve.schema import Schema, get_schema
 
 NODE = "pve"
 GIB = 1024**3

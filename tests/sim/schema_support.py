@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from sandbox.pve.errors import PveError
-from sandbox.pve.schema import Schema
+from solti.sandbox.pve.errors import PveError
+from solti.sandbox.pve.schema import Schema
 
 UPID = "UPID:pve:0002A1F3:01B5C2D4:6650F2A1:qmclone:9000:root@pam!solti:"
 SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGd+x/y= alice@example.org"

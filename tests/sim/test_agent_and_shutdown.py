@@ -12,7 +12,7 @@ import pytest
 import requests
 from proxmoxer import ResourceException
 
-from sandbox.pve.faults import DEFAULT_AGENT_BOOT
+from solti.sandbox.pve.faults import DEFAULT_AGENT_BOOT
 from tests.sim.conftest import NODE, wait_task
 
 AGENT = "network-get-interfaces"

@@ -8,20 +8,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.pve.formats import (
+from solti.sandbox.pve.formats import (
     PERMISSIVE_FORMATS,
     PROPERTY_FORMATS,
     SCALAR_FORMATS,
     FormatError,
     split_list,
 )
-from sandbox.pve.propstring import (
+from solti.sandbox.pve.propstring import (
     check_format,
     format_size,
     parse_property_string,
     print_property_string,
 )
-from sandbox.pve.schema import drive_format, get_schema
+from solti.sandbox.pve.schema import drive_format, get_schema
 
 SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGd+x/y= alice@example.org"
 

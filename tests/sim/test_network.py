@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from proxmoxer import ResourceException
 
-from sandbox.pve import PveSimulator
+from solti.sandbox.pve import PveSimulator
 
 
 @pytest.mark.parametrize("node", ["pve", "pve2", "pve3"])

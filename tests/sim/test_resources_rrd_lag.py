@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.pve import PveSimulator
+from solti.sandbox.pve import PveSimulator
 from tests.sim.conftest import create_vm, run_ok
 
 BARE_KEYS = {"id", "type", "vmid", "node", "status"}

@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 import pytest
 
-from sandbox.pve.errors import PveError
-from sandbox.pve.schema import Schema
+from solti.sandbox.pve.errors import PveError
+from solti.sandbox.pve.schema import Schema
 from tests.sim.schema_support import NOT_DEFINED, SSH_KEY, VM, errors_of
 
 

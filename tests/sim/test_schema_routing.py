@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.pve.errors import PveError
-from sandbox.pve.schema import Schema
+from solti.sandbox.pve.errors import PveError
+from solti.sandbox.pve.schema import Schema
 from tests.sim.schema_support import BAD_VMID, UPID, errors_of, type_error
 
 

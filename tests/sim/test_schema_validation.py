@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from sandbox.pve.schema import DATA_FILE, Schema
+from solti.sandbox.pve.schema import DATA_FILE, Schema
 from tests.sim.schema_support import (
     BAD_VMID,
     NOT_DEFINED,

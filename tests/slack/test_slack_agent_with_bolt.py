@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from slack_tinybot import SECRET, build_app, serve
 
-from sandbox.slack import SlackStandIn, SlackUser, SubmitBlocked
+from solti.sandbox.slack import SlackStandIn, SlackUser, SubmitBlocked
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.slack.blockkit import interactive_elements, validate_blocks, validate_view
+from solti.sandbox.slack.blockkit import interactive_elements, validate_blocks, validate_view
 
 
 def plain(text: str) -> dict[str, Any]:
@@ -153,7 +153,7 @@ def test_interactive_elements_follow_reading_order() -> None:
 
 
 def test_identical_payloads_are_validated_once_and_changes_are_seen() -> None:
-    from sandbox.slack.blockkit import _schema_errors_memo
+    from solti.sandbox.slack.blockkit import _schema_errors_memo
 
     _schema_errors_memo.cache_clear()
     good = [{"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}]

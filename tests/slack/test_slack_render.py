@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_tinybot import APPROVAL_BLOCKS, MODAL
 
-from sandbox.render import mrkdwn, render_message, render_view
+from solti.sandbox.render import mrkdwn, render_message, render_view
 
 USERS = {"U0ALICE": "alice"}
 

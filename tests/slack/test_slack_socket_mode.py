@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from sandbox.slack import SlackStandIn
+from solti.sandbox.slack import SlackStandIn
 
 
 @pytest.fixture

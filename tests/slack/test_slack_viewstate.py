@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.slack.viewstate import SubmitBlocked, build_state
+from solti.sandbox.slack.viewstate import SubmitBlocked, build_state
 
 
 def opt(text: str, value: str) -> dict[str, Any]:

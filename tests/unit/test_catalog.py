@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from provisioning.catalog import Catalog, import_filename
-from provisioning.errors import ConfigError, NotFound
+from solti.provisioning.catalog import Catalog, import_filename
+from solti.provisioning.errors import ConfigError, NotFound
 
 BUILTIN = [
     "almalinux10", "almalinux9", "centos-stream10", "centos-stream9", "debian12", "debian13",

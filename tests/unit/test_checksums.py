@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from provisioning.checksums import (
+from solti.provisioning.checksums import (
     ALGORITHM_HEX_LENGTH,
     ChecksumError,
     ImageNotListed,
@@ -16,7 +16,7 @@ from provisioning.checksums import (
     version_from_last_modified,
     version_from_url,
 )
-from provisioning.errors import NotFound, SoltiError
+from solti.provisioning.errors import NotFound, SoltiError
 
 ROCKY_97_HASH = "15d81d3434b298142b2fdd8fb54aef2662684db5c082cc191c3c79762ed6360c"
 ROCKY_97_DATED = "Rocky-9-GenericCloud-Base-9.7-20251123.2.x86_64.qcow2"

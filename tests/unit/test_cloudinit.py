@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from provisioning.cloudinit import (
+from solti.provisioning.cloudinit import (
     cloudinit_params,
     decode_sshkeys,
     encode_sshkeys,
@@ -22,7 +22,7 @@ from provisioning.cloudinit import (
     validate_ssh_keys,
     validate_user,
 )
-from provisioning.errors import InvalidRequest
+from solti.provisioning.errors import InvalidRequest
 
 _SSH = serialization.Encoding.OpenSSH
 _PUB = serialization.PublicFormat.OpenSSH

@@ -9,9 +9,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from provisioning.config import Policy, ProxmoxSettings, load_policy, parse_duration
-from provisioning.errors import ConfigError
-from provisioning.sizes import Size
+from solti.provisioning.config import Policy, ProxmoxSettings, load_policy, parse_duration
+from solti.provisioning.errors import ConfigError
+from solti.provisioning.sizes import Size
 
 SECRET = "0f3c5e1a-5b1f-4c59-8a7e-d2b9a3c4e5f6"
 ENV = {

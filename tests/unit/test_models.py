@@ -9,8 +9,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from pydantic import ValidationError
 
-from provisioning.errors import InvalidRequest
-from provisioning.models import (
+from solti.provisioning.errors import InvalidRequest
+from solti.provisioning.models import (
     AuditRecord,
     Progress,
     TemplateBuildRequest,
@@ -20,7 +20,7 @@ from provisioning.models import (
     VmPlan,
     parse_request,
 )
-from provisioning.sizes import Size
+from solti.provisioning.sizes import Size
 
 KEY = (
     ed25519.Ed25519PrivateKey.generate()

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from provisioning.errors import Conflict, InvalidRequest, NotFound, RangeExhausted
-from provisioning.models import TemplateInfo
-from provisioning.rules import (
+from solti.provisioning.errors import Conflict, InvalidRequest, NotFound, RangeExhausted
+from solti.provisioning.models import TemplateInfo
+from solti.provisioning.rules import (
     AUTO_RANGE,
     TEMPLATE_RANGE,
     choose_vmid,
@@ -25,7 +25,7 @@ from provisioning.rules import (
     unique_name,
     validate_dns_label,
 )
-from provisioning.sizes import Size
+from solti.provisioning.sizes import Size
 
 DISTS = ["rocky9", "debian12", "ubuntu2404"]
 

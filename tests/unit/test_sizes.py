@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from provisioning.sizes import Size, SizeError, format_size, parse_size
+from solti.provisioning.sizes import Size, SizeError, format_size, parse_size
 
 K, M, G, T = 1024, 1024**2, 1024**3, 1024**4
 

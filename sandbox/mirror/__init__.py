@@ -1,5 +1,0 @@
-"""A loopback stand-in for the distributions' cloud image sites (see ``server.ImageMirror``)."""
-
-from sandbox.mirror.server import ImageMirror, MirrorRequest
-
-__all__ = ["ImageMirror", "MirrorRequest"]

@@ -1,0 +1,6 @@
+"""``python -m solti`` is the ``solti`` command."""
+
+from solti.bot.cli import main
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

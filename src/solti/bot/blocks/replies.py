@@ -1,0 +1,252 @@
+"""Ephemeral replies: help, errors, dry-run plans, lists, keys and audit records."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from solti.bot.blocks.common import (
+    Block,
+    actions,
+    button,
+    clip,
+    confirm_dialog,
+    context,
+    divider,
+    escape,
+    fields,
+    header,
+    message,
+    section,
+    size_text,
+    when,
+)
+
+OPEN_MODAL_ACTION = "open_create_modal"
+REMOVE_ACTION = "vm_remove"
+
+HELP_SECTIONS: dict[str, tuple[str, list[str]]] = {
+    "vm": (
+        "*VMs*\n"
+        "`/solti vm create [TEMPLATE] [--vmid N] [--name NAME] [--disk SIZE] [--cores N] "
+        "[--memory MB] [--full] [--node NODE] [--ip CIDR --gw IP] [--dry-run]`\n"
+        "TEMPLATE is a distribution (`rocky9`), a template name or a template VMID; "
+        "leave it out to open a form.\n"
+        "`/solti vm list [--mine]`   `/solti vm verify|start|stop|shutdown|remove VMID`",
+        [
+            "/solti vm create rocky9",
+            "/solti vm create debian12 --disk 50G --cores 4 --memory 8192 --dry-run",
+            "/solti vm create 9001 --name web-1 --full --ip 10.0.0.5/24 --gw 10.0.0.1",
+            "/solti vm stop 512",
+        ],
+    ),
+    "template": (
+        "*Templates* (build and destroy wait for an approver)\n"
+        "`/solti template list`   `/solti template build DISTRO`   "
+        "`/solti template destroy VMID`",
+        ["/solti template build rocky9", "/solti template destroy 9001"],
+    ),
+    "key": (
+        "*Your SSH key* (every VM you create gets it)\n"
+        "`/solti key set SSH_PUBLIC_KEY`   `/solti key show`   `/solti key remove`",
+        ["/solti key set ssh-ed25519 AAAAC3Nza... you@laptop"],
+    ),
+    "audit": (
+        "*Audit and reports*\n`/solti audit [--user @someone] [--vmid N]`   `/solti report`",
+        ["/solti audit --vmid 512", "/solti audit --user @alice"],
+    ),
+}
+HELP_SECTIONS["report"] = HELP_SECTIONS["audit"]
+
+
+def help_blocks(topic: str | None = None) -> list[Block]:
+    """The grammar with examples; a Customize… button opens the create form straight away."""
+    chosen = [topic] if topic in HELP_SECTIONS else ["vm", "template", "key", "audit"]
+    blocks: list[Block] = [header("Solti: VMs on Proxmox from Slack")]
+    for name in chosen:
+        text, examples = HELP_SECTIONS[name]
+        blocks.append(section(text))
+        blocks.append(context("Examples: " + "  ·  ".join(f"`{e}`" for e in examples)))
+    blocks.append(
+        actions(button("Customize…", OPEN_MODAL_ACTION, "{}", style="primary"), block_id="help")
+    )
+    return blocks
+
+
+def help_message(topic: str | None = None) -> dict[str, Any]:
+    return message("Solti help: /solti vm create rocky9, /solti help vm", help_blocks(topic))
+
+
+HELP_HINT = "Type `/solti help` for the commands and examples."
+
+
+def error_message(text: str, topic: str | None = None, *, usage: bool = False) -> dict[str, Any]:
+    """An ephemeral refusal: what was wrong and what is allowed.
+
+    ``usage`` marks a mistyped slash command (a grammar error): only then is the usage of
+    ``topic`` (or a pointer to `/solti help` when no topic fits) shown under it. A refused
+    click, a provisioning or a policy error is not fixed by reading the help, so it gets
+    the sentence alone, whatever the topic.
+    """
+    blocks: list[Block] = [section(f":warning: {text}")]
+    if usage and topic in HELP_SECTIONS:
+        usage_text, examples = HELP_SECTIONS[topic]
+        blocks.append(context(clip(usage_text, 1900)))
+        blocks.append(context("Try: " + "  ·  ".join(f"`{e}`" for e in examples[:2])))
+    elif usage:
+        blocks.append(context(HELP_HINT))
+    return message(text, blocks)
+
+
+def info_message(text: str) -> dict[str, Any]:
+    return message(text, [section(text)])
+
+
+def plan_blocks(plan: Any, prefill: dict[str, Any]) -> list[Block]:
+    """A dry run: everything the create would do, and a button to adjust it in the form."""
+    template = plan.template
+    version = template.version or "unknown version"
+    disk = size_text(plan.disk_after)
+    if plan.resize:
+        disk += f" (grown from {size_text(plan.disk_before)})"
+    network = "DHCP" if plan.ipconfig in ("ip=dhcp", "") else plan.ipconfig
+    blocks = [
+        section(
+            f":mag: *Dry run*: nothing was changed. `/solti vm create` would make *{plan.name}*."
+        ),
+        fields(
+            [
+                ("Template", f"{escape(template.name)} (VMID {template.vmid})"),
+                ("Version", escape(version)),
+                ("Node", escape(plan.node)),
+                ("VMID", str(plan.vmid)),
+                ("Name", escape(plan.name)),
+                ("Disk", disk),
+                ("Clone", "full" if plan.full else "linked"),
+                ("Network", escape(network)),
+                ("Login user", escape(plan.user)),
+                ("SSH keys", str(len(plan.ssh_key_fingerprints))),
+            ]
+        ),
+        actions(
+            button("Customize…", OPEN_MODAL_ACTION, json.dumps(prefill)[:1900]),
+            block_id="plan",
+        ),
+    ]
+    return blocks
+
+
+def plan_message(plan: Any, prefill: dict[str, Any]) -> dict[str, Any]:
+    return message(
+        f"Dry run: would create {plan.name} (VMID {plan.vmid})", plan_blocks(plan, prefill)
+    )
+
+
+def vm_list_message(vms: Sequence[Any], mine: bool, quota_left: int | None) -> dict[str, Any]:
+    title = "Your VMs" if mine else "VMs"
+    if not vms:
+        text = "You have no VMs." if mine else "No VMs on the cluster."
+        blocks = [section(text)]
+    else:
+        lines = [
+            f"`{vm.vmid}` *{escape(vm.name)}* on {escape(vm.node)}: {escape(vm.status)}"
+            + (f", from {escape(vm.template_name)}" if vm.template_name else "")
+            + (f", owner <@{vm.owner}>" if vm.owner and not mine else "")
+            for vm in vms
+        ]
+        blocks = [header(f"{title} ({len(vms)})")]
+        chunk: list[str] = []
+        for line in lines:
+            if sum(len(x) + 1 for x in chunk) + len(line) > 2800:
+                blocks.append(section("\n".join(chunk)))
+                chunk = []
+            chunk.append(line)
+        if chunk:
+            blocks.append(section("\n".join(chunk)))
+        text = f"{title}: {len(vms)}"
+    if quota_left is not None:
+        blocks.append(context(f"You can create {quota_left} more VM(s) under your quota."))
+    return message(text, blocks[:48])
+
+
+def template_list_message(templates: Sequence[Any]) -> dict[str, Any]:
+    if not templates:
+        return info_message("No templates yet. Ask for one with `/solti template build rocky9`.")
+    lines = [
+        f"`{t.vmid}` *{escape(t.name)}* on {escape(t.node)}: {escape(t.distribution or '?')} "
+        f"{escape(t.version or '')}, built {when(t.build_date)}"
+        for t in templates
+    ]
+    blocks: list[Block] = [header(f"Templates ({len(templates)})")]
+    for start in range(0, len(lines), 20):
+        blocks.append(section("\n".join(lines[start : start + 20])))
+    return message(f"Templates: {len(templates)}", blocks[:48])
+
+
+def key_message(label: str, fingerprint: str, key_type: str) -> dict[str, Any]:
+    text = f"Your SSH key: `{key_type}` {escape(label)}\nFingerprint `{fingerprint}`"
+    return message(text, [section(f":key: {text}"), context("Every VM you create gets this key.")])
+
+
+_ADD_KEY = (
+    "Add yours once with `/solti key set ssh-ed25519 AAAA... you@laptop` "
+    "(paste the contents of `~/.ssh/id_ed25519.pub`)"
+)
+# `/solti key show` with nothing registered: a fact and how to change it.
+NO_KEY_SHOW_TEXT = f"You have no SSH key registered. {_ADD_KEY}."
+# A create refused for want of a key: why it matters, how to fix it, and to run it again.
+NO_KEY_TEXT = (
+    f"You have no SSH key registered, so you could not log in to the VM. {_ADD_KEY}, "
+    "then try again."
+)
+
+
+def audit_message(records: Sequence[Any]) -> dict[str, Any]:
+    if not records:
+        return info_message("No audit records match.")
+    lines = []
+    for r in records:
+        target = f" VMID {r.vmid}" if r.vmid else ""
+        target += f" ({escape(r.name)})" if getattr(r, "name", None) else ""
+        who = f"<@{r.actor}>" if str(r.actor).startswith(("U", "W")) else escape(str(r.actor))
+        line = f"{when(r.at)} {who} `{r.action}`{target}: *{r.result}*"
+        if getattr(r, "approver", None):
+            line += f", approver <@{r.approver}>"
+        if getattr(r, "error", None):
+            line += f" — {escape(clip(str(r.error), 200))}"
+        lines.append(line)
+    blocks: list[Block] = [header(f"Audit ({len(records)} most recent)")]
+    for start in range(0, len(lines), 10):
+        blocks.append(section("\n".join(lines[start : start + 10])))
+    return message(f"Audit: {len(records)} records", blocks[:48])
+
+
+def remove_prompt_message(vm: Any) -> dict[str, Any]:
+    """`vm remove` never removes at once: a danger button with a confirm dialog does it."""
+    text = f"Remove VM {vm.vmid} ({vm.name}) on {vm.node}? This deletes its disks."
+    return message(
+        text,
+        [
+            section(f":wastebasket: {escape(text)}"),
+            actions(
+                button(
+                    f"Remove VM {vm.vmid}",
+                    REMOVE_ACTION,
+                    str(vm.vmid),
+                    style="danger",
+                    confirm=confirm_dialog(
+                        "Remove this VM?",
+                        f"VM {vm.vmid} ({escape(vm.name)}) and its disks will be deleted. "
+                        "This cannot be undone.",
+                        "Remove",
+                    ),
+                ),
+                block_id="remove",
+            ),
+        ],
+    )
+
+
+def done_message(text: str) -> dict[str, Any]:
+    return message(text, [section(text), divider()][:1])

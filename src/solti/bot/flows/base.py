@@ -1,0 +1,120 @@
+"""The caller of a flow and how errors become sentences for people."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from solti.bot.blocks.replies import error_message
+from solti.bot.runtime import Runtime
+from solti.provisioning import (
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    PolicyDenied,
+    ProxmoxError,
+    RangeExhausted,
+    SoltiError,
+    TaskTimeout,
+    Unreachable,
+)
+
+__all__ = ["FIELD_WORDS", "Caller", "as_sentence", "describe_error"]
+
+log = logging.getLogger("solti.bot.flows")
+
+
+@dataclass
+class Caller:
+    """Who asked, where, and how to answer them privately."""
+
+    runtime: Runtime
+    user: str
+    channel: str | None
+    request_id: str
+    reply: Callable[[dict[str, Any]], None]
+    trigger_id: str | None = None
+
+    def say_error(self, text: str, topic: str | None = None) -> None:
+        """A refusal or failure, as a sentence alone: usage help is for mistyped commands
+        (answered in the ack), so ``topic`` is accepted for old callers and not shown."""
+        self.reply(error_message(text, topic))
+
+    @property
+    def groups(self) -> frozenset[str]:
+        return self.runtime.groups_of(self.user)
+
+
+# Request fields as people call them (the form's labels); provisioning's messages start with
+# the field's code name (``vmid: ...``), which means nothing to someone in Slack.
+FIELD_WORDS = {
+    "template": "Template",
+    "vmid": "VMID",
+    "name": "Name",
+    "disk": "Disk",
+    "cores": "Cores",
+    "memory": "Memory",
+    "node": "Node",
+    "ip": "Static address",
+    "gw": "Gateway",
+    "ssh_key": "SSH key",
+    "ssh_keys": "SSH key",
+    "user": "Login user",
+    "tags": "Tags",
+    "nameserver": "Name server",
+    "searchdomain": "Search domain",
+    "target_storage": "Storage",
+    "timeout": "Timeout",
+}
+_FIELD_PREFIX = re.compile(r"^(?P<field>[a-z_]+)(?:\[\d+\])?: ")
+# Messages that start with the bad value itself ("9500 is in the template range") read as
+# a sentence once the field is named in front: "VMID 9500 is in the template range".
+_VALUE_FIRST = re.compile(r"^['\"\d]")
+
+
+def as_sentence(text: str, field: str | None = None) -> str:
+    """A provisioning message as a plain sentence: no ``field:`` prefix, the field named in
+    words where the message starts with the value, a capital letter and a full stop."""
+    found = _FIELD_PREFIX.match(text)
+    if found and found.group("field") in FIELD_WORDS:
+        field = found.group("field")
+        text = text[found.end() :]
+    base = (field or "").split("[", 1)[0]
+    if base in FIELD_WORDS and _VALUE_FIRST.match(text):
+        text = f"{FIELD_WORDS[base]} {text}"
+    text = text.strip()
+    if not text:
+        return text
+    text = text[:1].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
+
+
+def describe_error(exc: BaseException) -> tuple[str, str | None]:
+    """A message for people and the step it happened at; never a traceback or a secret."""
+    step = getattr(exc, "step", None)
+    if isinstance(exc, Unreachable):
+        return (
+            "Proxmox VE is not answering right now, so nothing was changed. "
+            "Try again in a minute; if it persists, tell an admin.",
+            step,
+        )
+    if isinstance(exc, TaskTimeout):
+        return (
+            f"Proxmox VE is slow: a task did not finish in time ({exc.message}). "
+            "It may still complete; check with `/solti vm list` before retrying.",
+            step,
+        )
+    if isinstance(exc, ProxmoxError):
+        return (f"Proxmox VE refused: {exc.message}", step)
+    if isinstance(
+        exc, InvalidRequest | NotFound | Conflict | RangeExhausted | PolicyDenied | SoltiError
+    ):
+        text = exc.message if hasattr(exc, "message") else str(exc)
+        return (as_sentence(text, getattr(exc, "field", None)), step)
+    ref = uuid.uuid4().hex[:8]
+    log.error("unexpected error (ref %s)", ref, exc_info=exc)
+    return (f"Something went wrong on our side (reference `{ref}`); nothing more was done.", step)

@@ -1,0 +1,352 @@
+"""Template flows: list, ask for a build or destroy, decide, expire, and run what was approved."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from solti.bot.approvals import KINDS, Approval, request_action, request_outcome
+from solti.bot.blocks import approval as cards
+from solti.bot.blocks import progress as progress_views
+from solti.bot.blocks import replies
+from solti.bot.blocks.common import mention
+from solti.bot.facade import audit_record, call
+from solti.bot.flows.base import Caller, describe_error
+from solti.bot.progress import ProgressMessage
+from solti.bot.runtime import Runtime
+from solti.bot.slackcalls import send_retrying
+from solti.provisioning import TemplateBuildRequest
+
+__all__ = [
+    "complete_decided_requests",
+    "decide",
+    "expire_due",
+    "finish_request",
+    "list_templates",
+    "request_approval",
+]
+
+log = logging.getLogger("solti.bot.flows.templates")
+
+
+def list_templates(caller: Caller) -> None:
+    templates = call(caller.runtime.provisioner.list_templates)
+    caller.reply(replies.template_list_message(sorted(templates, key=lambda t: t.vmid)))
+
+
+def _latest(templates: list[Any], distribution: str) -> Any | None:
+    own = [t for t in templates if t.distribution == distribution]
+    return max(own, key=lambda t: t.vmid) if own else None
+
+
+def _build_details(runtime: Runtime, distribution: str) -> list[tuple[str, str]]:
+    """What will happen: image, upstream version, which template stops being the latest."""
+    entry = runtime.policy.catalog().get(distribution)  # NotFound names the known ones
+    details = [("Distribution", distribution), ("Image", str(entry.image_url))]
+    try:
+        statuses = call(runtime.provisioner.check_updates, distribution)
+        status = statuses[0] if statuses else None
+    except Exception as exc:
+        status = None
+        details.append(("Upstream version", f"unknown ({describe_error(exc)[0][:80]})"))
+    if status is not None:
+        details.append(("Upstream version", status.upstream_version or "unknown"))
+    templates = call(runtime.provisioner.list_templates)
+    current = _latest(templates, distribution)
+    if current is not None:
+        details.append(
+            (
+                "Replaces as latest",
+                f"{current.name} (VMID {current.vmid}, {current.version or '?'}); kept",
+            )
+        )
+    else:
+        details.append(("Replaces", "nothing: first template for it"))
+    return details
+
+
+def _destroy_details(runtime: Runtime, vmid: int) -> list[tuple[str, str]]:
+    template = call(runtime.provisioner.verify_template, vmid)
+    clones = [vm for vm in call(runtime.provisioner.list_vms) if vm.template_vmid == vmid]
+    return [
+        ("Template", f"{template.name} (VMID {vmid})"),
+        ("Distribution", template.distribution or "?"),
+        ("Version", template.version or "?"),
+        ("VMs cloned from it", str(len(clones))),
+    ]
+
+
+def request_approval(caller: Caller, kind: str, target: str) -> None:
+    """Validate, then post the request to the approvals channel with Approve/Deny."""
+    runtime = caller.runtime
+    rules = runtime.rules
+    allowed = rules.may_request_template(caller.user, caller.groups)
+    if not allowed:
+        caller.say_error(allowed.reason)
+        return
+    if not rules.approvals_channel:
+        caller.say_error(
+            "No approvals channel is configured (policy `approvals_channel`), so template "
+            "changes cannot be approved. Ask an admin to set it."
+        )
+        return
+    try:
+        details = (
+            _build_details(runtime, target)
+            if kind == "template_build"
+            else _destroy_details(runtime, int(target))
+        )
+    except Exception as exc:
+        caller.say_error(describe_error(exc)[0], "template")
+        return
+    approval = runtime.approvals.create(
+        kind, target, caller.user, caller.channel, rules.approval_expiry, details
+    )
+    # The request row is written before the card exists, so no click can decide a request
+    # whose row is not there yet to be completed.
+    audit_record(
+        runtime.audit,
+        actor=caller.user,
+        action=request_action(kind),
+        result="running",
+        params={"target": target, "approval": approval.id},
+        request_id=approval.id,
+    )
+    card = cards.pending_message(
+        approval.id, kind, target, caller.user, details, approval.expires_at
+    )
+    response = send_retrying(
+        lambda: runtime.client.chat_postMessage(channel=rules.approvals_channel, **card),
+        "approval card",
+    )
+    runtime.approvals.attach_message(approval.id, response["channel"], response["ts"])
+    what = "build" if kind == "template_build" else "destroy"
+    caller.reply(
+        replies.info_message(
+            f":inbox_tray: Your {what} request `{approval.id}` for *{target}* is waiting for an "
+            f"approver in <#{rules.approvals_channel}>. You will hear back here."
+        )
+    )
+
+
+def _kind_words(kind: str) -> str:
+    return kind.replace("_", " ")
+
+
+def finish_request(runtime: Runtime, approval: Approval) -> bool:
+    """Complete the request's ``running`` row with its decision; never fails the caller.
+
+    The row is found by the request id, not kept in memory, so a request posted before a
+    restart (or by another bot on the same file) is completed too. A row already complete is
+    left alone, so a second call (the sweep after a decision) changes nothing.
+    """
+    audit = runtime.audit
+    if audit is None or approval.state == "pending":
+        return False
+    try:
+        row = audit.find_by_request_id(approval.id, action=request_action(approval.kind))
+        if row is None or row.id is None or row.result != "running":
+            return False
+        result, error = request_outcome(approval)
+        decided = approval.decided_at or runtime.approvals.clock()
+        audit.finish(
+            row.id,
+            result,
+            error=error,
+            approver=approval.decided_by,
+            duration_ms=max(0, int((decided - row.at).total_seconds() * 1000)),
+            params={"decision": approval.state, "decided_at": decided.isoformat()},
+        )
+        return True
+    except Exception:  # the decision stands; the sweep tries the row again
+        log.exception("could not complete the audit record of request %s", approval.id)
+        return False
+
+
+def complete_decided_requests(runtime: Runtime) -> int:
+    """Complete request rows left ``running`` although their approval is decided.
+
+    Rows written before requests were completed, or a stop between a decision and its record,
+    would otherwise read as a crash forever; every expiry sweep (also the first after a start)
+    settles them from the approvals table.
+    """
+    if runtime.audit is None:
+        return 0
+    done = 0
+    for kind in KINDS:
+        try:
+            rows = runtime.audit.query(action=request_action(kind), result="running", limit=None)
+        except Exception:
+            log.exception("could not list open %s rows", request_action(kind))
+            continue
+        for row in rows:
+            approval = runtime.approvals.get(row.request_id) if row.request_id else None
+            if approval is not None and finish_request(runtime, approval):
+                done += 1
+    return done
+
+
+def _refresh_card(runtime: Runtime, approval: Approval) -> None:
+    if approval.channel is None or approval.ts is None:
+        return
+    card = cards.decided_message(
+        approval.id,
+        approval.kind,
+        approval.target,
+        approval.requester,
+        list(approval.details),
+        approval.state,
+        approval.decided_by,
+        approval.decided_at,
+    )
+    send_retrying(
+        lambda: runtime.client.chat_update(channel=approval.channel, ts=approval.ts, **card),
+        "approval card update",
+    )
+
+
+def _tell_requester(runtime: Runtime, approval: Approval) -> None:
+    channel = approval.origin_channel or approval.requester
+    notice = cards.requester_notice(
+        approval.kind, approval.target, approval.requester, approval.state, approval.decided_by
+    )
+    try:
+        send_retrying(
+            lambda: runtime.client.chat_postMessage(channel=channel, **notice), "requester notice"
+        )
+    except Exception as exc:
+        log.warning("could not tell the requester of %s: %s", approval.id, type(exc).__name__)
+
+
+def decide(caller: Caller, request_id: str, approve: bool) -> None:
+    """An approver's click: checked, applied once, audited, shown in place and to the requester."""
+    runtime = caller.runtime
+    approval = runtime.approvals.get(request_id)
+    if approval is None:
+        caller.say_error(f"Request `{request_id}` is unknown.")
+        return
+    action = _kind_words(approval.kind) + (" approve" if approve else " deny")
+    if approval.state != "pending":
+        caller.say_error(
+            f"Request `{request_id}` is already {approval.state}"
+            + (f" by <@{approval.decided_by}>" if approval.decided_by else "")
+            + "; nothing was done."
+        )
+        return
+    allowed = runtime.rules.may_approve(caller.user, caller.groups, approval.requester)
+    if not allowed:
+        audit_record(
+            runtime.audit,
+            actor=caller.user,
+            action=action,
+            result="denied",
+            error=allowed.reason,
+            params={"target": approval.target, "approval": request_id},
+            request_id=f"{request_id}:{caller.request_id}",
+        )
+        caller.say_error(allowed.reason)
+        return
+    outcome = runtime.approvals.decide(request_id, "approved" if approve else "denied", caller.user)
+    if outcome is None:
+        return
+    approval = outcome.approval
+    if not outcome.changed:
+        caller.say_error(f"Request `{request_id}` is already {approval.state}; nothing was done.")
+        return
+    audit_record(
+        runtime.audit,
+        actor=caller.user,
+        action=action,
+        result={"approved": "ok", "denied": "denied", "expired": "expired"}[approval.state],
+        approver=caller.user if approval.state != "expired" else None,
+        params={"target": approval.target, "approval": request_id, "requester": approval.requester},
+        request_id=f"{request_id}:decision",
+    )
+    finish_request(runtime, approval)
+    _refresh_card(runtime, approval)
+    _tell_requester(runtime, approval)
+    if approval.state == "approved":
+        _run(runtime, approval)
+
+
+def _run(runtime: Runtime, approval: Approval) -> None:
+    channel = approval.origin_channel or runtime.rules.approvals_channel or approval.requester
+    if approval.kind == "template_build":
+        title = f"Building a {approval.target} template"
+    else:
+        title = f"Destroying template {approval.target}"
+    progress = ProgressMessage(runtime.client, channel, title, requester=approval.requester)
+    # Outside the thread's code block, so the approver shows as a name, not a raw user id.
+    note = f"Approval `{approval.id}` by {mention(approval.decided_by)}"
+    try:
+        progress.post()
+    except Exception as exc:
+        log.warning("could not post build progress: %s", type(exc).__name__)
+    try:
+        if approval.kind == "template_build":
+            before = _latest(call(runtime.provisioner.list_templates), approval.target)
+            result = call(
+                runtime.provisioner.build_template,
+                TemplateBuildRequest(distribution=approval.target, request_id=approval.id),
+                actor=approval.requester,
+                via="slack",
+                request_id=approval.id,
+                approver=approval.decided_by,
+                progress=progress,
+            )
+            replaced = (
+                before if before is not None and before.vmid != result.template.vmid else None
+            )
+            progress.finish(
+                progress_views.template_done_message(title, result.template, replaced),
+                note=note,
+            )
+        else:
+            call(
+                runtime.provisioner.destroy_template,
+                int(approval.target),
+                actor=approval.requester,
+                via="slack",
+                request_id=approval.id,
+                approver=approval.decided_by,
+                progress=progress,
+            )
+            progress.finish(
+                replies.info_message(
+                    f":white_check_mark: Template {approval.target} is destroyed."
+                ),
+                note=note,
+            )
+    except Exception as exc:
+        reason, step = describe_error(exc)
+        progress.fail(step, reason)
+
+
+def expire_due(runtime: Runtime) -> int:
+    """Expire overdue requests: state ``expired`` (not ``denied``), card and requester updated."""
+    count = 0
+    for approval in runtime.approvals.due():
+        outcome = runtime.approvals.decide(approval.id, "expired", None)
+        if outcome is None or not outcome.changed:
+            continue
+        count += 1
+        audit_record(
+            runtime.audit,
+            actor="solti",
+            action=_kind_words(approval.kind) + " expire",
+            result="expired",
+            params={
+                "target": approval.target,
+                "approval": approval.id,
+                "requester": approval.requester,
+            },
+            request_id=f"{approval.id}:decision",
+        )
+        finish_request(runtime, outcome.approval)
+        try:
+            _refresh_card(runtime, outcome.approval)
+            _tell_requester(runtime, outcome.approval)
+        except Exception as exc:
+            log.warning("could not update expired request %s: %s", approval.id, type(exc).__name__)
+    complete_decided_requests(runtime)
+    return count

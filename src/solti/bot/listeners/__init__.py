@@ -1,0 +1,15 @@
+"""Listener registration, one module per kind of Slack request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from solti.bot.listeners import actions, commands, views
+
+__all__ = ["register"]
+
+
+def register(app: Any) -> None:
+    commands.register(app)
+    actions.register(app)
+    views.register(app)

@@ -1,0 +1,72 @@
+"""Button clicks: Customize… (open the form), Approve/Deny, and the confirmed Remove.
+
+Each click is acked on the request thread at once and its work handed to the background
+pool, counted in ``solti_commands_total`` under the verb named here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from solti.bot.blocks.approval import APPROVE_ACTION, DENY_ACTION
+from solti.bot.blocks.replies import OPEN_MODAL_ACTION, REMOVE_ACTION
+from solti.bot.flows import templates, vms
+from solti.bot.flows.base import Caller
+from solti.bot.listeners.commands import open_create_modal, prefill_from_value
+from solti.bot.listeners.common import caller_from, ephemeral_via_respond, later
+
+__all__ = ["ACTION_VERBS", "register"]
+
+# action_id -> the verb counted and logged for a click.
+ACTION_VERBS = {
+    OPEN_MODAL_ACTION: "form open",
+    APPROVE_ACTION: "approval approve",
+    DENY_ACTION: "approval deny",
+    REMOVE_ACTION: "vm remove",
+}
+
+# Clicks whose work is a few milliseconds (opening the form: its trigger_id lives 3 s).
+QUICK_ACTIONS = frozenset({"form open"})
+
+Work = Callable[[Caller, dict[str, Any], dict[str, Any]], None]
+
+
+def _customize(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> None:
+    open_create_modal(caller, body["trigger_id"], prefill_from_value(action.get("value")))
+
+
+def _decide(approve: bool) -> Work:
+    def work(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> None:
+        templates.decide(caller, str(action.get("value") or ""), approve)
+
+    return work
+
+
+def _remove(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> None:
+    value = str(action.get("value") or "")
+    if not value.isdigit():
+        caller.say_error("That button does not name a VM.")
+        return
+    vms.vm_action(caller, "remove", int(value), confirmed=True)
+
+
+def _clicked(action_id: str, work: Work, replace: bool = False) -> Callable[..., None]:
+    verb = ACTION_VERBS[action_id]
+
+    def listener(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], context: Any, respond: Any
+    ) -> None:
+        ack()
+        reply = ephemeral_via_respond(respond, replace=replace)
+        caller = caller_from(context, reply, body.get("trigger_id"))
+        later(caller, verb, lambda: work(caller, body, action), quick=verb in QUICK_ACTIONS)
+
+    return listener
+
+
+def register(app: Any) -> None:
+    app.action(OPEN_MODAL_ACTION)(_clicked(OPEN_MODAL_ACTION, _customize))
+    app.action(APPROVE_ACTION)(_clicked(APPROVE_ACTION, _decide(True)))
+    app.action(DENY_ACTION)(_clicked(DENY_ACTION, _decide(False)))
+    app.action(REMOVE_ACTION)(_clicked(REMOVE_ACTION, _remove, replace=True))

@@ -1,0 +1,171 @@
+"""`/solti`: parse and acknowledge at once; everything that touches Proxmox runs after the ack."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from solti.bot import grammar
+from solti.bot.blocks import modal as modal_views
+from solti.bot.blocks import replies
+from solti.bot.facade import call
+from solti.bot.flows import misc, templates, vms
+from solti.bot.flows.base import Caller
+from solti.bot.listeners.common import caller_from, ephemeral_via_respond, later
+from solti.provisioning import telemetry
+
+__all__ = ["COMMAND", "open_create_modal", "register"]
+
+log = logging.getLogger("solti.bot.commands")
+COMMAND = "/solti"
+
+
+def _handle(ack: Any, command: dict[str, Any], context: Any, respond: Any) -> None:
+    """Runs inside Slack's 3 seconds on the request thread: pure parsing, then the ack.
+
+    Help and usage errors are answered in the ack itself; anything else is acked empty and
+    handed to the background pool (``later``), so Proxmox never delays the answer.
+    """
+    try:
+        parsed = grammar.parse(command.get("text", ""))
+    except grammar.UsageError as exc:
+        ack(**replies.error_message(exc.message, exc.topic, usage=True))
+        _count(exc.topic if exc.topic in grammar.TOPICS else "unknown", "invalid")
+        return
+    if isinstance(parsed, grammar.Help):
+        ack(**replies.help_message(parsed.topic))
+        _count("help", "ok")
+        return
+    ack()
+    caller = caller_from(context, ephemeral_via_respond(respond), command.get("trigger_id"))
+    later(caller, _verb(parsed), lambda: _run(caller, parsed, command), quick=_quick(parsed))
+
+
+def _quick(parsed: grammar.Command) -> bool:
+    """Work that answers in milliseconds: reads, keys, the audit log, a dry run, a modal.
+
+    Anything that waits for a Proxmox task (or fetches upstream checksums) is not quick;
+    unknown commands default to not quick so they can never hold up the short replies.
+    """
+    if isinstance(parsed, grammar.VmCreate):
+        return bool(parsed.opens_modal or parsed.dry_run)
+    if isinstance(parsed, grammar.VmAction):
+        return parsed.verb == "verify"
+    quick = (grammar.KeyShow, grammar.KeySet, grammar.KeyRemove, grammar.Audit)
+    return isinstance(parsed, (*quick, grammar.TemplateList, grammar.VmList))
+
+
+def _count(verb: str, outcome: str) -> None:
+    """Commands answered inside the ack are counted, not logged: a JSON line with redaction
+    on the request thread would be a large share of a ~1 ms acknowledgement."""
+    telemetry.COMMANDS.labels(verb=verb, outcome=outcome).inc()
+
+
+def open_create_modal(caller: Caller, trigger_id: str, prefill: dict[str, Any]) -> None:
+    """Open at once (the trigger lasts 3 s), then fill the template list when it is known."""
+    runtime = caller.runtime
+    metadata = {"channel": caller.channel, "prefill": prefill}
+    opened = runtime.client.views_open(
+        trigger_id=trigger_id, view=modal_views.loading_view(metadata)
+    )
+    view = opened["view"]
+    try:
+        templates_found = call(runtime.provisioner.list_templates)
+    except Exception as exc:
+        from solti.bot.flows.base import describe_error
+
+        templates_found = []
+        caller.say_error(describe_error(exc)[0])
+    has_key = runtime.keys.get(caller.user) is not None
+    runtime.client.views_update(
+        view_id=view["id"],
+        hash=view.get("hash"),
+        view=modal_views.create_view(templates_found, metadata, prefill, has_key),
+    )
+
+
+def _prefill(parsed: grammar.VmCreate) -> dict[str, Any]:
+    """The values typed in the command, for the form's fields.
+
+    A template typed as a VMID is the form's option value already; a distribution or a name
+    is only resolved by the plan, so a dry run adds the build it chose (``vms.plan_prefill``).
+    """
+    data = {
+        "name": parsed.name,
+        "vmid": parsed.vmid,
+        "disk": parsed.disk,
+        "cores": parsed.cores,
+        "memory": parsed.memory,
+        "full": parsed.full or None,
+        "ip": parsed.ip,
+        "gw": parsed.gw,
+    }
+    if parsed.template and parsed.template.isdigit():
+        data["template_vmid"] = int(parsed.template)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _verb(parsed: grammar.Command) -> str:
+    """`vm create`, `template build`, ... from the parsed command's class name."""
+    if isinstance(parsed, grammar.VmAction):
+        return f"vm {parsed.verb}"
+    words = re.findall(r"[A-Z][a-z]*", type(parsed).__name__)
+    return " ".join(word.lower() for word in words)
+
+
+def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> None:
+    match parsed:
+        case grammar.Help():
+            return
+        case grammar.VmCreate() if parsed.opens_modal:
+            open_create_modal(caller, command["trigger_id"], _prefill(parsed))
+        case grammar.VmCreate():
+            values = {
+                "template": parsed.template,
+                "vmid": parsed.vmid,
+                "name": parsed.name,
+                "disk": parsed.disk,
+                "cores": parsed.cores,
+                "memory": parsed.memory,
+                "full": parsed.full,
+                "node": parsed.node,
+                "ip": parsed.ip,
+                "gw": parsed.gw,
+                "dry_run": parsed.dry_run,
+            }
+            prefill = _prefill(parsed)
+            vms.create_vm(caller, values, prefill)
+        case grammar.VmList(mine=mine):
+            vms.list_vms(caller, mine)
+        case grammar.VmAction(verb=verb, vmid=vmid):
+            vms.vm_action(caller, verb, vmid)
+        case grammar.TemplateList():
+            templates.list_templates(caller)
+        case grammar.TemplateBuild(distribution=distribution):
+            templates.request_approval(caller, "template_build", distribution)
+        case grammar.TemplateDestroy(vmid=vmid):
+            templates.request_approval(caller, "template_destroy", str(vmid))
+        case grammar.KeySet(key=key):
+            misc.key_set(caller, key)
+        case grammar.KeyShow():
+            misc.key_show(caller)
+        case grammar.KeyRemove():
+            misc.key_remove(caller)
+        case grammar.Audit(user=user, vmid=vmid):
+            misc.audit(caller, user, vmid)
+        case grammar.Report():
+            misc.report_now(caller)
+
+
+def register(app: Any) -> None:
+    app.command(COMMAND)(_handle)
+
+
+def prefill_from_value(value: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(value or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

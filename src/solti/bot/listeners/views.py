@@ -1,0 +1,184 @@
+"""The create form's submission: validated while Slack waits, errors shown on their field.
+
+Validation that needs Proxmox (VMID in use, template exists) runs under a time budget; if
+Proxmox is too slow to answer inside Slack's 3 seconds the form closes and the result (or
+the error) arrives as an ephemeral message instead, so the person is never left hanging.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from solti.bot.blocks import modal as modal_views
+from solti.bot.flows import vms
+from solti.bot.flows.base import as_sentence, describe_error
+from solti.bot.grammar.options import size_problem
+from solti.bot.listeners.common import caller_from, ephemeral_via_api, later
+from solti.bot.runtime import runtime_for
+from solti.provisioning import InvalidRequest, SoltiError
+
+__all__ = ["VALIDATION_BUDGET_SECONDS", "register"]
+
+log = logging.getLogger("solti.bot.views")
+VALIDATION_BUDGET_SECONDS = 2.0
+_BLOCK_FOR_FIELD = {
+    "template": "template",
+    "name": "name",
+    "vmid": "vmid",
+    "disk": "disk",
+    "cores": "cores",
+    "memory": "memory",
+    "full": "clone",
+    "ssh_key": "ssh_key",
+    "ssh_keys": "ssh_key",
+    "ip": "ip",
+    "gw": "gw",
+    "node": "template",
+}
+
+
+def _block_for(field: str | None) -> str:
+    base = (field or "template").split("[", 1)[0].split(".", 1)[0]
+    return _BLOCK_FOR_FIELD.get(base, "template")
+
+
+# The command's options, as the form labels them: an error shown under a field must not
+# send people looking for a `--gw` they cannot type here.
+_FLAG_LABELS = {
+    "ip CIDR": "Static address (CIDR)",
+    "ip": "Static address (CIDR)",
+    "gw": "Gateway",
+    "vmid": "VMID",
+    "disk": "Minimum disk",
+    "cores": "Cores",
+    "memory": "Memory (MB)",
+    "name": "Name",
+    "full": "Clone mode",
+}
+_FLAG = re.compile(r"--(ip CIDR|ip|gw|vmid|disk|cores|memory|name|full)\b")
+
+
+def field_text(text: str, field: str | None) -> str:
+    """The error as shown under its field: without the ``field: `` prefix provisioning puts
+    in front (the field is where it is shown), capitalised, options named by the form's
+    labels, within Slack's length."""
+    if field and text.startswith(f"{field}: "):
+        text = text[len(field) + 2 :]
+        text = text[:1].upper() + text[1:]
+    text = _FLAG.sub(lambda m: f"the {_FLAG_LABELS[m.group(1)]} field", text)
+    return text[:1900]
+
+
+def _errors_of(problems: dict[str | None, str]) -> dict[str, str]:
+    """Request problems by form block, each as a sentence (the first one per block wins)."""
+    errors: dict[str, str] = {}
+    for field, message in problems.items():
+        errors.setdefault(_block_for(field), field_text(as_sentence(message, field), field))
+    return errors
+
+
+def _with_request_problems(values: dict[str, Any], errors: dict[str, str]) -> dict[str, str]:
+    """The form's own errors plus what the request model finds in the other fields, so
+    every bad field is shown in one round trip (no Proxmox call: that waits for a clean form).
+
+    A field already in error is left out of the check; so is the gateway when the address
+    is (the model would otherwise blame the gateway for the missing address).
+    """
+    drop = {field for field in values if _block_for(field) in errors}
+    if "ip" in drop:
+        drop.add("gw")
+    checked = {k: v for k, v in values.items() if k not in drop}
+    keys = [checked["ssh_key"]] if checked.get("ssh_key") else []
+    return {**_errors_of(vms.request_problems(checked, keys)), **errors}
+
+
+def form_values(state: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Form state -> create values, plus errors found without asking anyone (pure)."""
+    raw = modal_views.read_values(state)
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {
+        "template": modal_views.template_choice(raw.get("template")),
+        "name": raw.get("name"),
+    }
+    for name, low, high, what in (
+        ("vmid", 100, 999_999_999, "a whole number: " + modal_views.VMID_HINT),
+        ("cores", 1, 512, "a whole number from 1 to 512"),
+        ("memory", 16, 16_777_216, "memory in MB, e.g. 4096"),
+    ):
+        text = raw.get(name)
+        if text is None:
+            continue
+        if not text.isdigit() or not low <= int(text) <= high:
+            errors[name] = f"Must be {what}."
+        else:
+            values[name] = int(text)
+    disk = (raw.get("disk") or "").strip()
+    if disk:
+        # Checked here, as typed: provisioning's message would say `disk: 'LOTS' ...`,
+        # repeating the field the error is shown under and upper-casing the input.
+        problem = size_problem(disk, f'"{disk}"')
+        if problem:
+            errors["disk"] = problem
+        else:
+            values["disk"] = disk.upper()
+    values["full"] = raw.get("clone") == "full"
+    if raw.get("network") == "static":
+        # Both checked here, so a form missing both says so once, not in two round trips.
+        if not raw.get("ip"):
+            errors["ip"] = "Enter the address in CIDR form, e.g. 10.0.0.5/24, or choose DHCP."
+        if not raw.get("gw"):
+            errors["gw"] = "Enter the gateway, e.g. 10.0.0.1, or choose DHCP."
+        values["ip"], values["gw"] = raw.get("ip"), raw.get("gw")
+    values["ssh_key"] = " ".join((raw.get("ssh_key") or "").split()) or None
+    if not values["template"]:
+        errors["template"] = "Pick a template."
+    return values, errors
+
+
+def _submit(ack: Any, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
+    runtime = runtime_for(context)
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        metadata = {}
+    channel = metadata.get("channel")
+    caller = caller_from(context, ephemeral_via_api(runtime, channel, context["requester"]))
+    caller.channel = channel
+    values, errors = form_values(view.get("state") or {})
+    if errors:
+        ack(response_action="errors", errors=_with_request_problems(values, errors))
+        return
+    if values.get("ssh_key"):
+        try:
+            runtime.keys.set(caller.user, values["ssh_key"])
+        except InvalidRequest as exc:
+            ack(response_action="errors", errors=_errors_of({exc.field: exc.message}))
+            return
+        values["ssh_key"] = None  # saved: the create uses the stored key
+    future = runtime.executor.submit(vms.prepare_create, caller, values)
+    try:
+        future.result(timeout=VALIDATION_BUDGET_SECONDS)
+    except FutureTimeout:
+        pass  # Proxmox is slow: close the form; the create reports by message instead
+    except vms.FieldErrors as exc:
+        ack(response_action="errors", errors=_errors_of(exc.problems))
+        return
+    except SoltiError as exc:
+        text, _ = describe_error(exc)
+        field = getattr(exc, "field", None)
+        ack(response_action="errors", errors={_block_for(field): field_text(text, field)})
+        return
+    except Exception as exc:
+        text, _ = describe_error(exc)
+        ack(response_action="errors", errors={"template": text[:1900]})
+        return
+    ack()
+    later(caller, "vm create", lambda: vms.create_vm(caller, values, {}))
+
+
+def register(app: Any) -> None:
+    app.view(modal_views.CALLBACK_ID)(_submit)

@@ -1,0 +1,311 @@
+"""The audit log: one SQLite record per action, written when it starts and completed when it ends.
+
+A record is written as ``running`` before anything changes, so a crash leaves a visible trace.
+The database runs in WAL mode so the CLI can read while the bot writes; inside one process a
+single connection guarded by a lock serves every thread (the bot finishes work on worker
+threads). The schema is applied with sqlite-utils ``Migrations``; ``bot/`` keeps its own tables in
+the same file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from solti.provisioning.errors import NotFound
+from solti.provisioning.models import AuditRecord, AuditResult
+
+__all__ = ["CONTRACT_FIELDS", "VM_CREATE", "VM_REMOVE", "AuditLog"]
+
+TABLE = "audit"
+VM_CREATE = "vm create"
+VM_REMOVE = "vm remove"
+CONTRACT_FIELDS = [name for name in AuditRecord.model_fields if name != "id"]
+_OPTIONAL = {
+    "vmid", "name", "node", "template_vmid", "template_name", "template_version", "approver",
+}  # fmt: skip
+
+migrations = Migrations("solti.audit")
+
+
+@migrations()
+def m001_audit(db: Database) -> None:
+    db[TABLE].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "at": str,
+            "actor": str,
+            "via": str,
+            "action": str,
+            "vmid": int,
+            "name": str,
+            "node": str,
+            "template_vmid": int,
+            "template_name": str,
+            "template_version": str,
+            "params": str,
+            "result": str,
+            "error": str,
+            "approver": str,
+            "request_id": str,
+            "duration_ms": int,
+        },
+        pk="id",
+    )
+    for columns in (["at"], ["actor"], ["vmid"], ["template_vmid"], ["request_id"]):
+        db[TABLE].create_index(columns)  # type: ignore[union-attr]
+
+
+@migrations()
+def m002_action_result_index(db: Database) -> None:
+    """The bot's approval sweep asks every 30 s for rows of one action still ``running``."""
+    db[TABLE].create_index(["action", "result"], if_not_exists=True)  # type: ignore[union-attr]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _stamp(when: datetime) -> str:
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _check_fields(fields: dict[str, Any]) -> None:
+    unknown = set(fields) - _OPTIONAL
+    if unknown:
+        raise TypeError(f"unknown audit fields: {', '.join(sorted(unknown))}")
+
+
+class AuditLog:
+    """The audit store at ``path`` (a file; ``":memory:"`` for throwaway use)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        connection = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        self.db = Database(connection)
+        if self.path != ":memory:":
+            self.db.enable_wal()
+        with self._lock:
+            migrations.apply(self.db)
+        self._started: dict[int, float] = {}
+
+    @property
+    def journal_mode(self) -> str:
+        with self._lock:
+            return str(self.db.execute("PRAGMA journal_mode").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.conn.close()
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def _insert(self, record: AuditRecord) -> int:
+        row = record.model_dump(mode="json")
+        row["at"] = _stamp(record.at)
+        row["params"] = json.dumps(record.params, sort_keys=True, default=str)
+        with self._lock:
+            table = self.db[TABLE]
+            table.insert(row)  # type: ignore[union-attr]
+            return int(table.last_pk)  # type: ignore[union-attr]
+
+    def start(
+        self,
+        action: str,
+        actor: str,
+        via: str,
+        *,
+        params: dict[str, Any] | None = None,
+        request_id: str | None = None,
+        at: datetime | None = None,
+        **fields: Any,
+    ) -> int:
+        """Write a ``running`` record before the action changes anything; returns its id."""
+        _check_fields(fields)
+        record = AuditRecord(
+            at=at or _now(), actor=actor, via=via, action=action, params=params or {},
+            result="running", request_id=request_id, **fields,
+        )  # fmt: skip
+        audit_id = self._insert(record)
+        self._started[audit_id] = time.monotonic()
+        return audit_id
+
+    def finish(
+        self,
+        audit_id: int,
+        result: AuditResult,
+        error: str | None = None,
+        *,
+        duration_ms: int | None = None,
+        params: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> AuditRecord:
+        """Complete a started record: result, error, duration and any fields learnt on the way."""
+        _check_fields(fields)
+        current = self.get(audit_id)
+        if duration_ms is None:
+            began = self._started.pop(audit_id, None)
+            if began is not None:
+                duration_ms = int((time.monotonic() - began) * 1000)
+            else:  # started by another process: fall back to the wall clock
+                duration_ms = max(0, int((_now() - current.at).total_seconds() * 1000))
+        else:
+            self._started.pop(audit_id, None)
+        update: dict[str, Any] = {"result": result, "error": error, "duration_ms": duration_ms}
+        update.update({k: v for k, v in fields.items() if v is not None})
+        if params is not None:
+            update["params"] = json.dumps({**current.params, **params}, sort_keys=True, default=str)
+        AuditRecord.model_validate({**current.model_dump(), **update, "params": {}})  # types
+        with self._lock:
+            self.db[TABLE].update(audit_id, update)  # type: ignore[union-attr]
+        return self.get(audit_id)
+
+    def record(
+        self,
+        action: str,
+        actor: str,
+        via: str,
+        result: AuditResult,
+        error: str | None = None,
+        *,
+        params: dict[str, Any] | None = None,
+        request_id: str | None = None,
+        duration_ms: int | None = None,
+        at: datetime | None = None,
+        **fields: Any,
+    ) -> int:
+        """A one-shot entry for decisions (approve, deny, expire, refused by policy)."""
+        _check_fields(fields)
+        record = AuditRecord(
+            at=at or _now(), actor=actor, via=via, action=action, params=params or {},
+            result=result, error=error, request_id=request_id, duration_ms=duration_ms, **fields,
+        )  # fmt: skip
+        return self._insert(record)
+
+    # --- reading ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _from_row(row: dict[str, Any]) -> AuditRecord:
+        data = dict(row)
+        data["params"] = json.loads(data["params"]) if data.get("params") else {}
+        return AuditRecord.model_validate(data)
+
+    def get(self, audit_id: int) -> AuditRecord:
+        with self._lock:
+            rows = list(self.db[TABLE].rows_where("id = ?", [audit_id]))
+        if not rows:
+            raise NotFound(f"no audit record {audit_id}")
+        return self._from_row(rows[0])
+
+    def query(
+        self,
+        user: str | None = None,
+        vmid: int | None = None,
+        template: int | str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        action: str | None = None,
+        result: str | None = None,
+        limit: int | None = 100,
+    ) -> list[AuditRecord]:
+        """Records matching every given filter, newest first.
+
+        ``template`` is a template VMID or name; ``since`` is inclusive, ``until`` exclusive.
+        """
+        where: list[str] = []
+        args: list[Any] = []
+        for column, value in (("actor", user), ("vmid", vmid), ("action", action),
+                              ("result", result)):  # fmt: skip
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if template is not None:
+            if isinstance(template, int) or str(template).isdigit():
+                where.append("template_vmid = ?")
+                args.append(int(template))
+            else:
+                where.append("(template_name = ? OR template_name = ?)")
+                args.extend([template, f"{template}-template"])
+        if since is not None:
+            where.append("at >= ?")
+            args.append(_stamp(since))
+        if until is not None:
+            where.append("at < ?")
+            args.append(_stamp(until))
+        with self._lock:
+            rows = list(
+                self.db[TABLE].rows_where(
+                    " AND ".join(where) or None, args, order_by="at DESC, id DESC", limit=limit
+                )
+            )
+        return [self._from_row(row) for row in rows]
+
+    def find_by_request_id(self, request_id: str, action: str | None = None) -> AuditRecord | None:
+        """The newest record of ``request_id`` (for idempotent re-runs), or None."""
+        where, args = "request_id = ?", [request_id]
+        if action is not None:
+            where += " AND action = ?"
+            args.append(action)
+        with self._lock:
+            rows = list(self.db[TABLE].rows_where(where, args, order_by="id DESC", limit=1))
+        return self._from_row(rows[0]) if rows else None
+
+    def owners(self) -> dict[int, str]:
+        """VMID -> actor of the newest successful create not followed by a successful remove."""
+        owned: dict[int, str] = {}
+        with self._lock:
+            rows = self.db[TABLE].rows_where(
+                "result = 'ok' AND vmid IS NOT NULL AND action IN (?, ?)",
+                [VM_CREATE, VM_REMOVE],
+                order_by="id",
+            )
+            for row in rows:
+                if row["action"] == VM_CREATE:
+                    owned[row["vmid"]] = row["actor"]
+                else:
+                    owned.pop(row["vmid"], None)
+        return owned
+
+    def count_active_vms(self, actor: str, live_vmids: Iterable[int] | None = None) -> int:
+        """VMs ``actor`` owns (optionally only those still present on the cluster)."""
+        live = None if live_vmids is None else set(live_vmids)
+        return sum(
+            1
+            for vmid, owner in self.owners().items()
+            if owner == actor and (live is None or vmid in live)
+        )
+
+    # --- exports ------------------------------------------------------------------------------
+
+    def to_json(self, records: Iterable[AuditRecord] | None = None) -> str:
+        """The contract's JSON: a list of records with exactly the contract fields."""
+        chosen = self.query(limit=None) if records is None else list(records)
+        return json.dumps([r.model_dump(mode="json") for r in chosen], indent=2)
+
+    def to_csv(self, records: Iterable[AuditRecord] | None = None) -> str:
+        """CSV with a header of the contract fields; ``params`` as a JSON cell."""
+        chosen = self.query(limit=None) if records is None else list(records)
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=CONTRACT_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for r in chosen:
+            row = r.model_dump(mode="json")
+            row["params"] = json.dumps(row["params"], sort_keys=True)
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        return out.getvalue()

@@ -1,0 +1,206 @@
+"""The CLI application object: settings, a lazily built ``Provisioner``, output and failure.
+
+Verbs only read it. ``emit`` prints one JSON document with ``--json`` or a rich table
+otherwise; ``fail`` prints ONE line on stderr and exits non-zero; ``confirm`` asks on a terminal
+and refuses (rather than hangs) without one unless ``--yes`` was given. ``GuardedGroup`` and
+``guarded`` turn every escaped error into such a line, so no traceback reaches an operator.
+
+Environment: ``PROXMOX_*`` (see docs/configuration.md), ``SOLTI_CONFIG`` (policy file, optional)
+and ``SOLTI_DB`` (the audit SQLite file, default ``./solti.db``). The actor of CLI audit records
+is the local user name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from solti.provisioning.errors import SoltiError
+
+__all__ = ["CliApp", "GuardedGroup", "guarded", "json_option", "pass_app", "yes_option"]
+
+DEFAULT_DB = "solti.db"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
+def fail(message: str, code: int = 1) -> None:
+    """One line on stderr, then exit with ``code``."""
+    click.echo(f"Error: {_one_line(message)}", err=True)
+    sys.exit(code)
+
+
+class CliApp:
+    """Shared by the verbs of one ``solti`` run; everything is built on first use."""
+
+    def __init__(self, environ: dict[str, str] | None = None) -> None:
+        self.environ = dict(os.environ if environ is None else environ)
+        # Piped output keeps whole cells (rich would cut them to 80 columns).
+        self.out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+        self.err = Console(stderr=True)
+        self._provisioner: Any = None
+        self._audit: Any = None
+
+    @property
+    def actor(self) -> str:
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown"
+
+    @property
+    def db_path(self) -> Path:
+        return Path(self.environ.get("SOLTI_DB") or DEFAULT_DB)
+
+    @property
+    def provisioner(self) -> Any:
+        if self._provisioner is None:
+            from solti.provisioning.config import ProxmoxSettings, load_policy
+            from solti.provisioning.service import Provisioner
+
+            settings = ProxmoxSettings.from_env(self.environ)
+            policy = load_policy(self.environ.get("SOLTI_CONFIG") or None)
+            self._provisioner = Provisioner.from_settings(settings, policy, self.db_path)
+            self._audit = self._provisioner.audit
+        return self._provisioner
+
+    @property
+    def audit(self) -> Any:
+        """The audit log alone (``solti audit`` needs no Proxmox settings)."""
+        if self._audit is None:
+            from solti.provisioning.audit import AuditLog
+
+            self._audit = AuditLog(self.db_path)
+        return self._audit
+
+    # --- output -------------------------------------------------------------------------------
+
+    def emit(
+        self,
+        data: Any,
+        as_json: bool,
+        *,
+        columns: Sequence[str] = (),
+        title: str | None = None,
+        text: str | None = None,
+    ) -> None:
+        """One JSON document, or a table of ``columns`` (rows: models or dicts), or a line."""
+        plain = _plain(data)
+        if as_json:
+            click.echo(json.dumps(plain, indent=2, default=str))
+            return
+        if text is not None:
+            self.out.print(text)
+            return
+        rows = plain if isinstance(plain, list) else [plain]
+        table = Table(title=title)
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*[_cell(row.get(c)) for c in columns])
+        self.out.print(table)
+
+    def confirm(self, question: str, yes: bool) -> None:
+        """Ask on a terminal; without one, refuse unless ``--yes`` was given."""
+        if yes:
+            return
+        if not sys.stdin.isatty():
+            fail(f"{question.rstrip('?')}: refusing without --yes (no terminal to confirm on)")
+        if not click.confirm(question, default=False, err=True):
+            fail("cancelled")
+
+    @contextlib.contextmanager
+    def progress(self, what: str) -> Iterator[Callable[[Any], None]]:
+        """A progress callback drawing a bar on stderr (silent when stderr is not a terminal)."""
+        if not self.err.is_terminal:
+            yield lambda _p: None
+            return
+        bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=self.err,
+            transient=True,
+        )
+        with bar:
+            task = bar.add_task(what, total=None)
+
+            def update(p: Any) -> None:
+                detail = f" ({p.detail})" if p.detail else ""
+                bar.update(task, description=f"{what}: {p.step}{detail}", completed=p.index - 1,
+                           total=p.total)  # fmt: skip
+
+            yield update
+
+
+def _plain(data: Any) -> Any:
+    if isinstance(data, BaseModel):
+        return data.model_dump(mode="json")
+    if isinstance(data, list):
+        return [_plain(d) for d in data]
+    if isinstance(data, dict):
+        return {k: _plain(v) for k, v in data.items()}
+    return data
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _guard(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        raise
+    except SystemExit:
+        raise
+    except SoltiError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    except Exception as exc:  # the last line of defence: one line, never a traceback
+        fail(f"unexpected {type(exc).__name__}: {exc}")
+    return None
+
+
+class GuardedGroup(click.Group):
+    """A group whose verbs fail with one stderr line instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return _guard(lambda: super(GuardedGroup, self).invoke(ctx))
+
+
+def guarded(func: F) -> F:
+    """The same guard for a stand-alone command (``solti audit``)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return _guard(lambda: func(*args, **kwargs))
+
+    return wrapper  # type: ignore[return-value]
+
+
+pass_app = click.make_pass_decorator(CliApp, ensure=True)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")

@@ -1,0 +1,147 @@
+"""`solti template build|list|verify|destroy|updates`: one verb per function."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from solti.provisioning.cli.context import (
+    CliApp,
+    GuardedGroup,
+    fail,
+    json_option,
+    pass_app,
+    yes_option,
+)
+from solti.provisioning.errors import SoltiError
+from solti.provisioning.models import TemplateBuildResult
+
+__all__ = ["template_group"]
+
+TEMPLATE_COLUMNS = ("vmid", "name", "distribution", "version", "disk_size", "build_date",
+                    "builder", "node")  # fmt: skip
+SUMMARY_COLUMNS = ("distribution", "result", "vmid", "version", "downloaded", "error")
+
+
+@click.group("template", cls=GuardedGroup)
+def template_group() -> None:
+    """Build, list, verify and destroy templates (VMIDs 9000-9999)."""
+
+
+@template_group.command("build")
+@click.argument("distribution", required=False)
+@click.option("--all", "build_all", is_flag=True, help="Build every catalog distribution.")
+@click.option("--node", help="Target node (default: policy or the first node).")
+@click.option("--disk", help="Template disk size, e.g. 10G (grown if the image is smaller).")
+@click.option("--secure-boot", is_flag=True, help="Pre-enrol Secure Boot keys.")
+@click.option("--request-id", help="Re-running with the same id makes no second template.")
+@json_option
+@pass_app
+def build(
+    app: CliApp,
+    distribution: str | None,
+    build_all: bool,
+    node: str | None,
+    disk: str | None,
+    secure_boot: bool,
+    request_id: str | None,
+    as_json: bool,
+) -> None:
+    """Build a template of DISTRIBUTION from its official cloud image.
+
+    With --all every catalog distribution is built in turn; one failing does not stop the
+    others, a summary table (or JSON list) says what became of each, and the exit code is 1
+    when any failed.
+    """
+    p = app.provisioner
+    if build_all == bool(distribution):
+        raise click.UsageError("give one DISTRIBUTION or --all")
+    names = list(p.catalog.names) if build_all else [distribution]
+    summary: list[dict[str, Any]] = []
+    for name in names:
+        request = {"distribution": name, "node": node, "disk": disk, "secure_boot": secure_boot}
+        try:
+            with app.progress(f"build {name}") as progress:
+                result = p.build_template(
+                    {k: v for k, v in request.items() if v is not None},
+                    progress=progress,
+                    actor=app.actor,
+                    via="cli",
+                    request_id=f"{request_id}-{name}" if request_id and build_all else request_id,
+                )
+        except SoltiError as exc:
+            if not build_all:
+                raise
+            summary.append(summary_row(name, error=str(exc)))
+            continue
+        if not build_all:
+            shown = result if as_json else [result.template]
+            app.emit(shown, as_json, columns=TEMPLATE_COLUMNS, title="Built")
+            return
+        summary.append(summary_row(name, result=result))
+    app.emit(summary, as_json, columns=SUMMARY_COLUMNS, title="Template builds")
+    failed = [row["distribution"] for row in summary if row["result"] == "failed"]
+    if failed:
+        fail(f"{len(failed)} of {len(summary)} builds failed: {', '.join(failed)}")
+
+
+def summary_row(
+    distribution: str, *, result: TemplateBuildResult | None = None, error: str | None = None
+) -> dict[str, Any]:
+    """One line of the --all summary: what was built (or reused) and where, or why not."""
+    if result is None:
+        return {"distribution": distribution, "result": "failed", "vmid": None, "version": None,
+                "downloaded": None, "error": error}  # fmt: skip
+    return {
+        "distribution": distribution,
+        "result": "reused" if result.reused else "built",
+        "vmid": result.template.vmid,
+        "version": result.template.version,
+        "downloaded": result.downloaded,
+        "error": None,
+    }
+
+
+@template_group.command("list")
+@click.option("--distribution", help="Only this distribution.")
+@json_option
+@pass_app
+def list_(app: CliApp, distribution: str | None, as_json: bool) -> None:
+    """Every template with its metadata, latest build of each distribution first."""
+    templates = app.provisioner.list_templates(distribution)
+    app.emit(templates, as_json, columns=TEMPLATE_COLUMNS, title="Templates")
+
+
+@template_group.command("verify")
+@click.argument("vmid", type=int)
+@json_option
+@pass_app
+def verify(app: CliApp, vmid: int, as_json: bool) -> None:
+    """Check a template is complete (flag, base disk, cloud-init drive, metadata)."""
+    info = app.provisioner.verify_template(vmid)
+    app.emit(info, as_json, text=f"template {vmid} ({info.name} {info.version or ''}) is OK")
+
+
+@template_group.command("destroy")
+@click.argument("vmid", type=int)
+@yes_option
+@json_option
+@pass_app
+def destroy(app: CliApp, vmid: int, yes: bool, as_json: bool) -> None:
+    """Remove a template (refused while linked clones use it)."""
+    app.confirm(f"Destroy template {vmid}?", yes)
+    app.provisioner.destroy_template(vmid, actor=app.actor, via="cli")
+    app.emit({"vmid": vmid, "destroyed": True}, as_json, text=f"template {vmid} destroyed")
+
+
+@template_group.command("updates")
+@click.argument("distribution", required=False)
+@json_option
+@pass_app
+def updates(app: CliApp, distribution: str | None, as_json: bool) -> None:
+    """Compare upstream images with the latest template of each distribution."""
+    statuses = app.provisioner.check_updates(distribution)
+    columns = ("distribution", "state", "template_vmid", "template_version", "upstream_version",
+               "reason")  # fmt: skip
+    app.emit(statuses, as_json, columns=columns, title="Template updates")

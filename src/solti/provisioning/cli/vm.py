@@ -1,0 +1,178 @@
+"""`solti vm create|list|verify|start|stop|shutdown|remove`: one verb per function."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from solti.provisioning.cli.context import CliApp, GuardedGroup, json_option, pass_app, yes_option
+
+__all__ = ["vm_group"]
+
+VM_COLUMNS = ("vmid", "name", "node", "status", "owner", "template_name", "template_version")
+
+
+@click.group("vm", cls=GuardedGroup)
+def vm_group() -> None:
+    """Create VMs from templates and manage them."""
+
+
+@vm_group.command("create")
+@click.argument("template", required=False)
+@click.option("--vmid", type=int, help="Explicit VMID (100-499, or any free id below 9000).")
+@click.option("--name", help="DNS label; default {distribution}-{YYMMDD}.")
+@click.option("--disk", help="Minimum boot disk, e.g. 32G (grown, never shrunk).")
+@click.option("--cores", type=int)
+@click.option("--memory", type=int, help="Memory in MiB.")
+@click.option("--full", is_flag=True, help="Full clone instead of a linked clone.")
+@click.option("--node", help="Target node (full clones from shared storage).")
+@click.option("--storage", "target_storage", help="Target storage of a full clone.")
+@click.option("--ip", help="Static IPv4 in CIDR form; default DHCP.")
+@click.option("--gw", help="Gateway for --ip.")
+@click.option("--nameserver", help="DNS server.")
+@click.option("--ssh-key", "ssh_keys", multiple=True, help="OpenSSH public key (repeatable).")
+@click.option("--user", help="Cloud-init user; default: the image's user.")
+@click.option("--request-id", help="Re-running with the same id makes no second VM.")
+@click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")
+@click.option("--keep-on-failure", is_flag=True, help="Keep a half-made VM for debugging.")
+@click.option(
+    "--address-wait",
+    type=click.IntRange(0, 3600),
+    metavar="SECONDS",
+    help="Wait this long for the guest agent to report the IP address "
+    "(default: defaults.address_wait_seconds; 0 does not wait).",
+)
+@json_option
+@pass_app
+def create(app: CliApp, as_json: bool, dry_run: bool, request_id: str | None,
+           address_wait: int | None, **options: Any) -> None:  # fmt: skip
+    """Clone TEMPLATE (distribution, template name or VMID) into a cloud-init ready VM.
+
+    Once it runs, prints how to log in: `ssh user@address`, with the address from --ip or
+    from the QEMU guest agent (waited for up to --address-wait seconds).
+    """
+    request = {k: v for k, v in options.items() if v not in (None, ())}
+    if "ssh_keys" in request:
+        request["ssh_keys"] = list(request["ssh_keys"])
+    p = app.provisioner
+    if dry_run:
+        plan = p.plan_vm(request)
+        columns = ("vmid", "name", "node", "full", "cores", "memory", "disk_before", "disk_after",
+                   "user", "ipconfig")  # fmt: skip
+        app.emit(plan, as_json, columns=columns, title=f"Plan (template {plan.template.vmid})")
+        return
+    with app.progress("vm create") as progress:
+        result = p.create_vm(
+            request, progress=progress, actor=app.actor, via="cli", request_id=request_id
+        )
+    login = None
+    if result.vm.status == "running" and result.plan is not None:
+        if app.err.is_terminal and not as_json:
+            app.err.print(f"waiting for the address of VM {result.vm.vmid} ...", style="dim")
+        found = p.vm_address(
+            result.vm.node,
+            result.vm.vmid,
+            timeout=address_wait,
+            ipconfig=result.plan.ipconfig,
+            distribution=result.plan.template.distribution,
+        )
+        result.vm.address = found.address
+        login = _login(result.plan.user, result.vm.vmid, found)
+    app.emit(result, as_json, text=_created(result, login))
+
+
+def _login(user: str, vmid: int, found: Any) -> str:
+    """``ssh user@host`` when the address is known, else why not and where to look."""
+    if found.address:
+        return f"ssh {user}@{found.address}"
+    return f"{found.reason}; find the address in the Proxmox console (VMID {vmid})"
+
+
+def _created(result: Any, login: str | None = None) -> str:
+    vm = result.vm
+    again = " (already made by this request id)" if result.reused else ""
+    version = f" {vm.template_version}" if vm.template_version else ""
+    line = (
+        f"VM {vm.vmid} ({vm.name}) on {vm.node} from {vm.template_name}{version}: "
+        f"{vm.status}{again}"
+    )
+    return f"{line}\nlog in: {login}" if login else line
+
+
+@vm_group.command("list")
+@click.option("--mine", is_flag=True, help="Only VMs created by the local user.")
+@click.option(
+    "--addresses", is_flag=True, help="Ask each running VM's guest agent for its IP (1 call each)."
+)
+@json_option
+@pass_app
+def list_(app: CliApp, mine: bool, addresses: bool, as_json: bool) -> None:
+    """VMs with their owner and template (from the audit log) and status."""
+    vms = app.provisioner.list_vms(owner=app.actor if mine else None, addresses=addresses)
+    columns = (*VM_COLUMNS, "address") if addresses else VM_COLUMNS
+    app.emit(vms, as_json, columns=columns, title="VMs")
+
+
+@vm_group.command("verify")
+@click.argument("vmid", type=int)
+@json_option
+@pass_app
+def verify(app: CliApp, vmid: int, as_json: bool) -> None:
+    """Check a VM exists, is unlocked and has its cloud-init drive."""
+    info = app.provisioner.verify_vm(vmid)
+    at = f", address {info.address}" if info.address else ""
+    app.emit(info, as_json, text=f"VM {vmid} ({info.name}) is OK: {info.status}{at}")
+
+
+@vm_group.command("start")
+@click.argument("vmid", type=int)
+@json_option
+@pass_app
+def start(app: CliApp, vmid: int, as_json: bool) -> None:
+    """Start a VM."""
+    info = app.provisioner.start_vm(vmid, actor=app.actor, via="cli")
+    app.emit(info, as_json, text=f"VM {vmid} ({info.name}): {info.status}")
+
+
+@vm_group.command("stop")
+@click.argument("vmid", type=int)
+@yes_option
+@json_option
+@pass_app
+def stop(app: CliApp, vmid: int, yes: bool, as_json: bool) -> None:
+    """Power a VM off at once (like pulling the plug)."""
+    app.confirm(f"Power off VM {vmid}?", yes)
+    info = app.provisioner.stop_vm(vmid, actor=app.actor, via="cli")
+    app.emit(info, as_json, text=f"VM {vmid} ({info.name}): {info.status}")
+
+
+@vm_group.command("shutdown")
+@click.argument("vmid", type=int)
+@click.option(
+    "--timeout", type=click.IntRange(min=0), default=120, show_default=True,
+    help="Seconds the guest has to shut down.",
+)  # fmt: skip
+@click.option("--force", is_flag=True, help="Power the VM off if it is still up after --timeout.")
+@json_option
+@pass_app
+def shutdown(app: CliApp, vmid: int, timeout: int, force: bool, as_json: bool) -> None:
+    """Ask the guest to shut down; reports when it does not within --timeout (or, with
+    --force, then stops it hard)."""
+    info = app.provisioner.shutdown_vm(
+        vmid, timeout=timeout, force=force, actor=app.actor, via="cli"
+    )
+    note = f" ({info.note})" if info.note else ""
+    app.emit(info, as_json, text=f"VM {vmid} ({info.name}): {info.status}{note}")
+
+
+@vm_group.command("remove")
+@click.argument("vmid", type=int)
+@yes_option
+@json_option
+@pass_app
+def remove(app: CliApp, vmid: int, yes: bool, as_json: bool) -> None:
+    """Stop (if running) and destroy a VM with its disks."""
+    app.confirm(f"Remove VM {vmid} and its disks?", yes)
+    info = app.provisioner.remove_vm(vmid, actor=app.actor, via="cli")
+    app.emit(info, as_json, text=f"VM {vmid} ({info.name}) removed")

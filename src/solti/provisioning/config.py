@@ -1,0 +1,322 @@
+"""Configuration: the Proxmox connection from the environment, the policy from YAML.
+
+Both fail at start-up, never half-way through a create: every unknown key and bad value raises
+``ConfigError`` naming the key (``PROXMOX_URL``, ``quotas.max_vms_per_user``). The models are kept
+introspectable (types, defaults, descriptions) so the configuration reference can be generated.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from solti.provisioning.catalog import Catalog, DistributionOverride
+from solti.provisioning.cloudinit import validate_ssh_keys, validate_user
+from solti.provisioning.errors import ConfigError, InvalidRequest
+from solti.provisioning.models import config_error_from
+from solti.provisioning.sizes import Size
+
+__all__ = [
+    "Approvals",
+    "Defaults",
+    "Policy",
+    "ProxmoxSettings",
+    "Quotas",
+    "Reports",
+    "load_policy",
+]
+
+_TOKEN_ID = re.compile(r"^[^\s@!:]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]+$")
+_PERSON = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd]?)$")
+DEFAULT_PVE_PORT = 8006
+
+
+class ProxmoxSettings(BaseSettings):
+    """How to reach Proxmox VE (environment ``PROXMOX_*``); the secret stays a ``SecretStr``."""
+
+    model_config = SettingsConfigDict(env_prefix="PROXMOX_", extra="ignore", case_sensitive=False)
+
+    url: str = Field(description="https://host[:port] of a PVE node; the port defaults to 8006.")
+    token_id: str = Field(description="API token id, user@realm!name (e.g. root@pam!solti).")
+    token_secret: SecretStr = Field(description="API token secret (a UUID).")
+    verify_ssl: bool = Field(True, description="Verify the node's TLS certificate.")
+    ca_bundle: Path | None = Field(None, description="PEM file of the CA that signed the node.")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError(f"{value!r} is not https://host[:port], e.g. https://pve1:8006")
+        if parts.path.strip("/") or parts.query:
+            raise ValueError(f"{value!r} has a path; give only https://host[:port]")
+        try:
+            parts.port  # noqa: B018 - raises on a bad port
+        except ValueError:
+            raise ValueError(f"{value!r} has a bad port; use 1-65535") from None
+        return value.strip().rstrip("/")
+
+    @field_validator("token_id")
+    @classmethod
+    def _token_id(cls, value: str) -> str:
+        if not _TOKEN_ID.match(value.strip()):
+            raise ValueError(f"{value!r} is not user@realm!tokenname, e.g. root@pam!solti")
+        return value.strip()
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _ca_bundle(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{str(value)!r} is not a readable file")
+        return value
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+    @property
+    def port(self) -> int:
+        return urlsplit(self.url).port or DEFAULT_PVE_PORT
+
+    @property
+    def verify(self) -> bool | str:
+        """What requests/proxmoxer take as ``verify``: the CA bundle path, else the flag."""
+        if self.verify_ssl and self.ca_bundle is not None:
+            return str(self.ca_bundle)
+        return self.verify_ssl
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ProxmoxSettings:
+        """Read ``environ`` (default ``os.environ``); errors name the variable, never the secret."""
+        source = os.environ if environ is None else environ
+        data = {
+            key[len("PROXMOX_") :].lower(): value
+            for key, value in source.items()
+            if key.upper().startswith("PROXMOX_") and value != ""
+        }
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            problems = []
+            for error in exc.errors():
+                name = f"PROXMOX_{str(error['loc'][0]).upper()}" if error["loc"] else "PROXMOX"
+                if error["type"] == "missing":
+                    text = "is required"
+                elif name == "PROXMOX_TOKEN_SECRET":
+                    text = "is not valid"  # never echo the secret
+                else:
+                    text = str(error["msg"]).removeprefix("Value error, ")
+                problems.append(f"{name}: {text}")
+            first = problems[0].split(":", 1)[0]
+            raise ConfigError("; ".join(problems), key=first) from None
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _ids(values: list[str], pattern: re.Pattern[str], what: str) -> list[str]:
+    for value in values:
+        if not pattern.match(value):
+            raise ValueError(f"{value!r} is not a {what}")
+    return values
+
+
+class Quotas(_Section):
+    max_vms_per_user: int | None = Field(
+        None, ge=0, description="VMs one user may own at once; unset means no limit."
+    )
+
+    @field_validator("max_vms_per_user", mode="before")
+    @classmethod
+    def _integer(cls, value: Any) -> Any:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError(f"must be an integer >= 0, got {value!r}")
+        return value
+
+
+def parse_duration(value: Any) -> timedelta:
+    """``90s``, ``30m``, ``2h``, ``1d``; a bare number means minutes."""
+    if isinstance(value, timedelta):
+        return value
+    match = _DURATION.match(str(value).strip().lower()) if not isinstance(value, bool) else None
+    if not match:
+        raise ValueError(f"{value!r} is not a duration; use e.g. 90s, 30m, 2h or 1d")
+    number, unit = float(match.group(1)), match.group(2) or "m"
+    seconds = number * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+    if seconds <= 0:
+        raise ValueError("must be longer than zero")
+    return timedelta(seconds=seconds)
+
+
+class Approvals(_Section):
+    expire_after: timedelta = Field(
+        timedelta(hours=24), description="Pending approvals expire after this (e.g. 30m, 24h)."
+    )
+
+    _duration = field_validator("expire_after", mode="before")(
+        classmethod(lambda _, v: parse_duration(v))
+    )
+
+
+class Reports(_Section):
+    channel: str | None = Field(None, description="Channel id for scheduled reports; unset: none.")
+    cron: str = Field("0 9 * * 1", description="Crontab line for the report (default Mon 09:00).")
+    timezone: str = Field("UTC", description="Time zone the crontab is read in.")
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"{value!r} is not a crontab line (minute hour day month weekday): {exc}"
+            ) from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone, e.g. UTC or Europe/Berlin") from None
+        return value
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        return value if value is None else _ids([value], _CHANNEL, "Slack channel id (C...)")[0]
+
+
+class Defaults(_Section):
+    """Values used when a request leaves them out."""
+
+    node: str | None = Field(None, description="Node for builds and clones; unset: the first.")
+    cores: int = Field(2, ge=1, le=512, description="vCPU cores.")
+    memory: int = Field(2048, ge=16, description="Memory in MiB.")
+    disk: Size = Field(Size("32G"), description="Minimum VM boot disk (grown, never shrunk).")
+    template_disk: Size = Field(Size("10G"), description="Template boot disk size.")
+    ssh_user: str | None = Field(None, description="Cloud-init user; unset: the image's user.")
+    ssh_keys: list[str] = Field(default_factory=list, description="Team keys added to every VM.")
+    bridge: str = Field("vmbr0", description="Network bridge.")
+    vm_storage: str = Field("local-lvm", description="Storage for VM and template disks.")
+    image_storage: str = Field("local", description="Storage with `import` content for images.")
+    cpu: str = Field("host", description="CPU type (host, x86-64-v2-AES, ...).")
+    balloon: int = Field(0, ge=0, description="Balloon minimum in MiB; 0 disables ballooning.")
+    numa: bool = Field(False, description="Enable NUMA.")
+    nameserver: str | None = Field(None, description="DNS server for VMs; unset: DHCP's.")
+    searchdomain: str | None = Field(None, description="DNS search domain for VMs.")
+    start_after_create: bool = Field(True, description="Start a VM once it is created.")
+    address_wait_seconds: int = Field(
+        120,
+        ge=0,
+        le=3600,
+        description=(
+            "Seconds to wait after a create for the QEMU guest agent to report the VM's IP "
+            "address (for the `ssh user@host` line); 0: do not ask the agent."
+        ),
+    )
+
+    @field_validator("ssh_keys")
+    @classmethod
+    def _keys(cls, value: list[str]) -> list[str]:
+        try:
+            return [key.line for key in validate_ssh_keys(value)]
+        except InvalidRequest as exc:
+            raise ValueError(exc.detail) from None
+
+    @field_validator("ssh_user")
+    @classmethod
+    def _user(cls, value: str | None) -> str | None:
+        try:
+            return value if value is None else validate_user(value)
+        except InvalidRequest as exc:
+            raise ValueError(exc.detail) from None
+
+
+class Policy(_Section):
+    """The policy file (``SOLTI_CONFIG``). Empty lists mean "anyone" where noted."""
+
+    approvers: list[str] = Field(
+        default_factory=list, description="Slack user (U/W...) or usergroup (S...) ids."
+    )
+    approvals_channel: str | None = Field(None, description="Channel id for approval requests.")
+    admins: list[str] = Field(default_factory=list, description="User or usergroup ids.")
+    allowed_channels: list[str] = Field(
+        default_factory=list, description="Channel ids the bot answers in; empty: any."
+    )
+    creators: list[str] = Field(
+        default_factory=list, description="Who may create VMs (user or usergroup ids); empty: any."
+    )
+    quotas: Quotas = Field(default_factory=Quotas)
+    approvals: Approvals = Field(default_factory=Approvals)
+    reports: Reports = Field(default_factory=Reports)
+    defaults: Defaults = Field(default_factory=Defaults)
+    distributions: dict[str, DistributionOverride] = Field(
+        default_factory=dict, description="Add or override catalog entries."
+    )
+
+    @field_validator("approvers", "admins", "creators")
+    @classmethod
+    def _people(cls, value: list[str]) -> list[str]:
+        return _ids(value, _PERSON, "Slack user id (U...) or usergroup id (S...)")
+
+    @field_validator("allowed_channels")
+    @classmethod
+    def _channels(cls, value: list[str]) -> list[str]:
+        return _ids(value, _CHANNEL, "Slack channel id (C...)")
+
+    @field_validator("approvals_channel")
+    @classmethod
+    def _approvals_channel(cls, value: str | None) -> str | None:
+        return value if value is None else _ids([value], _CHANNEL, "Slack channel id (C...)")[0]
+
+    def catalog(self) -> Catalog:
+        """The built-in catalog merged with this policy's ``distributions``."""
+        return Catalog.load(self.distributions)
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Read the policy file at ``path`` (default ``$SOLTI_CONFIG``); no file means defaults."""
+    if path is None:
+        path = os.environ.get("SOLTI_CONFIG") or None
+    if path is None:
+        return Policy()
+    file = Path(path)
+    try:
+        text = file.read_text("utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read {str(file)!r}: {exc.strerror}", key="SOLTI_CONFIG"
+        ) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{file}: not valid YAML{where}", key="SOLTI_CONFIG") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{file}: the top level must be a mapping of keys", key="SOLTI_CONFIG")
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as exc:
+        raise config_error_from(exc, Policy) from None
+    policy.catalog()  # new or overridden distributions fail now, not at the first build
+    return policy

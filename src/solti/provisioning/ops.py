@@ -1,0 +1,205 @@
+"""What every provisioning verb needs, bundled once: client, waiter, audit log, catalog, defaults.
+
+``templates``, ``vms`` and ``vm_lifecycle`` receive an ``Ops`` instead of a dozen arguments;
+``service.Provisioner`` builds it. ``Steps`` is the progress/step bookkeeping shared by the long
+verbs: it reports ``Progress`` to the caller and stamps the running step's name on any
+``ProxmoxError`` that escapes, so an error always says which step failed and PVE's words why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from solti.provisioning.config import Defaults
+from solti.provisioning.errors import ProxmoxError, SoltiError, TaskFailed
+from solti.provisioning.models import Progress
+from solti.provisioning.pve import PveClient, VmLocked, VmMissing
+from solti.provisioning.tasks import TaskWaiter
+from solti.provisioning.telemetry import PROXMOX_ERRORS, step_timer
+
+__all__ = [
+    "Defaults",
+    "Ops",
+    "Reservations",
+    "Steps",
+    "describe_failure",
+    "elapsed_ms",
+    "with_step",
+]
+
+ProgressFn = Callable[[Progress], None]
+
+
+class Reservations:
+    """VMIDs and names promised to creates still in flight in this process.
+
+    PVE's ``/cluster/resources`` does not show a VM until its clone has begun, so parallel
+    creates from one snapshot would all pick the same id. Reserving here makes threads of one
+    process pick distinct ids and names; races with other processes are still caught by PVE
+    (``config file already exists``) and retried.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._vmids: set[int] = set()
+        self._names: set[str] = set()
+
+    def vmids(self) -> set[int]:
+        with self._lock:
+            return set(self._vmids)
+
+    def names(self) -> set[str]:
+        with self._lock:
+            return set(self._names)
+
+    def claim(
+        self, choose: Callable[[set[int], set[str]], tuple[int, str | None]]
+    ) -> tuple[int, str | None]:
+        """Run ``choose(reserved_ids, reserved_names)`` and reserve its answer atomically."""
+        with self._lock:
+            vmid, name = choose(set(self._vmids), set(self._names))
+            self._vmids.add(vmid)
+            if name:
+                self._names.add(name)
+            return vmid, name
+
+    def release(self, vmid: int | None, name: str | None = None) -> None:
+        with self._lock:
+            self._vmids.discard(vmid)  # type: ignore[arg-type]
+            if name:
+                self._names.discard(name)
+
+
+@dataclass
+class Ops:
+    """The collaborators of the verbs; one per ``Provisioner``, shared by its threads."""
+
+    client: PveClient
+    waiter: TaskWaiter
+    audit: Any
+    catalog: Any
+    defaults: Defaults = field(default_factory=Defaults)
+    reservations: Reservations = field(default_factory=Reservations)
+    today: Callable[[], date] = field(default_factory=lambda: lambda: datetime.now(UTC).date())
+    now: Callable[[], datetime] = field(default_factory=lambda: lambda: datetime.now(UTC))
+    http_get: Callable[[str], str] | None = None
+    # HEAD of an upstream image -> its headers (``upstream`` reads ``Last-Modified``).
+    http_head: Callable[[str], Mapping[str, str]] | None = None
+    lock_timeout: float = 60.0
+    sleep: Callable[[float], None] = time.sleep
+
+    def node_for(self, requested: str | None) -> str:
+        """The node to work on: asked for, policy default, or the first online node."""
+        if requested:
+            return requested
+        if self.defaults.node:
+            return self.defaults.node
+        nodes = sorted(
+            n["node"] for n in self.client.nodes() if n.get("status", "online") == "online"
+        )
+        if not nodes:
+            raise SoltiError("Proxmox VE lists no online node")
+        return nodes[0]
+
+    def remove_half_made(self, node: str, vmid: int) -> str | None:
+        """Destroy what a failed operation left behind; a note for people when that fails too."""
+        try:
+            status = self.client.vm_status(node, vmid)
+            if status.get("status") == "running":
+                self.waiter.wait(self.client.stop(node, vmid), node=node)
+            self.waiter.wait(self.client.delete_vm(node, vmid), node=node)
+        except VmMissing:
+            return None
+        except ProxmoxError as exc:
+            return f"VM {vmid} could not be removed and needs cleanup: {exc.reason}"
+        return None
+
+    def until_unlocked(self, action: Callable[[], Any]) -> Any:
+        """Run ``action``; while PVE answers ``VM is locked``, wait (backing off) and retry.
+
+        A clone's lock is gone when its task ends, but other holders (a backup, a slow
+        storage) keep it longer; retrying the write costs nothing in the common case, unlike
+        reading the config first to look for a lock.
+        """
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.1
+        while True:
+            try:
+                return action()
+            except VmLocked:
+                if time.monotonic() + delay > deadline:
+                    raise
+                self.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+
+def with_step(exc: ProxmoxError, step: str) -> ProxmoxError:
+    """A copy of ``exc`` that names ``step`` (errors raised deeper do not know the step)."""
+    if exc.step:
+        return exc
+    if isinstance(exc, TaskFailed):
+        new: ProxmoxError = TaskFailed(
+            exc.reason,
+            upid=exc.upid,
+            exitstatus=exc.exitstatus,
+            step=step,
+            status=exc.status,
+            errors=exc.errors,
+        )
+    else:
+        new = type(exc)(exc.reason, status=exc.status, errors=exc.errors, step=step)
+    return new
+
+
+class Steps:
+    """Numbered steps of one long operation; reports progress and names failures."""
+
+    def __init__(
+        self, names: list[str], progress: ProgressFn | None, operation: str = "provisioning"
+    ) -> None:
+        self.names = names
+        self._progress = progress
+        self.operation = operation  # label of the step-duration metric and log line
+        self.current: str | None = None
+
+    def __call__(
+        self, name: str, detail: str | None = None
+    ) -> contextlib.AbstractContextManager[None]:
+        return self._run(name, detail)
+
+    @contextlib.contextmanager
+    def _run(self, name: str, detail: str | None) -> Iterator[None]:
+        self.current = name
+        self.report(name, detail)
+        try:
+            with step_timer(self.operation, name):
+                yield
+        except ProxmoxError as exc:
+            PROXMOX_ERRORS.labels(kind=type(exc).__name__).inc()
+            raise with_step(exc, name) from exc
+
+    def report(self, name: str, detail: str | None = None) -> None:
+        if self._progress is None:
+            return
+        index = self.names.index(name) + 1 if name in self.names else len(self.names)
+        with contextlib.suppress(Exception):  # a broken progress display must not break work
+            self._progress(Progress(step=name, index=index, total=len(self.names), detail=detail))
+
+
+def elapsed_ms(started: float) -> int:
+    """Milliseconds since a ``time.monotonic()`` reading, for ``duration_ms``."""
+    return int((time.monotonic() - started) * 1000)
+
+
+def describe_failure(exc: BaseException, step: str | None, cleanup: str | None) -> str:
+    """One line for the audit log and the user: the step, PVE's words, what became of the VM."""
+    text = str(exc) or type(exc).__name__
+    if step and not (isinstance(exc, ProxmoxError) and exc.step) and not text.startswith(step):
+        text = f"{step}: {text}"
+    return f"{text} ({cleanup})" if cleanup else text

@@ -1,0 +1,356 @@
+"""The one place that talks to Proxmox VE: named calls over proxmoxer, errors translated once.
+
+Everything else in ``provisioning`` sees ``PveClient`` methods (``clone``, ``resize``...) and
+our error tree; nobody else imports proxmoxer. Wire facts survive the translation: the HTTP
+status, PVE's message (which PVE puts in the HTTP *reason phrase*, so proxmoxer reports it as
+``content``) and the per-parameter ``errors`` map.
+
+Thread safety: a ``requests`` session is not meant to be shared by threads, and the Slack bot
+calls us from worker threads, so every thread gets its own ``ProxmoxAPI`` (token auth makes no
+request when one is built).
+
+Config writes: ``set_config`` uses the *synchronous* ``PUT .../config``. It returns ``null`` on
+success and fails the HTTP call itself, so setting cloud-init values, tags, notes, cores or
+memory on a stopped VM costs one request and no task polling. The asynchronous ``POST`` (a
+``qmconfig`` task) is only worth it for hotplug or storage allocation, which our flows do at
+create time instead; ``set_config_async`` exists for those cases.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from proxmoxer import ProxmoxAPI, ResourceException
+from proxmoxer.core import AuthenticationError
+
+from solti.provisioning.errors import Conflict, NotFound, ProxmoxError, Unreachable
+
+__all__ = [
+    "PveClient",
+    "TokenRejected",
+    "VmLocked",
+    "VmMissing",
+    "VmidTaken",
+    "pve_bool",
+]
+
+DEFAULT_TIMEOUT = 10.0
+
+
+class VmMissing(ProxmoxError, NotFound):
+    """PVE says the VM's configuration does not exist (PVE answers 500, never 404)."""
+
+
+class VmidTaken(ProxmoxError, Conflict):
+    """A create or clone lost the race for its VMID; take another one."""
+
+
+class VmLocked(ProxmoxError, Conflict):
+    """The VM holds a config lock (``clone``, ``create``, ``backup``...); wait and retry."""
+
+
+class TokenRejected(ProxmoxError):
+    """PVE answered 401: the API token id or secret is wrong, or the token was deleted.
+
+    PVE's own text (``401 Authentication failed!``, empty body) says nothing actionable, so the
+    message names the variable to fix. The token id is not a secret and is shown; the secret
+    never is.
+    """
+
+
+def token_rejected_message(token_id: str | None, where: str, reason: str = "") -> str:
+    """The people-facing text of a 401; pure so it is tested without a server."""
+    # A secret pasted into the id by mistake (``user@realm!name=SECRET``) must not be echoed.
+    shown = (token_id or "").split("=", 1)[0].strip() or "(not set)"
+    detail = f"401 {reason}".strip() if reason else "401"
+    return (
+        f"Proxmox rejected the API token PROXMOX_TOKEN_ID={shown}: check the secret and that "
+        f"the token exists ({where} answered {detail})"
+    )
+
+
+_MISSING_MARKERS = ("does not exist", "unable to find configuration file")
+_TAKEN_MARKERS = ("config file already exists", "already exists on node")
+
+
+def pve_bool(value: bool) -> int:
+    """PVE rejects a form value ``True``; booleans travel as 0/1."""
+    return 1 if value else 0
+
+
+def _wire(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop ``None`` and turn booleans into 0/1 so no call can send ``True``."""
+    return {
+        k: (pve_bool(v) if isinstance(v, bool) else v) for k, v in params.items() if v is not None
+    }
+
+
+def _errors_map(errors: Any) -> dict[str, Any]:
+    """PVE's per-parameter map, or nothing.
+
+    proxmoxer falls back to ``{"errors": <raw body bytes>}`` when a body is not JSON (PVE's 401
+    and 501 answers have empty bodies); those bytes are not parameter errors.
+    """
+    if not isinstance(errors, Mapping):
+        return {}
+    return {k: v for k, v in errors.items() if isinstance(v, str)}
+
+
+def classify(message: str, status: int | None, errors: Mapping[str, Any] | None) -> ProxmoxError:
+    """Our error for one PVE answer; the subclass lets callers react without parsing text."""
+    errors = dict(errors or {})
+    if status == 400 and "already exists" in str(errors.get("vmid", "")):
+        return VmidTaken(message, status=status, errors=errors)
+    if any(marker in message for marker in _TAKEN_MARKERS):
+        return VmidTaken(message, status=status, errors=errors)
+    if any(marker in message for marker in _MISSING_MARKERS):
+        return VmMissing(message, status=status, errors=errors)
+    if message.startswith("VM is locked"):
+        return VmLocked(message, status=status, errors=errors)
+    return ProxmoxError(message, status=status, errors=errors)
+
+
+class PveClient:
+    """Named Proxmox VE calls; returns plain data, raises the provisioning error tree."""
+
+    def __init__(
+        self,
+        factory: Callable[[], Any],
+        *,
+        where: str = "Proxmox VE",
+        token_id: str | None = None,
+    ) -> None:
+        """``factory`` builds one ready ``ProxmoxAPI``; it is called once per thread.
+
+        ``token_id`` only serves error messages (a 401 names the token to fix).
+        """
+        self._factory = factory
+        self._local = threading.local()
+        self.where = where
+        self.token_id = token_id
+
+    @classmethod
+    def connect(
+        cls,
+        url: str,
+        token_id: str,
+        token_secret: str,
+        *,
+        verify: bool | str = True,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> PveClient:
+        """A client for ``https://host:port`` with an API token ``user@realm!name``."""
+        parts = urlsplit(url if "://" in url else f"https://{url}")
+        host = parts.hostname or ""
+        port = parts.port or 8006
+        user, _, token_name = token_id.partition("!")
+
+        def factory() -> Any:
+            return ProxmoxAPI(
+                host,
+                port=port,
+                user=user,
+                token_name=token_name,
+                token_value=token_secret,
+                verify_ssl=verify,
+                backend="https",
+                service="PVE",
+                timeout=timeout,
+            )
+
+        return cls(factory, where=f"{host}:{port}", token_id=token_id)
+
+    @classmethod
+    def from_settings(cls, settings: Any, *, timeout: float = DEFAULT_TIMEOUT) -> PveClient:
+        """Build from ``config.ProxmoxSettings`` (the CA bundle wins over the verify flag)."""
+        secret = settings.token_secret
+        secret = secret.get_secret_value() if hasattr(secret, "get_secret_value") else secret
+        verify: bool | str = bool(getattr(settings, "verify_ssl", True))
+        ca_bundle = getattr(settings, "ca_bundle", None)
+        if verify and ca_bundle:
+            verify = str(ca_bundle)
+        return cls.connect(
+            str(settings.url), settings.token_id, secret, verify=verify, timeout=timeout
+        )
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def _api(self) -> Any:
+        api = getattr(self._local, "api", None)
+        if api is None:
+            api = self._factory()
+            self._local.api = api
+        return api
+
+    def request(self, method: str, path: str, **params: Any) -> Any:
+        """One API call; every proxmoxer/requests failure becomes a ``ProxmoxError``."""
+        resource = self._api()(path.strip("/"))
+        call = getattr(resource, method.lower())
+        try:
+            return call(**_wire(params))
+        except ResourceException as exc:
+            message = str(exc.content or exc.status_message or "").strip()
+            if exc.status_code == 401:
+                text = token_rejected_message(self.token_id, self.where, message)
+                raise TokenRejected(text, status=401) from None
+            raise classify(message, exc.status_code, _errors_map(exc.errors)) from None
+        except AuthenticationError:
+            text = token_rejected_message(self.token_id, self.where)
+            raise TokenRejected(text, status=401) from None
+        except requests.exceptions.SSLError:
+            raise Unreachable(
+                f"TLS verification with {self.where} failed; set PROXMOX_CA_BUNDLE to the CA "
+                "that signed its certificate (or PROXMOX_VERIFY_SSL=false for a lab)"
+            ) from None
+        except requests.exceptions.Timeout:
+            raise Unreachable(f"{self.where} did not answer in time ({method} /{path})") from None
+        except requests.exceptions.ConnectionError as exc:
+            reason = type(exc.__context__ or exc).__name__
+            raise Unreachable(
+                f"cannot reach Proxmox VE at {self.where} ({reason}); check PROXMOX_URL and "
+                "that the API is up"
+            ) from None
+        except requests.exceptions.RequestException as exc:
+            raise Unreachable(f"request to {self.where} failed: {type(exc).__name__}") from None
+
+    # --- cluster ----------------------------------------------------------------------------
+
+    def version(self) -> dict[str, Any]:
+        return self.request("GET", "version")
+
+    def nodes(self) -> list[dict[str, Any]]:
+        return self.request("GET", "nodes") or []
+
+    def cluster_vms(self) -> list[dict[str, Any]]:
+        """ONE snapshot of every guest cluster-wide (qemu and lxc share the VMID space)."""
+        return self.request("GET", "cluster/resources", type="vm") or []
+
+    def vmid_free(self, vmid: int) -> bool:
+        """``nextid?vmid=N``: only true at the time of the check."""
+        try:
+            self.request("GET", "cluster/nextid", vmid=vmid)
+        except VmidTaken:
+            return False
+        return True
+
+    def permissions(self) -> dict[str, Any]:
+        return self.request("GET", "access/permissions") or {}
+
+    def bridges(self, node: str) -> list[str]:
+        """Names of the Linux and OVS bridges on ``node`` (what ``netN bridge=`` may name)."""
+        rows = self.request("GET", f"nodes/{node}/network", type="any_bridge") or []
+        return sorted(str(row["iface"]) for row in rows if row.get("iface"))
+
+    def storages(self, node: str, content: str | None = None) -> list[dict[str, Any]]:
+        return self.request("GET", f"nodes/{node}/storage", content=content) or []
+
+    def storage_content(
+        self, node: str, storage: str, content: str | None = None, vmid: int | None = None
+    ) -> list[dict[str, Any]]:
+        return (
+            self.request(
+                "GET", f"nodes/{node}/storage/{storage}/content", content=content, vmid=vmid
+            )
+            or []
+        )
+
+    def download_url(
+        self,
+        node: str,
+        storage: str,
+        *,
+        url: str,
+        filename: str,
+        content: str = "import",
+        checksum: str | None = None,
+        algorithm: str | None = None,
+    ) -> str:
+        """Start a ``download`` task; with a checksum PVE verifies the bytes it fetched."""
+        return self.request(
+            "POST",
+            f"nodes/{node}/storage/{storage}/download-url",
+            url=url,
+            filename=filename,
+            content=content,
+            checksum=checksum,
+            **({"checksum-algorithm": algorithm} if algorithm else {}),
+        )
+
+    def task_status(self, node: str, upid: str) -> dict[str, Any]:
+        return self.request("GET", f"nodes/{node}/tasks/{upid}/status")
+
+    # --- guests -----------------------------------------------------------------------------
+
+    def node_vms(self, node: str) -> list[dict[str, Any]]:
+        """Per-node list, read live from the configs (names of just-made VMs included)."""
+        return self.request("GET", f"nodes/{node}/qemu") or []
+
+    def vm_config(self, node: str, vmid: int) -> dict[str, Any]:
+        return self.request("GET", f"nodes/{node}/qemu/{vmid}/config")
+
+    def vm_status(self, node: str, vmid: int) -> dict[str, Any]:
+        return self.request("GET", f"nodes/{node}/qemu/{vmid}/status/current")
+
+    def create_vm(self, node: str, vmid: int, **params: Any) -> str:
+        return self.request("POST", f"nodes/{node}/qemu", vmid=vmid, **params)
+
+    def clone(
+        self,
+        node: str,
+        vmid: int,
+        newid: int,
+        *,
+        name: str | None = None,
+        full: bool | None = None,
+        storage: str | None = None,
+        target: str | None = None,
+        description: str | None = None,
+    ) -> str:
+        """Linked clone when ``full`` is false (templates only); storage only for full clones."""
+        return self.request(
+            "POST",
+            f"nodes/{node}/qemu/{vmid}/clone",
+            newid=newid,
+            name=name,
+            full=full,
+            storage=storage,
+            target=target,
+            description=description,
+        )
+
+    def resize(self, node: str, vmid: int, disk: str, size: str) -> str | None:
+        """Grow a disk; a UPID since PVE 8.0 (None from older, synchronous servers)."""
+        return self.request("PUT", f"nodes/{node}/qemu/{vmid}/resize", disk=disk, size=size)
+
+    def set_config(self, node: str, vmid: int, **params: Any) -> None:
+        """Synchronous ``PUT .../config`` (see the module docstring for why)."""
+        self.request("PUT", f"nodes/{node}/qemu/{vmid}/config", **params)
+
+    def set_config_async(self, node: str, vmid: int, **params: Any) -> str | None:
+        """``POST .../config``: a ``qmconfig`` task, for hotplug or storage allocation."""
+        return self.request("POST", f"nodes/{node}/qemu/{vmid}/config", **params)
+
+    def convert_to_template(self, node: str, vmid: int) -> str:
+        return self.request("POST", f"nodes/{node}/qemu/{vmid}/template")
+
+    def start(self, node: str, vmid: int) -> str:
+        return self.request("POST", f"nodes/{node}/qemu/{vmid}/status/start")
+
+    def stop(self, node: str, vmid: int) -> str:
+        return self.request("POST", f"nodes/{node}/qemu/{vmid}/status/stop")
+
+    def shutdown(self, node: str, vmid: int, timeout: int | None = None) -> str:
+        return self.request("POST", f"nodes/{node}/qemu/{vmid}/status/shutdown", timeout=timeout)
+
+    def delete_vm(self, node: str, vmid: int, *, purge: bool = True) -> str:
+        """Destroy the VM and its disks, also unreferenced ones, and drop it from jobs/HA."""
+        return self.request(
+            "DELETE",
+            f"nodes/{node}/qemu/{vmid}",
+            purge=purge,
+            **{"destroy-unreferenced-disks": True},
+        )

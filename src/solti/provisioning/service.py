@@ -1,0 +1,241 @@
+"""``Provisioner``: the one façade the Slack bot and the CLI call.
+
+It owns one ``Ops`` bundle (PVE client, task waiter, audit log, catalog, policy defaults, the
+in-process VMID reservations) and exposes the verbs. It is safe to share between threads: the
+PVE client keeps one HTTP session per thread, the audit log serialises its writes, and VMID and
+name choices of concurrent creates go through one lock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from solti.provisioning import addresses, template_build, templates, vm_lifecycle, vms
+from solti.provisioning.addresses import AddressLookup
+from solti.provisioning.audit import AuditLog
+from solti.provisioning.catalog import Catalog
+from solti.provisioning.config import Defaults, Policy, ProxmoxSettings
+from solti.provisioning.models import (
+    Progress,
+    TemplateBuildRequest,
+    TemplateBuildResult,
+    TemplateInfo,
+    UpdateStatus,
+    VmCreateRequest,
+    VmCreateResult,
+    VmInfo,
+    VmPlan,
+    parse_request,
+)
+from solti.provisioning.ops import Ops
+from solti.provisioning.pve import PveClient
+from solti.provisioning.tasks import TaskWaiter
+
+__all__ = ["Provisioner"]
+
+ProgressFn = Callable[[Progress], None] | None
+
+
+def _request(model: type[Any], value: Any, **overrides: Any) -> Any:
+    """Accept a model, or a mapping (forms, JSON) validated into one."""
+    if isinstance(value, model):
+        return value.model_copy(update=overrides) if overrides else value
+    data = dict(value or {})
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return parse_request(model, data)
+
+
+class Provisioner:
+    """Template and VM verbs over Proxmox VE, with an audit record for each."""
+
+    def __init__(
+        self,
+        client: PveClient,
+        audit: AuditLog,
+        catalog: Catalog,
+        defaults: Defaults | None = None,
+        *,
+        waiter: TaskWaiter | None = None,
+        http_get: Callable[[str], str] | None = None,
+        http_head: Callable[[str], Mapping[str, str]] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        # The clock of waits that are not PVE tasks (the guest agent's address); with
+        # ``ops.sleep`` a test can replace both and never sleep.
+        self.monotonic = monotonic
+        self.ops = Ops(
+            client=client,
+            waiter=waiter or TaskWaiter(client),
+            audit=audit,
+            catalog=catalog,
+            defaults=defaults or Defaults(),
+            http_get=http_get,
+            http_head=http_head,
+        )
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: ProxmoxSettings,
+        policy: Policy | None = None,
+        db_path: str | Path = "solti.db",
+    ) -> Provisioner:
+        """Wire the real parts from configuration (nothing is contacted yet)."""
+        policy = policy or Policy()
+        return cls(
+            PveClient.from_settings(settings),
+            AuditLog(db_path),
+            policy.catalog(),
+            policy.defaults,
+        )
+
+    @property
+    def audit(self) -> AuditLog:
+        return self.ops.audit
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.ops.catalog
+
+    @property
+    def client(self) -> PveClient:
+        return self.ops.client
+
+    # --- VMs --------------------------------------------------------------------------------
+
+    def plan_vm(self, request: VmCreateRequest | dict[str, Any]) -> VmPlan:
+        """Every decision of a create, with reads only."""
+        return vms.plan_vm(self.ops, _request(VmCreateRequest, request))
+
+    def create_vm(
+        self,
+        request: VmCreateRequest | dict[str, Any],
+        *,
+        progress: ProgressFn = None,
+        actor: str = "unknown",
+        via: str = "cli",
+        request_id: str | None = None,
+    ) -> VmCreateResult:
+        req = _request(VmCreateRequest, request, request_id=request_id)
+        return vms.create_vm(self.ops, req, progress=progress, actor=actor, via=via)
+
+    def vm_address(
+        self,
+        node: str,
+        vmid: int,
+        *,
+        timeout: float | None = None,
+        ipconfig: str | None = None,
+        distribution: str | None = None,
+    ) -> AddressLookup:
+        """Where to log in to a VM: the static address of ``ipconfig`` at once, else what the
+        guest agent reports within ``timeout`` seconds (default ``defaults.address_wait_seconds``).
+
+        Separate from ``create_vm`` so a caller can show the VM as ready first and wait for
+        the address afterwards; it changes nothing and writes no audit record. With the
+        template's ``distribution``, an image the catalog marks ``guest_agent: false`` is not
+        waited for at all.
+        """
+        wait = self.ops.defaults.address_wait_seconds if timeout is None else timeout
+        agentless = (
+            distribution
+            if distribution in self.ops.catalog
+            and not self.ops.catalog.get(distribution).guest_agent
+            else None
+        )
+        return addresses.wait_for_address(
+            self.ops.client,
+            node,
+            vmid,
+            timeout=wait,
+            ipconfig=ipconfig,
+            agentless_image=agentless,
+            sleep=self.ops.sleep,
+            clock=self.monotonic,
+        )
+
+    def list_vms(self, owner: str | None = None, *, addresses: bool = False) -> list[VmInfo]:
+        """Every VM; ``addresses`` asks each running VM's guest agent once (one call each)."""
+        return vm_lifecycle.list_vms(self.ops, owner=owner, addresses=addresses)
+
+    def verify_vm(self, vmid: int) -> VmInfo:
+        return vm_lifecycle.verify_vm(self.ops, vmid)
+
+    def start_vm(self, vmid: int, *, actor: str = "unknown", via: str = "cli",
+                 request_id: str | None = None) -> VmInfo:  # fmt: skip
+        return vm_lifecycle.start_vm(self.ops, vmid, actor=actor, via=via, request_id=request_id)
+
+    def stop_vm(self, vmid: int, *, actor: str = "unknown", via: str = "cli",
+                request_id: str | None = None) -> VmInfo:  # fmt: skip
+        return vm_lifecycle.stop_vm(self.ops, vmid, actor=actor, via=via, request_id=request_id)
+
+    def shutdown_vm(
+        self,
+        vmid: int,
+        *,
+        timeout: int = vm_lifecycle.DEFAULT_SHUTDOWN_TIMEOUT,
+        force: bool = False,
+        actor: str = "unknown",
+        via: str = "cli",
+        request_id: str | None = None,
+    ) -> VmInfo:
+        """ACPI shutdown; ``force`` stops the VM hard when it is still up after ``timeout``."""
+        return vm_lifecycle.shutdown_vm(
+            self.ops,
+            vmid,
+            timeout=timeout,
+            force=force,
+            actor=actor,
+            via=via,
+            request_id=request_id,
+        )
+
+    def remove_vm(self, vmid: int, *, actor: str = "unknown", via: str = "cli",
+                  request_id: str | None = None) -> VmInfo:  # fmt: skip
+        return vm_lifecycle.remove_vm(self.ops, vmid, actor=actor, via=via, request_id=request_id)
+
+    # --- templates --------------------------------------------------------------------------
+
+    def build_template(
+        self,
+        request: TemplateBuildRequest | dict[str, Any] | str,
+        *,
+        progress: ProgressFn = None,
+        actor: str = "unknown",
+        via: str = "cli",
+        request_id: str | None = None,
+        approver: str | None = None,
+    ) -> TemplateBuildResult:
+        """Build a template; ``approver`` (who allowed it) is recorded in the audit log."""
+        if isinstance(request, str):
+            request = {"distribution": request}
+        req = _request(TemplateBuildRequest, request, request_id=request_id)
+        return template_build.build_template(
+            self.ops, req, progress=progress, actor=actor, via=via, approver=approver
+        )
+
+    def list_templates(self, distribution: str | None = None) -> list[TemplateInfo]:
+        return templates.list_templates(self.ops, distribution)
+
+    def verify_template(self, vmid: int) -> TemplateInfo:
+        return templates.verify_template(self.ops, vmid)
+
+    def destroy_template(
+        self,
+        vmid: int,
+        *,
+        actor: str = "unknown",
+        via: str = "cli",
+        request_id: str | None = None,
+        approver: str | None = None,
+    ) -> None:
+        """Destroy a template; ``approver`` (who allowed it) is recorded in the audit log."""
+        templates.destroy_template(
+            self.ops, vmid, actor=actor, via=via, approver=approver, request_id=request_id
+        )
+
+    def check_updates(self, distribution: str | None = None) -> list[UpdateStatus]:
+        return templates.check_updates(self.ops, distribution)

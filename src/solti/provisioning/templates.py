@@ -1,0 +1,183 @@
+"""Templates once built: list, verify, destroy, and update detection, over the PVE API.
+
+List and verify read each template's config (the notes carry the build metadata); destroy
+refuses while linked clones still use the base disk, naming them; update detection compares the
+upstream digest with the one recorded on the latest template. The build is ``template_build``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from solti.provisioning.errors import Conflict, InvalidRequest, SoltiError
+from solti.provisioning.inventory import Snapshot, boot_disk, template_from_config
+from solti.provisioning.models import TemplateInfo, UpdateStatus
+from solti.provisioning.ops import Ops, describe_failure, elapsed_ms
+from solti.provisioning.upstream import fetch_upstream
+
+__all__ = [
+    "check_updates",
+    "destroy_template",
+    "list_templates",
+    "verified_template",
+    "verify_template",
+]
+
+
+def verified_template(ops: Ops, node: str, vmid: int) -> TemplateInfo:
+    """Read a template's config and check it is complete; raises naming every problem."""
+    config = ops.client.vm_config(node, vmid)
+    info = template_from_config(vmid, node, config)
+    problems = []
+    if info.status != "template":
+        problems.append("it is not marked as a template")
+    disk = boot_disk(config)
+    if not disk or "base-" not in str(config.get(disk, "")):
+        problems.append("its boot disk is not a base volume")
+    if not any("cloudinit" in str(v) for v in config.values()):
+        problems.append("it has no cloud-init drive")
+    if info.distribution is None:
+        problems.append("its notes carry no solti metadata")
+    if problems:
+        raise SoltiError(f"template {vmid} failed verification: {'; '.join(problems)}")
+    return info
+
+
+def verify_template(ops: Ops, vmid: int) -> TemplateInfo:
+    """Check a template is complete: template flag, base disk, cloud-init drive, metadata."""
+    entry = Snapshot.take(ops.client).require(vmid)
+    return verified_template(ops, str(entry["node"]), vmid)
+
+
+def list_templates(ops: Ops, distribution: str | None = None) -> list[TemplateInfo]:
+    """Every template with its metadata, grouped by distribution, latest build first."""
+    snapshot = Snapshot.take(ops.client)
+    found = []
+    for light in snapshot.templates(set(ops.catalog.names)):
+        info = template_from_config(
+            light.vmid, light.node, ops.client.vm_config(light.node, light.vmid)
+        )
+        if info.status != "template":
+            continue
+        if distribution and (info.distribution or light.distribution) != distribution:
+            continue
+        found.append(info)
+    return sorted(found, key=lambda t: (t.distribution or "~", -t.vmid))
+
+
+def _linked_clones(ops: Ops, node: str, vmid: int, config: dict[str, Any]) -> list[int]:
+    storages = sorted(
+        {str(v).split(":", 1)[0] for k, v in config.items() if f"base-{vmid}-" in str(v)}
+    )
+    users: set[int] = set()
+    for storage in storages:
+        for item in ops.client.storage_content(node, storage, "images"):
+            parent = str(item.get("parent") or "")
+            if f"base-{vmid}-" in parent and item.get("vmid") not in (None, vmid):
+                users.add(int(item["vmid"]))
+    return sorted(users)
+
+
+def destroy_template(
+    ops: Ops,
+    vmid: int,
+    *,
+    actor: str = "unknown",
+    via: str = "cli",
+    approver: str | None = None,
+    request_id: str | None = None,
+) -> None:
+    """Remove a template; refuses while linked clones still use its base disk, naming them.
+
+    ``approver`` (who allowed the destroy) is written to the audit record, refused or not.
+    With a ``request_id`` already completed, nothing is done again (idempotent re-runs).
+    """
+    if request_id:
+        previous = ops.audit.find_by_request_id(request_id, action="template destroy")
+        if previous is not None and previous.result == "running":
+            raise Conflict(f"request {request_id} (`template destroy {vmid}`) is still running")
+        if previous is not None and previous.result == "ok":
+            if previous.vmid is not None and int(previous.vmid) != vmid:
+                raise Conflict(
+                    f"request {request_id} destroyed template {previous.vmid}, not {vmid}"
+                )
+            return
+    snapshot = Snapshot.take(ops.client)
+    entry = snapshot.require(vmid)
+    node = str(entry["node"])
+    config = ops.client.vm_config(node, vmid)
+    info = template_from_config(vmid, node, config)
+    if info.status != "template":
+        raise InvalidRequest(f"VM {vmid} is not a template; use `vm remove {vmid}`", field="vmid")
+    # One record shape for the refusal and for the real destroy.
+    fields = {
+        "actor": actor,
+        "via": via,
+        "action": "template destroy",
+        "vmid": vmid,
+        "name": info.name,
+        "node": node,
+        "template_vmid": vmid,
+        "template_name": info.name,
+        "template_version": info.version,
+        "approver": approver,
+        "request_id": request_id,
+    }
+    clones = _linked_clones(ops, node, vmid, config)
+    if clones:
+        snapshot.complete_vm_names(ops.client)
+        names = snapshot.non_templates()
+        listed = ", ".join(f"{c} ({names.get(c, '?')})" for c in clones)
+        message = (
+            f"template {vmid} ({info.name}) is used by linked clones {listed}; remove them first"
+        )
+        ops.audit.record(**fields, result="failed", error=message)
+        raise Conflict(message)
+    started = time.monotonic()
+    audit_id = ops.audit.start(**fields)
+    try:
+        ops.waiter.wait(ops.client.delete_vm(node, vmid), node=node, step="destroy")
+    except BaseException as exc:
+        ops.audit.finish(
+            audit_id,
+            "failed",
+            error=describe_failure(exc, "destroy", None),
+            duration_ms=elapsed_ms(started),
+        )
+        raise
+    ops.audit.finish(audit_id, "ok", duration_ms=elapsed_ms(started))
+
+
+def check_updates(ops: Ops, distribution: str | None = None) -> list[UpdateStatus]:
+    """Upstream digest vs the latest template's recorded one, per distribution."""
+    names = [distribution] if distribution else list(ops.catalog.names)
+    latest: dict[str, TemplateInfo] = {}
+    for info in list_templates(ops):
+        if info.distribution and info.distribution not in latest:
+            latest[info.distribution] = info
+    statuses = []
+    for name in names:
+        ops.catalog.get(name)
+        template = latest.get(name)
+        base = {
+            "distribution": name,
+            "template_vmid": template.vmid if template else None,
+            "template_checksum": template.checksum if template else None,
+            "template_version": template.version if template else None,
+            "build_date": template.build_date if template else None,
+        }
+        try:
+            upstream = fetch_upstream(ops, name)
+        except SoltiError as exc:
+            statuses.append(UpdateStatus(**base, state="unknown", reason=str(exc)))
+            continue
+        up = {"upstream_checksum": upstream["checksum"], "upstream_version": upstream["version"]}
+        if template is None or not template.checksum:
+            reason = "no template built yet" if template is None else "template has no checksum"
+            statuses.append(UpdateStatus(**base, **up, state="unknown", reason=reason))
+        elif template.checksum.lower() == upstream["checksum"]:
+            statuses.append(UpdateStatus(**base, **up, state="current"))
+        else:
+            statuses.append(UpdateStatus(**base, **up, state="update_available"))
+    return statuses

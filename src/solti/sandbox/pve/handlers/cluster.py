@@ -1,0 +1,52 @@
+"""Cluster-wide and access endpoints: version, nodes, resources, nextid, options, auth."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from solti.sandbox.pve.handlers import Call
+
+
+def version(call: Call) -> dict[str, str]:
+    with call.cluster() as cluster:
+        return cluster.version()
+
+
+def nodes(call: Call) -> list[dict[str, Any]]:
+    with call.cluster() as cluster:
+        return [cluster.node_row(n) for n in cluster.node_names]
+
+
+def resources(call: Call) -> list[dict[str, Any]]:
+    with call.cluster() as cluster:
+        return cluster.resources(call.params.get("type"))
+
+
+def nextid(call: Call) -> str:
+    with call.cluster() as cluster:
+        vmid = call.params.get("vmid")
+        return cluster.next_id(int(vmid) if vmid is not None else None)
+
+
+def options(call: Call) -> dict[str, Any]:
+    with call.cluster() as cluster:
+        return {k: (dict(v) if isinstance(v, dict) else v) for k, v in cluster.options.items()}
+
+
+def ticket(call: Call) -> dict[str, Any]:
+    username = call.params["username"]
+    if call.params.get("realm") and "@" not in username:
+        username = f"{username}@{call.params['realm']}"
+    data: dict[str, Any] = call.auth.issue_ticket(username, call.params["password"])
+    data["cap"] = {"vms": {}, "storage": {}, "access": {}, "nodes": {}, "dc": {}}
+    return data
+
+
+def permissions(call: Call) -> dict[str, dict[str, int]]:
+    with call.cluster() as cluster:
+        return cluster.permissions_for(call.params.get("path"))
+
+
+def network(call: Call) -> list[dict[str, Any]]:
+    with call.cluster() as cluster:
+        return cluster.network(call.node, call.params.get("type"))

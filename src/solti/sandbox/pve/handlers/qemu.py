@@ -1,0 +1,151 @@
+"""qemu endpoints: create, list, config, clone, template, resize, status, power, destroy."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from solti.sandbox.pve.handlers import Call
+from solti.sandbox.pve.state.drives import parse_net, split_property_string
+
+
+def create(call: Call) -> str:
+    with call.cluster() as cluster:
+        cluster.require_node(call.node)
+        return cluster.create_vm(call.node, call.params, call.user)
+
+
+def vm_list(call: Call) -> list[dict[str, Any]]:
+    with call.cluster() as cluster:
+        cluster.require_node(call.node)
+        return cluster.vm_list(call.node)
+
+
+def vm_index(call: Call) -> list[dict[str, str]]:
+    with call.cluster() as cluster:
+        cluster.guest_on(call.node, call.vmid)
+    subdirs = ("config", "status", "clone", "template", "resize", "agent", "pending", "firewall")
+    return [{"subdir": s} for s in subdirs]
+
+
+def config_get(call: Call) -> dict[str, Any]:
+    with call.cluster() as cluster:
+        cluster.require_node(call.node)
+        return cluster.read_config(call.node, call.vmid)
+
+
+def config_put(call: Call) -> None:
+    with call.cluster() as cluster:
+        cluster.require_node(call.node)
+        cluster.update_config(call.node, call.vmid, call.params)
+    return None
+
+
+def config_post(call: Call) -> str:
+    """The async variant: same checks and change, reported through a ``qmconfig`` task."""
+    with call.cluster() as cluster:
+        cluster.require_node(call.node)
+        cluster.update_config(call.node, call.vmid, call.params)
+        return cluster.start_task(call.node, "qmconfig", call.vmid, call.user, None).upid
+
+
+def clone(call: Call) -> str:
+    with call.cluster() as cluster:
+        cluster.require_node(call.node)
+        return cluster.clone_vm(call.node, call.vmid, call.params, call.user)
+
+
+def template(call: Call) -> str:
+    with call.cluster() as cluster:
+        cluster.require_node(call.node)
+        return cluster.make_template(call.node, call.vmid, call.user)
+
+
+def resize(call: Call) -> str:
+    with call.cluster() as cluster:
+        cluster.require_node(call.node)
+        return cluster.resize_disk(call.node, call.vmid, call.params, call.user)
+
+
+def status_current(call: Call) -> dict[str, Any]:
+    with call.cluster() as cluster:
+        cluster.require_node(call.node)
+        return cluster.vm_status(call.node, call.vmid)
+
+
+def _power(call: Call, action: str) -> str:
+    with call.cluster() as cluster:
+        cluster.require_node(call.node)
+        return cluster.power(call.node, call.vmid, action, call.params, call.user)
+
+
+def start(call: Call) -> str:
+    return _power(call, "start")
+
+
+def stop(call: Call) -> str:
+    return _power(call, "stop")
+
+
+def shutdown(call: Call) -> str:
+    return _power(call, "shutdown")
+
+
+def destroy(call: Call) -> str:
+    with call.cluster() as cluster:
+        cluster.require_node(call.node)
+        return cluster.destroy_vm(call.node, call.vmid, call.params, call.user)
+
+
+def agent_interfaces(call: Call) -> dict[str, Any]:
+    """The guest agent's view of the NICs, once it runs (``agent_available`` order of checks:
+    agent configured, VM running, agent up ``agent_boot`` seconds after start).
+
+    The address is the static ``ipconfig0`` one, else a stable fake DHCP lease per VMID.
+    """
+    with call.cluster() as cluster:
+        cluster.require_node(call.node)
+        guest = cluster.guest_on(call.node, call.vmid)
+        cluster.agent_check(guest)
+        ipconfig = split_property_string(guest.conf.get("ipconfig0", "ip=dhcp"), None)
+        ip = ipconfig.get("ip", "dhcp")
+        if "/" in ip:
+            iface = ipaddress.ip_interface(ip)
+            address, prefix = str(iface.ip), iface.network.prefixlen
+        else:
+            address, prefix = f"10.0.{call.vmid // 250 % 250}.{call.vmid % 250 + 2}", 24
+        mac = _mac_of(guest.conf.get("net0", ""))
+    return {
+        "result": [
+            {
+                "name": "lo",
+                "hardware-address": "00:00:00:00:00:00",
+                "ip-addresses": [
+                    {"ip-address-type": "ipv4", "ip-address": "127.0.0.1", "prefix": 8},
+                    {"ip-address-type": "ipv6", "ip-address": "::1", "prefix": 128},
+                ],
+            },
+            {
+                "name": "eth0",
+                "hardware-address": mac,
+                "ip-addresses": [
+                    {"ip-address-type": "ipv4", "ip-address": address, "prefix": prefix},
+                    {"ip-address-type": "ipv6", "ip-address": _link_local(mac), "prefix": 64},
+                ],
+            },
+        ]
+    }
+
+
+def _mac_of(net: str) -> str:
+    """The MAC of a ``net0`` value (``virtio=BC:24:11:..,bridge=vmbr0``), lower-case."""
+    mac = parse_net(net).get("macaddr") if net else None
+    return str(mac or "bc:24:11:00:00:01").lower()
+
+
+def _link_local(mac: str) -> str:
+    """The EUI-64 fe80:: address a guest derives from its MAC (what agents report)."""
+    octets = [int(x, 16) for x in mac.split(":")]
+    octets[0] ^= 0x02
+    eui = [*octets[:3], 0xFF, 0xFE, *octets[3:]]
+    return str(ipaddress.IPv6Address(bytes([0xFE, 0x80, 0, 0, 0, 0, 0, 0, *eui])))

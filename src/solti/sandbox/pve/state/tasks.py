@@ -1,0 +1,168 @@
+"""Worker tasks (UPIDs) whose outcome is decided when they are read, not by a thread.
+
+A task records when it ends; the cluster calls :meth:`TaskBook.due` with the current time
+before every request and runs the work of each task that has ended, in end order. So a slow
+task never blocks anyone, and a manual clock makes every outcome deterministic.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from solti.sandbox.pve.errors import PveError
+
+UPID_RE = re.compile(
+    r"^UPID:([a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?):([0-9A-Fa-f]{8}):([0-9A-Fa-f]{8,9}):"
+    r"([0-9A-Fa-f]{8}):([^:\s/]+):([^:\s/]*):([^:\s/]+):$"
+)
+
+
+WARN_PREFIX = "WARN: "
+
+
+class TaskError(Exception):
+    """Raised by a task's work: the message becomes the task's exit status."""
+
+
+Work = Callable[[], list[str] | None]
+
+
+@dataclass
+class Task:
+    """One worker: identity fields of the UPID plus its planned end and its work."""
+
+    upid: str
+    node: str
+    type: str
+    id: str
+    user: str
+    tokenid: str | None
+    pid: int
+    pstart: int
+    starttime: int
+    ends_at: float
+    work: Work | None = None
+    rollback: Callable[[], None] | None = None
+    injected_error: str | None = None
+    status: str = "running"
+    exitstatus: str | None = None
+    log: list[str] = field(default_factory=list)
+
+    def finish(self) -> None:
+        """Run the work now (called once, at or after ``ends_at``)."""
+        try:
+            if self.injected_error is not None:
+                raise TaskError(self.injected_error)
+            lines = self.work() if self.work else None
+            self.log.extend(lines or [])
+            # A worker's ``warn`` is logged as ``WARN: ...`` and counted: the task still
+            # succeeds, with exit status ``WARNINGS: n`` (PVE::RESTEnvironment fork_worker).
+            warnings = sum(1 for line in lines or [] if line.startswith(WARN_PREFIX))
+            if warnings:
+                self.log.append(f"TASK WARNINGS: {warnings}")
+                self.exitstatus = f"WARNINGS: {warnings}"
+            else:
+                self.log.append("TASK OK")
+                self.exitstatus = "OK"
+        except (TaskError, PveError) as exc:
+            message = str(exc.message if isinstance(exc, PveError) else exc).rstrip("\n")
+            if self.rollback:
+                self.rollback()
+            self.log.append(f"TASK ERROR: {message}")
+            self.exitstatus = message
+        self.status = "stopped"
+
+    def as_status(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "upid": self.upid,
+            "node": self.node,
+            "pid": self.pid,
+            "pstart": self.pstart,
+            "starttime": self.starttime,
+            "type": self.type,
+            "id": self.id,
+            "user": self.user,
+            "status": self.status,
+        }
+        if self.tokenid:
+            data["tokenid"] = self.tokenid
+        if self.status == "stopped":
+            data["exitstatus"] = self.exitstatus
+        return data
+
+
+class TaskBook:
+    """All tasks of the cluster, by UPID."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[str, Task] = {}
+        self._pids = itertools.count(random.randint(0x10000, 0x3FFFF))
+        self._pstart = random.randint(0x100000, 0x1FFFFFF)
+
+    def start(
+        self,
+        *,
+        node: str,
+        task_type: str,
+        task_id: str,
+        task_user: str,
+        now: float,
+        duration: float,
+        work: Work | None,
+        rollback: Callable[[], None] | None = None,
+        injected_error: str | None = None,
+    ) -> Task:
+        pid = next(self._pids)
+        starttime = int(now)
+        user, _, tokenid = task_user.partition("!")
+        upid = (
+            f"UPID:{node}:{pid:08X}:{self._pstart:08X}:{starttime:08X}:"
+            f"{task_type}:{task_id}:{task_user}:"
+        )
+        task = Task(
+            upid=upid,
+            node=node,
+            type=task_type,
+            id=task_id,
+            user=user,
+            tokenid=tokenid or None,
+            pid=pid,
+            pstart=self._pstart,
+            starttime=starttime,
+            ends_at=now + max(duration, 0.0),
+            work=work,
+            rollback=rollback,
+            injected_error=injected_error,
+        )
+        self.tasks[upid] = task
+        return task
+
+    def due(self, now: float) -> None:
+        """Finish every running task whose end time has passed, oldest end first."""
+        ready = [t for t in self.tasks.values() if t.status == "running" and t.ends_at <= now]
+        for task in sorted(ready, key=lambda t: (t.ends_at, t.pid)):
+            task.finish()
+
+    def running(self) -> list[Task]:
+        return [t for t in self.tasks.values() if t.status == "running"]
+
+    def get(self, node: str, upid: str) -> Task:
+        """Look a task up as ``GET /nodes/{node}/tasks/{upid}/...`` does."""
+        if not UPID_RE.match(upid):
+            raise PveError(
+                400, "Parameter verification failed.", {"upid": "unable to parse worker upid"}
+            )
+        task = self.tasks.get(upid)
+        if task is None or task.node != node:
+            raise PveError(400, "Parameter verification failed.", {"upid": "no such task"})
+        return task
+
+    def log_lines(self, task: Task, start: int = 0, limit: int = 50) -> list[dict[str, Any]]:
+        lines = list(task.log)
+        numbered = [{"n": i + 1, "t": text} for i, text in enumerate(lines)]
+        return numbered[start : start + limit] if limit else numbered[start:]

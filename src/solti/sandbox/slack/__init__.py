@@ -1,0 +1,19 @@
+"""A local Slack: the Web API stand-in, a user agent that plays Slack towards the bot, and
+Block Kit validation. Used by the tests and by `solti sandbox`; never by the bot itself."""
+
+from solti.sandbox.slack.blockkit import validate_blocks, validate_view
+from solti.sandbox.slack.server import SlackStandIn
+from solti.sandbox.slack.store import Call, ResponsePost, SlackError
+from solti.sandbox.slack.user import SlackUser
+from solti.sandbox.slack.viewstate import SubmitBlocked
+
+__all__ = [
+    "Call",
+    "ResponsePost",
+    "SlackError",
+    "SlackStandIn",
+    "SlackUser",
+    "SubmitBlocked",
+    "validate_blocks",
+    "validate_view",
+]

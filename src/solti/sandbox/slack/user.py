@@ -1,0 +1,338 @@
+"""`SlackUser`: plays Slack towards the bot over real HTTP, with signed requests.
+
+It sends what Slack sends when a person types a slash command, clicks an element or submits
+a modal (shapes in `shared/reference/slack-testing.md` §4), signed with the app's signing
+secret, and tells the stand-in what Slack's client would know afterwards (a view closed or
+replaced after a submission's ack). Replies are plain `requests.Response` objects.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+import urllib.parse
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+import requests
+from slack_sdk.signature import SignatureVerifier
+
+from solti.sandbox.slack.blockkit import interactive_elements
+from solti.sandbox.slack.server import SlackStandIn
+from solti.sandbox.slack.store import APP_ID, TEAM_DOMAIN
+from solti.sandbox.slack.viewstate import SubmitBlocked, build_state, option_for
+
+__all__ = ["SlackUser", "SubmitBlocked"]
+
+Signing = Literal["good", "bad", "missing", "stale"]
+VERIFICATION_TOKEN = "legacy-verification-token"
+
+
+@dataclass(frozen=True)
+class SlackUser:
+    """A person in the workspace, acting through Slack towards the bot at `bot_url`.
+
+    `bot_url` is the full events endpoint (e.g. `http://127.0.0.1:PORT/slack/events`).
+    """
+
+    bot_url: str
+    signing_secret: str
+    standin: SlackStandIn
+    team_id: str = "T0001"
+    user_id: str = "U0ALICE"
+    channel_id: str = "C0INFRA"
+    timeout: float = 10.0
+
+    def as_user(self, user_id: str) -> SlackUser:
+        return replace(self, user_id=user_id)
+
+    def in_channel(self, channel_id: str) -> SlackUser:
+        return replace(self, channel_id=channel_id)
+
+    # -- wire ------------------------------------------------------------------------------
+
+    def _post(
+        self,
+        body: str,
+        *,
+        sign: Signing = "good",
+        retry_num: int | None = None,
+        retry_reason: str = "http_timeout",
+    ) -> requests.Response:
+        timestamp = str(int(time.time()) - (600 if sign == "stale" else 0))
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if sign != "missing":
+            verifier = SignatureVerifier(self.signing_secret)
+            signature = verifier.generate_signature(timestamp=timestamp, body=body) or ""
+            if sign == "bad":
+                signature = signature[:-4] + ("0000" if not signature.endswith("0000") else "1111")
+            headers["X-Slack-Request-Timestamp"] = timestamp
+            headers["X-Slack-Signature"] = signature
+        if retry_num is not None:
+            headers["X-Slack-Retry-Num"] = str(retry_num)
+            headers["X-Slack-Retry-Reason"] = retry_reason
+        return requests.post(
+            self.bot_url, data=body.encode(), headers=headers, timeout=self.timeout
+        )
+
+    def post_payload(self, payload: dict[str, Any], **wire: Any) -> requests.Response:
+        """POST an interaction payload as Slack does: one form field `payload=<json>`."""
+        body = "payload=" + urllib.parse.quote(json.dumps(payload))
+        return self._post(body, **wire)
+
+    def _user(self, user: str | None) -> dict[str, Any]:
+        user_id = user or self.user_id
+        info = self.standin.state.ensure_user(user_id)
+        return {
+            "id": user_id,
+            "username": info["name"],
+            "name": info["name"],
+            "team_id": self.team_id,
+        }
+
+    def _key(self, prefix: str) -> str:
+        return f"{prefix}-{self.standin.state.new_ts().replace('.', '-')}"
+
+    # -- slash commands --------------------------------------------------------------------
+
+    def slash(
+        self,
+        text: str,
+        user: str | None = None,
+        channel: str | None = None,
+        command: str = "/solti",
+        **wire: Any,
+    ) -> requests.Response:
+        """Type `command text` in `channel` as `user`; returns the bot's HTTP reply (the ack)."""
+        who = self._user(user)
+        channel_id = channel or self.channel_id
+        channel_info = self.standin.state.ensure_channel(channel_id, who["id"])
+        response_url = self.standin.response_url(
+            self._key("cmd"), channel=channel_id, user=who["id"]
+        )
+        form = {
+            "token": VERIFICATION_TOKEN,
+            "team_id": self.team_id,
+            "team_domain": TEAM_DOMAIN,
+            "channel_id": channel_id,
+            "channel_name": channel_info["name"],
+            "user_id": who["id"],
+            "user_name": who["name"],
+            "command": command,
+            "text": text,
+            "api_app_id": APP_ID,
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": self.standin.issue_trigger(who["id"]),
+        }
+        reply = self._post(urllib.parse.urlencode(form), **wire)
+        if reply.status_code == 200:
+            self._show_command_ack(reply, channel_id, who["id"])
+        return reply
+
+    def _show_command_ack(self, reply: requests.Response, channel: str, user: str) -> None:
+        """Show an ack with a body as Slack does: ephemeral, or in the channel if asked."""
+        raw = reply.text.strip()
+        if not raw:
+            return
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = {"text": raw}
+        if not isinstance(body, dict):
+            return
+        fields = {k: body[k] for k in ("text", "blocks", "attachments") if k in body}
+        if not fields:
+            return
+        fields.setdefault("text", "")
+        state = self.standin.state
+        if body.get("response_type") == "in_channel":
+            state.post_message(channel, fields)
+        else:
+            state.post_ephemeral(channel, user, fields)
+
+    # -- block actions ---------------------------------------------------------------------
+
+    def click(
+        self,
+        target: dict[str, Any],
+        action: str | int,
+        user: str | None = None,
+        *,
+        option: str | None = None,
+        **wire: Any,
+    ) -> requests.Response:
+        """Click (or choose in) an element of a message or view; sends `block_actions`.
+
+        `target` is a message from the stand-in (`last_message`, `ephemerals`) or a view
+        (`open_views`). `action` is an action_id, or the element's number (1-based, the
+        renderer's numbering). `option` picks a select/overflow/radio option by value or text.
+        """
+        block, element = self._find_element(target, action)
+        who = self._user(user)
+        action_payload = self._action(block, element, option)
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": who,
+            "api_app_id": APP_ID,
+            "token": VERIFICATION_TOKEN,
+            "trigger_id": self.standin.issue_trigger(who["id"]),
+            "team": {"id": self.team_id, "domain": TEAM_DOMAIN},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "actions": [action_payload],
+        }
+        if "root_view_id" in target:  # a view
+            view = copy.deepcopy(target)
+            payload["container"] = {"type": "view", "view_id": view["id"]}
+            payload["view"] = view
+        else:
+            payload.update(self._message_context(target, who["id"]))
+        return self.post_payload(payload, **wire)
+
+    def _message_context(self, message: dict[str, Any], user_id: str) -> dict[str, Any]:
+        channel_id = message.get("channel") or self.channel_id
+        ephemeral = bool(message.get("_ephemeral"))
+        channel = self.standin.state.ensure_channel(channel_id)
+        response_url = self.standin.response_url(
+            self._key("act"),
+            channel=channel_id,
+            user=user_id,
+            message_ts=message["ts"],
+            is_ephemeral=ephemeral,
+        )
+        context: dict[str, Any] = {
+            "container": {
+                "type": "message",
+                "message_ts": message["ts"],
+                "channel_id": channel_id,
+                "is_ephemeral": ephemeral,
+            },
+            "channel": {"id": channel_id, "name": channel["name"]},
+            "state": {"values": {}},
+            "response_url": response_url,
+        }
+        if not ephemeral:
+            context["message"] = {
+                k: v for k, v in message.items() if k != "channel" and not k.startswith("_")
+            }
+        return context
+
+    @staticmethod
+    def _find_element(target: dict[str, Any], action: str | int) -> tuple[dict, dict]:
+        found = list(interactive_elements(target.get("blocks") or []))
+        if isinstance(action, int):
+            if not 1 <= action <= len(found):
+                raise LookupError(f"no element number {action}; there are {len(found)}")
+            return found[action - 1]
+        for block, element in found:
+            if element.get("action_id") == action:
+                return block, element
+        ids = [e.get("action_id") for _, e in found]
+        raise LookupError(f"no element with action_id {action!r}; found {ids}")
+
+    @staticmethod
+    def _action(block: dict, element: dict, option: str | None) -> dict[str, Any]:
+        kind = element["type"]
+        action: dict[str, Any] = {
+            "type": kind,
+            "action_id": element.get("action_id"),
+            "block_id": block.get("block_id"),
+            "action_ts": f"{time.time():.6f}",
+        }
+        if kind == "button":
+            action["text"] = element.get("text")
+            for key in ("value", "style", "url"):
+                if key in element:
+                    action[key] = element[key]
+        elif kind in ("static_select", "overflow", "radio_buttons"):
+            action["selected_option"] = option_for(element, option)
+        elif kind in ("multi_static_select", "checkboxes"):
+            action["selected_options"] = [option_for(element, option)]
+        elif option is not None:
+            key = {
+                "datepicker": "selected_date",
+                "timepicker": "selected_time",
+                "users_select": "selected_user",
+                "conversations_select": "selected_conversation",
+                "channels_select": "selected_channel",
+            }.get(kind, "value")
+            action[key] = option
+        return action
+
+    # -- views -----------------------------------------------------------------------------
+
+    def submit_view(
+        self,
+        view: dict[str, Any] | str,
+        values: dict[str, Any] | None = None,
+        user: str | None = None,
+        **wire: Any,
+    ) -> requests.Response:
+        """Fill the view's inputs and press Submit; sends `view_submission`.
+
+        `values` maps block_id -> value, or block_id -> {action_id: value}; a value is what a
+        person would enter (text, a number as text, an option's value or text, a list for
+        multi-choice). Inputs not given keep their initial value. Raises `SubmitBlocked` when
+        Slack's client itself would refuse (a required field empty, too long, not a number).
+        After the ack the stand-in is told what the client does: close, update, push, clear.
+        """
+        stored = self.standin.state.view(view if isinstance(view, str) else view["id"])
+        state_values = build_state(stored, values or {})
+        self.standin.state.set_view_state(stored["id"], state_values)
+        who = self._user(user)
+        payload = {
+            "type": "view_submission",
+            "team": {"id": self.team_id, "domain": TEAM_DOMAIN},
+            "user": who,
+            "api_app_id": APP_ID,
+            "token": VERIFICATION_TOKEN,
+            "trigger_id": self.standin.issue_trigger(who["id"]),
+            "view": self.standin.state.view(stored["id"]),
+            "response_urls": [],
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+        reply = self.post_payload(payload, **wire)
+        if reply.status_code == 200:
+            self._apply_ack(stored["id"], reply, who["id"])
+        return reply
+
+    def _apply_ack(self, view_id: str, reply: requests.Response, user_id: str) -> None:
+        try:
+            body = reply.json() if reply.content.strip() else {}
+        except ValueError:
+            body = {}
+        action = body.get("response_action") if isinstance(body, dict) else None
+        state = self.standin.state
+        if action == "errors":
+            return
+        if action == "update":
+            state.update_view(body["view"], view_id, None, None)
+        elif action == "push":
+            state.open_view(body["view"], user_id, parent=view_id)
+        elif action == "clear":
+            state.close_view(view_id, all_in_stack=True)
+        else:
+            state.close_view(view_id)
+
+    def close_view(
+        self, view: dict[str, Any] | str, user: str | None = None, **wire: Any
+    ) -> requests.Response | None:
+        """Press Cancel; sends `view_closed` only when the view asked (`notify_on_close`)."""
+        stored = self.standin.state.view(view if isinstance(view, str) else view["id"])
+        self.standin.state.close_view(stored["id"])
+        if not stored.get("notify_on_close"):
+            return None
+        payload = {
+            "type": "view_closed",
+            "team": {"id": self.team_id, "domain": TEAM_DOMAIN},
+            "user": self._user(user),
+            "api_app_id": APP_ID,
+            "token": VERIFICATION_TOKEN,
+            "view": stored,
+            "is_cleared": False,
+            "is_enterprise_install": False,
+        }
+        return self.post_payload(payload, **wire)
