@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from solti.sandbox.environment import SimEnvironment
-from tests.cli.clihelpers import solti, ssh_key
+from tests.cli.clihelpers import solti
+from tests.helpers.keys import new_ssh_key
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,7 @@ def env(world: SimEnvironment, tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def key() -> str:
-    return ssh_key()
+    return new_ssh_key("ops@example")
 
 
 def as_json(result: Any) -> Any:

@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from solti.provisioning.config import ProxmoxSettings, load_policy
 from solti.provisioning.service import Provisioner
 from solti.sandbox.environment import SimEnvironment
+from tests.helpers.keys import new_ssh_key
 
 
 @pytest.fixture(scope="session")
@@ -35,20 +34,16 @@ def provisioner(sim: SimEnvironment, tmp_path: Path) -> Provisioner:
     return Provisioner.from_settings(settings, policy, tmp_path / "audit.db")
 
 
-def make_key(comment: str = "alice@example") -> str:
-    key = ed25519.Ed25519PrivateKey.generate().public_key()
-    text = key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
-    return f"{text.decode()} {comment}"
-
-
 @pytest.fixture
 def ssh_key() -> str:
-    return make_key()
+    """A fresh valid ed25519 public key line."""
+    return new_ssh_key()
 
 
 @pytest.fixture
 def new_key() -> Callable[..., str]:
-    return make_key
+    """Makes more fresh keys (``new_key("bob@example")``)."""
+    return new_ssh_key
 
 
 def requests_since(sim: SimEnvironment, start: int) -> list[Any]:
