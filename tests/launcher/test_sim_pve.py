@@ -59,7 +59,7 @@ def _terminate(launched: Launched, sig: int = signal.SIGTERM) -> tuple[int, str,
 
 
 @pytest.fixture(scope="module")
-def sim() -> Iterator[Launched]:
+def launched() -> Iterator[Launched]:
     launched = _launch("--fail-next-task", "download=injected by the launcher test")
     yield launched
     if launched.process.poll() is None:
@@ -91,8 +91,8 @@ def _wait_task(api: ProxmoxAPI, node: str, upid: str) -> dict[str, Any]:
     pytest.fail(f"task {upid} did not stop")
 
 
-def test_json_line_carries_the_contract(sim: Launched) -> None:
-    ready = sim.ready
+def test_json_line_carries_the_contract(launched: Launched) -> None:
+    ready = launched.ready
     assert set(ready) == {"url", "env"}
     assert ready["url"].startswith("https://127.0.0.1:")
     env = ready["env"]
@@ -104,13 +104,13 @@ def test_json_line_carries_the_contract(sim: Launched) -> None:
     assert "rocky9" in policy["distributions"]
 
 
-def test_proxmoxer_reads_version(sim: Launched) -> None:
-    version = _client(sim.ready["env"]).version.get()
+def test_proxmoxer_reads_version(launched: Launched) -> None:
+    version = _client(launched.ready["env"]).version.get()
     assert version["version"].startswith("9.")
 
 
-def test_download_url_verified_with_the_mirror_checksum(sim: Launched) -> None:
-    env = sim.ready["env"]
+def test_download_url_verified_with_the_mirror_checksum(launched: Launched) -> None:
+    env = launched.ready["env"]
     entry = yaml.safe_load(Path(env["SOLTI_CONFIG"]).read_text())["distributions"]["rocky9"]
     text = requests.get(entry["checksum_url"], timeout=10).text
     parsed = parse_checksum_file(text, source=entry["checksum_url"])
