@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from pathlib import Path
 
 import yaml
+from proxmoxer.tools import Tasks
 
 from solti.provisioning.catalog import Catalog
 from solti.sandbox.environment import SimEnvironment
@@ -55,22 +55,14 @@ def test_simulator_downloads_from_the_mirror_in_process() -> None:
                 **{"checksum-algorithm": "sha256"},
             )
         )
-        status: dict[str, str] = {}
-        for _ in range(600):
-            status = api.nodes(node).tasks(upid).status.get()
-            if status["status"] == "stopped":
-                break
-            time.sleep(0.05)
-        assert status.get("exitstatus") == "OK"
+        status = Tasks.blocking_status(api, upid, timeout=30, polling_interval=0.05)
+        assert status and status["exitstatus"] == "OK", status
         # import-from sizes the disk from the mirror image's qcow2 header (2 GiB for Ubuntu).
         upid = api.nodes(node).qemu.post(
             vmid=9000,
             scsi0="local-lvm:0,import-from=local:import/noble-server-cloudimg-amd64.qcow2",
         )
-        for _ in range(600):
-            if api.nodes(node).tasks(upid).status.get()["status"] == "stopped":
-                break
-            time.sleep(0.05)
+        assert Tasks.blocking_status(api, upid, timeout=30, polling_interval=0.05)
         assert "size=2G" in api.nodes(node).qemu(9000).config.get()["scsi0"]
         workdir = world.workdir
     assert not workdir.exists()

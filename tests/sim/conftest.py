@@ -49,7 +49,7 @@ def wait_task(api: Any, upid: str, node: str = NODE, deadline: float = 10.0) -> 
             return status
         if time.monotonic() > end:
             raise AssertionError(f"task {upid} still running")
-        time.sleep(0.02)
+        time.sleep(0.02)  # the pace of polling a condition, as every PVE client polls tasks
 
 
 def run_ok(api: Any, upid: str, node: str = NODE) -> dict[str, Any]:
