@@ -74,17 +74,36 @@ def _keys(ops: Ops, request: VmCreateRequest) -> list[str]:
 def plan_vm(
     ops: Ops,
     request: VmCreateRequest,
-    snapshot: Snapshot | None = None,
     *,
-    reserved_ids: set[int] | None = None,
-    reserved_names: set[str] | None = None,
+    actor: str | None = None,
+    prefer_vmid: int | None = None,
+    prefer_name: str | None = None,
 ) -> VmPlan:
-    """Every decision of a create, made with reads only (a dry run prints this)."""
-    snapshot = snapshot or Snapshot.take(ops.client)
+    """Every decision of a create, made with reads only (a dry run prints this).
+
+    One ``/cluster/resources`` snapshot serves the VMID, the name and, with ``actor``, the
+    count of VMs that person owns (``owned_by_actor``, the bot's quota); one config read
+    verifies the template. ``prefer_vmid``/``prefer_name`` are what a person was shown
+    earlier (a dry run): kept when the request leaves them open and they are still free.
+    """
+    snapshot = Snapshot.take(ops.client)
     template = choose_template(ops.client, snapshot, request.template, set(ops.catalog.names))
-    if not request.name:
+    if not request.name:  # a default name must not repeat one given seconds ago
         snapshot.complete_vm_names(ops.client)
-    return decide(ops, request, snapshot, template, reserved_ids, reserved_names)
+    plan = decide(
+        ops,
+        request,
+        snapshot,
+        template,
+        ops.reservations.vmids(),
+        ops.reservations.names(),
+        prefer_vmid=prefer_vmid,
+        prefer_name=prefer_name,
+    )
+    if actor is None:
+        return plan
+    owned = ops.audit.count_active_vms(actor, snapshot.non_templates())
+    return plan.model_copy(update={"owned_by_actor": owned})
 
 
 def decide(
@@ -94,19 +113,27 @@ def decide(
     template: TemplateInfo,
     reserved_ids: set[int] | None = None,
     reserved_names: set[str] | None = None,
+    *,
+    prefer_vmid: int | None = None,
+    prefer_name: str | None = None,
 ) -> VmPlan:
     """The pure part of planning: VMID, name, user, network, disk, from known facts."""
     keys = validate_ssh_keys(_keys(ops, request))
     used = snapshot.used_ids() | (reserved_ids or set())
     if request.vmid is not None and request.vmid in (reserved_ids or set()):
         raise Conflict(f"vmid: VM {request.vmid} is being created right now; choose another id")
-    vmid = choose_vmid(used, request.vmid)
+    if request.vmid is None and prefer_vmid is not None and prefer_vmid not in used:
+        vmid = choose_vmid(used, prefer_vmid)
+    else:
+        vmid = choose_vmid(used, request.vmid)
     distribution = _distribution(template)
+    taken = snapshot.names() | (reserved_names or set())
     if request.name:
         name = request.name
+    elif prefer_name and prefer_name not in taken:
+        name = prefer_name
     else:
-        base = default_vm_name(distribution, ops.today())
-        name = unique_name(base, snapshot.names() | (reserved_names or set()))
+        name = unique_name(default_vm_name(distribution, ops.today()), taken)
     user = _user(ops, request, distribution)
     params = cloudinit_params(
         user,
@@ -142,6 +169,26 @@ def decide(
         nameserver=params.get("nameserver"),
         searchdomain=params.get("searchdomain"),
     )
+
+
+def plan_problem(ops: Ops, request: VmCreateRequest, plan: VmPlan) -> str | None:
+    """Why ``plan`` cannot be the plan of ``request`` (None: it can).
+
+    A plan is carried from where it was shown to where it is built; what the request fixes
+    (keys, VMID, name, clone mode, network, node) must be what the plan says, or the VM
+    would not be the one asked for.
+    """
+    keys = [k.fingerprint for k in validate_ssh_keys(_keys(ops, request))]
+    checks = (
+        ("ssh_keys", keys == plan.ssh_key_fingerprints),
+        ("vmid", request.vmid in (None, plan.vmid)),
+        ("name", request.name in (None, plan.name)),
+        ("full", request.full == plan.full),
+        ("node", request.node in (None, plan.node)),
+        ("target_storage", request.target_storage == plan.target_storage),
+    )
+    wrong = [field for field, ok in checks if not ok]
+    return f"the plan differs from the request in {', '.join(wrong)}" if wrong else None
 
 
 def _config_params(ops: Ops, plan: VmPlan, request: VmCreateRequest, actor: str) -> dict[str, Any]:
@@ -186,15 +233,64 @@ def _reused(ops: Ops, record: Any) -> VmCreateResult | None:
     return VmCreateResult(vm=vm, audit_id=record.id, reused=True)
 
 
+def _claim_new_plan(ops: Ops, request: VmCreateRequest) -> tuple[VmPlan, set[int]]:
+    """Plan from one snapshot and reserve the plan's VMID and name in one step."""
+    snapshot = Snapshot.take(ops.client)
+    template = choose_template(ops.client, snapshot, request.template, set(ops.catalog.names))
+    if not request.name:  # a default name must not repeat one given seconds ago
+        snapshot.complete_vm_names(ops.client)
+    chosen: list[VmPlan] = []
+
+    def choose(ids: set[int], names: set[str]) -> tuple[int, str | None]:
+        chosen.append(decide(ops, request, snapshot, template, ids, names))
+        return chosen[-1].vmid, chosen[-1].name
+
+    ops.reservations.claim(choose)
+    return chosen[-1], snapshot.used_ids()
+
+
+def _claim_shown_plan(ops: Ops, request: VmCreateRequest, plan: VmPlan) -> VmPlan:
+    """Reserve the VMID and name of a plan made earlier (shown to a person).
+
+    Another create of this process may have taken them since: then the next free id after
+    it, and the name with a suffix (a requested VMID is refused instead). Another process
+    is caught by the clone itself (``VmidTaken``) and retried.
+    """
+    problem = plan_problem(ops, request, plan)
+    if problem:
+        raise InvalidRequest(f"plan: {problem}")
+    chosen: list[tuple[int, str]] = []
+
+    def choose(ids: set[int], names: set[str]) -> tuple[int, str | None]:
+        vmid, name = plan.vmid, plan.name
+        if vmid in ids:
+            if request.vmid is not None:
+                raise Conflict(f"vmid: VM {vmid} is being created right now; choose another id")
+            vmid = next_free_after(ids, vmid)
+        if name in names and not request.name:
+            name = unique_name(name, names)
+        chosen.append((vmid, name))
+        return vmid, name
+
+    ops.reservations.claim(choose)
+    vmid, name = chosen[-1]
+    return plan.model_copy(update={"vmid": vmid, "name": name})
+
+
 def create_vm(
     ops: Ops,
     request: VmCreateRequest,
     *,
+    plan: VmPlan | None = None,
     progress: Callable[[Progress], None] | None = None,
     actor: str = "unknown",
     via: str = "cli",
 ) -> VmCreateResult:
-    """Make one VM from a template; safe to re-run with the same ``request_id``."""
+    """Make one VM from a template; safe to re-run with the same ``request_id``.
+
+    ``plan`` is the plan a person was shown (``plan_vm`` of the same request): it is built
+    as it is, without reading the cluster again; without one the create plans itself.
+    """
     if request.request_id:
         previous = ops.audit.find_by_request_id(request.request_id)
         if previous is not None:
@@ -203,22 +299,13 @@ def create_vm(
                 return reused
     started = time.monotonic()
     steps = Steps(CREATE_STEPS, progress, operation="vm create")
+    used: set[int] | None = None
     try:
         with steps("plan"):
-            snapshot = Snapshot.take(ops.client)
-            template = choose_template(
-                ops.client, snapshot, request.template, set(ops.catalog.names)
-            )
-            if not request.name:  # a default name must not repeat one given seconds ago
-                snapshot.complete_vm_names(ops.client)
-            holder: dict[str, VmPlan] = {}
-
-            def choose(ids: set[int], names: set[str]) -> tuple[int, str | None]:
-                holder["plan"] = decide(ops, request, snapshot, template, ids, names)
-                return holder["plan"].vmid, holder["plan"].name
-
-            ops.reservations.claim(choose)
-            plan = holder["plan"]
+            if plan is None:
+                plan, used = _claim_new_plan(ops, request)
+            else:
+                plan = _claim_shown_plan(ops, request, plan)
     except SoltiError as exc:
         if not request.dry_run:
             ops.audit.record(
@@ -233,6 +320,7 @@ def create_vm(
                 request_id=request.request_id,
             )
         raise
+    template = plan.template
     if request.dry_run:
         ops.reservations.release(plan.vmid, plan.name)
         vm = VmInfo(vmid=plan.vmid, name=plan.name, node=plan.node, status="planned")
@@ -252,7 +340,6 @@ def create_vm(
     )
     vmid, created = plan.vmid, False
     try:
-        used = snapshot.used_ids()
         for attempt in range(1, VMID_ATTEMPTS + 1):
             try:
                 with steps("clone", f"VM {vmid} from {template.vmid}"):
@@ -271,10 +358,12 @@ def create_vm(
             except VmidTaken:
                 if request.vmid is not None or attempt == VMID_ATTEMPTS:
                     raise
+                if used is None:  # a plan made earlier: what is taken now
+                    used = Snapshot.take(ops.client).used_ids()
                 used.add(vmid)
                 old = vmid
                 vmid, _ = ops.reservations.claim(
-                    lambda ids, _n, old=old: (next_free_after(used | ids, old), None)
+                    lambda ids, _n, old=old, taken=used: (next_free_after(taken | ids, old), None)
                 )
                 ops.reservations.release(old)
         node = plan.node
