@@ -250,10 +250,17 @@ class Provisioner:
         via: str = "cli",
         request_id: str | None = None,
         approver: str | None = None,
+        progress: ProgressFn = None,
     ) -> None:
         """Destroy a template; ``approver`` (who allowed it) is recorded in the audit log."""
         templates.destroy_template(
-            self.ops, vmid, actor=actor, via=via, approver=approver, request_id=request_id
+            self.ops,
+            vmid,
+            actor=actor,
+            via=via,
+            approver=approver,
+            request_id=request_id,
+            progress=progress,
         )
 
     def check_updates(self, distribution: str | None = None) -> list[UpdateStatus]:

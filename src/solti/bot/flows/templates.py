@@ -337,6 +337,7 @@ def _run(runtime: Runtime, approval: Approval) -> None:
                 via="slack",
                 request_id=approval.id,
                 approver=approval.decided_by,
+                progress=progress,
             )
             progress.finish(
                 replies.info_message(
