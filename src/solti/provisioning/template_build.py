@@ -221,21 +221,7 @@ def build_template(
             say(why)
         vmid = _create(op, node, params, used)
         virtual, final = _grow_disk(op, held, node, vmid, target_disk)
-        meta = {
-            "distribution": request.distribution,
-            "version": upstream["version"],
-            "version_source": upstream["version_source"],
-            "image_url": entry.image_url,
-            "image_file": upstream["filename"],
-            "checksum": upstream["checksum"],
-            "checksum_algorithm": upstream["algorithm"],
-            "virtual_size": virtual.pve() if virtual else None,
-            "disk_size": final.pve() if final else None,
-            "hardware": {k: v for k, v in hw.items() if k != "storage"},
-            "builder": actor,
-            "build_date": ops.now().replace(microsecond=0),
-            "request_id": request.request_id,
-        }
+        meta = _metadata(request, entry, upstream, hw, virtual, final, actor, ops.now())
         info = _finish_template(op, request, entry, node, vmid, meta)
         op.done(vmid=vmid, template_vmid=vmid, template_name=info.name,
                 template_version=info.version)  # fmt: skip
@@ -245,6 +231,34 @@ def build_template(
         audit_id=op.audit_id,
         duration_ms=elapsed_ms(op.started),
     )
+
+
+def _metadata(
+    request: TemplateBuildRequest,
+    entry: Any,
+    upstream: dict[str, Any],
+    hw: dict[str, Any],
+    virtual: Size | None,
+    final: Size | None,
+    builder: str,
+    now: Any,
+) -> dict[str, Any]:
+    """What the template's notes record about its build (``notes.render_notes``)."""
+    return {
+        "distribution": request.distribution,
+        "version": upstream["version"],
+        "version_source": upstream["version_source"],
+        "image_url": entry.image_url,
+        "image_file": upstream["filename"],
+        "checksum": upstream["checksum"],
+        "checksum_algorithm": upstream["algorithm"],
+        "virtual_size": virtual.pve() if virtual else None,
+        "disk_size": final.pve() if final else None,
+        "hardware": {k: v for k, v in hw.items() if k != "storage"},
+        "builder": builder,
+        "build_date": now.replace(microsecond=0),
+        "request_id": request.request_id,
+    }
 
 
 def _image(

@@ -8,7 +8,7 @@ built (``vms.create_vm(plan=...)``): ``plan_problem`` says when it no longer fit
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from solti.provisioning.cloudinit import cloudinit_params, validate_ssh_keys
 from solti.provisioning.errors import Conflict, InvalidRequest
@@ -23,6 +23,8 @@ from solti.provisioning.rules import (
 )
 
 __all__ = ["decide", "distribution_of", "plan_problem", "plan_vm", "request_keys"]
+
+_T = TypeVar("_T", int, str)
 
 
 def distribution_of(template: Any) -> str:
@@ -94,21 +96,14 @@ def decide(
 ) -> VmPlan:
     """The pure part of planning: VMID, name, user, network, disk, from known facts."""
     keys = validate_ssh_keys(request_keys(ops, request))
-    used = snapshot.used_ids() | (reserved_ids or set())
     if request.vmid is not None and request.vmid in (reserved_ids or set()):
         raise Conflict(f"vmid: VM {request.vmid} is being created right now; choose another id")
-    if request.vmid is None and prefer_vmid is not None and prefer_vmid not in used:
-        vmid = choose_vmid(used, prefer_vmid)
-    else:
-        vmid = choose_vmid(used, request.vmid)
+    used = snapshot.used_ids() | (reserved_ids or set())
+    vmid = choose_vmid(used, request.vmid if request.vmid is not None else _free(prefer_vmid, used))
     distribution = distribution_of(template)
     taken = snapshot.names() | (reserved_names or set())
-    if request.name:
-        name = request.name
-    elif prefer_name and prefer_name not in taken:
-        name = prefer_name
-    else:
-        name = unique_name(default_vm_name(distribution, ops.today()), taken)
+    name = request.name or _free(prefer_name, taken)
+    name = name or unique_name(default_vm_name(distribution, ops.today()), taken)
     user = _user(ops, request, distribution)
     params = cloudinit_params(
         user,
@@ -144,6 +139,11 @@ def decide(
         nameserver=params.get("nameserver"),
         searchdomain=params.get("searchdomain"),
     )
+
+
+def _free(preferred: _T | None, taken: set[_T]) -> _T | None:
+    """What was shown before, while nobody took it since (None: choose anew)."""
+    return preferred if preferred is not None and preferred not in taken else None
 
 
 def plan_problem(ops: Ops, request: VmCreateRequest, plan: VmPlan) -> str | None:

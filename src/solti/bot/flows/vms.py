@@ -24,7 +24,6 @@ __all__ = [
     "create_prepared",
     "create_vm",
     "list_vms",
-    "owned_count",
     "plan_prefill",
     "prepare_create",
     "request_problems",
@@ -34,11 +33,6 @@ __all__ = [
 log = logging.getLogger("solti.bot.flows.vms")
 
 CreateInput = Mapping[str, Any]
-
-
-def owned_count(caller: Caller) -> int:
-    vms = caller.runtime.provisioner.list_vms()
-    return sum(1 for vm in vms if vm.owner == caller.user)
 
 
 def _problems_of(exc: ValidationError) -> dict[str | None, str]:
