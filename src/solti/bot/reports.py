@@ -16,7 +16,6 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from solti.bot.blocks.report import DistributionReport, report_messages
-from solti.bot.facade import call
 from solti.bot.runtime import Runtime
 from solti.bot.slackcalls import send_retrying
 
@@ -28,10 +27,10 @@ log = logging.getLogger("solti.bot.reports")
 def gather(runtime: Runtime) -> list[DistributionReport]:
     """Per distribution: latest template, older builds, clones, and upstream's answer."""
     provisioner = runtime.provisioner
-    templates = call(provisioner.list_templates)
-    vms = call(provisioner.list_vms)
+    templates = provisioner.list_templates()
+    vms = provisioner.list_vms()
     try:
-        updates = {u.distribution: u for u in call(provisioner.check_updates)}
+        updates = {u.distribution: u for u in provisioner.check_updates()}
     except Exception as exc:
         log.warning("update check failed: %s", type(exc).__name__)
         updates = {}

@@ -159,7 +159,10 @@ def _submit(ack: Any, body: dict[str, Any], view: dict[str, Any], context: Any) 
             ack(response_action="errors", errors=_errors_of({exc.field: exc.message}))
             return
         values["ssh_key"] = None  # saved: the create uses the stored key
-    future = runtime.executor.submit(vms.prepare_create, caller, values)
+    # Planned once, here: the create below builds this plan (waiting for it if Proxmox is
+    # slow), so the form costs what the command costs.
+    shown = metadata.get("prefill") if isinstance(metadata.get("prefill"), dict) else None
+    future = runtime.executor.submit(vms.prepare_create, caller, values, shown)
     try:
         future.result(timeout=VALIDATION_BUDGET_SECONDS)
     except FutureTimeout:
@@ -177,7 +180,7 @@ def _submit(ack: Any, body: dict[str, Any], view: dict[str, Any], context: Any) 
         ack(response_action="errors", errors={"template": text[:1900]})
         return
     ack()
-    later(caller, "vm create", lambda: vms.create_vm(caller, values, {}))
+    later(caller, "vm create", lambda: vms.create_prepared(caller, future))
 
 
 def register(app: Any) -> None:
