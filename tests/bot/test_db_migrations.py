@@ -58,7 +58,7 @@ def test_a_database_made_by_the_old_code_is_adopted_in_place(tmp_path: Path) -> 
         conn.execute("INSERT INTO slack_seen VALUES ('k1', '2026-01-01T00:00:00+00:00')")
     database = BotDatabase(path)
     db = database.db
-    assert list(db.table("slack_ssh_keys").rows)[0]["key"] == "ssh-ed25519 AAAA alice"
+    assert db.table("slack_ssh_keys").get("U1")["key"] == "ssh-ed25519 AAAA alice"
     assert db.table("slack_approvals").get("r1")["state"] == "pending"
     assert db.table("slack_seen").count == 1
     database.close()
