@@ -35,19 +35,46 @@ def test_secrets_dir_from_the_process_environment(
     assert ProxmoxSettings().token_secret.get_secret_value() == SECRET  # same sources
 
 
-def test_default_secrets_dir_is_only_for_the_process_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_default_secrets_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert Path("/run/secrets") == settings_sources.DEFAULT_SECRETS_DIR
     (tmp_path / "proxmox_token_secret").write_text(SECRET)
     monkeypatch.setattr(settings_sources, "DEFAULT_SECRETS_DIR", tmp_path)
-    with pytest.raises(ConfigError, match="PROXMOX_TOKEN_SECRET: is required"):
-        ProxmoxSettings.from_env(ENV)  # a given mapping is the whole environment
+    settings = ProxmoxSettings.from_env(ENV)  # as the operator CLI passes its environment
+    assert settings.token_secret.get_secret_value() == SECRET
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("PROXMOX_TOKEN_SECRET", raising=False)
     monkeypatch.delenv("SOLTI_SECRETS_DIR", raising=False)
     assert ProxmoxSettings.from_env().token_secret.get_secret_value() == SECRET
+    monkeypatch.setattr(settings_sources, "DEFAULT_SECRETS_DIR", tmp_path / "absent")
+    with pytest.raises(ConfigError, match="PROXMOX_TOKEN_SECRET: is required"):
+        ProxmoxSettings.from_env(ENV)  # no directory there: nothing to read, no error
+
+
+def test_environment_with_files_for_code_that_reads_names(tmp_path: Path) -> None:
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "proxmox_token_secret").write_text(SECRET + "\n")
+    (secrets / "slack_bot_token").write_text("xoxb-from-secrets")
+    (secrets / "not a variable.pem").write_text("ignored")
+    env_file = tmp_path / ".env"
+    env_file.write_text("SOLTI_DB=/data/solti.db\nSLACK_BOT_TOKEN=xoxb-from-file\nEMPTY=\n")
+    merged = settings_sources.environment_with_files(
+        {
+            "SOLTI_SECRETS_DIR": str(secrets),
+            "SOLTI_ENV_FILE": str(env_file),
+            "SOLTI_CONFIG": "/etc/solti/policy.yaml",
+            "SOLTI_LOG_LEVEL": "",
+        }
+    )
+    assert merged["PROXMOX_TOKEN_SECRET"] == SECRET
+    assert merged["SLACK_BOT_TOKEN"] == "xoxb-from-file"  # the file wins over the secret
+    assert merged["SOLTI_DB"] == "/data/solti.db"
+    assert merged["SOLTI_CONFIG"] == "/etc/solti/policy.yaml"
+    assert "EMPTY" not in merged and "SOLTI_LOG_LEVEL" not in merged
+    assert not any(" " in name for name in merged)
+    wrong = {"SOLTI_ENV_FILE": str(tmp_path / "absent"), "SOLTI_DB": "x.db"}
+    assert settings_sources.environment_with_files(wrong) == wrong  # from_env names the error
 
 
 def test_env_file(tmp_path: Path) -> None:

@@ -8,12 +8,13 @@ table of variable names (``scripts/gen_config_reference.py`` writes the referenc
 Sources, first wins:
 
 1. the environment (or the mapping given to ``from_env``, which then stands for the whole
-   environment: tests and the sandbox pass one, and the process environment is not read);
+   environment: the process environment is not read; the operator CLI, tests and the sandbox
+   pass one);
 2. the `.env` file named by ``SOLTI_ENV_FILE`` (opt-in: a `.env` in the working directory is
    not read on its own, so what a command does never depends on the directory it runs in);
-3. the secrets directory ``SOLTI_SECRETS_DIR``, or ``/run/secrets`` when it exists and the
-   process environment is read: one file per variable, named like the variable in any case
-   (``/run/secrets/proxmox_token_secret``), as Docker and Compose secrets mount them.
+3. the secrets directory ``SOLTI_SECRETS_DIR``, or ``/run/secrets`` when it exists: one file
+   per variable, named like the variable in any case (``/run/secrets/proxmox_token_secret``),
+   as Docker and Compose mount secrets.
 
 An empty value counts as unset everywhere. Every wrong variable is reported at once in one
 ``ConfigError``, each with what was wrong and what is allowed, and no secret value ever appears
@@ -23,6 +24,7 @@ in it (values of ``SecretStr`` fields are left out and scrubbed from the whole m
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -48,9 +50,12 @@ __all__ = [
     "ENV_FILE_VARIABLE",
     "SECRETS_DIR_VARIABLE",
     "EnvironmentSettings",
+    "environment_with_files",
     "variable_name",
 ]
 
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_MAX_SECRET_FILE = 64 * 1024
 ENV_FILE_VARIABLE = "SOLTI_ENV_FILE"
 SECRETS_DIR_VARIABLE = "SOLTI_SECRETS_DIR"
 DEFAULT_SECRETS_DIR = Path("/run/secrets")
@@ -84,10 +89,10 @@ def _env_file(environ: Mapping[str, str]) -> Path | None:
     return path
 
 
-def _secrets_dir(environ: Mapping[str, str], process: bool) -> Path | None:
+def _secrets_dir(environ: Mapping[str, str]) -> Path | None:
     name = environ.get(SECRETS_DIR_VARIABLE) or None
     if name is None:
-        return DEFAULT_SECRETS_DIR if process and DEFAULT_SECRETS_DIR.is_dir() else None
+        return DEFAULT_SECRETS_DIR if DEFAULT_SECRETS_DIR.is_dir() else None
     path = Path(name)
     if not path.is_dir():
         raise ConfigError(f"{name!r} is not a directory", key=SECRETS_DIR_VARIABLE)
@@ -102,10 +107,43 @@ def _sources(settings_cls: type[BaseSettings]) -> list[PydanticBaseSettingsSourc
     env_file = _env_file(environ)
     if env_file is not None:
         sources.append(DotEnvSettingsSource(settings_cls, env_file=env_file))
-    secrets_dir = _secrets_dir(environ, process=given is None)
+    secrets_dir = _secrets_dir(environ)
     if secrets_dir is not None:
         sources.append(_SecretFiles(settings_cls, secrets_dir=secrets_dir))
     return sources
+
+
+def environment_with_files(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment as the settings see it, for code that reads variables by name.
+
+    ``environ`` (default ``os.environ``) over the ``SOLTI_ENV_FILE`` file over the secrets
+    directory, names from files upper-cased, empty values left out. ``solti check`` and the
+    operator CLI (``SOLTI_DB``, ``SOLTI_CONFIG``) read this, so a value in a Docker secret or
+    the `.env` file counts there as it does for ``from_env``.
+    """
+    environ = os.environ if environ is None else environ
+    try:
+        secrets_dir, env_file = _secrets_dir(environ), _env_file(environ)
+    except ConfigError:  # never raises: ``from_env`` reports a wrong source by name
+        return {name: value for name, value in environ.items() if value != ""}
+    merged = _secret_files(secrets_dir) if secrets_dir is not None else {}
+    if env_file is not None:
+        values = DotEnvSettingsSource(EnvironmentSettings, env_file=env_file).env_vars
+        merged.update({name.upper(): value or "" for name, value in values.items()})
+    merged.update(environ)
+    return {name: value for name, value in merged.items() if value != ""}
+
+
+def _secret_files(directory: Path) -> dict[str, str]:
+    """Each file named like a variable; unreadable or oversized files are skipped."""
+    values: dict[str, str] = {}
+    for path in sorted(directory.iterdir()):
+        try:
+            if _VARIABLE.match(path.name) and path.stat().st_size <= _MAX_SECRET_FILE:
+                values[path.name.upper()] = path.read_text("utf-8").strip()
+        except (OSError, ValueError):  # a directory, no permission, not text
+            continue
+    return values
 
 
 @contextmanager
