@@ -147,3 +147,11 @@ def test_a_secret_is_never_in_the_message(tmp_path: Path) -> None:
     text = str(info.value)
     assert "PROXMOX_URL" in text and "PROXMOX_TOKEN_ID" in text
     assert SECRET not in text and "[secret]" in text
+
+
+def test_solti_check_reads_the_same_sources(tmp_path: Path) -> None:
+    from solti.provisioning.cli.check import load_check_config
+
+    (tmp_path / "proxmox_token_secret").write_text(SECRET)
+    config, _ = load_check_config({**ENV, "SOLTI_SECRETS_DIR": str(tmp_path)})
+    assert config.token_secret == SECRET and config.proxmox_url == ENV["PROXMOX_URL"]
