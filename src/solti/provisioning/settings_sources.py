@@ -106,7 +106,9 @@ def _sources(settings_cls: type[BaseSettings]) -> list[PydanticBaseSettingsSourc
     sources: list[PydanticBaseSettingsSource] = [_MappingEnvironment(settings_cls, environ)]
     env_file = _env_file(environ)
     if env_file is not None:
-        sources.append(DotEnvSettingsSource(settings_cls, env_file=env_file))
+        sources.append(
+            DotEnvSettingsSource(settings_cls, env_file=env_file, env_file_encoding="utf-8")
+        )
     secrets_dir = _secrets_dir(environ)
     if secrets_dir is not None:
         sources.append(_SecretFiles(settings_cls, secrets_dir=secrets_dir))
@@ -117,9 +119,8 @@ def environment_with_files(environ: Mapping[str, str] | None = None) -> dict[str
     """The environment as the settings see it, for code that reads variables by name.
 
     ``environ`` (default ``os.environ``) over the ``SOLTI_ENV_FILE`` file over the secrets
-    directory, names from files upper-cased, empty values left out. ``solti check`` and the
-    operator CLI (``SOLTI_DB``, ``SOLTI_CONFIG``) read this, so a value in a Docker secret or
-    the `.env` file counts there as it does for ``from_env``.
+    directory, names from files upper-cased, empty values left out. ``solti check`` reads this,
+    so a value in a Docker secret or the `.env` file counts there as it does for ``from_env``.
     """
     environ = os.environ if environ is None else environ
     try:
@@ -128,7 +129,9 @@ def environment_with_files(environ: Mapping[str, str] | None = None) -> dict[str
         return {name: value for name, value in environ.items() if value != ""}
     merged = _secret_files(secrets_dir) if secrets_dir is not None else {}
     if env_file is not None:
-        values = DotEnvSettingsSource(EnvironmentSettings, env_file=env_file).env_vars
+        values = DotEnvSettingsSource(
+            EnvironmentSettings, env_file=env_file, env_file_encoding="utf-8"
+        ).env_vars
         merged.update({name.upper(): value or "" for name, value in values.items()})
     merged.update(environ)
     return {name: value for name, value in merged.items() if value != ""}
