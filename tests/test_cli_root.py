@@ -10,7 +10,7 @@ CONTRACT_VERBS = ["audit", "bot", "check", "sandbox", "sim", "template", "vm"]
 
 def run_solti(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "solti.bot.cli", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "solti.cli", *args], capture_output=True, text=True, timeout=60
     )
 
 

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from solti.bot.cli import main
+from solti.cli import main
 
 
 def ssh_key(comment: str = "ops@example") -> str:

@@ -17,8 +17,7 @@ from solti.bot.blocks import modal as modal_views
 from solti.bot.flows import vms
 from solti.bot.flows.base import as_sentence, describe_error
 from solti.bot.grammar.options import size_problem
-from solti.bot.listeners.common import caller_from, ephemeral_via_api, later
-from solti.bot.runtime import runtime_for
+from solti.bot.listeners.common import caller_from, ephemeral_via_api, later, runtime_in
 from solti.provisioning import InvalidRequest, SoltiError
 
 __all__ = ["VALIDATION_BUDGET_SECONDS", "register"]
@@ -140,7 +139,7 @@ def form_values(state: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 def _submit(ack: Any, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
-    runtime = runtime_for(context)
+    runtime = runtime_in(context)
     try:
         metadata = json.loads(view.get("private_metadata") or "{}")
     except ValueError:
@@ -159,7 +158,7 @@ def _submit(ack: Any, body: dict[str, Any], view: dict[str, Any], context: Any) 
             ack(response_action="errors", errors=_errors_of({exc.field: exc.message}))
             return
         values["ssh_key"] = None  # saved: the create uses the stored key
-    future = runtime.executor.submit(vms.prepare_create, caller, values)
+    future = runtime.work.during_ack(vms.prepare_create, caller, values)
     try:
         future.result(timeout=VALIDATION_BUDGET_SECONDS)
     except FutureTimeout:
