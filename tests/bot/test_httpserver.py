@@ -1,8 +1,9 @@
-"""The HTTP listener (waitress on a thread) with a plain WSGI app, over real sockets.
+"""The HTTP listener (waitress on a thread), first with a plain WSGI app, then with the bot.
 
 What Slack and a health probe need from it: a body by Content-Length or chunked, ``Expect:
-100-continue``, keep-alive, a 4xx for nonsense and a 500 (no traceback) when the app fails.
-The bot's own routes over it are in ``test_commands_e2e``/``test_metrics_e2e``.
+100-continue``, keep-alive, a 4xx for nonsense and a 500 (no traceback) when the app fails;
+then the bot's routes over it (a chunked signed slash command, ``/metrics`` beside Slack's
+route or on a port of its own).
 """
 
 from __future__ import annotations
@@ -10,12 +11,21 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import time
+import urllib.parse
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
+from slack_sdk.signature import SignatureVerifier
 
 from solti.bot.server import MAX_BODY, WsgiListener
+from solti.bot.settings import load_settings
+from solti.composition import Bot, HttpService, build_bot
+from solti.provisioning.config import Policy
+from tests.bot.conftest import ALICE, INFRA, SIGNING_SECRET, Harness
 
 
 def _echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -153,3 +163,84 @@ def test_stop_closes_the_port_and_may_be_called_twice() -> None:
     listener.stop()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+# -- the bot behind it: what `solti bot` serves in HTTP mode --------------------------------
+
+
+def _signed_headers(body: bytes) -> dict[str, str]:
+    timestamp = str(int(time.time()))
+    signature = SignatureVerifier(SIGNING_SECRET).generate_signature(
+        timestamp=timestamp, body=body.decode()
+    )
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": signature or "",
+    }
+
+
+def test_a_chunked_slash_command_is_verified_and_answered(bot: Harness) -> None:
+    """Slack sends Content-Length, but a proxy in front may re-chunk: both must verify."""
+    body = urllib.parse.urlencode(
+        {
+            "command": "/solti",
+            "text": "help",
+            "user_id": ALICE,
+            "channel_id": INFRA,
+            "team_id": "T0001",
+            "trigger_id": "chunked.1",
+        }
+    ).encode()
+    pieces = [body[:10], body[10:25], body[25:]]
+    connection = http.client.HTTPConnection("127.0.0.1", bot.server.slack.port, timeout=10)
+    try:
+        connection.request(
+            "POST", "/slack/events", iter(pieces), _signed_headers(body), encode_chunked=True
+        )
+        response = connection.getresponse()
+        reply = response.read()
+        assert response.status == 200
+        assert "/solti vm create rocky9" in json.dumps(json.loads(reply)["blocks"])
+        # The same connection carries the next request (keep-alive with Bolt behind it).
+        connection.request("GET", "/healthz")
+        assert json.loads(connection.getresponse().read()) == {"ok": True}
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def bare_bot(tmp_path: Path) -> Bot:
+    """A bot with no Proxmox behind it: enough for routes, health and metrics."""
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-test-token",
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SOLTI_DB": str(tmp_path / "solti.db"),
+        }
+    )
+    return build_bot(settings, provisioner=None, policy=Policy())
+
+
+def test_metrics_on_a_port_of_their_own_leave_the_slack_port(bare_bot: Bot) -> None:
+    with HttpService(bare_bot, metrics_port=0) as service:
+        assert service.metrics is not None and service.metrics.port != service.slack.port
+        slack_port = requests.get(service.url + "/metrics", timeout=5)
+        assert slack_port.status_code == 404
+        assert requests.get(service.url + "/healthz", timeout=5).json() == {"ok": True}
+        metrics = requests.get(service.metrics_url, timeout=5)
+        assert metrics.status_code == 200 and "solti_ack_latency_seconds" in metrics.text
+        assert service.metrics_url == service.metrics.url + "/metrics"
+        other = requests.post(service.metrics.url + "/slack/events", data=b"x", timeout=5)
+        assert other.status_code == 404  # Slack's route is only on Slack's port
+
+
+def test_metrics_beside_slack_by_default_and_stop_is_idempotent(bare_bot: Bot) -> None:
+    service = HttpService(bare_bot).start(jobs=False)
+    try:
+        assert service.metrics is None
+        assert requests.get(service.metrics_url, timeout=5).status_code == 200
+        assert requests.get(service.events_url, timeout=5).status_code == 405  # POST only
+    finally:
+        service.stop()
+        service.stop()
