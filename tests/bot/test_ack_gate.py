@@ -14,7 +14,7 @@ def _work(priority_seconds: float) -> AfterAck:
 
 
 def test_gate_counts_acks_and_is_idle_after_them() -> None:
-    gate = AckGate()
+    gate = AckGate(quiet_seconds=0)
     assert gate.wait_idle(0)
     with gate.acknowledging():
         with gate.acknowledging():
@@ -23,6 +23,15 @@ def test_gate_counts_acks_and_is_idle_after_them() -> None:
         assert not gate.wait_idle(0)
     assert gate.busy == 0
     assert gate.wait_idle(0)
+
+
+def test_a_burst_is_over_only_after_a_quiet_period() -> None:
+    """Between two acks of a burst the gate is not settled: work waits for the burst's end."""
+    gate = AckGate(quiet_seconds=60)
+    assert gate.settled()  # no ack yet
+    with gate.acknowledging():
+        pass
+    assert gate.busy == 0 and not gate.settled() and not gate.wait_idle(0)
 
 
 def test_background_work_starts_once_the_ack_is_done() -> None:
