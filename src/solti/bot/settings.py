@@ -37,7 +37,7 @@ class SettingsError(ValueError):
 
 
 class BotSettings(BaseSettings):
-    """Everything `solti bot` reads from the environment (names as in DESIGN.md)."""
+    """Everything `solti bot` reads from the environment (names as in docs/design.md)."""
 
     model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
 
