@@ -76,7 +76,7 @@ def test_compose_mounts_the_files_its_instructions_make() -> None:
     bind_mounts = [mount.split(":")[0] for mount in bot["volumes"] if mount.startswith("./")]
     assert bind_mounts, "the policy file is mounted"
     for mount in bind_mounts:
-        assert mount.removeprefix("./") in made, f"{mount} is mounted but nothing says how to make it"
+        assert mount.removeprefix("./") in made, f"nothing says how to make {mount}"
     assert bot["env_file"] in made
     policy_mount = next(m for m in bot["volumes"] if m.startswith("./"))
     assert policy_mount.split(":")[1] == bot["environment"]["SOLTI_CONFIG"]
