@@ -52,13 +52,15 @@ def _build_with(setuptools: str, base: Path) -> tuple[subprocess.CompletedProces
         else:
             shutil.copy2(origin, source / name)
     venv = base / "venv"
-    assert _run([sys.executable, "-m", "venv", str(venv)]).returncode == 0
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
+    assert _run([sys.executable, "-m", "venv", "--without-pip", str(venv)]).returncode == 0
+    python = str(venv / "bin" / "python")
+    # This pip, acting on the bare venv: it holds setuptools alone (no `wheel`, which
+    # setuptools >= 70.1 does not need).
+    pip = [sys.executable, "-m", "pip", "--python", python, "--disable-pip-version-check"]
     installed = _run([*pip, "install", "--quiet", f"setuptools=={setuptools}"])
     assert installed.returncode == 0, installed.stdout[-2000:] + installed.stderr[-2000:]
-    # Only setuptools and pip: no `wheel`, which setuptools >= 70.1 does not need.
-    shown = _run([*pip, "show", "setuptools"])
-    assert f"Version: {setuptools}\n" in shown.stdout
+    shown = _run([python, "-c", "import setuptools; print(setuptools.__version__)"])
+    assert shown.stdout.strip() == setuptools, shown.stdout + shown.stderr
     dist = base / "dist"
     built = _run(
         [*pip, "wheel", "--no-build-isolation", "--no-deps", "--wheel-dir", str(dist), str(source)]
