@@ -4,7 +4,8 @@ Each ``bench/bench_*.py`` runs in its own process with the Python running this s
 short settings where this file knows them (QUICK below) and the script's own defaults
 otherwise, so a new bench is picked up without being listed here. Its output is shown as it
 comes; the summary gives each one's exit status, wall time and last result line. The exit code
-is 1 when any bench failed (a bench fails when it misses its goal, e.g. the ack p99).
+is 1 when any bench exited non-zero (bench_provisioning does when a create exceeds its request
+budget).
 
     .venv/bin/python bench/run_all.py [--full] [--only NAME ...] [--list]
 
