@@ -129,7 +129,7 @@ def serve(env: dict[str, str], api_url: str, db: str, ready: Any, stop: Any) -> 
     from solti.bot.server import HttpServer
     from solti.bot.settings import load_settings
     from solti.provisioning import Provisioner, ProxmoxSettings, load_policy
-    from solti.provisioning.telemetry import configure_logging
+    from solti.telemetry import configure_logging
 
     settings = load_settings(
         {

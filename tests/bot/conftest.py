@@ -14,11 +14,12 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from solti import telemetry
 from solti.bot.app import create_app
 from solti.bot.runtime import Runtime, runtime_of
 from solti.bot.server import HttpServer
 from solti.bot.settings import load_settings
-from solti.provisioning import AuditLog, ProxmoxSettings, load_policy, telemetry
+from solti.provisioning import AuditLog, ProxmoxSettings, load_policy
 from solti.sandbox.environment import SimEnvironment
 from solti.sandbox.slack import SlackStandIn, SlackUser
 

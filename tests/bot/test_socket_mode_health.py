@@ -69,7 +69,7 @@ def running(sim: SimEnvironment, tmp_path_factory: pytest.TempPathFactory) -> It
     db = tmp_path_factory.mktemp("socket-health") / "solti.db"
     with SlackStandIn() as standin:
         app, settings = socket_mode_app(sim, standin.url, APP_TOKEN, db)
-        from solti.provisioning.telemetry import metrics_wsgi_app
+        from solti.telemetry import metrics_wsgi_app
 
         runner = SocketModeRunner(
             app,

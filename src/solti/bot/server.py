@@ -22,9 +22,9 @@ from typing import Any
 import click
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from solti.bot import slack_metrics
 from solti.bot.httpserver import PooledWsgiServer
 from solti.bot.runtime import runtime_of, start_background, stop_background
-from solti.provisioning import telemetry
 
 __all__ = [
     "HttpServer",
@@ -69,7 +69,7 @@ def make_wsgi_app(app: Any, extra_routes: dict[str, WsgiApp] | None = None) -> W
             with acknowledging():  # background work waits for the acks (bot.runtime.AckGate)
                 body = slack(environ, start_response)
             # Received -> acknowledged, as the bot sees it (body read, verified, answered).
-            telemetry.ACK_LATENCY.observe(time.perf_counter() - started)
+            slack_metrics.ACK_LATENCY.observe(time.perf_counter() - started)
             return body
         if path == "/healthz":
             return health(environ, start_response)
@@ -138,7 +138,7 @@ def socket_mode_handler(app: Any, settings: Any) -> Any:
                 with acknowledging():
                     super().handle(client, req)
             finally:
-                telemetry.ACK_LATENCY.observe(time.perf_counter() - started)
+                slack_metrics.ACK_LATENCY.observe(time.perf_counter() - started)
 
     if settings.slack_app_token is None:
         raise ValueError("Socket Mode needs SLACK_APP_TOKEN")
@@ -251,12 +251,14 @@ class SocketModeRunner:
         if self.port is not None and self._server is None:
             self._server = PooledWsgiServer(self.host, self.port, self.wsgi).start()
             self.port = self._server.port
-            telemetry.watch_socket_mode(self.status.connected)  # a scrape before connect() reads 0
+            slack_metrics.watch_socket_mode(
+                self.status.connected
+            )  # a scrape before connect() reads 0
         return self
 
     def connect(self) -> SocketModeRunner:
         # The gauge follows the runner that listened or connected last (one in `solti bot`).
-        telemetry.watch_socket_mode(self.status.connected)
+        slack_metrics.watch_socket_mode(self.status.connected)
         if not self._background:
             start_background(self.app)
             self._background = True
@@ -321,7 +323,7 @@ def bot_command(host: str) -> None:
     from solti.bot.app import create_app
     from solti.bot.settings import SettingsError, load_settings
     from solti.provisioning import ConfigError, Provisioner, ProxmoxSettings, load_policy
-    from solti.provisioning.telemetry import configure_logging, metrics_wsgi_app
+    from solti.telemetry import configure_logging, metrics_wsgi_app
 
     try:
         configure_logging()  # SOLTI_LOG_FORMAT / SOLTI_LOG_LEVEL; redacts secrets
