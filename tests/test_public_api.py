@@ -68,8 +68,7 @@ def test_no_public_name_escapes_the_list() -> None:
     public = {
         name
         for name, value in vars(provisioning).items()
-        if not name.startswith("_")
-        and not inspect.ismodule(value)
+        if not name.startswith("_") and not inspect.ismodule(value)
     }
     assert public == set(provisioning.__all__)
 

@@ -29,7 +29,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "vm": ("solti.provisioning.cli.vm", "vm_group", "Create, list and manage VMs."),
     "audit": ("solti.provisioning.cli.audit", "audit_command", "Show or export the audit log."),
     "check": (
-        "solti.provisioning.cli.check",
+        "solti.check",
         "check_command",
         "Check the configuration and the cluster.",
     ),

@@ -10,6 +10,7 @@ the same file.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import sqlite3
@@ -18,13 +19,14 @@ import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from typing import TYPE_CHECKING, Any
 
 from solti.provisioning.errors import NotFound
 from solti.provisioning.models import AuditRecord, AuditResult
+
+if TYPE_CHECKING:  # sqlite-utils loads when a log is opened (~75 ms), not with this module
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
 
 __all__ = ["CONTRACT_FIELDS", "VM_CREATE", "VM_REMOVE", "AuditLog"]
 
@@ -36,10 +38,7 @@ _OPTIONAL = {
     "vmid", "name", "node", "template_vmid", "template_name", "template_version", "approver",
 }  # fmt: skip
 
-migrations = Migrations("solti.audit")
 
-
-@migrations()
 def m001_audit(db: Database) -> None:
     db[TABLE].create(  # type: ignore[union-attr]
         {
@@ -67,10 +66,20 @@ def m001_audit(db: Database) -> None:
         db[TABLE].create_index(columns)  # type: ignore[union-attr]
 
 
-@migrations()
 def m002_action_result_index(db: Database) -> None:
     """The bot's approval sweep asks every 30 s for rows of one action still ``running``."""
     db[TABLE].create_index(["action", "result"], if_not_exists=True)  # type: ignore[union-attr]
+
+
+@functools.cache
+def migrations() -> Migrations:
+    """The audit schema's migrations, in order (their names are what a database records)."""
+    from sqlite_utils.migrations import Migrations
+
+    schema = Migrations("solti.audit")
+    for step in (m001_audit, m002_action_result_index):
+        schema()(step)
+    return schema
 
 
 def _now() -> datetime:
@@ -97,12 +106,14 @@ class AuditLog:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        from sqlite_utils import Database
+
         connection = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         self.db = Database(connection)
         if self.path != ":memory:":
             self.db.enable_wal()
         with self._lock:
-            migrations.apply(self.db)
+            migrations().apply(self.db)
         self._started: dict[int, float] = {}
 
     @property

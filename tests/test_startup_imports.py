@@ -1,0 +1,73 @@
+"""Start-up: the operator verbs import only what they use (figures in docs/performance.md).
+
+Counted, not timed: a fresh interpreter imports a verb's module (or runs `--help`) and the test
+reads `sys.modules`. A heavy library that creeps back onto the start-up path fails here, on any
+machine, however fast it is.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+# Each is 25-200 ms of start-up and needed by one branch at most.
+HEAVY = ("sqlite_utils", "slack_sdk", "slack_bolt", "jsonschema", "pydantic", "requests",
+         "proxmoxer", "apscheduler", "rich", "yaml", "prometheus_client")  # fmt: skip
+
+REPORT = "import sys, json; print(json.dumps(sorted(sys.modules)))"
+
+
+def _modules_after(code: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", f"{code}\n{REPORT}"], capture_output=True, text=True, check=True
+    )
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+def _heavy(loaded: set[str]) -> list[str]:
+    return sorted(name for name in HEAVY if name in loaded)
+
+
+@pytest.mark.parametrize("verb", ["vm", "template", "audit"])
+def test_a_verbs_module_imports_no_heavy_library(verb: str) -> None:
+    loaded = _modules_after(f"import solti.provisioning.cli.{verb}")
+    assert _heavy(loaded) == []
+    # The domain itself loads when a verb runs, not when its options are read.
+    assert "solti.provisioning.service" not in loaded
+
+
+def test_vm_help_in_a_fresh_interpreter_imports_no_heavy_library() -> None:
+    code = (
+        "import sys\n"
+        "sys.argv = ['solti', 'vm', '--help']\n"
+        "from solti.__main__ import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    assert exit.code == 0, exit.code\n"
+    )
+    loaded = _modules_after(code)
+    assert "solti.provisioning.cli.vm" in loaded  # the help was really built
+    assert _heavy(loaded) == []
+
+
+def test_provisioning_imports_nothing_of_slack() -> None:
+    """The check's provisioning half and the whole domain stay free of the Slack SDK."""
+    loaded = _modules_after(
+        "import solti.provisioning.cli.check, solti.provisioning.service, solti.provisioning.audit"
+    )
+    assert not {"slack_sdk", "slack_bolt"} & loaded
+    assert not any(name.startswith("solti.bot") for name in loaded)
+
+
+def test_opening_the_audit_log_is_what_loads_sqlite_utils(tmp_path: object) -> None:
+    code = (
+        "import sys\n"
+        "import solti.provisioning.audit as audit\n"
+        "assert 'sqlite_utils' not in sys.modules\n"
+        f"audit.AuditLog({str(tmp_path)!r} + '/a.db')\n"
+    )
+    assert "sqlite_utils" in _modules_after(code)
