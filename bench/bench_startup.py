@@ -235,8 +235,10 @@ def _machine() -> str:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return f"{model or platform.processor() or platform.machine()}, {cpus} CPUs, " + (
-        f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}, "
+        f"load average {load:.1f} at the start"
     )
 
 

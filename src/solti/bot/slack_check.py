@@ -10,9 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
-
 from solti.provisioning.cli.check_report import CheckResult
 
 __all__ = ["REQUIRED_SLACK_SCOPES", "SlackCheckConfig", "check_slack"]
@@ -57,6 +54,11 @@ def check_slack(config: SlackCheckConfig) -> list[CheckResult]:
                 "set SLACK_BOT_TOKEN (xoxb-…) to run `solti bot` (docs/slack-app.md)",
             )
         ]
+    # Imported here, as every verb imports only what it runs: `solti check --help` need not
+    # load the Slack SDK.
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
     base_url = config.api_url if config.api_url.endswith("/") else config.api_url + "/"
     client = WebClient(token=config.bot_token, base_url=base_url, timeout=10)
     try:
@@ -123,6 +125,9 @@ def _check_socket_mode(config: SlackCheckConfig, base_url: str) -> CheckResult:
             "skip",
             "SLACK_APP_TOKEN not set: the bot runs in HTTP mode (needs SLACK_SIGNING_SECRET)",
         )
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
     client = WebClient(token=config.app_token, base_url=base_url, timeout=10)
     try:
         client.apps_connections_open(app_token=config.app_token)
