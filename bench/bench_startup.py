@@ -14,7 +14,7 @@ Three figures, each the median of N fresh processes:
    `proxmox_kvm` start) against the same simulator, when `ansible-playbook` is found (`--ansible
    PATH`, or on PATH) with the community.proxmox collection and proxmoxer for its Python.
 
-    .venv/bin/python bench/bench_startup.py [--runs N] [--ansible PATH] [--write docs/performance.md]
+    .venv/bin/python bench/bench_startup.py [--runs N] [--ansible PATH] [--write FILE]
 
 Calls `python -m solti`, so it measures the console script whatever module implements it.
 """
