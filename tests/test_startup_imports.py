@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -66,11 +67,21 @@ def test_provisioning_imports_nothing_of_slack() -> None:
     assert not any(name.startswith("solti.bot") for name in loaded)
 
 
-def test_opening_the_audit_log_is_what_loads_sqlite_utils(tmp_path: object) -> None:
-    code = (
+def test_sqlite_utils_loads_only_to_migrate_an_audit_log(tmp_path: Path) -> None:
+    """A new file is migrated (sqlite-utils loads); an up-to-date one is only read and written."""
+    path = str(tmp_path / "a.db")
+    create = (
         "import sys\n"
-        "import solti.provisioning.audit as audit\n"
+        "from solti.provisioning.audit import AuditLog\n"
         "assert 'sqlite_utils' not in sys.modules\n"
-        f"audit.AuditLog({str(tmp_path)!r} + '/a.db')\n"
+        f"AuditLog({path!r})\n"
     )
-    assert "sqlite_utils" in _modules_after(code)
+    assert "sqlite_utils" in _modules_after(create)
+    reuse = (
+        "from solti.provisioning.audit import AuditLog\n"
+        f"log = AuditLog({path!r})\n"
+        "record = log.get(log.start('vm create', 'alice', 'cli', vmid=501))\n"
+        "log.finish(record.id, 'ok')\n"
+        "assert log.owners() == {501: 'alice'}, log.owners()\n"
+    )
+    assert "sqlite_utils" not in _modules_after(reuse)
