@@ -128,7 +128,7 @@ def serve(env: dict[str, str], api_url: str, db: str, ready: Any, stop: Any) -> 
     from solti.bot.settings import load_settings
     from solti.composition import HttpService, build_bot, build_provisioner
     from solti.provisioning import ProxmoxSettings, load_policy
-    from solti.provisioning.telemetry import configure_logging
+    from solti.telemetry import configure_logging
 
     settings = load_settings(
         {

@@ -1,7 +1,7 @@
 """Write docs/configuration.md from the settings models, so the reference cannot drift.
 
 Every environment variable comes from `ProxmoxSettings`, `BotSettings` and the logging knobs of
-`provisioning.telemetry`; every policy key from `Policy` and its sections; the distribution list
+`solti.telemetry`; every policy key from `Policy` and its sections; the distribution list
 from the built-in catalog. `tests/docs/test_config_reference.py` fails when the committed page
 differs from what this script writes.
 
@@ -152,7 +152,7 @@ def _env_rows() -> list[tuple[str, str, str, str]]:
     from solti.bot.settings import BotSettings
     from solti.provisioning.config import ProxmoxSettings
     from solti.provisioning.settings_sources import variable_name
-    from solti.provisioning.telemetry import LOG_ENV_VARS
+    from solti.telemetry import LOG_ENV_VARS
 
     rows: list[tuple[str, str, str, str]] = []
     for model in (ProxmoxSettings, BotSettings):

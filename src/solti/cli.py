@@ -54,7 +54,7 @@ def _audit() -> click.Command:
 
 
 def _check() -> click.Command:
-    from solti.provisioning.cli.check import check_command
+    from solti.check import check_command
 
     return check_command
 

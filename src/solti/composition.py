@@ -31,6 +31,7 @@ import click
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from solti import telemetry
 from solti.bot.app import create_app
 from solti.bot.approvals import ApprovalStore
 from solti.bot.db import BotDatabase
@@ -47,7 +48,7 @@ from solti.bot.server import (
     make_wsgi_app,
 )
 from solti.bot.settings import BotSettings, SettingsError, load_settings
-from solti.provisioning import ConfigError, Provisioner, ProxmoxSettings, load_policy, telemetry
+from solti.provisioning import ConfigError, Provisioner, ProxmoxSettings, load_policy
 from solti.provisioning.config import Policy
 
 __all__ = [

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from solti.provisioning import settings_sources, telemetry
+from solti import telemetry
+from solti.provisioning import settings_sources
 from solti.provisioning.config import ProxmoxSettings
 from solti.provisioning.errors import ConfigError
 

@@ -24,8 +24,8 @@ import waitress
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress import wasyncore
 
+from solti.bot import slack_metrics
 from solti.bot.runtime import AckGate
-from solti.provisioning import telemetry
 
 __all__ = [
     "EVENTS_PATH",
@@ -74,7 +74,7 @@ def make_wsgi_app(
             with acknowledging():
                 body = slack(environ, start_response)
             # Received -> acknowledged, as the bot sees it (body read, verified, answered).
-            telemetry.ACK_LATENCY.observe(time.perf_counter() - started)
+            slack_metrics.ACK_LATENCY.observe(time.perf_counter() - started)
             return body
         if path == "/healthz":
             return _json(start_response, "200 OK", {"ok": True})
@@ -197,7 +197,7 @@ def socket_mode_handler(app: Any, settings: Any, acks: AckGate | None = None) ->
                 with acknowledging():
                     super().handle(client, req)
             finally:
-                telemetry.ACK_LATENCY.observe(time.perf_counter() - started)
+                slack_metrics.ACK_LATENCY.observe(time.perf_counter() - started)
 
     if settings.slack_app_token is None:
         raise ValueError("Socket Mode needs SLACK_APP_TOKEN")
@@ -309,12 +309,13 @@ class SocketModeRunner:
         if self.port is not None and self._listener is None:
             self._listener = WsgiListener(self.wsgi, self.host, self.port, threads=2).start()
             self.port = self._listener.port
-            telemetry.watch_socket_mode(self.status.connected)  # a scrape before connect() reads 0
+            # A scrape before connect() reads 0.
+            slack_metrics.watch_socket_mode(self.status.connected)
         return self
 
     def connect(self) -> SocketModeRunner:
         # The gauge follows the runner that listened or connected last (one in `solti bot`).
-        telemetry.watch_socket_mode(self.status.connected)
+        slack_metrics.watch_socket_mode(self.status.connected)
         self.handler.connect()
         return self
 

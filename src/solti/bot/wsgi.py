@@ -11,6 +11,7 @@ A configuration error raises ``solti.composition.ConfigurationError`` naming eve
 
 from __future__ import annotations
 
+from solti import telemetry
 from solti.bot.server import WsgiApp
 from solti.composition import (
     ConfigurationError,
@@ -18,7 +19,6 @@ from solti.composition import (
     load_configuration,
     metrics_listener,
 )
-from solti.provisioning import telemetry
 
 __all__ = ["ConfigurationError", "create_app"]
 

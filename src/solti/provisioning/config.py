@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from solti.provisioning.catalog import Catalog, DistributionOverride
@@ -174,6 +173,10 @@ class Reports(_Section):
     @field_validator("cron")
     @classmethod
     def _cron(cls, value: str) -> str:
+        # Imported here: APScheduler is the bot's scheduler, and a policy without `reports.cron`
+        # (every CLI run) should not pay ~50 ms to load it.
+        from apscheduler.triggers.cron import CronTrigger
+
         try:
             CronTrigger.from_crontab(value)
         except ValueError as exc:

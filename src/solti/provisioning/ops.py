@@ -22,7 +22,7 @@ from solti.provisioning.errors import ProxmoxError, SoltiError, TaskFailed
 from solti.provisioning.models import Progress
 from solti.provisioning.pve import PveClient, VmLocked, VmMissing
 from solti.provisioning.tasks import TaskWaiter
-from solti.provisioning.telemetry import PROXMOX_ERRORS, step_timer
+from solti.telemetry import PROXMOX_ERRORS, step_timer
 
 __all__ = [
     "Defaults",

@@ -43,7 +43,7 @@ from pydantic_settings import (
 )
 
 from solti.provisioning.errors import ConfigError
-from solti.provisioning.redaction import add_secret
+from solti.telemetry.redaction import add_secret
 
 __all__ = [
     "DEFAULT_SECRETS_DIR",

@@ -7,13 +7,13 @@ import logging
 import re
 from typing import Any
 
+from solti import telemetry
 from solti.bot import grammar
 from solti.bot.blocks import modal as modal_views
 from solti.bot.blocks import replies
 from solti.bot.flows import misc, templates, vms
 from solti.bot.flows.base import Caller
 from solti.bot.listeners.common import caller_from, ephemeral_via_respond, later
-from solti.provisioning import telemetry
 
 __all__ = ["COMMAND", "open_create_modal", "register"]
 

@@ -6,9 +6,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from solti import telemetry
 from solti.bot.flows.base import Caller, describe_error
 from solti.bot.runtime import Runtime
-from solti.provisioning import telemetry
 
 log = logging.getLogger("solti.bot.listeners")
 
