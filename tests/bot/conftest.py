@@ -118,6 +118,8 @@ def sim() -> Iterator[SimEnvironment]:
 @pytest.fixture(scope="package")
 def standin() -> Iterator[SlackStandIn]:
     with SlackStandIn() as server:
+        for channel, name in ((INFRA, "infra"), (APPROVALS, "approvals"), (REPORTS, "reports")):
+            server.add_channel(channel, name)  # the bot was invited where it posts
         yield server
 
 

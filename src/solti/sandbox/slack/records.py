@@ -13,6 +13,7 @@ from typing import Any
 __all__ = [
     "APP_ID",
     "BOT_ID",
+    "BOT_SCOPES",
     "BOT_USER_ID",
     "MAX_VIEW_STACK",
     "RESPONSE_URL_USES",
@@ -33,6 +34,9 @@ TEAM_DOMAIN = "example"
 TRIGGER_TTL_SECONDS = 3.0
 RESPONSE_URL_USES = 5
 MAX_VIEW_STACK = 3
+# The bot token's scopes: those of the repository's manifest.yml (a test keeps them equal), so
+# a method the app has no scope for answers `missing_scope` here as on Slack.
+BOT_SCOPES = frozenset({"commands", "chat:write", "chat:write.public", "usergroups:read"})
 
 
 class SlackError(Exception):

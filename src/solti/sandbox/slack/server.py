@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from solti.sandbox.slack import methods
 from solti.sandbox.slack.store import (
     APP_ID,
+    BOT_SCOPES,
     TRIGGER_TTL_SECONDS,
     Call,
     ResponsePost,
@@ -122,15 +123,16 @@ class _Handler(BaseHTTPRequestHandler):
                 response = {"ok": True, **handler(state, params)}
             except SlackError as exc:
                 response = {"ok": False, "error": exc.code}
+                for key in ("needed", "provided"):
+                    if key in exc.extra:
+                        response[key] = exc.extra[key]
                 errors = exc.extra.get("errors")
                 if errors:
                     response["errors"] = errors
                     response["response_metadata"] = {"messages": [f"[ERROR] {e}" for e in errors]}
         call.response = response
         state.record(call)
-        extra = {
-            "X-OAuth-Scopes": "chat:write,chat:write.public,commands,users:read,usergroups:read"
-        }
+        extra = {"X-OAuth-Scopes": ",".join(sorted(state.scopes))}
         self._reply(200, response, extra)
 
     def _response_url(self, key: str, body: dict[str, Any]) -> None:
@@ -165,8 +167,13 @@ class _Server(ThreadingHTTPServer):
 class SlackStandIn:
     """A local Slack Web API. `start()` binds 127.0.0.1 on an ephemeral port."""
 
-    def __init__(self, *, trigger_ttl: float | None = TRIGGER_TTL_SECONDS) -> None:
-        self.state = SlackState(trigger_ttl=trigger_ttl)
+    def __init__(
+        self,
+        *,
+        trigger_ttl: float | None = TRIGGER_TTL_SECONDS,
+        scopes: frozenset[str] = BOT_SCOPES,
+    ) -> None:
+        self.state = SlackState(trigger_ttl=trigger_ttl, scopes=scopes)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._socket_mode: SocketModeServer | None = None
@@ -237,8 +244,16 @@ class SlackStandIn:
     def add_usergroup(self, group_id: str, handle: str, members: list[str]) -> None:
         self.state.add_usergroup(group_id, handle, members)
 
-    def add_channel(self, channel_id: str, name: str, members: list[str] | None = None) -> None:
-        self.state.add_channel(channel_id, name, members)
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        members: list[str] | None = None,
+        *,
+        bot_member: bool = True,
+    ) -> None:
+        """A conversation; the bot is in it unless ``bot_member=False`` (see ``SlackState``)."""
+        self.state.add_channel(channel_id, name, members, bot_member=bot_member)
 
     def rate_limit_next(self, method: str, retry_after: float = 1, times: int = 1) -> None:
         """The next `times` calls to `method` get HTTP 429 with `Retry-After`."""

@@ -20,6 +20,7 @@ from typing import Any
 from solti.sandbox.slack.records import (
     APP_ID,
     BOT_ID,
+    BOT_SCOPES,
     BOT_USER_ID,
     MAX_VIEW_STACK,
     RESPONSE_URL_USES,
@@ -37,6 +38,7 @@ from solti.sandbox.slack.views_store import ViewsMixin
 __all__ = [
     "APP_ID",
     "BOT_ID",
+    "BOT_SCOPES",
     "BOT_USER_ID",
     "MAX_VIEW_STACK",
     "RESPONSE_URL_USES",
@@ -53,8 +55,13 @@ __all__ = [
 class SlackState(ViewsMixin, ResponseUrlMixin):
     """Everything the stand-in knows; thread-safe."""
 
-    def __init__(self, trigger_ttl: float | None = TRIGGER_TTL_SECONDS) -> None:
+    def __init__(
+        self,
+        trigger_ttl: float | None = TRIGGER_TTL_SECONDS,
+        scopes: frozenset[str] = BOT_SCOPES,
+    ) -> None:
         self.trigger_ttl = trigger_ttl
+        self.scopes = frozenset(scopes)
         self.changed = threading.Condition(threading.RLock())
         # Never reset: ts, trigger and view ids stay unique across `clear()`, as on Slack
         # (a bot that dedupes on trigger_id must not see an old id again).
@@ -123,35 +130,76 @@ class SlackState(ViewsMixin, ResponseUrlMixin):
             self.usergroups[group_id] = {"id": group_id, "handle": handle, "users": list(members)}
             self._touch()
 
-    def add_channel(self, channel_id: str, name: str, members: list[str] | None = None) -> None:
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        members: list[str] | None = None,
+        *,
+        bot_member: bool = True,
+    ) -> None:
+        """A conversation of the workspace. Seeded channels have the bot in them (it was
+        invited when the world was set up); pass ``bot_member=False`` for one it is not in."""
         with self.changed:
+            people = list(members or [])
+            if bot_member and BOT_USER_ID not in people:
+                people.append(BOT_USER_ID)
             self.channels[channel_id] = {
                 "id": channel_id,
                 "name": name,
                 "is_channel": channel_id.startswith("C"),
                 "is_im": channel_id.startswith("D"),
-                "is_private": channel_id.startswith("G"),
-                "is_member": True,
+                "is_private": not channel_id.startswith("C"),
                 "created": self._epoch,
-                "members": list(members or []),
+                "members": people,
             }
             self._touch()
 
     def ensure_channel(self, channel_id: str, member: str | None = None) -> dict[str, Any]:
+        """The conversation a person acts in, created if the stand-in was not told of it.
+
+        Such a conversation exists in Slack but nobody invited the bot: it is not a member
+        (``is_member`` false), so it may post there only as Slack allows (``can_post``).
+        """
         with self.changed:
             if channel_id not in self.channels:
-                self.add_channel(channel_id, channel_id.lower())
+                name = "directmessage" if channel_id.startswith("D") else channel_id.lower()
+                self.add_channel(channel_id, name, bot_member=False)
             channel = self.channels[channel_id]
             if member and member not in channel["members"]:
                 channel["members"].append(member)
-            return channel
+            return self.channel_info(channel_id)
+
+    def channel_info(self, channel_id: str) -> dict[str, Any]:
+        """The conversation as the bot sees it (``is_member`` from its membership)."""
+        with self.changed:
+            channel = self.channels[channel_id]
+            return {
+                **{k: v for k, v in channel.items() if k != "members"},
+                "is_member": BOT_USER_ID in channel["members"],
+                "members": list(channel["members"]),
+            }
+
+    def is_bot_member(self, channel_id: str) -> bool:
+        with self.changed:
+            channel = self.channels.get(channel_id)
+            return channel is not None and BOT_USER_ID in channel["members"]
+
+    def join(self, channel_id: str) -> None:
+        with self.changed:
+            members = self.channels[channel_id]["members"]
+            if BOT_USER_ID not in members:
+                members.append(BOT_USER_ID)
+            self._touch()
 
     def resolve_channel(self, channel: str) -> str:
-        """A channel id from an id, a `#name`, a name, or a user id (the DM with that user)."""
+        """A channel id from an id, a `#name`, a name, or a user id (the bot's DM with that
+        user, which Slack opens on the first post: the App Home's Messages tab)."""
         with self.changed:
             if channel.startswith("U") or channel.startswith("W"):
                 dm = "D" + channel[1:]
-                self.ensure_channel(dm, channel)
+                if dm not in self.channels:
+                    self.add_channel(dm, "directmessage", [channel])
                 return dm
             name = channel.lstrip("#")
             for cid, info in self.channels.items():

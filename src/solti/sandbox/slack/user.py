@@ -194,7 +194,7 @@ class SlackUser:
     def _message_context(self, message: dict[str, Any], user_id: str) -> dict[str, Any]:
         channel_id = message.get("channel") or self.channel_id
         ephemeral = bool(message.get("_ephemeral"))
-        channel = self.standin.state.ensure_channel(channel_id)
+        channel = self.standin.state.ensure_channel(channel_id, user_id)
         response_url = self.standin.response_url(
             self._key("act"),
             channel=channel_id,
