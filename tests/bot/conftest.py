@@ -169,6 +169,8 @@ def bot(
         harness.server.stop()
         bad = [c for c in standin.calls if c.response.get("error") == "invalid_blocks"]
         assert not bad, f"Slack answered invalid_blocks: {[c.response for c in bad]}"
+        late = standin.ack_timeouts  # Slack shows operation_timeout after 3 s
+        assert not late, f"the bot acknowledged too late for Slack: {late}"
 
 
 @pytest.fixture

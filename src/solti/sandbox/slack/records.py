@@ -11,15 +11,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "ACK_TIMEOUT_SECONDS",
     "APP_ID",
     "BOT_ID",
     "BOT_SCOPES",
     "BOT_USER_ID",
     "MAX_VIEW_STACK",
+    "RESPONSE_URL_TTL_SECONDS",
     "RESPONSE_URL_USES",
     "TEAM_DOMAIN",
     "TEAM_ID",
     "TRIGGER_TTL_SECONDS",
+    "AckTimeout",
     "Call",
     "ResponsePost",
     "SlackError",
@@ -33,6 +36,9 @@ TEAM_ID = "T0001"
 TEAM_DOMAIN = "example"
 TRIGGER_TTL_SECONDS = 3.0
 RESPONSE_URL_USES = 5
+RESPONSE_URL_TTL_SECONDS = 30 * 60
+# Slack waits this long for the app's HTTP 200, then shows the person `operation_timeout`.
+ACK_TIMEOUT_SECONDS = 3.0
 MAX_VIEW_STACK = 3
 # The bot token's scopes: those of the repository's manifest.yml (a test keeps them equal), so
 # a method the app has no scope for answers `missing_scope` here as on Slack.
@@ -57,6 +63,14 @@ class Call:
     headers: dict[str, str]
     response: dict[str, Any] = field(default_factory=dict)
     status: int = 200
+
+
+@dataclass
+class AckTimeout:
+    """A request the app did not acknowledge within ``ACK_TIMEOUT_SECONDS``: Slack gave up."""
+
+    kind: str  # "slash_command", "block_actions", "view_submission", ...
+    what: str  # the command text, the action id, the view's callback id
 
 
 @dataclass

@@ -21,6 +21,7 @@ from solti.sandbox.slack.store import (
     APP_ID,
     BOT_SCOPES,
     TRIGGER_TTL_SECONDS,
+    AckTimeout,
     Call,
     ResponsePost,
     SlackError,
@@ -146,7 +147,7 @@ class _Handler(BaseHTTPRequestHandler):
                     raise SlackError("invalid_blocks", errors=errors)
             state.respond(key, body)
         except SlackError as exc:
-            status = 404 if exc.code in ("invalid_url", "used_url") else 400
+            status = 404 if exc.code in ("invalid_url", "used_url", "expired_url") else 400
             answer = exc.code.encode()
         with state.changed:
             state.response_posts.append(ResponsePost(key=key, body=body, status=status))
@@ -255,6 +256,10 @@ class SlackStandIn:
         """A conversation; the bot is in it unless ``bot_member=False`` (see ``SlackState``)."""
         self.state.add_channel(channel_id, name, members, bot_member=bot_member)
 
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` pass for the stand-in's time limits (a response_url's 30 minutes)."""
+        self.state.advance(seconds)
+
     def rate_limit_next(self, method: str, retry_after: float = 1, times: int = 1) -> None:
         """The next `times` calls to `method` get HTTP 429 with `Retry-After`."""
         self.state.rate_limit_next(method, retry_after, times)
@@ -271,6 +276,12 @@ class SlackStandIn:
         """A response_url on this server; posts to it act on `channel`/`user`/`message_ts`."""
         self.state.register_response_target(key, channel, user, message_ts, is_ephemeral)
         return f"{self.base}/response/{urllib.parse.quote(key, safe='')}"
+
+    @property
+    def ack_timeouts(self) -> list[AckTimeout]:
+        """Requests the app did not acknowledge within 3 s (a test that causes one fails)."""
+        with self.state.changed:
+            return list(self.state.ack_timeouts)
 
     def issue_trigger(self, user: str) -> str:
         return self.state.issue_trigger(user)

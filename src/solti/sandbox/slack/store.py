@@ -18,15 +18,18 @@ import time
 from typing import Any
 
 from solti.sandbox.slack.records import (
+    ACK_TIMEOUT_SECONDS,
     APP_ID,
     BOT_ID,
     BOT_SCOPES,
     BOT_USER_ID,
     MAX_VIEW_STACK,
+    RESPONSE_URL_TTL_SECONDS,
     RESPONSE_URL_USES,
     TEAM_DOMAIN,
     TEAM_ID,
     TRIGGER_TTL_SECONDS,
+    AckTimeout,
     Call,
     ResponsePost,
     SlackError,
@@ -36,15 +39,18 @@ from solti.sandbox.slack.response_urls import ResponseUrlMixin
 from solti.sandbox.slack.views_store import ViewsMixin
 
 __all__ = [
+    "ACK_TIMEOUT_SECONDS",
     "APP_ID",
     "BOT_ID",
     "BOT_SCOPES",
     "BOT_USER_ID",
     "MAX_VIEW_STACK",
+    "RESPONSE_URL_TTL_SECONDS",
     "RESPONSE_URL_USES",
     "TEAM_DOMAIN",
     "TEAM_ID",
     "TRIGGER_TTL_SECONDS",
+    "AckTimeout",
     "Call",
     "ResponsePost",
     "SlackError",
@@ -67,6 +73,7 @@ class SlackState(ViewsMixin, ResponseUrlMixin):
         # (a bot that dedupes on trigger_id must not see an old id again).
         self._counter = itertools.count(1)
         self._epoch = int(time.time())
+        self._skew = 0.0  # seconds `advance()` moved the stand-in's clock
         self.clear()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -79,6 +86,7 @@ class SlackState(ViewsMixin, ResponseUrlMixin):
             self.channels: dict[str, dict[str, Any]] = getattr(self, "channels", {})
             self.calls: list[Call] = []
             self.response_posts: list[ResponsePost] = []
+            self.ack_timeouts: list[AckTimeout] = []
             self._messages: dict[str, list[dict[str, Any]]] = {}
             self._ephemerals: dict[str, list[dict[str, Any]]] = {}
             self.views: dict[str, dict[str, Any]] = {}
@@ -87,6 +95,21 @@ class SlackState(ViewsMixin, ResponseUrlMixin):
             self._targets: dict[str, Any] = {}  # key -> response_urls target
             self._rate_limits: dict[str, list[float]] = {}
             self.version = getattr(self, "version", 0)
+            self._touch()
+
+    def now(self) -> float:
+        """The stand-in's monotonic clock (response_url ages), moved on by ``advance``."""
+        return time.monotonic() + self._skew
+
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` pass for the stand-in's time limits (a response_url's 30 minutes)."""
+        with self.changed:
+            self._skew += seconds
+            self._touch()
+
+    def record_ack_timeout(self, kind: str, what: str) -> None:
+        with self.changed:
+            self.ack_timeouts.append(AckTimeout(kind, what))
             self._touch()
 
     def _touch(self) -> None:

@@ -4,6 +4,11 @@ It sends what Slack sends when a person types a slash command, clicks an element
 a modal (shapes in `shared/reference/slack-testing.md` §4), signed with the app's signing
 secret, and tells the stand-in what Slack's client would know afterwards (a view closed or
 replaced after a submission's ack). Replies are plain `requests.Response` objects.
+
+Like Slack it waits 3 s for the acknowledgement (``ACK_TIMEOUT_SECONDS``), then gives up: the
+reply is then a 504 whose ``reason`` is ``operation_timeout``, the stand-in records it
+(``SlackStandIn.ack_timeouts``; the test harnesses fail a test that caused one), a slash
+command's person sees Slack's error, and the request's response_url takes no more posts.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from solti.sandbox.slack.blockkit import interactive_elements
 from solti.sandbox.slack.server import SlackStandIn
-from solti.sandbox.slack.store import APP_ID, TEAM_DOMAIN
+from solti.sandbox.slack.store import ACK_TIMEOUT_SECONDS, APP_ID, TEAM_DOMAIN
 from solti.sandbox.slack.viewstate import SubmitBlocked, build_state, option_for
 
 __all__ = ["SlackUser", "SubmitBlocked"]
@@ -42,7 +47,7 @@ class SlackUser:
     team_id: str = "T0001"
     user_id: str = "U0ALICE"
     channel_id: str = "C0INFRA"
-    timeout: float = 10.0
+    timeout: float = ACK_TIMEOUT_SECONDS
 
     def as_user(self, user_id: str) -> SlackUser:
         return replace(self, user_id=user_id)
@@ -59,6 +64,7 @@ class SlackUser:
         sign: Signing = "good",
         retry_num: int | None = None,
         retry_reason: str = "http_timeout",
+        what: tuple[str, str] = ("request", ""),
     ) -> requests.Response:
         timestamp = str(int(time.time()) - (600 if sign == "stale" else 0))
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -72,14 +78,23 @@ class SlackUser:
         if retry_num is not None:
             headers["X-Slack-Retry-Num"] = str(retry_num)
             headers["X-Slack-Retry-Reason"] = retry_reason
-        return requests.post(
-            self.bot_url, data=body.encode(), headers=headers, timeout=self.timeout
-        )
+        try:
+            return requests.post(
+                self.bot_url, data=body.encode(), headers=headers, timeout=self.timeout
+            )
+        except requests.ReadTimeout:
+            self.standin.state.record_ack_timeout(*what)
+            return _operation_timeout(self.bot_url)
 
     def post_payload(self, payload: dict[str, Any], **wire: Any) -> requests.Response:
         """POST an interaction payload as Slack does: one form field `payload=<json>`."""
         body = "payload=" + urllib.parse.quote(json.dumps(payload))
-        return self._post(body, **wire)
+        wire.setdefault("what", (str(payload.get("type")), _payload_subject(payload)))
+        key = _response_url_key(payload.get("response_url"))
+        reply = self._post(body, **wire)
+        if timed_out(reply) and key:
+            self.standin.state.expire_response_url(key)
+        return reply
 
     def _user(self, user: str | None) -> dict[str, Any]:
         user_id = user or self.user_id
@@ -108,9 +123,8 @@ class SlackUser:
         who = self._user(user)
         channel_id = channel or self.channel_id
         channel_info = self.standin.state.ensure_channel(channel_id, who["id"])
-        response_url = self.standin.response_url(
-            self._key("cmd"), channel=channel_id, user=who["id"]
-        )
+        key = self._key("cmd")
+        response_url = self.standin.response_url(key, channel=channel_id, user=who["id"])
         form = {
             "token": VERIFICATION_TOKEN,
             "team_id": self.team_id,
@@ -126,8 +140,16 @@ class SlackUser:
             "response_url": response_url,
             "trigger_id": self.standin.issue_trigger(who["id"]),
         }
+        wire.setdefault("what", ("slash_command", f"{command} {text}"))
         reply = self._post(urllib.parse.urlencode(form), **wire)
-        if reply.status_code == 200:
+        if timed_out(reply):
+            self.standin.state.expire_response_url(key)
+            self.standin.state.post_ephemeral(
+                channel_id,
+                who["id"],
+                {"text": f'{command} failed with the error "operation_timeout"'},
+            )
+        elif reply.status_code == 200:
             self._show_command_ack(reply, channel_id, who["id"])
         return reply
 
@@ -295,7 +317,7 @@ class SlackUser:
             "is_enterprise_install": False,
         }
         reply = self.post_payload(payload, **wire)
-        if reply.status_code == 200:
+        if reply.status_code == 200 and not timed_out(reply):
             self._apply_ack(stored["id"], reply, who["id"])
         return reply
 
@@ -336,3 +358,31 @@ class SlackUser:
             "is_enterprise_install": False,
         }
         return self.post_payload(payload, **wire)
+
+
+def timed_out(reply: requests.Response) -> bool:
+    """Whether Slack gave up waiting for this acknowledgement (see the module docstring)."""
+    return reply.status_code == 504 and reply.reason == "operation_timeout"
+
+
+def _operation_timeout(url: str) -> requests.Response:
+    reply = requests.Response()
+    reply.status_code = 504
+    reply.reason = "operation_timeout"
+    reply.url = url
+    reply._content = b""
+    return reply
+
+
+def _payload_subject(payload: dict[str, Any]) -> str:
+    actions = payload.get("actions") or []
+    if actions:
+        return str(actions[0].get("action_id"))
+    view = payload.get("view") or {}
+    return str(view.get("callback_id") or payload.get("callback_id") or "")
+
+
+def _response_url_key(url: Any) -> str | None:
+    if not isinstance(url, str) or "/response/" not in url:
+        return None
+    return urllib.parse.unquote(url.rsplit("/response/", 1)[1])
