@@ -144,8 +144,8 @@ class SlackState(ViewsMixin, ResponseUrlMixin):
 
     def ensure_user(self, user_id: str, name: str | None = None) -> dict[str, Any]:
         with self.changed:
-            if user_id not in self.users:
-                self.add_user(user_id, name or user_id.lower())
+            if user_id not in self.users:  # U0ALICE is @alice
+                self.add_user(user_id, name or user_id.lower().removeprefix("u0"))
             return self.users[user_id]
 
     def add_usergroup(self, group_id: str, handle: str, members: list[str]) -> None:

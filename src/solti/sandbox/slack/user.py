@@ -24,6 +24,7 @@ import requests
 from slack_sdk.signature import SignatureVerifier
 
 from solti.sandbox.slack.blockkit import interactive_elements
+from solti.sandbox.slack.escaping import escape_slash_text
 from solti.sandbox.slack.server import SlackStandIn
 from solti.sandbox.slack.store import ACK_TIMEOUT_SECONDS, APP_ID, TEAM_DOMAIN
 from solti.sandbox.slack.viewstate import SubmitBlocked, build_state, option_for
@@ -117,10 +118,21 @@ class SlackUser:
         user: str | None = None,
         channel: str | None = None,
         command: str = "/solti",
+        *,
+        escaped: bool = False,
         **wire: Any,
     ) -> requests.Response:
-        """Type `command text` in `channel` as `user`; returns the bot's HTTP reply (the ack)."""
+        """Type `command text` in `channel` as `user`; returns the bot's HTTP reply (the ack).
+
+        The text is sent as Slack sends it with ``should_escape: true`` (``escaping``): links,
+        e-mails, mentions of known people, groups and channels as markup, ``& < >`` as
+        entities. ``escaped=True``: ``text`` is already in that form and goes as is.
+        """
         who = self._user(user)
+        if not escaped:
+            state = self.standin.state
+            with state.changed:
+                text = escape_slash_text(text, state.users, state.usergroups, state.channels)
         channel_id = channel or self.channel_id
         channel_info = self.standin.state.ensure_channel(channel_id, who["id"])
         key = self._key("cmd")
