@@ -239,10 +239,16 @@ def create_vm(caller: Caller, values: CreateInput, prefill: dict[str, Any]) -> N
     try:
         progress.post()
     except Exception as exc:
-        caller.say_error(
-            f"I could not post in this channel ({type(exc).__name__}); "
-            "invite me with `/invite @solti`."
-        )
+        if caller.channel.startswith("D"):  # a DM between people: the app cannot join it
+            caller.say_error(
+                "I can't post progress in a direct message between people; run the command "
+                "in a channel, or in your DM with me."
+            )
+        else:
+            caller.say_error(
+                f"I could not post in this channel ({type(exc).__name__}); "
+                "invite me with `/invite @solti`."
+            )
         return
     try:
         result = call(
