@@ -247,6 +247,8 @@ class SlackUser:
             "state": {"values": {}},
             "response_url": response_url,
         }
+        if message.get("thread_ts"):  # a message in a thread (the parent or a reply)
+            context["container"]["thread_ts"] = message["thread_ts"]
         if not ephemeral:
             context["message"] = {
                 k: v for k, v in message.items() if k != "channel" and not k.startswith("_")
@@ -277,7 +279,7 @@ class SlackUser:
         }
         if kind == "button":
             action["text"] = element.get("text")
-            for key in ("value", "style", "url"):
+            for key in ("value", "style", "url", "confirm"):
                 if key in element:
                     action[key] = element[key]
         elif kind in ("static_select", "overflow", "radio_buttons"):
