@@ -16,8 +16,8 @@ import pytest
 import requests
 
 from solti.sandbox.slack import SlackStandIn, SlackUser
+from solti.sandbox.slack.acks import timed_out
 from solti.sandbox.slack.records import ACK_TIMEOUT_SECONDS, RESPONSE_URL_TTL_SECONDS
-from solti.sandbox.slack.user import timed_out
 
 
 class _SlowApp:

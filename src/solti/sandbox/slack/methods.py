@@ -124,7 +124,7 @@ def _need_scope(state: SlackState, scope: str) -> None:
 
 
 def auth_test(state: SlackState, params: dict[str, Any]) -> dict[str, Any]:
-    return {
+    answer = {
         "url": f"https://{TEAM_DOMAIN}.slack.com/",
         "team": "Example",
         "user": "solti",
@@ -133,6 +133,10 @@ def auth_test(state: SlackState, params: dict[str, Any]) -> dict[str, Any]:
         "bot_id": BOT_ID,
         "is_enterprise_install": False,
     }
+    if state.grid is not None:
+        answer["enterprise_id"] = state.grid.enterprise_id
+        answer["is_enterprise_install"] = state.grid.org_wide
+    return answer
 
 
 def api_test(state: SlackState, params: dict[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ __all__ = [
     "TRIGGER_TTL_SECONDS",
     "AckTimeout",
     "Call",
+    "GridOrg",
     "ResponsePost",
     "SlackError",
     "public",
@@ -63,6 +64,21 @@ class Call:
     headers: dict[str, str]
     response: dict[str, Any] = field(default_factory=dict)
     status: int = 200
+
+
+@dataclass(frozen=True)
+class GridOrg:
+    """An Enterprise Grid organisation the workspace belongs to (``SlackStandIn(grid=...)``).
+
+    Payloads then carry an ``enterprise`` object (and ``enterprise_id`` in slash commands);
+    with ``org_wide`` the app is installed on the whole org: ``is_enterprise_install`` is
+    true and interaction payloads say ``team: null``.
+    https://docs.slack.dev/enterprise-grid (org-wide apps)
+    """
+
+    enterprise_id: str = "E0001"
+    enterprise_name: str = "Example Org"
+    org_wide: bool = True
 
 
 @dataclass

@@ -23,6 +23,7 @@ from solti.sandbox.slack.store import (
     TRIGGER_TTL_SECONDS,
     AckTimeout,
     Call,
+    GridOrg,
     ResponsePost,
     SlackError,
     SlackState,
@@ -173,8 +174,10 @@ class SlackStandIn:
         *,
         trigger_ttl: float | None = TRIGGER_TTL_SECONDS,
         scopes: frozenset[str] = BOT_SCOPES,
+        grid: GridOrg | None = None,
     ) -> None:
-        self.state = SlackState(trigger_ttl=trigger_ttl, scopes=scopes)
+        """``grid``: run the workspace as part of an Enterprise Grid org (see ``GridOrg``)."""
+        self.state = SlackState(trigger_ttl=trigger_ttl, scopes=scopes, grid=grid)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._socket_mode: SocketModeServer | None = None

@@ -31,6 +31,7 @@ from solti.sandbox.slack.records import (
     TRIGGER_TTL_SECONDS,
     AckTimeout,
     Call,
+    GridOrg,
     ResponsePost,
     SlackError,
     public,
@@ -52,6 +53,7 @@ __all__ = [
     "TRIGGER_TTL_SECONDS",
     "AckTimeout",
     "Call",
+    "GridOrg",
     "ResponsePost",
     "SlackError",
     "SlackState",
@@ -65,9 +67,11 @@ class SlackState(ViewsMixin, ResponseUrlMixin):
         self,
         trigger_ttl: float | None = TRIGGER_TTL_SECONDS,
         scopes: frozenset[str] = BOT_SCOPES,
+        grid: GridOrg | None = None,
     ) -> None:
         self.trigger_ttl = trigger_ttl
         self.scopes = frozenset(scopes)
+        self.grid = grid
         self.changed = threading.Condition(threading.RLock())
         # Never reset: ts, trigger and view ids stay unique across `clear()`, as on Slack
         # (a bot that dedupes on trigger_id must not see an old id again).
@@ -144,8 +148,8 @@ class SlackState(ViewsMixin, ResponseUrlMixin):
 
     def ensure_user(self, user_id: str, name: str | None = None) -> dict[str, Any]:
         with self.changed:
-            if user_id not in self.users:  # U0ALICE is @alice
-                self.add_user(user_id, name or user_id.lower().removeprefix("u0"))
+            if user_id not in self.users:  # U0ALICE (or Grid's W0ALICE) is @alice
+                self.add_user(user_id, name or user_id.lower()[2:])
             return self.users[user_id]
 
     def add_usergroup(self, group_id: str, handle: str, members: list[str]) -> None:

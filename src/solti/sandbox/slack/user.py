@@ -23,13 +23,19 @@ from typing import Any, Literal
 import requests
 from slack_sdk.signature import SignatureVerifier
 
+from solti.sandbox.slack.acks import (
+    operation_timeout,
+    payload_subject,
+    response_url_key,
+    timed_out,
+)
 from solti.sandbox.slack.blockkit import interactive_elements
 from solti.sandbox.slack.escaping import escape_slash_text
 from solti.sandbox.slack.server import SlackStandIn
 from solti.sandbox.slack.store import ACK_TIMEOUT_SECONDS, APP_ID, TEAM_DOMAIN
 from solti.sandbox.slack.viewstate import SubmitBlocked, build_state, option_for
 
-__all__ = ["SlackUser", "SubmitBlocked"]
+__all__ = ["SlackUser", "SubmitBlocked", "timed_out"]
 
 Signing = Literal["good", "bad", "missing", "stale"]
 VERIFICATION_TOKEN = "legacy-verification-token"
@@ -49,6 +55,8 @@ class SlackUser:
     user_id: str = "U0ALICE"
     channel_id: str = "C0INFRA"
     timeout: float = ACK_TIMEOUT_SECONDS
+    # Slack Connect: the person's own workspace when it is not the one they act in.
+    user_team_id: str | None = None
 
     def as_user(self, user_id: str) -> SlackUser:
         return replace(self, user_id=user_id)
@@ -85,13 +93,13 @@ class SlackUser:
             )
         except requests.ReadTimeout:
             self.standin.state.record_ack_timeout(*what)
-            return _operation_timeout(self.bot_url)
+            return operation_timeout(self.bot_url)
 
     def post_payload(self, payload: dict[str, Any], **wire: Any) -> requests.Response:
         """POST an interaction payload as Slack does: one form field `payload=<json>`."""
         body = "payload=" + urllib.parse.quote(json.dumps(payload))
-        wire.setdefault("what", (str(payload.get("type")), _payload_subject(payload)))
-        key = _response_url_key(payload.get("response_url"))
+        wire.setdefault("what", (str(payload.get("type")), payload_subject(payload)))
+        key = response_url_key(payload.get("response_url"))
         reply = self._post(body, **wire)
         if timed_out(reply) and key:
             self.standin.state.expire_response_url(key)
@@ -104,7 +112,22 @@ class SlackUser:
             "id": user_id,
             "username": info["name"],
             "name": info["name"],
-            "team_id": self.team_id,
+            "team_id": self.user_team_id or self.team_id,
+        }
+
+    def _org(self) -> dict[str, Any]:
+        """The Grid / org-wide fields every interaction payload carries (see ``GridOrg``)."""
+        grid = self.standin.state.grid
+        team: dict[str, Any] | None = {"id": self.team_id, "domain": TEAM_DOMAIN}
+        if grid is None:
+            return {"team": team, "enterprise": None, "is_enterprise_install": False}
+        assert team is not None
+        team["enterprise_id"] = grid.enterprise_id
+        team["enterprise_name"] = grid.enterprise_name
+        return {
+            "team": None if grid.org_wide else team,
+            "enterprise": {"id": grid.enterprise_id, "name": grid.enterprise_name},
+            "is_enterprise_install": grid.org_wide,
         }
 
     def _key(self, prefix: str) -> str:
@@ -150,6 +173,7 @@ class SlackUser:
             "api_app_id": APP_ID,
             "is_enterprise_install": "false",
             "response_url": response_url,
+            **self._org_form(),
             "trigger_id": self.standin.issue_trigger(who["id"]),
         }
         wire.setdefault("what", ("slash_command", f"{command} {text}"))
@@ -164,6 +188,17 @@ class SlackUser:
         elif reply.status_code == 200:
             self._show_command_ack(reply, channel_id, who["id"])
         return reply
+
+    def _org_form(self) -> dict[str, str]:
+        """A slash command's Grid fields: form strings, not objects."""
+        grid = self.standin.state.grid
+        if grid is None:
+            return {}
+        return {
+            "enterprise_id": grid.enterprise_id,
+            "enterprise_name": grid.enterprise_name,
+            "is_enterprise_install": "true" if grid.org_wide else "false",
+        }
 
     def _show_command_ack(self, reply: requests.Response, channel: str, user: str) -> None:
         """Show an ack with a body as Slack does: ephemeral, or in the channel if asked."""
@@ -212,9 +247,7 @@ class SlackUser:
             "api_app_id": APP_ID,
             "token": VERIFICATION_TOKEN,
             "trigger_id": self.standin.issue_trigger(who["id"]),
-            "team": {"id": self.team_id, "domain": TEAM_DOMAIN},
-            "enterprise": None,
-            "is_enterprise_install": False,
+            **self._org(),
             "actions": [action_payload],
         }
         if "root_view_id" in target:  # a view
@@ -320,15 +353,13 @@ class SlackUser:
         who = self._user(user)
         payload = {
             "type": "view_submission",
-            "team": {"id": self.team_id, "domain": TEAM_DOMAIN},
+            **self._org(),
             "user": who,
             "api_app_id": APP_ID,
             "token": VERIFICATION_TOKEN,
             "trigger_id": self.standin.issue_trigger(who["id"]),
             "view": self.standin.state.view(stored["id"]),
             "response_urls": [],
-            "enterprise": None,
-            "is_enterprise_install": False,
         }
         reply = self.post_payload(payload, **wire)
         if reply.status_code == 200 and not timed_out(reply):
@@ -363,40 +394,11 @@ class SlackUser:
             return None
         payload = {
             "type": "view_closed",
-            "team": {"id": self.team_id, "domain": TEAM_DOMAIN},
+            **self._org(),
             "user": self._user(user),
             "api_app_id": APP_ID,
             "token": VERIFICATION_TOKEN,
             "view": stored,
             "is_cleared": False,
-            "is_enterprise_install": False,
         }
         return self.post_payload(payload, **wire)
-
-
-def timed_out(reply: requests.Response) -> bool:
-    """Whether Slack gave up waiting for this acknowledgement (see the module docstring)."""
-    return reply.status_code == 504 and reply.reason == "operation_timeout"
-
-
-def _operation_timeout(url: str) -> requests.Response:
-    reply = requests.Response()
-    reply.status_code = 504
-    reply.reason = "operation_timeout"
-    reply.url = url
-    reply._content = b""
-    return reply
-
-
-def _payload_subject(payload: dict[str, Any]) -> str:
-    actions = payload.get("actions") or []
-    if actions:
-        return str(actions[0].get("action_id"))
-    view = payload.get("view") or {}
-    return str(view.get("callback_id") or payload.get("callback_id") or "")
-
-
-def _response_url_key(url: Any) -> str | None:
-    if not isinstance(url, str) or "/response/" not in url:
-        return None
-    return urllib.parse.unquote(url.rsplit("/response/", 1)[1])
