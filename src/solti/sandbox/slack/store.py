@@ -176,7 +176,7 @@ class SlackState(ViewsMixin, ResponseUrlMixin):
                 "name": name,
                 "is_channel": channel_id.startswith("C"),
                 "is_im": channel_id.startswith("D"),
-                "is_private": not channel_id.startswith("C"),
+                "is_private": channel_id.startswith("G"),
                 "created": self._epoch,
                 "members": people,
             }
