@@ -4,7 +4,7 @@ reports the address (real bot over HTTP, Slack stand-in, simulated PVE with its 
 from __future__ import annotations
 
 import re
-import time
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,12 @@ def _vmid(message: dict[str, Any]) -> int:
 def _agent_statuses(bot: Harness, vmid: int) -> list[int]:
     suffix = f"/qemu/{vmid}/agent/network-get-interfaces"
     return [r.status for r in bot.env.pve.requests if r.path.endswith(suffix)]
+
+
+def _address_thread(vmid: int) -> threading.Thread | None:
+    """The thread waiting for VM ``vmid``'s address (``flows.login.address_later``), if alive."""
+    name = f"solti-address-{vmid}"
+    return next((t for t in threading.enumerate() if t.name == name), None)
 
 
 def _login_field(message: dict[str, Any]) -> str:
@@ -113,7 +119,10 @@ def test_timeout_message_names_the_console_and_the_vmid(impatient: Harness) -> N
     )
     statuses = _agent_statuses(bot, vmid)
     assert 2 <= len(statuses) <= 3 and set(statuses) == {500}  # polled, then gave up
-    time.sleep(1.0)
+    waiter = _address_thread(vmid)
+    if waiter is not None:  # it edits the message last, then ends
+        waiter.join(timeout=10)
+        assert not waiter.is_alive(), "the address lookup went on after its last edit"
     assert len(_agent_statuses(bot, vmid)) == len(statuses)  # and stopped asking
 
 
@@ -163,6 +172,7 @@ def test_image_without_an_agent_says_so_at_once_and_never_asks(agentless: Harnes
         f"address; look it up in your DHCP server's leases (the MAC is on VM {vmid}'s "
         "Hardware tab in Proxmox) and log in as `rocky`"
     )
-    time.sleep(0.5)  # no address thread: nothing more is asked or edited
+    bot.runtime.work.shutdown(wait=True)  # the create flow has ended (its own bot)
+    assert _address_thread(vmid) is None  # no address thread: nothing more is asked or edited
     assert _agent_statuses(bot, vmid) == []
     assert not [c for c in bot.standin.calls_to("chat.update") if "ssh rocky@" in str(c.params)]

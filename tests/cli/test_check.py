@@ -198,24 +198,27 @@ POLICY = {
 
 
 @pytest.fixture(scope="module")
-def sim() -> Iterator[SimEnvironment]:
+def shared_world() -> Iterator[SimEnvironment]:
     with SimEnvironment(nodes=2, policy=POLICY) as environment:
         yield environment
 
 
 @pytest.fixture
 def world(
-    sim: SimEnvironment, slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    shared_world: SimEnvironment,
+    slack: SlackStandIn,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> SimEnvironment:
     """The simulator and the Slack stand-in in the environment, as an operator would set it."""
-    sim.reset()
-    for name, value in sim.env.items():
+    shared_world.reset()
+    for name, value in shared_world.env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("SOLTI_DB", str(tmp_path / "solti.db"))
     monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "0123456789abcdef0123456789abcdef")
     monkeypatch.setenv("SLACK_API_URL", slack.url)
-    return sim
+    return shared_world
 
 
 def _run(*args: str) -> tuple[int, dict[str, CheckResult], str]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from solti.sandbox.environment import SimEnvironment
-from tests.cli.clihelpers import solti, ssh_key
+from tests.cli.clihelpers import solti
+from tests.helpers.keys import new_ssh_key
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +28,11 @@ def env(world: SimEnvironment, tmp_path: Path) -> dict[str, str]:
     return {**world.env, "SOLTI_DB": str(tmp_path / "solti.db")}
 
 
+def _create(env: dict[str, str], *args: str) -> Any:
+    """``solti vm create rocky9`` with a fresh key and ``args``."""
+    return solti(env, "vm", "create", "rocky9", "--ssh-key", new_ssh_key(), *args)
+
+
 def _agent_calls(world: SimEnvironment) -> int:
     return sum(1 for r in world.pve.requests if "/agent/" in r.path)
 
@@ -34,17 +41,16 @@ def test_create_prints_the_ssh_line_from_the_guest_agent(
     env: dict[str, str], world: SimEnvironment
 ) -> None:
     world.pve.faults.agent_boot(0)  # answers at once: this test is about the output
-    done = solti(env, "vm", "create", "rocky9", "--ssh-key", ssh_key())
+    done = _create(env)
     assert done.exit_code == 0, done.output
     assert "log in: ssh rocky@10.0.2.2" in done.stdout
     assert _agent_calls(world) == 1
-    made = json.loads(solti(env, "vm", "create", "rocky9", "--ssh-key", ssh_key(), "--json").stdout)
+    made = json.loads(_create(env, "--json").stdout)
     assert made["vm"]["vmid"] == 501 and made["vm"]["address"] == "10.0.2.3"
 
 
 def test_create_with_a_static_ip_asks_nobody(env: dict[str, str], world: SimEnvironment) -> None:
-    done = solti(env, "vm", "create", "rocky9", "--ssh-key", ssh_key(),
-                 "--ip", "192.0.2.9/24", "--gw", "192.0.2.1")  # fmt: skip
+    done = _create(env, "--ip", "192.0.2.9/24", "--gw", "192.0.2.1")
     assert done.exit_code == 0, done.output
     assert "log in: ssh rocky@192.0.2.9" in done.stdout
     assert _agent_calls(world) == 0
@@ -54,16 +60,16 @@ def test_create_says_where_to_look_when_no_address_comes(
     env: dict[str, str], world: SimEnvironment
 ) -> None:
     world.pve.faults.agent_boot(None)  # no qemu-guest-agent in the image
-    done = solti(env, "vm", "create", "rocky9", "--ssh-key", ssh_key(), "--address-wait", "1")
+    done = _create(env, "--address-wait", "1")
     assert done.exit_code == 0, done.output
     assert (
         "log in: no address reported by the guest agent after 1 s; find the address in the "
         "Proxmox console (VMID 500)"
     ) in done.stdout
     assert _agent_calls(world) >= 2  # polled, not asked once
-    skipped = solti(env, "vm", "create", "rocky9", "--ssh-key", ssh_key(), "--address-wait", "0")
+    skipped = _create(env, "--address-wait", "0")
     assert "address lookup is off" in skipped.stdout
-    bad = solti(env, "vm", "create", "rocky9", "--ssh-key", ssh_key(), "--address-wait", "-3")
+    bad = _create(env, "--address-wait", "-3")
     assert bad.exit_code == 2 and "--address-wait" in bad.stderr
 
 

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ import pytest
 import requests
 import yaml
 from proxmoxer import ProxmoxAPI, ResourceException
+from proxmoxer.tools import Tasks
 
 from solti.provisioning.checksums import find_image, parse_checksum_file, resolve_version
 
@@ -36,7 +36,7 @@ class Launched:
 
 def _launch(*args: str) -> Launched:
     process = subprocess.Popen(
-        [sys.executable, "-m", "solti.bot.cli", "sim", "pve", "--port", "0", *args],
+        [sys.executable, "-m", "solti.cli", "sim", "pve", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -59,7 +59,7 @@ def _terminate(launched: Launched, sig: int = signal.SIGTERM) -> tuple[int, str,
 
 
 @pytest.fixture(scope="module")
-def sim() -> Iterator[Launched]:
+def launched() -> Iterator[Launched]:
     launched = _launch("--fail-next-task", "download=injected by the launcher test")
     yield launched
     if launched.process.poll() is None:
@@ -82,17 +82,15 @@ def _client(env: dict[str, str]) -> ProxmoxAPI:
     )
 
 
-def _wait_task(api: ProxmoxAPI, node: str, upid: str) -> dict[str, Any]:
-    for _ in range(600):
-        status = api.nodes(node).tasks(upid).status.get()
-        if status["status"] == "stopped":
-            return status
-        time.sleep(0.05)
-    pytest.fail(f"task {upid} did not stop")
+def _wait_task(api: ProxmoxAPI, upid: str) -> dict[str, Any]:
+    status = Tasks.blocking_status(api, upid, timeout=30, polling_interval=0.05)
+    if status is None:
+        pytest.fail(f"task {upid} did not stop")
+    return dict(status)
 
 
-def test_json_line_carries_the_contract(sim: Launched) -> None:
-    ready = sim.ready
+def test_json_line_carries_the_contract(launched: Launched) -> None:
+    ready = launched.ready
     assert set(ready) == {"url", "env"}
     assert ready["url"].startswith("https://127.0.0.1:")
     env = ready["env"]
@@ -104,13 +102,13 @@ def test_json_line_carries_the_contract(sim: Launched) -> None:
     assert "rocky9" in policy["distributions"]
 
 
-def test_proxmoxer_reads_version(sim: Launched) -> None:
-    version = _client(sim.ready["env"]).version.get()
+def test_proxmoxer_reads_version(launched: Launched) -> None:
+    version = _client(launched.ready["env"]).version.get()
     assert version["version"].startswith("9.")
 
 
-def test_download_url_verified_with_the_mirror_checksum(sim: Launched) -> None:
-    env = sim.ready["env"]
+def test_download_url_verified_with_the_mirror_checksum(launched: Launched) -> None:
+    env = launched.ready["env"]
     entry = yaml.safe_load(Path(env["SOLTI_CONFIG"]).read_text())["distributions"]["rocky9"]
     text = requests.get(entry["checksum_url"], timeout=10).text
     parsed = parse_checksum_file(text, source=entry["checksum_url"])
@@ -129,17 +127,17 @@ def test_download_url_verified_with_the_mirror_checksum(sim: Launched) -> None:
     }
     storage = api.nodes(node).storage("local")
     # The launcher's --fail-next-task flag makes the first download fail with our text.
-    failed = _wait_task(api, node, storage("download-url").post(**params))
+    failed = _wait_task(api, storage("download-url").post(**params))
     assert "injected by the launcher test" in failed["exitstatus"]
 
-    done = _wait_task(api, node, storage("download-url").post(**params))
+    done = _wait_task(api, storage("download-url").post(**params))
     assert done["exitstatus"] == "OK"
     volids = {item["volid"] for item in storage.content.get(content="import")}
     assert f"local:import/{filename}" in volids
 
     # A wrong digest of the right length is caught by the simulator, as PVE does.
     wrong = dict(params, filename="other.qcow2", checksum="0" * 64)
-    mismatch = _wait_task(api, node, storage("download-url").post(**wrong))
+    mismatch = _wait_task(api, storage("download-url").post(**wrong))
     assert "checksum mismatch" in mismatch["exitstatus"]
 
 
@@ -189,8 +187,8 @@ def test_fault_flags_arm_errors_drops_agent_and_acpi() -> None:
         assert version().status_code == 200
         assert api.version.get()["release"]
         node = api.nodes.get()[0]["node"]
-        _wait_task(api, node, api.nodes(node).qemu.post(vmid=100, agent=1, name="flags"))
-        _wait_task(api, node, api.nodes(node).qemu(100).status.start.post())
+        _wait_task(api, api.nodes(node).qemu.post(vmid=100, agent=1, name="flags"))
+        _wait_task(api, api.nodes(node).qemu(100).status.start.post())
         # Simulated time: ten minutes after start the agent of a "never" image is still down.
         requests.post(f"{url}/_sim/clock", json={"freeze": True}, verify=False, timeout=10)
         requests.post(f"{url}/_sim/clock", json={"advance": 600}, verify=False, timeout=10)
@@ -199,7 +197,7 @@ def test_fault_flags_arm_errors_drops_agent_and_acpi() -> None:
         upid = api.nodes(node).qemu(100).status.shutdown.post(timeout=5)
         requests.post(f"{url}/_sim/clock", json={"advance": 10}, verify=False, timeout=10)
         assert api.nodes(node).qemu(100).status.current.get()["status"] == "running"
-        assert _wait_task(api, node, upid)["exitstatus"] == "VM quit/powerdown failed - got timeout"
+        assert _wait_task(api, upid)["exitstatus"] == "VM quit/powerdown failed - got timeout"
     finally:
         code, _, stderr = _terminate(launched)
     assert code == 0, stderr

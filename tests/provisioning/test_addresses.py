@@ -105,11 +105,11 @@ def test_ssh_command() -> None:
 class SimTime:
     """One clock for the lookup and the simulator: sleeping advances both."""
 
-    def __init__(self, sim: SimEnvironment) -> None:
-        self.sim = sim
+    def __init__(self, world: SimEnvironment) -> None:
+        self.world = world
         self.now = 0.0
         self.sleeps: list[float] = []
-        sim.pve.clock.freeze()
+        world.pve.clock.freeze()
 
     def monotonic(self) -> float:
         return self.now
@@ -117,88 +117,88 @@ class SimTime:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
-        self.sim.pve.advance(seconds)
+        self.world.pve.advance(seconds)
 
 
 @pytest.fixture
-def sim_time(provisioner: Provisioner, sim: SimEnvironment) -> SimTime:
-    time = SimTime(sim)
+def sim_time(provisioner: Provisioner, world: SimEnvironment) -> SimTime:
+    time = SimTime(world)
     provisioner.ops.sleep = time.sleep
     provisioner.monotonic = time.monotonic
     return time
 
 
-def _agent_calls(sim: SimEnvironment) -> int:
-    return sum(1 for r in sim.pve.requests if r.path.endswith("/agent/network-get-interfaces"))
+def _agent_calls(world: SimEnvironment) -> int:
+    return sum(1 for r in world.pve.requests if r.path.endswith("/agent/network-get-interfaces"))
 
 
-def _booting(sim: SimEnvironment, vmid: int = 500, **conf: Any) -> None:
+def _booting(world: SimEnvironment, vmid: int = 500, **conf: Any) -> None:
     """A VM whose guest has just been started (its agent needs the default boot time)."""
-    sim.pve.state.add_vm(vmid, **conf)
-    with sim.pve.state.mutex:
-        guest = sim.pve.state.guests[vmid]
-        guest.running, guest.started_at = True, sim.pve.state.now
+    world.pve.state.add_vm(vmid, **conf)
+    with world.pve.state.mutex:
+        guest = world.pve.state.guests[vmid]
+        guest.running, guest.started_at = True, world.pve.state.now
 
 
 def test_agent_not_running_then_answering(
-    provisioner: Provisioner, sim: SimEnvironment, sim_time: SimTime
+    provisioner: Provisioner, world: SimEnvironment, sim_time: SimTime
 ) -> None:
-    _booting(sim)  # the agent answers 1.5 s after start
+    _booting(world)  # the agent answers 1.5 s after start
     found = provisioner.vm_address("pve", 500, timeout=120)
     assert found.address == "10.0.2.2" and found.outcome == "agent"
     # polls at 0, 0.5, 1.25 (agent not running yet), then 2.375: answered
-    assert found.polls == 4 == _agent_calls(sim)
+    assert found.polls == 4 == _agent_calls(world)
     assert sim_time.sleeps == [0.5, 0.75, 1.125]
-    statuses = [r.status for r in sim.pve.requests if "/agent/" in r.path]
+    statuses = [r.status for r in world.pve.requests if "/agent/" in r.path]
     assert statuses == [500, 500, 500, 200]
 
 
 def test_no_agent_configured_stops_at_once(
-    provisioner: Provisioner, sim: SimEnvironment, sim_time: SimTime
+    provisioner: Provisioner, world: SimEnvironment, sim_time: SimTime
 ) -> None:
-    _booting(sim, agent="0")
+    _booting(world, agent="0")
     found = provisioner.vm_address("pve", 500, timeout=120)
     assert found.address is None and found.outcome == "no-agent"
     assert "no QEMU guest agent" in (found.reason or "")
-    assert _agent_calls(sim) == 1 and sim_time.sleeps == []
+    assert _agent_calls(world) == 1 and sim_time.sleeps == []
 
 
 def test_stopped_or_missing_vm_stops_at_once(
-    provisioner: Provisioner, sim: SimEnvironment, sim_time: SimTime
+    provisioner: Provisioner, world: SimEnvironment, sim_time: SimTime
 ) -> None:
-    sim.pve.state.add_vm(500)
+    world.pve.state.add_vm(500)
     assert provisioner.vm_address("pve", 500, timeout=60).outcome == "not-running"
     assert provisioner.vm_address("pve", 777, timeout=60).outcome == "gone"
-    assert _agent_calls(sim) == 2 and sim_time.sleeps == []
+    assert _agent_calls(world) == 2 and sim_time.sleeps == []
 
 
 def test_static_ip_is_known_without_asking(
-    provisioner: Provisioner, sim: SimEnvironment, sim_time: SimTime
+    provisioner: Provisioner, world: SimEnvironment, sim_time: SimTime
 ) -> None:
-    _booting(sim, ipconfig0="ip=192.0.2.7/24,gw=192.0.2.1")
+    _booting(world, ipconfig0="ip=192.0.2.7/24,gw=192.0.2.1")
     found = provisioner.vm_address("pve", 500, ipconfig="ip=192.0.2.7/24,gw=192.0.2.1")
     assert found.address == "192.0.2.7" and found.outcome == "static"
-    assert _agent_calls(sim) == 0
+    assert _agent_calls(world) == 0
 
 
 def test_timeout_when_the_agent_never_starts(
-    provisioner: Provisioner, sim: SimEnvironment, sim_time: SimTime
+    provisioner: Provisioner, world: SimEnvironment, sim_time: SimTime
 ) -> None:
-    sim.pve.faults.agent_boot(None)  # qemu-guest-agent not installed in the image
-    _booting(sim)
+    world.pve.faults.agent_boot(None)  # qemu-guest-agent not installed in the image
+    _booting(world)
     found = provisioner.vm_address("pve", 500, timeout=3)
     assert found.address is None and found.outcome == "timeout"
     assert found.reason == "no address reported by the guest agent after 3 s"
     # 0, 0.5, 1.25, 2.375 and a last look at the deadline (3.0)
-    assert found.polls == 5 == _agent_calls(sim)
+    assert found.polls == 5 == _agent_calls(world)
     assert sum(sim_time.sleeps) == pytest.approx(3.0)
 
 
 def test_default_wait_comes_from_the_policy_and_zero_does_not_ask(
-    provisioner: Provisioner, sim: SimEnvironment, sim_time: SimTime
+    provisioner: Provisioner, world: SimEnvironment, sim_time: SimTime
 ) -> None:
-    sim.pve.faults.agent_boot(None)
-    _booting(sim)
+    world.pve.faults.agent_boot(None)
+    _booting(world)
     assert provisioner.ops.defaults.address_wait_seconds == 120
     provisioner.ops.defaults = provisioner.ops.defaults.model_copy(
         update={"address_wait_seconds": 10}
@@ -206,55 +206,55 @@ def test_default_wait_comes_from_the_policy_and_zero_does_not_ask(
     assert provisioner.vm_address("pve", 500).reason == (
         "no address reported by the guest agent after 10 s"
     )
-    before = _agent_calls(sim)
+    before = _agent_calls(world)
     off = provisioner.vm_address("pve", 500, timeout=0)
-    assert off.outcome == "off" and _agent_calls(sim) == before
+    assert off.outcome == "off" and _agent_calls(world) == before
 
 
 def test_transient_errors_are_retried(
-    provisioner: Provisioner, sim: SimEnvironment, sim_time: SimTime
+    provisioner: Provisioner, world: SimEnvironment, sim_time: SimTime
 ) -> None:
-    sim.pve.state.add_vm(500, running=True)  # long booted
-    sim.pve.faults.http_errors(2, status=503, path="/nodes/*/qemu/500/agent/*")
+    world.pve.state.add_vm(500, running=True)  # long booted
+    world.pve.faults.http_errors(2, status=503, path="/nodes/*/qemu/500/agent/*")
     found = provisioner.vm_address("pve", 500, timeout=30)
     assert found.address == "10.0.2.2" and found.polls == 3
 
 
 def test_verify_shows_the_address_and_list_only_when_asked(
-    provisioner: Provisioner, sim: SimEnvironment
+    provisioner: Provisioner, world: SimEnvironment
 ) -> None:
-    sim.pve.state.rrd_lag = 0
-    sim.pve.state.add_vm(500, running=True, ciuser="rocky")
-    sim.pve.state.add_vm(501, running=True, ciuser="rocky", ipconfig0="ip=192.0.2.8/24")
-    sim.pve.state.add_vm(502)  # stopped: nobody asks its agent
+    world.pve.state.rrd_lag = 0
+    world.pve.state.add_vm(500, running=True, ciuser="rocky")
+    world.pve.state.add_vm(501, running=True, ciuser="rocky", ipconfig0="ip=192.0.2.8/24")
+    world.pve.state.add_vm(502)  # stopped: nobody asks its agent
     assert provisioner.verify_vm(500).address == "10.0.2.2"
-    assert _agent_calls(sim) == 1
+    assert _agent_calls(world) == 1
     assert provisioner.verify_vm(501).address == "192.0.2.8"  # from the config
-    assert _agent_calls(sim) == 1
+    assert _agent_calls(world) == 1
     assert [vm.address for vm in provisioner.list_vms()] == [None, None, None]
-    assert _agent_calls(sim) == 1
+    assert _agent_calls(world) == 1
     listed = provisioner.list_vms(addresses=True)
     assert [vm.address for vm in listed] == ["10.0.2.2", "192.0.2.8", None]
-    assert _agent_calls(sim) == 3  # one per running VM
+    assert _agent_calls(world) == 3  # one per running VM
 
 
 def test_image_without_an_agent_is_not_asked(
-    provisioner: Provisioner, sim: SimEnvironment, sim_time: SimTime
+    provisioner: Provisioner, world: SimEnvironment, sim_time: SimTime
 ) -> None:
-    _booting(sim)
+    _booting(world)
     found = provisioner.vm_address("pve", 500, timeout=120, distribution="debian12")
     assert found.address is None and found.outcome == "no-agent"
     assert found.reason == (
         "the debian12 cloud image ships no QEMU guest agent, so Proxmox cannot report its "
         "DHCP address"
     )
-    assert _agent_calls(sim) == 0 and sim_time.sleeps == []
+    assert _agent_calls(world) == 0 and sim_time.sleeps == []
     # A static address still wins, and images with an agent (or unknown ones) are asked.
     static = provisioner.vm_address("pve", 500, ipconfig="ip=192.0.2.9/24", distribution="debian12")
     assert static.address == "192.0.2.9"
     assert provisioner.vm_address("pve", 500, timeout=120, distribution="rocky9").found
     assert provisioner.vm_address("pve", 500, timeout=120, distribution="homebrew").found
-    assert _agent_calls(sim) >= 2
+    assert _agent_calls(world) >= 2
 
 
 def test_catalog_marks_the_images_without_an_agent(provisioner: Provisioner) -> None:
@@ -264,12 +264,14 @@ def test_catalog_marks_the_images_without_an_agent(provisioner: Provisioner) -> 
 
 
 def test_token_without_guest_agent_audit_stops_at_once(
-    provisioner: Provisioner, sim: SimEnvironment, sim_time: SimTime
+    provisioner: Provisioner, world: SimEnvironment, sim_time: SimTime
 ) -> None:
-    sim.pve.state.revoke_token_privileges("/", "VM.GuestAgent.Audit", "VM.GuestAgent.Unrestricted")
-    _booting(sim)
+    world.pve.state.revoke_token_privileges(
+        "/", "VM.GuestAgent.Audit", "VM.GuestAgent.Unrestricted"
+    )
+    _booting(world)
     found = provisioner.vm_address("pve", 500, timeout=120)
     assert found.address is None and found.outcome == "denied"
     assert "VM.GuestAgent.Audit" in (found.reason or "")
-    statuses = [r.status for r in sim.pve.requests if "/agent/" in r.path]
+    statuses = [r.status for r in world.pve.requests if "/agent/" in r.path]
     assert statuses == [403] and sim_time.sleeps == []

@@ -10,19 +10,19 @@ from solti.sandbox.environment import SimEnvironment
 
 
 @pytest.fixture
-def vmid(provisioner: Provisioner, sim: SimEnvironment, ssh_key: str) -> int:
-    sim.pve.state.add_template(9000, "rocky9-template", tags=["solti", "template", "rocky9"])
-    sim.pve.state.rrd_lag = 0  # these tests are about request ids, not the RRD cache
+def vmid(provisioner: Provisioner, world: SimEnvironment, ssh_key: str) -> int:
+    world.pve.state.add_template(9000, "rocky9-template", tags=["solti", "template", "rocky9"])
+    world.pve.state.rrd_lag = 0  # these tests are about request ids, not the RRD cache
     return provisioner.create_vm({"template": "rocky9", "ssh_keys": [ssh_key]}).vm.vmid
 
 
-def _posts(sim: SimEnvironment, suffix: str) -> int:
-    return sum(1 for r in sim.pve.requests if r.path.endswith(suffix))
+def _posts(world: SimEnvironment, suffix: str) -> int:
+    return sum(1 for r in world.pve.requests if r.path.endswith(suffix))
 
 
-def _power(sim: SimEnvironment, vmid: int, running: bool) -> None:
-    with sim.pve.state.mutex:
-        sim.pve.state.guests[vmid].running = running
+def _power(world: SimEnvironment, vmid: int, running: bool) -> None:
+    with world.pve.state.mutex:
+        world.pve.state.guests[vmid].running = running
 
 
 @pytest.mark.parametrize(
@@ -35,37 +35,37 @@ def _power(sim: SimEnvironment, vmid: int, running: bool) -> None:
 )
 def test_power_verb_runs_once_per_request_id(
     provisioner: Provisioner,
-    sim: SimEnvironment,
+    world: SimEnvironment,
     vmid: int,
     verb: str,
     suffix: str,
     state_before: bool,
     outcome: str,
 ) -> None:
-    _power(sim, vmid, state_before)
-    base = _posts(sim, suffix)  # the create itself started the VM
+    _power(world, vmid, state_before)
+    base = _posts(world, suffix)  # the create itself started the VM
     first = getattr(provisioner, verb)(vmid, actor="alice", request_id="slack-1")
-    assert first.status == outcome and _posts(sim, suffix) == base + 1
-    _power(sim, vmid, state_before)  # someone changed it since: the retry must not act on it
+    assert first.status == outcome and _posts(world, suffix) == base + 1
+    _power(world, vmid, state_before)  # someone changed it since: the retry must not act on it
     again = getattr(provisioner, verb)(vmid, actor="alice", request_id="slack-1")
     assert again.status == outcome and again.vmid == vmid and again.name == first.name
-    assert _posts(sim, suffix) == base + 1
-    assert sim.pve.state.guests[vmid].running is state_before
+    assert _posts(world, suffix) == base + 1
+    assert world.pve.state.guests[vmid].running is state_before
     records = [r for r in provisioner.audit.query(vmid=vmid) if r.request_id == "slack-1"]
     assert len(records) == 1 and records[0].result == "ok"
     # Without a request id (or with another one) the verb runs again.
     getattr(provisioner, verb)(vmid, actor="alice", request_id="slack-2")
-    assert _posts(sim, suffix) == base + 2
+    assert _posts(world, suffix) == base + 2
 
 
 def test_remove_twice_with_one_request_id_is_one_remove(
-    provisioner: Provisioner, sim: SimEnvironment, vmid: int
+    provisioner: Provisioner, world: SimEnvironment, vmid: int
 ) -> None:
     provisioner.remove_vm(vmid, actor="alice", request_id="rm-1")
-    deletes = _posts(sim, f"/qemu/{vmid}")
+    deletes = _posts(world, f"/qemu/{vmid}")
     again = provisioner.remove_vm(vmid, actor="alice", request_id="rm-1")  # no NotFound
-    assert again.status == "removed" and _posts(sim, f"/qemu/{vmid}") == deletes
-    assert vmid not in sim.pve.state.guests
+    assert again.status == "removed" and _posts(world, f"/qemu/{vmid}") == deletes
+    assert vmid not in world.pve.state.guests
 
 
 def test_a_repeat_while_running_is_refused(provisioner: Provisioner, vmid: int) -> None:
@@ -77,9 +77,9 @@ def test_a_repeat_while_running_is_refused(provisioner: Provisioner, vmid: int) 
 
 
 def test_a_failed_attempt_may_be_retried_with_the_same_id(
-    provisioner: Provisioner, sim: SimEnvironment, vmid: int
+    provisioner: Provisioner, world: SimEnvironment, vmid: int
 ) -> None:
-    sim.pve.faults.fail_next_task("qmstop", "can't lock file '/var/lock/qemu-server/lock-500'")
+    world.pve.faults.fail_next_task("qmstop", "can't lock file '/var/lock/qemu-server/lock-500'")
     with pytest.raises(TaskFailed):
         provisioner.stop_vm(vmid, request_id="stop-1")
     assert provisioner.stop_vm(vmid, request_id="stop-1").status == "stopped"
@@ -88,19 +88,19 @@ def test_a_failed_attempt_may_be_retried_with_the_same_id(
 
 
 def test_one_request_id_cannot_be_replayed_on_another_vm(
-    provisioner: Provisioner, sim: SimEnvironment, vmid: int
+    provisioner: Provisioner, world: SimEnvironment, vmid: int
 ) -> None:
     provisioner.stop_vm(vmid, request_id="stop-2")
-    sim.pve.state.add_vm(777, "other", running=True)
+    world.pve.state.add_vm(777, "other", running=True)
     with pytest.raises(Conflict, match="not of VM 777"):
         provisioner.stop_vm(777, request_id="stop-2")
-    assert sim.pve.state.guests[777].running
+    assert world.pve.state.guests[777].running
 
 
 def test_template_destroy_once_per_request_id(
-    provisioner: Provisioner, sim: SimEnvironment
+    provisioner: Provisioner, world: SimEnvironment
 ) -> None:
-    sim.pve.state.add_template(9001, "debian12-template", tags=["solti", "template"])
+    world.pve.state.add_template(9001, "debian12-template", tags=["solti", "template"])
     provisioner.destroy_template(9001, actor="alice", request_id="appr-9")
     provisioner.destroy_template(9001, actor="alice", request_id="appr-9")  # no NotFound
     records = provisioner.audit.query(action="template destroy")

@@ -17,15 +17,15 @@ from solti.sandbox.pve.faults import DEFAULT_TASK_DURATIONS
 
 
 @pytest.fixture
-def frozen(sim: SimEnvironment) -> SimEnvironment:
-    sim.pve.clock.freeze()
+def frozen(world: SimEnvironment) -> SimEnvironment:
+    world.pve.clock.freeze()
     for task_type in DEFAULT_TASK_DURATIONS:
-        sim.pve.faults.task_duration(task_type, 0)
-    return sim
+        world.pve.faults.task_duration(task_type, 0)
+    return world
 
 
-def _bare(sim: SimEnvironment, vmid: int) -> bool:
-    row = next(r for r in sim.pve.state.resources("vm") if r["vmid"] == vmid)
+def _bare(world: SimEnvironment, vmid: int) -> bool:
+    row = next(r for r in world.pve.state.resources("vm") if r["vmid"] == vmid)
     return "name" not in row and row["status"] == "unknown"
 
 

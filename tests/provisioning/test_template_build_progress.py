@@ -23,7 +23,7 @@ def _build(provisioner: Provisioner, distribution: str, **kw: object) -> dict[st
     return {p.step: p.detail for p in seen}
 
 
-def test_each_step_says_what_it_did(provisioner: Provisioner, sim: SimEnvironment) -> None:
+def test_each_step_says_what_it_did(provisioner: Provisioner, world: SimEnvironment) -> None:
     first = _build(provisioner, "debian12")  # the mirror's Debian image is 3G
     assert all(first.values()), first
     assert first["vmid"] == "9000, the first template VMID (none of 9000-9999 in use)"
@@ -58,7 +58,7 @@ def test_vmid_reason_counts_a_build_in_progress(provisioner: Provisioner) -> Non
 
 
 def test_a_vmid_lost_to_a_race_is_named_in_the_create_step(
-    provisioner: Provisioner, sim: SimEnvironment
+    provisioner: Provisioner, world: SimEnvironment
 ) -> None:
     """Someone takes the chosen VMID between the lookup and the create: the next one is used."""
     seen: list[Progress] = []
@@ -66,7 +66,7 @@ def test_a_vmid_lost_to_a_race_is_named_in_the_create_step(
     def progress(update: Progress) -> None:
         seen.append(update)
         if update.step == "vmid":  # reported once chosen, before the create asks for it
-            sim.pve.state.add_vm(9000, "someone-else")
+            world.pve.state.add_vm(9000, "someone-else")
 
     result = provisioner.build_template(
         "rocky9", actor="bob", progress=progress, request_id="race-1"
@@ -78,9 +78,9 @@ def test_a_vmid_lost_to_a_race_is_named_in_the_create_step(
 
 
 def test_a_failure_while_choosing_the_vmid_is_reported_as_that_step(
-    provisioner: Provisioner, sim: SimEnvironment
+    provisioner: Provisioner, world: SimEnvironment
 ) -> None:
-    sim.pve.state.add_template(9999, "last-template")
+    world.pve.state.add_template(9999, "last-template")
     seen: list[Progress] = []
     with pytest.raises(RangeExhausted):
         provisioner.build_template("rocky9", actor="bob", progress=seen.append, request_id="full-1")

@@ -13,13 +13,13 @@ from solti.sandbox.environment import SimEnvironment
 DISTRIBUTIONS = Catalog.load().names
 
 
-def templates_on(sim: SimEnvironment) -> list[int]:
-    return sorted(v for v in sim.pve.state.guests if 9000 <= v <= 9999)
+def templates_on(world: SimEnvironment) -> list[int]:
+    return sorted(v for v in world.pve.state.guests if 9000 <= v <= 9999)
 
 
 @pytest.mark.parametrize("distribution", DISTRIBUTIONS)
 def test_build_every_catalog_distribution(
-    provisioner: Provisioner, sim: SimEnvironment, distribution: str
+    provisioner: Provisioner, world: SimEnvironment, distribution: str
 ) -> None:
     steps: list[str] = []
     result = provisioner.build_template(
@@ -49,12 +49,12 @@ def test_build_every_catalog_distribution(
 
 
 def test_rebuild_skips_download_and_takes_next_vmid(provisioner: Provisioner,
-                                                    sim: SimEnvironment) -> None:  # fmt: skip
+                                                    world: SimEnvironment) -> None:  # fmt: skip
     first = provisioner.build_template("debian12")
-    downloads = [r for r in sim.pve.requests if r.path.endswith("/download-url")]
+    downloads = [r for r in world.pve.requests if r.path.endswith("/download-url")]
     second = provisioner.build_template("debian12")
     assert first.downloaded and not second.downloaded
-    assert [r for r in sim.pve.requests if r.path.endswith("/download-url")] == downloads
+    assert [r for r in world.pve.requests if r.path.endswith("/download-url")] == downloads
     assert second.template.vmid == first.template.vmid + 1
     listed = provisioner.list_templates("debian12")
     assert [t.vmid for t in listed] == [9001, 9000]  # latest first
@@ -71,19 +71,19 @@ def test_secure_boot_and_disk_growth(provisioner: Provisioner) -> None:
 
 
 def test_request_id_rerun_makes_no_second_template(provisioner: Provisioner,
-                                                   sim: SimEnvironment) -> None:  # fmt: skip
+                                                   world: SimEnvironment) -> None:  # fmt: skip
     first = provisioner.build_template("rocky9", request_id="req-1")
     again = provisioner.build_template("rocky9", request_id="req-1")
     assert again.reused and again.template.vmid == first.template.vmid
-    assert templates_on(sim) == [9000]
+    assert templates_on(world) == [9000]
 
 
-def test_update_detection(provisioner: Provisioner, sim: SimEnvironment) -> None:
+def test_update_detection(provisioner: Provisioner, world: SimEnvironment) -> None:
     provisioner.build_template("rocky9")
     states = {s.distribution: s for s in provisioner.check_updates()}
     assert states["rocky9"].state == "current"
     assert states["debian12"].state == "unknown" and "no template" in str(states["debian12"].reason)
-    new_version = sim.mirror.publish_new_image("rocky9")
+    new_version = world.mirror.publish_new_image("rocky9")
     status = provisioner.check_updates("rocky9")[0]
     assert status.state == "update_available"
     assert status.upstream_checksum != status.template_checksum
@@ -93,7 +93,7 @@ def test_update_detection(provisioner: Provisioner, sim: SimEnvironment) -> None
 
 
 def test_verify_and_destroy_refuses_while_linked_clones_exist(
-    provisioner: Provisioner, sim: SimEnvironment, ssh_key: str
+    provisioner: Provisioner, world: SimEnvironment, ssh_key: str
 ) -> None:
     info = provisioner.build_template("ubuntu2404").template
     assert provisioner.verify_template(info.vmid).vmid == info.vmid
@@ -103,10 +103,10 @@ def test_verify_and_destroy_refuses_while_linked_clones_exist(
     assert str(vm.vmid) in str(caught.value) and vm.name in str(caught.value)
     provisioner.remove_vm(vm.vmid, actor="bob")
     provisioner.destroy_template(info.vmid, actor="bob")
-    assert templates_on(sim) == []
+    assert templates_on(world) == []
     assert provisioner.audit.query(action="template destroy")[0].result == "ok"
     with pytest.raises(InvalidRequest):
-        sim.pve.state.add_vm(700, "plain")
+        world.pve.state.add_vm(700, "plain")
         provisioner.destroy_template(700)
 
 
@@ -120,24 +120,24 @@ BUILD_TASK_FAULTS = [
 
 @pytest.mark.parametrize(("step", "task_type", "message"), BUILD_TASK_FAULTS)
 def test_failed_build_task_leaves_nothing(
-    provisioner: Provisioner, sim: SimEnvironment, step: str, task_type: str, message: str
+    provisioner: Provisioner, world: SimEnvironment, step: str, task_type: str, message: str
 ) -> None:
-    sim.pve.faults.fail_next_task(task_type, message)
+    world.pve.faults.fail_next_task(task_type, message)
     with pytest.raises(TaskFailed) as caught:
         provisioner.build_template({"distribution": "almalinux9", "disk": "20G"}, actor="eve")
     assert caught.value.step == step and message in str(caught.value)
-    assert templates_on(sim) == []
+    assert templates_on(world) == []
     record = provisioner.audit.query(action="template build")[0]
     assert record.result == "failed" and record.actor == "eve"
     assert record.error.startswith(f"{step}: ") and message in record.error
 
 
 def test_http_error_at_notes_step_removes_the_vm(provisioner: Provisioner,
-                                                 sim: SimEnvironment) -> None:  # fmt: skip
-    sim.pve.faults.http_errors(1, status=500, method="PUT", path="/nodes/*/qemu/*/config")
+                                                 world: SimEnvironment) -> None:  # fmt: skip
+    world.pve.faults.http_errors(1, status=500, method="PUT", path="/nodes/*/qemu/*/config")
     with pytest.raises(ProxmoxError) as caught:
         provisioner.build_template("centos-stream9")
     assert caught.value.step == "notes" and caught.value.status == 500
-    assert templates_on(sim) == []
+    assert templates_on(world) == []
     record = provisioner.audit.query(action="template build")[0]
     assert record.result == "failed" and record.error.startswith("notes: ")

@@ -16,9 +16,9 @@ from solti.provisioning.service import Provisioner
 from solti.sandbox.environment import SimEnvironment
 
 
-def seed_template(sim: SimEnvironment, vmid: int = 9000, dist: str = "rocky9",
+def seed_template(world: SimEnvironment, vmid: int = 9000, dist: str = "rocky9",
                   disk: str = "10G") -> None:  # fmt: skip
-    sim.pve.state.add_template(vmid, f"{dist}-template", disk_size=disk,
+    world.pve.state.add_template(vmid, f"{dist}-template", disk_size=disk,
                                tags=["solti", "template", dist])  # fmt: skip
 
 
@@ -27,8 +27,8 @@ def today() -> str:
 
 
 @pytest.fixture
-def rocky(sim: SimEnvironment) -> int:
-    seed_template(sim)
+def rocky(world: SimEnvironment) -> int:
+    seed_template(world)
     return 9000
 
 
@@ -40,19 +40,19 @@ def create(p: Provisioner, key: str, **kw: Any) -> Any:
 
 
 def test_selector_by_vmid_name_and_distribution(
-    provisioner: Provisioner, sim: SimEnvironment, ssh_key: str
+    provisioner: Provisioner, world: SimEnvironment, ssh_key: str
 ) -> None:
-    seed_template(sim, 9000)
-    seed_template(sim, 9001)  # a newer build of the same distribution
-    seed_template(sim, 9002, dist="debian12")
+    seed_template(world, 9000)
+    seed_template(world, 9001)  # a newer build of the same distribution
+    seed_template(world, 9002, dist="debian12")
     assert create(provisioner, ssh_key, template=9000).vm.template_vmid == 9000
     assert create(provisioner, ssh_key, template="debian12-template").vm.template_vmid == 9002
     assert create(provisioner, ssh_key, template="rocky9").vm.template_vmid == 9001
 
 
-def test_selector_errors(provisioner: Provisioner, sim: SimEnvironment, ssh_key: str) -> None:
-    seed_template(sim)
-    sim.pve.state.add_vm(600, "plain")
+def test_selector_errors(provisioner: Provisioner, world: SimEnvironment, ssh_key: str) -> None:
+    seed_template(world)
+    world.pve.state.add_vm(600, "plain")
     with pytest.raises(InvalidRequest, match="no template given"):
         create(provisioner, ssh_key)
     with pytest.raises(InvalidRequest, match="not a template"):
@@ -69,10 +69,10 @@ def test_selector_errors(provisioner: Provisioner, sim: SimEnvironment, ssh_key:
 
 
 def test_auto_vmid_is_lowest_free_in_500_8999(
-    provisioner: Provisioner, sim: SimEnvironment, rocky: int, ssh_key: str
+    provisioner: Provisioner, world: SimEnvironment, rocky: int, ssh_key: str
 ) -> None:
-    sim.pve.state.add_vm(500, "taken")
-    sim.pve.state.add_vm(150, "manual")
+    world.pve.state.add_vm(500, "taken")
+    world.pve.state.add_vm(150, "manual")
     assert create(provisioner, ssh_key, template="rocky9").vm.vmid == 501
 
 
@@ -81,17 +81,17 @@ def test_requested_vmid_free_is_used(provisioner: Provisioner, rocky: int, ssh_k
 
 
 def test_requested_vmid_in_template_range_is_refused(
-    provisioner: Provisioner, sim: SimEnvironment, rocky: int, ssh_key: str
+    provisioner: Provisioner, world: SimEnvironment, rocky: int, ssh_key: str
 ) -> None:
     with pytest.raises(InvalidRequest, match="template range"):
         create(provisioner, ssh_key, template="rocky9", vmid=9500)
-    assert sorted(sim.pve.state.guests) == [9000]
+    assert sorted(world.pve.state.guests) == [9000]
 
 
 def test_requested_vmid_in_use_is_refused(
-    provisioner: Provisioner, sim: SimEnvironment, rocky: int, ssh_key: str
+    provisioner: Provisioner, world: SimEnvironment, rocky: int, ssh_key: str
 ) -> None:
-    sim.pve.state.add_vm(150, "other")
+    world.pve.state.add_vm(150, "other")
     with pytest.raises(Conflict, match="150 already exists"):
         create(provisioner, ssh_key, template="rocky9", vmid=150)
 
@@ -120,18 +120,18 @@ def test_names_given_default_and_suffixed(
 )
 def test_disk_grows_only_when_smaller(
     provisioner: Provisioner,
-    sim: SimEnvironment,
+    world: SimEnvironment,
     ssh_key: str,
     template_disk: str,
     minimum: str,
     expected: str,
     resized: bool,
 ) -> None:
-    seed_template(sim, disk=template_disk)
+    seed_template(world, disk=template_disk)
     vm = create(provisioner, ssh_key, template="rocky9", disk=minimum).vm
     config = provisioner.client.vm_config(vm.node, vm.vmid)
     assert f"size={expected}" in config["scsi0"]
-    resizes = [r for r in sim.pve.requests if r.path.endswith("/resize")]
+    resizes = [r for r in world.pve.requests if r.path.endswith("/resize")]
     assert bool(resizes) is resized
 
 
@@ -157,23 +157,23 @@ def test_cloud_init_as_pve_stores_it(
 
 
 def test_dhcp_is_default_and_no_key_is_refused_before_anything(
-    provisioner: Provisioner, sim: SimEnvironment, rocky: int, ssh_key: str
+    provisioner: Provisioner, world: SimEnvironment, rocky: int, ssh_key: str
 ) -> None:
     vm = create(provisioner, ssh_key, template="rocky9").vm
     assert provisioner.client.vm_config(vm.node, vm.vmid)["ipconfig0"] == "ip=dhcp"
-    before = len(sim.pve.requests)
+    before = len(world.pve.requests)
     with pytest.raises(InvalidRequest, match="SSH public key"):
         provisioner.create_vm({"template": "rocky9"})
-    writes = [r for r in sim.pve.requests[before:] if r.method != "GET"]
+    writes = [r for r in world.pve.requests[before:] if r.method != "GET"]
     assert writes == []
 
 
 def test_linked_by_default_full_on_request(
-    provisioner: Provisioner, sim: SimEnvironment, rocky: int, ssh_key: str
+    provisioner: Provisioner, world: SimEnvironment, rocky: int, ssh_key: str
 ) -> None:
     linked = create(provisioner, ssh_key, template="rocky9").vm
     full = create(provisioner, ssh_key, template="rocky9", full=True).vm
-    clones = [r for r in sim.pve.requests if r.path.endswith("/clone")]
+    clones = [r for r in world.pve.requests if r.path.endswith("/clone")]
     assert [c.params.get("full") for c in clones] == ["0", "1"]
     parents = {
         v["vmid"]: v.get("parent")
@@ -183,31 +183,31 @@ def test_linked_by_default_full_on_request(
 
 
 def test_create_costs_at_most_six_requests_plus_polls(
-    provisioner: Provisioner, sim: SimEnvironment, rocky: int, ssh_key: str
+    provisioner: Provisioner, world: SimEnvironment, rocky: int, ssh_key: str
 ) -> None:
-    before = len(sim.pve.requests)
+    before = len(world.pve.requests)
     create(provisioner, ssh_key, template="rocky9", disk="20G")
-    calls = sim.pve.requests[before:]
+    calls = world.pve.requests[before:]
     work = [r for r in calls if "/tasks/" not in r.path]
     assert len(work) <= 6, [(r.method, r.path) for r in work]
     assert all(r.status == 200 for r in calls)
 
 
 def test_dry_run_plans_without_writes(
-    provisioner: Provisioner, sim: SimEnvironment, rocky: int, ssh_key: str
+    provisioner: Provisioner, world: SimEnvironment, rocky: int, ssh_key: str
 ) -> None:
-    before = len(sim.pve.requests)
+    before = len(world.pve.requests)
     plan = provisioner.plan_vm({"template": "rocky9", "ssh_keys": [ssh_key], "disk": "20G"})
     assert plan.vmid == 500 and plan.resize and str(plan.disk_after) == "20G"
-    assert all(r.method == "GET" for r in sim.pve.requests[before:])
-    assert sorted(sim.pve.state.guests) == [9000]
+    assert all(r.method == "GET" for r in world.pve.requests[before:])
+    assert sorted(world.pve.state.guests) == [9000]
 
 
 # --- concurrency and races ------------------------------------------------------------------
 
 
 def test_twenty_parallel_creates_get_distinct_vmids(
-    provisioner: Provisioner, sim: SimEnvironment, rocky: int, ssh_key: str
+    provisioner: Provisioner, world: SimEnvironment, rocky: int, ssh_key: str
 ) -> None:
     with ThreadPoolExecutor(max_workers=20) as pool:
         results = list(
@@ -222,9 +222,9 @@ def test_twenty_parallel_creates_get_distinct_vmids(
 class RacingClient(PveClient):
     """A real client; after the first snapshot, another creator takes the id we will pick."""
 
-    def __init__(self, base: PveClient, sim: SimEnvironment, steal: list[int]) -> None:
+    def __init__(self, base: PveClient, world: SimEnvironment, steal: list[int]) -> None:
         super().__init__(base._factory, where=base.where)
-        self._sim = sim
+        self._world = world
         self._steal = list(steal)
         self._done = threading.Event()
 
@@ -233,24 +233,24 @@ class RacingClient(PveClient):
         if not self._done.is_set():
             self._done.set()
             for vmid in self._steal:
-                self._sim.pve.state.add_vm(vmid, f"racer{vmid}")
+                self._world.pve.state.add_vm(vmid, f"racer{vmid}")
         return snapshot
 
 
 def test_losing_a_vmid_race_retries_with_the_next_id(
-    provisioner: Provisioner, sim: SimEnvironment, rocky: int, ssh_key: str
+    provisioner: Provisioner, world: SimEnvironment, rocky: int, ssh_key: str
 ) -> None:
-    provisioner.ops.client = RacingClient(provisioner.client, sim, steal=[500, 501])
+    provisioner.ops.client = RacingClient(provisioner.client, world, steal=[500, 501])
     result = create(provisioner, ssh_key, template="rocky9")
     assert result.vm.vmid == 502
-    clones = [r for r in sim.pve.requests if r.path.endswith("/clone")]
+    clones = [r for r in world.pve.requests if r.path.endswith("/clone")]
     assert [c.status for c in clones] == [500, 500, 200]
 
 
 def test_requested_vmid_race_is_not_retried(
-    provisioner: Provisioner, sim: SimEnvironment, rocky: int, ssh_key: str
+    provisioner: Provisioner, world: SimEnvironment, rocky: int, ssh_key: str
 ) -> None:
-    provisioner.ops.client = RacingClient(provisioner.client, sim, steal=[150])
+    provisioner.ops.client = RacingClient(provisioner.client, world, steal=[150])
     with pytest.raises(ProxmoxError, match="already exists"):
         create(provisioner, ssh_key, template="rocky9", vmid=150)
 
@@ -259,11 +259,61 @@ def test_requested_vmid_race_is_not_retried(
 
 
 def test_same_request_id_returns_the_first_vm(
-    provisioner: Provisioner, sim: SimEnvironment, rocky: int, ssh_key: str
+    provisioner: Provisioner, world: SimEnvironment, rocky: int, ssh_key: str
 ) -> None:
     first = provisioner.create_vm({"template": "rocky9", "ssh_keys": [ssh_key]},
                                   request_id="slack-42")  # fmt: skip
     again = provisioner.create_vm({"template": "rocky9", "ssh_keys": [ssh_key]},
                                   request_id="slack-42")  # fmt: skip
     assert again.reused and again.vm.vmid == first.vm.vmid
-    assert sorted(sim.pve.state.guests) == [first.vm.vmid, 9000]
+    assert sorted(world.pve.state.guests) == [first.vm.vmid, 9000]
+
+
+# --- a plan made earlier (shown to a person) ------------------------------------------------
+
+
+def test_a_shown_plan_is_built_without_reading_the_cluster_again(
+    provisioner: Provisioner, world: SimEnvironment, rocky: int, ssh_key: str
+) -> None:
+    request = {"template": "rocky9", "ssh_keys": [ssh_key], "name": "shown"}
+    plan = provisioner.plan_vm(request, actor="alice")
+    assert plan.owned_by_actor == 0
+    before = len(world.pve.requests)
+    result = provisioner.create_vm(request, plan=plan, actor="alice", via="slack")
+    assert (result.vm.vmid, result.vm.name) == (plan.vmid, "shown")
+    made = [r.path for r in world.pve.requests[before:] if "/tasks/" not in r.path]
+    assert not [p for p in made if p.endswith("/cluster/resources") or "9000/config" in p], made
+    assert provisioner.plan_vm(request, actor="alice").owned_by_actor == 1
+
+
+def test_a_shown_plan_whose_vmid_was_taken_since_gets_the_next_free_one(
+    provisioner: Provisioner, world: SimEnvironment, rocky: int, ssh_key: str
+) -> None:
+    request = {"template": "rocky9", "ssh_keys": [ssh_key]}
+    plan = provisioner.plan_vm(request)
+    world.pve.state.add_vm(plan.vmid, "someone-else")  # taken between the dry run and the submit
+    world.pve.state.add_vm(plan.vmid + 1, "someone-else-too")
+    result = provisioner.create_vm(request, plan=plan, actor="alice", via="slack")
+    assert result.vm.vmid == plan.vmid + 2 and result.vm.name == plan.name
+
+
+def test_a_plan_is_refused_for_another_request(
+    provisioner: Provisioner, world: SimEnvironment, rocky: int, ssh_key: str, new_key: Any
+) -> None:
+    plan = provisioner.plan_vm({"template": "rocky9", "ssh_keys": [ssh_key]})
+    with pytest.raises(InvalidRequest, match="differs from the request in ssh_keys, full"):
+        provisioner.create_vm(
+            {"template": "rocky9", "ssh_keys": [new_key()], "full": True}, plan=plan, actor="a"
+        )
+    assert sorted(world.pve.state.guests) == [9000]
+
+
+def test_plan_keeps_the_vmid_and_name_shown_while_they_are_free(
+    provisioner: Provisioner, world: SimEnvironment, rocky: int, ssh_key: str
+) -> None:
+    request = {"template": "rocky9", "ssh_keys": [ssh_key]}
+    kept = provisioner.plan_vm(request, prefer_vmid=777, prefer_name="as-shown")
+    assert (kept.vmid, kept.name) == (777, "as-shown")
+    world.pve.state.add_vm(777, "as-shown")
+    moved = provisioner.plan_vm(request, prefer_vmid=777, prefer_name="as-shown")
+    assert moved.vmid == 500 and moved.name == f"rocky9-{today()}"

@@ -17,15 +17,15 @@ GIB = 1024**3
 
 
 @pytest.fixture(scope="session")
-def _session_sim() -> Iterator[PveSimulator]:
-    with PveSimulator(nodes=3, shared_storage=True) as sim:
-        yield sim
+def _session_pve() -> Iterator[PveSimulator]:
+    with PveSimulator(nodes=3, shared_storage=True) as pve:
+        yield pve
 
 
 @pytest.fixture
-def sim(_session_sim: PveSimulator) -> PveSimulator:
-    _session_sim.reset()
-    return _session_sim
+def pve(_session_pve: PveSimulator) -> PveSimulator:
+    _session_pve.reset()
+    return _session_pve
 
 
 @pytest.fixture(scope="session")
@@ -35,25 +35,25 @@ def schema() -> Schema:
 
 
 @pytest.fixture
-def pve(sim: PveSimulator) -> Any:
+def api(pve: PveSimulator) -> Any:
     """A real proxmoxer client (https backend, token auth, the simulator's CA)."""
-    return sim.client()
+    return pve.client()
 
 
-def wait_task(pve: Any, upid: str, node: str = NODE, deadline: float = 10.0) -> dict[str, Any]:
+def wait_task(api: Any, upid: str, node: str = NODE, deadline: float = 10.0) -> dict[str, Any]:
     """Poll a task until it stops (as proxmoxer's blocking_status does, only faster)."""
     end = time.monotonic() + deadline
     while True:
-        status = pve.nodes(node).tasks(upid).status.get()
+        status = api.nodes(node).tasks(upid).status.get()
         if status["status"] == "stopped":
             return status
         if time.monotonic() > end:
             raise AssertionError(f"task {upid} still running")
-        time.sleep(0.02)
+        time.sleep(0.02)  # the pace of polling a condition, as every PVE client polls tasks
 
 
-def run_ok(pve: Any, upid: str, node: str = NODE) -> dict[str, Any]:
-    status = wait_task(pve, upid, node)
+def run_ok(api: Any, upid: str, node: str = NODE) -> dict[str, Any]:
+    status = wait_task(api, upid, node)
     assert status["exitstatus"] == "OK", status
     return status
 
@@ -64,8 +64,8 @@ def qcow2_image(virtual_size: int, payload: int = 4096) -> bytes:
     return header + b"\0" * (payload - len(header))
 
 
-def create_vm(pve: Any, vmid: int, node: str = NODE, **params: Any) -> dict[str, Any]:
+def create_vm(api: Any, vmid: int, node: str = NODE, **params: Any) -> dict[str, Any]:
     """Create a VM through the API and wait for the task."""
     params.setdefault("scsi0", "local-lvm:1")
-    run_ok(pve, pve.nodes(node).qemu.post(vmid=vmid, **params), node)
-    return pve.nodes(node).qemu(vmid).config.get()
+    run_ok(api, api.nodes(node).qemu.post(vmid=vmid, **params), node)
+    return api.nodes(node).qemu(vmid).config.get()

@@ -9,55 +9,55 @@ from proxmoxer import AuthenticationError, ProxmoxAPI, ResourceException
 from tests.sim.conftest import NODE
 
 
-def _raw(sim, method: str, path: str, headers: dict[str, str], **kw) -> requests.Response:
+def _raw(pve, method: str, path: str, headers: dict[str, str], **kw) -> requests.Response:
     return requests.request(
-        method, f"{sim.url}/api2/json{path}", headers=headers, verify=sim.ca_path, timeout=5, **kw
+        method, f"{pve.url}/api2/json{path}", headers=headers, verify=pve.ca_path, timeout=5, **kw
     )
 
 
-def test_missing_credentials_is_401_no_ticket_with_empty_body(sim):
-    response = _raw(sim, "GET", "/nodes", {})
+def test_missing_credentials_is_401_no_ticket_with_empty_body(pve):
+    response = _raw(pve, "GET", "/nodes", {})
     assert response.status_code == 401
     assert response.reason == "No ticket"
     assert response.content == b""
 
 
-def test_wrong_token_secret_is_401(sim):
-    header = {"Authorization": f"PVEAPIToken={sim.token_id}=00000000-0000-0000-0000-000000000000"}
-    response = _raw(sim, "GET", "/nodes", header)
+def test_wrong_token_secret_is_401(pve):
+    header = {"Authorization": f"PVEAPIToken={pve.token_id}=00000000-0000-0000-0000-000000000000"}
+    response = _raw(pve, "GET", "/nodes", header)
     assert response.status_code == 401
     assert response.reason == "Authentication failed!"
 
 
-def test_token_header_split_at_last_equals_and_unescaped(sim):
-    token_id = sim.token_id.replace("!", "%21")
+def test_token_header_split_at_last_equals_and_unescaped(pve):
+    token_id = pve.token_id.replace("!", "%21")
     response = _raw(
-        sim, "GET", "/version", {"Authorization": f"PVEAPIToken={token_id}={sim.token_secret}"}
+        pve, "GET", "/version", {"Authorization": f"PVEAPIToken={token_id}={pve.token_secret}"}
     )
     assert response.status_code == 200
 
 
-def test_token_without_realm_is_rejected(sim):
+def test_token_without_realm_is_rejected(pve):
     response = _raw(
-        sim, "GET", "/version", {"Authorization": f"PVEAPIToken=root!solti={sim.token_secret}"}
+        pve, "GET", "/version", {"Authorization": f"PVEAPIToken=root!solti={pve.token_secret}"}
     )
     assert response.status_code == 401
 
 
-def test_proxmoxer_wrong_secret_raises_401(sim):
-    client = sim.client(token_value="wrong")
+def test_proxmoxer_wrong_secret_raises_401(pve):
+    client = pve.client(token_value="wrong")
     with pytest.raises(ResourceException) as info:
         client.nodes.get()
     assert info.value.status_code == 401
 
 
-def test_password_login_gets_ticket_and_csrf_for_writes(sim):
+def test_password_login_gets_ticket_and_csrf_for_writes(pve):
     client = ProxmoxAPI(
-        sim.host,
-        port=sim.port,
+        pve.host,
+        port=pve.port,
         user="root@pam",
-        password=sim.password,
-        verify_ssl=sim.ca_path,
+        password=pve.password,
+        verify_ssl=pve.ca_path,
         backend="https",
     )
     assert client.version.get()["release"] == "9.1"
@@ -65,9 +65,9 @@ def test_password_login_gets_ticket_and_csrf_for_writes(sim):
     assert ":root@pam:" in upid
 
 
-def test_ticket_shape(sim):
+def test_ticket_shape(pve):
     response = _raw(
-        sim, "POST", "/access/ticket", {}, data={"username": "root@pam", "password": sim.password}
+        pve, "POST", "/access/ticket", {}, data={"username": "root@pam", "password": pve.password}
     )
     data = response.json()["data"]
     assert data["username"] == "root@pam"
@@ -77,54 +77,54 @@ def test_ticket_shape(sim):
     assert len(stamp) == 8 and signature
 
 
-def test_ticket_write_without_csrf_is_401(sim):
+def test_ticket_write_without_csrf_is_401(pve):
     ticket = _raw(
-        sim, "POST", "/access/ticket", {}, data={"username": "root@pam", "password": sim.password}
+        pve, "POST", "/access/ticket", {}, data={"username": "root@pam", "password": pve.password}
     ).json()["data"]
     cookie = {"Cookie": f"PVEAuthCookie={ticket['ticket']}"}
-    assert _raw(sim, "GET", "/nodes", cookie).status_code == 200
-    response = _raw(sim, "POST", "/nodes/pve/qemu", cookie, data={"vmid": "151"})
+    assert _raw(pve, "GET", "/nodes", cookie).status_code == 200
+    response = _raw(pve, "POST", "/nodes/pve/qemu", cookie, data={"vmid": "151"})
     assert response.status_code == 401
     assert response.reason == "Permission denied - invalid csrf token"
     with_csrf = {**cookie, "CSRFPreventionToken": ticket["CSRFPreventionToken"]}
-    assert _raw(sim, "POST", "/nodes/pve/qemu", with_csrf, data={"vmid": "151"}).status_code == 200
+    assert _raw(pve, "POST", "/nodes/pve/qemu", with_csrf, data={"vmid": "151"}).status_code == 200
 
 
-def test_bad_password_is_401_authentication_failure_with_body(sim):
+def test_bad_password_is_401_authentication_failure_with_body(pve):
     response = _raw(
-        sim, "POST", "/access/ticket", {}, data={"username": "root@pam", "password": "nope"}
+        pve, "POST", "/access/ticket", {}, data={"username": "root@pam", "password": "nope"}
     )
     assert response.status_code == 401
     assert response.reason == "authentication failure"
     assert response.json() == {"data": None, "message": "authentication failure\n"}
     with pytest.raises(AuthenticationError):
         ProxmoxAPI(
-            sim.host,
-            port=sim.port,
+            pve.host,
+            port=pve.port,
             user="root@pam",
             password="nope",
-            verify_ssl=sim.ca_path,
+            verify_ssl=pve.ca_path,
             backend="https",
         )
 
 
-def test_permissions_default_and_configurable(sim, pve):
-    assert pve.access.permissions.get()["/"]["VM.Allocate"] == 1
-    sim.state.set_token_privileges("/", {"VM.Audit": 1})
-    perms = pve.access.permissions.get(path="/vms/100")
+def test_permissions_default_and_configurable(pve, api):
+    assert api.access.permissions.get()["/"]["VM.Allocate"] == 1
+    pve.state.set_token_privileges("/", {"VM.Audit": 1})
+    perms = api.access.permissions.get(path="/vms/100")
     assert perms == {"/vms/100": {"VM.Audit": 1}}
 
 
-def test_privileges_propagate_only_with_1(sim, pve):
-    sim.state.set_token_privileges("/vms", {"VM.Allocate": 0, "VM.Audit": 1})
-    assert pve.access.permissions.get(path="/vms") == {"/vms": {"VM.Allocate": 0, "VM.Audit": 1}}
-    assert pve.access.permissions.get(path="/vms/100") == {"/vms/100": {"VM.Audit": 1}}
+def test_privileges_propagate_only_with_1(pve, api):
+    pve.state.set_token_privileges("/vms", {"VM.Allocate": 0, "VM.Audit": 1})
+    assert api.access.permissions.get(path="/vms") == {"/vms": {"VM.Allocate": 0, "VM.Audit": 1}}
+    assert api.access.permissions.get(path="/vms/100") == {"/vms/100": {"VM.Audit": 1}}
 
 
-def test_missing_privilege_is_403(sim, pve):
-    sim.state.add_template(9000, "tpl")
-    sim.state.set_token_privileges("/vms", {"VM.Allocate": 1, "VM.Audit": 1})
+def test_missing_privilege_is_403(pve, api):
+    pve.state.add_template(9000, "tpl")
+    pve.state.set_token_privileges("/vms", {"VM.Allocate": 1, "VM.Audit": 1})
     with pytest.raises(ResourceException) as info:
-        pve.nodes(NODE).qemu(9000).clone.post(newid=500)
+        api.nodes(NODE).qemu(9000).clone.post(newid=500)
     assert info.value.status_code == 403
     assert info.value.content == "Permission check failed (/vms/9000, VM.Clone)"

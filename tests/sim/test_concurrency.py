@@ -10,13 +10,13 @@ from proxmoxer import ResourceException
 from tests.sim.conftest import NODE
 
 
-def test_requests_proceed_while_a_slow_task_runs(sim, pve):
-    sim.state.add_template(9000, "tpl")
-    sim.faults.task_duration("qmclone", 3600)
-    upid = pve.nodes(NODE).qemu(9000).clone.post(newid=501)
+def test_requests_proceed_while_a_slow_task_runs(pve, api):
+    pve.state.add_template(9000, "tpl")
+    pve.faults.task_duration("qmclone", 3600)
+    upid = api.nodes(NODE).qemu(9000).clone.post(newid=501)
 
     def poll(_: int) -> str:
-        client = sim.client()
+        client = pve.client()
         client.version.get()
         return client.nodes(NODE).tasks(upid).status.get()["status"]
 
@@ -25,26 +25,26 @@ def test_requests_proceed_while_a_slow_task_runs(sim, pve):
     assert statuses == ["running"] * 16
 
 
-def test_a_slow_request_does_not_block_others(sim, pve):
-    sim.faults.latency(2, path="/cluster/resources")
+def test_a_slow_request_does_not_block_others(pve, api):
+    pve.faults.latency(2, path="/cluster/resources")
     done = threading.Event()
 
     def slow() -> None:
-        sim.client().cluster.resources.get()
+        pve.client().cluster.resources.get()
         done.set()
 
     thread = threading.Thread(target=slow)
     thread.start()
-    assert pve.version.get()["release"] == "9.1"
+    assert api.version.get()["release"] == "9.1"
     assert not done.is_set()
     thread.join(timeout=10)
     assert done.is_set()
 
 
-def test_parallel_creates_of_one_vmid_have_one_winner(sim):
+def test_parallel_creates_of_one_vmid_have_one_winner(pve):
     def create(_: int) -> str:
         try:
-            return sim.client().nodes(NODE).qemu.post(vmid=600, scsi0="local-lvm:1")
+            return pve.client().nodes(NODE).qemu.post(vmid=600, scsi0="local-lvm:1")
         except ResourceException as exc:
             return exc.content
 

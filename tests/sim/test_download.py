@@ -39,17 +39,17 @@ def image_url() -> Iterator[str]:
     server.server_close()
 
 
-def _download(pve, url: str, storage: str = "local", **kw):
+def _download(api, url: str, storage: str = "local", **kw):
     params = {"content": "import", "filename": "noble.qcow2", "url": url, **kw}
-    return pve.nodes(NODE).storage(storage)("download-url").post(**params)
+    return api.nodes(NODE).storage(storage)("download-url").post(**params)
 
 
-def test_download_with_checksum_lists_the_file(pve, image_url):
+def test_download_with_checksum_lists_the_file(api, image_url):
     digest = hashlib.sha256(IMAGE).hexdigest()
-    upid = _download(pve, image_url, checksum=digest, **{"checksum-algorithm": "sha256"})
+    upid = _download(api, image_url, checksum=digest, **{"checksum-algorithm": "sha256"})
     assert ":download:noble.qcow2:" in upid
-    run_ok(pve, upid)
-    content = pve.nodes(NODE).storage("local").content.get(content="import")
+    run_ok(api, upid)
+    content = api.nodes(NODE).storage("local").content.get(content="import")
     assert content == [
         {
             "volid": "local:import/noble.qcow2",
@@ -59,70 +59,70 @@ def test_download_with_checksum_lists_the_file(pve, image_url):
             "ctime": content[0]["ctime"],
         }
     ]
-    conf = create_vm(pve, 300, scsi0="local-lvm:0,import-from=local:import/noble.qcow2")
+    conf = create_vm(api, 300, scsi0="local-lvm:0,import-from=local:import/noble.qcow2")
     assert "size=10G" in conf["scsi0"]
 
 
-def test_fresh_download_with_wrong_checksum(pve, image_url):
+def test_fresh_download_with_wrong_checksum(api, image_url):
     status = wait_task(
-        pve, _download(pve, image_url, checksum="ab" * 32, **{"checksum-algorithm": "sha256"})
+        api, _download(api, image_url, checksum="ab" * 32, **{"checksum-algorithm": "sha256"})
     )
     got = hashlib.sha256(IMAGE).hexdigest()
     assert status["exitstatus"] == f"checksum mismatch: got '{got}' != expect '{'ab' * 32}'"
-    assert pve.nodes(NODE).storage("local").content.get(content="import") == []
+    assert api.nodes(NODE).storage("local").content.get(content="import") == []
 
 
-def test_existing_file_rules(sim, pve, image_url):
-    sim.state.add_import_image("noble.qcow2", IMAGE)
+def test_existing_file_rules(pve, api, image_url):
+    pve.state.add_import_image("noble.qcow2", IMAGE)
     good = hashlib.sha512(IMAGE).hexdigest()
     status = wait_task(
-        pve,
+        api,
         _download(
-            pve, "http://127.0.0.1:9/gone.img", checksum=good, **{"checksum-algorithm": "sha512"}
+            api, "http://127.0.0.1:9/gone.img", checksum=good, **{"checksum-algorithm": "sha512"}
         ),
     )
     assert status["exitstatus"] == "OK"
-    status = wait_task(pve, _download(pve, image_url))
+    status = wait_task(api, _download(api, image_url))
     assert status["exitstatus"] == (
         "refusing to override existing file '/var/lib/vz/import/noble.qcow2'"
     )
     status = wait_task(
-        pve, _download(pve, image_url, checksum="0" * 128, **{"checksum-algorithm": "sha512"})
+        api, _download(api, image_url, checksum="0" * 128, **{"checksum-algorithm": "sha512"})
     )
     assert (
         status["exitstatus"] == f"checksum mismatch: got '{good}' != expect '{'0' * 128}', aborting"
     )
 
 
-def test_only_loopback_hosts_are_fetched(pve):
-    status = wait_task(pve, _download(pve, "https://cloud-images.ubuntu.com/noble.img"))
+def test_only_loopback_hosts_are_fetched(api):
+    status = wait_task(api, _download(api, "https://cloud-images.ubuntu.com/noble.img"))
     assert status["exitstatus"].startswith("download failed:")
     assert "loopback" in status["exitstatus"]
 
 
-def test_http_error_fails_the_task(pve, image_url):
-    status = wait_task(pve, _download(pve, image_url.replace("noble.img", "missing.img")))
+def test_http_error_fails_the_task(api, image_url):
+    status = wait_task(api, _download(api, image_url.replace("noble.img", "missing.img")))
     assert status["exitstatus"] == "download failed: 404 Not Found"
 
 
-def test_bad_extension_is_400(pve, image_url):
+def test_bad_extension_is_400(api, image_url):
     with pytest.raises(ResourceException) as info:
-        _download(pve, image_url, filename="noble.img")
+        _download(api, image_url, filename="noble.img")
     assert info.value.status_code == 400
     assert info.value.errors == {"filename": "invalid filename or wrong extension"}
 
 
-def test_block_storage_and_missing_content_are_500(pve, image_url):
+def test_block_storage_and_missing_content_are_500(api, image_url):
     with pytest.raises(ResourceException) as info:
-        _download(pve, image_url, storage="local-lvm")
+        _download(api, image_url, storage="local-lvm")
     assert info.value.content == "can't upload to storage type 'lvmthin', not a file based storage!"
     with pytest.raises(ResourceException) as info:
-        _download(pve, image_url, storage="shared", content="vztmpl", filename="a.tar.gz")
+        _download(api, image_url, storage="shared", content="vztmpl", filename="a.tar.gz")
     assert info.value.content == "storage 'shared' is not configured for content-type 'vztmpl'"
 
 
-def test_checksum_requires_algorithm(pve, image_url):
+def test_checksum_requires_algorithm(api, image_url):
     with pytest.raises(ResourceException) as info:
-        _download(pve, image_url, checksum="ab")
+        _download(api, image_url, checksum="ab")
     assert info.value.status_code == 400
     assert "checksum-algorithm" in info.value.errors

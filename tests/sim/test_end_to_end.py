@@ -28,20 +28,20 @@ class _Image(BaseHTTPRequestHandler):
         pass
 
 
-def _blocking(pve, upid: str) -> None:
+def _blocking(api, upid: str) -> None:
     """The real proxmoxer waiter, as the provisioning code uses it."""
-    status = Tasks.blocking_status(pve, upid, timeout=30, polling_interval=0.05)
+    status = Tasks.blocking_status(api, upid, timeout=30, polling_interval=0.05)
     assert status["exitstatus"] == "OK", status
 
 
-def test_template_to_vm_flow(sim, pve):
+def test_template_to_vm_flow(pve, api):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Image)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/noble-server-cloudimg-amd64.img"
-        node = pve.nodes(NODE)
+        node = api.nodes(NODE)
         _blocking(
-            pve,
+            api,
             node.storage("local")("download-url").post(
                 url=url,
                 content="import",
@@ -54,9 +54,9 @@ def test_template_to_vm_flow(sim, pve):
         server.shutdown()
         server.server_close()
 
-    vmid = int(pve.cluster.nextid.get(vmid=9000))
+    vmid = int(api.cluster.nextid.get(vmid=9000))
     _blocking(
-        pve,
+        api,
         node.qemu.post(
             vmid=vmid,
             name="ubuntu-template",
@@ -74,14 +74,14 @@ def test_template_to_vm_flow(sim, pve):
         "local-lvm:vm-9000-disk-0,discard=on,size=3584M,ssd=1"
     )
 
-    _blocking(pve, node.qemu(vmid).template.post())
+    _blocking(api, node.qemu(vmid).template.post())
     assert node.qemu(vmid).config.get()["template"] == 1
 
-    _blocking(pve, node.qemu(vmid).clone.post(newid=500, name="web-1"))
+    _blocking(api, node.qemu(vmid).clone.post(newid=500, name="web-1"))
     clone = node.qemu(500)
     assert clone.config.get()["scsi0"].startswith("local-lvm:vm-500-disk-0,")
 
-    _blocking(pve, clone.resize.put(disk="scsi0", size="20G"))
+    _blocking(api, clone.resize.put(disk="scsi0", size="20G"))
     assert "size=20G" in clone.config.get()["scsi0"]
 
     keys = quote(ED25519, safe="")
@@ -89,20 +89,20 @@ def test_template_to_vm_flow(sim, pve):
     conf = clone.config.get()
     assert conf["sshkeys"] == keys and conf["ipconfig0"] == "ip=10.1.0.5/24,gw=10.1.0.1"
 
-    _blocking(pve, clone.status.start.post())
+    _blocking(api, clone.status.start.post())
     assert clone.status.current.get()["status"] == "running"
     # The guest boots before its agent answers (default 1.5 s of simulator time).
     with pytest.raises(ResourceException, match="QEMU guest agent is not running"):
         clone.agent("network-get-interfaces").get()
-    sim.advance(2)
+    pve.advance(2)
     ips = clone.agent("network-get-interfaces").get()["result"]
     assert any(a["ip-address"] == "10.1.0.5" for i in ips for a in i["ip-addresses"])
-    assert {r["vmid"] for r in pve.cluster.resources.get(type="vm")} == {9000, 500}
+    assert {r["vmid"] for r in api.cluster.resources.get(type="vm")} == {9000, 500}
 
-    _blocking(pve, clone.status.stop.post())
+    _blocking(api, clone.status.stop.post())
     assert clone.status.current.get()["status"] == "stopped"
-    _blocking(pve, clone.delete(purge=1))
-    assert [r["vmid"] for r in pve.cluster.resources.get(type="vm")] == [9000]
+    _blocking(api, clone.delete(purge=1))
+    assert [r["vmid"] for r in api.cluster.resources.get(type="vm")] == [9000]
     images = node.storage("local-lvm").content.get(content="images")
     assert {i["volid"] for i in images} == {
         "local-lvm:base-9000-disk-0",

@@ -11,8 +11,8 @@ from solti.sandbox.pve import PveSimulator
 
 
 @pytest.mark.parametrize("node", ["pve", "pve2", "pve3"])
-def test_every_node_has_vmbr0_on_eno1(pve: Any, node: str) -> None:
-    rows = {row["iface"]: row for row in pve.nodes(node).network.get()}
+def test_every_node_has_vmbr0_on_eno1(api: Any, node: str) -> None:
+    rows = {row["iface"]: row for row in api.nodes(node).network.get()}
     assert set(rows) == {"eno1", "vmbr0"}
     bridge = rows["vmbr0"]
     assert bridge["type"] == "bridge" and bridge["bridge_ports"] == "eno1"
@@ -25,31 +25,31 @@ def test_every_node_has_vmbr0_on_eno1(pve: Any, node: str) -> None:
     ("kind", "expected"),
     [("bridge", ["vmbr0"]), ("any_bridge", ["vmbr0"]), ("eth", ["eno1"]), ("bond", [])],
 )
-def test_type_filter(pve: Any, kind: str, expected: list[str]) -> None:
-    assert [row["iface"] for row in pve.nodes("pve").network.get(type=kind)] == expected
+def test_type_filter(api: Any, kind: str, expected: list[str]) -> None:
+    assert [row["iface"] for row in api.nodes("pve").network.get(type=kind)] == expected
 
 
-def test_bridges_can_be_removed_and_added_per_node(sim: PveSimulator, pve: Any) -> None:
-    sim.state.remove_interface("pve2", "vmbr0")
-    sim.state.add_bridge("pve2", "vmbr1", ports="eno1")
-    assert [r["iface"] for r in pve.nodes("pve2").network.get(type="bridge")] == ["vmbr1"]
-    assert [r["iface"] for r in pve.nodes("pve").network.get(type="bridge")] == ["vmbr0"]
-    sim.reset()
-    assert [r["iface"] for r in pve.nodes("pve2").network.get(type="bridge")] == ["vmbr0"]
+def test_bridges_can_be_removed_and_added_per_node(pve: PveSimulator, api: Any) -> None:
+    pve.state.remove_interface("pve2", "vmbr0")
+    pve.state.add_bridge("pve2", "vmbr1", ports="eno1")
+    assert [r["iface"] for r in api.nodes("pve2").network.get(type="bridge")] == ["vmbr1"]
+    assert [r["iface"] for r in api.nodes("pve").network.get(type="bridge")] == ["vmbr0"]
+    pve.reset()
+    assert [r["iface"] for r in api.nodes("pve2").network.get(type="bridge")] == ["vmbr0"]
 
 
-def test_bad_type_and_unknown_parameter_are_400(pve: Any) -> None:
+def test_bad_type_and_unknown_parameter_are_400(api: Any) -> None:
     with pytest.raises(ResourceException) as caught:
-        pve.nodes("pve").network.get(type="ovs")
+        api.nodes("pve").network.get(type="ovs")
     assert caught.value.status_code == 400
     assert "does not have a value in the enumeration" in caught.value.errors["type"]
     with pytest.raises(ResourceException) as caught:
-        pve.nodes("pve").network.get(iface="vmbr0")
+        api.nodes("pve").network.get(iface="vmbr0")
     assert caught.value.status_code == 400 and "iface" in caught.value.errors
 
 
-def test_unknown_node_is_pves_hostname_error(pve: Any) -> None:
+def test_unknown_node_is_pves_hostname_error(api: Any) -> None:
     with pytest.raises(ResourceException) as caught:
-        pve.nodes("nope").network.get()
+        api.nodes("nope").network.get()
     assert caught.value.status_code == 500
     assert "hostname lookup 'nope' failed" in caught.value.content

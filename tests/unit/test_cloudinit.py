@@ -7,8 +7,7 @@ import struct
 from urllib.parse import unquote
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from solti.provisioning.cloudinit import (
     cloudinit_params,
@@ -23,29 +22,24 @@ from solti.provisioning.cloudinit import (
     validate_user,
 )
 from solti.provisioning.errors import InvalidRequest
-
-_SSH = serialization.Encoding.OpenSSH
-_PUB = serialization.PublicFormat.OpenSSH
-
-
-def _openssh(private: object, comment: str = "") -> str:
-    line = private.public_key().public_bytes(_SSH, _PUB).decode()  # type: ignore[attr-defined]
-    return f"{line} {comment}".strip()
+from tests.helpers.keys import new_ssh_key, openssh_line
 
 
 @pytest.fixture(scope="module")
 def ed_key() -> str:
-    return _openssh(ed25519.Ed25519PrivateKey.generate(), "alice@laptop")
+    return new_ssh_key("alice@laptop")
 
 
 @pytest.fixture(scope="module")
 def rsa_key() -> str:
-    return _openssh(rsa.generate_private_key(public_exponent=65537, key_size=2048), "bob+ci@host")
+    return openssh_line(
+        rsa.generate_private_key(public_exponent=65537, key_size=2048), "bob+ci@host"
+    )
 
 
 @pytest.fixture(scope="module")
 def ecdsa_key() -> str:
-    return _openssh(ec.generate_private_key(ec.SECP384R1()))
+    return openssh_line(ec.generate_private_key(ec.SECP384R1()))
 
 
 def _string(data: bytes) -> bytes:
@@ -98,7 +92,7 @@ def test_bad_keys_say_which_and_why(text: str, message: str) -> None:
 
 
 def test_short_rsa_key_is_refused() -> None:
-    weak = _openssh(rsa.generate_private_key(public_exponent=65537, key_size=1024), "weak")
+    weak = openssh_line(rsa.generate_private_key(public_exponent=65537, key_size=1024), "weak")
     with pytest.raises(InvalidRequest, match="1024 bits; at least 2048"):
         parse_ssh_key(weak)
 

@@ -6,12 +6,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from solti.provisioning.config import Policy, ProxmoxSettings, load_policy, parse_duration
 from solti.provisioning.errors import ConfigError
 from solti.provisioning.sizes import Size
+from tests.helpers.keys import new_ssh_key
 
 SECRET = "0f3c5e1a-5b1f-4c59-8a7e-d2b9a3c4e5f6"
 ENV = {
@@ -87,11 +86,7 @@ def test_no_file_means_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_full_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    key = (
-        ed25519.Ed25519PrivateKey.generate().public_key()
-        .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
-        .decode()
-    )  # fmt: skip
+    key = new_ssh_key()
     path = _write(
         tmp_path,
         f"""

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
 from pydantic import ValidationError
 
 from solti.provisioning.errors import InvalidRequest
@@ -21,14 +19,9 @@ from solti.provisioning.models import (
     parse_request,
 )
 from solti.provisioning.sizes import Size
+from tests.helpers.keys import new_ssh_key
 
-KEY = (
-    ed25519.Ed25519PrivateKey.generate()
-    .public_key()
-    .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
-    .decode()
-    + " alice@laptop"
-)
+KEY = new_ssh_key("alice@laptop")
 CONTRACT = [
     "at", "actor", "via", "action", "vmid", "name", "node", "template_vmid", "template_name",
     "template_version", "params", "result", "error", "approver", "request_id", "duration_ms",

@@ -106,6 +106,11 @@ class VmPlan(StrictModel):
     ipconfig: str = "ip=dhcp"
     nameserver: str | None = None
     searchdomain: str | None = None
+    owned_by_actor: int | None = Field(
+        None,
+        description="VMs the requester owned in the snapshot this plan was made from (the "
+        "bot's quota count); None when the plan was made for nobody in particular.",
+    )
 
     @property
     def template_version(self) -> str | None:

@@ -1,9 +1,10 @@
 """What every provisioning verb needs, bundled once: client, waiter, audit log, catalog, defaults.
 
 ``templates``, ``vms`` and ``vm_lifecycle`` receive an ``Ops`` instead of a dozen arguments;
-``service.Provisioner`` builds it. ``Steps`` is the progress/step bookkeeping shared by the long
-verbs: it reports ``Progress`` to the caller and stamps the running step's name on any
-``ProxmoxError`` that escapes, so an error always says which step failed and PVE's words why.
+``service.Provisioner`` builds it. ``Steps`` is the progress/step bookkeeping of an
+``operation.Operation`` (the skeleton every changing verb runs on): it reports ``Progress`` to
+the caller and stamps the running step's name on any ``ProxmoxError`` that escapes, so an error
+always says which step failed and PVE's words why.
 """
 
 from __future__ import annotations

@@ -106,21 +106,40 @@ class Provisioner:
 
     # --- VMs --------------------------------------------------------------------------------
 
-    def plan_vm(self, request: VmCreateRequest | dict[str, Any]) -> VmPlan:
-        """Every decision of a create, with reads only."""
-        return vms.plan_vm(self.ops, _request(VmCreateRequest, request))
+    def plan_vm(
+        self,
+        request: VmCreateRequest | dict[str, Any],
+        *,
+        actor: str | None = None,
+        prefer_vmid: int | None = None,
+        prefer_name: str | None = None,
+    ) -> VmPlan:
+        """Every decision of a create, with reads only: one ``/cluster/resources``, one
+        template config. With ``actor`` the plan counts that person's VMs
+        (``owned_by_actor``); ``prefer_vmid``/``prefer_name`` (shown to the person before)
+        are kept when the request leaves them open and they are still free."""
+        return vms.plan_vm(
+            self.ops,
+            _request(VmCreateRequest, request),
+            actor=actor,
+            prefer_vmid=prefer_vmid,
+            prefer_name=prefer_name,
+        )
 
     def create_vm(
         self,
         request: VmCreateRequest | dict[str, Any],
         *,
+        plan: VmPlan | None = None,
         progress: ProgressFn = None,
         actor: str = "unknown",
         via: str = "cli",
         request_id: str | None = None,
     ) -> VmCreateResult:
+        """Make a VM. ``plan`` (from ``plan_vm`` of the same request, as shown to the person)
+        is built as it is: the create then reads nothing before the clone."""
         req = _request(VmCreateRequest, request, request_id=request_id)
-        return vms.create_vm(self.ops, req, progress=progress, actor=actor, via=via)
+        return vms.create_vm(self.ops, req, plan=plan, progress=progress, actor=actor, via=via)
 
     def vm_address(
         self,
@@ -231,10 +250,17 @@ class Provisioner:
         via: str = "cli",
         request_id: str | None = None,
         approver: str | None = None,
+        progress: ProgressFn = None,
     ) -> None:
         """Destroy a template; ``approver`` (who allowed it) is recorded in the audit log."""
         templates.destroy_template(
-            self.ops, vmid, actor=actor, via=via, approver=approver, request_id=request_id
+            self.ops,
+            vmid,
+            actor=actor,
+            via=via,
+            approver=approver,
+            request_id=request_id,
+            progress=progress,
         )
 
     def check_updates(self, distribution: str | None = None) -> list[UpdateStatus]:

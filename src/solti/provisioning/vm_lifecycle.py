@@ -13,15 +13,15 @@ A failed attempt may be retried with the same id.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from solti.provisioning.addresses import probe, static_address
 from solti.provisioning.audit import VM_REMOVE
-from solti.provisioning.errors import Conflict, InvalidRequest, SoltiError, TaskFailed
+from solti.provisioning.errors import InvalidRequest, SoltiError, TaskFailed
 from solti.provisioning.inventory import Snapshot, boot_disk, disk_size, split_tags
 from solti.provisioning.models import VmInfo
-from solti.provisioning.ops import Ops, describe_failure, elapsed_ms
+from solti.provisioning.operation import Operation
+from solti.provisioning.ops import Ops
 
 __all__ = [
     "list_vms",
@@ -145,17 +145,8 @@ def _agent_on(config: dict[str, Any]) -> bool:
     return first.lower() in ("1", "on", "yes", "true")
 
 
-def _already_done(ops: Ops, vmid: int, action: str, request_id: str) -> VmInfo | None:
-    """The outcome of an earlier run of this verb with ``request_id``; None to run it now."""
-    record = ops.audit.find_by_request_id(request_id, action=action)
-    if record is None or record.result in ("failed", "denied", "expired"):
-        return None
-    if record.vmid is not None and int(record.vmid) != vmid:
-        raise Conflict(
-            f"request {request_id} was a `{action}` of VM {record.vmid}, not of VM {vmid}"
-        )
-    if record.result == "running":
-        raise Conflict(f"request {request_id} (`{action} {vmid}`) is still running")
+def _recorded_outcome(vmid: int, action: str, record: Any) -> VmInfo:
+    """What an earlier run of the same request did, answered instead of acting again."""
     return VmInfo(
         vmid=vmid,
         name=record.name or f"VM {vmid}",
@@ -178,18 +169,16 @@ def _act(
     params: dict[str, Any] | None = None,
     request_id: str | None = None,
 ) -> VmInfo:
-    if request_id:
-        done = _already_done(ops, vmid, action, request_id)
-        if done is not None:
-            return done
+    """One power verb or remove as an ``Operation`` of one step, named after the verb."""
+    verb = action.split()[-1]
+    op = Operation(ops, action, actor=actor, via=via, request_id=request_id, steps=[verb])
+    earlier = op.earlier(vmid)
+    if earlier is not None:
+        return _recorded_outcome(vmid, action, earlier)
     _, entry = _vm_entry(ops, vmid)
     node = str(entry["node"])
     origin = _origin(ops, vmid)
-    started = time.monotonic()
-    audit_id = ops.audit.start(
-        action=action,
-        actor=actor,
-        via=via,
+    with op.audited(
         vmid=vmid,
         name=entry.get("name") or (origin.name if origin else None),
         node=node,
@@ -197,20 +186,12 @@ def _act(
         template_name=origin.template_name if origin else None,
         template_version=origin.template_version if origin else None,
         params=params or {},
-        request_id=request_id,
-    )
-    note: str | None = None
-    try:
-        outcome = run(node, entry)
+    ):
+        with op.step(verb, f"VM {vmid}"):
+            outcome = run(node, entry)
         status, note = outcome if isinstance(outcome, tuple) else (outcome, None)
-    except BaseException as exc:
-        ops.audit.finish(
-            audit_id, "failed", error=describe_failure(exc, action.split()[-1], None),
-            duration_ms=elapsed_ms(started),
-        )  # fmt: skip
-        raise
-    extra = {"note": note} if note else None
-    ops.audit.finish(audit_id, "ok", duration_ms=elapsed_ms(started), params=extra)
+        if note:
+            op.done(params={"note": note})
     return _info({**entry, "status": status}, origin, note=note)
 
 

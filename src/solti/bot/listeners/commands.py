@@ -10,7 +10,6 @@ from typing import Any
 from solti.bot import grammar
 from solti.bot.blocks import modal as modal_views
 from solti.bot.blocks import replies
-from solti.bot.facade import call
 from solti.bot.flows import misc, templates, vms
 from solti.bot.flows.base import Caller
 from solti.bot.listeners.common import caller_from, ephemeral_via_respond, later
@@ -72,7 +71,7 @@ def open_create_modal(caller: Caller, trigger_id: str, prefill: dict[str, Any]) 
     )
     view = opened["view"]
     try:
-        templates_found = call(runtime.provisioner.list_templates)
+        templates_found = runtime.provisioner.list_templates()
     except Exception as exc:
         from solti.bot.flows.base import describe_error
 

@@ -57,6 +57,9 @@ def _flag(value: str | None, default: bool) -> bool:
 
 def load_check_config(environ: Mapping[str, str]) -> tuple[CheckConfig, list[CheckResult]]:
     """Read the environment and the policy file; problems become report lines, not crashes."""
+    from solti.provisioning.settings_sources import environment_with_files
+
+    environ = environment_with_files(environ)  # values in SOLTI_ENV_FILE or Docker secrets too
     results: list[CheckResult] = []
     config = CheckConfig(
         proxmox_url=environ.get("PROXMOX_URL") or None,

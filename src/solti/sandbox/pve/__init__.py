@@ -1,7 +1,9 @@
 """A faithful Proxmox VE 9.1 API simulator over loopback HTTPS.
 
-Where things live: ``state/`` the cluster model (pure: cluster, guests, lifecycle, storage,
-tasks, drives, seed helpers), ``handlers/`` thin endpoint code, ``routes.py`` the table and
+Where things live: ``state/`` the cluster model (pure; ``records`` the data records, then one
+part per piece of state: ``nodes``, ``tasks``, ``storages``, ``guests``, ``network``,
+``access``; operations that own none: ``configs``, ``lifecycle``, ``power``, ``downloads``,
+``seed``; ``cluster`` composes them), ``handlers/`` thin endpoint code, ``routes.py`` the table and
 the token privilege checks, ``schema.py`` validation, ``auth.py`` tokens and tickets,
 ``faults.py`` fault rules, ``clock.py`` real/manual time, ``http.py`` the wire and
 ``server.py`` the :class:`PveSimulator` tests start.

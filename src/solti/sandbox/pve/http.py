@@ -111,7 +111,7 @@ class Api:
         if identity and identity.tokenid:
             with self.lock:
                 for acl_path, privileges in PERMISSIONS.get((method, route.template), []):
-                    self.cluster.check_privileges(acl_path.format(**values), privileges)
+                    self.cluster.access.check_privileges(acl_path.format(**values), privileges)
         call = Call(values, identity, self.cluster, self.lock, self.now, self.auth)
         return ROUTES[(method, route.template)](call)
 

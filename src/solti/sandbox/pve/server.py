@@ -137,7 +137,7 @@ class PveSimulator:
     def _hold_lock(self, vmid: int, lock: str, seconds: float) -> None:
         with self.state.mutex:
             self.state.advance(self.clock.time())
-            self.state.hold_lock(vmid, lock, seconds, self.clock.time())
+            self.state.hold_lock(vmid, lock, seconds)
 
     def _control(self, method: str, path: str, payload: Any) -> Any:
         """The ``/_sim/*`` control plane (plain JSON, no PVE envelope rules)."""

@@ -9,12 +9,12 @@ from solti.sandbox.pve.handlers import Call
 
 def version(call: Call) -> dict[str, str]:
     with call.cluster() as cluster:
-        return cluster.version()
+        return cluster.nodes.version()
 
 
 def nodes(call: Call) -> list[dict[str, Any]]:
     with call.cluster() as cluster:
-        return [cluster.node_row(n) for n in cluster.node_names]
+        return cluster.nodes.rows()
 
 
 def resources(call: Call) -> list[dict[str, Any]]:
@@ -25,12 +25,12 @@ def resources(call: Call) -> list[dict[str, Any]]:
 def nextid(call: Call) -> str:
     with call.cluster() as cluster:
         vmid = call.params.get("vmid")
-        return cluster.next_id(int(vmid) if vmid is not None else None)
+        return cluster.guests.next_id(int(vmid) if vmid is not None else None)
 
 
 def options(call: Call) -> dict[str, Any]:
     with call.cluster() as cluster:
-        return {k: (dict(v) if isinstance(v, dict) else v) for k, v in cluster.options.items()}
+        return cluster.options()
 
 
 def ticket(call: Call) -> dict[str, Any]:
@@ -44,9 +44,9 @@ def ticket(call: Call) -> dict[str, Any]:
 
 def permissions(call: Call) -> dict[str, dict[str, int]]:
     with call.cluster() as cluster:
-        return cluster.permissions_for(call.params.get("path"))
+        return cluster.access.permissions_for(call.params.get("path"))
 
 
 def network(call: Call) -> list[dict[str, Any]]:
     with call.cluster() as cluster:
-        return cluster.network(call.node, call.params.get("type"))
+        return cluster.network.interfaces(call.node, call.params.get("type"))

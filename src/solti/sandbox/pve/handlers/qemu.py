@@ -11,72 +11,72 @@ from solti.sandbox.pve.state.drives import parse_net, split_property_string
 
 def create(call: Call) -> str:
     with call.cluster() as cluster:
-        cluster.require_node(call.node)
-        return cluster.create_vm(call.node, call.params, call.user)
+        cluster.nodes.require(call.node)
+        return cluster.configs.create(call.node, call.params, call.user)
 
 
 def vm_list(call: Call) -> list[dict[str, Any]]:
     with call.cluster() as cluster:
-        cluster.require_node(call.node)
-        return cluster.vm_list(call.node)
+        cluster.nodes.require(call.node)
+        return cluster.guests.listed_on(call.node)
 
 
 def vm_index(call: Call) -> list[dict[str, str]]:
     with call.cluster() as cluster:
-        cluster.guest_on(call.node, call.vmid)
+        cluster.guests.on(call.node, call.vmid)
     subdirs = ("config", "status", "clone", "template", "resize", "agent", "pending", "firewall")
     return [{"subdir": s} for s in subdirs]
 
 
 def config_get(call: Call) -> dict[str, Any]:
     with call.cluster() as cluster:
-        cluster.require_node(call.node)
-        return cluster.read_config(call.node, call.vmid)
+        cluster.nodes.require(call.node)
+        return cluster.configs.read(call.node, call.vmid)
 
 
 def config_put(call: Call) -> None:
     with call.cluster() as cluster:
-        cluster.require_node(call.node)
-        cluster.update_config(call.node, call.vmid, call.params)
+        cluster.nodes.require(call.node)
+        cluster.configs.update(call.node, call.vmid, call.params)
     return None
 
 
 def config_post(call: Call) -> str:
     """The async variant: same checks and change, reported through a ``qmconfig`` task."""
     with call.cluster() as cluster:
-        cluster.require_node(call.node)
-        cluster.update_config(call.node, call.vmid, call.params)
-        return cluster.start_task(call.node, "qmconfig", call.vmid, call.user, None).upid
+        cluster.nodes.require(call.node)
+        cluster.configs.update(call.node, call.vmid, call.params)
+        return cluster.tasks.start(call.node, "qmconfig", call.vmid, call.user, None).upid
 
 
 def clone(call: Call) -> str:
     with call.cluster() as cluster:
-        cluster.require_node(call.node)
-        return cluster.clone_vm(call.node, call.vmid, call.params, call.user)
+        cluster.nodes.require(call.node)
+        return cluster.lifecycle.clone(call.node, call.vmid, call.params, call.user)
 
 
 def template(call: Call) -> str:
     with call.cluster() as cluster:
-        cluster.require_node(call.node)
-        return cluster.make_template(call.node, call.vmid, call.user)
+        cluster.nodes.require(call.node)
+        return cluster.lifecycle.make_template(call.node, call.vmid, call.user)
 
 
 def resize(call: Call) -> str:
     with call.cluster() as cluster:
-        cluster.require_node(call.node)
-        return cluster.resize_disk(call.node, call.vmid, call.params, call.user)
+        cluster.nodes.require(call.node)
+        return cluster.lifecycle.resize(call.node, call.vmid, call.params, call.user)
 
 
 def status_current(call: Call) -> dict[str, Any]:
     with call.cluster() as cluster:
-        cluster.require_node(call.node)
-        return cluster.vm_status(call.node, call.vmid)
+        cluster.nodes.require(call.node)
+        return cluster.guests.status(call.node, call.vmid)
 
 
 def _power(call: Call, action: str) -> str:
     with call.cluster() as cluster:
-        cluster.require_node(call.node)
-        return cluster.power(call.node, call.vmid, action, call.params, call.user)
+        cluster.nodes.require(call.node)
+        return cluster.power.act(call.node, call.vmid, action, call.params, call.user)
 
 
 def start(call: Call) -> str:
@@ -93,8 +93,8 @@ def shutdown(call: Call) -> str:
 
 def destroy(call: Call) -> str:
     with call.cluster() as cluster:
-        cluster.require_node(call.node)
-        return cluster.destroy_vm(call.node, call.vmid, call.params, call.user)
+        cluster.nodes.require(call.node)
+        return cluster.lifecycle.destroy(call.node, call.vmid, call.params, call.user)
 
 
 def agent_interfaces(call: Call) -> dict[str, Any]:
@@ -104,9 +104,9 @@ def agent_interfaces(call: Call) -> dict[str, Any]:
     The address is the static ``ipconfig0`` one, else a stable fake DHCP lease per VMID.
     """
     with call.cluster() as cluster:
-        cluster.require_node(call.node)
-        guest = cluster.guest_on(call.node, call.vmid)
-        cluster.agent_check(guest)
+        cluster.nodes.require(call.node)
+        guest = cluster.guests.on(call.node, call.vmid)
+        cluster.power.check_agent(guest)
         ipconfig = split_property_string(guest.conf.get("ipconfig0", "ip=dhcp"), None)
         ip = ipconfig.get("ip", "dhcp")
         if "/" in ip:

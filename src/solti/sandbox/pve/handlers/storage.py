@@ -17,15 +17,15 @@ FETCH_TIMEOUT = 30
 
 def storage_list(call: Call) -> list[dict[str, Any]]:
     with call.cluster() as cluster:
-        cluster.require_node(call.node)
-        return cluster.storage_status(call.node, call.params)
+        cluster.nodes.require(call.node)
+        return cluster.storages.status(call.node, call.params)
 
 
 def content(call: Call) -> list[dict[str, Any]]:
     with call.cluster() as cluster:
-        cluster.require_node(call.node)
+        cluster.nodes.require(call.node)
         vmid = call.params.get("vmid")
-        return cluster.storage_content(
+        return cluster.storages.content(
             call.node,
             call.params["storage"],
             call.params.get("content"),
@@ -35,13 +35,13 @@ def content(call: Call) -> list[dict[str, Any]]:
 
 def download_url(call: Call) -> str:
     with call.cluster() as cluster:
-        cluster.require_node(call.node)
-        plan = cluster.plan_download(call.node, call.params)
+        cluster.nodes.require(call.node)
+        plan = cluster.downloads.plan(call.node, call.params)
     data, error = None, None
     if plan.needs_fetch:
         data, error = fetch(call.params["url"], bool(call.params.get("verify-certificates", 1)))
     with call.cluster() as cluster:
-        return cluster.start_download(plan, call.user, data, error)
+        return cluster.downloads.start(plan, call.user, data, error)
 
 
 def is_loopback(host: str | None) -> bool:

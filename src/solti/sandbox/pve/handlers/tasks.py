@@ -9,13 +9,13 @@ from solti.sandbox.pve.handlers import Call
 
 def status(call: Call) -> dict[str, Any]:
     with call.cluster() as cluster:
-        cluster.require_node(call.node)
+        cluster.nodes.require(call.node)
         return cluster.tasks.get(call.node, call.params["upid"]).as_status()
 
 
 def log(call: Call) -> list[dict[str, Any]]:
     with call.cluster() as cluster:
-        cluster.require_node(call.node)
+        cluster.nodes.require(call.node)
         task = cluster.tasks.get(call.node, call.params["upid"])
         start = int(call.params.get("start", 0))
         limit = int(call.params.get("limit", 50))

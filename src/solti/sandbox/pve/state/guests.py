@@ -1,379 +1,221 @@
-"""qemu configs: create, read and update, with the normalisation qemu-server applies."""
+"""The guests (qemu VMs): who exists where, VMIDs, held locks, and how a VM is listed.
+
+``Guests`` owns the :class:`Guest` records; operations (configs, lifecycle, power) get a
+record from it, check it, and change its fields inside their task's work. The module's
+functions are the pure config rules several operations share.
+"""
 
 from __future__ import annotations
 
-import base64
+import hashlib
+import random
 import re
-import uuid
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from solti.sandbox.pve.errors import PveError
-from solti.sandbox.pve.propstring import format_size
-from solti.sandbox.pve.schema import get_schema
-from solti.sandbox.pve.state.drives import (
-    CLOUDINIT_RE,
-    NEW_DISK_RE,
-    UNITS,
-    is_drive_key,
-    parse_drive,
-    parse_net,
-    parse_size,
-    print_drive,
-    print_net,
-    qcow2_virtual_size,
-)
-from solti.sandbox.pve.state.tasks import TaskError
+from solti.sandbox.pve.state.drives import is_drive_key, parse_drive, parse_size
+from solti.sandbox.pve.state.records import Guest
+from solti.sandbox.pve.state.tasks import Now
 
-if TYPE_CHECKING:
-    from solti.sandbox.pve.state.cluster import Cluster, Guest
-
-NOT_CONFIG = {
-    "node",
-    "vmid",
-    "start",
-    "storage",
-    "archive",
-    "force",
-    "unique",
-    "pool",
-    "live-restore",
-    "import-working-storage",
-    "digest",
-    "delete",
-    "revert",
-    "skiplock",
-    "background_delay",
-}
-SSH_KEY_TYPES = {
-    "ssh-rsa",
-    "ssh-dss",
-    "ssh-ed25519",
-    "ecdsa-sha2-nistp256",
-    "ecdsa-sha2-nistp384",
-    "ecdsa-sha2-nistp521",
-    "sk-ssh-ed25519@openssh.com",
-    "sk-ecdsa-sha2-nistp256@openssh.com",
-}
-QEMU_VERSION = "9.2.0"
-IMPORT_SYNTAX = "'import-from' requires special syntax - use <storage ID>:0,import-from=<source>"
-EFI_SIZES = {"4m": 540672, "2m": 131072}
+DEFAULT_ID_RANGE = (100, 1000000)
 
 
-def stored(value: Any) -> str:
-    """A coerced parameter as the config file holds it."""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def check_lock(guest: Guest, skiplock: bool = False) -> None:
+    """PVE refuses to touch a locked VM unless ``skiplock`` (root only) is given."""
+    lock = guest.conf.get("lock")
+    if lock and not skiplock:
+        raise PveError(500, f"VM is locked ({lock})")
 
 
-def typed(key: str, value: str) -> Any:
-    """GET config types: booleans and integers as numbers, everything else a string."""
-    schema = get_schema().config_schema(key) or {}
-    if schema.get("type") in ("integer", "boolean"):
-        return int(value)
-    if schema.get("type") == "number":
-        number = float(value)
-        return int(number) if number.is_integer() else number
-    return value
+def digest(conf: dict[str, str]) -> str:
+    """SHA1 of the config file text as qemu-server writes it."""
+    lines = []
+    description = conf.get("description")
+    if description:
+        lines += [f"#{line}" for line in description.split("\n")]
+    lines += [f"{k}: {v}" for k, v in sorted(conf.items()) if k != "description"]
+    return hashlib.sha1(("\n".join(lines) + "\n").encode()).hexdigest()
 
 
-def check_ssh_keys(encoded: str) -> None:
-    """What ``validate_ssh_public_keys`` accepts after URL-decoding."""
-    for line in unquote(encoded).split("\n"):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        parts = line.split()
-        try:
-            blob = base64.b64decode(parts[1], validate=True)
-            length = int.from_bytes(blob[:4], "big")
-            ok = parts[0] in SSH_KEY_TYPES and blob[4 : 4 + length].decode() == parts[0]
-        except (IndexError, ValueError, UnicodeDecodeError):
-            ok = False
-        if not ok:
-            raise PveError(500, "SSH public key validation error")
+def normalise_tags(value: str) -> str:
+    """Tags as PVE stores them: lower-case, unique, sorted, ``;``-separated."""
+    tags = {t.lower() for t in re.split(r"[,;\s]+", value) if t}
+    return ";".join(sorted(tags))
 
 
-class GuestsMixin:
-    """Create/read/update of qemu configs."""
+def random_mac() -> str:
+    """A MAC in Proxmox's own OUI, as PVE generates for a NIC without one."""
+    return "BC:24:11:" + ":".join(f"{random.randint(0, 255):02X}" for _ in range(3))
 
-    # -- drives -------------------------------------------------------------------------
-    def plan_drive(
-        self: Cluster,
-        node: str,
-        vmid: int,
-        key: str,
-        value: str,
-        conf: dict[str, str],
-        others: dict[str, str],
-    ) -> Callable[[], str]:
-        """Check one drive parameter now; return the allocation to run later (in the task)."""
-        drive = parse_drive(value)
-        file = drive.get("file", "")
-        cloud = CLOUDINIT_RE.match(file)
-        if cloud:
-            storage_id = cloud.group(1)
-            self._require_images(node, storage_id)
-            for other, other_value in {**conf, **others}.items():
-                if (
-                    other != key
-                    and is_drive_key(other)
-                    and "cloudinit" in other_value.split(",")[0]
-                ):
-                    raise PveError(
-                        500, f"{key} - cloud-init drive is already attached at '{other}'"
-                    )
 
-            def alloc_cloudinit() -> str:
-                vol = self.alloc_disk(
-                    storage_id, node, vmid, 4 * UNITS["M"], name=f"vm-{vmid}-cloudinit"
-                )
-                return print_drive({**drive, "file": vol.volid, "media": "cdrom"})
+def disk_bytes(guest: Guest) -> int:
+    """The sum of the guest's disk sizes (cd-roms excluded), its ``maxdisk``."""
+    total = 0
+    for key, value in guest.conf.items():
+        if is_drive_key(key):
+            drive = parse_drive(value)
+            if drive.get("media") != "cdrom" and "size" in drive:
+                total += parse_size(drive["size"])
+    return total
 
-            return alloc_cloudinit
-        new = NEW_DISK_RE.match(file)
-        source = drive.get("import-from")
-        if not new:
-            if source:
-                raise PveError(
-                    400,
-                    "Parameter verification failed.",
-                    {key: (IMPORT_SYNTAX)},
-                )
-            return lambda: print_drive(drive)
-        storage_id = new.group(1) or "local-lvm"
-        self._require_images(node, storage_id)
-        if source and float(new.group(2)) != 0:
-            raise PveError(
-                400,
-                "Parameter verification failed.",
-                {key: (IMPORT_SYNTAX)},
-            )
-        if key == "efidisk0" and source:
-            for needed in ("efitype", "pre-enrolled-keys"):
-                if needed not in drive:
-                    raise PveError(
-                        400,
-                        "Parameter verification failed.",
-                        {key: f"need to specify '{needed}' when using 'import-from'"},
-                    )
 
-        def alloc() -> str:
-            if key == "efidisk0":
-                size = EFI_SIZES.get(drive.get("efitype", "2m"), EFI_SIZES["2m"])
-                if not self.storages[storage_id].file_based:
-                    size = 4 * UNITS["M"]
-            elif key == "tpmstate0":
-                size = 4 * UNITS["M"]
-            elif source:
-                size = self._import_size(node, source)
-            else:
-                size = int(float(new.group(2)) * UNITS["G"])
-            vol = self.alloc_disk(storage_id, node, vmid, size)
-            return print_drive({**drive, "file": vol.volid, "size": format_size(size)})
+def max_memory(guest: Guest) -> int:
+    memory = guest.conf.get("memory", "512").split(",")[0].removeprefix("current=")
+    return int(memory) * 1024 * 1024
 
-        return alloc
 
-    def _require_images(self: Cluster, node: str, storage_id: str) -> None:
-        storage = self.storage_on(node, storage_id)
-        if "images" not in storage.content:
-            raise PveError(
-                400,
-                "Parameter verification failed.",
-                {"storage": f"storage '{storage_id}' does not support vm images"},
-            )
+class Guests(Mapping[int, Guest]):
+    """Every VM by VMID (a read-only mapping; ``add``/``drop`` change it)."""
 
-    def _import_size(self: Cluster, node: str, source: str) -> int:
-        volume = self.find_volume(source, node)
-        if volume is None:
-            raise TaskError(f"volume '{source}' does not exist")
-        if volume.content == "images":
-            return volume.size
-        if volume.format == "qcow2":
-            size = qcow2_virtual_size(volume.data or b"")
-            if size is None:
-                raise TaskError(f"could not parse qemu-img info command output for '{source}'")
-            return size
-        return volume.size
+    def __init__(self, now: Now) -> None:
+        self._now = now
+        self._guests: dict[int, Guest] = {}
+        self._held_locks: dict[int, tuple[str, float]] = {}
+        self._id_range: tuple[int, int] | None = None
 
-    # -- values -------------------------------------------------------------------------
-    def normalise_value(self: Cluster, key: str, value: Any) -> str:
-        text = stored(value)
-        if key == "tags":
-            return self.normalise_tags(text)
-        if key == "sshkeys":
-            check_ssh_keys(text)
-        if key == "description":
-            return "\n".join(line.rstrip() for line in text.split("\n")).rstrip()
-        if re.fullmatch(r"net\d+", key):
-            net = parse_net(text)
-            net.setdefault("macaddr", self.random_mac())
-            return print_net(net)
-        return text
+    # -- the mapping ---------------------------------------------------------------------
+    def __getitem__(self, vmid: int) -> Guest:
+        return self._guests[vmid]
 
-    # -- create -------------------------------------------------------------------------
-    def create_vm(self: Cluster, node: str, params: dict[str, Any], user: str) -> str:
-        """``POST /nodes/{node}/qemu``: checks now, ``lock: create`` config, work in the task."""
-        from solti.sandbox.pve.state.cluster import Guest
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._guests)
 
-        vmid = int(params["vmid"])
-        if vmid in self.guests:
-            raise PveError(
-                500,
-                f"unable to create VM {vmid} - VM {vmid} already exists on node "
-                f"'{self.guests[vmid].node}'",
-            )
-        settings = {k: v for k, v in params.items() if k not in NOT_CONFIG}
-        drives = {k: stored(v) for k, v in settings.items() if is_drive_key(k)}
-        allocations = {
-            k: self.plan_drive(node, vmid, k, v, {}, drives) for k, v in sorted(drives.items())
-        }
-        conf: dict[str, str] = {}
-        for key, value in settings.items():
-            if not is_drive_key(key) and key != "cipassword":
-                conf[key] = self.normalise_value(key, value)
-        if "cipassword" in settings:
-            conf["cipassword"] = stored(settings["cipassword"])
-        start_after = bool(params.get("start"))
-        self.guests[vmid] = guest = Guest(vmid, node, {"lock": "create"}, appeared_at=self.now)
+    def __len__(self) -> int:
+        return len(self._guests)
 
-        def work() -> list[str]:
-            for key, alloc in allocations.items():
-                conf[key] = alloc()
-            self._fill_defaults(vmid, conf)
-            guest.conf = conf
-            if start_after:
-                guest.running, guest.started_at = True, self.now
-            return [f"created VM {vmid}"]
-
-        def rollback() -> None:
-            for volume in [v for v in self.volumes.values() if v.vmid == vmid]:
-                self.remove_volume(volume)
-            self.guests.pop(vmid, None)
-
-        task = self.start_task(
-            node, "qmcreate", vmid, user, self._wrap_create(vmid, work), rollback
-        )
-        return task.upid
-
-    @staticmethod
-    def _wrap_create(vmid: int, work: Callable[[], list[str]]) -> Callable[[], list[str]]:
-        def wrapped() -> list[str]:
-            try:
-                return work()
-            except TaskError as exc:
-                raise TaskError(f"unable to create VM {vmid} - {exc}") from exc
-
-        return wrapped
-
-    def _fill_defaults(self: Cluster, vmid: int, conf: dict[str, str]) -> None:
-        conf["meta"] = f"creation-qemu={QEMU_VERSION},ctime={int(self.now)}"
-        smbios = conf.get("smbios1", "")
-        if "uuid=" not in smbios:
-            conf["smbios1"] = ",".join(p for p in (f"uuid={uuid.uuid4()}", smbios) if p)
-        if conf.get("vmgenid", "1") == "1":
-            conf["vmgenid"] = str(uuid.uuid4())
-        elif conf.get("vmgenid") == "0":
-            del conf["vmgenid"]
-        if "boot" not in conf:
-            order = [
-                k
-                for k in sorted(conf)
-                if is_drive_key(k)
-                and k not in ("efidisk0", "tpmstate0")
-                and "cloudinit" not in conf[k]
-            ]
-            order += sorted(k for k in conf if re.fullmatch(r"net\d+", k))
-            if order:
-                conf["boot"] = "order=" + ";".join(order)
-
-    # -- read ---------------------------------------------------------------------------
-    def read_config(self: Cluster, node: str, vmid: int) -> dict[str, Any]:
-        guest = self.guest_on(node, vmid)
-        data: dict[str, Any] = {k: typed(k, v) for k, v in guest.conf.items()}
-        if "cipassword" in data:
-            data["cipassword"] = "**********"
-        data["digest"] = self.digest(guest.conf)
-        return data
-
-    # -- update -------------------------------------------------------------------------
-    def update_config(self: Cluster, node: str, vmid: int, params: dict[str, Any]) -> None:
-        """``PUT/POST .../config``: all checks, then the change applied at once."""
-        guest = self.guest_on(node, vmid)
-        settings = {k: v for k, v in params.items() if k not in NOT_CONFIG}
-        deletes = [d for d in re.split(r"[,;\s\x00]+", stored(params.get("delete", ""))) if d]
-        reverts = [r for r in re.split(r"[,;\s\x00]+", stored(params.get("revert", ""))) if r]
-        if not settings and not deletes and not reverts:
-            raise PveError(500, "no options specified")
-        if params.get("digest") and params["digest"] != self.digest(guest.conf):
-            raise PveError(500, "checksum mismatch (file change by other user?)")
-        self.check_lock(guest, bool(params.get("skiplock")))
-        for key in deletes:
-            if key in settings:
-                raise PveError(
-                    400,
-                    "Parameter verification failed.",
-                    {"delete": f"you can't use '-{key}' and -delete {key}' at the same time"},
-                )
-        drives = {k: stored(v) for k, v in settings.items() if is_drive_key(k)}
-        remaining = {k: v for k, v in guest.conf.items() if k not in drives and k not in deletes}
-        allocations = {
-            k: self.plan_drive(node, vmid, k, v, remaining, drives)
-            for k, v in sorted(drives.items())
-        }
-        values = {
-            k: self.normalise_value(k, v)
-            for k, v in settings.items()
-            if not is_drive_key(k) and k != "cipassword"
-        }
-        for key in deletes:
-            self._delete_key(guest, key)
-        for key, alloc in allocations.items():
-            old = guest.conf.get(key)
-            guest.conf[key] = alloc()
-            if old and old != guest.conf[key]:
-                self._detach(guest, old)
-        if "cipassword" in settings:
-            guest.conf["cipassword"] = stored(settings["cipassword"])
-        for key, value in values.items():
-            if key == "description" and not value:
-                guest.conf.pop("description", None)
-            elif key == "vmgenid" and value in ("0", "1"):
-                if value == "1":
-                    guest.conf["vmgenid"] = str(uuid.uuid4())
-                else:
-                    guest.conf.pop("vmgenid", None)
-            else:
-                guest.conf[key] = value
-
-    def _delete_key(self: Cluster, guest: Guest, key: str) -> None:
-        value = guest.conf.pop(key, None)
-        if value is not None and is_drive_key(key):
-            self._detach(guest, value)
-
-    def _detach(self: Cluster, guest: Guest, value: str) -> None:
-        """A replaced or deleted disk becomes ``unusedN``; a cloud-init volume is removed."""
-        drive = parse_drive(value)
-        volume = self.find_volume(drive.get("file", ""), guest.node)
-        if volume is None or volume.vmid != guest.vmid:
-            return
-        if "cloudinit" in volume.volname:
-            self.remove_volume(volume)
-            return
-        index = 0
-        while f"unused{index}" in guest.conf:
-            index += 1
-        guest.conf[f"unused{index}"] = volume.volid
-
-    def add_guest(self: Cluster, vmid: int, node: str, conf: dict[str, str]) -> Guest:
-        from solti.sandbox.pve.state.cluster import Guest
-
-        self.guests[vmid] = guest = Guest(vmid, node, dict(conf))
+    def add(self, vmid: int, node: str, conf: dict[str, str], *, new: bool = False) -> Guest:
+        """File a VM; ``new`` ones (create, clone) are too new for the RRD cache for a while."""
+        guest = Guest(vmid, node, dict(conf))
+        if new:
+            guest.appeared_at = self._now()
+        self._guests[vmid] = guest
         return guest
 
-    def disk_size(self: Cluster, guest: Guest, key: str) -> int:
-        return parse_size(parse_drive(guest.conf[key]).get("size", "0"))
+    def drop(self, vmid: int) -> None:
+        self._guests.pop(vmid, None)
+        self._held_locks.pop(vmid, None)
+
+    def on(self, node: str, vmid: int) -> Guest:
+        """``load_config``: the VM must exist on this node."""
+        guest = self._guests.get(vmid)
+        if guest is None or guest.node != node:
+            raise PveError(
+                500, f"Configuration file 'nodes/{node}/qemu-server/{vmid}.conf' does not exist"
+            )
+        return guest
+
+    def assert_on(self, node: str, vmid: int) -> Guest:
+        """``assert_config_exists_on_node``: other text, same meaning."""
+        guest = self._guests.get(vmid)
+        if guest is None or guest.node != node:
+            raise PveError(500, f"unable to find configuration file for VM {vmid} on node '{node}'")
+        return guest
+
+    # -- VMIDs ---------------------------------------------------------------------------
+    def set_next_id(self, lower: int = 100, upper: int = 1000000) -> None:
+        """The datacenter's ``next-id`` option: where ``/cluster/nextid`` looks."""
+        self._id_range = (lower, upper)
+
+    def options(self) -> dict[str, Any]:
+        """The datacenter options this part keeps (``/cluster/options``)."""
+        if self._id_range is None:
+            return {}
+        return {"next-id": {"lower": self._id_range[0], "upper": self._id_range[1]}}
+
+    def next_id(self, vmid: int | None = None) -> str:
+        if vmid is not None:
+            if vmid in self._guests:
+                raise PveError(
+                    400, "Parameter verification failed.", {"vmid": f"VM {vmid} already exists"}
+                )
+            return str(vmid)
+        lower, upper = self._id_range or DEFAULT_ID_RANGE
+        for candidate in range(lower, upper):
+            if candidate not in self._guests:
+                return str(candidate)
+        raise PveError(500, f"unable to get any free VMID in range [{lower}, {upper}]")
+
+    # -- held locks (the hold_lock fault) ------------------------------------------------
+    def hold_lock(self, vmid: int, lock: str, seconds: float) -> None:
+        """Lock a VM as another admin's long operation would, for ``seconds``."""
+        guest = self._guests.get(vmid)
+        if guest is None:
+            raise PveError(500, f"unable to find configuration file for VM {vmid}")
+        guest.conf["lock"] = lock
+        self._held_locks[vmid] = (lock, self._now() + seconds)
+
+    def release_expired_locks(self) -> None:
+        now = self._now()
+        for vmid, (lock, until) in list(self._held_locks.items()):
+            if until <= now:
+                del self._held_locks[vmid]
+                guest = self._guests.get(vmid)
+                if guest and guest.conf.get("lock") == lock:
+                    del guest.conf["lock"]
+
+    # -- how VMs are listed --------------------------------------------------------------
+    def uptime(self, guest: Guest) -> int:
+        return int(self._now() - guest.started_at) if guest.running else 0
+
+    def summary(self, guest: Guest) -> dict[str, Any]:
+        """The fields shared by status/current, the node VM list and cluster resources."""
+        data: dict[str, Any] = {
+            "vmid": guest.vmid,
+            "name": guest.conf.get("name", f"VM {guest.vmid}"),
+            "status": "running" if guest.running else "stopped",
+            "uptime": self.uptime(guest),
+            "maxmem": max_memory(guest),
+            "maxdisk": disk_bytes(guest),
+            "cpus": int(guest.conf.get("cores", "1")) * int(guest.conf.get("sockets", "1")),
+            "cpu": 0.01 if guest.running else 0,
+            "mem": max_memory(guest) // 2 if guest.running else 0,
+            "disk": 0,
+            "diskread": 0,
+            "diskwrite": 0,
+            "netin": 0,
+            "netout": 0,
+        }
+        if guest.is_template:
+            data["template"] = 1
+        for key in ("tags", "lock"):
+            if guest.conf.get(key):
+                data[key] = guest.conf[key]
+        return data
+
+    def status(self, node: str, vmid: int) -> dict[str, Any]:
+        """``GET .../status/current``."""
+        guest = self.on(node, vmid)
+        data = self.summary(guest)
+        data.update({"ha": {"managed": 0}, "qmpstatus": data["status"]})
+        if guest.running:
+            data["pid"] = 10000 + guest.vmid
+        return data
+
+    def listed_on(self, node: str) -> list[dict[str, Any]]:
+        """``GET /nodes/{node}/qemu``."""
+        return [self.summary(g) for g in self._sorted() if g.node == node]
+
+    def resources(self, rrd_lag: float) -> list[dict[str, Any]]:
+        """The VM rows of ``/cluster/resources``."""
+        return [self.resource(g, rrd_lag) for g in self._sorted()]
+
+    def resource(self, guest: Guest, rrd_lag: float) -> dict[str, Any]:
+        """One VM row, as ``extract_vm_stats`` builds it.
+
+        ``name``, ``template``, sizes and ``status`` come from pvestatd's RRD cache, so for
+        ``rrd_lag`` seconds after a VM appears only ``id``, ``vmid``, ``node``, ``type``,
+        ``status: unknown`` and the live ``tags``/``lock`` are there.
+        """
+        base = {"id": f"qemu/{guest.vmid}", "type": "qemu", "vmid": guest.vmid, "node": guest.node}
+        if self._now() - guest.appeared_at < rrd_lag:
+            row = {**base, "status": "unknown"}
+            row.update({k: guest.conf[k] for k in ("tags", "lock") if guest.conf.get(k)})
+            return row
+        row = self.summary(guest)
+        row.update({**base, "maxcpu": row.pop("cpus")})
+        row.setdefault("template", 0)
+        return row
+
+    def _sorted(self) -> list[Guest]:
+        return sorted(self._guests.values(), key=lambda g: g.vmid)

@@ -7,12 +7,10 @@ the PVE installer writes to ``/etc/network/interfaces``. Tests remove or add bri
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from solti.sandbox.pve.errors import PveError
-
-if TYPE_CHECKING:
-    from solti.sandbox.pve.state.cluster import Cluster
+from solti.sandbox.pve.state.nodes import Nodes
 
 # `type` filter values that mean "several types" (pve-manager API2/Network.pm `$bridge_type`).
 _TYPE_GROUPS = {
@@ -64,28 +62,28 @@ def bridge_row(
     return row
 
 
-class NetworkMixin:
-    """Per-node interface lists; ``interfaces`` is filled by ``Cluster.__init__``."""
+class Network:
+    """Per-node interface lists, each node starting with the installer's layout."""
 
-    interfaces: dict[str, list[dict[str, Any]]]
+    def __init__(self, nodes: Nodes) -> None:
+        self._nodes = nodes
+        self._interfaces = {n: default_interfaces(i) for i, n in enumerate(nodes.names)}
 
-    def network(self: Cluster, node: str, kind: str | None = None) -> list[dict[str, Any]]:
+    def interfaces(self, node: str, kind: str | None = None) -> list[dict[str, Any]]:
         """``GET /nodes/{node}/network[?type=...]``."""
-        self.require_node(node)
+        self._nodes.require(node)
         wanted = _TYPE_GROUPS.get(kind or "", {kind} if kind else None)
-        rows = self.interfaces.get(node, [])
+        rows = self._interfaces.get(node, [])
         return [dict(row) for row in rows if wanted is None or row["type"] in wanted]
 
-    def add_bridge(self: Cluster, node: str, iface: str, ports: str = "") -> None:
-        """Seed helper: another Linux bridge on ``node``."""
-        with self.mutex:
-            self.require_node(node)
-            self.remove_interface(node, iface)
-            self.interfaces[node].append(bridge_row(iface, ports=ports))
+    def add_bridge(self, node: str, iface: str, ports: str = "") -> None:
+        """Another Linux bridge on ``node`` (replacing an interface of that name)."""
+        self._nodes.require(node)
+        self.remove_interface(node, iface)
+        self._interfaces[node].append(bridge_row(iface, ports=ports))
 
-    def remove_interface(self: Cluster, node: str, iface: str) -> None:
-        """Seed helper: drop ``iface`` from ``node`` (e.g. a node without ``vmbr0``)."""
-        with self.mutex:
-            if node not in self.interfaces:
-                raise PveError(500, f"no such node '{node}'")
-            self.interfaces[node] = [r for r in self.interfaces[node] if r["iface"] != iface]
+    def remove_interface(self, node: str, iface: str) -> None:
+        """Drop ``iface`` from ``node`` (e.g. a node without ``vmbr0``)."""
+        if node not in self._interfaces:
+            raise PveError(500, f"no such node '{node}'")
+        self._interfaces[node] = [r for r in self._interfaces[node] if r["iface"] != iface]

@@ -10,14 +10,13 @@ the ``ignore_acpi`` fault is armed for it, and the task lasts until it is down o
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from solti.sandbox.pve.errors import PveError
 from solti.sandbox.pve.state.drives import split_property_string
-from solti.sandbox.pve.state.tasks import WARN_PREFIX, TaskError
-
-if TYPE_CHECKING:
-    from solti.sandbox.pve.state.cluster import Cluster, Guest
+from solti.sandbox.pve.state.guests import Guests, check_lock
+from solti.sandbox.pve.state.records import Guest
+from solti.sandbox.pve.state.tasks import WARN_PREFIX, Now, TaskError, TaskPolicy, Tasks
 
 DEFAULT_SHUTDOWN_TIMEOUT = 60
 AGENT_NOT_RUNNING = "QEMU guest agent is not running"
@@ -25,47 +24,51 @@ NO_AGENT = "No QEMU guest agent configured"
 _TRUE = ("1", "on", "yes", "true")
 
 
-class PowerMixin:
+class Power:
     """start/stop/shutdown as tasks; whether a running guest's agent answers yet."""
 
-    def power(
-        self: Cluster, node: str, vmid: int, action: str, params: dict[str, Any], user: str
-    ) -> str:
+    def __init__(self, now: Now, guests: Guests, tasks: Tasks, policy: TaskPolicy) -> None:
+        self._now = now
+        self._guests = guests
+        self._tasks = tasks
+        self._policy = policy
+
+    def act(self, node: str, vmid: int, action: str, params: dict[str, Any], user: str) -> str:
         skiplock = bool(params.get("skiplock"))
 
         def start() -> list[str]:
-            guest = self.guest_on(node, vmid)
-            self.check_lock(guest, skiplock)
-            if guest.conf.get("template") == "1":
+            guest = self._guests.on(node, vmid)
+            check_lock(guest, skiplock)
+            if guest.is_template:
                 raise TaskError("you can't start a vm if it's a template")
             if guest.running:
                 raise TaskError(f"VM {vmid} already running")
-            guest.running, guest.started_at = True, self.now
+            guest.running, guest.started_at = True, self._now()
             return [f"started VM {vmid}"]
 
         def stop() -> list[str]:
-            guest = self.guest_assert_on(node, vmid)
-            self.check_lock(guest, skiplock)
+            guest = self._guests.assert_on(node, vmid)
+            check_lock(guest, skiplock)
             guest.running = False
             return [f"stopped VM {vmid}"]
 
         if action == "shutdown":
             return self._shutdown(node, vmid, params, user)
         work = start if action == "start" else stop
-        return self.start_task(node, f"qm{action}", vmid, user, work).upid
+        return self._tasks.start(node, f"qm{action}", vmid, user, work).upid
 
-    def _shutdown(self: Cluster, node: str, vmid: int, params: dict[str, Any], user: str) -> str:
-        guest = self.guest_assert_on(node, vmid)
+    def _shutdown(self, node: str, vmid: int, params: dict[str, Any], user: str) -> str:
+        guest = self._guests.assert_on(node, vmid)
         skiplock = bool(params.get("skiplock"))
         force = bool(params.get("forceStop"))
         timeout = float(params.get("timeout", DEFAULT_SHUTDOWN_TIMEOUT))
-        takes = self.policy.duration_for("qmshutdown")
-        if guest.running and self.policy.ignores_acpi(vmid):
+        takes = self._policy.duration_for("qmshutdown")
+        if guest.running and self._policy.ignores_acpi(vmid):
             takes = float("inf")
         in_time = not guest.running or takes <= timeout
 
         def work() -> list[str]:
-            self.check_lock(guest, skiplock)
+            check_lock(guest, skiplock)
             if not guest.running:
                 return []
             if in_time:
@@ -77,15 +80,15 @@ class PowerMixin:
             return [f"{WARN_PREFIX}VM still running - terminating now with SIGTERM"]
 
         duration = None if in_time else timeout
-        return self.start_task(node, "qmshutdown", vmid, user, work, duration=duration).upid
+        return self._tasks.start(node, "qmshutdown", vmid, user, work, duration=duration).upid
 
-    def agent_check(self: Cluster, guest: Guest) -> None:
+    def check_agent(self, guest: Guest) -> None:
         """Raise PVE's error unless the guest agent answers now (``agent_available``)."""
         agent = split_property_string(guest.conf.get("agent", "0"), "enabled")
         if str(agent.get("enabled", "0")).lower() not in _TRUE:
             raise PveError(500, NO_AGENT)
         if not guest.running:
             raise PveError(500, f"VM {guest.vmid} is not running")
-        boot = self.policy.agent_boot_for(guest.vmid)
-        if boot is None or self.now - guest.started_at < boot:
+        boot = self._policy.agent_boot_for(guest.vmid)
+        if boot is None or self._now() - guest.started_at < boot:
             raise PveError(500, AGENT_NOT_RUNNING)

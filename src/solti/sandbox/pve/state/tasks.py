@@ -1,8 +1,11 @@
 """Worker tasks (UPIDs) whose outcome is decided when they are read, not by a thread.
 
-A task records when it ends; the cluster calls :meth:`TaskBook.due` with the current time
+A task records when it ends; the cluster calls :meth:`Tasks.due` with the current time
 before every request and runs the work of each task that has ended, in end order. So a slow
 task never blocks anyone, and a manual clock makes every outcome deterministic.
+
+``Tasks`` owns the tasks; how long one lasts and whether it fails come from a
+:class:`TaskPolicy` (the simulator's faults), so the other parts only say what the work is.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from solti.sandbox.pve.errors import PveError
 
@@ -30,6 +33,35 @@ class TaskError(Exception):
 
 
 Work = Callable[[], list[str] | None]
+Now = Callable[[], float]
+
+
+class TaskPolicy(Protocol):
+    """Where task durations, injected failures and guest timings come from (the faults)."""
+
+    def duration_for(self, task_type: str) -> float: ...
+
+    def take_failure(self, task_type: str) -> str | None: ...
+
+    def agent_boot_for(self, vmid: int) -> float | None: ...
+
+    def ignores_acpi(self, vmid: int) -> bool: ...
+
+
+class DefaultPolicy:
+    """No faults: every task takes 0.1 s and succeeds, agents answer at once."""
+
+    def duration_for(self, task_type: str) -> float:
+        return 0.1
+
+    def take_failure(self, task_type: str) -> str | None:
+        return None
+
+    def agent_boot_for(self, vmid: int) -> float | None:
+        return 0.0
+
+    def ignores_acpi(self, vmid: int) -> bool:
+        return False
 
 
 @dataclass
@@ -96,27 +128,31 @@ class Task:
         return data
 
 
-class TaskBook:
-    """All tasks of the cluster, by UPID."""
+class Tasks:
+    """All tasks of the cluster, by UPID; ``now`` is the model's time, ``policy`` the faults."""
 
-    def __init__(self) -> None:
-        self.tasks: dict[str, Task] = {}
+    def __init__(self, now: Now, policy: TaskPolicy) -> None:
+        self._now = now
+        self._policy = policy
+        self._tasks: dict[str, Task] = {}
         self._pids = itertools.count(random.randint(0x10000, 0x3FFFF))
         self._pstart = random.randint(0x100000, 0x1FFFFFF)
 
     def start(
         self,
-        *,
         node: str,
         task_type: str,
-        task_id: str,
+        task_id: str | int,
         task_user: str,
-        now: float,
-        duration: float,
         work: Work | None,
         rollback: Callable[[], None] | None = None,
-        injected_error: str | None = None,
+        duration: float | None = None,
     ) -> Task:
+        """Start a worker whose ``work`` runs when its duration is over: ``duration`` when
+        the caller knows it (a shutdown that waits for its timeout), else the faults' one."""
+        if duration is None:
+            duration = self._policy.duration_for(task_type)
+        now = self._now()
         pid = next(self._pids)
         starttime = int(now)
         user, _, tokenid = task_user.partition("!")
@@ -128,7 +164,7 @@ class TaskBook:
             upid=upid,
             node=node,
             type=task_type,
-            id=task_id,
+            id=str(task_id),
             user=user,
             tokenid=tokenid or None,
             pid=pid,
@@ -137,19 +173,19 @@ class TaskBook:
             ends_at=now + max(duration, 0.0),
             work=work,
             rollback=rollback,
-            injected_error=injected_error,
+            injected_error=self._policy.take_failure(task_type),
         )
-        self.tasks[upid] = task
+        self._tasks[upid] = task
         return task
 
     def due(self, now: float) -> None:
         """Finish every running task whose end time has passed, oldest end first."""
-        ready = [t for t in self.tasks.values() if t.status == "running" and t.ends_at <= now]
+        ready = [t for t in self._tasks.values() if t.status == "running" and t.ends_at <= now]
         for task in sorted(ready, key=lambda t: (t.ends_at, t.pid)):
             task.finish()
 
     def running(self) -> list[Task]:
-        return [t for t in self.tasks.values() if t.status == "running"]
+        return [t for t in self._tasks.values() if t.status == "running"]
 
     def get(self, node: str, upid: str) -> Task:
         """Look a task up as ``GET /nodes/{node}/tasks/{upid}/...`` does."""
@@ -157,12 +193,13 @@ class TaskBook:
             raise PveError(
                 400, "Parameter verification failed.", {"upid": "unable to parse worker upid"}
             )
-        task = self.tasks.get(upid)
+        task = self._tasks.get(upid)
         if task is None or task.node != node:
             raise PveError(400, "Parameter verification failed.", {"upid": "no such task"})
         return task
 
-    def log_lines(self, task: Task, start: int = 0, limit: int = 50) -> list[dict[str, Any]]:
+    @staticmethod
+    def log_lines(task: Task, start: int = 0, limit: int = 50) -> list[dict[str, Any]]:
         lines = list(task.log)
         numbered = [{"n": i + 1, "t": text} for i, text in enumerate(lines)]
         return numbered[start : start + limit] if limit else numbered[start:]

@@ -1,0 +1,101 @@
+"""The API token's privileges, as ``/access/permissions`` reports and the routes enforce them.
+
+The simulator has one token (``root@pam!solti``); by default it holds every privilege on
+``/``. Tests take some away to prove that clients (``solti check``) notice.
+"""
+
+from __future__ import annotations
+
+from solti.sandbox.pve.errors import PveError
+
+ALL_PRIVILEGES = [
+    "Datastore.Allocate",
+    "Datastore.AllocateSpace",
+    "Datastore.AllocateTemplate",
+    "Datastore.Audit",
+    "Group.Allocate",
+    "Mapping.Audit",
+    "Mapping.Modify",
+    "Mapping.Use",
+    "Permissions.Modify",
+    "Pool.Allocate",
+    "Pool.Audit",
+    "Realm.Allocate",
+    "Realm.AllocateUser",
+    "SDN.Allocate",
+    "SDN.Audit",
+    "SDN.Use",
+    "Sys.AccessNetwork",
+    "Sys.Audit",
+    "Sys.Console",
+    "Sys.Incoming",
+    "Sys.Modify",
+    "Sys.PowerMgmt",
+    "Sys.Syslog",
+    "User.Modify",
+    "VM.Allocate",
+    "VM.Audit",
+    "VM.Backup",
+    "VM.Clone",
+    "VM.Config.CDROM",
+    "VM.Config.CPU",
+    "VM.Config.Cloudinit",
+    "VM.Config.Disk",
+    "VM.Config.HWType",
+    "VM.Config.Memory",
+    "VM.Config.Network",
+    "VM.Config.Options",
+    "VM.Console",
+    "VM.GuestAgent.Audit",
+    "VM.GuestAgent.FileRead",
+    "VM.GuestAgent.FileSystemMgmt",
+    "VM.GuestAgent.FileWrite",
+    "VM.GuestAgent.Unrestricted",
+    "VM.Migrate",
+    "VM.PowerMgmt",
+    "VM.Replicate",
+    "VM.Snapshot",
+    "VM.Snapshot.Rollback",
+]
+
+
+class Access:
+    """ACL paths to ``{privilege: propagate}`` for the token."""
+
+    def __init__(self) -> None:
+        self._acl: dict[str, dict[str, int]] = {"/": dict.fromkeys(ALL_PRIVILEGES, 1)}
+
+    def set_token_privileges(self, path: str, privileges: dict[str, int]) -> None:
+        """Replace the privileges the token has on ``path`` (tests of ``solti check``)."""
+        self._acl[path] = dict(privileges)
+
+    def revoke_token_privileges(self, path: str, *names: str) -> None:
+        """Take ``names`` away from what the token has on ``path``; the rest stays."""
+        kept = {n: v for n, v in self._acl.get(path, {}).items() if n not in names}
+        self.set_token_privileges(path, kept)
+
+    def permissions_for(self, path: str | None) -> dict[str, dict[str, int]]:
+        """The token's privileges: every ACL path, or the effective set on one ``path``.
+
+        The nearest configured ancestor decides; on a proper ancestor only privileges with
+        propagate ``1`` count, as with PVE ACLs.
+        """
+        if path is None:
+            return {p: dict(v) for p, v in self._acl.items()}
+        best = max(
+            (p for p in self._acl if path == p or path.startswith(p.rstrip("/") + "/")),
+            key=len,
+            default=None,
+        )
+        if best is None:
+            return {path: {}}
+        privileges = self._acl[best]
+        if best != path:
+            privileges = {k: v for k, v in privileges.items() if v}
+        return {path: dict(privileges)}
+
+    def check_privileges(self, path: str, privileges: list[str]) -> None:
+        """403 unless the token holds one of ``privileges`` on ``path``."""
+        held = self.permissions_for(path)[path]
+        if not any(p in held for p in privileges):
+            raise PveError(403, f"Permission check failed ({path}, {'|'.join(privileges)})")

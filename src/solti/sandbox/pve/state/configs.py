@@ -1,0 +1,372 @@
+"""qemu configs: create, read and update, with the normalisation qemu-server applies.
+
+``Configs`` owns no state: it checks parameters, asks ``Storages`` for disks and ``Guests``
+for the record, and changes the record's config (at once, or in a ``qmcreate`` task).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote
+
+from solti.sandbox.pve.errors import PveError
+from solti.sandbox.pve.propstring import format_size
+from solti.sandbox.pve.schema import get_schema
+from solti.sandbox.pve.state.drives import (
+    CLOUDINIT_RE,
+    NEW_DISK_RE,
+    UNITS,
+    is_drive_key,
+    parse_drive,
+    parse_net,
+    print_drive,
+    print_net,
+    qcow2_virtual_size,
+)
+from solti.sandbox.pve.state.guests import (
+    Guests,
+    check_lock,
+    digest,
+    normalise_tags,
+    random_mac,
+)
+from solti.sandbox.pve.state.records import Guest
+from solti.sandbox.pve.state.storages import Storages
+from solti.sandbox.pve.state.tasks import Now, TaskError, Tasks
+
+NOT_CONFIG = {
+    "node",
+    "vmid",
+    "start",
+    "storage",
+    "archive",
+    "force",
+    "unique",
+    "pool",
+    "live-restore",
+    "import-working-storage",
+    "digest",
+    "delete",
+    "revert",
+    "skiplock",
+    "background_delay",
+}
+SSH_KEY_TYPES = {
+    "ssh-rsa",
+    "ssh-dss",
+    "ssh-ed25519",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+}
+QEMU_VERSION = "9.2.0"
+IMPORT_SYNTAX = "'import-from' requires special syntax - use <storage ID>:0,import-from=<source>"
+EFI_SIZES = {"4m": 540672, "2m": 131072}
+
+
+def stored(value: Any) -> str:
+    """A coerced parameter as the config file holds it."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def typed(key: str, value: str) -> Any:
+    """GET config types: booleans and integers as numbers, everything else a string."""
+    schema = get_schema().config_schema(key) or {}
+    if schema.get("type") in ("integer", "boolean"):
+        return int(value)
+    if schema.get("type") == "number":
+        number = float(value)
+        return int(number) if number.is_integer() else number
+    return value
+
+
+def check_ssh_keys(encoded: str) -> None:
+    """What ``validate_ssh_public_keys`` accepts after URL-decoding."""
+    for line in unquote(encoded).split("\n"):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split()
+        try:
+            blob = base64.b64decode(parts[1], validate=True)
+            length = int.from_bytes(blob[:4], "big")
+            ok = parts[0] in SSH_KEY_TYPES and blob[4 : 4 + length].decode() == parts[0]
+        except (IndexError, ValueError, UnicodeDecodeError):
+            ok = False
+        if not ok:
+            raise PveError(500, "SSH public key validation error")
+
+
+def _wrap_create(vmid: int, work: Callable[[], list[str]]) -> Callable[[], list[str]]:
+    def wrapped() -> list[str]:
+        try:
+            return work()
+        except TaskError as exc:
+            raise TaskError(f"unable to create VM {vmid} - {exc}") from exc
+
+    return wrapped
+
+
+def normalise_value(key: str, value: Any) -> str:
+    """A non-drive setting as qemu-server stores it (tags sorted, NICs given a MAC...)."""
+    text = stored(value)
+    if key == "tags":
+        return normalise_tags(text)
+    if key == "sshkeys":
+        check_ssh_keys(text)
+    if key == "description":
+        return "\n".join(line.rstrip() for line in text.split("\n")).rstrip()
+    if re.fullmatch(r"net\d+", key):
+        net = parse_net(text)
+        net.setdefault("macaddr", random_mac())
+        return print_net(net)
+    return text
+
+
+class Configs:
+    """Create/read/update of qemu configs."""
+
+    def __init__(self, now: Now, guests: Guests, storages: Storages, tasks: Tasks) -> None:
+        self._now = now
+        self._guests = guests
+        self._storages = storages
+        self._tasks = tasks
+
+    # -- drives -------------------------------------------------------------------------
+    def plan_drive(
+        self,
+        node: str,
+        vmid: int,
+        key: str,
+        value: str,
+        conf: dict[str, str],
+        others: dict[str, str],
+    ) -> Callable[[], str]:
+        """Check one drive parameter now; return the allocation to run later (in the task)."""
+        drive = parse_drive(value)
+        file = drive.get("file", "")
+        cloud = CLOUDINIT_RE.match(file)
+        if cloud:
+            storage_id = cloud.group(1)
+            self._storages.require_images(storage_id)
+            for other, other_value in {**conf, **others}.items():
+                if (
+                    other != key
+                    and is_drive_key(other)
+                    and "cloudinit" in other_value.split(",")[0]
+                ):
+                    raise PveError(
+                        500, f"{key} - cloud-init drive is already attached at '{other}'"
+                    )
+
+            def alloc_cloudinit() -> str:
+                vol = self._storages.alloc_disk(
+                    storage_id, node, vmid, 4 * UNITS["M"], name=f"vm-{vmid}-cloudinit"
+                )
+                return print_drive({**drive, "file": vol.volid, "media": "cdrom"})
+
+            return alloc_cloudinit
+        new = NEW_DISK_RE.match(file)
+        source = drive.get("import-from")
+        if not new:
+            if source:
+                raise PveError(
+                    400,
+                    "Parameter verification failed.",
+                    {key: (IMPORT_SYNTAX)},
+                )
+            return lambda: print_drive(drive)
+        storage_id = new.group(1) or "local-lvm"
+        self._storages.require_images(storage_id)
+        if source and float(new.group(2)) != 0:
+            raise PveError(
+                400,
+                "Parameter verification failed.",
+                {key: (IMPORT_SYNTAX)},
+            )
+        if key == "efidisk0" and source:
+            for needed in ("efitype", "pre-enrolled-keys"):
+                if needed not in drive:
+                    raise PveError(
+                        400,
+                        "Parameter verification failed.",
+                        {key: f"need to specify '{needed}' when using 'import-from'"},
+                    )
+
+        def alloc() -> str:
+            if key == "efidisk0":
+                size = EFI_SIZES.get(drive.get("efitype", "2m"), EFI_SIZES["2m"])
+                if not self._storages[storage_id].file_based:
+                    size = 4 * UNITS["M"]
+            elif key == "tpmstate0":
+                size = 4 * UNITS["M"]
+            elif source:
+                size = self._import_size(node, source)
+            else:
+                size = int(float(new.group(2)) * UNITS["G"])
+            vol = self._storages.alloc_disk(storage_id, node, vmid, size)
+            return print_drive({**drive, "file": vol.volid, "size": format_size(size)})
+
+        return alloc
+
+    def _import_size(self, node: str, source: str) -> int:
+        volume = self._storages.find_volume(source, node)
+        if volume is None:
+            raise TaskError(f"volume '{source}' does not exist")
+        if volume.content == "images":
+            return volume.size
+        if volume.format == "qcow2":
+            size = qcow2_virtual_size(volume.data or b"")
+            if size is None:
+                raise TaskError(f"could not parse qemu-img info command output for '{source}'")
+            return size
+        return volume.size
+
+    # -- create -------------------------------------------------------------------------
+    def create(self, node: str, params: dict[str, Any], user: str) -> str:
+        """``POST /nodes/{node}/qemu``: checks now, ``lock: create`` config, work in the task."""
+        vmid = int(params["vmid"])
+        if vmid in self._guests:
+            raise PveError(
+                500,
+                f"unable to create VM {vmid} - VM {vmid} already exists on node "
+                f"'{self._guests[vmid].node}'",
+            )
+        settings = {k: v for k, v in params.items() if k not in NOT_CONFIG}
+        drives = {k: stored(v) for k, v in settings.items() if is_drive_key(k)}
+        allocations = {
+            k: self.plan_drive(node, vmid, k, v, {}, drives) for k, v in sorted(drives.items())
+        }
+        conf: dict[str, str] = {}
+        for key, value in settings.items():
+            if not is_drive_key(key) and key != "cipassword":
+                conf[key] = normalise_value(key, value)
+        if "cipassword" in settings:
+            conf["cipassword"] = stored(settings["cipassword"])
+        start_after = bool(params.get("start"))
+        guest = self._guests.add(vmid, node, {"lock": "create"}, new=True)
+
+        def work() -> list[str]:
+            for key, alloc in allocations.items():
+                conf[key] = alloc()
+            self._fill_defaults(vmid, conf)
+            guest.conf = conf
+            if start_after:
+                guest.running, guest.started_at = True, self._now()
+            return [f"created VM {vmid}"]
+
+        def rollback() -> None:
+            self._storages.remove_volumes_of(vmid)
+            self._guests.drop(vmid)
+
+        task = self._tasks.start(node, "qmcreate", vmid, user, _wrap_create(vmid, work), rollback)
+        return task.upid
+
+    def _fill_defaults(self, vmid: int, conf: dict[str, str]) -> None:
+        conf["meta"] = f"creation-qemu={QEMU_VERSION},ctime={int(self._now())}"
+        smbios = conf.get("smbios1", "")
+        if "uuid=" not in smbios:
+            conf["smbios1"] = ",".join(p for p in (f"uuid={uuid.uuid4()}", smbios) if p)
+        if conf.get("vmgenid", "1") == "1":
+            conf["vmgenid"] = str(uuid.uuid4())
+        elif conf.get("vmgenid") == "0":
+            del conf["vmgenid"]
+        if "boot" not in conf:
+            order = [
+                k
+                for k in sorted(conf)
+                if is_drive_key(k)
+                and k not in ("efidisk0", "tpmstate0")
+                and "cloudinit" not in conf[k]
+            ]
+            order += sorted(k for k in conf if re.fullmatch(r"net\d+", k))
+            if order:
+                conf["boot"] = "order=" + ";".join(order)
+
+    # -- read ---------------------------------------------------------------------------
+    def read(self, node: str, vmid: int) -> dict[str, Any]:
+        guest = self._guests.on(node, vmid)
+        data: dict[str, Any] = {k: typed(k, v) for k, v in guest.conf.items()}
+        if "cipassword" in data:
+            data["cipassword"] = "**********"
+        data["digest"] = digest(guest.conf)
+        return data
+
+    # -- update -------------------------------------------------------------------------
+    def update(self, node: str, vmid: int, params: dict[str, Any]) -> None:
+        """``PUT/POST .../config``: all checks, then the change applied at once."""
+        guest = self._guests.on(node, vmid)
+        settings = {k: v for k, v in params.items() if k not in NOT_CONFIG}
+        deletes = [d for d in re.split(r"[,;\s\x00]+", stored(params.get("delete", ""))) if d]
+        reverts = [r for r in re.split(r"[,;\s\x00]+", stored(params.get("revert", ""))) if r]
+        if not settings and not deletes and not reverts:
+            raise PveError(500, "no options specified")
+        if params.get("digest") and params["digest"] != digest(guest.conf):
+            raise PveError(500, "checksum mismatch (file change by other user?)")
+        check_lock(guest, bool(params.get("skiplock")))
+        for key in deletes:
+            if key in settings:
+                raise PveError(
+                    400,
+                    "Parameter verification failed.",
+                    {"delete": f"you can't use '-{key}' and -delete {key}' at the same time"},
+                )
+        drives = {k: stored(v) for k, v in settings.items() if is_drive_key(k)}
+        remaining = {k: v for k, v in guest.conf.items() if k not in drives and k not in deletes}
+        allocations = {
+            k: self.plan_drive(node, vmid, k, v, remaining, drives)
+            for k, v in sorted(drives.items())
+        }
+        values = {
+            k: normalise_value(k, v)
+            for k, v in settings.items()
+            if not is_drive_key(k) and k != "cipassword"
+        }
+        for key in deletes:
+            self._delete_key(guest, key)
+        for key, alloc in allocations.items():
+            old = guest.conf.get(key)
+            guest.conf[key] = alloc()
+            if old and old != guest.conf[key]:
+                self._detach(guest, old)
+        if "cipassword" in settings:
+            guest.conf["cipassword"] = stored(settings["cipassword"])
+        for key, value in values.items():
+            if key == "description" and not value:
+                guest.conf.pop("description", None)
+            elif key == "vmgenid" and value in ("0", "1"):
+                if value == "1":
+                    guest.conf["vmgenid"] = str(uuid.uuid4())
+                else:
+                    guest.conf.pop("vmgenid", None)
+            else:
+                guest.conf[key] = value
+
+    def _delete_key(self, guest: Guest, key: str) -> None:
+        value = guest.conf.pop(key, None)
+        if value is not None and is_drive_key(key):
+            self._detach(guest, value)
+
+    def _detach(self, guest: Guest, value: str) -> None:
+        """A replaced or deleted disk becomes ``unusedN``; a cloud-init volume is removed."""
+        drive = parse_drive(value)
+        volume = self._storages.find_volume(drive.get("file", ""), guest.node)
+        if volume is None or volume.vmid != guest.vmid:
+            return
+        if "cloudinit" in volume.volname:
+            self._storages.remove_volume(volume)
+            return
+        index = 0
+        while f"unused{index}" in guest.conf:
+            index += 1
+        guest.conf[f"unused{index}"] = volume.volid

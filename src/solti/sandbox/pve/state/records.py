@@ -1,0 +1,68 @@
+"""The records the cluster model is made of: storages, volumes and guests.
+
+A leaf module: it imports nothing of the model, so every part (``Storages``, ``Guests``...)
+can use the records without importing another part. Each record is owned by one part, which
+creates, files and drops it; operations get records from their owner and change fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Storage:
+    """A storage definition; ``path`` is set only for file-based storages."""
+
+    id: str
+    type: str
+    content: set[str]
+    shared: bool = False
+    path: str | None = None
+    total: int = 512 * 1024**3
+
+    @property
+    def file_based(self) -> bool:
+        return self.path is not None
+
+
+@dataclass
+class Volume:
+    """One volume on a storage; ``node`` is None on shared storages."""
+
+    storage: str
+    node: str | None
+    volname: str
+    content: str
+    format: str
+    size: int
+    ctime: int
+    vmid: int | None = None
+    parent: str | None = None
+    data: bytes | None = field(default=None, repr=False)
+
+    @property
+    def volid(self) -> str:
+        return f"{self.storage}:{self.volname}"
+
+    @property
+    def key(self) -> tuple[str, str | None, str]:
+        """Where the volume is filed: (storage, node or None if shared, volname)."""
+        return (self.storage, self.node, self.volname)
+
+
+@dataclass
+class Guest:
+    """A qemu VM: its config exactly as stored (strings) plus run state."""
+
+    vmid: int
+    node: str
+    conf: dict[str, str]
+    running: bool = False
+    started_at: float = 0.0
+    # When the VM's config first appeared (create, clone); seeded VMs are "long known".
+    appeared_at: float = float("-inf")
+
+    @property
+    def is_template(self) -> bool:
+        return self.conf.get("template") == "1"
