@@ -14,8 +14,13 @@ from solti.bot.blocks.replies import OPEN_MODAL_ACTION, REMOVE_ACTION
 from solti.bot.flows import templates, vms
 from solti.bot.flows.base import Caller
 from solti.bot.listeners.commands import open_create_modal, prefill_from_value
-from solti.bot.listeners.common import caller_from, ephemeral_via_api, ephemeral_via_respond, later
-from solti.bot.runtime import runtime_for
+from solti.bot.listeners.common import (
+    caller_from,
+    ephemeral_via_api,
+    ephemeral_via_respond,
+    later,
+    runtime_in,
+)
 
 __all__ = ["ACTION_VERBS", "register"]
 
@@ -64,7 +69,7 @@ def _clicked(action_id: str, work: Work, replace: bool = False) -> Callable[...,
         reply = (
             ephemeral_via_respond(respond, replace=replace)
             if body.get("response_url")
-            else ephemeral_via_api(runtime_for(context), None, context["requester"])
+            else ephemeral_via_api(runtime_in(context), None, context["requester"])
         )
         caller = caller_from(context, reply, body.get("trigger_id"))
         later(caller, verb, lambda: work(caller, body, action), quick=verb in QUICK_ACTIONS)
