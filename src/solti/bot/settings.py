@@ -30,7 +30,7 @@ class SettingsError(ConfigError):
 
 
 class BotSettings(EnvironmentSettings):
-    """Everything `solti bot` reads besides ``PROXMOX_*`` (names as in docs/configuration.md)."""
+    """Everything `solti bot` reads besides ``PROXMOX_*`` (names: docs/configuration.md)."""
 
     slack_bot_token: SecretStr = Field(
         validation_alias="SLACK_BOT_TOKEN", description="Bot token, xoxb-..."

@@ -25,7 +25,7 @@ FIELDS = (
     "gw",
 )
 
-# The rule of provisioning.rules.choose_vmid (DESIGN.md, "The original rules"): ids you
+# The rule of provisioning.rules.choose_vmid (docs/design.md, "The original rules"): ids you
 # choose are 100-499 by custom, and any other free id is taken too, except the templates'.
 VMID_HINT = "100-499, or any free id outside 9000-9999 (the template range)"
 

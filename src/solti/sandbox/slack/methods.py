@@ -1,6 +1,6 @@
 """The Web API methods the stand-in answers, each a function of (state, params).
 
-Answers follow the shapes of Slack's responses (see `shared/slack-specs/java-sdk-samples/api`)
+Answers follow the shapes of Slack's responses (java-slack-sdk's `json-logs/samples/api`)
 and its error codes, so the bot's error handling is exercised against what Slack really says.
 """
 

@@ -1,7 +1,7 @@
 """`SlackUser`: plays Slack towards the bot over real HTTP, with signed requests.
 
 It sends what Slack sends when a person types a slash command, clicks an element or submits
-a modal (shapes in `shared/reference/slack-testing.md` §4), signed with the app's signing
+a modal (the payload shapes of Slack's interactivity docs), signed with the app's signing
 secret, and tells the stand-in what Slack's client would know afterwards (a view closed or
 replaced after a submission's ack). Replies are plain `requests.Response` objects.
 
