@@ -114,6 +114,8 @@ def sim() -> Iterator[SimEnvironment]:
 @pytest.fixture(scope="package")
 def standin() -> Iterator[SlackStandIn]:
     with SlackStandIn() as server:
+        for channel, name in ((INFRA, "infra"), (APPROVALS, "approvals"), (REPORTS, "reports")):
+            server.add_channel(channel, name)  # the bot was invited where it posts
         yield server
 
 
@@ -163,6 +165,8 @@ def bot(
         harness.server.stop()
         bad = [c for c in standin.calls if c.response.get("error") == "invalid_blocks"]
         assert not bad, f"Slack answered invalid_blocks: {[c.response for c in bad]}"
+        late = standin.ack_timeouts  # Slack shows operation_timeout after 3 s
+        assert not late, f"the bot acknowledged too late for Slack: {late}"
 
 
 @pytest.fixture

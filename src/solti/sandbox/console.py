@@ -118,7 +118,7 @@ class Session:
                     "error",
                 )
                 return
-            self._send(lambda: self.agent.slash(escape_mentions(text), command=name))
+            self._send(lambda: self.agent.slash(escape_mentions(text), command=name, escaped=True))
         elif command.kind == "modal":
             views = self.world.standin.open_views(USERS[self.user])
             if not views:

@@ -278,10 +278,16 @@ def build_vm(caller: Caller, request: VmCreateRequest, plan: VmPlan) -> None:
     try:
         progress.post()
     except Exception as exc:
-        caller.say_error(
-            f"I could not post in this channel ({type(exc).__name__}); "
-            "invite me with `/invite @solti`."
-        )
+        if caller.channel.startswith("D"):  # a DM between people: the app cannot join it
+            caller.say_error(
+                "I can't post progress in a direct message between people; run the command "
+                "in a channel, or in your DM with me."
+            )
+        else:
+            caller.say_error(
+                f"I could not post in this channel ({type(exc).__name__}); "
+                "invite me with `/invite @solti`."
+            )
         return
     try:
         result = runtime.provisioner.create_vm(
