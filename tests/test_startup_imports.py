@@ -61,7 +61,8 @@ def test_vm_help_in_a_fresh_interpreter_imports_no_heavy_library() -> None:
 def test_provisioning_imports_nothing_of_slack() -> None:
     """The check's provisioning half and the whole domain stay free of the Slack SDK."""
     loaded = _modules_after(
-        "import solti.provisioning.cli.check, solti.provisioning.service, solti.provisioning.audit"
+        "import solti.provisioning.cli.check, solti.provisioning.service, "
+        "solti.provisioning.audit_log"
     )
     assert not {"slack_sdk", "slack_bolt"} & loaded
     assert not any(name.startswith("solti.bot") for name in loaded)
@@ -72,13 +73,13 @@ def test_sqlite_utils_loads_only_to_migrate_an_audit_log(tmp_path: Path) -> None
     path = str(tmp_path / "a.db")
     create = (
         "import sys\n"
-        "from solti.provisioning.audit import AuditLog\n"
+        "from solti.provisioning.audit_log import AuditLog\n"
         "assert 'sqlite_utils' not in sys.modules\n"
         f"AuditLog({path!r})\n"
     )
     assert "sqlite_utils" in _modules_after(create)
     reuse = (
-        "from solti.provisioning.audit import AuditLog\n"
+        "from solti.provisioning.audit_log import AuditLog\n"
         f"log = AuditLog({path!r})\n"
         "record = log.get(log.start('vm create', 'alice', 'cli', vmid=501))\n"
         "log.finish(record.id, 'ok')\n"

@@ -40,7 +40,7 @@ from solti.bot.keys import KeyStore
 from solti.bot.policy import rules_from_policy
 from solti.bot.runtime import Runtime
 from solti.bot.scheduler import BotScheduler
-from solti.bot.server import (
+from solti.bot.serving import (
     SocketModeRunner,
     WsgiApp,
     WsgiListener,

@@ -112,7 +112,7 @@ def test_after_shutdown_no_new_work_is_taken() -> None:
 
 def test_commands_are_sorted_into_quick_replies_and_flows() -> None:
     from solti.bot import grammar
-    from solti.bot.listeners.commands import _quick
+    from solti.bot.listeners.slash import _quick
 
     quick = ["key show", "audit", "template list", "vm list", "vm verify 500",
              "vm create", "vm create rocky9 --dry-run"]  # fmt: skip

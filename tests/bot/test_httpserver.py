@@ -21,7 +21,7 @@ import pytest
 import requests
 from slack_sdk.signature import SignatureVerifier
 
-from solti.bot.server import MAX_BODY, WsgiListener
+from solti.bot.serving import MAX_BODY, WsgiListener
 from solti.bot.settings import load_settings
 from solti.composition import Bot, HttpService, build_bot
 from solti.provisioning.config import Policy

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from slack_bolt import BoltRequest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from solti.bot.server import socket_mode_handler
+from solti.bot.serving import socket_mode_handler
 from solti.bot.settings import load_settings
 from solti.composition import bot_command, build_bot
 from solti.provisioning import load_policy

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import pytest
 import requests
 
-from solti.bot.server import SocketModeRunner, make_health_wsgi_app
+from solti.bot.serving import SocketModeRunner, make_health_wsgi_app
 from solti.bot.settings import load_settings
 from solti.composition import SocketModeService, build_bot
 from solti.provisioning import load_policy

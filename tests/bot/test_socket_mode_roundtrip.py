@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from solti.bot.server import socket_mode_handler
+from solti.bot.serving import socket_mode_handler
 from solti.sandbox.environment import SimEnvironment
 from solti.sandbox.slack import SlackStandIn
 from solti.sandbox.slack.socket_mode import SocketModeServer

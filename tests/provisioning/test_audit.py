@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from solti.provisioning.audit import CONTRACT_FIELDS, VM_CREATE, VM_REMOVE, AuditLog, migrations
+from solti.provisioning.audit_log import CONTRACT_FIELDS, VM_CREATE, VM_REMOVE, AuditLog, migrations
 from solti.provisioning.errors import NotFound
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

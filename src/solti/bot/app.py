@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 
 from solti.bot import listeners, middleware
-from solti.bot.flows.base import describe_error
+from solti.bot.flows.caller import describe_error
 from solti.bot.runtime import Runtime
 
 __all__ = ["create_app"]

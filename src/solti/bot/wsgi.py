@@ -12,7 +12,7 @@ A configuration error raises ``solti.composition.ConfigurationError`` naming eve
 from __future__ import annotations
 
 from solti import telemetry
-from solti.bot.server import WsgiApp
+from solti.bot.serving import WsgiApp
 from solti.composition import (
     ConfigurationError,
     bot_from_configuration,

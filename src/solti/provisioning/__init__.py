@@ -14,7 +14,7 @@ import importlib as _importlib
 import typing as _typing
 
 if _typing.TYPE_CHECKING:
-    from solti.provisioning.audit import AuditLog
+    from solti.provisioning.audit_log import AuditLog
     from solti.provisioning.catalog import Catalog, CatalogEntry
     from solti.provisioning.cloudinit import SshKey, parse_ssh_key
     from solti.provisioning.config import Policy, ProxmoxSettings, load_policy
@@ -49,7 +49,7 @@ if _typing.TYPE_CHECKING:
 
 # Exported name -> the module that defines it (the same pairs as the block above).
 _SOURCES: dict[str, str] = {
-    "AuditLog": "audit",
+    "AuditLog": "audit_log",
     **dict.fromkeys(("Catalog", "CatalogEntry"), "catalog"),
     **dict.fromkeys(("SshKey", "parse_ssh_key"), "cloudinit"),
     **dict.fromkeys(("Policy", "ProxmoxSettings", "load_policy"), "config"),

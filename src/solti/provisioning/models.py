@@ -13,14 +13,14 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from solti.provisioning.modelkit import (
+from solti.provisioning.request_models import TemplateBuildRequest, VmCreateRequest
+from solti.provisioning.sizes import Size
+from solti.provisioning.strict_models import (
     StrictModel,
     config_error_from,
     invalid_request_from,
     parse_request,
 )
-from solti.provisioning.request_models import TemplateBuildRequest, VmCreateRequest
-from solti.provisioning.sizes import Size
 
 __all__ = [
     "AuditRecord",

@@ -33,9 +33,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from solti.provisioning.collaborators import Collaborators, Steps, describe_failure, elapsed_ms
 from solti.provisioning.errors import Conflict, SoltiError
 from solti.provisioning.models import Progress
-from solti.provisioning.ops import Ops, Steps, describe_failure, elapsed_ms
 from solti.provisioning.pve import VmidTaken
 
 __all__ = ["VMID_ATTEMPTS", "Operation", "new_request_id"]
@@ -54,7 +54,7 @@ class Operation:
 
     def __init__(
         self,
-        ops: Ops,
+        ops: Collaborators,
         action: str,
         *,
         actor: str,

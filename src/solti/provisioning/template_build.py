@@ -16,6 +16,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from solti.provisioning.collaborators import Collaborators, elapsed_ms
 from solti.provisioning.errors import Conflict
 from solti.provisioning.inventory import (
     SOLTI_TAG,
@@ -27,7 +28,6 @@ from solti.provisioning.inventory import (
 from solti.provisioning.models import Progress, TemplateBuildRequest, TemplateBuildResult
 from solti.provisioning.notes import render_notes
 from solti.provisioning.operation import VMID_ATTEMPTS, Operation
-from solti.provisioning.ops import Ops, elapsed_ms
 from solti.provisioning.rules import (
     TEMPLATE_RANGE,
     next_template_vmid,
@@ -35,7 +35,7 @@ from solti.provisioning.rules import (
     template_name,
 )
 from solti.provisioning.sizes import Size
-from solti.provisioning.templates import verified_template, verify_template
+from solti.provisioning.template_lifecycle import verified_template, verify_template
 from solti.provisioning.upstream import fetch_upstream
 
 __all__ = ["BUILD_STEPS", "build_template"]
@@ -43,7 +43,7 @@ __all__ = ["BUILD_STEPS", "build_template"]
 BUILD_STEPS = ["checksum", "download", "vmid", "create", "resize", "notes", "convert", "verify"]
 
 
-def _hardware(ops: Ops, request: TemplateBuildRequest) -> dict[str, Any]:
+def _hardware(ops: Collaborators, request: TemplateBuildRequest) -> dict[str, Any]:
     d = ops.defaults
     return {
         "machine": "q35",
@@ -59,7 +59,7 @@ def _hardware(ops: Ops, request: TemplateBuildRequest) -> dict[str, Any]:
 
 
 def _create_params(
-    ops: Ops, request: TemplateBuildRequest, hw: dict[str, Any], volid: str, entry: Any
+    ops: Collaborators, request: TemplateBuildRequest, hw: dict[str, Any], volid: str, entry: Any
 ) -> dict[str, Any]:
     d = ops.defaults
     storage = hw["storage"]
@@ -180,13 +180,13 @@ def _notes_detail(notes: str, meta: dict[str, Any], tags: list[str]) -> str:
     return f"{lines} lines: {', '.join(what)}; tags {', '.join(tags)}"
 
 
-def _result_from_record(ops: Ops, record: Any) -> TemplateBuildResult:
+def _result_from_record(ops: Collaborators, record: Any) -> TemplateBuildResult:
     info = verify_template(ops, int(record.vmid))
     return TemplateBuildResult(template=info, downloaded=False, audit_id=record.id, reused=True)
 
 
 def build_template(
-    ops: Ops,
+    ops: Collaborators,
     request: TemplateBuildRequest,
     *,
     progress: Callable[[Progress], None] | None = None,
@@ -293,7 +293,7 @@ def _create(op: Operation, node: str, params: dict[str, Any], used: set[int]) ->
     ops = op.ops
 
     def make(vmid: int) -> None:
-        upid = ops.client.create_vm(node, vmid, **params)
+        upid = ops.client.create_qemu_vm(node, vmid, **params)
         op.undo_with(lambda: ops.remove_half_made(node, vmid))
         ops.waiter.wait(upid, node=node)
 

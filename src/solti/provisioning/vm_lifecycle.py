@@ -16,12 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 from solti.provisioning.addresses import probe, static_address
-from solti.provisioning.audit import VM_REMOVE
+from solti.provisioning.audit_log import VM_REMOVE
+from solti.provisioning.collaborators import Collaborators
 from solti.provisioning.errors import InvalidRequest, SoltiError, TaskFailed
 from solti.provisioning.inventory import Snapshot, boot_disk, disk_size, split_tags
 from solti.provisioning.models import VmInfo
 from solti.provisioning.operation import Operation
-from solti.provisioning.ops import Ops
 
 __all__ = [
     "list_vms",
@@ -42,13 +42,13 @@ _OUTCOME = {
 }
 
 
-def _origin(ops: Ops, vmid: int) -> Any:
+def _origin(ops: Collaborators, vmid: int) -> Any:
     """The newest successful create of ``vmid`` in the audit log (owner, template)."""
     found = ops.audit.query(vmid=vmid, action="vm create", result="ok", limit=1)
     return found[0] if found else None
 
 
-def _vm_entry(ops: Ops, vmid: int) -> tuple[Snapshot, dict[str, Any]]:
+def _vm_entry(ops: Collaborators, vmid: int) -> tuple[Snapshot, dict[str, Any]]:
     snapshot = Snapshot.take(ops.client)
     entry = snapshot.require(vmid)
     if entry.get("type", "qemu") != "qemu":
@@ -93,7 +93,9 @@ def _info(
     )
 
 
-def list_vms(ops: Ops, owner: str | None = None, *, addresses: bool = False) -> list[VmInfo]:
+def list_vms(
+    ops: Collaborators, owner: str | None = None, *, addresses: bool = False
+) -> list[VmInfo]:
     """Every VM (templates excluded) with owner and template from the audit log.
 
     ``addresses`` asks the guest agent of every running VM once (one API call each, no
@@ -117,7 +119,7 @@ def list_vms(ops: Ops, owner: str | None = None, *, addresses: bool = False) -> 
     return sorted(result, key=lambda v: v.vmid)
 
 
-def verify_vm(ops: Ops, vmid: int) -> VmInfo:
+def verify_vm(ops: Collaborators, vmid: int) -> VmInfo:
     """The VM exists, is not locked and has its cloud-init drive; its live status."""
     _, entry = _vm_entry(ops, vmid)
     node = str(entry["node"])
@@ -159,7 +161,7 @@ def _recorded_outcome(vmid: int, action: str, record: Any) -> VmInfo:
 
 
 def _act(
-    ops: Ops,
+    ops: Collaborators,
     vmid: int,
     action: str,
     run: Any,
@@ -196,7 +198,7 @@ def _act(
 
 
 def start_vm(
-    ops: Ops,
+    ops: Collaborators,
     vmid: int,
     *,
     actor: str = "unknown",
@@ -217,7 +219,7 @@ def start_vm(
 
 
 def stop_vm(
-    ops: Ops,
+    ops: Collaborators,
     vmid: int,
     *,
     actor: str = "unknown",
@@ -234,7 +236,7 @@ def stop_vm(
 
 
 def shutdown_vm(
-    ops: Ops,
+    ops: Collaborators,
     vmid: int,
     *,
     timeout: int = DEFAULT_SHUTDOWN_TIMEOUT,
@@ -283,7 +285,7 @@ def shutdown_vm(
 
 
 def remove_vm(
-    ops: Ops,
+    ops: Collaborators,
     vmid: int,
     *,
     actor: str = "unknown",

@@ -3,7 +3,7 @@
 One ``/cluster/resources`` snapshot decides template, VMID and name together, and counts the
 requester's VMs for the bot's quota; one config read verifies the template and gives its disk
 size and version. ``decide`` is the pure part. A plan made here can be carried to where it is
-built (``vms.create_vm(plan=...)``): ``plan_problem`` says when it no longer fits the request.
+built (``vm_create.create_vm(plan=...)``): ``plan_problem`` says when it no longer fits the request.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from solti.provisioning.cloudinit import cloudinit_params, validate_ssh_keys
+from solti.provisioning.collaborators import Collaborators
 from solti.provisioning.errors import Conflict, InvalidRequest
 from solti.provisioning.inventory import Snapshot, choose_template
 from solti.provisioning.models import TemplateInfo, VmCreateRequest, VmPlan
-from solti.provisioning.ops import Ops
 from solti.provisioning.rules import (
     choose_vmid,
     default_vm_name,
@@ -34,7 +34,7 @@ def distribution_of(template: Any) -> str:
     return name.removesuffix("-template") if name.endswith("-template") else "vm"
 
 
-def _user(ops: Ops, request: VmCreateRequest, distribution: str) -> str:
+def _user(ops: Collaborators, request: VmCreateRequest, distribution: str) -> str:
     if request.user:
         return request.user
     if distribution in ops.catalog:
@@ -44,12 +44,12 @@ def _user(ops: Ops, request: VmCreateRequest, distribution: str) -> str:
     return ops.defaults.ssh_user or "solti"
 
 
-def request_keys(ops: Ops, request: VmCreateRequest) -> list[str]:
+def request_keys(ops: Collaborators, request: VmCreateRequest) -> list[str]:
     return [*request.ssh_keys, *ops.defaults.ssh_keys]
 
 
 def plan_vm(
-    ops: Ops,
+    ops: Collaborators,
     request: VmCreateRequest,
     *,
     actor: str | None = None,
@@ -84,7 +84,7 @@ def plan_vm(
 
 
 def decide(
-    ops: Ops,
+    ops: Collaborators,
     request: VmCreateRequest,
     snapshot: Snapshot,
     template: TemplateInfo,
@@ -146,7 +146,7 @@ def _free(preferred: _T | None, taken: set[_T]) -> _T | None:
     return preferred if preferred is not None and preferred not in taken else None
 
 
-def plan_problem(ops: Ops, request: VmCreateRequest, plan: VmPlan) -> str | None:
+def plan_problem(ops: Collaborators, request: VmCreateRequest, plan: VmPlan) -> str | None:
     """Why ``plan`` cannot be the plan of ``request`` (None: it can).
 
     A plan is carried from where it was shown to where it is built; what the request fixes

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from solti.bot.blocks.common import Block, clip, context, plain, section
+from solti.bot.blocks.elements import Block, clip, context, plain, section
 
 CALLBACK_ID = "vm_create"
 # block_id == action_id for every input, so errors and values are found by one name.

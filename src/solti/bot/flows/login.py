@@ -12,8 +12,8 @@ import threading
 from typing import Any
 
 from solti.bot.blocks import progress as progress_views
-from solti.bot.flows.base import Caller
-from solti.bot.progress import ProgressMessage
+from solti.bot.flows.caller import Caller
+from solti.bot.progress_message import ProgressMessage
 
 __all__ = ["address_later", "address_wait", "first_login"]
 

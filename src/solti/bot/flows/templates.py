@@ -9,9 +9,9 @@ from solti.bot.approvals import KINDS, Approval, request_action, request_outcome
 from solti.bot.blocks import approval as cards
 from solti.bot.blocks import progress as progress_views
 from solti.bot.blocks import replies
-from solti.bot.blocks.common import mention
-from solti.bot.flows.base import Caller, describe_error
-from solti.bot.progress import ProgressMessage
+from solti.bot.blocks.elements import mention
+from solti.bot.flows.caller import Caller, describe_error
+from solti.bot.progress_message import ProgressMessage
 from solti.bot.runtime import Runtime
 from solti.bot.slackcalls import send_retrying
 from solti.provisioning import TemplateBuildRequest

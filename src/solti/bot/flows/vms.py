@@ -11,18 +11,18 @@ from pydantic import ValidationError
 
 from solti.bot.blocks import progress as progress_views
 from solti.bot.blocks import replies
-from solti.bot.blocks.common import escape
-from solti.bot.flows.base import Caller, as_sentence, describe_error
+from solti.bot.blocks.elements import escape
+from solti.bot.flows.caller import Caller, as_sentence, describe_error
 from solti.bot.flows.login import address_later, first_login
-from solti.bot.progress import ProgressMessage
+from solti.bot.progress_message import ProgressMessage
 from solti.provisioning import InvalidRequest, NotFound, SoltiError, VmCreateRequest, VmPlan
 
 __all__ = [
     "CreateInput",
     "FieldErrors",
     "build_vm",
+    "create_from_slash",
     "create_prepared",
-    "create_vm",
     "list_vms",
     "plan_prefill",
     "prepare_create",
@@ -237,7 +237,7 @@ def _prepared_or_said(caller: Caller, prepare: Any) -> tuple[VmCreateRequest, Vm
     return None
 
 
-def create_vm(caller: Caller, values: CreateInput, prefill: dict[str, Any]) -> None:
+def create_from_slash(caller: Caller, values: CreateInput, prefill: dict[str, Any]) -> None:
     """The command's create: checks and plan, then the dry run's answer or the build."""
     runtime = caller.runtime
     prepared = _prepared_or_said(caller, lambda: prepare_create(caller, values))

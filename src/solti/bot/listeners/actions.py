@@ -12,15 +12,15 @@ from typing import Any
 from solti.bot.blocks.approval import APPROVE_ACTION, DENY_ACTION
 from solti.bot.blocks.replies import OPEN_MODAL_ACTION, REMOVE_ACTION
 from solti.bot.flows import templates, vms
-from solti.bot.flows.base import Caller
-from solti.bot.listeners.commands import open_create_modal, prefill_from_value
-from solti.bot.listeners.common import (
+from solti.bot.flows.caller import Caller
+from solti.bot.listeners.dispatch import (
     caller_from,
     ephemeral_via_api,
     ephemeral_via_respond,
     later,
     runtime_in,
 )
+from solti.bot.listeners.slash import open_create_modal, prefill_from_value
 
 __all__ = ["ACTION_VERBS", "register"]
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from solti.bot.blocks import modal as modal_views
 from solti.bot.flows import vms
-from solti.bot.flows.base import as_sentence, describe_error
+from solti.bot.flows.caller import as_sentence, describe_error
 from solti.bot.grammar.options import size_problem
-from solti.bot.listeners.common import caller_from, ephemeral_via_api, later, runtime_in
+from solti.bot.listeners.dispatch import caller_from, ephemeral_via_api, later, runtime_in
 from solti.provisioning import InvalidRequest, SoltiError
 
 __all__ = ["VALIDATION_BUDGET_SECONDS", "register"]

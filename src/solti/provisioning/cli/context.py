@@ -88,7 +88,7 @@ class CliApp:
     def audit(self) -> Any:
         """The audit log alone (``solti audit`` needs no Proxmox settings)."""
         if self._audit is None:
-            from solti.provisioning.audit import AuditLog
+            from solti.provisioning.audit_log import AuditLog
 
             self._audit = AuditLog(self.db_path)
         return self._audit

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from solti.bot.blocks import replies
-from solti.bot.flows.base import Caller, as_sentence, describe_error
+from solti.bot.flows.caller import Caller, as_sentence, describe_error
 from solti.bot.reports import post_report
 from solti.provisioning import InvalidRequest
 

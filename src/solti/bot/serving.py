@@ -39,7 +39,7 @@ __all__ = [
     "socket_mode_handler",
 ]
 
-log = logging.getLogger("solti.bot.server")
+log = logging.getLogger("solti.bot.serving")
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 EVENTS_PATH = "/slack/events"
 MAX_BODY = 4 * 1024 * 1024  # a view_submission is at most ~250 kB; leave room, refuse floods

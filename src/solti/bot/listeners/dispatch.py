@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from solti import telemetry
-from solti.bot.flows.base import Caller, describe_error
+from solti.bot.flows.caller import Caller, describe_error
 from solti.bot.runtime import Runtime
 
 log = logging.getLogger("solti.bot.listeners")

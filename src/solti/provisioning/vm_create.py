@@ -22,11 +22,11 @@ from collections.abc import Callable
 from typing import Any
 
 from solti.provisioning.cloudinit import cloudinit_params
+from solti.provisioning.collaborators import Collaborators, elapsed_ms
 from solti.provisioning.errors import Conflict, InvalidRequest, SoltiError
 from solti.provisioning.inventory import SOLTI_TAG, Snapshot, choose_template
 from solti.provisioning.models import Progress, VmCreateRequest, VmCreateResult, VmInfo, VmPlan
 from solti.provisioning.operation import Operation
-from solti.provisioning.ops import Ops, elapsed_ms
 from solti.provisioning.rules import next_free_after, normalize_tags, unique_name
 from solti.provisioning.vm_plan import (
     decide,
@@ -42,7 +42,7 @@ CREATE_STEPS = ["plan", "clone", "configure", "resize", "start"]
 
 
 def create_vm(
-    ops: Ops,
+    ops: Collaborators,
     request: VmCreateRequest,
     *,
     plan: VmPlan | None = None,
@@ -233,7 +233,9 @@ def _configure_and_start(
     return "stopped", params
 
 
-def _config_params(ops: Ops, plan: VmPlan, request: VmCreateRequest, actor: str) -> dict[str, Any]:
+def _config_params(
+    ops: Collaborators, plan: VmPlan, request: VmCreateRequest, actor: str
+) -> dict[str, Any]:
     distribution = distribution_of(plan.template)
     params = cloudinit_params(
         plan.user,

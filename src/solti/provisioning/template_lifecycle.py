@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from solti.provisioning.collaborators import Collaborators
 from solti.provisioning.errors import Conflict, InvalidRequest, SoltiError
 from solti.provisioning.inventory import Snapshot, boot_disk, template_from_config
 from solti.provisioning.models import Progress, TemplateInfo, UpdateStatus
 from solti.provisioning.operation import Operation
-from solti.provisioning.ops import Ops
 from solti.provisioning.upstream import fetch_upstream
 
 __all__ = [
@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 
-def verified_template(ops: Ops, node: str, vmid: int) -> TemplateInfo:
+def verified_template(ops: Collaborators, node: str, vmid: int) -> TemplateInfo:
     """Read a template's config and check it is complete; raises naming every problem."""
     config = ops.client.vm_config(node, vmid)
     info = template_from_config(vmid, node, config)
@@ -45,13 +45,13 @@ def verified_template(ops: Ops, node: str, vmid: int) -> TemplateInfo:
     return info
 
 
-def verify_template(ops: Ops, vmid: int) -> TemplateInfo:
+def verify_template(ops: Collaborators, vmid: int) -> TemplateInfo:
     """Check a template is complete: template flag, base disk, cloud-init drive, metadata."""
     entry = Snapshot.take(ops.client).require(vmid)
     return verified_template(ops, str(entry["node"]), vmid)
 
 
-def list_templates(ops: Ops, distribution: str | None = None) -> list[TemplateInfo]:
+def list_templates(ops: Collaborators, distribution: str | None = None) -> list[TemplateInfo]:
     """Every template with its metadata, grouped by distribution, latest build first."""
     snapshot = Snapshot.take(ops.client)
     found = []
@@ -67,7 +67,7 @@ def list_templates(ops: Ops, distribution: str | None = None) -> list[TemplateIn
     return sorted(found, key=lambda t: (t.distribution or "~", -t.vmid))
 
 
-def _linked_clones(ops: Ops, node: str, vmid: int, config: dict[str, Any]) -> list[int]:
+def _linked_clones(ops: Collaborators, node: str, vmid: int, config: dict[str, Any]) -> list[int]:
     storages = sorted(
         {str(v).split(":", 1)[0] for k, v in config.items() if f"base-{vmid}-" in str(v)}
     )
@@ -81,7 +81,7 @@ def _linked_clones(ops: Ops, node: str, vmid: int, config: dict[str, Any]) -> li
 
 
 def destroy_template(
-    ops: Ops,
+    ops: Collaborators,
     vmid: int,
     *,
     actor: str = "unknown",
@@ -128,7 +128,7 @@ def destroy_template(
         ops.waiter.wait(ops.client.delete_vm(node, vmid), node=node, step="destroy")
 
 
-def check_updates(ops: Ops, distribution: str | None = None) -> list[UpdateStatus]:
+def check_updates(ops: Collaborators, distribution: str | None = None) -> list[UpdateStatus]:
     """Upstream digest vs the latest template's recorded one, per distribution."""
     names = [distribution] if distribution else list(ops.catalog.names)
     latest: dict[str, TemplateInfo] = {}
