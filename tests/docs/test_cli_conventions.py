@@ -1,8 +1,8 @@
 """What docs/commands.md promises about every verb: its exit codes and shell completion.
 
 The codes are read from the page's table and checked against real `solti` processes (stdin is
-not a terminal, as in a script or CI job). `solti bot` is left out here: its configuration
-errors are covered with the bot's own settings tests.
+not a terminal, as in a script or CI job), `solti bot` included: a configuration error there is
+1 like everywhere else.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ CASES = [
     (0, ["vm", "list", "--json"], True),
     (1, ["vm", "list"], False),  # configuration error: no PROXMOX_URL
     (1, ["check"], False),  # an item fails
+    (1, ["bot"], False),  # configuration error: no SLACK_BOT_TOKEN, no PROXMOX_URL
     (1, ["vm", "start", "4242"], True),  # not found on the cluster
     (1, ["vm", "remove", "4242"], True),  # refused: no terminal and no --yes
     (2, ["vm", "start"], False),  # missing VMID
