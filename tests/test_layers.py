@@ -196,5 +196,5 @@ def test_only_the_console_script_and_the_sandbox_itself_import_the_sandbox() -> 
 
 
 def test_only_entry_points_import_the_composition_root() -> None:
-    entry_points = ("solti.cli", "solti.bot.wsgi", "solti.sandbox.console")
+    entry_points = ("solti.cli", "solti.bot_command", "solti.bot.wsgi", "solti.sandbox.console")
     assert _outside("solti.composition", entry_points) == []

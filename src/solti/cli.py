@@ -18,7 +18,7 @@ __all__ = ["VERBS", "Verb", "main"]
 
 
 def _bot() -> click.Command:
-    from solti.composition import bot_command
+    from solti.bot_command import bot_command
 
     return bot_command
 
