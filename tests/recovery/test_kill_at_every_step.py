@@ -80,7 +80,7 @@ def test_kill_inside_a_create_step_then_reconcile(
     if step == "clone":
         faults.task_duration("qmclone", 3)
     elif step == "configure":
-        faults.latency(3, method="PUT", path="/config")
+        faults.latency(3, method="PUT", path="*/qemu/500/config")
     elif step == "resize":
         faults.task_duration("resize", STRETCH)
     else:
