@@ -278,7 +278,9 @@ class Policy(_Section):
     quotas: Quotas = Field(default_factory=Quotas)
     approvals: Approvals = Field(default_factory=Approvals)
     reports: Reports = Field(default_factory=Reports)
-    recovery: Recovery = Field(default_factory=Recovery)
+    recovery: Recovery = Field(
+        default_factory=Recovery, description="When a running operation counts as interrupted."
+    )
     defaults: Defaults = Field(default_factory=Defaults)
     distributions: dict[str, DistributionOverride] = Field(
         default_factory=dict, description="Add or override catalog entries."

@@ -397,15 +397,13 @@ class PveClient:
     ) -> str:
         """Linked clone when ``full`` is false (templates only); storage only for full clones.
 
-        A clone that got no answer is never sent again blindly: ``settle_clone`` looks at
+        A clone that got no answer is never sent again blindly: ``settle_clone`` (below) looks at
         what exists and answers the clone's task (or None once it ended), ``VmidTaken`` when
         the id is someone else's, or ``MaybeApplied`` saying it checked and nothing exists.
         """
         try:
             return self._clone_once(node, vmid, newid, name, full, storage, target, description)
         except MaybeApplied as exc:
-            from solti.provisioning.pve_settle import settle_clone
-
             return settle_clone(self, target or node, newid, name=name, cause=exc)
 
     def _clone_once(
@@ -462,3 +460,62 @@ class PveClient:
             purge=purge,
             **{"destroy-unreferenced-disks": True},
         )
+
+
+# --- after a change request got no answer: find out what exists, never resend blindly ---
+# A lost clone may have made the VM or may still be on its way through the server.
+
+SETTLE_SECONDS = 15.0  # how long a lost request may still be on its way through the server
+LOCK_SECONDS = 600.0
+
+
+def settle_clone(
+    client: PveClient,
+    node: str,
+    newid: int,
+    *,
+    name: str | None,
+    cause: MaybeApplied,
+    settle_seconds: float = SETTLE_SECONDS,
+) -> str | None:
+    """The UPID of the clone that did take effect (None when it has already ended)."""
+    log.warning("clone of VM %s got no answer (%s); checking what exists", newid, cause.reason)
+    deadline = time.monotonic() + settle_seconds
+    while True:
+        try:
+            config = client.vm_config(node, newid)
+            break
+        except VmMissing:
+            if time.monotonic() >= deadline:
+                raise MaybeApplied(
+                    f"the clone to VM {newid} got no answer ({cause.reason}); checked: "
+                    f"VM {newid} does not exist, so nothing was made"
+                ) from None
+            client.sleep(0.5)
+    if name and config.get("name") != name:
+        raise VmidTaken(f"VM {newid} already exists ({config.get('name')}), made by someone else")
+    upid = _clone_task(client, node, newid)
+    if upid is not None:
+        log.warning("clone of VM %s took effect; following its task %s", newid, upid)
+        return upid
+    log.warning("clone of VM %s took effect; waiting for its clone lock to go", newid)
+    _wait_unlocked(client, node, newid)
+    return None
+
+
+def _clone_task(client: PveClient, node: str, newid: int) -> str | None:
+    """The newest clone task that made ``newid``, when the node lists its tasks."""
+    try:
+        tasks = client.node_tasks(node, vmid=newid)
+    except ProxmoxError:
+        return None
+    for task in tasks or []:
+        if task.get("type") == "qmclone" and task.get("upid"):
+            return str(task["upid"])
+    return None
+
+
+def _wait_unlocked(client: PveClient, node: str, newid: int) -> None:
+    deadline = time.monotonic() + LOCK_SECONDS
+    while client.vm_config(node, newid).get("lock") and time.monotonic() < deadline:
+        client.sleep(0.5)
