@@ -33,6 +33,7 @@ __all__ = [
     "Policy",
     "ProxmoxSettings",
     "Quotas",
+    "Recovery",
     "Reports",
     "load_policy",
 ]
@@ -165,6 +166,20 @@ class Approvals(_Section):
     )
 
 
+class Recovery(_Section):
+    stale_after: timedelta = Field(
+        timedelta(minutes=2),
+        description="A running operation whose heartbeat is older than this is interrupted.",
+    )
+    interval: timedelta = Field(
+        timedelta(minutes=5), description="How often the bot reconciles interrupted operations."
+    )
+
+    _duration = field_validator("stale_after", "interval", mode="before")(
+        classmethod(lambda _, v: parse_duration(v))
+    )
+
+
 class Reports(_Section):
     channel: str | None = Field(None, description="Channel id for scheduled reports; unset: none.")
     cron: str = Field("0 9 * * 1", description="Crontab line for the report (default Mon 09:00).")
@@ -263,6 +278,9 @@ class Policy(_Section):
     quotas: Quotas = Field(default_factory=Quotas)
     approvals: Approvals = Field(default_factory=Approvals)
     reports: Reports = Field(default_factory=Reports)
+    recovery: Recovery = Field(
+        default_factory=Recovery, description="When a running operation counts as interrupted."
+    )
     defaults: Defaults = Field(default_factory=Defaults)
     distributions: dict[str, DistributionOverride] = Field(
         default_factory=dict, description="Add or override catalog entries."
