@@ -33,7 +33,8 @@ def env(world: SimEnvironment, tmp_path: Path) -> dict[str, str]:
     world.pve.state.rrd_lag = 0
     world.pve.state.add_template(9000, "rocky9-template", disk_size="10G",
                                  tags=["solti", "template", "rocky9"])  # fmt: skip
-    return {**world.env, "SOLTI_DB": str(tmp_path / "solti.db"), "PATH": "/usr/bin:/bin"}
+    return {**world.env, "SOLTI_DB": str(tmp_path / "solti.db"), "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": os.environ["PYTHONPATH"]}  # fmt: skip
 
 
 def _solti(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
