@@ -94,6 +94,10 @@ class Access:
             privileges = {k: v for k, v in privileges.items() if v}
         return {path: dict(privileges)}
 
+    def has(self, path: str, privilege: str) -> bool:
+        """Whether the token holds ``privilege`` on ``path`` (``$rpcenv->check(..., 1)``)."""
+        return privilege in self.permissions_for(path)[path]
+
     def check_privileges(self, path: str, privileges: list[str]) -> None:
         """403 unless the token holds one of ``privileges`` on ``path``."""
         held = self.permissions_for(path)[path]

@@ -107,9 +107,7 @@ class Cluster:
                         }
                     )
         if kind in (None, "node"):
-            rows += [
-                {**row, "id": f"node/{row['node']}", "type": "node"} for row in self.nodes.rows()
-            ]
+            rows += [self.nodes.stats(node) for node in self.nodes.names]
         return rows
 
     def options(self) -> dict[str, Any]:
