@@ -31,7 +31,7 @@ def to_json_schema(pve: dict[str, Any]) -> dict[str, Any]:
         out["enum"] = list(pve["enum"])
     for key in ("minimum", "maximum"):
         if key in pve and pve.get("type") in ("integer", "number"):
-            out[key] = pve[key]
+            out[key] = float(pve[key])  # the dump sometimes writes limits as strings
     if isinstance(pve.get("items"), dict):
         out["items"] = to_json_schema(pve["items"])
     if isinstance(pve.get("properties"), dict):

@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from solti.sandbox.pve import catalog
-from solti.sandbox.pve.handlers import Call, Handler
+from solti.sandbox.pve.handlers import Call, Handler, inventory
 
 # The simulated guest agent's version (qemu-guest-agent as in Debian trixie).
 QGA_VERSION = "10.0.2"
@@ -168,6 +168,16 @@ NODE_EMPTY = {
 CLUSTER_EMPTY = {
     # pve-manager PVE/API2/ReplicationConfig.pm index: replication.cfg ids.
     "/cluster/replication",
+    # pve-manager PVE/API2/Cluster/MetricServer.pm server_index: status.cfg ids.
+    "/cluster/metrics/server",
+    # pve-manager PVE/API2/Backup.pm index: vzdump.cron jobs plus jobs.cfg vzdump jobs.
+    "/cluster/backup",
+    # pve-manager PVE/API2/Cluster/Mapping/{PCI,USB,Dir}.pm index: mapping config ids.
+    "/cluster/mapping/pci",
+    "/cluster/mapping/usb",
+    "/cluster/mapping/dir",
+    # pve-manager PVE/API2/Pool.pm index without poolid: user.cfg pools.
+    "/pools",
 }
 
 READS: dict[str, Handler] = {
@@ -178,6 +188,13 @@ READS: dict[str, Handler] = {
     "/nodes/{node}/qemu/{vmid}/agent/info": agent_info,
     "/nodes/{node}/tasks": node_tasks,
     "/nodes/{node}/version": node_version,
+    "/nodes/{node}/status": inventory.node_status,
+    "/nodes/{node}/storage/{storage}/status": inventory.storage_status,
+    "/nodes/{node}/qemu/{vmid}/pending": inventory.vm_pending,
+    "/nodes/{node}/qemu/{vmid}/snapshot": inventory.vm_snapshots,
+    "/storage": inventory.storage_config_rows,
+    "/storage/{storage}": inventory.storage_config,
+    "/cluster/tasks": inventory.cluster_tasks,
     **dict.fromkeys(NODE_EMPTY, node_empty_list),
     **dict.fromkeys(CLUSTER_EMPTY, cluster_empty_list),
 }

@@ -61,5 +61,30 @@ class Nodes:
         return f"192.168.100.{11 + self.names.index(node)}"
 
     @staticmethod
+    def hardware() -> dict[str, Any]:
+        """The simulated node's kernel and CPU (``/nodes/{node}/status``), PVE 9.1's kernel."""
+        release = "6.17.2-1-pve"
+        version = "#1 SMP PREEMPT_DYNAMIC PMX 6.17.2-1 (2025-10-21T11:55Z)"
+        return {
+            "kversion": f"Linux {release} {version}",
+            "current-kernel": {
+                "sysname": "Linux",
+                "release": release,
+                "version": version,
+                "machine": "x86_64",
+            },
+            "cpuinfo": {
+                "model": "QEMU Virtual CPU version 2.5+",
+                "sockets": 1,
+                "cores": 8,
+                "cpus": 8,
+                "mhz": "2400.000",
+                "hvm": "1",
+                "flags": "",
+                "user_hz": 100,
+            },
+        }
+
+    @staticmethod
     def version() -> dict[str, str]:
         return dict(PVE_VERSION)

@@ -283,6 +283,12 @@ class Tasks:
                     out.append(row)
         return out
 
+    def cluster_list(self) -> list[dict[str, Any]]:
+        """pmxcfs's cluster task list (``PVE::Cluster::get_tasklist``): every node's tasks,
+        newest first; running ones without ``status``/``endtime``."""
+        tasks = sorted(self._tasks.values(), key=lambda t: (t.starttime, t.pid), reverse=True)
+        return [task.list_row() for task in tasks]
+
     @staticmethod
     def log_lines(task: Task, start: int = 0, limit: int = 50) -> list[dict[str, Any]]:
         lines = list(task.log)
