@@ -78,7 +78,8 @@ def test_storage_not_allowed_for_linked_clone(pve, api):
 
 
 def test_full_clone_to_other_storage_and_node(pve, api):
-    pve.state.add_template(9000, "tpl")
+    """A template wholly on shared storage clones to another node (``clone_vm``)."""
+    pve.state.add_template(9000, "tpl", storage="shared")
     run_ok(
         api,
         api.nodes(NODE).qemu(9000).clone.post(newid=508, full=1, storage="shared", target="pve2"),

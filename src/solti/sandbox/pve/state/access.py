@@ -94,6 +94,11 @@ class Access:
             privileges = {k: v for k, v in privileges.items() if v}
         return {path: dict(privileges)}
 
+    def check_pool_exist(self, pool: str) -> None:
+        """pve-access-control ``RPCEnvironment.pm`` ``check_pool_exist``: the simulator has no
+        pools (user.cfg has none), so any pool is refused with ``raise_perm_exc``."""
+        raise PveError(403, f"Permission check failed (pool '{pool}' does not exist)")
+
     def has(self, path: str, privilege: str) -> bool:
         """Whether the token holds ``privilege`` on ``path`` (``$rpcenv->check(..., 1)``)."""
         return privilege in self.permissions_for(path)[path]

@@ -47,7 +47,11 @@ class Power:
             return [f"started VM {vmid}"]
 
         def stop() -> list[str]:
+            # qemu-server ``_do_vm_stop``: ``check_running`` (config exists, else die) returns
+            # early for a stopped VM, before ``check_lock``; so a locked stopped VM stops OK.
             guest = self._guests.assert_on(node, vmid)
+            if not guest.running:
+                return []
             check_lock(guest, skiplock)
             guest.running = False
             return [f"stopped VM {vmid}"]
@@ -58,7 +62,16 @@ class Power:
         return self._tasks.start(node, f"qm{action}", vmid, user, work).upid
 
     def _shutdown(self, node: str, vmid: int, params: dict[str, Any], user: str) -> str:
-        guest = self._guests.assert_on(node, vmid)
+        """qemu-server ``API2/Qemu.pm`` ``vm_shutdown`` forks its worker without looking the VM
+        up: a missing VM gets a UPID and the task fails in ``check_running``."""
+        guest = self._guests.get(vmid)
+        if guest is None or guest.node != node:
+
+            def missing() -> list[str]:
+                self._guests.assert_on(node, vmid)
+                return []
+
+            return self._tasks.start(node, "qmshutdown", vmid, user, missing).upid
         skiplock = bool(params.get("skiplock"))
         force = bool(params.get("forceStop"))
         timeout = float(params.get("timeout", DEFAULT_SHUTDOWN_TIMEOUT))
@@ -68,9 +81,9 @@ class Power:
         in_time = not guest.running or takes <= timeout
 
         def work() -> list[str]:
-            check_lock(guest, skiplock)
-            if not guest.running:
+            if not guest.running:  # ``_do_vm_stop`` returns before ``check_lock``
                 return []
+            check_lock(guest, skiplock)
             if in_time:
                 guest.running = False
                 return [f"shut down VM {vmid}"]
