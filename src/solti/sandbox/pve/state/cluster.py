@@ -66,7 +66,7 @@ class Cluster:
         self.guests = Guests(now)
         self.network = Network(self.nodes)
         self.access = Access()
-        self.configs = Configs(now, self.guests, self.storages, self.tasks)
+        self.configs = Configs(now, self.guests, self.storages, self.tasks, self.access)
         self.lifecycle = Lifecycle(self.nodes, self.guests, self.storages, self.tasks, self.access)
         self.power = Power(now, self.guests, self.tasks, self.policy)
         self.downloads = Downloads(self.storages, self.tasks)

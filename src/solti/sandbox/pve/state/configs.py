@@ -16,6 +16,8 @@ from urllib.parse import unquote
 from solti.sandbox.pve.errors import PveError
 from solti.sandbox.pve.propstring import format_size
 from solti.sandbox.pve.schema import get_schema
+from solti.sandbox.pve.state import privileges
+from solti.sandbox.pve.state.access import Access
 from solti.sandbox.pve.state.drives import (
     CLOUDINIT_RE,
     NEW_DISK_RE,
@@ -136,8 +138,11 @@ def normalise_value(key: str, value: Any) -> str:
 class Configs:
     """Create/read/update of qemu configs."""
 
-    def __init__(self, now: Now, guests: Guests, storages: Storages, tasks: Tasks) -> None:
+    def __init__(
+        self, now: Now, guests: Guests, storages: Storages, tasks: Tasks, access: Access
+    ) -> None:
         self._now = now
+        self._access = access
         self._guests = guests
         self._storages = storages
         self._tasks = tasks
@@ -236,6 +241,11 @@ class Configs:
     def create(self, node: str, params: dict[str, Any], user: str) -> str:
         """``POST /nodes/{node}/qemu``: checks now, ``lock: create`` config, work in the task."""
         vmid = int(params["vmid"])
+        settings = {k: v for k, v in params.items() if k not in NOT_CONFIG}
+        privileges.check_modify_config(self._access, vmid, settings)
+        privileges.check_storage_access(
+            self._access, {k: stored(v) for k, v in settings.items() if is_drive_key(k)}
+        )
         if vmid in self._guests:
             raise PveError(
                 500,
@@ -311,6 +321,10 @@ class Configs:
         reverts = [r for r in re.split(r"[,;\s\x00]+", stored(params.get("revert", ""))) if r]
         if not settings and not deletes and not reverts:
             raise PveError(500, "no options specified")
+        privileges.check_modify_config(self._access, vmid, [*deletes, *settings])
+        privileges.check_storage_access(
+            self._access, {k: stored(v) for k, v in settings.items() if is_drive_key(k)}
+        )
         if params.get("digest") and params["digest"] != digest(guest.conf):
             raise PveError(500, "checksum mismatch (file change by other user?)")
         check_lock(guest, bool(params.get("skiplock")))
@@ -322,6 +336,7 @@ class Configs:
                     {"delete": f"you can't use '-{key}' and -delete {key}' at the same time"},
                 )
         drives = {k: stored(v) for k, v in settings.items() if is_drive_key(k)}
+        privileges.check_drive_perms(self._access, vmid, drives)
         remaining = {k: v for k, v in guest.conf.items() if k not in drives and k not in deletes}
         allocations = {
             k: self.plan_drive(node, vmid, k, v, remaining, drives)
