@@ -25,7 +25,7 @@ from solti.sandbox.pve.errors import PveError
 from solti.sandbox.pve.faults import API_PREFIX, Faults
 from solti.sandbox.pve.handlers import Call, Handler
 from solti.sandbox.pve.handlers.reads import read_handler
-from solti.sandbox.pve.routes import NO_AUTH, PERMISSIONS, ROUTES
+from solti.sandbox.pve.routes import COMPOUND_CHECKS, NO_AUTH, PERMISSIONS, ROUTES
 from solti.sandbox.pve.schema import Route, Schema, get_schema
 from solti.sandbox.pve.state import Cluster
 
@@ -116,6 +116,9 @@ class Api:
             with self.lock:
                 for acl_path, privileges in PERMISSIONS.get((method, route.template), []):
                     self.cluster.access.check_privileges(acl_path.format(**values), privileges)
+                compound = COMPOUND_CHECKS.get((method, route.template))
+                if compound:
+                    compound(self.cluster.access, values)
         call = Call(values, identity, self.cluster, self.lock, self.now, self.auth)
         return handler(call)
 

@@ -103,6 +103,13 @@ class Access:
         """Whether the token holds ``privilege`` on ``path`` (``$rpcenv->check(..., 1)``)."""
         return privilege in self.permissions_for(path)[path]
 
+    def may_see_bridge(self, path: str) -> bool:
+        """pve-access-control ``RPCEnvironment.pm`` ``check_sdn_bridge`` with ``SDN.Audit`` or
+        ``SDN.Use``: on the bridge itself or on any VLAN below it that has an ACL."""
+        wanted = {"SDN.Audit", "SDN.Use"}
+        paths = [path] + [p for p in self._acl if p.startswith(path + "/")]
+        return any(wanted & set(self.permissions_for(p)[p]) for p in paths)
+
     def check_privileges(self, path: str, privileges: list[str]) -> None:
         """403 unless the token holds one of ``privileges`` on ``path``."""
         held = self.permissions_for(path)[path]

@@ -87,11 +87,19 @@ class Cluster:
     def resources(self, kind: str | None) -> list[dict[str, Any]]:
         """``/cluster/resources``: VMs, storages, nodes; new VMs bare until the RRD catches up."""
         rows: list[dict[str, Any]] = []
+        # pve-manager ``PVE/API2/Cluster.pm`` ``resources``: guests without ``VM.Audit`` and
+        # storages without ``Datastore.Audit`` are left out.
         if kind in (None, "vm"):
-            rows += self.guests.resources(self.rrd_lag)
+            rows += [
+                row
+                for row in self.guests.resources(self.rrd_lag)
+                if self.access.has(f"/vms/{row['vmid']}", "VM.Audit")
+            ]
         if kind in (None, "storage"):
             for node in self.nodes.names:
                 for status in self.storages.status(node, {}):
+                    if not self.access.has(f"/storage/{status['storage']}", "Datastore.Audit"):
+                        continue
                     rows.append(
                         {
                             "id": f"storage/{node}/{status['storage']}",

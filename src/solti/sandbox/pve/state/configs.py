@@ -325,6 +325,7 @@ class Configs:
         privileges.check_storage_access(
             self._access, {k: stored(v) for k, v in settings.items() if is_drive_key(k)}
         )
+        privileges.check_bridge_access(self._access, {k: stored(v) for k, v in settings.items()})
         if params.get("digest") and params["digest"] != digest(guest.conf):
             raise PveError(500, "checksum mismatch (file change by other user?)")
         check_lock(guest, bool(params.get("skiplock")))

@@ -8,6 +8,7 @@ from typing import Any
 
 from solti.sandbox.pve.errors import PveError
 from solti.sandbox.pve.propstring import format_size
+from solti.sandbox.pve.state import privileges
 from solti.sandbox.pve.state.access import Access
 from solti.sandbox.pve.state.configs import normalise_value
 from solti.sandbox.pve.state.drives import (
@@ -63,6 +64,7 @@ class Lifecycle:
         if params.get("format") and not full:
             raise PveError(500, "parameter 'format' not allowed for linked clones")
         shared_vm = self._check_storage_access_clone(source, storage_id)
+        privileges.check_bridge_access(self._access, source.conf)
         if target != node and not shared_vm:
             raise PveError(500, f"can't clone VM to node '{target}' (VM uses local storage)")
         if newid in self._guests:
@@ -205,6 +207,9 @@ class Lifecycle:
             drive = parse_drive(guest.conf[disk])
             if drive.get("media") == "cdrom":
                 raise TaskError("you can't resize a cdrom")
+            # ``resize_vm``'s worker checks the storage after loading the config: a task error.
+            storage_id = drive.get("file", "").split(":", 1)[0]
+            self._access.check_privileges(f"/storage/{storage_id}", ["Datastore.AllocateSpace"])
             current = parse_size(drive.get("size", "0"))
             delta = parse_size(size_text.lstrip("+"))
             new = current + delta if size_text.startswith("+") else delta

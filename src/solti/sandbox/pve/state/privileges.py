@@ -14,7 +14,12 @@ from collections.abc import Iterable
 
 from solti.sandbox.pve.errors import PveError
 from solti.sandbox.pve.state.access import Access
-from solti.sandbox.pve.state.drives import NEW_DISK_RE, is_drive_key, parse_drive
+from solti.sandbox.pve.state.drives import (
+    NEW_DISK_RE,
+    is_drive_key,
+    parse_drive,
+    split_property_string,
+)
 
 CPU = {"cores", "cpu", "runningcpu", "cpulimit", "cpuunits", "numa", "smp", "sockets", "vcpus"}
 MEMORY = {"memory", "balloon", "shares", "allow-ksm"}
@@ -98,3 +103,20 @@ def check_drive_perms(access: Access, vmid: int, drives: dict[str, str]) -> None
             check_vm_perm(access, vmid, ["VM.Config.CDROM"])
         else:
             check_vm_perm(access, vmid, ["VM.Config.Disk"])
+
+
+def check_bridge_access(access: Access, conf: dict[str, str]) -> None:
+    """qemu-server ``QemuServer.pm`` ``check_bridge_access`` via pve-guest-common
+    ``GuestHelpers.pm`` ``check_vnet_access``: ``SDN.Use`` on the bridge of each ``netN``
+    (zone ``localnetwork``), on ``.../BRIDGE/TAG`` when the NIC has a VLAN tag."""
+    for key in sorted(conf):
+        if not re.fullmatch(r"net\d+", key):
+            continue
+        net = split_property_string(conf[key], None)
+        bridge = net.get("bridge")
+        if not bridge:
+            continue
+        path = f"/sdn/zones/localnetwork/{bridge}"
+        if net.get("tag"):
+            path += f"/{net['tag']}"
+        access.check_privileges(path, ["SDN.Use"])
