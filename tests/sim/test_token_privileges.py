@@ -76,3 +76,17 @@ def test_network_list_hides_bridges_without_sdn_access(pve: PveSimulator, api: A
     assert "vmbr1" in names
     assert "vmbr0" not in names
     assert "eno1" in names
+
+
+def test_token_privileges_are_set_through_the_control_plane(pve: PveSimulator, api: Any) -> None:
+    """``POST /_sim/faults`` ``token_privileges`` replaces the token's ACL (any client)."""
+    import requests
+
+    body = {"kind": "token_privileges", "acl": {"/": ["VM.Audit"], "/vms/100": {"VM.Audit": 0}}}
+    answer = requests.post(f"{pve.url}/_sim/faults", json=body, verify=pve.ca_path, timeout=5)
+    assert answer.status_code == 200
+    assert api.access.permissions.get() == {"/": {"VM.Audit": 1}, "/vms/100": {"VM.Audit": 0}}
+    bad = {"kind": "token_privileges", "acl": {"/": ["Nope"]}}
+    answer = requests.post(f"{pve.url}/_sim/faults", json=bad, verify=pve.ca_path, timeout=5)
+    assert answer.status_code == 400
+    assert "unknown privilege 'Nope'" in answer.json()["error"]

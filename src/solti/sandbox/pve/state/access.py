@@ -6,6 +6,8 @@ The simulator has one token (``root@pam!solti``); by default it holds every priv
 
 from __future__ import annotations
 
+from typing import Any
+
 from solti.sandbox.pve.errors import PveError
 
 ALL_PRIVILEGES = [
@@ -64,6 +66,22 @@ class Access:
 
     def __init__(self) -> None:
         self._acl: dict[str, dict[str, int]] = {"/": dict.fromkeys(ALL_PRIVILEGES, 1)}
+
+    def replace_acl(self, acl: dict[str, Any]) -> None:
+        """The token's whole ACL from JSON: ``{path: [privileges]}`` (all propagate) or
+        ``{path: {privilege: propagate}}``; unknown privilege names are refused."""
+        if not isinstance(acl, dict) or not acl:
+            raise ValueError("token privileges: expected an object {path: privileges}")
+        new: dict[str, dict[str, int]] = {}
+        for path, privileges in acl.items():
+            if not isinstance(path, str) or not path.startswith("/"):
+                raise ValueError(f"token privileges: {path!r} is not an ACL path")
+            entry = privileges if isinstance(privileges, dict) else dict.fromkeys(privileges, 1)
+            unknown = sorted(set(entry) - set(ALL_PRIVILEGES))
+            if unknown:
+                raise ValueError(f"token privileges: unknown privilege {unknown[0]!r} on {path}")
+            new[path] = {name: int(bool(flag)) for name, flag in entry.items()}
+        self._acl = new
 
     def set_token_privileges(self, path: str, privileges: dict[str, int]) -> None:
         """Replace the privileges the token has on ``path`` (tests of ``solti check``)."""
