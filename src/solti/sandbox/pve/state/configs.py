@@ -119,6 +119,19 @@ def _wrap_create(vmid: int, work: Callable[[], list[str]]) -> Callable[[], list[
     return wrapped
 
 
+def check_balloon(conf: dict[str, str], settings: dict[str, Any]) -> None:
+    """qemu-server ``API2/Qemu.pm`` ``$update_vm_api`` (``$load_and_check_config``): with
+    ``memory`` or ``balloon`` given, a balloon above the memory (``get_current_memory``,
+    default 512) is refused."""
+    if not settings.get("memory") and settings.get("balloon") is None:
+        return
+    memory = stored(settings.get("memory") or conf.get("memory", "512"))
+    maxmem = int(memory.split(",")[0].removeprefix("current="))
+    balloon = settings["balloon"] if settings.get("balloon") is not None else conf.get("balloon")
+    if balloon and int(balloon) > maxmem:
+        raise PveError(500, "balloon value too large (must be smaller than assigned memory)")
+
+
 def normalise_value(key: str, value: Any) -> str:
     """A non-drive setting as qemu-server stores it (tags sorted, NICs given a MAC...)."""
     text = stored(value)
@@ -329,6 +342,7 @@ class Configs:
         if params.get("digest") and params["digest"] != digest(guest.conf):
             raise PveError(500, "checksum mismatch (file change by other user?)")
         check_lock(guest, bool(params.get("skiplock")))
+        check_balloon(guest.conf, settings)
         for key in deletes:
             if key in settings:
                 raise PveError(
