@@ -72,7 +72,9 @@ class Faults:
         self,
         hold_lock: Callable[[int, str, float], None] | None = None,
         token_acl: Callable[[dict[str, Any]], None] | None = None,
+        hold_file_lock: Callable[[int, float], None] | None = None,
     ) -> None:
+        self._hold_file_lock = hold_file_lock
         self._lock = threading.Lock()
         self._hold_lock = hold_lock
         self._token_acl = token_acl
@@ -116,6 +118,14 @@ class Faults:
         if self._hold_lock is None:
             raise RuntimeError("no cluster attached to these faults")
         self._hold_lock(int(vmid), lock, float(seconds))
+
+    def hold_file_lock(self, vmid: int, seconds: float) -> None:
+        """Another worker holds VM ``vmid``'s config file lock for ``seconds``: config writes
+        and power tasks then fail with "can't lock file ... - got timeout" while more than
+        ``lock_config``'s 10 s remain."""
+        if self._hold_file_lock is None:
+            raise RuntimeError("no cluster attached to these faults")
+        self._hold_file_lock(int(vmid), float(seconds))
 
     def token_privileges(self, acl: dict[str, Any]) -> None:
         """Replace the API token's whole ACL: ``{path: [privilege, ...]}`` (propagating) or
@@ -165,6 +175,7 @@ class Faults:
             "drop_connections": self.drop_connections,
             "hold_lock": self.hold_lock,
             "token_privileges": self.token_privileges,
+            "hold_file_lock": self.hold_file_lock,
             "agent_boot": self.agent_boot,
             "ignore_acpi": self.ignore_acpi,
             "clear": self.clear,

@@ -343,6 +343,7 @@ class Configs:
             raise PveError(500, "checksum mismatch (file change by other user?)")
         check_lock(guest, bool(params.get("skiplock")))
         check_balloon(guest.conf, settings)
+        self._guests.check_file_lock(vmid)  # ``lock_config`` after the early checks
         for key in deletes:
             if key in settings:
                 raise PveError(

@@ -38,6 +38,7 @@ class Power:
 
         def start() -> list[str]:
             guest = self._guests.on(node, vmid)
+            self._guests.check_file_lock(vmid)
             check_lock(guest, skiplock)
             if guest.is_template:
                 raise TaskError("you can't start a vm if it's a template")
@@ -50,6 +51,7 @@ class Power:
             # qemu-server ``_do_vm_stop``: ``check_running`` (config exists, else die) returns
             # early for a stopped VM, before ``check_lock``; so a locked stopped VM stops OK.
             guest = self._guests.assert_on(node, vmid)
+            self._guests.check_file_lock(vmid)  # ``vm_stop`` runs under ``lock_config``
             if not guest.running:
                 return []
             check_lock(guest, skiplock)
@@ -81,6 +83,7 @@ class Power:
         in_time = not guest.running or takes <= timeout
 
         def work() -> list[str]:
+            self._guests.check_file_lock(vmid)
             if not guest.running:  # ``_do_vm_stop`` returns before ``check_lock``
                 return []
             check_lock(guest, skiplock)
