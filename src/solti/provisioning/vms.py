@@ -155,6 +155,10 @@ def _config_params(ops: Ops, plan: VmPlan, request: VmCreateRequest, actor: str)
         searchdomain=plan.searchdomain,
     )
     version = f" {plan.template.version}" if plan.template.version else ""
+    if plan.template.balloon and plan.template.balloon > plan.memory:
+        # qemu-server ``$update_vm_api``: "balloon value too large (must be smaller than
+        # assigned memory)" unless the balloon comes down with the memory.
+        params["balloon"] = plan.memory
     params.update(
         cores=plan.cores,
         memory=str(plan.memory),

@@ -1,0 +1,31 @@
+"""A create asking for less memory than the template's balloon succeeds (issue 11, point 2).
+
+qemu-server ``src/PVE/API2/Qemu.pm`` ``$update_vm_api`` refuses a ``memory`` below the VM's
+``balloon`` ("balloon value too large (must be smaller than assigned memory)"); the plan sends
+the balloon down with the memory in the one configure step.
+"""
+
+from __future__ import annotations
+
+from solti.provisioning.service import Provisioner
+from solti.sandbox.environment import SimEnvironment
+
+
+def test_memory_below_the_template_balloon(
+    provisioner: Provisioner, world: SimEnvironment, ssh_key: str
+) -> None:
+    provisioner.ops.defaults = provisioner.ops.defaults.model_copy(update={"balloon": 2048})
+    info = provisioner.build_template("ubuntu2404").template
+    assert world.pve.state.vm_config(info.vmid)["balloon"] == "2048"
+    vm = provisioner.create_vm({"template": info.vmid, "ssh_keys": [ssh_key], "memory": 1024}).vm
+    config = world.pve.state.vm_config(vm.vmid)
+    assert (config["memory"], config["balloon"]) == ("1024", "1024")
+
+
+def test_memory_above_the_balloon_leaves_it(
+    provisioner: Provisioner, world: SimEnvironment, ssh_key: str
+) -> None:
+    provisioner.ops.defaults = provisioner.ops.defaults.model_copy(update={"balloon": 512})
+    info = provisioner.build_template("ubuntu2404").template
+    vm = provisioner.create_vm({"template": info.vmid, "ssh_keys": [ssh_key], "memory": 1024}).vm
+    assert world.pve.state.vm_config(vm.vmid)["balloon"] == "512"
