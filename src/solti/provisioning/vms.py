@@ -159,6 +159,7 @@ def _config_params(ops: Ops, plan: VmPlan, request: VmCreateRequest, actor: str)
         # qemu-server ``$update_vm_api``: "balloon value too large (must be smaller than
         # assigned memory)" unless the balloon comes down with the memory.
         params["balloon"] = plan.memory
+    params["ciupgrade"] = int(ops.defaults.upgrade_on_first_boot)
     params.update(
         cores=plan.cores,
         memory=str(plan.memory),

@@ -1,4 +1,5 @@
-"""A create asking for less memory than the template's balloon succeeds (issue 11, point 2).
+"""Creates the configure step must get right on real PVE: memory below the template balloon
+(issue 11, point 2) and cloud-init's first-boot upgrade (point 7).
 
 qemu-server ``src/PVE/API2/Qemu.pm`` ``$update_vm_api`` refuses a ``memory`` below the VM's
 ``balloon`` ("balloon value too large (must be smaller than assigned memory)"); the plan sends
@@ -29,3 +30,19 @@ def test_memory_above_the_balloon_leaves_it(
     info = provisioner.build_template("ubuntu2404").template
     vm = provisioner.create_vm({"template": info.vmid, "ssh_keys": [ssh_key], "memory": 1024}).vm
     assert world.pve.state.vm_config(vm.vmid)["balloon"] == "512"
+
+
+def test_ciupgrade_is_off_unless_upgrade_on_first_boot(
+    provisioner: Provisioner, world: SimEnvironment, ssh_key: str
+) -> None:
+    """PVE 8.0+ cloud-init ``ciupgrade`` defaults to 1 (a full upgrade on first boot, the
+    agent and address minutes late); ``defaults.upgrade_on_first_boot`` (false) decides
+    (issue 11, point 7)."""
+    info = provisioner.build_template("ubuntu2404").template
+    quiet = provisioner.create_vm({"template": info.vmid, "ssh_keys": [ssh_key]}).vm
+    assert world.pve.state.vm_config(quiet.vmid)["ciupgrade"] == "0"
+    provisioner.ops.defaults = provisioner.ops.defaults.model_copy(
+        update={"upgrade_on_first_boot": True}
+    )
+    eager = provisioner.create_vm({"template": info.vmid, "ssh_keys": [ssh_key]}).vm
+    assert world.pve.state.vm_config(eager.vmid)["ciupgrade"] == "1"
