@@ -46,3 +46,17 @@ def test_ciupgrade_is_off_unless_upgrade_on_first_boot(
     )
     eager = provisioner.create_vm({"template": info.vmid, "ssh_keys": [ssh_key]}).vm
     assert world.pve.state.vm_config(eager.vmid)["ciupgrade"] == "1"
+
+
+def test_a_config_lock_timeout_is_waited_out(
+    provisioner: Provisioner, world: SimEnvironment, ssh_key: str
+) -> None:
+    """pve-guest-common ``AbstractConfig.pm`` ``lock_config`` fails after 10 s with "can't
+    lock file ... - got timeout" while another worker holds the lock; the configure step
+    retries it like "VM is locked" (issue 11, point 6)."""
+    info = provisioner.build_template("ubuntu2404").template
+    world.pve.faults.hold_file_lock(500, 11.5)
+    vm = provisioner.create_vm({"template": info.vmid, "ssh_keys": [ssh_key], "vmid": 500}).vm
+    timeouts = [r for r in world.pve.requests if r.path.endswith("/500/config") and r.status == 500]
+    assert timeouts, "the first configure write met the held lock"
+    assert world.pve.state.vm_config(vm.vmid)["name"] == vm.name
