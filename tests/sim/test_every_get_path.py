@@ -1,4 +1,7 @@
-"""Every GET path of the PVE 9.1 schema answers, with data its ``returns`` schema accepts.
+"""GET paths of the PVE 9.1 schema answer with data their ``returns`` schema accepts.
+
+Every routed path is walked and validated; the paths not routed yet are counted by a ratchet
+(``UNROUTED_AT_MOST``) until every GET answers (issue 11).
 
 Read-only clients (exporters, inventory, service discovery) walk far more of the API than the
 product does; a 501 there ends their run. The paths are the whole official schema
@@ -94,8 +97,11 @@ def test_every_routed_get_path_answers_schema_valid_data(
     assert checked >= 60
 
 
-def test_unrouted_get_paths(pve: PveSimulator) -> None:
-    """The GET paths still answered 501 (to shrink to none; see issue 11)."""
+# GET paths (of those with modelled ids) still answered 501: a ratchet, to shrink to 0 as
+# handlers are read (issue 11). Raising it needs a reason in the commit.
+UNROUTED_AT_MOST = 143
+
+
+def test_unrouted_get_paths_only_shrink() -> None:
     missing = [p for p in walkable() if not routed(p)]
-    print(len(missing), *missing, sep="\n")
-    assert len(missing) >= 0
+    assert len(missing) <= UNROUTED_AT_MOST, missing
