@@ -157,6 +157,26 @@ def node_version(call: Call) -> dict[str, str]:
         return cluster.nodes.version()
 
 
+# pve-manager PVE/API2/ACMEAccount.pm get_directories: the fixed $acme_directories list.
+ACME_DIRECTORIES = [
+    {"name": "Let's Encrypt V2", "url": "https://acme-v02.api.letsencrypt.org/directory"},
+    {
+        "name": "Let's Encrypt V2 Staging",
+        "url": "https://acme-staging-v02.api.letsencrypt.org/directory",
+    },
+]
+# pve-cluster src/PVE/API2/ClusterConfig.pm (config/apiversion): Setup.pm JOIN_API_VERSION.
+JOIN_API_VERSION = 1
+
+
+def acme_directories(call: Call) -> list[dict[str, str]]:
+    return [dict(row) for row in ACME_DIRECTORIES]
+
+
+def join_api_version(call: Call) -> int:
+    return JOIN_API_VERSION
+
+
 # Node lists that are empty on a node without the feature, by handler read:
 NODE_EMPTY = {
     # pve-container src/PVE/API2/LXC.pm vmlist: PVE::LXC::vmstatus() has no containers.
@@ -184,6 +204,8 @@ READS: dict[str, Handler] = {
     "/cluster/status": cluster_status,
     "/cluster/backup-info/not-backed-up": not_backed_up,
     "/cluster/config/qdevice": qdevice,
+    "/cluster/config/apiversion": join_api_version,
+    "/cluster/acme/directories": acme_directories,
     "/nodes/{node}/subscription": subscription,
     "/nodes/{node}/qemu/{vmid}/agent/info": agent_info,
     "/nodes/{node}/tasks": node_tasks,
