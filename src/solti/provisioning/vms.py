@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from solti.provisioning.cloudinit import cloudinit_params, validate_ssh_keys
+from solti.provisioning.cross_node import cross_node_refusal
 from solti.provisioning.errors import Conflict, InvalidRequest, SoltiError
 from solti.provisioning.inventory import SOLTI_TAG, Snapshot, choose_template
 from solti.provisioning.models import (
@@ -82,9 +83,20 @@ def plan_vm(
     """Every decision of a create, made with reads only (a dry run prints this)."""
     snapshot = snapshot or Snapshot.take(ops.client)
     template = choose_template(ops.client, snapshot, request.template, set(ops.catalog.names))
+    _refuse_cross_node(ops, request, template)
     if not request.name:
         snapshot.complete_vm_names(ops.client)
     return decide(ops, request, snapshot, template, reserved_ids, reserved_names)
+
+
+def _refuse_cross_node(ops: Ops, request: VmCreateRequest, template: TemplateInfo) -> None:
+    """PVE's refusal of a clone to another node, said in the plan (``cross_node``)."""
+    if request.node and request.node != template.node:
+        refusal = cross_node_refusal(
+            ops.client, template.node, template.vmid, request.node, request.target_storage
+        )
+        if refusal:
+            raise InvalidRequest(refusal, field="node")
 
 
 def decide(
@@ -214,6 +226,7 @@ def create_vm(
             template = choose_template(
                 ops.client, snapshot, request.template, set(ops.catalog.names)
             )
+            _refuse_cross_node(ops, request, template)
             if not request.name:  # a default name must not repeat one given seconds ago
                 snapshot.complete_vm_names(ops.client)
             holder: dict[str, VmPlan] = {}
