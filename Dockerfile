@@ -2,7 +2,8 @@
 # Solti ChatOps: the Slack bot and the `solti` operator CLI in one small image.
 #
 # Stage 1 builds the wheel; stage 2 installs only the wheel and its runtime dependencies, so no
-# compiler, build frontend or source tree is left in the image that runs.
+# compiler, build frontend or source tree is left in the image that runs. Both stages take their
+# versions from constraints.txt (scripts/lock_constraints.py), so one commit builds one image.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -10,10 +11,12 @@ FROM ${PYTHON_IMAGE} AS builder
 WORKDIR /src
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
-RUN pip install --no-cache-dir build==1.6.1
+COPY constraints.txt ./
+RUN pip install --no-cache-dir -c constraints.txt build
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN python -m build --wheel --outdir /dist
+# The isolated build environment (setuptools) is pinned by the same file.
+RUN PIP_CONSTRAINT=/src/constraints.txt python -m build --wheel --outdir /dist
 
 FROM ${PYTHON_IMAGE}
 ARG VERSION=0.1.0
@@ -39,8 +42,9 @@ RUN groupadd --system --gid 10001 solti \
     && chown solti:solti /data
 
 COPY --from=builder /dist/ /tmp/dist/
-RUN pip install --no-cache-dir /tmp/dist/*.whl \
-    && rm -rf /tmp/dist
+COPY constraints.txt /tmp/constraints.txt
+RUN pip install --no-cache-dir -c /tmp/constraints.txt /tmp/dist/*.whl \
+    && rm -rf /tmp/dist /tmp/constraints.txt
 
 USER 10001:10001
 WORKDIR /data

@@ -125,11 +125,10 @@ def slack_standin(requests: Any, answers: Any, nice: int = 0) -> None:
 
 def serve(env: dict[str, str], api_url: str, db: str, ready: Any, stop: Any) -> None:
     """The bot in its own process, as in production: its own interpreter and GIL."""
-    from solti.bot.app import create_app
-    from solti.bot.server import HttpServer
     from solti.bot.settings import load_settings
-    from solti.provisioning import Provisioner, ProxmoxSettings, load_policy
-    from solti.provisioning.telemetry import configure_logging
+    from solti.composition import HttpService, build_bot, build_provisioner
+    from solti.provisioning import ProxmoxSettings, load_policy
+    from solti.telemetry import configure_logging
 
     settings = load_settings(
         {
@@ -140,18 +139,17 @@ def serve(env: dict[str, str], api_url: str, db: str, ready: Any, stop: Any) -> 
         }
     )
     policy = load_policy(env["SOLTI_CONFIG"])
-    provisioner = Provisioner.from_settings(ProxmoxSettings.from_env(env), policy, db)
+    provisioner = build_provisioner(ProxmoxSettings.from_env(env), policy, db)
     # Log as `solti bot` does (JSON, INFO, secrets redacted), so the cost of logging is counted.
     configure_logging("json", "INFO", secrets=[SECRET], stream=open(os.devnull, "w"))  # noqa: SIM115
-    app = create_app(settings, provisioner, policy)
-    with HttpServer(app) as server:
+    with HttpService(build_bot(settings, provisioner, policy)) as server:
         ready.put(server.events_url)
         stop.wait()
 
 
 def _start_pve(nice: int = 0) -> tuple[subprocess.Popen[str], dict[str, str]]:
     """`solti sim pve` as its own process; its first stdout line is the environment."""
-    command = [sys.executable, "-c", "from solti.bot.cli import main; main()", "sim", "pve"]
+    command = [sys.executable, "-c", "from solti.cli import main; main()", "sim", "pve"]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, text=True, preexec_fn=lambda: os.nice(nice)
     )

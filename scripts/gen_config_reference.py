@@ -1,7 +1,7 @@
 """Write docs/configuration.md from the settings models, so the reference cannot drift.
 
 Every environment variable comes from `ProxmoxSettings`, `BotSettings` and the logging knobs of
-`provisioning.telemetry`; every policy key from `Policy` and its sections; the distribution list
+`solti.telemetry`; every policy key from `Policy` and its sections; the distribution list
 from the built-in catalog. `tests/docs/test_config_reference.py` fails when the committed page
 differs from what this script writes.
 
@@ -85,15 +85,6 @@ distributions:
 """
 
 
-# For model fields that carry no description yet.
-_FALLBACK_DESCRIPTIONS = {
-    "SOLTI_HTTP_PORT": (
-        "The port for GET /healthz and GET /metrics (both modes) and POST /slack/events "
-        "(HTTP mode only)."
-    ),
-}
-
-
 def _type_name(annotation: Any) -> str:
     """A short, readable type: `list of str`, `integer or unset`, `duration`."""
     origin = typing.get_origin(annotation)
@@ -158,23 +149,51 @@ def _cell(text: str | None) -> str:
 
 
 def _env_rows() -> list[tuple[str, str, str, str]]:
-    from solti.bot.settings import _ENV_NAMES, BotSettings
+    from solti.bot.settings import BotSettings
     from solti.provisioning.config import ProxmoxSettings
-    from solti.provisioning.telemetry import LOG_ENV_VARS
+    from solti.provisioning.settings_sources import variable_name
+    from solti.telemetry import LOG_ENV_VARS
 
     rows: list[tuple[str, str, str, str]] = []
-    for name, field in ProxmoxSettings.model_fields.items():
-        rows.append(
-            (f"PROXMOX_{name.upper()}", _type_name(field.annotation), _default(field),
-             field.description or "")
-        )  # fmt: skip
-    for name, field in BotSettings.model_fields.items():
-        env = _ENV_NAMES.get(name, name.upper())
-        meaning = field.description or _FALLBACK_DESCRIPTIONS.get(env, "")
-        rows.append((env, _type_name(field.annotation), _default(field), meaning))
+    for model in (ProxmoxSettings, BotSettings):
+        for name, field in model.model_fields.items():
+            rows.append(
+                (variable_name(name, field), _type_name(field.annotation), _default(field),
+                 field.description or "")
+            )  # fmt: skip
     for env, (default, description) in LOG_ENV_VARS.items():
         rows.append((env, "string", f"`{default}`", description))
     return rows
+
+
+def _sources_section() -> list[str]:
+    from solti.provisioning.settings_sources import (
+        DEFAULT_SECRETS_DIR,
+        ENV_FILE_VARIABLE,
+        SECRETS_DIR_VARIABLE,
+    )
+
+    return [
+        "### Where the values come from",
+        "",
+        "The `PROXMOX_*`, `SLACK_*`, `SOLTI_HTTP_PORT`, `SOLTI_DB` and `SOLTI_CONFIG` variables of "
+        "`solti bot` and the `PROXMOX_*` variables of the operator verbs are read from these "
+        "sources; for each variable the first source that has a value wins, and an empty value "
+        "counts as unset:",
+        "",
+        "1. the process environment;",
+        f"2. the `.env` file named by `{ENV_FILE_VARIABLE}` (`NAME=value` lines). It is opt-in: a "
+        "`.env` in the working directory is not read unless named, so a command does the same "
+        "thing from any directory. A named file that does not exist is an error;",
+        f"3. the secrets directory `{SECRETS_DIR_VARIABLE}`, or `{DEFAULT_SECRETS_DIR}` when that "
+        "exists: one file per variable, named like the variable in upper or lower case, holding "
+        "the value (surrounding whitespace is dropped). This is where Docker and Compose mount "
+        f"secrets, e.g. `{DEFAULT_SECRETS_DIR}/proxmox_token_secret`.",
+        "",
+        "Every wrong or missing variable is reported at once, each with what is wrong and what is "
+        "allowed; secret values are never repeated in the message.",
+        "",
+    ]
 
 
 def _model_table(model: type[BaseModel], prefix: str) -> list[str]:
@@ -218,6 +237,7 @@ def render() -> str:
         "`SOLTI_HTTP_PORT` (then `SLACK_SIGNING_SECRET` is required). The operator CLI needs only "
         "the `PROXMOX_*` variables, `SOLTI_CONFIG` and `SOLTI_DB`.",
         "",
+        *_sources_section(),
         POLICY_INTRO,
         "### Top-level keys",
         "",

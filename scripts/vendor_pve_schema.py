@@ -3,14 +3,17 @@
 
 The full api-viewer dump is 2 MB and carries prose we never read; the simulator only needs the
 validation-relevant keys of the endpoints it implements. Keeping the subset generated (never
-hand-edited) lets a test prove it still equals what this script derives from the pinned dump.
+hand-edited) lets a test prove it still equals what this script derives from the pinned dump,
+which is vendored gzip-compressed next to the subset (``apidata.json.gz``; see SOURCE.md there).
 
 Usage: .venv/bin/python scripts/vendor_pve_schema.py [--apidata PATH] [--out DIR]
+(PATH may be plain JSON or gzip-compressed JSON.)
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import sys
 from collections.abc import Iterator
@@ -18,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_APIDATA = REPO_ROOT.parent / "shared" / "pve-api" / "apidata.json"
 DEFAULT_OUT_DIR = REPO_ROOT / "src" / "solti" / "sandbox" / "pve" / "data"
+# The whole pve-docs dump, kept in the repository (not in the wheel: package data is *.json).
+DEFAULT_APIDATA = DEFAULT_OUT_DIR / "apidata.json.gz"
 SUBSET_NAME = "apidata-subset.json"
 
 # (path template, methods) the simulator serves; anything else answers 501 like PVE.
@@ -137,9 +141,16 @@ def render(subset: dict[str, Any]) -> str:
     return json.dumps(subset, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def load_apidata(path: Path = DEFAULT_APIDATA) -> list[dict[str, Any]]:
+    """The api-viewer dump as JSON; a ``.gz`` file is decompressed on the fly."""
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":  # gzip magic, whatever the file is called
+        raw = gzip.decompress(raw)
+    return json.loads(raw.decode("utf-8"))
+
+
 def generate(apidata_path: Path = DEFAULT_APIDATA) -> str:
-    apidata = json.loads(apidata_path.read_text(encoding="utf-8"))
-    return render(build_subset(apidata, apidata_path.name))
+    return render(build_subset(load_apidata(apidata_path), apidata_path.name))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -63,6 +63,8 @@ def test_every_listed_name_is_exported() -> None:
 
 
 def test_no_public_name_escapes_the_list() -> None:
+    for name in provisioning.__all__:  # the names load on first use; load them all
+        getattr(provisioning, name)
     public = {
         name
         for name, value in vars(provisioning).items()
@@ -105,3 +107,7 @@ def test_parse_ssh_key_is_what_bot_needs(tmp_path: Path) -> None:
     with pytest.raises(provisioning.InvalidRequest) as info:
         provisioning.parse_ssh_key("ssh-ed25519 not-base64!")
     assert info.value.field == "ssh_keys"
+
+
+def test_the_lazy_table_lists_every_name() -> None:
+    assert set(provisioning._SOURCES) == set(provisioning.__all__)

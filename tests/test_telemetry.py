@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
 import json
 import logging
+import platform
+import subprocess
+import sys
 from collections.abc import Iterator
 from wsgiref.util import setup_testing_defaults
 
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
 
-from solti.provisioning import telemetry
+from solti import telemetry
+from solti.bot import slack_metrics
 
 BOT_TOKEN = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
 APP_TOKEN = "xapp-1-A0123456789-1234567890123-abcdef0123456789abcdef"
@@ -136,9 +142,9 @@ def test_metrics_render_all_families() -> None:
         raise RuntimeError("boom")
     with telemetry.step_timer("vm create", "clone"):
         pass
-    telemetry.ACK_LATENCY.observe(0.2)
+    slack_metrics.ACK_LATENCY.observe(0.2)
     telemetry.PROXMOX_ERRORS.labels(kind="TaskFailed").inc()
-    telemetry.APPROVALS_WAITING.set(3)
+    slack_metrics.APPROVALS_WAITING.set(3)
 
     body, content_type = telemetry.render_metrics()
     text = body.decode()
@@ -149,20 +155,65 @@ def test_metrics_render_all_families() -> None:
     assert 'solti_provisioning_step_seconds_count{operation="vm create",step="clone"}' in text
     assert 'solti_proxmox_errors_total{kind="TaskFailed"}' in text
     assert "solti_approvals_waiting 3.0" in text
-    # Only our registry: no default process/GC collectors.
-    assert "python_gc_objects_collected_total" not in text
 
 
-def test_metrics_wsgi_app_serves_text() -> None:
-    telemetry.APPROVALS_WAITING.set(1)
+def _scrape() -> tuple[str, str]:
+    """GET /metrics from the WSGI app, as Prometheus would: (status, body)."""
     environ: dict[str, object] = {"PATH_INFO": "/metrics", "REQUEST_METHOD": "GET"}
     setup_testing_defaults(environ)
-    seen: dict[str, object] = {}
+    seen: dict[str, str] = {}
 
     def start_response(status: str, headers: list[tuple[str, str]]) -> None:
         seen["status"] = status
-        seen["headers"] = dict(headers)
 
     body = b"".join(telemetry.metrics_wsgi_app()(environ, start_response))
-    assert str(seen["status"]).startswith("200")
-    assert b"solti_approvals_waiting 1.0" in body
+    return seen["status"], body.decode()
+
+
+def test_metrics_wsgi_app_serves_text() -> None:
+    slack_metrics.APPROVALS_WAITING.set(1)
+    status, body = _scrape()
+    assert status.startswith("200")
+    assert "solti_approvals_waiting 1.0" in body
+
+
+def test_metrics_carry_the_standard_process_and_python_series() -> None:
+    """What operators expect of any Python service: process, GC and interpreter series."""
+    _, body = _scrape()
+    samples = {line.split("{")[0].split(" ")[0] for line in body.splitlines() if line[:1] != "#"}
+    # Linux has /proc, so the process collector reports memory, CPU and file descriptors.
+    assert {"process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds"} <= (
+        samples
+    )
+    assert "python_gc_objects_collected_total" in samples
+    version = platform.python_version_tuple()
+    assert (
+        f'python_info{{implementation="CPython",major="{version[0]}",minor="{version[1]}"' in body
+    )
+
+
+def test_metrics_carry_the_build_info() -> None:
+    _, body = _scrape()
+    try:
+        expected = importlib.metadata.version(telemetry.metrics.DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:  # a plain checkout, not installed
+        expected = "unknown"
+    assert f'solti_build_info{{version="{expected}"}} 1.0' in body
+
+
+def test_build_info_says_unknown_for_a_distribution_not_installed() -> None:
+    registry = CollectorRegistry()
+    registry.register(telemetry.metrics.BuildInfo("no-such-distribution-solti"))
+    assert 'solti_build_info{version="unknown"} 1.0' in generate_latest(registry).decode()
+
+
+def test_telemetry_imports_nothing_else_of_solti() -> None:
+    """Every part may use telemetry because telemetry depends on no part (no cycle possible)."""
+    code = "import sys, solti.telemetry; print(' '.join(sorted(sys.modules)))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    ours = {name for name in loaded if name == "solti" or name.startswith("solti.")}
+    assert ours == {"solti", "solti.telemetry"} | {
+        f"solti.telemetry.{part}" for part in ("logs", "metrics", "redaction")
+    }

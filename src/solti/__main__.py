@@ -1,6 +1,6 @@
 """``python -m solti`` is the ``solti`` command."""
 
-from solti.bot.cli import main
+from solti.cli import main
 
 if __name__ == "__main__":  # pragma: no cover
     main()

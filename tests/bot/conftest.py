@@ -14,18 +14,12 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from solti.bot.app import create_app
-from solti.bot.runtime import Runtime, runtime_of
-from solti.bot.server import HttpServer
+from solti.bot.runtime import Runtime
 from solti.bot.settings import load_settings
-from solti.provisioning import AuditLog, ProxmoxSettings, load_policy, telemetry
+from solti.composition import Bot, HttpService, build_bot, build_provisioner
+from solti.provisioning import AuditLog, ProxmoxSettings, load_policy
 from solti.sandbox.environment import SimEnvironment
 from solti.sandbox.slack import SlackStandIn, SlackUser
-
-try:
-    from solti.provisioning import Provisioner
-except ImportError:  # the façade export lands separately
-    from solti.provisioning.service import Provisioner
 
 SIGNING_SECRET = "test-signing-secret"
 ALICE, BOB, APPROVER, ADMIN = "U0ALICE", "U0BOB", "U0APPROVER", "U0ADMIN"
@@ -66,20 +60,22 @@ class Clock:
 class Harness:
     env: SimEnvironment
     standin: SlackStandIn
-    server: HttpServer
+    server: HttpService
     user: SlackUser
     provisioner: Any
     audit: AuditLog
     clock: Clock
-    app: Any
+    bot: Bot
     db: Path
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def runtime(self) -> Runtime:
-        runtime = runtime_of(self.app)
-        assert runtime is not None
-        return runtime
+        return self.bot.runtime
+
+    @property
+    def app(self) -> Any:
+        return self.bot.app
 
     def metric(self, sample: str) -> float:
         """One sample from GET /metrics (0 when absent), e.g. ``solti_approvals_waiting``."""
@@ -118,6 +114,8 @@ def sim() -> Iterator[SimEnvironment]:
 @pytest.fixture(scope="package")
 def standin() -> Iterator[SlackStandIn]:
     with SlackStandIn() as server:
+        for channel, name in ((INFRA, "infra"), (APPROVALS, "approvals"), (REPORTS, "reports")):
+            server.add_channel(channel, name)  # the bot was invited where it posts
         yield server
 
 
@@ -126,7 +124,7 @@ def template_built(sim: SimEnvironment, tmp_path_factory: pytest.TempPathFactory
     """One rocky9 template on the cluster, built through the real provisioning code."""
     policy = load_policy(sim.config_path)
     db = tmp_path_factory.mktemp("build") / "build.db"
-    provisioner = Provisioner.from_settings(ProxmoxSettings.from_env(sim.env), policy, db)
+    provisioner = build_provisioner(ProxmoxSettings.from_env(sim.env), policy, db)
     return provisioner.build_template("rocky9", actor="setup", via="cli").template.vmid
 
 
@@ -144,14 +142,14 @@ def make_harness(
         }
     )
     policy = policy or load_policy(sim.config_path)
-    provisioner = Provisioner.from_settings(ProxmoxSettings.from_env(sim.env), policy, db)
+    provisioner = build_provisioner(ProxmoxSettings.from_env(sim.env), policy, db)
     clock = Clock()
-    app = create_app(settings, provisioner, policy, clock=clock)
-    # /metrics mounted as `solti bot` mounts it, so tests read the same exposition.
-    server = HttpServer(app, extra_routes={"/metrics": telemetry.metrics_wsgi_app()}).start()
-    runtime_of(app).stop()  # tests drive expiry and reports explicitly
+    bot = build_bot(settings, provisioner, policy, clock=clock)
+    # Served as `solti bot` serves it (/metrics beside Slack's route), without the scheduled
+    # jobs: tests drive expiry and reports explicitly.
+    server = HttpService(bot).start(jobs=False)
     user = SlackUser(server.events_url, SIGNING_SECRET, standin)
-    return Harness(sim, standin, server, user, provisioner, provisioner.audit, clock, app, db)
+    return Harness(sim, standin, server, user, provisioner, provisioner.audit, clock, bot, db)
 
 
 @pytest.fixture
@@ -167,6 +165,8 @@ def bot(
         harness.server.stop()
         bad = [c for c in standin.calls if c.response.get("error") == "invalid_blocks"]
         assert not bad, f"Slack answered invalid_blocks: {[c.response for c in bad]}"
+        late = standin.ack_timeouts  # Slack shows operation_timeout after 3 s
+        assert not late, f"the bot acknowledged too late for Slack: {late}"
 
 
 @pytest.fixture
@@ -180,10 +180,8 @@ def templates_as_found(bot: Harness) -> Iterator[None]:
             bot.provisioner.destroy_template(template.vmid, actor="test-cleanup", via="cli")
 
 
-def socket_mode_app(
-    sim: SimEnvironment, slack_url: str, app_token: str, db: Path
-) -> tuple[Any, Any]:
-    """(app, settings) of a bot in Socket Mode against ``sim`` and the stand-in at ``slack_url``."""
+def socket_mode_bot(sim: SimEnvironment, slack_url: str, app_token: str, db: Path) -> Bot:
+    """A bot in Socket Mode against ``sim`` and the stand-in at ``slack_url``."""
     settings = load_settings(
         {
             "SLACK_BOT_TOKEN": "xoxb-test-token",
@@ -194,5 +192,5 @@ def socket_mode_app(
         }
     )
     policy = load_policy(sim.config_path)
-    provisioner = Provisioner.from_settings(ProxmoxSettings.from_env(sim.env), policy, db)
-    return create_app(settings, provisioner, policy), settings
+    provisioner = build_provisioner(ProxmoxSettings.from_env(sim.env), policy, db)
+    return build_bot(settings, provisioner, policy)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from solti.provisioning.vms import CREATE_STEPS
+from solti.provisioning.vm_create import CREATE_STEPS
 from tests.bot.conftest import ALICE, BOB, INFRA, KEY, Harness
 
 

@@ -172,7 +172,7 @@ def test_image_without_an_agent_says_so_at_once_and_never_asks(agentless: Harnes
         f"address; look it up in your DHCP server's leases (the MAC is on VM {vmid}'s "
         "Hardware tab in Proxmox) and log in as `rocky`"
     )
-    bot.runtime.background.shutdown(wait=True)  # the create flow has ended (its own bot)
+    bot.runtime.work.shutdown(wait=True)  # the create flow has ended (its own bot)
     assert _address_thread(vmid) is None  # no address thread: nothing more is asked or edited
     assert _agent_statuses(bot, vmid) == []
     assert not [c for c in bot.standin.calls_to("chat.update") if "ssh rocky@" in str(c.params)]

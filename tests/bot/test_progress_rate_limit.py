@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 from slack_sdk import WebClient
 
-from solti.bot.progress import ProgressMessage
+from solti.bot.progress_message import ProgressMessage
 from solti.bot.slackcalls import ATTEMPTS as FINAL_ATTEMPTS
 from solti.sandbox.slack import SlackStandIn
 

@@ -15,9 +15,10 @@ from click.testing import CliRunner
 from slack_bolt import BoltRequest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from solti.bot.app import create_app
-from solti.bot.server import bot_command, socket_mode_handler
+from solti.bot.serving import socket_mode_handler
 from solti.bot.settings import load_settings
+from solti.bot_command import bot_command
+from solti.composition import build_bot
 from solti.provisioning import load_policy
 from solti.sandbox.environment import SimEnvironment
 from solti.sandbox.slack import SlackStandIn
@@ -42,7 +43,7 @@ def test_app_token_chooses_socket_mode_and_envelopes_need_no_signature(
 ) -> None:
     settings = _settings(standin, tmp_path, sim)
     assert settings.socket_mode  # type: ignore[attr-defined]
-    app = create_app(settings, provisioner=None, policy=load_policy(sim.config_path))  # type: ignore[arg-type]
+    app = build_bot(settings, provisioner=None, policy=load_policy(sim.config_path)).app  # type: ignore[arg-type]
     handler = socket_mode_handler(app, settings)
     assert isinstance(handler, SocketModeHandler)
     assert handler.app is app and handler.app_token == APP_TOKEN
@@ -61,17 +62,39 @@ def test_app_token_chooses_socket_mode_and_envelopes_need_no_signature(
 
 
 @pytest.mark.parametrize("token", ["xoxb-not-an-app-token", "bad-secret-value"])
-def test_bad_app_token_stops_start_up_with_one_line_naming_it(token: str) -> None:
+def test_bad_app_token_stops_start_up_with_one_line_naming_it(
+    sim: SimEnvironment, token: str
+) -> None:
     env = {
+        **sim.env,  # Proxmox and the policy are fine: the one line is about the token
         "SLACK_BOT_TOKEN": "xoxb-test-token",
         "SLACK_APP_TOKEN": token,
         "SLACK_SIGNING_SECRET": None,
-        "SOLTI_CONFIG": None,
         "SOLTI_LOG_FORMAT": None,
         "SOLTI_LOG_LEVEL": None,
     }
     result = CliRunner().invoke(bot_command, [], env=env)
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "SLACK_APP_TOKEN" in lines[0] and "xapp-" in lines[0]
     assert token not in result.output
+
+
+def test_every_bad_setting_is_named_at_once_and_exits_1(tmp_path: Path) -> None:
+    """Slack, Proxmox, the policy file and the metrics port: one line each, one start-up."""
+    env = {
+        "SLACK_BOT_TOKEN": "not-a-bot-token",
+        "SLACK_APP_TOKEN": None,
+        "SLACK_SIGNING_SECRET": None,
+        "PROXMOX_URL": None,
+        "SOLTI_CONFIG": str(tmp_path / "missing.yaml"),
+        "SOLTI_METRICS_PORT": "lots",
+        "SOLTI_LOG_FORMAT": None,
+        "SOLTI_LOG_LEVEL": "CHATTY",
+    }
+    result = CliRunner().invoke(bot_command, [], env=env)
+    assert result.exit_code == 1
+    named = ("SLACK_BOT_TOKEN", "PROXMOX_URL", "SOLTI_CONFIG", "SOLTI_METRICS_PORT",
+             "SOLTI_LOG_LEVEL")  # fmt: skip
+    assert [name for name in named if name not in result.output] == []
+    assert "Traceback" not in result.output and "not-a-bot-token" not in result.output

@@ -1,6 +1,6 @@
 """Socket Mode's own listener: /healthz follows the websocket session, /metrics serves Prometheus.
 
-The runner `solti bot` uses with ``SLACK_APP_TOKEN`` (``bot.server.SocketModeRunner``) against
+What `solti bot` runs with ``SLACK_APP_TOKEN`` (``composition.SocketModeService``) against
 its own Slack stand-in, so no other module's bot shares the socket. The listener binds before
 the session opens, which is how a probe sees 503 first. Every wait polls a condition with a
 deadline; nothing asserts on elapsed time.
@@ -17,13 +17,13 @@ from typing import Any, TypeVar
 import pytest
 import requests
 
-from solti.bot.app import create_app
-from solti.bot.server import SocketModeRunner, make_health_wsgi_app
+from solti.bot.serving import SocketModeRunner, make_health_wsgi_app
 from solti.bot.settings import load_settings
+from solti.composition import SocketModeService, build_bot
 from solti.provisioning import load_policy
 from solti.sandbox.environment import SimEnvironment
 from solti.sandbox.slack import SlackStandIn, SlackUser
-from tests.bot.conftest import ALICE, INFRA, SIGNING_SECRET, socket_mode_app
+from tests.bot.conftest import ALICE, INFRA, SIGNING_SECRET, socket_mode_bot
 
 APP_TOKEN = "xapp-1-A0001-health-secret-token"
 CONNECTED = "solti_socket_mode_connected"
@@ -43,15 +43,19 @@ def until(probe: Callable[[], T | None], what: str, timeout: float = 20) -> T:
 
 @dataclass
 class Running:
-    runner: SocketModeRunner
+    service: SocketModeService
     standin: SlackStandIn
     before_connect: requests.Response
     metrics_before_connect: str
 
     @property
+    def runner(self) -> SocketModeRunner:
+        return self.service.runner
+
+    @property
     def url(self) -> str:
-        assert self.runner.url is not None
-        return self.runner.url
+        assert self.service.url is not None
+        return self.service.url
 
     def health(self) -> requests.Response:
         return requests.get(self.url + "/healthz", timeout=5)
@@ -68,24 +72,17 @@ def running(sim: SimEnvironment, tmp_path_factory: pytest.TempPathFactory) -> It
     """A bot listening first, then connected: what a probe saw in between is kept."""
     db = tmp_path_factory.mktemp("socket-health") / "solti.db"
     with SlackStandIn() as standin:
-        app, settings = socket_mode_app(sim, standin.url, APP_TOKEN, db)
-        from solti.provisioning.telemetry import metrics_wsgi_app
-
-        runner = SocketModeRunner(
-            app,
-            settings,
-            port=0,
-            extra_routes={"/metrics": metrics_wsgi_app()},
-        ).listen()
+        # /metrics beside /healthz, as `solti bot` serves them without --metrics-port.
+        service = SocketModeService(socket_mode_bot(sim, standin.url, APP_TOKEN, db)).listen()
         try:
-            base = str(runner.url)
+            base = str(service.url)
             before = requests.get(base + "/healthz", timeout=5)
             metrics_before = requests.get(base + "/metrics", timeout=5).text
-            runner.connect()
+            service.connect()
             standin.socket_mode.wait_connected()
-            yield Running(runner, standin, before, metrics_before)
+            yield Running(service, standin, before, metrics_before)
         finally:
-            runner.stop()
+            service.stop()
 
 
 def _slash_help(standin: SlackStandIn, key: str) -> dict[str, Any]:
@@ -180,7 +177,7 @@ def test_health_app_without_a_session_object() -> None:
 
 def test_no_listener_when_the_port_is_none(sim: SimEnvironment) -> None:
     settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": APP_TOKEN})
-    app = create_app(settings, provisioner=None, policy=load_policy(sim.config_path))  # type: ignore[arg-type]
+    app = build_bot(settings, provisioner=None, policy=load_policy(sim.config_path)).app  # type: ignore[arg-type]
     runner = SocketModeRunner(app, settings, port=None)
     try:
         assert runner.listen().url is None

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from solti.bot.server import socket_mode_handler
+from solti.bot.serving import socket_mode_handler
 from solti.sandbox.environment import SimEnvironment
 from solti.sandbox.slack import SlackStandIn
 from solti.sandbox.slack.socket_mode import SocketModeServer
-from tests.bot.conftest import ALICE, INFRA, socket_mode_app
+from tests.bot.conftest import ALICE, INFRA, socket_mode_bot
 
 APP_TOKEN = "xapp-1-A0001-roundtrip-secret-token"
 
@@ -28,14 +28,15 @@ def connected(
 ) -> Iterator[SocketModeServer]:
     """One bot connected in Socket Mode for the module (closing the client takes seconds)."""
     db = tmp_path_factory.mktemp("socket") / "solti.db"
-    app, settings = socket_mode_app(sim, standin.url, APP_TOKEN, db)
-    handler = socket_mode_handler(app, settings)
+    bot = socket_mode_bot(sim, standin.url, APP_TOKEN, db)
+    handler = socket_mode_handler(bot.app, bot.runtime.settings, bot.runtime.acks)
     handler.connect()
     try:
         standin.socket_mode.wait_connected()
         yield standin.socket_mode
     finally:
         handler.close()
+        bot.close()
 
 
 def _slash(standin: SlackStandIn, text: str, key: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from solti.bot.cli import main
+from solti.cli import main
 
 
 def solti(env: dict[str, str], *args: str) -> Any:

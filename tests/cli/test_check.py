@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from solti.provisioning.cli.check import check_command, check_database, check_slack
+from solti.bot.slack_check import REQUIRED_SLACK_SCOPES, SlackCheckConfig, check_slack
+from solti.check import check_command
+from solti.provisioning.cli.check import check_database
 from solti.provisioning.cli.check_proxmox import (
     PRIVILEGES,
     missing_privileges,
@@ -130,7 +132,7 @@ def test_database_that_is_not_sqlite_fails(tmp_path: Path) -> None:
 
 
 def test_slack_token_and_scopes_pass(slack: SlackStandIn) -> None:
-    results = _by_name(check_slack(CheckConfig(slack_bot_token=BOT_TOKEN, slack_api_url=slack.url)))
+    results = _by_name(check_slack(SlackCheckConfig(bot_token=BOT_TOKEN, api_url=slack.url)))
     assert results["slack.token"].status == "ok"
     assert results["slack.scopes"].status == "ok"
     assert results["slack.socket_mode"].status == "skip"
@@ -138,7 +140,7 @@ def test_slack_token_and_scopes_pass(slack: SlackStandIn) -> None:
 
 
 def test_slack_bad_token_fails_with_fix(slack: SlackStandIn) -> None:
-    results = check_slack(CheckConfig(slack_bot_token="xoxp-user-token", slack_api_url=slack.url))
+    results = check_slack(SlackCheckConfig(bot_token="xoxp-user-token", api_url=slack.url))
     (token,) = results
     assert token.status == "fail"
     assert "invalid_auth" in token.detail
@@ -147,14 +149,12 @@ def test_slack_bad_token_fails_with_fix(slack: SlackStandIn) -> None:
 
 
 def test_slack_unreachable_fails() -> None:
-    results = check_slack(
-        CheckConfig(slack_bot_token=BOT_TOKEN, slack_api_url="http://127.0.0.1:9/api/")
-    )
+    results = check_slack(SlackCheckConfig(bot_token=BOT_TOKEN, api_url="http://127.0.0.1:9/api/"))
     assert results[0].status == "fail" and "cannot reach" in results[0].detail
 
 
 def test_slack_skipped_without_token() -> None:
-    (result,) = check_slack(CheckConfig())
+    (result,) = check_slack(SlackCheckConfig())
     assert result.status == "skip"
     assert "SLACK_BOT_TOKEN not set" in result.detail
 
@@ -324,8 +324,6 @@ def test_wrong_token_secret_fails_without_echoing_it(
 
 def test_required_scopes_are_the_manifests() -> None:
     import yaml
-
-    from solti.provisioning.cli.check import REQUIRED_SLACK_SCOPES
 
     manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text())
     assert set(REQUIRED_SLACK_SCOPES) == set(manifest["oauth_config"]["scopes"]["bot"])

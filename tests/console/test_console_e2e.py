@@ -58,7 +58,7 @@ class Run:
 
 @pytest.fixture(scope="module")
 def run() -> Run:
-    launcher = "import sys; from solti.bot.cli import main; sys.argv = ['solti', 'sandbox']; main()"
+    launcher = "import sys; from solti.cli import main; sys.argv = ['solti', 'sandbox']; main()"
     done = subprocess.run(
         [sys.executable, "-c", launcher],
         input=SCRIPT,

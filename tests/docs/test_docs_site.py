@@ -13,7 +13,7 @@ import click
 import pytest
 import yaml
 
-from solti.bot.cli import main as solti
+from solti.cli import main as solti
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"

@@ -56,7 +56,7 @@ def test_merge_policy_merges_nested_mappings() -> None:
 )
 def test_bad_options_exit_2_without_traceback(args: list[str], message: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "solti.bot.cli", "sim", "pve", *args],
+        [sys.executable, "-m", "solti.cli", "sim", "pve", *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -73,7 +73,7 @@ def test_port_in_use_is_a_one_line_error() -> None:
         busy.listen()
         port = busy.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "solti.bot.cli", "sim", "pve", "--port", str(port)],
+            [sys.executable, "-m", "solti.cli", "sim", "pve", "--port", str(port)],
             capture_output=True,
             text=True,
             timeout=60,

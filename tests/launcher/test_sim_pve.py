@@ -36,7 +36,7 @@ class Launched:
 
 def _launch(*args: str) -> Launched:
     process = subprocess.Popen(
-        [sys.executable, "-m", "solti.bot.cli", "sim", "pve", "--port", "0", *args],
+        [sys.executable, "-m", "solti.cli", "sim", "pve", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

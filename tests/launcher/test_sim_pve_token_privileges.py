@@ -32,7 +32,7 @@ def test_an_unknown_privilege_is_refused_before_start(tmp_path: Path) -> None:
     acl = tmp_path / "acl.json"
     acl.write_text(json.dumps({"/": ["VM.Everything"]}))
     result = subprocess.run(
-        [sys.executable, "-m", "solti.bot.cli", "sim", "pve", "--token-privileges", str(acl)],
+        [sys.executable, "-m", "solti.cli", "sim", "pve", "--token-privileges", str(acl)],
         capture_output=True,
         text=True,
         timeout=60,

@@ -59,6 +59,19 @@ def test_final_stage_is_small_non_root_and_healthchecked() -> None:
     assert "org.opencontainers.image.title" in final
 
 
+def test_every_pip_install_is_constrained_by_the_lock_file() -> None:
+    """Both stages resolve from constraints.txt; none resolves freely at build time."""
+    text = DOCKERFILE.read_text()
+    installs = re.findall(r"pip install ([^\n]*)", text)
+    assert len(installs) == 2, installs  # the build frontend, then the wheel
+    for args in installs:
+        assert re.search(r"(?:-c|--constraint) \S*constraints\.txt", args), args
+    assert "PIP_CONSTRAINT=/src/constraints.txt python -m build" in text  # the backend too
+    final = _final_stage(text)
+    assert re.search(r"^COPY constraints\.txt ", final, flags=re.MULTILINE)
+    assert (ROOT / "constraints.txt").is_file()
+
+
 def test_healthcheck_command_is_valid_python() -> None:
     final = _final_stage(DOCKERFILE.read_text())
     match = re.search(r'CMD \["python", "-c", "(.+)"\]', final)

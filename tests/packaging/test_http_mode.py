@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,3 +150,67 @@ def test_a_slash_command_is_counted_and_logged_with_its_request_id(
     done = [line for line in lines if line.get("verb") == "vm list"]
     assert done and done[-1]["outcome"] == "ok"
     assert done[-1]["request_id"], "the command line carries its request id"
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, f"nothing answered {url}"
+            time.sleep(0.2)
+
+
+def test_the_app_factory_runs_under_waitress_serve_with_metrics_on_their_own_port(
+    tmp_path: Path,
+) -> None:
+    """`waitress-serve --call solti.bot.wsgi:create_app`, as an operator may deploy it."""
+    port, metrics_port = free_port(), free_port()
+    with SimEnvironment() as sim, SlackStandIn() as slack:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("PROXMOX_", "SLACK_"))},
+            **sim.env,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.url,
+            "SOLTI_DB": str(tmp_path / "solti.db"),
+            "SOLTI_METRICS_PORT": str(metrics_port),
+        }
+        log = tmp_path / "stderr.log"
+        with log.open("w") as stderr:
+            process = subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "waitress-serve"),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--call",
+                    "solti.bot.wsgi:create_app",
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
+            try:
+                url = f"http://127.0.0.1:{port}"
+                _wait_until_up(url + "/healthz", process, log)
+                user = SlackUser(f"{url}/slack/events", SIGNING_SECRET, slack)
+                reply = user.slash("help")
+                assert reply.status_code == 200 and "/solti vm create" in reply.text
+                _wait_until_up(f"http://127.0.0.1:{metrics_port}/metrics", process, log)
+                sample = 'solti_commands_total{outcome="ok",verb="help"}'
+                deadline = time.monotonic() + 30
+                while _metric(f"http://127.0.0.1:{metrics_port}", sample) != 1.0:
+                    assert time.monotonic() < deadline, "the command was not counted"
+                    time.sleep(0.1)
+                with pytest.raises(urllib.error.HTTPError) as refused:
+                    urllib.request.urlopen(f"{url}/metrics", timeout=5)
+                assert refused.value.code == 404  # not on the port that faces Slack
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+        assert "Traceback" not in log.read_text()

@@ -162,7 +162,7 @@ def test_a_taken_port_stops_start_up_with_one_line(bot: dict[str, Any]) -> None:
         timeout=60,
         check=False,
     )
-    assert result.returncode == 2
+    assert result.returncode == 1  # every start-up failure of `solti bot` exits 1
     lines = [line for line in result.stderr.splitlines() if line.startswith("solti bot:")]
     assert len(lines) == 1 and "SOLTI_HTTP_PORT" in lines[0], result.stderr
     assert "Traceback" not in result.stderr and APP_TOKEN not in result.stderr

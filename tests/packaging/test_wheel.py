@@ -1,5 +1,6 @@
 """What the image does, without a Docker engine: build the wheel, install it into a fresh
-virtual environment (as the Dockerfile's final stage does) and run `solti` from there.
+virtual environment with constraints.txt (as the Dockerfile's final stage does) and run `solti`
+from there.
 
 Slow (a wheel build and a dependency install from the package index) but never skipped: a
 missing package-data file or dependency only shows up here.
@@ -71,8 +72,17 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     created = _run([sys.executable, "-m", "venv", str(venv)])
     assert created.returncode == 0, created.stderr
     bin_dir = venv / "bin"
+    # As the Dockerfile's final stage: the wheel, with versions from the lock file.
     install = _run(
-        [str(bin_dir / "pip"), "install", "--disable-pip-version-check", "--quiet", str(wheels[0])],
+        [
+            str(bin_dir / "pip"),
+            "install",
+            "--disable-pip-version-check",
+            "--quiet",
+            "-c",
+            str(ROOT / "constraints.txt"),
+            str(wheels[0]),
+        ],
         env=_clean_env(),
     )
     assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
@@ -83,6 +93,18 @@ def test_wheel_installs_and_runs(installed: Path, tmp_path: Path) -> None:
     solti = str(installed / "solti")
 
     # The package comes from the venv, not from the checkout.
+    # Exactly the pinned versions were installed.
+    frozen = _run([str(installed / "pip"), "freeze"], env=_clean_env(), cwd=tmp_path)
+    pins = {
+        line.split("==")[0].lower().replace("_", "-"): line
+        for line in (ROOT / "constraints.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    for line in frozen.stdout.splitlines():
+        name = line.split("==")[0].lower().replace("_", "-")
+        if name in pins:
+            assert line.replace("_", "-").lower() == pins[name].replace("_", "-").lower()
+
     where = _run(
         [str(installed / "python"), "-c", "import solti.provisioning as p; print(p.__file__)"],
         env=_clean_env(),

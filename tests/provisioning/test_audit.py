@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from solti.provisioning.audit import CONTRACT_FIELDS, VM_CREATE, VM_REMOVE, AuditLog, migrations
+from solti.provisioning.audit_log import CONTRACT_FIELDS, VM_CREATE, VM_REMOVE, AuditLog, migrations
 from solti.provisioning.errors import NotFound
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -32,7 +32,7 @@ def test_wal_and_migrations_applied_once(tmp_path: Path) -> None:
     first.close()
     again = AuditLog(tmp_path / "a.db")  # re-opening must not re-create or wipe the table
     assert len(again.query()) == 1
-    names = [m.name for m in migrations.applied(again.db)]
+    names = [m.name for m in migrations().applied(again.db)]
     assert names == ["m001_audit", "m002_action_result_index"]
     again.close()
 

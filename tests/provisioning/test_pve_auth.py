@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from solti.bot.cli import main
+from solti.cli import main
 from solti.provisioning.errors import ProxmoxError
 from solti.provisioning.pve import PveClient, TokenRejected, token_rejected_message
 from solti.sandbox.environment import SimEnvironment

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from solti.provisioning.errors import TaskFailed, TaskTimeout
-from solti.provisioning.tasks import TaskWaiter, node_of, task_ok
+from solti.provisioning.task_waiter import TaskWaiter, node_of, task_ok
 
 UPID = "UPID:pve:0002A1F3:01B5C2D4:6650F2A1:qmclone:9000:root@pam!solti:"
 

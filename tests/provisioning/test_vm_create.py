@@ -266,3 +266,53 @@ def test_same_request_id_returns_the_first_vm(
                                   request_id="slack-42")  # fmt: skip
     assert again.reused and again.vm.vmid == first.vm.vmid
     assert sorted(world.pve.state.guests) == [first.vm.vmid, 9000]
+
+
+# --- a plan made earlier (shown to a person) ------------------------------------------------
+
+
+def test_a_shown_plan_is_built_without_reading_the_cluster_again(
+    provisioner: Provisioner, world: SimEnvironment, rocky: int, ssh_key: str
+) -> None:
+    request = {"template": "rocky9", "ssh_keys": [ssh_key], "name": "shown"}
+    plan = provisioner.plan_vm(request, actor="alice")
+    assert plan.owned_by_actor == 0
+    before = len(world.pve.requests)
+    result = provisioner.create_vm(request, plan=plan, actor="alice", via="slack")
+    assert (result.vm.vmid, result.vm.name) == (plan.vmid, "shown")
+    made = [r.path for r in world.pve.requests[before:] if "/tasks/" not in r.path]
+    assert not [p for p in made if p.endswith("/cluster/resources") or "9000/config" in p], made
+    assert provisioner.plan_vm(request, actor="alice").owned_by_actor == 1
+
+
+def test_a_shown_plan_whose_vmid_was_taken_since_gets_the_next_free_one(
+    provisioner: Provisioner, world: SimEnvironment, rocky: int, ssh_key: str
+) -> None:
+    request = {"template": "rocky9", "ssh_keys": [ssh_key]}
+    plan = provisioner.plan_vm(request)
+    world.pve.state.add_vm(plan.vmid, "someone-else")  # taken between the dry run and the submit
+    world.pve.state.add_vm(plan.vmid + 1, "someone-else-too")
+    result = provisioner.create_vm(request, plan=plan, actor="alice", via="slack")
+    assert result.vm.vmid == plan.vmid + 2 and result.vm.name == plan.name
+
+
+def test_a_plan_is_refused_for_another_request(
+    provisioner: Provisioner, world: SimEnvironment, rocky: int, ssh_key: str, new_key: Any
+) -> None:
+    plan = provisioner.plan_vm({"template": "rocky9", "ssh_keys": [ssh_key]})
+    with pytest.raises(InvalidRequest, match="differs from the request in ssh_keys, full"):
+        provisioner.create_vm(
+            {"template": "rocky9", "ssh_keys": [new_key()], "full": True}, plan=plan, actor="a"
+        )
+    assert sorted(world.pve.state.guests) == [9000]
+
+
+def test_plan_keeps_the_vmid_and_name_shown_while_they_are_free(
+    provisioner: Provisioner, world: SimEnvironment, rocky: int, ssh_key: str
+) -> None:
+    request = {"template": "rocky9", "ssh_keys": [ssh_key]}
+    kept = provisioner.plan_vm(request, prefer_vmid=777, prefer_name="as-shown")
+    assert (kept.vmid, kept.name) == (777, "as-shown")
+    world.pve.state.add_vm(777, "as-shown")
+    moved = provisioner.plan_vm(request, prefer_vmid=777, prefer_name="as-shown")
+    assert moved.vmid == 500 and moved.name == f"rocky9-{today()}"

@@ -6,6 +6,8 @@ path parameters in ``test_schema_routing.py``.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import importlib.util
 from pathlib import Path
 from typing import Any
@@ -41,13 +43,27 @@ def enum_error(value: str, allowed: list[str]) -> str:
     return f"value '{value}' does not have a value in the enumeration '{', '.join(allowed)}'"
 
 
-def test_vendored_subset_equals_what_the_script_generates() -> None:
+def _vendor_script() -> Any:
     spec = importlib.util.spec_from_file_location("vendor", REPO / "scripts/vendor_pve_schema.py")
     assert spec and spec.loader
     vendor = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(vendor)
+    return vendor
+
+
+def test_vendored_subset_equals_what_the_script_generates() -> None:
+    vendor = _vendor_script()
+    # The source dump lives in the repository, beside the subset it produces.
+    assert vendor.DEFAULT_APIDATA.resolve().is_relative_to(REPO)
     assert vendor.DEFAULT_APIDATA.is_file(), f"{vendor.DEFAULT_APIDATA} is the schema source"
     assert DATA_FILE.read_text(encoding="utf-8") == vendor.generate(vendor.DEFAULT_APIDATA)
+
+
+def test_vendored_dump_is_the_one_source_md_describes() -> None:
+    """SOURCE.md names the SHA-256 of the decompressed dump; a swapped file is caught."""
+    vendor = _vendor_script()
+    digest = hashlib.sha256(gzip.decompress(vendor.DEFAULT_APIDATA.read_bytes())).hexdigest()
+    assert digest in (DATA_FILE.parent / "SOURCE.md").read_text(encoding="utf-8")
 
 
 CREATE_PARAMS = {

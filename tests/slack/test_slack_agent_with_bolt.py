@@ -30,6 +30,7 @@ def alice(standin: SlackStandIn, seen: dict[str, list[Any]]) -> Iterator[SlackUs
     app = build_app(standin.url, seen)
     with serve(app) as url:
         yield SlackUser(url, SECRET, standin, user_id="U0ALICE", channel_id="C0INFRA")
+    assert not standin.ack_timeouts, "the app acknowledged too late for Slack"
 
 
 def test_slash_command_is_signed_acked_and_its_post_recorded(

@@ -106,7 +106,7 @@ def test_users_groups_and_conversations(client: WebClient) -> None:
     assert client.users_info(user="U0ALICE")["user"]["real_name"] == "Alice Liddell"
     assert client.usergroups_users_list(usergroup="S0APPROVERS")["users"] == ["U0BOB", "U0CAROL"]
     assert client.conversations_info(channel="C0INFRA")["channel"]["name"] == "infra"
-    assert client.conversations_members(channel="C0INFRA")["members"] == ["U0ALICE"]
+    assert client.conversations_members(channel="C0INFRA")["members"] == ["U0ALICE", "U0BOT"]
     with pytest.raises(SlackApiError) as exc:
         client.usergroups_users_list(usergroup="S0NONE")
     assert _error(exc) == "no_such_subteam"

@@ -1,78 +1,34 @@
-"""The composition of one Bolt app: client, stores, middleware, listeners, error handler.
+"""One Bolt app around a runtime: middleware, listeners, error handler.
 
-No module-level App: tests and the sandbox console build as many as they need, each with its
-own database handle and scheduler (see bot.runtime).
+No module-level App: the composition root (``solti.composition.build_bot``) builds the
+runtime and then the app, and tests build as many as they need, each with its own runtime.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import App, BoltResponse
-from slack_sdk import WebClient
 
 from solti.bot import listeners, middleware
-from solti.bot.approvals import ApprovalStore
-from solti.bot.db import BotDatabase
-from solti.bot.directory import Directory
-from solti.bot.flows.base import describe_error
-from solti.bot.keys import KeyStore
-from solti.bot.policy import rules_from_policy
-from solti.bot.runtime import Runtime, register_runtime
-from solti.bot.settings import BotSettings
+from solti.bot.flows.caller import describe_error
+from solti.bot.runtime import Runtime
 
 __all__ = ["create_app"]
 
 log = logging.getLogger("solti.bot.app")
 
 
-def _client(settings: BotSettings) -> WebClient:
-    return WebClient(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_api_url,
-        timeout=10,
-    )
-
-
-def create_app(
-    settings: BotSettings,
-    provisioner: Any,
-    policy: Any,
-    *,
-    client: WebClient | None = None,
-    audit: Any = None,
-    clock: Callable[[], datetime] | None = None,
-    socket_mode: bool | None = None,
-) -> App:
-    """Build the Slack app around ``provisioner`` (the provisioning façade) and ``policy``."""
-    client = client or _client(settings)
-    clock = clock or (lambda: datetime.now(UTC))
-    rules = rules_from_policy(policy)
-    database = BotDatabase(settings.solti_db)
-    defaults = getattr(policy, "defaults", None)
-    runtime = Runtime(
-        settings=settings,
-        provisioner=provisioner,
-        policy=policy,
-        rules=rules,
-        audit=audit if audit is not None else getattr(provisioner, "audit", None),
-        client=client,
-        database=database,
-        approvals=ApprovalStore(database, clock),
-        keys=KeyStore(database, clock),
-        directory=Directory(client, rules.usergroups),
-        clock=clock,
-        team_keys=tuple(getattr(defaults, "ssh_keys", None) or ()),
-    )
-    runtime.approvals.publish_waiting()
+def create_app(runtime: Runtime, *, socket_mode: bool | None = None) -> App:
+    """The Slack app for ``runtime``; ``socket_mode`` (default: the settings') skips the
+    signature check, since Socket Mode envelopes carry none."""
+    settings = runtime.settings
     use_socket = settings.socket_mode if socket_mode is None else socket_mode
     secret = settings.slack_signing_secret
     app = App(
-        client=client,
+        client=runtime.client,
         signing_secret=secret.get_secret_value() if secret else None,
         token_verification_enabled=False,
         # Listeners are pure and fast and run on the request thread; they ack and hand the
@@ -89,7 +45,6 @@ def create_app(
         url_verification_enabled=False,
         attaching_function_token_enabled=False,
     )
-    register_runtime(app, runtime)
     middleware.install(app, runtime)
     listeners.register(app)
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from solti.bot import slack_metrics
 from solti.bot.db import BotDatabase
-from solti.provisioning import telemetry
 
 __all__ = ["KINDS", "Approval", "ApprovalStore", "Outcome", "request_action", "request_outcome"]
 
@@ -182,5 +182,5 @@ class ApprovalStore:
         same file, or a restart, cannot make the gauge drift.
         """
         waiting = self.pending_count()
-        telemetry.APPROVALS_WAITING.set(waiting)
+        slack_metrics.APPROVALS_WAITING.set(waiting)
         return waiting

@@ -1,5 +1,8 @@
 """The bot's tables in the shared SQLite file (SOLTI_DB), beside provisioning's audit log.
 
+The tables are made and changed by sqlite-utils ``Migrations`` (set ``solti-bot``), as the
+audit log's are (set ``solti.audit``); opening the database applies what is pending.
+
 One connection guarded by a lock: Bolt runs listeners on a thread pool, and SQLite's own
 locking plus ``BEGIN IMMEDIATE`` makes each state transition atomic even when the CLI or a
 second bot process writes to the same file.
@@ -14,8 +17,64 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
+from sqlite_utils.migrations import Migrations
 
-__all__ = ["BotDatabase"]
+__all__ = ["MIGRATION_SET", "BotDatabase", "migrations"]
+
+MIGRATION_SET = "solti-bot"
+
+# Recorded in ``_sqlite_migrations`` beside provisioning's ``solti.audit`` set. The first three
+# make the tables exactly as the code before migrations did, with ``if_not_exists`` so that a
+# database made by that code is adopted in place: its tables and rows stay, and the migrations
+# are recorded as applied. Change a table by adding a migration, never by editing one.
+migrations = Migrations(MIGRATION_SET)
+
+
+@migrations()
+def m001_slack_approvals(db: sqlite_utils.Database) -> None:
+    """Template builds waiting for an approver, and how each was decided."""
+    db.table("slack_approvals").create(
+        {
+            "id": str,
+            "kind": str,
+            "target": str,
+            "requester": str,
+            "origin_channel": str,
+            "state": str,
+            "created_at": str,
+            "expires_at": str,
+            "decided_by": str,
+            "decided_at": str,
+            "channel": str,
+            "ts": str,
+            "details": str,
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+
+
+@migrations()
+def m002_slack_ssh_keys(db: sqlite_utils.Database) -> None:
+    """One registered SSH public key per Slack user."""
+    db.table("slack_ssh_keys").create(
+        {"user_id": str, "key": str, "fingerprint": str, "updated_at": str},
+        pk="user_id",
+        if_not_exists=True,
+    )
+
+
+@migrations()
+def m003_slack_seen(db: sqlite_utils.Database) -> None:
+    """Keys of Slack payloads already handled (duplicate deliveries are dropped)."""
+    db.table("slack_seen").create({"key": str, "at": str}, pk="key", if_not_exists=True)
+
+
+@migrations()
+def m004_slack_seen_at_index(db: sqlite_utils.Database) -> None:
+    """Start-up loads the last hour of ``slack_seen`` and the sweep deletes older rows, both by
+    ``at``; without an index both scan the whole table."""
+    db.table("slack_seen").create_index(["at"], if_not_exists=True)
 
 
 class BotDatabase:
@@ -32,35 +91,13 @@ class BotDatabase:
         conn.execute("PRAGMA synchronous=NORMAL")  # WAL keeps this durable across crashes
         self.db = sqlite_utils.Database(conn)
         self.lock = threading.RLock()
-        self._ensure()
+        self._migrate()
 
-    def _ensure(self) -> None:
-        with self.lock:
-            self.db["slack_approvals"].create(
-                {
-                    "id": str,
-                    "kind": str,
-                    "target": str,
-                    "requester": str,
-                    "origin_channel": str,
-                    "state": str,
-                    "created_at": str,
-                    "expires_at": str,
-                    "decided_by": str,
-                    "decided_at": str,
-                    "channel": str,
-                    "ts": str,
-                    "details": str,
-                },
-                pk="id",
-                if_not_exists=True,
-            )
-            self.db["slack_ssh_keys"].create(
-                {"user_id": str, "key": str, "fingerprint": str, "updated_at": str},
-                pk="user_id",
-                if_not_exists=True,
-            )
-            self.db["slack_seen"].create({"key": str, "at": str}, pk="key", if_not_exists=True)
+    def _migrate(self) -> None:
+        """Apply pending migrations under a write lock, so two processes starting at once
+        cannot both apply the same one (each re-reads what is applied once it holds the lock)."""
+        with self.transaction():
+            migrations.apply(self.db)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -77,7 +77,7 @@ class SoltiMiddleware(Middleware):
             log.info("dropping a duplicate payload")
             return BoltResponse(status=200, body="")
         user, channel = _user_channel(body)
-        context["solti_key"] = self.runtime.key
+        context["runtime"] = self.runtime  # by reference: listeners read it (runtime_in)
         context["request_id"] = uuid.uuid4().hex[:12]
         context["requester"] = user
         context["origin_channel"] = channel

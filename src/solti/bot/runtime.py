@@ -1,8 +1,9 @@
 """Everything a listener needs, built once per app and handed over through Bolt's context.
 
-Tests build as many apps as they like; each has its own Runtime (database handle, stores,
-scheduler), found with ``runtime_of(app)``. ``start``/``stop`` run the report scheduler and
-the approval-expiry sweep, so the servers can switch them on and off with the app.
+The composition root (``solti.composition``) builds one ``Runtime`` per Bolt app and the
+middleware puts that very object in each request's context (``context["runtime"]``): no
+registry, no lookup by key. Work after the acknowledgement has one way in, ``Runtime.work``
+(``AfterAck.quick`` / ``AfterAck.long``). The scheduled jobs live in ``bot.scheduler``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import threading
-import weakref
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -25,11 +26,13 @@ from solti.bot.keys import KeyStore
 from solti.bot.policy import Rules
 from solti.bot.seen import SeenRequests
 
-__all__ = ["AckGate", "Runtime", "runtime_of", "start_background", "stop_background"]
+__all__ = ["ACK_PRIORITY_SECONDS", "ACK_QUIET_SECONDS", "AckGate", "AfterAck", "Runtime"]
 
 log = logging.getLogger("solti.bot.runtime")
 # How long background work may be held back while acknowledgements are in progress.
 ACK_PRIORITY_SECONDS = 1.0
+# How long after the last acknowledgement ended a burst counts as over (see AckGate).
+ACK_QUIET_SECONDS = 0.02
 
 
 class AckGate:
@@ -41,11 +44,18 @@ class AckGate:
     of requests makes every acknowledgement wait its turn. Starting that work only when no
     acknowledgement is being computed, or after ``ACK_PRIORITY_SECONDS`` at the latest, keeps
     acks fast under a burst and costs the replies at most that delay.
+
+    "No acknowledgement" means none for ``ACK_QUIET_SECONDS``: in a burst the server thread
+    reads the next request and writes the last answer between two acknowledgements, and work
+    slipped into those gaps starves it (bench_ack, waitress, the mixed burst: p99 118 -> 37 ms
+    with a 20 ms quiet period). A lone command's reply waits those 20 ms more, no one sees it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, quiet_seconds: float = ACK_QUIET_SECONDS) -> None:
         self._idle = threading.Condition(threading.Lock())
         self._busy = 0
+        self.quiet_seconds = quiet_seconds
+        self._last_end = -quiet_seconds  # no ack yet: settled from the start
 
     @contextmanager
     def acknowledging(self) -> Iterator[None]:
@@ -57,23 +67,113 @@ class AckGate:
             with self._idle:
                 self._busy -= 1
                 if self._busy == 0:
+                    self._last_end = time.monotonic()
                     self._idle.notify_all()
 
     @property
     def busy(self) -> int:
         return self._busy
 
+    def settled(self) -> bool:
+        """No acknowledgement in progress, and none ended in the last ``quiet_seconds``."""
+        return self._busy == 0 and time.monotonic() - self._last_end >= self.quiet_seconds
+
     def wait_idle(self, timeout: float) -> bool:
-        """Block until no acknowledgement is in progress or ``timeout`` passed; True if idle."""
+        """Block until ``settled()`` or ``timeout`` passed; True if settled."""
+        deadline = time.monotonic() + timeout
         with self._idle:
-            return self._idle.wait_for(lambda: self._busy == 0, timeout)
+            while True:
+                now = time.monotonic()
+                if self._busy == 0:
+                    quiet_left = self.quiet_seconds - (now - self._last_end)
+                    if quiet_left <= 0:
+                        return True
+                else:
+                    quiet_left = float("inf")
+                remaining = deadline - now
+                if remaining <= 0:
+                    return False
+                self._idle.wait(min(quiet_left, remaining))
 
 
-_RUNTIMES: weakref.WeakKeyDictionary[Any, Runtime] = weakref.WeakKeyDictionary()
+class AfterAck:
+    """The one way to run work after Slack got its acknowledgement.
+
+    Two bounded pools, because the work comes in two kinds. ``long`` flows (create, build,
+    remove...) spend minutes mostly asleep on Proxmox tasks and must never wait for each
+    other: many workers. ``quick`` replies (lists, keys, audit, opening a modal) are a few
+    milliseconds of CPU each: a few workers, so a burst of them runs a few at a time instead
+    of all at once beside the acknowledgements under the one GIL (bench_ack: p99 of the mixed
+    burst 67 -> 44 ms with 16 -> 4 workers). Both start their work only once no
+    acknowledgement is being computed, or ``priority_seconds`` later at the latest
+    (``AckGate``). Every job runs with the submitter's log context; an exception is logged
+    (listeners report to the person themselves, this is the last net), never raised.
+
+    ``during_ack`` is for the one thing an acknowledgement itself waits on, a bounded time:
+    checking a submitted form against Proxmox (``listeners.views``). It must not wait for the
+    gate (its own ack holds it), so it has its own small pool.
+    """
+
+    def __init__(
+        self,
+        acks: AckGate | None = None,
+        *,
+        quick_workers: int = 4,
+        long_workers: int = 16,
+        during_ack_workers: int = 8,
+        priority_seconds: float = ACK_PRIORITY_SECONDS,
+    ) -> None:
+        self.acks = acks or AckGate()
+        self.priority_seconds = priority_seconds
+        self._quick = ThreadPoolExecutor(quick_workers, thread_name_prefix="solti-reply")
+        self._long = ThreadPoolExecutor(long_workers, thread_name_prefix="solti-flow")
+        self._during_ack = ThreadPoolExecutor(during_ack_workers, thread_name_prefix="solti-form")
+
+    def quick(self, fn: Callable[..., None], *args: object) -> Future[None]:
+        """A short reply that waits for no Proxmox task (see ``commands._quick``)."""
+        return self._submit(self._quick, fn, *args)
+
+    def long(self, fn: Callable[..., None], *args: object) -> Future[None]:
+        """A flow that may wait minutes on Proxmox (create, build, remove...)."""
+        return self._submit(self._long, fn, *args)
+
+    def during_ack(self, fn: Callable[..., Any], *args: object) -> Future[Any]:
+        """Work the acknowledgement waits for (a bounded time): not gated, result returned."""
+        context = contextvars.copy_context()
+        return self._during_ack.submit(context.run, fn, *args)
+
+    def wait_for_acks(self) -> None:
+        """Wait (at most ``priority_seconds``) while acknowledgements are in progress."""
+        if not self.acks.settled():
+            self.acks.wait_idle(self.priority_seconds)
+
+    def shutdown(self, *, wait: bool = False) -> None:
+        """Stop taking work; what runs finishes on its own (flows are never cut short).
+
+        ``wait=True`` returns once every started piece of work has ended (tests use it to know
+        that nothing more will happen).
+        """
+        for pool in (self._quick, self._long, self._during_ack):
+            pool.shutdown(wait=wait, cancel_futures=not wait)
+
+    def _submit(
+        self, pool: ThreadPoolExecutor, fn: Callable[..., None], *args: object
+    ) -> Future[None]:
+        context = contextvars.copy_context()
+        return pool.submit(context.run, self._after_acks, fn, *args)
+
+    def _after_acks(self, fn: Callable[..., None], *args: object) -> None:
+        self.wait_for_acks()
+        try:
+            fn(*args)
+        except Exception:
+            log.exception("background work failed")
 
 
 @dataclass
 class Runtime:
+    """The bot's stores, clients and pools, shared by every listener of one app."""
+
     settings: Any
     provisioner: Any
     policy: Any
@@ -86,113 +186,22 @@ class Runtime:
     directory: Directory
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     team_keys: tuple[str, ...] = ()
-    scheduler: Any = None
-    executor: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="solti-work")
-    )
-    # Work that runs after the ack: the listeners hand it over here themselves instead of
-    # through Bolt's lazy listeners, which deep-copy every request. Two pools, because the
-    # work comes in two kinds. Flows (create, build, remove...) spend minutes mostly asleep on
-    # Proxmox tasks and must never wait for each other: many workers. Quick replies (lists,
-    # keys, audit, opening a modal) are a few milliseconds of CPU each: a few workers, so a
-    # burst of them runs a few at a time instead of all at once beside the acknowledgements
-    # under the one GIL (bench_ack: p99 of the mixed burst 67 -> 44 ms with 16 -> 4 workers).
-    background: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=16, thread_name_prefix="solti-flow")
-    )
-    quick: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="solti-reply")
-    )
+    work: AfterAck = field(default_factory=AfterAck)
     seen: SeenRequests | None = None
-    sweep_seconds: float = 30.0
-    key: str = ""
-    acks: AckGate = field(default_factory=AckGate)
-    ack_priority_seconds: float = ACK_PRIORITY_SECONDS
 
-    def submit(self, fn: Callable[..., None], *args: object, quick: bool = False) -> Future[None]:
-        """Run ``fn(*args)`` after the ack, with the caller's log context; errors are logged.
-
-        ``quick`` work (a few ms, no Proxmox task to wait for) goes to the small pool, the
-        rest to the large one. The work starts once no acknowledgement is in progress (at
-        most ``ack_priority_seconds`` later): see ``AckGate``.
-        """
-        context = contextvars.copy_context()
-        pool = self.quick if quick else self.background
-        return pool.submit(context.run, self._after_acks, fn, *args)
-
-    def _after_acks(self, fn: Callable[..., None], *args: object) -> None:
-        self.yield_to_acks()
-        _logged(fn, *args)
-
-    def yield_to_acks(self) -> None:
-        """Wait (at most ``ack_priority_seconds``) while acknowledgements are in progress."""
-        if self.acks.busy:
-            self.acks.wait_idle(self.ack_priority_seconds)
+    @property
+    def acks(self) -> AckGate:
+        """The acknowledgements in progress; the servers time each one inside it."""
+        return self.work.acks
 
     def groups_of(self, user: str) -> frozenset[str]:
         return self.directory.groups_of(user) if self.rules.usergroups else frozenset()
 
-    def start(self) -> None:
-        """Start the report cron and the approval-expiry sweep (idempotent)."""
-        if self.scheduler is not None:
-            return
-        from solti.bot.reports import start_scheduler
-
-        self.scheduler = start_scheduler(self)
-
-    def stop(self) -> None:
-        """Stop the scheduler and write the pending seen-request keys."""
+    def close(self) -> None:
+        """Write the pending seen-request keys and stop taking work after the ack."""
         if self.seen is not None:
             try:
                 self.seen.flush()
             except Exception:
                 log.exception("could not persist seen request keys")
-        if self.scheduler is not None:
-            try:
-                self.scheduler.shutdown(wait=False)
-            except Exception:  # already stopped
-                log.debug("scheduler already stopped")
-            self.scheduler = None
-
-
-def _logged(fn: Callable[..., None], *args: object) -> None:
-    try:
-        fn(*args)
-    except Exception:  # listeners report to the person themselves; this is the last net
-        log.exception("background work failed")
-
-
-_BY_KEY: weakref.WeakValueDictionary[str, Runtime] = weakref.WeakValueDictionary()
-
-
-def register_runtime(app: Any, runtime: Runtime) -> str:
-    """Remember the runtime by app and by a plain key.
-
-    Bolt deep-copies the context for lazy listeners, so the context carries the key (a
-    string) and listeners look the runtime up with ``runtime_for``.
-    """
-    _RUNTIMES[app] = runtime
-    key = f"solti-{id(runtime):x}"
-    _BY_KEY[key] = runtime
-    runtime.key = key
-    return key
-
-
-def runtime_for(context: Any) -> Runtime:
-    return _BY_KEY[context["solti_key"]]
-
-
-def runtime_of(app: Any) -> Runtime | None:
-    return _RUNTIMES.get(app)
-
-
-def start_background(app: Any) -> None:
-    runtime = runtime_of(app)
-    if runtime is not None:
-        runtime.start()
-
-
-def stop_background(app: Any) -> None:
-    runtime = runtime_of(app)
-    if runtime is not None:
-        runtime.stop()
+        self.work.shutdown()

@@ -1,8 +1,9 @@
-"""Bot settings from the environment, checked once at start-up.
+"""Bot settings from the environment, a `.env` file or Docker secrets, checked once at start-up.
 
-A wrong or missing value stops `solti bot` with one line naming the variable, so an operator
-fixes it before Slack ever sees a half-working app. Secrets stay ``SecretStr`` and are never
-echoed back, not even in the error for a malformed value.
+Wrong or missing values stop `solti bot` with one line naming every variable to fix, so an
+operator fixes them before Slack ever sees a half-working app. Secrets stay ``SecretStr`` and
+are never echoed back, not even in the error for a malformed value. The sources and their order
+are ``solti.provisioning.settings_sources``'s; each field names its variable once, below.
 """
 
 from __future__ import annotations
@@ -10,48 +11,65 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+
+from solti.provisioning import ConfigError
+from solti.provisioning.settings_sources import EnvironmentSettings
 
 __all__ = ["DEFAULT_SLACK_API_URL", "BotSettings", "SettingsError", "load_settings"]
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
-_ENV_NAMES = {
-    "slack_bot_token": "SLACK_BOT_TOKEN",
-    "slack_signing_secret": "SLACK_SIGNING_SECRET",
-    "slack_app_token": "SLACK_APP_TOKEN",
-    "slack_api_url": "SLACK_API_URL",
-    "solti_http_port": "SOLTI_HTTP_PORT",
-    "solti_db": "SOLTI_DB",
-    "solti_config": "SOLTI_CONFIG",
-}
 
-
-class SettingsError(ValueError):
-    """A setting is missing or wrong; ``name`` is the environment variable to fix."""
+class SettingsError(ConfigError):
+    """A setting is missing or wrong; ``name`` is the (first) environment variable to fix."""
 
     def __init__(self, name: str, message: str) -> None:
-        super().__init__(f"{name}: {message}")
+        super().__init__(message, key=name)
         self.name = name
 
 
-class BotSettings(BaseSettings):
-    """Everything `solti bot` reads from the environment (names as in DESIGN.md)."""
+class BotSettings(EnvironmentSettings):
+    """Everything `solti bot` reads besides ``PROXMOX_*`` (names: docs/configuration.md)."""
 
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
-
-    slack_bot_token: SecretStr = Field(description="Bot token, xoxb-...")
+    slack_bot_token: SecretStr = Field(
+        validation_alias="SLACK_BOT_TOKEN", description="Bot token, xoxb-..."
+    )
     slack_signing_secret: SecretStr | None = Field(
-        None, description="Signing secret; required in HTTP mode."
+        None,
+        validation_alias="SLACK_SIGNING_SECRET",
+        description="Signing secret; required in HTTP mode.",
     )
     slack_app_token: SecretStr | None = Field(
-        None, description="App-level token xapp-...; set it to use Socket Mode."
+        None,
+        validation_alias="SLACK_APP_TOKEN",
+        description="App-level token xapp-...; set it to use Socket Mode.",
     )
-    slack_api_url: str = Field(DEFAULT_SLACK_API_URL, description="Web API base URL.")
-    solti_http_port: int = Field(3000, ge=0, le=65535)
-    solti_db: Path = Field(Path("solti.db"), description="SQLite file (audit, keys, approvals).")
-    solti_config: Path | None = Field(None, description="YAML policy and catalog file.")
+    slack_api_url: str = Field(
+        DEFAULT_SLACK_API_URL, validation_alias="SLACK_API_URL", description="Web API base URL."
+    )
+    solti_http_port: int = Field(
+        3000,
+        ge=0,
+        le=65535,
+        validation_alias="SOLTI_HTTP_PORT",
+        description=(
+            "The port for GET /healthz and GET /metrics (both modes) and POST /slack/events "
+            "(HTTP mode only)."
+        ),
+    )
+    solti_db: Path = Field(
+        Path("solti.db"),
+        validation_alias="SOLTI_DB",
+        description="SQLite file (audit, keys, approvals).",
+    )
+    solti_config: Path | None = Field(
+        None, validation_alias="SOLTI_CONFIG", description="YAML policy and catalog file."
+    )
+
+    @classmethod
+    def _new_error(cls, message: str, key: str) -> ConfigError:
+        return SettingsError(key, message)
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -98,17 +116,5 @@ class BotSettings(BaseSettings):
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> BotSettings:
-    """Read settings from ``env`` (default: the process environment) or raise SettingsError."""
-    try:
-        if env is None:
-            return BotSettings()  # type: ignore[call-arg]
-        values = {field: env[name] for field, name in _ENV_NAMES.items() if name in env}
-        return BotSettings.model_validate(values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "settings"
-        name = _ENV_NAMES.get(field, field.upper())
-        if first["type"] == "missing":
-            raise SettingsError(name, "is not set") from None
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise SettingsError(name, message) from None
+    """``BotSettings.from_env(env)``: ``env`` stands for the whole environment when given."""
+    return BotSettings.from_env(env)

@@ -1,6 +1,6 @@
 """Upstream checksum files: parse every format the catalog meets, pick the image's line.
 
-Distributions publish digests in four shapes (see ``shared/reference/cloud-images.md``): BSD
+Distributions publish digests in four shapes (see ``docs/reference/cloud-images.md``): BSD
 tags (Rocky, CentOS Stream, Fedora), GNU text mode (AlmaLinux, Debian), GNU binary mode
 (Ubuntu) and any of those inside a PGP clear-signed message (Fedora). A template build trusts
 the digest it finds here to let Proxmox verify the download, so the parser is strict: a line it

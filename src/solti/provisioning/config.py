@@ -1,7 +1,9 @@
 """Configuration: the Proxmox connection from the environment, the policy from YAML.
 
 Both fail at start-up, never half-way through a create: every unknown key and bad value raises
-``ConfigError`` naming the key (``PROXMOX_URL``, ``quotas.max_vms_per_user``). The models are kept
+``ConfigError`` naming the key (``PROXMOX_URL``, ``quotas.max_vms_per_user``). The connection
+settings come through pydantic-settings sources (environment, ``SOLTI_ENV_FILE``, secrets
+directory; see ``settings_sources``). The models are kept
 introspectable (types, defaults, descriptions) so the configuration reference can be generated.
 """
 
@@ -9,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,14 +18,13 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from solti.provisioning.catalog import Catalog, DistributionOverride
 from solti.provisioning.cloudinit import validate_ssh_keys, validate_user
 from solti.provisioning.errors import ConfigError, InvalidRequest
 from solti.provisioning.models import config_error_from
+from solti.provisioning.settings_sources import EnvironmentSettings
 from solti.provisioning.sizes import Size
 
 __all__ = [
@@ -44,16 +44,34 @@ _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd]?)$")
 DEFAULT_PVE_PORT = 8006
 
 
-class ProxmoxSettings(BaseSettings):
-    """How to reach Proxmox VE (environment ``PROXMOX_*``); the secret stays a ``SecretStr``."""
+class ProxmoxSettings(EnvironmentSettings):
+    """How to reach Proxmox VE (``PROXMOX_*``); the secret stays a ``SecretStr``.
 
-    model_config = SettingsConfigDict(env_prefix="PROXMOX_", extra="ignore", case_sensitive=False)
+    Read with ``ProxmoxSettings.from_env()``: the environment, ``SOLTI_ENV_FILE`` and the
+    secrets directory (``/run/secrets/proxmox_token_secret``), see ``settings_sources``.
+    """
 
-    url: str = Field(description="https://host[:port] of a PVE node; the port defaults to 8006.")
-    token_id: str = Field(description="API token id, user@realm!name (e.g. root@pam!solti).")
-    token_secret: SecretStr = Field(description="API token secret (a UUID).")
-    verify_ssl: bool = Field(True, description="Verify the node's TLS certificate.")
-    ca_bundle: Path | None = Field(None, description="PEM file of the CA that signed the node.")
+    url: str = Field(
+        validation_alias="PROXMOX_URL",
+        description="https://host[:port] of a PVE node; the port defaults to 8006.",
+    )
+    token_id: str = Field(
+        validation_alias="PROXMOX_TOKEN_ID",
+        description="API token id, user@realm!name (e.g. root@pam!solti).",
+    )
+    token_secret: SecretStr = Field(
+        validation_alias="PROXMOX_TOKEN_SECRET", description="API token secret (a UUID)."
+    )
+    verify_ssl: bool = Field(
+        True,
+        validation_alias="PROXMOX_VERIFY_SSL",
+        description="Verify the node's TLS certificate.",
+    )
+    ca_bundle: Path | None = Field(
+        None,
+        validation_alias="PROXMOX_CA_BUNDLE",
+        description="PEM file of the CA that signed the node.",
+    )
 
     @field_validator("url")
     @classmethod
@@ -97,31 +115,6 @@ class ProxmoxSettings(BaseSettings):
         if self.verify_ssl and self.ca_bundle is not None:
             return str(self.ca_bundle)
         return self.verify_ssl
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> ProxmoxSettings:
-        """Read ``environ`` (default ``os.environ``); errors name the variable, never the secret."""
-        source = os.environ if environ is None else environ
-        data = {
-            key[len("PROXMOX_") :].lower(): value
-            for key, value in source.items()
-            if key.upper().startswith("PROXMOX_") and value != ""
-        }
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            problems = []
-            for error in exc.errors():
-                name = f"PROXMOX_{str(error['loc'][0]).upper()}" if error["loc"] else "PROXMOX"
-                if error["type"] == "missing":
-                    text = "is required"
-                elif name == "PROXMOX_TOKEN_SECRET":
-                    text = "is not valid"  # never echo the secret
-                else:
-                    text = str(error["msg"]).removeprefix("Value error, ")
-                problems.append(f"{name}: {text}")
-            first = problems[0].split(":", 1)[0]
-            raise ConfigError("; ".join(problems), key=first) from None
 
 
 class _Section(BaseModel):
@@ -180,6 +173,10 @@ class Reports(_Section):
     @field_validator("cron")
     @classmethod
     def _cron(cls, value: str) -> str:
+        # Imported here: APScheduler is the bot's scheduler, and a policy without `reports.cron`
+        # (every CLI run) should not pay ~50 ms to load it.
+        from apscheduler.triggers.cron import CronTrigger
+
         try:
             CronTrigger.from_crontab(value)
         except ValueError as exc:

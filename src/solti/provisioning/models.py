@@ -13,14 +13,14 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from solti.provisioning.modelkit import (
+from solti.provisioning.request_models import TemplateBuildRequest, VmCreateRequest
+from solti.provisioning.sizes import Size
+from solti.provisioning.strict_models import (
     StrictModel,
     config_error_from,
     invalid_request_from,
     parse_request,
 )
-from solti.provisioning.request_models import TemplateBuildRequest, VmCreateRequest
-from solti.provisioning.sizes import Size
 
 __all__ = [
     "AuditRecord",
@@ -108,6 +108,11 @@ class VmPlan(StrictModel):
     ipconfig: str = "ip=dhcp"
     nameserver: str | None = None
     searchdomain: str | None = None
+    owned_by_actor: int | None = Field(
+        None,
+        description="VMs the requester owned in the snapshot this plan was made from (the "
+        "bot's quota count); None when the plan was made for nobody in particular.",
+    )
 
     @property
     def template_version(self) -> str | None:

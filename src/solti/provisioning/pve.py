@@ -299,7 +299,8 @@ class PveClient:
     def vm_status(self, node: str, vmid: int) -> dict[str, Any]:
         return self.request("GET", f"nodes/{node}/qemu/{vmid}/status/current")
 
-    def create_vm(self, node: str, vmid: int, **params: Any) -> str:
+    def create_qemu_vm(self, node: str, vmid: int, **params: Any) -> str:
+        """``POST /nodes/{node}/qemu``: a new VM from parameters (template build), not a clone."""
         return self.request("POST", f"nodes/{node}/qemu", vmid=vmid, **params)
 
     def clone(

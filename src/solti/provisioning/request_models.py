@@ -20,9 +20,9 @@ from solti.provisioning.cloudinit import (
     validate_user,
 )
 from solti.provisioning.errors import InvalidRequest
-from solti.provisioning.modelkit import StrictModel
 from solti.provisioning.rules import validate_dns_label
 from solti.provisioning.sizes import Size
+from solti.provisioning.strict_models import StrictModel
 
 __all__ = ["TemplateBuildRequest", "VmCreateRequest"]
 

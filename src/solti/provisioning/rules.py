@@ -1,6 +1,6 @@
 """The original Solti-Platforms rules, as pure functions.
 
-VMID ranges, template selection priority, naming and disk sizing are kept exactly as DESIGN.md
+VMID ranges, template selection priority, naming and disk sizing are kept exactly as docs/design.md
 ("The original rules") states them, so they are tested here without any server.
 
 Template naming: every build of a distribution is named ``{distribution}-template`` (as the

@@ -1,9 +1,9 @@
 """``Provisioner``: the one façade the Slack bot and the CLI call.
 
-It owns one ``Ops`` bundle (PVE client, task waiter, audit log, catalog, policy defaults, the
-in-process VMID reservations) and exposes the verbs. It is safe to share between threads: the
-PVE client keeps one HTTP session per thread, the audit log serialises its writes, and VMID and
-name choices of concurrent creates go through one lock.
+It owns one ``Collaborators`` bundle (PVE client, task waiter, audit log, catalog, policy
+defaults, the in-process VMID reservations) and exposes the verbs. It is safe to share between
+threads: the PVE client keeps one HTTP session per thread, the audit log serialises its writes,
+and VMID and name choices of concurrent creates go through one lock.
 """
 
 from __future__ import annotations
@@ -13,10 +13,17 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from solti.provisioning import addresses, template_build, templates, vm_lifecycle, vms
+from solti.provisioning import (
+    addresses,
+    template_build,
+    template_lifecycle,
+    vm_create,
+    vm_lifecycle,
+)
 from solti.provisioning.addresses import AddressLookup
-from solti.provisioning.audit import AuditLog
+from solti.provisioning.audit_log import AuditLog
 from solti.provisioning.catalog import Catalog
+from solti.provisioning.collaborators import Collaborators
 from solti.provisioning.config import Defaults, Policy, ProxmoxSettings
 from solti.provisioning.models import (
     Progress,
@@ -30,9 +37,8 @@ from solti.provisioning.models import (
     VmPlan,
     parse_request,
 )
-from solti.provisioning.ops import Ops
 from solti.provisioning.pve import PveClient
-from solti.provisioning.tasks import TaskWaiter
+from solti.provisioning.task_waiter import TaskWaiter
 
 __all__ = ["Provisioner"]
 
@@ -66,7 +72,7 @@ class Provisioner:
         # The clock of waits that are not PVE tasks (the guest agent's address); with
         # ``ops.sleep`` a test can replace both and never sleep.
         self.monotonic = monotonic
-        self.ops = Ops(
+        self.ops = Collaborators(
             client=client,
             waiter=waiter or TaskWaiter(client),
             audit=audit,
@@ -106,21 +112,42 @@ class Provisioner:
 
     # --- VMs --------------------------------------------------------------------------------
 
-    def plan_vm(self, request: VmCreateRequest | dict[str, Any]) -> VmPlan:
-        """Every decision of a create, with reads only."""
-        return vms.plan_vm(self.ops, _request(VmCreateRequest, request))
+    def plan_vm(
+        self,
+        request: VmCreateRequest | dict[str, Any],
+        *,
+        actor: str | None = None,
+        prefer_vmid: int | None = None,
+        prefer_name: str | None = None,
+    ) -> VmPlan:
+        """Every decision of a create, with reads only: one ``/cluster/resources``, one
+        template config. With ``actor`` the plan counts that person's VMs
+        (``owned_by_actor``); ``prefer_vmid``/``prefer_name`` (shown to the person before)
+        are kept when the request leaves them open and they are still free."""
+        return vm_create.plan_vm(
+            self.ops,
+            _request(VmCreateRequest, request),
+            actor=actor,
+            prefer_vmid=prefer_vmid,
+            prefer_name=prefer_name,
+        )
 
     def create_vm(
         self,
         request: VmCreateRequest | dict[str, Any],
         *,
+        plan: VmPlan | None = None,
         progress: ProgressFn = None,
         actor: str = "unknown",
         via: str = "cli",
         request_id: str | None = None,
     ) -> VmCreateResult:
+        """Make a VM. ``plan`` (from ``plan_vm`` of the same request, as shown to the person)
+        is built as it is: the create then reads nothing before the clone."""
         req = _request(VmCreateRequest, request, request_id=request_id)
-        return vms.create_vm(self.ops, req, progress=progress, actor=actor, via=via)
+        return vm_create.create_vm(
+            self.ops, req, plan=plan, progress=progress, actor=actor, via=via
+        )
 
     def vm_address(
         self,
@@ -218,10 +245,10 @@ class Provisioner:
         )
 
     def list_templates(self, distribution: str | None = None) -> list[TemplateInfo]:
-        return templates.list_templates(self.ops, distribution)
+        return template_lifecycle.list_templates(self.ops, distribution)
 
     def verify_template(self, vmid: int) -> TemplateInfo:
-        return templates.verify_template(self.ops, vmid)
+        return template_lifecycle.verify_template(self.ops, vmid)
 
     def destroy_template(
         self,
@@ -231,11 +258,18 @@ class Provisioner:
         via: str = "cli",
         request_id: str | None = None,
         approver: str | None = None,
+        progress: ProgressFn = None,
     ) -> None:
         """Destroy a template; ``approver`` (who allowed it) is recorded in the audit log."""
-        templates.destroy_template(
-            self.ops, vmid, actor=actor, via=via, approver=approver, request_id=request_id
+        template_lifecycle.destroy_template(
+            self.ops,
+            vmid,
+            actor=actor,
+            via=via,
+            approver=approver,
+            request_id=request_id,
+            progress=progress,
         )
 
     def check_updates(self, distribution: str | None = None) -> list[UpdateStatus]:
-        return templates.check_updates(self.ops, distribution)
+        return template_lifecycle.check_updates(self.ops, distribution)

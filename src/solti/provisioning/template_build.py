@@ -13,11 +13,11 @@ The download is skipped when the digest-named file is already in the storage (se
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from solti.provisioning.errors import Conflict, SoltiError
+from solti.provisioning.collaborators import Collaborators, elapsed_ms
+from solti.provisioning.errors import Conflict
 from solti.provisioning.inventory import (
     SOLTI_TAG,
     TEMPLATE_TAG,
@@ -27,8 +27,7 @@ from solti.provisioning.inventory import (
 )
 from solti.provisioning.models import Progress, TemplateBuildRequest, TemplateBuildResult
 from solti.provisioning.notes import render_notes
-from solti.provisioning.ops import Ops, Steps, describe_failure, elapsed_ms
-from solti.provisioning.pve import VmidTaken
+from solti.provisioning.operation import VMID_ATTEMPTS, Operation
 from solti.provisioning.rules import (
     TEMPLATE_RANGE,
     next_template_vmid,
@@ -36,16 +35,15 @@ from solti.provisioning.rules import (
     template_name,
 )
 from solti.provisioning.sizes import Size
-from solti.provisioning.templates import verified_template, verify_template
+from solti.provisioning.template_lifecycle import verified_template, verify_template
 from solti.provisioning.upstream import fetch_upstream
 
 __all__ = ["BUILD_STEPS", "build_template"]
 
 BUILD_STEPS = ["checksum", "download", "vmid", "create", "resize", "notes", "convert", "verify"]
-VMID_ATTEMPTS = 5
 
 
-def _hardware(ops: Ops, request: TemplateBuildRequest) -> dict[str, Any]:
+def _hardware(ops: Collaborators, request: TemplateBuildRequest) -> dict[str, Any]:
     d = ops.defaults
     return {
         "machine": "q35",
@@ -61,7 +59,7 @@ def _hardware(ops: Ops, request: TemplateBuildRequest) -> dict[str, Any]:
 
 
 def _create_params(
-    ops: Ops, request: TemplateBuildRequest, hw: dict[str, Any], volid: str, entry: Any
+    ops: Collaborators, request: TemplateBuildRequest, hw: dict[str, Any], volid: str, entry: Any
 ) -> dict[str, Any]:
     d = ops.defaults
     storage = hw["storage"]
@@ -137,7 +135,7 @@ class _Held:
                 release(None)
 
 
-def _claim_vmid(ops: Ops, used: set[int]) -> tuple[int, str]:
+def _claim_vmid(op: Operation, used: set[int]) -> tuple[int, str]:
     """Reserve the next template VMID; returns it and why it is that one, for the progress."""
     why: list[str] = []
 
@@ -146,7 +144,7 @@ def _claim_vmid(ops: Ops, used: set[int]) -> tuple[int, str]:
         why.append(_vmid_reason(vmid, used, reserved))
         return vmid, None
 
-    vmid, _ = ops.reservations.claim(choose)
+    vmid, _ = op.claim(choose)
     return vmid, why[-1]
 
 
@@ -182,15 +180,13 @@ def _notes_detail(notes: str, meta: dict[str, Any], tags: list[str]) -> str:
     return f"{lines} lines: {', '.join(what)}; tags {', '.join(tags)}"
 
 
-def _result_from_record(ops: Ops, record: Any) -> TemplateBuildResult | None:
-    if getattr(record, "result", None) != "ok" or not getattr(record, "vmid", None):
-        return None
+def _result_from_record(ops: Collaborators, record: Any) -> TemplateBuildResult:
     info = verify_template(ops, int(record.vmid))
     return TemplateBuildResult(template=info, downloaded=False, audit_id=record.id, reused=True)
 
 
 def build_template(
-    ops: Ops,
+    ops: Collaborators,
     request: TemplateBuildRequest,
     *,
     progress: Callable[[Progress], None] | None = None,
@@ -202,128 +198,150 @@ def build_template(
 
     ``approver`` is whoever allowed the build (Slack approvals); it lands in the audit record.
     """
-    if request.request_id:
-        previous = ops.audit.find_by_request_id(request.request_id)
-        if previous is not None:
-            reused = _result_from_record(ops, previous)
-            if reused is not None:
-                return reused
-    started = time.monotonic()
+    held = _Held(progress)
+    op = Operation(ops, "template build", actor=actor, via=via, request_id=request.request_id,
+                   approver=approver, steps=BUILD_STEPS, progress=held)  # fmt: skip
+    earlier = op.earlier()
+    if earlier is not None and earlier.vmid:
+        return _result_from_record(ops, earlier)
     entry = ops.catalog.get(request.distribution)  # NotFound before anything is written
-    storage = request.image_storage or ops.defaults.image_storage
     node = ops.node_for(request.node)
     hw = _hardware(ops, request)
     target_disk = request.disk or ops.defaults.template_disk
-    audit_id = ops.audit.start(
-        actor=actor,
-        via=via,
-        action="template build",
+    with op.audited(
         node=node,
         name=template_name(request.distribution),
         params={"distribution": request.distribution, **hw, "disk": str(target_disk)},
-        request_id=request.request_id,
-        approver=approver,
-    )
-    held = _Held(progress)
-    steps = Steps(BUILD_STEPS, held, operation="template build")
-    vmid: int | None = None
-    taken: int | None = None
-    created = False
-    try:
-        with steps("checksum", entry.checksum_url):
-            upstream = fetch_upstream(ops, request.distribution)
-        volid = f"{storage}:import/{upstream['filename']}"
-        with steps("download", upstream["filename"]):
-            present = {c.get("volid") for c in ops.client.storage_content(node, storage, "import")}
-            downloaded = volid not in present
-            if downloaded:
-                upid = ops.client.download_url(
-                    node,
-                    storage,
-                    url=entry.image_url,
-                    filename=upstream["filename"],
-                    checksum=upstream["checksum"],
-                    algorithm=upstream["algorithm"],
-                )
-                ops.waiter.wait(upid, node=node)
+    ):
+        upstream, volid, downloaded = _image(op, request, entry, node)
         params = _create_params(ops, request, hw, volid, entry)
-        with held.hold() as say, steps("vmid"):
+        with held.hold() as say, op.step("vmid"):
             used = Snapshot.take(ops.client).used_ids()
-            vmid, why = _claim_vmid(ops, used)
+            _vmid, why = _claim_vmid(op, used)
             say(why)
-        for attempt in range(1, VMID_ATTEMPTS + 1):
-            try:
-                with steps("create", f"VM {vmid}" + (f" ({taken} was taken)" if taken else "")):
-                    upid = ops.client.create_vm(node, vmid, **params)
-                    created = True
-                    ops.waiter.wait(upid, node=node)
-                break
-            except VmidTaken:
-                created, taken = False, vmid
-                ops.reservations.release(vmid)
-                used.add(vmid)
-                vmid = None
-                if attempt == VMID_ATTEMPTS:
-                    raise Conflict(
-                        f"create: no free template VMID after {VMID_ATTEMPTS} attempts"
-                    ) from None
-                vmid, _why = _claim_vmid(ops, used)
-        assert vmid is not None
-        with held.hold() as say, steps("resize"):
-            config = ops.client.vm_config(node, vmid)
-            disk_key = boot_disk(config) or "scsi0"
-            virtual = disk_size(config.get(disk_key))
-            final = virtual
-            say(_resize_detail(virtual, target_disk))
-            if virtual is not None and virtual < target_disk:
-                ops.waiter.wait(
-                    ops.client.resize(node, vmid, disk_key, target_disk.pve()), node=node
-                )
-                final = target_disk
-        meta = {
-            "distribution": request.distribution,
-            "version": upstream["version"],
-            "version_source": upstream["version_source"],
-            "image_url": entry.image_url,
-            "image_file": upstream["filename"],
-            "checksum": upstream["checksum"],
-            "checksum_algorithm": upstream["algorithm"],
-            "virtual_size": virtual.pve() if virtual else None,
-            "disk_size": final.pve() if final else None,
-            "hardware": {k: v for k, v in hw.items() if k != "storage"},
-            "builder": actor,
-            "build_date": ops.now().replace(microsecond=0),
-            "request_id": request.request_id,
-        }
-        tags = normalize_tags([SOLTI_TAG, TEMPLATE_TAG, request.distribution, *entry.tags])
-        notes = render_notes(meta)
-        with steps("notes", _notes_detail(notes, meta, tags)):
-            ops.client.set_config(node, vmid, description=notes, tags=";".join(tags))
-        with steps("convert", f"VM {vmid} to a template"):
-            ops.waiter.wait(ops.client.convert_to_template(node, vmid), node=node)
-        with steps("verify", "template flag, base disk, cloud-init drive, metadata"):
-            info = verified_template(ops, node, vmid)
-    except BaseException as exc:
-        cleanup = ops.remove_half_made(node, vmid) if created and vmid is not None else None
-        error = describe_failure(exc, steps.current, cleanup)
-        ops.audit.finish(
-            audit_id, "failed", error=error, vmid=vmid, duration_ms=elapsed_ms(started)
-        )
-        if isinstance(exc, SoltiError) and cleanup:
-            exc.message = error
-        raise
-    finally:
-        if vmid is not None:
-            ops.reservations.release(vmid)
-    ops.audit.finish(
-        audit_id,
-        "ok",
-        vmid=vmid,
-        template_vmid=vmid,
-        template_name=info.name,
-        template_version=info.version,
-        duration_ms=elapsed_ms(started),
-    )
+        vmid = _create(op, node, params, used)
+        virtual, final = _grow_disk(op, held, node, vmid, target_disk)
+        meta = _metadata(request, entry, upstream, hw, virtual, final, actor, ops.now())
+        info = _finish_template(op, request, entry, node, vmid, meta)
+        op.done(vmid=vmid, template_vmid=vmid, template_name=info.name,
+                template_version=info.version)  # fmt: skip
     return TemplateBuildResult(
-        template=info, downloaded=downloaded, audit_id=audit_id, duration_ms=elapsed_ms(started)
+        template=info,
+        downloaded=downloaded,
+        audit_id=op.audit_id,
+        duration_ms=elapsed_ms(op.started),
     )
+
+
+def _metadata(
+    request: TemplateBuildRequest,
+    entry: Any,
+    upstream: dict[str, Any],
+    hw: dict[str, Any],
+    virtual: Size | None,
+    final: Size | None,
+    builder: str,
+    now: Any,
+) -> dict[str, Any]:
+    """What the template's notes record about its build (``notes.render_notes``)."""
+    return {
+        "distribution": request.distribution,
+        "version": upstream["version"],
+        "version_source": upstream["version_source"],
+        "image_url": entry.image_url,
+        "image_file": upstream["filename"],
+        "checksum": upstream["checksum"],
+        "checksum_algorithm": upstream["algorithm"],
+        "virtual_size": virtual.pve() if virtual else None,
+        "disk_size": final.pve() if final else None,
+        "hardware": {k: v for k, v in hw.items() if k != "storage"},
+        "builder": builder,
+        "build_date": now.replace(microsecond=0),
+        "request_id": request.request_id,
+    }
+
+
+def _image(
+    op: Operation, request: TemplateBuildRequest, entry: Any, node: str
+) -> tuple[dict[str, Any], str, bool]:
+    """The ``checksum`` and ``download`` steps: upstream's digest, then the image in the
+    import storage (skipped when the digest-named file is there). Returns upstream's
+    answer, the volume id and whether it was downloaded now."""
+    ops = op.ops
+    storage = request.image_storage or ops.defaults.image_storage
+    with op.step("checksum", entry.checksum_url):
+        upstream = fetch_upstream(ops, request.distribution)
+    volid = f"{storage}:import/{upstream['filename']}"
+    with op.step("download", upstream["filename"]):
+        present = {c.get("volid") for c in ops.client.storage_content(node, storage, "import")}
+        downloaded = volid not in present
+        if downloaded:
+            upid = ops.client.download_url(
+                node,
+                storage,
+                url=entry.image_url,
+                filename=upstream["filename"],
+                checksum=upstream["checksum"],
+                algorithm=upstream["algorithm"],
+            )
+            ops.waiter.wait(upid, node=node)
+    return upstream, volid, downloaded
+
+
+def _create(op: Operation, node: str, params: dict[str, Any], used: set[int]) -> int:
+    """The ``create`` step on the claimed VMID; lost to another process, the next one."""
+    ops = op.ops
+
+    def make(vmid: int) -> None:
+        upid = ops.client.create_qemu_vm(node, vmid, **params)
+        op.undo_with(lambda: ops.remove_half_made(node, vmid))
+        ops.waiter.wait(upid, node=node)
+
+    def next_free(reserved: set[int], taken: int) -> int:
+        used.add(taken)
+        return next_template_vmid(used | reserved)
+
+    return op.with_free_vmid(
+        "create",
+        make,
+        detail=lambda vmid, taken: f"VM {vmid}" + (f" ({taken} was taken)" if taken else ""),
+        next_free=next_free,
+        exhausted=lambda: Conflict(f"create: no free template VMID after {VMID_ATTEMPTS} attempts"),
+    )
+
+
+def _grow_disk(
+    op: Operation, held: _Held, node: str, vmid: int, target: Size
+) -> tuple[Size | None, Size | None]:
+    """The ``resize`` step: the imported disk grown to the template size when smaller.
+    Returns the image's virtual size and the disk's final size (None: unknown)."""
+    ops = op.ops
+    with held.hold() as say, op.step("resize"):
+        config = ops.client.vm_config(node, vmid)
+        disk_key = boot_disk(config) or "scsi0"
+        virtual = disk_size(config.get(disk_key))
+        say(_resize_detail(virtual, target))
+        if virtual is None or virtual >= target:
+            return virtual, virtual
+        ops.waiter.wait(ops.client.resize(node, vmid, disk_key, target.pve()), node=node)
+        return virtual, target
+
+
+def _finish_template(
+    op: Operation,
+    request: TemplateBuildRequest,
+    entry: Any,
+    node: str,
+    vmid: int,
+    meta: dict[str, Any],
+) -> Any:
+    """The ``notes``, ``convert`` and ``verify`` steps; the template as read back."""
+    ops = op.ops
+    tags = normalize_tags([SOLTI_TAG, TEMPLATE_TAG, request.distribution, *entry.tags])
+    notes = render_notes(meta)
+    with op.step("notes", _notes_detail(notes, meta, tags)):
+        ops.client.set_config(node, vmid, description=notes, tags=";".join(tags))
+    with op.step("convert", f"VM {vmid} to a template"):
+        ops.waiter.wait(ops.client.convert_to_template(node, vmid), node=node)
+    with op.step("verify", "template flag, base disk, cloud-init drive, metadata"):
+        return verified_template(ops, node, vmid)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from solti.provisioning.audit import VM_CREATE
+from solti.provisioning.audit_log import VM_CREATE
 
 
 def linked_clones_on_record(audit: Any, template_vmid: int, existing: Iterable[int]) -> list[int]:

@@ -31,8 +31,8 @@ from solti.provisioning.checksums import (
     version_from_last_modified,
     version_from_url,
 )
+from solti.provisioning.collaborators import Collaborators
 from solti.provisioning.errors import SoltiError
-from solti.provisioning.ops import Ops
 
 __all__ = ["UNKNOWN_VERSION", "fetch_upstream", "image_version"]
 
@@ -51,7 +51,7 @@ def _http_head(url: str) -> Mapping[str, str]:
     return response.headers
 
 
-def _last_modified(ops: Ops, url: str) -> str | None:
+def _last_modified(ops: Collaborators, url: str) -> str | None:
     """The image's ``Last-Modified`` header, or None when the server does not say or fails."""
     head: Callable[[str], Mapping[str, str]] = ops.http_head or _http_head
     try:
@@ -64,7 +64,7 @@ def _last_modified(ops: Ops, url: str) -> str | None:
     return None
 
 
-def image_version(ops: Ops, entry: Any, checksums: Any, found: Any) -> tuple[str, str]:
+def image_version(ops: Collaborators, entry: Any, checksums: Any, found: Any) -> tuple[str, str]:
     """``(version, source)`` of the catalog entry's image; see the module docstring."""
     twin = resolve_version(checksums, found)
     if twin:
@@ -78,7 +78,7 @@ def image_version(ops: Ops, entry: Any, checksums: Any, found: Any) -> tuple[str
     return UNKNOWN_VERSION, "unknown"
 
 
-def fetch_upstream(ops: Ops, distribution: str) -> dict[str, Any]:
+def fetch_upstream(ops: Collaborators, distribution: str) -> dict[str, Any]:
     """Upstream digest, algorithm, version and stored file name of a distribution's image."""
     entry = ops.catalog.get(distribution)
     getter: Callable[[str], str] = ops.http_get or _http_get

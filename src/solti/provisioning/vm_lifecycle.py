@@ -13,15 +13,15 @@ A failed attempt may be retried with the same id.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from solti.provisioning.addresses import probe, static_address
-from solti.provisioning.audit import VM_REMOVE
-from solti.provisioning.errors import Conflict, InvalidRequest, SoltiError, TaskFailed
+from solti.provisioning.audit_log import VM_REMOVE
+from solti.provisioning.collaborators import Collaborators
+from solti.provisioning.errors import InvalidRequest, SoltiError, TaskFailed
 from solti.provisioning.inventory import Snapshot, boot_disk, disk_size, split_tags
 from solti.provisioning.models import VmInfo
-from solti.provisioning.ops import Ops, describe_failure, elapsed_ms
+from solti.provisioning.operation import Operation
 from solti.provisioning.task_log import guest_was_killed
 
 __all__ = [
@@ -43,13 +43,13 @@ _OUTCOME = {
 }
 
 
-def _origin(ops: Ops, vmid: int) -> Any:
+def _origin(ops: Collaborators, vmid: int) -> Any:
     """The newest successful create of ``vmid`` in the audit log (owner, template)."""
     found = ops.audit.query(vmid=vmid, action="vm create", result="ok", limit=1)
     return found[0] if found else None
 
 
-def _vm_entry(ops: Ops, vmid: int) -> tuple[Snapshot, dict[str, Any]]:
+def _vm_entry(ops: Collaborators, vmid: int) -> tuple[Snapshot, dict[str, Any]]:
     snapshot = Snapshot.take(ops.client)
     entry = snapshot.require(vmid)
     if entry.get("type", "qemu") != "qemu":
@@ -94,7 +94,9 @@ def _info(
     )
 
 
-def list_vms(ops: Ops, owner: str | None = None, *, addresses: bool = False) -> list[VmInfo]:
+def list_vms(
+    ops: Collaborators, owner: str | None = None, *, addresses: bool = False
+) -> list[VmInfo]:
     """Every VM (templates excluded) with owner and template from the audit log.
 
     ``addresses`` asks the guest agent of every running VM once (one API call each, no
@@ -118,7 +120,7 @@ def list_vms(ops: Ops, owner: str | None = None, *, addresses: bool = False) -> 
     return sorted(result, key=lambda v: v.vmid)
 
 
-def verify_vm(ops: Ops, vmid: int) -> VmInfo:
+def verify_vm(ops: Collaborators, vmid: int) -> VmInfo:
     """The VM exists, is not locked and has its cloud-init drive; its live status."""
     _, entry = _vm_entry(ops, vmid)
     node = str(entry["node"])
@@ -146,17 +148,8 @@ def _agent_on(config: dict[str, Any]) -> bool:
     return first.lower() in ("1", "on", "yes", "true")
 
 
-def _already_done(ops: Ops, vmid: int, action: str, request_id: str) -> VmInfo | None:
-    """The outcome of an earlier run of this verb with ``request_id``; None to run it now."""
-    record = ops.audit.find_by_request_id(request_id, action=action)
-    if record is None or record.result in ("failed", "denied", "expired"):
-        return None
-    if record.vmid is not None and int(record.vmid) != vmid:
-        raise Conflict(
-            f"request {request_id} was a `{action}` of VM {record.vmid}, not of VM {vmid}"
-        )
-    if record.result == "running":
-        raise Conflict(f"request {request_id} (`{action} {vmid}`) is still running")
+def _recorded_outcome(vmid: int, action: str, record: Any) -> VmInfo:
+    """What an earlier run of the same request did, answered instead of acting again."""
     return VmInfo(
         vmid=vmid,
         name=record.name or f"VM {vmid}",
@@ -169,7 +162,7 @@ def _already_done(ops: Ops, vmid: int, action: str, request_id: str) -> VmInfo |
 
 
 def _act(
-    ops: Ops,
+    ops: Collaborators,
     vmid: int,
     action: str,
     run: Any,
@@ -179,18 +172,16 @@ def _act(
     params: dict[str, Any] | None = None,
     request_id: str | None = None,
 ) -> VmInfo:
-    if request_id:
-        done = _already_done(ops, vmid, action, request_id)
-        if done is not None:
-            return done
+    """One power verb or remove as an ``Operation`` of one step, named after the verb."""
+    verb = action.split()[-1]
+    op = Operation(ops, action, actor=actor, via=via, request_id=request_id, steps=[verb])
+    earlier = op.earlier(vmid)
+    if earlier is not None:
+        return _recorded_outcome(vmid, action, earlier)
     _, entry = _vm_entry(ops, vmid)
     node = str(entry["node"])
     origin = _origin(ops, vmid)
-    started = time.monotonic()
-    audit_id = ops.audit.start(
-        action=action,
-        actor=actor,
-        via=via,
+    with op.audited(
         vmid=vmid,
         name=entry.get("name") or (origin.name if origin else None),
         node=node,
@@ -198,25 +189,17 @@ def _act(
         template_name=origin.template_name if origin else None,
         template_version=origin.template_version if origin else None,
         params=params or {},
-        request_id=request_id,
-    )
-    note: str | None = None
-    try:
-        outcome = run(node, entry)
+    ):
+        with op.step(verb, f"VM {vmid}"):
+            outcome = run(node, entry)
         status, note = outcome if isinstance(outcome, tuple) else (outcome, None)
-    except BaseException as exc:
-        ops.audit.finish(
-            audit_id, "failed", error=describe_failure(exc, action.split()[-1], None),
-            duration_ms=elapsed_ms(started),
-        )  # fmt: skip
-        raise
-    extra = {"note": note} if note else None
-    ops.audit.finish(audit_id, "ok", duration_ms=elapsed_ms(started), params=extra)
+        if note:
+            op.done(params={"note": note})
     return _info({**entry, "status": status}, origin, note=note)
 
 
 def start_vm(
-    ops: Ops,
+    ops: Collaborators,
     vmid: int,
     *,
     actor: str = "unknown",
@@ -237,7 +220,7 @@ def start_vm(
 
 
 def stop_vm(
-    ops: Ops,
+    ops: Collaborators,
     vmid: int,
     *,
     actor: str = "unknown",
@@ -254,7 +237,7 @@ def stop_vm(
 
 
 def shutdown_vm(
-    ops: Ops,
+    ops: Collaborators,
     vmid: int,
     *,
     timeout: int = DEFAULT_SHUTDOWN_TIMEOUT,
@@ -302,7 +285,7 @@ def shutdown_vm(
 
 
 def remove_vm(
-    ops: Ops,
+    ops: Collaborators,
     vmid: int,
     *,
     actor: str = "unknown",

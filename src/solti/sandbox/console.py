@@ -118,7 +118,7 @@ class Session:
                     "error",
                 )
                 return
-            self._send(lambda: self.agent.slash(escape_mentions(text), command=name))
+            self._send(lambda: self.agent.slash(escape_mentions(text), command=name, escaped=True))
         elif command.kind == "modal":
             views = self.world.standin.open_views(USERS[self.user])
             if not views:
@@ -223,21 +223,19 @@ def start_world(workdir: Path, say: Any) -> World:
     """Start simulator, mirror, a built template, the stand-in and the bot (in that order)."""
     from slack_sdk import WebClient
 
-    from solti.bot.app import create_app
-    from solti.bot.server import HttpServer
     from solti.bot.settings import load_settings
+    from solti.composition import HttpService, build_bot, build_provisioner
     from solti.provisioning import ProxmoxSettings, load_policy
     from solti.sandbox.environment import SimEnvironment
     from solti.sandbox.slack import SlackStandIn, SlackUser
 
-    Provisioner = _provisioner_class()
     stack = contextlib.ExitStack()
     try:
         say("starting the Proxmox VE simulator and the image mirror ...")
         env = stack.enter_context(SimEnvironment(policy=_sandbox_policy(), workdir=workdir / "sim"))
         policy = load_policy(env.config_path)
         db = workdir / "solti.db"
-        provisioner = Provisioner.from_settings(ProxmoxSettings.from_env(env.env), policy, db)
+        provisioner = build_provisioner(ProxmoxSettings.from_env(env.env), policy, db)
         say("building the rocky9 template (download, checksum, import) ...")
         provisioner.build_template("rocky9", actor="sandbox", via="cli")
         standin = stack.enter_context(SlackStandIn(trigger_ttl=None))
@@ -255,8 +253,8 @@ def start_world(workdir: Path, say: Any) -> World:
             }
         )
         client = WebClient(token="xoxb-sandbox", base_url=standin.url)
-        app = create_app(settings, provisioner, policy, client=client)
-        server = stack.enter_context(HttpServer(app))
+        bot = build_bot(settings, provisioner, policy, client=client)
+        server = stack.enter_context(HttpService(bot))
         user = SlackUser(server.events_url, SIGNING_SECRET, standin, channel_id="C0INFRA")
         for user_id in USERS.values():
             user.as_user(user_id).slash(f"key set {_ssh_key()}")
@@ -268,42 +266,9 @@ def start_world(workdir: Path, say: Any) -> World:
     return World(standin=standin, user=user, stack=stack)
 
 
-def _provisioner_class() -> Any:
-    """The façade, from the package's front door or (until it is exported) its module."""
-    try:
-        from solti.provisioning import Provisioner
-    except ImportError:
-        from solti.provisioning.service import Provisioner
-    return Provisioner
-
-
-def _missing_part() -> str | None:
-    """Which part of the product is not installed, in words (None when all are there)."""
-    parts = {
-        "solti.bot.app": "the Slack bot (bot.app.create_app)",
-        "solti.bot.server": "the bot's HTTP server (bot.server.HttpServer)",
-        "solti.provisioning": "the provisioning façade (provisioning.Provisioner)",
-        "solti.sandbox.environment": "the simulated environment (sandbox.environment)",
-    }
-    for module, words in parts.items():
-        try:
-            __import__(module)
-        except ImportError as exc:
-            return f"{words} is missing ({exc})"
-    try:
-        _provisioner_class()
-    except ImportError as exc:
-        return f"{parts['solti.provisioning']} is missing ({exc})"
-    return None
-
-
 @click.command(name="sandbox")
 def sandbox_command() -> None:
     """Try everything locally: simulated Proxmox, mirror, Slack stand-in, the bot, a console."""
-    missing = _missing_part()
-    if missing:
-        click.echo(f"solti sandbox: cannot start: {missing}.", err=True)
-        sys.exit(2)
     interactive = sys.stdin.isatty()
     screen = Screen(color=sys.stdout.isatty())
     with tempfile.TemporaryDirectory(prefix="solti-sandbox-") as tmp:

@@ -1,6 +1,6 @@
 """``solti sim pve``: the Proxmox VE simulator and its image mirror as a standalone process.
 
-The contract (DESIGN.md) is one JSON line on stdout as soon as the servers accept
+The contract (docs/design.md) is one JSON line on stdout as soon as the servers accept
 connections, ``{"url": ..., "env": {...}}``, so a script or another test process can read it
 and export the environment; then serve until SIGTERM or SIGINT and exit 0 without a traceback.
 Everything else (logs) goes to stderr so stdout stays machine-readable.

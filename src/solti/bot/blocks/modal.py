@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from solti.bot.blocks.common import Block, clip, context, plain, section
+from solti.bot.blocks.elements import Block, clip, context, plain, section
 
 CALLBACK_ID = "vm_create"
 # block_id == action_id for every input, so errors and values are found by one name.
@@ -25,7 +25,7 @@ FIELDS = (
     "gw",
 )
 
-# The rule of provisioning.rules.choose_vmid (DESIGN.md, "The original rules"): ids you
+# The rule of provisioning.rules.choose_vmid (docs/design.md, "The original rules"): ids you
 # choose are 100-499 by custom, and any other free id is taken too, except the templates'.
 VMID_HINT = "100-499, or any free id outside 9000-9999 (the template range)"
 
@@ -126,24 +126,49 @@ def create_view(
     prefill: dict[str, Any] | None = None,
     has_key: bool = False,
 ) -> dict[str, Any]:
+    """The form: where a VM comes from, its size, how to log in, its network."""
     prefill = prefill or {}
     options = template_options(templates)
-    blocks: list[Block] = []
     if not options:
-        blocks.append(
+        return _no_templates_view(metadata)
+    blocks: list[Block] = [
+        _template_block(options, prefill),
+        *_identity_blocks(prefill),
+        *_size_blocks(prefill),
+        _clone_block(prefill),
+        _ssh_key_block(has_key),
+        *_network_blocks(prefill),
+        context("Everything is checked before anything is created."),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": CALLBACK_ID,
+        "title": plain("Create a VM", 24),
+        "submit": plain("Create", 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": clip(json.dumps(metadata), 3000),
+        "blocks": blocks,
+    }
+
+
+def _no_templates_view(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Nothing to clone: say how to get a template instead of showing an unusable form."""
+    return {
+        "type": "modal",
+        "callback_id": CALLBACK_ID + "_empty",
+        "title": plain("Create a VM", 24),
+        "close": plain("Close", 24),
+        "private_metadata": clip(json.dumps(metadata), 3000),
+        "blocks": [
             section(
                 ":warning: No templates on the cluster yet; ask for one with "
                 "`/solti template build rocky9`."
             )
-        )
-        return {
-            "type": "modal",
-            "callback_id": CALLBACK_ID + "_empty",
-            "title": plain("Create a VM", 24),
-            "close": plain("Close", 24),
-            "private_metadata": clip(json.dumps(metadata), 3000),
-            "blocks": blocks,
-        }
+        ],
+    }
+
+
+def _template_block(options: list[dict[str, Any]], prefill: dict[str, Any]) -> Block:
     select: Block = {
         "type": "static_select",
         "action_id": "template",
@@ -154,12 +179,14 @@ def create_view(
     for option in options:
         if option["value"] == wanted:
             select["initial_option"] = option
-    blocks.append(
-        {"type": "input", "block_id": "template", "label": plain("Template"), "element": select}
-    )
+    return {"type": "input", "block_id": "template", "label": plain("Template"), "element": select}
+
+
+def _identity_blocks(prefill: dict[str, Any]) -> list[Block]:
+    """Name and VMID, with the plan's defaults shown as placeholders (a dry run's Customize)."""
     planned_name = prefill.get("default_name")
     planned_vmid = prefill.get("default_vmid")
-    blocks.append(
+    return [
         _text_input(
             "name",
             "Name",
@@ -169,9 +196,7 @@ def create_view(
                 if planned_name
                 else "default: {distribution}-{YYMMDD}"
             ),
-        )
-    )
-    blocks.append(
+        ),
         _text_input(
             "vmid",
             "VMID",
@@ -182,89 +207,77 @@ def create_view(
                 else "default: the lowest free from 500"
             ),
             hint=VMID_HINT,
-        )
-    )
-    blocks.append(
+        ),
+    ]
+
+
+def _size_blocks(prefill: dict[str, Any]) -> list[Block]:
+    return [
         _text_input(
             "disk",
             "Minimum disk",
             initial=prefill.get("disk"),
             placeholder="e.g. 50G; never shrinks the template's disk",
-        )
-    )
-    blocks.append(
+        ),
         _text_input(
             "cores", "Cores", initial=_str(prefill.get("cores")), placeholder="policy default"
-        )
-    )
-    blocks.append(
+        ),
         _text_input(
             "memory",
             "Memory (MB)",
             initial=_str(prefill.get("memory")),
             placeholder="policy default, e.g. 4096",
-        )
-    )
+        ),
+    ]
+
+
+def _radio_block(block_id: str, label: str, options: list[Block], chosen: Block) -> Block:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label),
+        "element": {
+            "type": "radio_buttons",
+            "action_id": block_id,
+            "options": options,
+            "initial_option": chosen,
+        },
+    }
+
+
+def _clone_block(prefill: dict[str, Any]) -> Block:
     linked = _option("Linked clone (fast, shares the template's disk)", "linked")
     full = _option("Full clone (independent copy)", "full")
-    blocks.append(
-        {
-            "type": "input",
-            "block_id": "clone",
-            "label": plain("Clone mode"),
-            "element": {
-                "type": "radio_buttons",
-                "action_id": "clone",
-                "options": [linked, full],
-                "initial_option": full if prefill.get("full") else linked,
-            },
-        }
+    return _radio_block(
+        "clone", "Clone mode", [linked, full], full if prefill.get("full") else linked
     )
-    blocks.append(
-        _text_input(
-            "ssh_key",
-            "SSH public key",
-            placeholder="ssh-ed25519 AAAA... you@laptop",
-            hint=(
-                "Leave empty to use your registered key."
-                if has_key
-                else "You have no key registered: paste one (it is saved for next time)."
-            ),
-            optional=has_key,
-            multiline=True,
-        )
+
+
+def _ssh_key_block(has_key: bool) -> Block:
+    return _text_input(
+        "ssh_key",
+        "SSH public key",
+        placeholder="ssh-ed25519 AAAA... you@laptop",
+        hint=(
+            "Leave empty to use your registered key."
+            if has_key
+            else "You have no key registered: paste one (it is saved for next time)."
+        ),
+        optional=has_key,
+        multiline=True,
     )
+
+
+def _network_blocks(prefill: dict[str, Any]) -> list[Block]:
     dhcp = _option("DHCP", "dhcp")
     static = _option("Static address", "static")
-    blocks.append(
-        {
-            "type": "input",
-            "block_id": "network",
-            "label": plain("Network"),
-            "element": {
-                "type": "radio_buttons",
-                "action_id": "network",
-                "options": [dhcp, static],
-                "initial_option": static if prefill.get("ip") else dhcp,
-            },
-        }
-    )
-    blocks.append(
+    return [
+        _radio_block("network", "Network", [dhcp, static], static if prefill.get("ip") else dhcp),
         _text_input(
             "ip", "Static address (CIDR)", initial=prefill.get("ip"), placeholder="10.0.0.5/24"
-        )
-    )
-    blocks.append(_text_input("gw", "Gateway", initial=prefill.get("gw"), placeholder="10.0.0.1"))
-    blocks.append(context("Everything is checked before anything is created."))
-    return {
-        "type": "modal",
-        "callback_id": CALLBACK_ID,
-        "title": plain("Create a VM", 24),
-        "submit": plain("Create", 24),
-        "close": plain("Cancel", 24),
-        "private_metadata": clip(json.dumps(metadata), 3000),
-        "blocks": blocks,
-    }
+        ),
+        _text_input("gw", "Gateway", initial=prefill.get("gw"), placeholder="10.0.0.1"),
+    ]
 
 
 def _str(value: Any) -> str | None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from solti.bot.blocks.common import (
+from solti.bot.blocks.elements import (
     Block,
     clip,
     context,

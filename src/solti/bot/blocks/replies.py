@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from solti.bot.blocks.common import (
+from solti.bot.blocks.elements import (
     Block,
     actions,
     button,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from solti.bot.blocks.common import Block, age, context, divider, escape, header, section, when
+from solti.bot.blocks.elements import Block, age, context, divider, escape, header, section, when
 
 BLOCKS_PER_MESSAGE = 45  # Slack allows 50; keep room for a header and a footer.
 CHARS_PER_MESSAGE = 10_000  # below the undocumented ~13k msg_blocks_too_long limit

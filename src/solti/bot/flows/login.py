@@ -12,9 +12,8 @@ import threading
 from typing import Any
 
 from solti.bot.blocks import progress as progress_views
-from solti.bot.facade import call
-from solti.bot.flows.base import Caller
-from solti.bot.progress import ProgressMessage
+from solti.bot.flows.caller import Caller
+from solti.bot.progress_message import ProgressMessage
 
 __all__ = ["address_later", "address_wait", "first_login"]
 
@@ -35,9 +34,13 @@ def address_later(
 
     def wait() -> None:
         try:
-            found = call(provisioner.vm_address, vm.node, vm.vmid, timeout=timeout,
-                         ipconfig=plan.ipconfig,
-                         distribution=plan.template.distribution)  # fmt: skip
+            found = provisioner.vm_address(
+                vm.node,
+                vm.vmid,
+                timeout=timeout,
+                ipconfig=plan.ipconfig,
+                distribution=plan.template.distribution,
+            )
             login = progress_views.login_text(
                 plan.user, vm.vmid, address=found.address, reason=found.reason
             )
@@ -66,9 +69,9 @@ def first_login(caller: Caller, vm: Any, plan: Any) -> tuple[str, float]:
     A static address is known from the plan (no API call); a VM that is not running will
     not get one; ``defaults.address_wait_seconds: 0`` means nobody waits.
     """
-    found = call(caller.runtime.provisioner.vm_address, vm.node, vm.vmid, timeout=0,
-                 ipconfig=plan.ipconfig,
-                 distribution=plan.template.distribution)  # fmt: skip
+    found = caller.runtime.provisioner.vm_address(
+        vm.node, vm.vmid, timeout=0, ipconfig=plan.ipconfig, distribution=plan.template.distribution
+    )
     if found.address:
         return progress_views.login_text(plan.user, vm.vmid, address=found.address), 0
     if found.outcome == "no-agent":

@@ -9,10 +9,9 @@ from solti.bot.approvals import KINDS, Approval, request_action, request_outcome
 from solti.bot.blocks import approval as cards
 from solti.bot.blocks import progress as progress_views
 from solti.bot.blocks import replies
-from solti.bot.blocks.common import mention
-from solti.bot.facade import audit_record, call
-from solti.bot.flows.base import Caller, describe_error
-from solti.bot.progress import ProgressMessage
+from solti.bot.blocks.elements import mention
+from solti.bot.flows.caller import Caller, describe_error
+from solti.bot.progress_message import ProgressMessage
 from solti.bot.runtime import Runtime
 from solti.bot.slackcalls import send_retrying
 from solti.provisioning import TemplateBuildRequest
@@ -30,7 +29,7 @@ log = logging.getLogger("solti.bot.flows.templates")
 
 
 def list_templates(caller: Caller) -> None:
-    templates = call(caller.runtime.provisioner.list_templates)
+    templates = caller.runtime.provisioner.list_templates()
     caller.reply(replies.template_list_message(sorted(templates, key=lambda t: t.vmid)))
 
 
@@ -44,14 +43,14 @@ def _build_details(runtime: Runtime, distribution: str) -> list[tuple[str, str]]
     entry = runtime.policy.catalog().get(distribution)  # NotFound names the known ones
     details = [("Distribution", distribution), ("Image", str(entry.image_url))]
     try:
-        statuses = call(runtime.provisioner.check_updates, distribution)
+        statuses = runtime.provisioner.check_updates(distribution)
         status = statuses[0] if statuses else None
     except Exception as exc:
         status = None
         details.append(("Upstream version", f"unknown ({describe_error(exc)[0][:80]})"))
     if status is not None:
         details.append(("Upstream version", status.upstream_version or "unknown"))
-    templates = call(runtime.provisioner.list_templates)
+    templates = runtime.provisioner.list_templates()
     current = _latest(templates, distribution)
     if current is not None:
         details.append(
@@ -66,8 +65,8 @@ def _build_details(runtime: Runtime, distribution: str) -> list[tuple[str, str]]
 
 
 def _destroy_details(runtime: Runtime, vmid: int) -> list[tuple[str, str]]:
-    template = call(runtime.provisioner.verify_template, vmid)
-    clones = [vm for vm in call(runtime.provisioner.list_vms) if vm.template_vmid == vmid]
+    template = runtime.provisioner.verify_template(vmid)
+    clones = [vm for vm in runtime.provisioner.list_vms() if vm.template_vmid == vmid]
     return [
         ("Template", f"{template.name} (VMID {vmid})"),
         ("Distribution", template.distribution or "?"),
@@ -104,8 +103,8 @@ def request_approval(caller: Caller, kind: str, target: str) -> None:
     )
     # The request row is written before the card exists, so no click can decide a request
     # whose row is not there yet to be completed.
-    audit_record(
-        runtime.audit,
+    _record_decision(
+        runtime,
         actor=caller.user,
         action=request_action(kind),
         result="running",
@@ -127,6 +126,37 @@ def request_approval(caller: Caller, kind: str, target: str) -> None:
             f"approver in <#{rules.approvals_channel}>. You will hear back here."
         )
     )
+
+
+def _record_decision(
+    runtime: Runtime,
+    *,
+    actor: str,
+    action: str,
+    result: str,
+    request_id: str,
+    params: dict[str, Any],
+    error: str | None = None,
+    approver: str | None = None,
+) -> None:
+    """One request or decision in the audit log (asked, approved, denied, expired).
+
+    A failing audit log must not hide the decision from the people waiting for it: the
+    failure is logged and the flow goes on.
+    """
+    try:
+        runtime.audit.record(
+            action=action,
+            actor=actor,
+            via="slack",
+            result=result,
+            error=error,
+            params=params,
+            request_id=request_id,
+            approver=approver,
+        )
+    except Exception:
+        log.exception("could not write the audit record of %s", action)
 
 
 def _kind_words(kind: str) -> str:
@@ -235,8 +265,8 @@ def decide(caller: Caller, request_id: str, approve: bool) -> None:
         return
     allowed = runtime.rules.may_approve(caller.user, caller.groups, approval.requester)
     if not allowed:
-        audit_record(
-            runtime.audit,
+        _record_decision(
+            runtime,
             actor=caller.user,
             action=action,
             result="denied",
@@ -253,8 +283,8 @@ def decide(caller: Caller, request_id: str, approve: bool) -> None:
     if not outcome.changed:
         caller.say_error(f"Request `{request_id}` is already {approval.state}; nothing was done.")
         return
-    audit_record(
-        runtime.audit,
+    _record_decision(
+        runtime,
         actor=caller.user,
         action=action,
         result={"approved": "ok", "denied": "denied", "expired": "expired"}[approval.state],
@@ -284,9 +314,8 @@ def _run(runtime: Runtime, approval: Approval) -> None:
         log.warning("could not post build progress: %s", type(exc).__name__)
     try:
         if approval.kind == "template_build":
-            before = _latest(call(runtime.provisioner.list_templates), approval.target)
-            result = call(
-                runtime.provisioner.build_template,
+            before = _latest(runtime.provisioner.list_templates(), approval.target)
+            result = runtime.provisioner.build_template(
                 TemplateBuildRequest(distribution=approval.target, request_id=approval.id),
                 actor=approval.requester,
                 via="slack",
@@ -302,8 +331,7 @@ def _run(runtime: Runtime, approval: Approval) -> None:
                 note=note,
             )
         else:
-            call(
-                runtime.provisioner.destroy_template,
+            runtime.provisioner.destroy_template(
                 int(approval.target),
                 actor=approval.requester,
                 via="slack",
@@ -330,8 +358,8 @@ def expire_due(runtime: Runtime) -> int:
         if outcome is None or not outcome.changed:
             continue
         count += 1
-        audit_record(
-            runtime.audit,
+        _record_decision(
+            runtime,
             actor="solti",
             action=_kind_words(approval.kind) + " expire",
             result="expired",

@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from concurrent.futures import Future
 from typing import Any
 
 from pydantic import ValidationError
 
 from solti.bot.blocks import progress as progress_views
 from solti.bot.blocks import replies
-from solti.bot.blocks.common import escape
-from solti.bot.facade import call
-from solti.bot.flows.base import Caller, as_sentence, describe_error
+from solti.bot.blocks.elements import escape
+from solti.bot.flows.caller import Caller, as_sentence, describe_error
 from solti.bot.flows.login import address_later, first_login
-from solti.bot.progress import ProgressMessage
-from solti.provisioning import InvalidRequest, NotFound, SoltiError, VmCreateRequest
+from solti.bot.progress_message import ProgressMessage
+from solti.provisioning import InvalidRequest, NotFound, SoltiError, VmCreateRequest, VmPlan
 
 __all__ = [
     "CreateInput",
     "FieldErrors",
-    "create_vm",
+    "build_vm",
+    "create_from_slash",
+    "create_prepared",
     "list_vms",
-    "owned_count",
     "plan_prefill",
     "prepare_create",
     "request_problems",
@@ -32,11 +33,6 @@ __all__ = [
 log = logging.getLogger("solti.bot.flows.vms")
 
 CreateInput = Mapping[str, Any]
-
-
-def owned_count(caller: Caller) -> int:
-    vms = call(caller.runtime.provisioner.list_vms)
-    return sum(1 for vm in vms if vm.owner == caller.user)
 
 
 def _problems_of(exc: ValidationError) -> dict[str | None, str]:
@@ -114,9 +110,33 @@ def _keys_for(caller: Caller, given: str | None) -> list[str] | None:
     return None
 
 
-def prepare_create(caller: Caller, values: CreateInput) -> tuple[VmCreateRequest, Any]:
-    """Every check before anything changes: who, key, quota, then provisioning's plan.
+def _shown_choices(values: CreateInput, shown: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The VMID and name a dry run showed, when the form still asks for its template.
 
+    "Customize…" under a dry run opens the form with the plan's template, and its name and
+    VMID as the fields' stated defaults; sent with those left empty, the VM gets them if
+    they are still free. Another template in the form means another default name.
+    """
+    if not shown or shown.get("template_vmid") is None:
+        return {}
+    if str(values.get("template") or "") != str(shown["template_vmid"]):
+        return {}
+    vmid = shown.get("default_vmid")
+    name = shown.get("default_name")
+    return {
+        "prefer_vmid": int(vmid) if isinstance(vmid, int | str) and str(vmid).isdigit() else None,
+        "prefer_name": str(name) if name else None,
+    }
+
+
+def prepare_create(
+    caller: Caller, values: CreateInput, shown: Mapping[str, Any] | None = None
+) -> tuple[VmCreateRequest, VmPlan]:
+    """Every check before anything changes: who, key, then provisioning's plan and the quota.
+
+    The plan is made once, here, and is the one built (``build_vm``): its one
+    ``/cluster/resources`` snapshot also counts the caller's VMs for the quota. ``shown``
+    is the prefill of a form opened from a dry run (see ``_shown_choices``).
     Raises InvalidRequest/SoltiError with a message for the person; ``field`` says which
     form field it concerns (the modal shows it there).
     """
@@ -127,15 +147,17 @@ def prepare_create(caller: Caller, values: CreateInput) -> tuple[VmCreateRequest
     keys = _keys_for(caller, values.get("ssh_key"))
     if keys is None:
         raise InvalidRequest(replies.NO_KEY_TEXT, field="ssh_key")
-    if runtime.rules.max_vms_per_user is not None:
-        quota = runtime.rules.check_quota(owned_count(caller))
-        if not quota:
-            raise _Refused(quota.reason)
     request = request_from(values, keys, caller.request_id)
     try:
-        plan = call(runtime.provisioner.plan_vm, request, actor=caller.user, via="slack")
+        plan = runtime.provisioner.plan_vm(
+            request, actor=caller.user, **_shown_choices(values, shown)
+        )
     except NotFound as exc:
         raise _template_not_found(caller, values.get("template"), exc) from None
+    if runtime.rules.max_vms_per_user is not None:
+        quota = runtime.rules.check_quota(plan.owned_by_actor or 0)
+        if not quota:
+            raise _Refused(quota.reason)
     return request, plan
 
 
@@ -151,7 +173,7 @@ def _template_not_found(caller: Caller, selector: Any, exc: NotFound) -> NotFoun
         return exc
     try:
         catalog = list(caller.runtime.policy.catalog().names)
-        templates = call(caller.runtime.provisioner.list_templates)
+        templates = caller.runtime.provisioner.list_templates()
     except Exception:  # the original answer is still true, only less helpful
         log.warning("could not list distributions for %r", text[:40])
         return exc
@@ -204,23 +226,27 @@ def plan_prefill(plan: Any, typed: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def create_vm(caller: Caller, values: CreateInput, prefill: dict[str, Any]) -> None:
-    """The whole create: checks, dry run or progress message, provisioning, final state."""
-    runtime = caller.runtime
+def _prepared_or_said(caller: Caller, prepare: Any) -> tuple[VmCreateRequest, VmPlan] | None:
+    """Run the checks and the plan; a refusal or a bad option is said to the person."""
     try:
-        request, plan = prepare_create(caller, values)
+        return prepare()  # type: ignore[no-any-return]
     except FieldErrors as exc:  # every bad option at once, each as a sentence
         caller.say_error(" ".join(as_sentence(m, f) for f, m in exc.problems.items()))
-        return
-    except SoltiError as exc:
-        caller.say_error(describe_error(exc)[0])
-        return
     except Exception as exc:
         caller.say_error(describe_error(exc)[0])
+    return None
+
+
+def create_from_slash(caller: Caller, values: CreateInput, prefill: dict[str, Any]) -> None:
+    """The command's create: checks and plan, then the dry run's answer or the build."""
+    runtime = caller.runtime
+    prepared = _prepared_or_said(caller, lambda: prepare_create(caller, values))
+    if prepared is None:
         return
+    request, plan = prepared
     if values.get("dry_run"):
         left = (
-            runtime.rules.quota_left(owned_count(caller))
+            runtime.rules.quota_left(plan.owned_by_actor or 0)
             if runtime.rules.max_vms_per_user
             else None
         )
@@ -229,6 +255,19 @@ def create_vm(caller: Caller, values: CreateInput, prefill: dict[str, Any]) -> N
             reply["blocks"].append(replies.context(f"Quota: you can create {left} more VM(s)."))
         caller.reply(reply)
         return
+    build_vm(caller, request, plan)
+
+
+def create_prepared(caller: Caller, prepared: Future[tuple[VmCreateRequest, VmPlan]]) -> None:
+    """The form's create: the plan its submit made (still running when Proxmox was slow)."""
+    plan = _prepared_or_said(caller, prepared.result)
+    if plan is not None:
+        build_vm(caller, *plan)
+
+
+def build_vm(caller: Caller, request: VmCreateRequest, plan: VmPlan) -> None:
+    """Progress message, provisioning of exactly ``plan``, the final state."""
+    runtime = caller.runtime
     title = f"Creating {plan.name} (VMID {plan.vmid}) from {plan.template.name}"
     if caller.channel is None:
         caller.say_error(
@@ -239,15 +278,21 @@ def create_vm(caller: Caller, values: CreateInput, prefill: dict[str, Any]) -> N
     try:
         progress.post()
     except Exception as exc:
-        caller.say_error(
-            f"I could not post in this channel ({type(exc).__name__}); "
-            "invite me with `/invite @solti`."
-        )
+        if caller.channel.startswith("D"):  # a DM between people: the app cannot join it
+            caller.say_error(
+                "I can't post progress in a direct message between people; run the command "
+                "in a channel, or in your DM with me."
+            )
+        else:
+            caller.say_error(
+                f"I could not post in this channel ({type(exc).__name__}); "
+                "invite me with `/invite @solti`."
+            )
         return
     try:
-        result = call(
-            runtime.provisioner.create_vm,
+        result = runtime.provisioner.create_vm(
             request,
+            plan=plan,
             actor=caller.user,
             via="slack",
             request_id=caller.request_id,
@@ -266,7 +311,9 @@ def create_vm(caller: Caller, values: CreateInput, prefill: dict[str, Any]) -> N
     if result.duration_ms is not None:
         details.append(f"provisioning: {result.duration_ms} ms")
     if runtime.rules.max_vms_per_user is not None:
-        details.append(f"quota left: {runtime.rules.quota_left(owned_count(caller))}")
+        # The plan's count, plus this VM unless an earlier run of the request made it.
+        owned = (plan.owned_by_actor or 0) + (0 if result.reused else 1)
+        details.append(f"quota left: {runtime.rules.quota_left(owned)}")
     login, wait = first_login(caller, vm, used_plan)
     progress.finish(progress_views.vm_done_message(title, vm, used_plan, login), details)
     if wait:
@@ -275,7 +322,7 @@ def create_vm(caller: Caller, values: CreateInput, prefill: dict[str, Any]) -> N
 
 def list_vms(caller: Caller, mine: bool) -> None:
     runtime = caller.runtime
-    vms = call(runtime.provisioner.list_vms)
+    vms = runtime.provisioner.list_vms()
     if mine:
         vms = [vm for vm in vms if vm.owner == caller.user]
     left = None
@@ -285,7 +332,7 @@ def list_vms(caller: Caller, mine: bool) -> None:
 
 
 def _find_vm(caller: Caller, vmid: int) -> Any | None:
-    for vm in call(caller.runtime.provisioner.list_vms):
+    for vm in caller.runtime.provisioner.list_vms():
         if vm.vmid == vmid:
             return vm
     return None
@@ -304,26 +351,14 @@ def vm_action(caller: Caller, verb: str, vmid: int, *, confirmed: bool = False) 
     if verb in OWNER_ONLY:
         decision = runtime.rules.may_manage_vm(caller.user, caller.groups, vm.owner)
         if not decision:
-            from solti.bot.facade import audit_record
-
-            audit_record(
-                runtime.audit,
-                actor=caller.user,
-                action=f"vm {verb}",
-                vmid=vmid,
-                name=vm.name,
-                result="denied",
-                error=decision.reason,
-                request_id=caller.request_id,
-            )
+            _record_refusal(caller, verb, vm, decision.reason)
             caller.say_error(decision.reason)
             return
     if verb == "remove" and not confirmed:
         caller.reply(replies.remove_prompt_message(vm))
         return
-    method = getattr(runtime.provisioner, f"{verb}_vm")
     try:
-        call(method, vmid, actor=caller.user, via="slack", request_id=caller.request_id)
+        _run_verb(caller, verb, vmid)
     except Exception as exc:
         caller.say_error(describe_error(exc)[0])
         return
@@ -335,3 +370,39 @@ def vm_action(caller: Caller, verb: str, vmid: int, *, confirmed: bool = False) 
         "remove": f"VM {vmid} ({vm.name}) is removed.",
     }[verb]
     caller.reply(replies.info_message(":white_check_mark: " + done))
+
+
+def _record_refusal(caller: Caller, verb: str, vm: Any, reason: str) -> None:
+    """The audit record of a refused verb; a failing audit log must not hide the refusal."""
+    try:
+        caller.runtime.audit.record(
+            action=f"vm {verb}",
+            actor=caller.user,
+            via="slack",
+            result="denied",
+            error=reason,
+            vmid=vm.vmid,
+            name=vm.name,
+            request_id=caller.request_id,
+        )
+    except Exception:
+        log.exception("could not write the audit record of a refused vm %s", verb)
+
+
+def _run_verb(caller: Caller, verb: str, vmid: int) -> None:
+    """The provisioning verb, called by its name so "go to definition" finds it."""
+    provisioner = caller.runtime.provisioner
+    user, request_id = caller.user, caller.request_id
+    match verb:
+        case "verify":  # reads only: no audit record, no request id
+            provisioner.verify_vm(vmid)
+        case "start":
+            provisioner.start_vm(vmid, actor=user, via="slack", request_id=request_id)
+        case "stop":
+            provisioner.stop_vm(vmid, actor=user, via="slack", request_id=request_id)
+        case "shutdown":
+            provisioner.shutdown_vm(vmid, actor=user, via="slack", request_id=request_id)
+        case "remove":
+            provisioner.remove_vm(vmid, actor=user, via="slack", request_id=request_id)
+        case _:
+            raise ValueError(f"no VM verb {verb!r}")

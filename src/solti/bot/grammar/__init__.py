@@ -30,6 +30,7 @@ from solti.bot.grammar.commands import (
     VmList,
 )
 from solti.bot.grammar.options import _no_extra, _options, _Spec, _tokens, _vmid
+from solti.bot.grammar.unescape import unescape
 
 # The parsed forms are part of the grammar's public face, so both lists travel together.
 __all__ = [*commands.__all__, "parse"]
@@ -140,8 +141,11 @@ def _key(args: list[str], raw: str) -> Command:
 
 
 def parse(text: str) -> Command:
-    """Parse the text after `/solti`; raise UsageError naming the problem and what is allowed."""
-    raw = (text or "").strip()
+    """Parse the text after `/solti`; raise UsageError naming the problem and what is allowed.
+
+    ``text`` is as Slack sends it (escaped, see ``unescape``) or as typed; both parse alike.
+    """
+    raw = unescape(text or "").strip()
     if raw.lower().startswith("key "):
         return _key(raw.split()[1:2], raw)
     words = _tokens(raw)

@@ -60,7 +60,7 @@ class VmCreate:
 
     @property
     def opens_modal(self) -> bool:
-        """No template means the person wants the form (DESIGN.md)."""
+        """No template means the person wants the form (docs/design.md)."""
         return self.template is None
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from solti.bot.listeners import actions, commands, views
+from solti.bot.listeners import actions, slash, views
 
 __all__ = ["register"]
 
 
 def register(app: Any) -> None:
-    commands.register(app)
+    slash.register(app)
     actions.register(app)
     views.register(app)

@@ -12,9 +12,15 @@ from typing import Any
 from solti.bot.blocks.approval import APPROVE_ACTION, DENY_ACTION
 from solti.bot.blocks.replies import OPEN_MODAL_ACTION, REMOVE_ACTION
 from solti.bot.flows import templates, vms
-from solti.bot.flows.base import Caller
-from solti.bot.listeners.commands import open_create_modal, prefill_from_value
-from solti.bot.listeners.common import caller_from, ephemeral_via_respond, later
+from solti.bot.flows.caller import Caller
+from solti.bot.listeners.dispatch import (
+    caller_from,
+    ephemeral_via_api,
+    ephemeral_via_respond,
+    later,
+    runtime_in,
+)
+from solti.bot.listeners.slash import open_create_modal, prefill_from_value
 
 __all__ = ["ACTION_VERBS", "register"]
 
@@ -58,7 +64,13 @@ def _clicked(action_id: str, work: Work, replace: bool = False) -> Callable[...,
         ack: Any, body: dict[str, Any], action: dict[str, Any], context: Any, respond: Any
     ) -> None:
         ack()
-        reply = ephemeral_via_respond(respond, replace=replace)
+        # A click inside a modal or App Home comes without a response_url (Bolt's respond
+        # raises there): the answer goes to the person's DM with the app instead.
+        reply = (
+            ephemeral_via_respond(respond, replace=replace)
+            if body.get("response_url")
+            else ephemeral_via_api(runtime_in(context), None, context["requester"])
+        )
         caller = caller_from(context, reply, body.get("trigger_id"))
         later(caller, verb, lambda: work(caller, body, action), quick=verb in QUICK_ACTIONS)
 

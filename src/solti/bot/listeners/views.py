@@ -15,10 +15,9 @@ from typing import Any
 
 from solti.bot.blocks import modal as modal_views
 from solti.bot.flows import vms
-from solti.bot.flows.base import as_sentence, describe_error
+from solti.bot.flows.caller import as_sentence, describe_error
 from solti.bot.grammar.options import size_problem
-from solti.bot.listeners.common import caller_from, ephemeral_via_api, later
-from solti.bot.runtime import runtime_for
+from solti.bot.listeners.dispatch import caller_from, ephemeral_via_api, later, runtime_in
 from solti.provisioning import InvalidRequest, SoltiError
 
 __all__ = ["VALIDATION_BUDGET_SECONDS", "register"]
@@ -140,7 +139,7 @@ def form_values(state: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 def _submit(ack: Any, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
-    runtime = runtime_for(context)
+    runtime = runtime_in(context)
     try:
         metadata = json.loads(view.get("private_metadata") or "{}")
     except ValueError:
@@ -159,7 +158,10 @@ def _submit(ack: Any, body: dict[str, Any], view: dict[str, Any], context: Any) 
             ack(response_action="errors", errors=_errors_of({exc.field: exc.message}))
             return
         values["ssh_key"] = None  # saved: the create uses the stored key
-    future = runtime.executor.submit(vms.prepare_create, caller, values)
+    # Planned once, here: the create below builds this plan (waiting for it if Proxmox is
+    # slow), so the form costs what the command costs.
+    shown = metadata.get("prefill") if isinstance(metadata.get("prefill"), dict) else None
+    future = runtime.work.during_ack(vms.prepare_create, caller, values, shown)
     try:
         future.result(timeout=VALIDATION_BUDGET_SECONDS)
     except FutureTimeout:
@@ -177,7 +179,7 @@ def _submit(ack: Any, body: dict[str, Any], view: dict[str, Any], context: Any) 
         ack(response_action="errors", errors={"template": text[:1900]})
         return
     ack()
-    later(caller, "vm create", lambda: vms.create_vm(caller, values, {}))
+    later(caller, "vm create", lambda: vms.create_prepared(caller, future))
 
 
 def register(app: Any) -> None:

@@ -1,49 +1,27 @@
-"""`solti check`: say what is wrong with a set-up before anybody tries to use it.
+"""The provisioning items of `solti check`: the policy file, the database, Proxmox VE.
 
-Each item prints one line, and a failing item says how to fix it, because an operator reads
-this on day one with nothing else to go on. The checks only read (Slack `auth.test`, Proxmox
-GETs, a rolled-back SQLite write), so running it against production is safe.
+Each item is one `CheckResult` line, and a failing item says how to fix it, because an
+operator reads this on day one with nothing else to go on. The checks only read (Proxmox GETs,
+a rolled-back SQLite write), so running them against production is safe.
 
-Outcomes: `ok`, `warn` (works, but not as it should in production, e.g. TLS verification off),
-`skip` (not applicable or cannot be checked, with the reason) and `fail`. The exit code is 0
-only when nothing failed; `--strict` also fails on `warn` and `skip`, for a set-up that must
-use everything (Slack included).
-
-The pure parts live in `check_report` (results, id shapes, the report) and the Proxmox items in
-`check_proxmox` (with the privilege table); this module reads the configuration, Slack, the DB.
+The Slack items are the bot's (`solti.bot.slack_check`); `solti.check` runs both and prints
+the report. The pure parts live in `check_report` (results, id shapes, the report) and the
+Proxmox items in `check_proxmox` (with the privilege table); this module reads the
+configuration and the DB.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
-import sys
 from collections.abc import Mapping
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import click
-
 from solti.provisioning.cli.check_proxmox import check_proxmox
-from solti.provisioning.cli.check_report import (
-    CheckConfig,
-    CheckResult,
-    format_report,
-    policy_id_results,
-)
-from solti.provisioning.cli.context import guarded, json_option
+from solti.provisioning.cli.check_report import CheckConfig, CheckResult, policy_id_results
 
-__all__ = ["REQUIRED_SLACK_SCOPES", "check_command", "check_database", "check_slack", "run_checks"]
-
-# The bot token scopes of manifest.yml (oauth_config.scopes.bot); a test keeps them equal.
-REQUIRED_SLACK_SCOPES: tuple[str, ...] = (
-    "commands",
-    "chat:write",
-    "chat:write.public",
-    "usergroups:read",
-)
+__all__ = ["check_database", "load_check_config", "run_provisioning_checks"]
 
 
 # --- configuration --------------------------------------------------------------------------
@@ -57,6 +35,9 @@ def _flag(value: str | None, default: bool) -> bool:
 
 def load_check_config(environ: Mapping[str, str]) -> tuple[CheckConfig, list[CheckResult]]:
     """Read the environment and the policy file; problems become report lines, not crashes."""
+    from solti.provisioning.settings_sources import environment_with_files
+
+    environ = environment_with_files(environ)  # values in SOLTI_ENV_FILE or Docker secrets too
     results: list[CheckResult] = []
     config = CheckConfig(
         proxmox_url=environ.get("PROXMOX_URL") or None,
@@ -64,9 +45,6 @@ def load_check_config(environ: Mapping[str, str]) -> tuple[CheckConfig, list[Che
         token_secret=environ.get("PROXMOX_TOKEN_SECRET") or None,
         verify_ssl=_flag(environ.get("PROXMOX_VERIFY_SSL"), True),
         ca_bundle=environ.get("PROXMOX_CA_BUNDLE") or None,
-        slack_bot_token=environ.get("SLACK_BOT_TOKEN") or None,
-        slack_app_token=environ.get("SLACK_APP_TOKEN") or None,
-        slack_api_url=environ.get("SLACK_API_URL") or "https://slack.com/api/",
         db_path=Path(environ.get("SOLTI_DB") or "solti.db"),
         config_path=environ.get("SOLTI_CONFIG") or None,
     )
@@ -126,116 +104,6 @@ def _apply_policy(config: CheckConfig, policy: Any) -> None:
     config.channels = {key: str(value) for key, value in channels.items() if value}
 
 
-# --- Slack ----------------------------------------------------------------------------------
-
-
-def check_slack(config: CheckConfig) -> list[CheckResult]:
-    """auth.test with the bot token (scopes from the X-OAuth-Scopes header), then Socket Mode."""
-    if not config.slack_bot_token:
-        return [
-            CheckResult(
-                "slack.token",
-                "skip",
-                "SLACK_BOT_TOKEN not set: only the operator CLI can be used",
-                "set SLACK_BOT_TOKEN (xoxb-…) to run `solti bot` (docs/slack-app.md)",
-            )
-        ]
-    from slack_sdk import WebClient
-    from slack_sdk.errors import SlackApiError, SlackClientError
-
-    base_url = (
-        config.slack_api_url if config.slack_api_url.endswith("/") else config.slack_api_url + "/"
-    )
-    client = WebClient(token=config.slack_bot_token, base_url=base_url, timeout=10)
-    try:
-        response = client.auth_test()
-    except SlackApiError as exc:
-        error = exc.response.get("error", "unknown error")
-        return [
-            CheckResult(
-                "slack.token",
-                "fail",
-                f"auth.test refused the bot token: {error}",
-                "copy the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page "
-                "into SLACK_BOT_TOKEN; reinstall the app if it was revoked",
-            )
-        ]
-    except (SlackClientError, OSError) as exc:
-        return [
-            CheckResult(
-                "slack.token",
-                "fail",
-                f"cannot reach the Slack Web API at {base_url} ({type(exc).__name__})",
-                "check network access to slack.com (or SLACK_API_URL)",
-            )
-        ]
-    results = [
-        CheckResult(
-            "slack.token",
-            "ok",
-            f"bot {response.get('user', '?')} in workspace {response.get('team', '?')}",
-        )
-    ]
-    headers = {key.lower(): value for key, value in (response.headers or {}).items()}
-    raw = headers.get("x-oauth-scopes")
-    raw = raw[0] if isinstance(raw, list) else raw
-    if raw is None:
-        results.append(
-            CheckResult("slack.scopes", "skip", "Slack did not report the token's scopes")
-        )
-    else:
-        granted = {scope.strip() for scope in str(raw).split(",") if scope.strip()}
-        missing = [scope for scope in REQUIRED_SLACK_SCOPES if scope not in granted]
-        if missing:
-            results.append(
-                CheckResult(
-                    "slack.scopes",
-                    "fail",
-                    f"bot token lacks scopes: {', '.join(missing)}",
-                    "add them under OAuth & Permissions (or update the app from manifest.yml) "
-                    "and reinstall the app",
-                )
-            )
-        else:
-            results.append(
-                CheckResult("slack.scopes", "ok", ", ".join(REQUIRED_SLACK_SCOPES) + " granted")
-            )
-    results.append(_check_socket_mode(config, base_url))
-    return results
-
-
-def _check_socket_mode(config: CheckConfig, base_url: str) -> CheckResult:
-    if not config.slack_app_token:
-        return CheckResult(
-            "slack.socket_mode",
-            "skip",
-            "SLACK_APP_TOKEN not set: the bot runs in HTTP mode (needs SLACK_SIGNING_SECRET)",
-        )
-    from slack_sdk import WebClient
-    from slack_sdk.errors import SlackApiError, SlackClientError
-
-    client = WebClient(token=config.slack_app_token, base_url=base_url, timeout=10)
-    try:
-        client.apps_connections_open(app_token=config.slack_app_token)
-    except SlackApiError as exc:
-        error = exc.response.get("error", "unknown error")
-        return CheckResult(
-            "slack.socket_mode",
-            "fail",
-            f"apps.connections.open refused the app token: {error}",
-            "create an app-level token with connections:write (Basic Information) and enable "
-            "Socket Mode; put it in SLACK_APP_TOKEN",
-        )
-    except (SlackClientError, OSError) as exc:
-        return CheckResult(
-            "slack.socket_mode",
-            "fail",
-            f"cannot reach the Slack Web API ({type(exc).__name__})",
-            "check network access to slack.com (or SLACK_API_URL)",
-        )
-    return CheckResult("slack.socket_mode", "ok", "app token opens a Socket Mode connection")
-
-
 # --- database -------------------------------------------------------------------------------
 
 
@@ -262,34 +130,14 @@ def check_database(path: Path) -> CheckResult:
     return CheckResult("database", "ok", f"{path} is writable")
 
 
-# --- the command ----------------------------------------------------------------------------
+# --- all of the above -----------------------------------------------------------------------
 
 
-def run_checks(environ: Mapping[str, str]) -> list[CheckResult]:
-    """Every item in report order; never raises for a bad set-up."""
+def run_provisioning_checks(environ: Mapping[str, str]) -> list[CheckResult]:
+    """The policy, database and Proxmox items in report order; never raises for a bad set-up."""
     config, results = load_check_config(environ)
     if results and results[-1].status == "ok":
         results.extend(policy_id_results(config))
     results.append(check_database(config.db_path))
     results.extend(check_proxmox(config))
-    results.extend(check_slack(config))
     return results
-
-
-@click.command("check")
-@json_option
-@click.option("--strict", is_flag=True, help="Fail on warnings and skipped items too.")
-@guarded
-def check_command(as_json: bool, strict: bool) -> None:
-    """Check the configuration, Slack, Proxmox VE and the database; exit 0 when all pass."""
-    results = run_checks(os.environ)
-    failing = {"fail", "warn", "skip"} if strict else {"fail"}
-    passed = not any(result.status in failing for result in results)
-    if as_json:
-        click.echo(json.dumps({"ok": passed, "checks": [asdict(r) for r in results]}, indent=2))
-    else:
-        click.echo(format_report(results))
-    if not passed:
-        failed = sum(result.status in failing for result in results)
-        click.echo(f"solti check: {failed} item(s) need attention", err=True)
-        sys.exit(1)

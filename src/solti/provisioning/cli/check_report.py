@@ -39,9 +39,6 @@ class CheckConfig:
     token_secret: str | None = field(default=None, repr=False)
     verify_ssl: bool = True
     ca_bundle: str | None = None
-    slack_bot_token: str | None = field(default=None, repr=False)
-    slack_app_token: str | None = field(default=None, repr=False)
-    slack_api_url: str = "https://slack.com/api/"
     db_path: Path = Path("solti.db")
     config_path: str | None = None
     image_storage: str | None = None

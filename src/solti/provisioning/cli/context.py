@@ -5,6 +5,9 @@ otherwise; ``fail`` prints ONE line on stderr and exits non-zero; ``confirm`` as
 and refuses (rather than hangs) without one unless ``--yes`` was given. ``GuardedGroup`` and
 ``guarded`` turn every escaped error into such a line, so no traceback reaches an operator.
 
+rich and pydantic are imported where they are used, not at the top: ``solti vm --help`` loads
+this module and needs neither (start-up figures in docs/performance.md).
+
 Environment: ``PROXMOX_*`` (see docs/configuration.md), ``SOLTI_CONFIG`` (policy file, optional)
 and ``SOLTI_DB`` (the audit SQLite file, default ``./solti.db``). The actor of CLI audit records
 is the local user name.
@@ -20,15 +23,14 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from pydantic import BaseModel
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from solti.provisioning.errors import SoltiError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["CliApp", "GuardedGroup", "guarded", "json_option", "pass_app", "yes_option"]
 
@@ -50,10 +52,12 @@ class CliApp:
     """Shared by the verbs of one ``solti`` run; everything is built on first use."""
 
     def __init__(self, environ: dict[str, str] | None = None) -> None:
+        from rich.console import Console
+
         self.environ = dict(os.environ if environ is None else environ)
         # Piped output keeps whole cells (rich would cut them to 80 columns).
-        self.out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
-        self.err = Console(stderr=True)
+        self.out: Console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+        self.err: Console = Console(stderr=True)
         self._provisioner: Any = None
         self._audit: Any = None
 
@@ -84,7 +88,7 @@ class CliApp:
     def audit(self) -> Any:
         """The audit log alone (``solti audit`` needs no Proxmox settings)."""
         if self._audit is None:
-            from solti.provisioning.audit import AuditLog
+            from solti.provisioning.audit_log import AuditLog
 
             self._audit = AuditLog(self.db_path)
         return self._audit
@@ -108,6 +112,8 @@ class CliApp:
         if text is not None:
             self.out.print(text)
             return
+        from rich.table import Table
+
         rows = plain if isinstance(plain, list) else [plain]
         table = Table(title=title)
         for column in columns:
@@ -131,6 +137,8 @@ class CliApp:
         if not self.err.is_terminal:
             yield lambda _p: None
             return
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
         bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -151,6 +159,8 @@ class CliApp:
 
 
 def _plain(data: Any) -> Any:
+    from pydantic import BaseModel  # loaded already by whatever made a model
+
     if isinstance(data, BaseModel):
         return data.model_dump(mode="json")
     if isinstance(data, list):

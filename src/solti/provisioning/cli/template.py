@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,7 +15,9 @@ from solti.provisioning.cli.context import (
     yes_option,
 )
 from solti.provisioning.errors import SoltiError
-from solti.provisioning.models import TemplateBuildResult
+
+if TYPE_CHECKING:  # the models (pydantic) load when a verb runs, not for --help
+    from solti.provisioning.models import TemplateBuildResult
 
 __all__ = ["template_group"]
 

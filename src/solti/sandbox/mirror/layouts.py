@@ -2,7 +2,7 @@
 
 Pure data and rendering: given the builds a distribution has published, ``render_tree`` says
 which files exist at which paths with which bytes. File names and checksum formats are the
-real upstream ones (``shared/reference/cloud-images.md``) so the catalog's image names and
+real upstream ones (``docs/reference/cloud-images.md``) so the catalog's image names and
 checksum-line matching by basename behave against the mirror exactly as against upstream.
 """
 

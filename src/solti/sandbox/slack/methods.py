@@ -1,6 +1,6 @@
 """The Web API methods the stand-in answers, each a function of (state, params).
 
-Answers follow the shapes of Slack's responses (see `shared/slack-specs/java-sdk-samples/api`)
+Answers follow the shapes of Slack's responses (java-slack-sdk's `json-logs/samples/api`)
 and its error codes, so the bot's error handling is exercised against what Slack really says.
 """
 
@@ -97,21 +97,34 @@ def _with_ids(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _channel(state: SlackState, params: dict[str, Any]) -> str:
+    """A conversation the bot can see: a public channel, or one it is a member of.
+
+    Private channels and DMs the bot is not in do not exist for it (`channel_not_found`).
+    """
     channel = state.resolve_channel(str(_required(params, "channel", "channel_not_found")))
     if channel not in state.channels:
+        raise SlackError("channel_not_found")
+    if not channel.startswith("C") and not state.is_bot_member(channel):
         raise SlackError("channel_not_found")
     return channel
 
 
 def _posting_channel(state: SlackState, params: dict[str, Any]) -> str:
-    """chat.postMessage may open a channel the stand-in was not told about (auto-created)."""
-    channel = state.resolve_channel(str(_required(params, "channel", "channel_not_found")))
-    state.ensure_channel(channel)
+    """Where the bot may post, as Slack decides: a conversation it is in, or a public channel
+    with `chat:write.public` (else `not_in_channel`). A user id is the bot's DM with them."""
+    channel = _channel(state, params)
+    if not state.is_bot_member(channel) and "chat:write.public" not in state.scopes:
+        raise SlackError("not_in_channel")
     return channel
 
 
+def _need_scope(state: SlackState, scope: str) -> None:
+    if scope not in state.scopes:
+        raise SlackError("missing_scope", needed=scope, provided=",".join(sorted(state.scopes)))
+
+
 def auth_test(state: SlackState, params: dict[str, Any]) -> dict[str, Any]:
-    return {
+    answer = {
         "url": f"https://{TEAM_DOMAIN}.slack.com/",
         "team": "Example",
         "user": "solti",
@@ -120,6 +133,10 @@ def auth_test(state: SlackState, params: dict[str, Any]) -> dict[str, Any]:
         "bot_id": BOT_ID,
         "is_enterprise_install": False,
     }
+    if state.grid is not None:
+        answer["enterprise_id"] = state.grid.enterprise_id
+        answer["is_enterprise_install"] = state.grid.org_wide
+    return answer
 
 
 def api_test(state: SlackState, params: dict[str, Any]) -> dict[str, Any]:
@@ -158,6 +175,8 @@ def chat_post_ephemeral(state: SlackState, params: dict[str, Any]) -> dict[str, 
     user = str(_required(params, "user", "user_not_found"))
     if user not in state.users:
         raise SlackError("user_not_found")
+    if user not in state.channel_info(channel)["members"]:
+        raise SlackError("user_not_in_channel")
     return {"message_ts": state.post_ephemeral(channel, user, _message_fields(params))}
 
 
@@ -229,16 +248,18 @@ def usergroups_list(state: SlackState, params: dict[str, Any]) -> dict[str, Any]
 
 
 def conversations_info(state: SlackState, params: dict[str, Any]) -> dict[str, Any]:
-    channel = state.channels[_channel(state, params)]
-    return {"channel": {k: v for k, v in channel.items() if k != "members"}}
+    info = state.channel_info(_channel(state, params))
+    return {"channel": {k: v for k, v in info.items() if k != "members"}}
 
 
 def conversations_members(state: SlackState, params: dict[str, Any]) -> dict[str, Any]:
-    channel = state.channels[_channel(state, params)]
-    return {"members": list(channel["members"]), "response_metadata": {"next_cursor": ""}}
+    members = state.channel_info(_channel(state, params))["members"]
+    return {"members": members, "response_metadata": {"next_cursor": ""}}
 
 
 def conversations_open(state: SlackState, params: dict[str, Any]) -> dict[str, Any]:
+    """A DM with a person: needs `im:write`, which the manifest does not ask for."""
+    _need_scope(state, "im:write")
     users = str(params.get("users") or params.get("channel") or "")
     if not users:
         raise SlackError("users_list_not_supplied")
@@ -247,9 +268,14 @@ def conversations_open(state: SlackState, params: dict[str, Any]) -> dict[str, A
 
 
 def conversations_join(state: SlackState, params: dict[str, Any]) -> dict[str, Any]:
-    channel = _posting_channel(state, params)
-    state.ensure_channel(channel, BOT_USER_ID)
-    return {"channel": {k: v for k, v in state.channels[channel].items() if k != "members"}}
+    """Join a public channel: needs `channels:join`, which the manifest does not ask for."""
+    _need_scope(state, "channels:join")
+    channel = _channel(state, params)
+    if not channel.startswith("C"):
+        raise SlackError("method_not_supported_for_channel_type")
+    state.join(channel)
+    info = state.channel_info(channel)
+    return {"channel": {k: v for k, v in info.items() if k != "members"}}
 
 
 def conversations_history(state: SlackState, params: dict[str, Any]) -> dict[str, Any]:

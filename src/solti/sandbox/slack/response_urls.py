@@ -1,8 +1,11 @@
 """response_url posts of the Slack stand-in, applied as Slack applies them.
 
-Each URL is good for five posts; ``replace_original`` edits the message the action came from (or
-the ephemeral), ``delete_original`` removes it, ``response_type: in_channel`` posts a new
-message, anything else an ephemeral. Mixed into ``SlackState``, whose lock every method takes.
+Each URL is good for five posts within thirty minutes (then ``used_url`` / ``expired_url``),
+and dead at once when the app did not acknowledge its request in time (Slack showed the person
+``operation_timeout``; later posts are dropped with ``expired_url``). ``replace_original``
+edits the message the action came from (or the ephemeral), ``delete_original`` removes it,
+``response_type: in_channel`` posts a new message, anything else an ephemeral. Mixed into
+``SlackState``, whose lock every method takes.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from solti.sandbox.slack.records import RESPONSE_URL_USES, SlackError
+from solti.sandbox.slack.records import RESPONSE_URL_TTL_SECONDS, RESPONSE_URL_USES, SlackError
 
 if TYPE_CHECKING:
     from solti.sandbox.slack.store import SlackState
@@ -24,7 +27,9 @@ class _ResponseTarget:
     user: str | None
     message_ts: str | None
     is_ephemeral: bool
+    issued: float
     uses: int = 0
+    timed_out: bool = False
 
 
 class ResponseUrlMixin:
@@ -39,7 +44,16 @@ class ResponseUrlMixin:
         is_ephemeral: bool = False,
     ) -> None:
         with self.changed:
-            self._targets[key] = _ResponseTarget(channel, user, message_ts, is_ephemeral)
+            self._targets[key] = _ResponseTarget(
+                channel, user, message_ts, is_ephemeral, issued=self.now()
+            )
+
+    def expire_response_url(self: SlackState, key: str) -> None:
+        """The request behind ``key`` was not acknowledged in time: its URL takes no posts."""
+        with self.changed:
+            target = self._targets.get(key)
+            if target is not None:
+                target.timed_out = True
 
     def respond(self: SlackState, key: str, body: dict[str, Any]) -> None:
         """Apply a response_url POST as Slack does; raises SlackError for a bad or spent URL."""
@@ -47,6 +61,8 @@ class ResponseUrlMixin:
             target = self._targets.get(key)
             if target is None:
                 raise SlackError("invalid_url")
+            if target.timed_out or self.now() - target.issued > RESPONSE_URL_TTL_SECONDS:
+                raise SlackError("expired_url")
             if target.uses >= RESPONSE_URL_USES:
                 raise SlackError("used_url")
             target.uses += 1

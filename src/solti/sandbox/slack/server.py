@@ -19,8 +19,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from solti.sandbox.slack import methods
 from solti.sandbox.slack.store import (
     APP_ID,
+    BOT_SCOPES,
     TRIGGER_TTL_SECONDS,
+    AckTimeout,
     Call,
+    GridOrg,
     ResponsePost,
     SlackError,
     SlackState,
@@ -122,15 +125,16 @@ class _Handler(BaseHTTPRequestHandler):
                 response = {"ok": True, **handler(state, params)}
             except SlackError as exc:
                 response = {"ok": False, "error": exc.code}
+                for key in ("needed", "provided"):
+                    if key in exc.extra:
+                        response[key] = exc.extra[key]
                 errors = exc.extra.get("errors")
                 if errors:
                     response["errors"] = errors
                     response["response_metadata"] = {"messages": [f"[ERROR] {e}" for e in errors]}
         call.response = response
         state.record(call)
-        extra = {
-            "X-OAuth-Scopes": "chat:write,chat:write.public,commands,users:read,usergroups:read"
-        }
+        extra = {"X-OAuth-Scopes": ",".join(sorted(state.scopes))}
         self._reply(200, response, extra)
 
     def _response_url(self, key: str, body: dict[str, Any]) -> None:
@@ -144,7 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
                     raise SlackError("invalid_blocks", errors=errors)
             state.respond(key, body)
         except SlackError as exc:
-            status = 404 if exc.code in ("invalid_url", "used_url") else 400
+            status = 404 if exc.code in ("invalid_url", "used_url", "expired_url") else 400
             answer = exc.code.encode()
         with state.changed:
             state.response_posts.append(ResponsePost(key=key, body=body, status=status))
@@ -165,8 +169,15 @@ class _Server(ThreadingHTTPServer):
 class SlackStandIn:
     """A local Slack Web API. `start()` binds 127.0.0.1 on an ephemeral port."""
 
-    def __init__(self, *, trigger_ttl: float | None = TRIGGER_TTL_SECONDS) -> None:
-        self.state = SlackState(trigger_ttl=trigger_ttl)
+    def __init__(
+        self,
+        *,
+        trigger_ttl: float | None = TRIGGER_TTL_SECONDS,
+        scopes: frozenset[str] = BOT_SCOPES,
+        grid: GridOrg | None = None,
+    ) -> None:
+        """``grid``: run the workspace as part of an Enterprise Grid org (see ``GridOrg``)."""
+        self.state = SlackState(trigger_ttl=trigger_ttl, scopes=scopes, grid=grid)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._socket_mode: SocketModeServer | None = None
@@ -237,8 +248,20 @@ class SlackStandIn:
     def add_usergroup(self, group_id: str, handle: str, members: list[str]) -> None:
         self.state.add_usergroup(group_id, handle, members)
 
-    def add_channel(self, channel_id: str, name: str, members: list[str] | None = None) -> None:
-        self.state.add_channel(channel_id, name, members)
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        members: list[str] | None = None,
+        *,
+        bot_member: bool = True,
+    ) -> None:
+        """A conversation; the bot is in it unless ``bot_member=False`` (see ``SlackState``)."""
+        self.state.add_channel(channel_id, name, members, bot_member=bot_member)
+
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` pass for the stand-in's time limits (a response_url's 30 minutes)."""
+        self.state.advance(seconds)
 
     def rate_limit_next(self, method: str, retry_after: float = 1, times: int = 1) -> None:
         """The next `times` calls to `method` get HTTP 429 with `Retry-After`."""
@@ -256,6 +279,12 @@ class SlackStandIn:
         """A response_url on this server; posts to it act on `channel`/`user`/`message_ts`."""
         self.state.register_response_target(key, channel, user, message_ts, is_ephemeral)
         return f"{self.base}/response/{urllib.parse.quote(key, safe='')}"
+
+    @property
+    def ack_timeouts(self) -> list[AckTimeout]:
+        """Requests the app did not acknowledge within 3 s (a test that causes one fails)."""
+        with self.state.changed:
+            return list(self.state.ack_timeouts)
 
     def issue_trigger(self, user: str) -> str:
         return self.state.issue_trigger(user)

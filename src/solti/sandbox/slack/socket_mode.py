@@ -183,7 +183,7 @@ class SocketModeServer:
         envelope_type: str,
         payload: dict[str, Any],
         *,
-        accepts_response_payload: bool = True,
+        accepts_response_payload: bool | None = None,
         retry_attempt: int | None = None,
         retry_reason: str = "",
     ) -> str:
@@ -191,7 +191,10 @@ class SocketModeServer:
 
         As on Slack, `events_api` envelopes carry `retry_attempt` (0 on first delivery);
         `slash_commands` and `interactive` ones only when a test asks for it.
+        `accepts_response_payload` is Slack's value unless given (``accepts_payload``).
         """
+        if accepts_response_payload is None:
+            accepts_response_payload = accepts_payload(envelope_type, payload)
         with self.changed:
             if not self._connections:
                 raise RuntimeError("no app is connected to the Socket Mode server")
@@ -232,3 +235,21 @@ class SocketModeServer:
                 if remaining <= 0:
                     raise TimeoutError(f"{what} within {timeout}s")
                 self.changed.wait(remaining)
+
+
+# Interactive payload types whose ack may carry a body (a view submission's response_action,
+# options for a select); Slack says false for block_actions, shortcuts and view_closed.
+_PAYLOAD_ACKS = frozenset({"view_submission", "block_suggestion"})
+
+
+def accepts_payload(envelope_type: str, payload: dict[str, Any]) -> bool:
+    """Slack's ``accepts_response_payload`` for an envelope: true for slash commands and the
+    interactive kinds whose ack carries data, false for events and other interactions.
+
+    https://docs.slack.dev/apis/events-api/using-socket-mode (acknowledging envelopes)
+    """
+    if envelope_type == "slash_commands":
+        return True
+    if envelope_type == "interactive":
+        return payload.get("type") in _PAYLOAD_ACKS
+    return False

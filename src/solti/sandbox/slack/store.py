@@ -18,15 +18,20 @@ import time
 from typing import Any
 
 from solti.sandbox.slack.records import (
+    ACK_TIMEOUT_SECONDS,
     APP_ID,
     BOT_ID,
+    BOT_SCOPES,
     BOT_USER_ID,
     MAX_VIEW_STACK,
+    RESPONSE_URL_TTL_SECONDS,
     RESPONSE_URL_USES,
     TEAM_DOMAIN,
     TEAM_ID,
     TRIGGER_TTL_SECONDS,
+    AckTimeout,
     Call,
+    GridOrg,
     ResponsePost,
     SlackError,
     public,
@@ -35,15 +40,20 @@ from solti.sandbox.slack.response_urls import ResponseUrlMixin
 from solti.sandbox.slack.views_store import ViewsMixin
 
 __all__ = [
+    "ACK_TIMEOUT_SECONDS",
     "APP_ID",
     "BOT_ID",
+    "BOT_SCOPES",
     "BOT_USER_ID",
     "MAX_VIEW_STACK",
+    "RESPONSE_URL_TTL_SECONDS",
     "RESPONSE_URL_USES",
     "TEAM_DOMAIN",
     "TEAM_ID",
     "TRIGGER_TTL_SECONDS",
+    "AckTimeout",
     "Call",
+    "GridOrg",
     "ResponsePost",
     "SlackError",
     "SlackState",
@@ -53,13 +63,21 @@ __all__ = [
 class SlackState(ViewsMixin, ResponseUrlMixin):
     """Everything the stand-in knows; thread-safe."""
 
-    def __init__(self, trigger_ttl: float | None = TRIGGER_TTL_SECONDS) -> None:
+    def __init__(
+        self,
+        trigger_ttl: float | None = TRIGGER_TTL_SECONDS,
+        scopes: frozenset[str] = BOT_SCOPES,
+        grid: GridOrg | None = None,
+    ) -> None:
         self.trigger_ttl = trigger_ttl
+        self.scopes = frozenset(scopes)
+        self.grid = grid
         self.changed = threading.Condition(threading.RLock())
         # Never reset: ts, trigger and view ids stay unique across `clear()`, as on Slack
         # (a bot that dedupes on trigger_id must not see an old id again).
         self._counter = itertools.count(1)
         self._epoch = int(time.time())
+        self._skew = 0.0  # seconds `advance()` moved the stand-in's clock
         self.clear()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -72,6 +90,7 @@ class SlackState(ViewsMixin, ResponseUrlMixin):
             self.channels: dict[str, dict[str, Any]] = getattr(self, "channels", {})
             self.calls: list[Call] = []
             self.response_posts: list[ResponsePost] = []
+            self.ack_timeouts: list[AckTimeout] = []
             self._messages: dict[str, list[dict[str, Any]]] = {}
             self._ephemerals: dict[str, list[dict[str, Any]]] = {}
             self.views: dict[str, dict[str, Any]] = {}
@@ -80,6 +99,21 @@ class SlackState(ViewsMixin, ResponseUrlMixin):
             self._targets: dict[str, Any] = {}  # key -> response_urls target
             self._rate_limits: dict[str, list[float]] = {}
             self.version = getattr(self, "version", 0)
+            self._touch()
+
+    def now(self) -> float:
+        """The stand-in's monotonic clock (response_url ages), moved on by ``advance``."""
+        return time.monotonic() + self._skew
+
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` pass for the stand-in's time limits (a response_url's 30 minutes)."""
+        with self.changed:
+            self._skew += seconds
+            self._touch()
+
+    def record_ack_timeout(self, kind: str, what: str) -> None:
+        with self.changed:
+            self.ack_timeouts.append(AckTimeout(kind, what))
             self._touch()
 
     def _touch(self) -> None:
@@ -114,8 +148,8 @@ class SlackState(ViewsMixin, ResponseUrlMixin):
 
     def ensure_user(self, user_id: str, name: str | None = None) -> dict[str, Any]:
         with self.changed:
-            if user_id not in self.users:
-                self.add_user(user_id, name or user_id.lower())
+            if user_id not in self.users:  # U0ALICE (or Grid's W0ALICE) is @alice
+                self.add_user(user_id, name or user_id.lower()[2:])
             return self.users[user_id]
 
     def add_usergroup(self, group_id: str, handle: str, members: list[str]) -> None:
@@ -123,35 +157,76 @@ class SlackState(ViewsMixin, ResponseUrlMixin):
             self.usergroups[group_id] = {"id": group_id, "handle": handle, "users": list(members)}
             self._touch()
 
-    def add_channel(self, channel_id: str, name: str, members: list[str] | None = None) -> None:
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        members: list[str] | None = None,
+        *,
+        bot_member: bool = True,
+    ) -> None:
+        """A conversation of the workspace. Seeded channels have the bot in them (it was
+        invited when the world was set up); pass ``bot_member=False`` for one it is not in."""
         with self.changed:
+            people = list(members or [])
+            if bot_member and BOT_USER_ID not in people:
+                people.append(BOT_USER_ID)
             self.channels[channel_id] = {
                 "id": channel_id,
                 "name": name,
                 "is_channel": channel_id.startswith("C"),
                 "is_im": channel_id.startswith("D"),
                 "is_private": channel_id.startswith("G"),
-                "is_member": True,
                 "created": self._epoch,
-                "members": list(members or []),
+                "members": people,
             }
             self._touch()
 
     def ensure_channel(self, channel_id: str, member: str | None = None) -> dict[str, Any]:
+        """The conversation a person acts in, created if the stand-in was not told of it.
+
+        Such a conversation exists in Slack but nobody invited the bot: it is not a member
+        (``is_member`` false), so it may post there only as Slack allows (``can_post``).
+        """
         with self.changed:
             if channel_id not in self.channels:
-                self.add_channel(channel_id, channel_id.lower())
+                name = "directmessage" if channel_id.startswith("D") else channel_id.lower()
+                self.add_channel(channel_id, name, bot_member=False)
             channel = self.channels[channel_id]
             if member and member not in channel["members"]:
                 channel["members"].append(member)
-            return channel
+            return self.channel_info(channel_id)
+
+    def channel_info(self, channel_id: str) -> dict[str, Any]:
+        """The conversation as the bot sees it (``is_member`` from its membership)."""
+        with self.changed:
+            channel = self.channels[channel_id]
+            return {
+                **{k: v for k, v in channel.items() if k != "members"},
+                "is_member": BOT_USER_ID in channel["members"],
+                "members": list(channel["members"]),
+            }
+
+    def is_bot_member(self, channel_id: str) -> bool:
+        with self.changed:
+            channel = self.channels.get(channel_id)
+            return channel is not None and BOT_USER_ID in channel["members"]
+
+    def join(self, channel_id: str) -> None:
+        with self.changed:
+            members = self.channels[channel_id]["members"]
+            if BOT_USER_ID not in members:
+                members.append(BOT_USER_ID)
+            self._touch()
 
     def resolve_channel(self, channel: str) -> str:
-        """A channel id from an id, a `#name`, a name, or a user id (the DM with that user)."""
+        """A channel id from an id, a `#name`, a name, or a user id (the bot's DM with that
+        user, which Slack opens on the first post: the App Home's Messages tab)."""
         with self.changed:
             if channel.startswith("U") or channel.startswith("W"):
                 dm = "D" + channel[1:]
-                self.ensure_channel(dm, channel)
+                if dm not in self.channels:
+                    self.add_channel(dm, "directmessage", [channel])
                 return dm
             name = channel.lstrip("#")
             for cid, info in self.channels.items():

@@ -1,9 +1,14 @@
 """`SlackUser`: plays Slack towards the bot over real HTTP, with signed requests.
 
 It sends what Slack sends when a person types a slash command, clicks an element or submits
-a modal (shapes in `shared/reference/slack-testing.md` §4), signed with the app's signing
+a modal (the payload shapes of Slack's interactivity docs), signed with the app's signing
 secret, and tells the stand-in what Slack's client would know afterwards (a view closed or
 replaced after a submission's ack). Replies are plain `requests.Response` objects.
+
+Like Slack it waits 3 s for the acknowledgement (``ACK_TIMEOUT_SECONDS``), then gives up: the
+reply is then a 504 whose ``reason`` is ``operation_timeout``, the stand-in records it
+(``SlackStandIn.ack_timeouts``; the test harnesses fail a test that caused one), a slash
+command's person sees Slack's error, and the request's response_url takes no more posts.
 """
 
 from __future__ import annotations
@@ -18,12 +23,19 @@ from typing import Any, Literal
 import requests
 from slack_sdk.signature import SignatureVerifier
 
+from solti.sandbox.slack.acks import (
+    operation_timeout,
+    payload_subject,
+    response_url_key,
+    timed_out,
+)
 from solti.sandbox.slack.blockkit import interactive_elements
+from solti.sandbox.slack.escaping import escape_slash_text
 from solti.sandbox.slack.server import SlackStandIn
-from solti.sandbox.slack.store import APP_ID, TEAM_DOMAIN
+from solti.sandbox.slack.store import ACK_TIMEOUT_SECONDS, APP_ID, TEAM_DOMAIN
 from solti.sandbox.slack.viewstate import SubmitBlocked, build_state, option_for
 
-__all__ = ["SlackUser", "SubmitBlocked"]
+__all__ = ["SlackUser", "SubmitBlocked", "timed_out"]
 
 Signing = Literal["good", "bad", "missing", "stale"]
 VERIFICATION_TOKEN = "legacy-verification-token"
@@ -42,7 +54,9 @@ class SlackUser:
     team_id: str = "T0001"
     user_id: str = "U0ALICE"
     channel_id: str = "C0INFRA"
-    timeout: float = 10.0
+    timeout: float = ACK_TIMEOUT_SECONDS
+    # Slack Connect: the person's own workspace when it is not the one they act in.
+    user_team_id: str | None = None
 
     def as_user(self, user_id: str) -> SlackUser:
         return replace(self, user_id=user_id)
@@ -59,6 +73,7 @@ class SlackUser:
         sign: Signing = "good",
         retry_num: int | None = None,
         retry_reason: str = "http_timeout",
+        what: tuple[str, str] = ("request", ""),
     ) -> requests.Response:
         timestamp = str(int(time.time()) - (600 if sign == "stale" else 0))
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -72,14 +87,23 @@ class SlackUser:
         if retry_num is not None:
             headers["X-Slack-Retry-Num"] = str(retry_num)
             headers["X-Slack-Retry-Reason"] = retry_reason
-        return requests.post(
-            self.bot_url, data=body.encode(), headers=headers, timeout=self.timeout
-        )
+        try:
+            return requests.post(
+                self.bot_url, data=body.encode(), headers=headers, timeout=self.timeout
+            )
+        except requests.ReadTimeout:
+            self.standin.state.record_ack_timeout(*what)
+            return operation_timeout(self.bot_url)
 
     def post_payload(self, payload: dict[str, Any], **wire: Any) -> requests.Response:
         """POST an interaction payload as Slack does: one form field `payload=<json>`."""
         body = "payload=" + urllib.parse.quote(json.dumps(payload))
-        return self._post(body, **wire)
+        wire.setdefault("what", (str(payload.get("type")), payload_subject(payload)))
+        key = response_url_key(payload.get("response_url"))
+        reply = self._post(body, **wire)
+        if timed_out(reply) and key:
+            self.standin.state.expire_response_url(key)
+        return reply
 
     def _user(self, user: str | None) -> dict[str, Any]:
         user_id = user or self.user_id
@@ -88,7 +112,22 @@ class SlackUser:
             "id": user_id,
             "username": info["name"],
             "name": info["name"],
-            "team_id": self.team_id,
+            "team_id": self.user_team_id or self.team_id,
+        }
+
+    def _org(self) -> dict[str, Any]:
+        """The Grid / org-wide fields every interaction payload carries (see ``GridOrg``)."""
+        grid = self.standin.state.grid
+        team: dict[str, Any] | None = {"id": self.team_id, "domain": TEAM_DOMAIN}
+        if grid is None:
+            return {"team": team, "enterprise": None, "is_enterprise_install": False}
+        assert team is not None
+        team["enterprise_id"] = grid.enterprise_id
+        team["enterprise_name"] = grid.enterprise_name
+        return {
+            "team": None if grid.org_wide else team,
+            "enterprise": {"id": grid.enterprise_id, "name": grid.enterprise_name},
+            "is_enterprise_install": grid.org_wide,
         }
 
     def _key(self, prefix: str) -> str:
@@ -102,15 +141,25 @@ class SlackUser:
         user: str | None = None,
         channel: str | None = None,
         command: str = "/solti",
+        *,
+        escaped: bool = False,
         **wire: Any,
     ) -> requests.Response:
-        """Type `command text` in `channel` as `user`; returns the bot's HTTP reply (the ack)."""
+        """Type `command text` in `channel` as `user`; returns the bot's HTTP reply (the ack).
+
+        The text is sent as Slack sends it with ``should_escape: true`` (``escaping``): links,
+        e-mails, mentions of known people, groups and channels as markup, ``& < >`` as
+        entities. ``escaped=True``: ``text`` is already in that form and goes as is.
+        """
         who = self._user(user)
+        if not escaped:
+            state = self.standin.state
+            with state.changed:
+                text = escape_slash_text(text, state.users, state.usergroups, state.channels)
         channel_id = channel or self.channel_id
         channel_info = self.standin.state.ensure_channel(channel_id, who["id"])
-        response_url = self.standin.response_url(
-            self._key("cmd"), channel=channel_id, user=who["id"]
-        )
+        key = self._key("cmd")
+        response_url = self.standin.response_url(key, channel=channel_id, user=who["id"])
         form = {
             "token": VERIFICATION_TOKEN,
             "team_id": self.team_id,
@@ -124,12 +173,32 @@ class SlackUser:
             "api_app_id": APP_ID,
             "is_enterprise_install": "false",
             "response_url": response_url,
+            **self._org_form(),
             "trigger_id": self.standin.issue_trigger(who["id"]),
         }
+        wire.setdefault("what", ("slash_command", f"{command} {text}"))
         reply = self._post(urllib.parse.urlencode(form), **wire)
-        if reply.status_code == 200:
+        if timed_out(reply):
+            self.standin.state.expire_response_url(key)
+            self.standin.state.post_ephemeral(
+                channel_id,
+                who["id"],
+                {"text": f'{command} failed with the error "operation_timeout"'},
+            )
+        elif reply.status_code == 200:
             self._show_command_ack(reply, channel_id, who["id"])
         return reply
+
+    def _org_form(self) -> dict[str, str]:
+        """A slash command's Grid fields: form strings, not objects."""
+        grid = self.standin.state.grid
+        if grid is None:
+            return {}
+        return {
+            "enterprise_id": grid.enterprise_id,
+            "enterprise_name": grid.enterprise_name,
+            "is_enterprise_install": "true" if grid.org_wide else "false",
+        }
 
     def _show_command_ack(self, reply: requests.Response, channel: str, user: str) -> None:
         """Show an ack with a body as Slack does: ephemeral, or in the channel if asked."""
@@ -178,9 +247,7 @@ class SlackUser:
             "api_app_id": APP_ID,
             "token": VERIFICATION_TOKEN,
             "trigger_id": self.standin.issue_trigger(who["id"]),
-            "team": {"id": self.team_id, "domain": TEAM_DOMAIN},
-            "enterprise": None,
-            "is_enterprise_install": False,
+            **self._org(),
             "actions": [action_payload],
         }
         if "root_view_id" in target:  # a view
@@ -194,7 +261,7 @@ class SlackUser:
     def _message_context(self, message: dict[str, Any], user_id: str) -> dict[str, Any]:
         channel_id = message.get("channel") or self.channel_id
         ephemeral = bool(message.get("_ephemeral"))
-        channel = self.standin.state.ensure_channel(channel_id)
+        channel = self.standin.state.ensure_channel(channel_id, user_id)
         response_url = self.standin.response_url(
             self._key("act"),
             channel=channel_id,
@@ -213,6 +280,8 @@ class SlackUser:
             "state": {"values": {}},
             "response_url": response_url,
         }
+        if message.get("thread_ts"):  # a message in a thread (the parent or a reply)
+            context["container"]["thread_ts"] = message["thread_ts"]
         if not ephemeral:
             context["message"] = {
                 k: v for k, v in message.items() if k != "channel" and not k.startswith("_")
@@ -243,7 +312,7 @@ class SlackUser:
         }
         if kind == "button":
             action["text"] = element.get("text")
-            for key in ("value", "style", "url"):
+            for key in ("value", "style", "url", "confirm"):
                 if key in element:
                     action[key] = element[key]
         elif kind in ("static_select", "overflow", "radio_buttons"):
@@ -284,18 +353,16 @@ class SlackUser:
         who = self._user(user)
         payload = {
             "type": "view_submission",
-            "team": {"id": self.team_id, "domain": TEAM_DOMAIN},
+            **self._org(),
             "user": who,
             "api_app_id": APP_ID,
             "token": VERIFICATION_TOKEN,
             "trigger_id": self.standin.issue_trigger(who["id"]),
             "view": self.standin.state.view(stored["id"]),
             "response_urls": [],
-            "enterprise": None,
-            "is_enterprise_install": False,
         }
         reply = self.post_payload(payload, **wire)
-        if reply.status_code == 200:
+        if reply.status_code == 200 and not timed_out(reply):
             self._apply_ack(stored["id"], reply, who["id"])
         return reply
 
@@ -327,12 +394,11 @@ class SlackUser:
             return None
         payload = {
             "type": "view_closed",
-            "team": {"id": self.team_id, "domain": TEAM_DOMAIN},
+            **self._org(),
             "user": self._user(user),
             "api_app_id": APP_ID,
             "token": VERIFICATION_TOKEN,
             "view": stored,
             "is_cleared": False,
-            "is_enterprise_install": False,
         }
         return self.post_payload(payload, **wire)

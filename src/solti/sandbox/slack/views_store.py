@@ -54,6 +54,7 @@ class ViewsMixin:
             stored = {
                 "id": view_id,
                 "team_id": TEAM_ID,
+                "app_installed_team_id": TEAM_ID,
                 "type": view.get("type", "modal"),
                 "blocks": [],
                 "private_metadata": "",
@@ -63,7 +64,7 @@ class ViewsMixin:
                 "hash": "",
                 "clear_on_close": False,
                 "notify_on_close": False,
-                **copy.deepcopy(view),
+                **as_slack_echoes(view),
                 "previous_view_id": stack[-1] if stack else None,
                 "root_view_id": root,
                 "app_id": APP_ID,
@@ -97,7 +98,7 @@ class ViewsMixin:
                 raise SlackError("hash_conflict")
             for key in ("title", "submit", "close", "blocks", "private_metadata", "callback_id"):
                 stored.pop(key, None)
-            stored.update(copy.deepcopy(view))
+            stored.update(as_slack_echoes(view))
             stored["hash"] = f"{self._epoch}.{self._next():08x}"
             stored["state"] = {"values": {}}
             self._touch()
@@ -134,3 +135,22 @@ class ViewsMixin:
                 for v in self.views.values()
                 if v["_open"] and (user is None or v["_user"] == user)
             ]
+
+
+def as_slack_echoes(view: dict[str, Any]) -> dict[str, Any]:
+    """The view as Slack stores and echoes it: `close`/`submit` null when the app left them
+    out, and every input block with its defaults spelled out (`optional: false`,
+    `dispatch_action: false`), so a bot reading the echo sees what a real payload holds.
+
+    https://docs.slack.dev/reference/interaction-payloads/view-interactions-payload
+    """
+    echoed = copy.deepcopy(view)
+    echoed.setdefault("close", None)
+    echoed.setdefault("submit", None)
+    blocks = []
+    for block in echoed.get("blocks") or []:
+        if block.get("type") == "input":
+            block = {"optional": False, "dispatch_action": False, **block}
+        blocks.append(block)
+    echoed["blocks"] = blocks
+    return echoed

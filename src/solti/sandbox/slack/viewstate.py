@@ -18,6 +18,8 @@ _SCALAR = {
     "channels_select": "selected_channel",
     "datepicker": "selected_date",
     "timepicker": "selected_time",
+    "datetimepicker": "selected_date_time",
+    "file_input": "files",
     "multi_users_select": "selected_users",
     "multi_conversations_select": "selected_conversations",
     "multi_channels_select": "selected_channels",
@@ -64,7 +66,16 @@ def _initial(element: dict[str, Any]) -> Any:
         return option.get("value") if option else None
     if kind in _MULTI_OPTION:
         return [o.get("value") for o in element.get("initial_options") or []] or None
-    for key in ("initial_user", "initial_conversation", "initial_channel", "initial_date"):
+    if kind == "rich_text_input":
+        return element.get("initial_value")
+    for key in (
+        "initial_user",
+        "initial_conversation",
+        "initial_channel",
+        "initial_date",
+        "initial_time",
+        "initial_date_time",
+    ):
         if key in element:
             return element[key]
     return None
@@ -102,13 +113,29 @@ def _entry(element: dict[str, Any], value: Any) -> dict[str, Any]:
         entry["selected_options"] = [option_for(element, c) for c in chosen]
     elif kind in _SCALAR:
         entry[_SCALAR[kind]] = value
+        if kind == "timepicker":  # Slack adds the picker's zone (null when it has none)
+            entry["timezone"] = element.get("timezone")
+        if kind == "file_input":
+            entry["files"] = list(value or [])
+    elif kind == "rich_text_input":
+        entry["rich_text_value"] = _rich_text(value)
     else:
         entry["value"] = value
     return entry
 
 
+def _rich_text(value: Any) -> dict[str, Any] | None:
+    """A rich_text_input's value as Slack gives it: a `rich_text` block (text -> one section)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, dict):
+        return value
+    section = {"type": "rich_text_section", "elements": [{"type": "text", "text": str(value)}]}
+    return {"type": "rich_text", "elements": [section]}
+
+
 def _empty(entry: dict[str, Any]) -> bool:
-    return all(v in (None, [], "") for k, v in entry.items() if k != "type")
+    return all(v in (None, [], "") for k, v in entry.items() if k not in ("type", "timezone"))
 
 
 def build_state(view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:

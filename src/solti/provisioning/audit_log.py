@@ -5,11 +5,16 @@ The database runs in WAL mode so the CLI can read while the bot writes; inside o
 single connection guarded by a lock serves every thread (the bot finishes work on worker
 threads). The schema is applied with sqlite-utils ``Migrations``; ``bot/`` keeps its own tables in
 the same file.
+
+Rows are read and written with plain ``sqlite3``: sqlite-utils (~60 ms to import) loads only
+when a migration is pending or a caller asks for ``.db``, so a CLI create or list, which opens
+an up-to-date file, does not pay for it at start-up (docs/performance.md).
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import sqlite3
@@ -18,13 +23,14 @@ import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from typing import TYPE_CHECKING, Any
 
 from solti.provisioning.errors import NotFound
 from solti.provisioning.models import AuditRecord, AuditResult
+
+if TYPE_CHECKING:  # sqlite-utils loads when a log is opened (~75 ms), not with this module
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
 
 __all__ = ["CONTRACT_FIELDS", "VM_CREATE", "VM_REMOVE", "AuditLog"]
 
@@ -36,10 +42,7 @@ _OPTIONAL = {
     "vmid", "name", "node", "template_vmid", "template_name", "template_version", "approver",
 }  # fmt: skip
 
-migrations = Migrations("solti.audit")
 
-
-@migrations()
 def m001_audit(db: Database) -> None:
     db[TABLE].create(  # type: ignore[union-attr]
         {
@@ -67,10 +70,38 @@ def m001_audit(db: Database) -> None:
         db[TABLE].create_index(columns)  # type: ignore[union-attr]
 
 
-@migrations()
 def m002_action_result_index(db: Database) -> None:
     """The bot's approval sweep asks every 30 s for rows of one action still ``running``."""
     db[TABLE].create_index(["action", "result"], if_not_exists=True)  # type: ignore[union-attr]
+
+
+MIGRATION_SET = "solti.audit"
+_STEPS = (m001_audit, m002_action_result_index)
+
+
+@functools.cache
+def migrations() -> Migrations:
+    """The audit schema's migrations, in order (their names are what a database records)."""
+    from sqlite_utils.migrations import Migrations
+
+    schema = Migrations(MIGRATION_SET)
+    for step in _STEPS:
+        schema()(step)
+    return schema
+
+
+def _pending(connection: sqlite3.Connection) -> bool:
+    """Whether a step is missing, read from sqlite-utils' own record without importing it."""
+    try:
+        applied = {
+            row[0]
+            for row in connection.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [MIGRATION_SET]
+            )
+        }
+    except sqlite3.OperationalError:  # no such table: a new file
+        return True
+    return not {step.__name__ for step in _STEPS} <= applied
 
 
 def _now() -> datetime:
@@ -97,22 +128,52 @@ class AuditLog:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        connection = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-        self.db = Database(connection)
-        if self.path != ":memory:":
-            self.db.enable_wal()
+        self.conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        self._db: Database | None = None
+        if self.path != ":memory:" and self.journal_mode != "wal":
+            self.conn.execute("PRAGMA journal_mode=wal")
         with self._lock:
-            migrations.apply(self.db)
+            if _pending(self.conn):
+                migrations().apply(self.db)
         self._started: dict[int, float] = {}
+
+    @property
+    def db(self) -> Database:
+        """The same connection as a sqlite-utils ``Database`` (loads sqlite-utils)."""
+        if self._db is None:
+            from sqlite_utils import Database
+
+            self._db = Database(self.conn)
+        return self._db
 
     @property
     def journal_mode(self) -> str:
         with self._lock:
-            return str(self.db.execute("PRAGMA journal_mode").fetchone()[0])
+            return str(self.conn.execute("PRAGMA journal_mode").fetchone()[0])
 
     def close(self) -> None:
         with self._lock:
-            self.db.conn.close()
+            self.conn.close()
+
+    def _rows(
+        self,
+        where: str | None,
+        args: list[Any],
+        *,
+        order_by: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        sql = f"SELECT * FROM [{TABLE}]"
+        if where:
+            sql += f" WHERE {where}"
+        if order_by:
+            sql += f" ORDER BY {order_by}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._lock:
+            cursor = self.conn.execute(sql, args)
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -120,10 +181,13 @@ class AuditLog:
         row = record.model_dump(mode="json")
         row["at"] = _stamp(record.at)
         row["params"] = json.dumps(record.params, sort_keys=True, default=str)
-        with self._lock:
-            table = self.db[TABLE]
-            table.insert(row)  # type: ignore[union-attr]
-            return int(table.last_pk)  # type: ignore[union-attr]
+        columns = ", ".join(f"[{name}]" for name in row)
+        marks = ", ".join("?" for _ in row)
+        with self._lock, self.conn:
+            cursor = self.conn.execute(
+                f"INSERT INTO [{TABLE}] ({columns}) VALUES ({marks})", list(row.values())
+            )
+            return int(cursor.lastrowid or 0)
 
     def start(
         self,
@@ -172,8 +236,11 @@ class AuditLog:
         if params is not None:
             update["params"] = json.dumps({**current.params, **params}, sort_keys=True, default=str)
         AuditRecord.model_validate({**current.model_dump(), **update, "params": {}})  # types
-        with self._lock:
-            self.db[TABLE].update(audit_id, update)  # type: ignore[union-attr]
+        assignments = ", ".join(f"[{name}] = ?" for name in update)
+        with self._lock, self.conn:
+            self.conn.execute(
+                f"UPDATE [{TABLE}] SET {assignments} WHERE id = ?", [*update.values(), audit_id]
+            )
         return self.get(audit_id)
 
     def record(
@@ -207,8 +274,7 @@ class AuditLog:
         return AuditRecord.model_validate(data)
 
     def get(self, audit_id: int) -> AuditRecord:
-        with self._lock:
-            rows = list(self.db[TABLE].rows_where("id = ?", [audit_id]))
+        rows = self._rows("id = ?", [audit_id])
         if not rows:
             raise NotFound(f"no audit record {audit_id}")
         return self._from_row(rows[0])
@@ -248,12 +314,7 @@ class AuditLog:
         if until is not None:
             where.append("at < ?")
             args.append(_stamp(until))
-        with self._lock:
-            rows = list(
-                self.db[TABLE].rows_where(
-                    " AND ".join(where) or None, args, order_by="at DESC, id DESC", limit=limit
-                )
-            )
+        rows = self._rows(" AND ".join(where), args, order_by="at DESC, id DESC", limit=limit)
         return [self._from_row(row) for row in rows]
 
     def find_by_request_id(self, request_id: str, action: str | None = None) -> AuditRecord | None:
@@ -262,24 +323,22 @@ class AuditLog:
         if action is not None:
             where += " AND action = ?"
             args.append(action)
-        with self._lock:
-            rows = list(self.db[TABLE].rows_where(where, args, order_by="id DESC", limit=1))
+        rows = self._rows(where, args, order_by="id DESC", limit=1)
         return self._from_row(rows[0]) if rows else None
 
     def owners(self) -> dict[int, str]:
         """VMID -> actor of the newest successful create not followed by a successful remove."""
         owned: dict[int, str] = {}
-        with self._lock:
-            rows = self.db[TABLE].rows_where(
-                "result = 'ok' AND vmid IS NOT NULL AND action IN (?, ?)",
-                [VM_CREATE, VM_REMOVE],
-                order_by="id",
-            )
-            for row in rows:
-                if row["action"] == VM_CREATE:
-                    owned[row["vmid"]] = row["actor"]
-                else:
-                    owned.pop(row["vmid"], None)
+        rows = self._rows(
+            "result = 'ok' AND vmid IS NOT NULL AND action IN (?, ?)",
+            [VM_CREATE, VM_REMOVE],
+            order_by="id",
+        )
+        for row in rows:
+            if row["action"] == VM_CREATE:
+                owned[row["vmid"]] = row["actor"]
+            else:
+                owned.pop(row["vmid"], None)
         return owned
 
     def count_active_vms(self, actor: str, live_vmids: Iterable[int] | None = None) -> int:

@@ -7,13 +7,14 @@ upstream digest with the one recorded on the latest template. The build is ``tem
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from typing import Any
 
+from solti.provisioning.collaborators import Collaborators
 from solti.provisioning.errors import Conflict, InvalidRequest, SoltiError
 from solti.provisioning.inventory import Snapshot, boot_disk, template_from_config
-from solti.provisioning.models import TemplateInfo, UpdateStatus
-from solti.provisioning.ops import Ops, describe_failure, elapsed_ms
+from solti.provisioning.models import Progress, TemplateInfo, UpdateStatus
+from solti.provisioning.operation import Operation
 from solti.provisioning.template_users import linked_clones_on_record, linked_clones_on_storage
 from solti.provisioning.upstream import fetch_upstream
 
@@ -26,7 +27,7 @@ __all__ = [
 ]
 
 
-def verified_template(ops: Ops, node: str, vmid: int) -> TemplateInfo:
+def verified_template(ops: Collaborators, node: str, vmid: int) -> TemplateInfo:
     """Read a template's config and check it is complete; raises naming every problem."""
     config = ops.client.vm_config(node, vmid)
     info = template_from_config(vmid, node, config)
@@ -45,13 +46,13 @@ def verified_template(ops: Ops, node: str, vmid: int) -> TemplateInfo:
     return info
 
 
-def verify_template(ops: Ops, vmid: int) -> TemplateInfo:
+def verify_template(ops: Collaborators, vmid: int) -> TemplateInfo:
     """Check a template is complete: template flag, base disk, cloud-init drive, metadata."""
     entry = Snapshot.take(ops.client).require(vmid)
     return verified_template(ops, str(entry["node"]), vmid)
 
 
-def list_templates(ops: Ops, distribution: str | None = None) -> list[TemplateInfo]:
+def list_templates(ops: Collaborators, distribution: str | None = None) -> list[TemplateInfo]:
     """Every template with its metadata, grouped by distribution, latest build first."""
     snapshot = Snapshot.take(ops.client)
     found = []
@@ -68,7 +69,7 @@ def list_templates(ops: Ops, distribution: str | None = None) -> list[TemplateIn
 
 
 def _linked_clones(
-    ops: Ops, snapshot: Snapshot, node: str, vmid: int, config: dict[str, Any]
+    ops: Collaborators, snapshot: Snapshot, node: str, vmid: int, config: dict[str, Any]
 ) -> list[int]:
     users = set(linked_clones_on_record(ops.audit, vmid, snapshot.used_ids()))
     users |= linked_clones_on_storage(ops.client, node, vmid, config)
@@ -76,76 +77,54 @@ def _linked_clones(
 
 
 def destroy_template(
-    ops: Ops,
+    ops: Collaborators,
     vmid: int,
     *,
     actor: str = "unknown",
     via: str = "cli",
     approver: str | None = None,
     request_id: str | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> None:
     """Remove a template; refuses while linked clones still use its base disk, naming them.
 
     ``approver`` (who allowed the destroy) is written to the audit record, refused or not.
     With a ``request_id`` already completed, nothing is done again (idempotent re-runs).
     """
-    if request_id:
-        previous = ops.audit.find_by_request_id(request_id, action="template destroy")
-        if previous is not None and previous.result == "running":
-            raise Conflict(f"request {request_id} (`template destroy {vmid}`) is still running")
-        if previous is not None and previous.result == "ok":
-            if previous.vmid is not None and int(previous.vmid) != vmid:
-                raise Conflict(
-                    f"request {request_id} destroyed template {previous.vmid}, not {vmid}"
-                )
-            return
+    op = Operation(ops, "template destroy", actor=actor, via=via, request_id=request_id,
+                   approver=approver, steps=["destroy"], progress=progress)  # fmt: skip
+    if op.earlier(vmid) is not None:
+        return
     snapshot = Snapshot.take(ops.client)
-    entry = snapshot.require(vmid)
-    node = str(entry["node"])
+    node = str(snapshot.require(vmid)["node"])
     config = ops.client.vm_config(node, vmid)
     info = template_from_config(vmid, node, config)
     if info.status != "template":
         raise InvalidRequest(f"VM {vmid} is not a template; use `vm remove {vmid}`", field="vmid")
     # One record shape for the refusal and for the real destroy.
     fields = {
-        "actor": actor,
-        "via": via,
-        "action": "template destroy",
         "vmid": vmid,
         "name": info.name,
         "node": node,
         "template_vmid": vmid,
         "template_name": info.name,
         "template_version": info.version,
-        "approver": approver,
-        "request_id": request_id,
     }
     clones = _linked_clones(ops, snapshot, node, vmid, config)
     if clones:
         snapshot.complete_vm_names(ops.client)
         names = snapshot.non_templates()
         listed = ", ".join(f"{c} ({names.get(c, '?')})" for c in clones)
-        message = (
+        refusal = Conflict(
             f"template {vmid} ({info.name}) is used by linked clones {listed}; remove them first"
         )
-        ops.audit.record(**fields, result="failed", error=message)
-        raise Conflict(message)
-    started = time.monotonic()
-    audit_id = ops.audit.start(**fields)
-    try:
+        op.refused(refusal, **fields)
+        raise refusal
+    with op.audited(**fields), op.step("destroy", f"template {vmid} ({info.name})"):
         ops.waiter.wait(ops.client.delete_vm(node, vmid), node=node, step="destroy")
-    except BaseException as exc:
-        ops.audit.finish(
-            audit_id,
-            "failed",
-            error=describe_failure(exc, "destroy", None),
-            duration_ms=elapsed_ms(started),
-        )
-        raise
-    ops.audit.finish(audit_id, "ok", duration_ms=elapsed_ms(started))
 
 
-def check_updates(ops: Ops, distribution: str | None = None) -> list[UpdateStatus]:
+def check_updates(ops: Collaborators, distribution: str | None = None) -> list[UpdateStatus]:
     """Upstream digest vs the latest template's recorded one, per distribution."""
     names = [distribution] if distribution else list(ops.catalog.names)
     latest: dict[str, TemplateInfo] = {}

@@ -7,14 +7,13 @@ import logging
 import re
 from typing import Any
 
+from solti import telemetry
 from solti.bot import grammar
 from solti.bot.blocks import modal as modal_views
 from solti.bot.blocks import replies
-from solti.bot.facade import call
-from solti.bot.flows import misc, templates, vms
-from solti.bot.flows.base import Caller
-from solti.bot.listeners.common import caller_from, ephemeral_via_respond, later
-from solti.provisioning import telemetry
+from solti.bot.flows import keys_and_reports, templates, vms
+from solti.bot.flows.caller import Caller
+from solti.bot.listeners.dispatch import caller_from, ephemeral_via_respond, later
 
 __all__ = ["COMMAND", "open_create_modal", "register"]
 
@@ -72,9 +71,9 @@ def open_create_modal(caller: Caller, trigger_id: str, prefill: dict[str, Any]) 
     )
     view = opened["view"]
     try:
-        templates_found = call(runtime.provisioner.list_templates)
+        templates_found = runtime.provisioner.list_templates()
     except Exception as exc:
-        from solti.bot.flows.base import describe_error
+        from solti.bot.flows.caller import describe_error
 
         templates_found = []
         caller.say_error(describe_error(exc)[0])
@@ -136,7 +135,7 @@ def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> No
                 "dry_run": parsed.dry_run,
             }
             prefill = _prefill(parsed)
-            vms.create_vm(caller, values, prefill)
+            vms.create_from_slash(caller, values, prefill)
         case grammar.VmList(mine=mine):
             vms.list_vms(caller, mine)
         case grammar.VmAction(verb=verb, vmid=vmid):
@@ -148,15 +147,15 @@ def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> No
         case grammar.TemplateDestroy(vmid=vmid):
             templates.request_approval(caller, "template_destroy", str(vmid))
         case grammar.KeySet(key=key):
-            misc.key_set(caller, key)
+            keys_and_reports.key_set(caller, key)
         case grammar.KeyShow():
-            misc.key_show(caller)
+            keys_and_reports.key_show(caller)
         case grammar.KeyRemove():
-            misc.key_remove(caller)
+            keys_and_reports.key_remove(caller)
         case grammar.Audit(user=user, vmid=vmid):
-            misc.audit(caller, user, vmid)
+            keys_and_reports.audit(caller, user, vmid)
         case grammar.Report():
-            misc.report_now(caller)
+            keys_and_reports.report_now(caller)
 
 
 def register(app: Any) -> None:

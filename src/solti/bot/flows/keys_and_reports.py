@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from solti.bot.blocks import replies
-from solti.bot.facade import audit_query
-from solti.bot.flows.base import Caller, as_sentence, describe_error
+from solti.bot.flows.caller import Caller, as_sentence, describe_error
 from solti.bot.reports import post_report
 from solti.provisioning import InvalidRequest
 
@@ -36,7 +35,7 @@ def key_remove(caller: Caller) -> None:
 
 def audit(caller: Caller, user: str | None, vmid: int | None) -> None:
     try:
-        records = audit_query(caller.runtime.audit, user=user, vmid=vmid, limit=20)
+        records = caller.runtime.audit.query(user=user, vmid=vmid, limit=20)
     except Exception as exc:
         caller.say_error(describe_error(exc)[0])
         return

@@ -1,56 +1,93 @@
-"""Prometheus metrics of the bot and the provisioning verbs, and the timers that feed them.
+"""The Prometheus registry every part of solti counts into, the standard series, and timers.
 
-The metrics use their own `CollectorRegistry` (`REGISTRY`), so `/metrics` shows only ours and
-tests are not disturbed by the default process collectors. `track_command` and `step_timer`
-also log one line per command or step (through the redacting handler).
+One `CollectorRegistry` (`REGISTRY`) of our own rather than prometheus_client's global one, so
+`/metrics` shows exactly what is registered here and a test's registry is not shared with a
+library's. It carries what operators expect of any Python service (`process_*`, `python_gc_*`,
+`python_info`) and `solti_build_info{version=...}`, plus the provisioning series. The bot adds
+its Slack series (`solti.bot.slack_metrics`) to the same registry. `track_command` and
+`step_timer` also log one line per command or step (through the redacting handler).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
-    Gauge,
+    GCCollector,
     Histogram,
+    PlatformCollector,
+    ProcessCollector,
     generate_latest,
     make_wsgi_app,
 )
+from prometheus_client.core import InfoMetricFamily
+from prometheus_client.registry import Collector
 
 __all__ = [
-    "ACK_LATENCY",
-    "APPROVALS_WAITING",
     "COMMANDS",
+    "DISTRIBUTION",
     "PROVISIONING_STEP",
     "PROXMOX_ERRORS",
     "REGISTRY",
-    "SOCKET_MODE_CONNECTED",
     "metrics_wsgi_app",
     "render_metrics",
     "step_timer",
     "track_command",
-    "watch_socket_mode",
 ]
 
+# The distribution whose version `solti_build_info` reports (pyproject's `name`).
+DISTRIBUTION = "solti-chatops"
+
 REGISTRY = CollectorRegistry(auto_describe=True)
+
+
+class BuildInfo(Collector):
+    """`solti_build_info{version="..."} 1`: which release is running, for dashboards and alerts.
+
+    The version is read at scrape time (not at import) so the operator CLI, which never serves
+    metrics, does not pay for reading the installed distribution's metadata.
+    """
+
+    def __init__(self, distribution: str = DISTRIBUTION) -> None:
+        self.distribution = distribution
+
+    def describe(self) -> Iterable[InfoMetricFamily]:
+        return [InfoMetricFamily("solti_build", "The running solti release.")]
+
+    def collect(self) -> Iterable[InfoMetricFamily]:
+        return [
+            InfoMetricFamily(
+                "solti_build", "The running solti release.", value={"version": _version(self)}
+            )
+        ]
+
+
+def _version(info: BuildInfo) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(info.distribution)
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+# The standard collectors prometheus_client puts on its global registry, here on ours.
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
+GCCollector(registry=REGISTRY)
+REGISTRY.register(BuildInfo())
 
 COMMANDS = Counter(
     "solti_commands",
     "Commands handled, by verb (e.g. 'vm create') and outcome (ok, failed, denied, invalid).",
     ["verb", "outcome"],
-    registry=REGISTRY,
-)
-ACK_LATENCY = Histogram(
-    "solti_ack_latency_seconds",
-    "Time from receiving a Slack request to acknowledging it (Slack allows 3 s).",
-    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 5.0),
     registry=REGISTRY,
 )
 PROVISIONING_STEP = Histogram(
@@ -66,36 +103,6 @@ PROXMOX_ERRORS = Counter(
     ["kind"],
     registry=REGISTRY,
 )
-APPROVALS_WAITING = Gauge(
-    "solti_approvals_waiting",
-    "Approval requests currently waiting for a decision.",
-    registry=REGISTRY,
-)
-
-# Not in REGISTRY until `watch_socket_mode` is called: in HTTP mode there is no socket, and a
-# gauge stuck at 0 there would look like an outage to an alert written for Socket Mode.
-SOCKET_MODE_CONNECTED = Gauge(
-    "solti_socket_mode_connected",
-    "1 while the Socket Mode session with Slack is up (socket open, Slack said hello), else 0.",
-    registry=None,
-)
-_socket_mode_lock = threading.Lock()
-_socket_mode_registered = False
-
-
-def watch_socket_mode(connected: Callable[[], bool]) -> None:
-    """Export `solti_socket_mode_connected`, read from ``connected()`` at every scrape.
-
-    Read at scrape time rather than set on events because the Slack SDK drops a stale socket
-    without telling any listener; asking the client when Prometheus asks cannot go stale.
-    The last call wins (one Socket Mode client per process).
-    """
-    global _socket_mode_registered
-    SOCKET_MODE_CONNECTED.set_function(lambda: 1.0 if connected() else 0.0)
-    with _socket_mode_lock:
-        if not _socket_mode_registered:
-            REGISTRY.register(SOCKET_MODE_CONNECTED)
-            _socket_mode_registered = True
 
 
 def render_metrics() -> tuple[bytes, str]:
@@ -104,7 +111,7 @@ def render_metrics() -> tuple[bytes, str]:
 
 
 def metrics_wsgi_app() -> Any:
-    """A WSGI app serving the registry; mount it at `/metrics`."""
+    """A WSGI app serving the registry; mount it at `/metrics` or serve it on its own port."""
     return make_wsgi_app(registry=REGISTRY)
 
 

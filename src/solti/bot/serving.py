@@ -1,10 +1,13 @@
-"""Serving the app: a pooled WSGI server for HTTP mode, Socket Mode, and `solti bot`.
+"""Serving the app: waitress over Bolt's WSGI adapter for HTTP mode, and Socket Mode.
 
-The WSGI app is a route table so others can mount more paths (``/metrics``) beside
-``POST /slack/events`` and ``GET /healthz`` without touching the Slack part. Socket Mode
-takes Slack's traffic over a websocket, but the same pooled server still answers
-``GET /healthz`` (is the session up?) and ``GET /metrics`` there, so the image's HEALTHCHECK
-and Prometheus work in the recommended deployment too.
+The HTTP side is a tiny route table: ``POST /slack/events`` goes to Bolt's own WSGI adapter
+(``slack_bolt.adapter.wsgi.SlackRequestHandler``), ``GET /healthz`` answers at once, and
+``GET /metrics`` is mounted where the composition root says (beside Slack, or on a port of
+its own). The server is waitress: pure Python, threads in this one process, no fork, so the
+scheduler, the pools after the ack and the metrics registry exist exactly once (see
+docs/operations.md). Socket Mode takes Slack's traffic over a websocket, but the same kind of
+listener still answers ``GET /healthz`` (is the session up?) and ``GET /metrics`` there, so
+the image's HEALTHCHECK and Prometheus work in the recommended deployment too.
 """
 
 from __future__ import annotations
@@ -12,33 +15,34 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import click
+import waitress
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress import wasyncore
 
-from solti.bot.httpserver import PooledWsgiServer
-from solti.bot.runtime import runtime_of, start_background, stop_background
-from solti.provisioning import telemetry
+from solti.bot import slack_metrics
+from solti.bot.runtime import AckGate
 
 __all__ = [
-    "HttpServer",
+    "EVENTS_PATH",
+    "MAX_BODY",
     "SocketModeRunner",
     "SocketModeStatus",
-    "bot_command",
+    "WsgiListener",
     "make_health_wsgi_app",
+    "make_route_table",
     "make_wsgi_app",
     "socket_mode_handler",
 ]
 
-log = logging.getLogger("solti.bot.server")
+log = logging.getLogger("solti.bot.serving")
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 EVENTS_PATH = "/slack/events"
+MAX_BODY = 4 * 1024 * 1024  # a view_submission is at most ~250 kB; leave room, refuse floods
 
 
 def _json(start_response: Callable[..., Any], status: str, body: dict[str, Any]) -> list[bytes]:
@@ -49,30 +53,31 @@ def _json(start_response: Callable[..., Any], status: str, body: dict[str, Any])
     return [data]
 
 
-def make_wsgi_app(app: Any, extra_routes: dict[str, WsgiApp] | None = None) -> WsgiApp:
-    """Route by path: Slack events to Bolt, health to a constant, the rest to ``extra_routes``."""
+def make_wsgi_app(
+    app: Any, acks: AckGate | None = None, extra_routes: dict[str, WsgiApp] | None = None
+) -> WsgiApp:
+    """Route by path: Slack events to Bolt, health to a constant, the rest to ``extra_routes``.
+
+    Each Slack request is computed inside ``acks.acknowledging()`` (work after the ack waits
+    for it, see ``bot.runtime.AckGate``) and timed into ``solti_ack_latency_seconds``.
+    """
     slack = SlackRequestHandler(app)
     routes = dict(extra_routes or {})
-    runtime = runtime_of(app)
-    acknowledging = runtime.acks.acknowledging if runtime is not None else contextlib.nullcontext
-
-    def health(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        return _json(start_response, "200 OK", {"ok": True})
+    acknowledging = acks.acknowledging if acks is not None else contextlib.nullcontext
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        method = environ.get("REQUEST_METHOD", "GET")
         if path == EVENTS_PATH:
-            if method != "POST":
+            if environ.get("REQUEST_METHOD") != "POST":
                 return _json(start_response, "405 Method Not Allowed", {"error": "POST only"})
             started = time.perf_counter()
-            with acknowledging():  # background work waits for the acks (bot.runtime.AckGate)
+            with acknowledging():
                 body = slack(environ, start_response)
             # Received -> acknowledged, as the bot sees it (body read, verified, answered).
-            telemetry.ACK_LATENCY.observe(time.perf_counter() - started)
+            slack_metrics.ACK_LATENCY.observe(time.perf_counter() - started)
             return body
         if path == "/healthz":
-            return health(environ, start_response)
+            return _json(start_response, "200 OK", {"ok": True})
         if path in routes:
             return routes[path](environ, start_response)
         return _json(start_response, "404 Not Found", {"error": "not found"})
@@ -80,33 +85,85 @@ def make_wsgi_app(app: Any, extra_routes: dict[str, WsgiApp] | None = None) -> W
     return wsgi
 
 
-class HttpServer:
-    """``POST /slack/events`` and ``GET /healthz`` on a port (0 = any free one)."""
+def make_route_table(routes: dict[str, WsgiApp]) -> WsgiApp:
+    """Just ``routes``, else 404: ``/metrics`` on a port of its own."""
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        route = routes.get(environ.get("PATH_INFO", ""))
+        if route is None:
+            return _json(start_response, "404 Not Found", {"error": "not found"})
+        return route(environ, start_response)
+
+    return wsgi
+
+
+def _no_body_for_head(app: WsgiApp) -> WsgiApp:
+    """A ``HEAD`` answers the ``GET``'s status and headers alone (waitress leaves it to the app)."""
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        result = app(environ, start_response)
+        if environ.get("REQUEST_METHOD") != "HEAD":
+            return result
+        try:
+            for _ in result:  # a generator calls start_response on its first step
+                pass
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        return []
+
+    return wsgi
+
+
+class WsgiListener:
+    """A WSGI app served by waitress on ``host:port`` (0 = any free port), on its own thread.
+
+    ``start()`` binds (an ``OSError`` says the port is taken) and serves; ``stop()`` lets the
+    requests in progress finish (a few seconds at most), then closes every connection. HTTP/1.1
+    keep-alive, chunked request bodies and ``Expect: 100-continue`` are waitress's.
+    """
 
     def __init__(
-        self,
-        app: Any,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        extra_routes: dict[str, WsgiApp] | None = None,
+        self, wsgi: WsgiApp, host: str = "127.0.0.1", port: int = 0, *, threads: int = 8
     ) -> None:
-        self.app = app
+        self.wsgi = wsgi
         self.host = host
         self.port = port
-        self.wsgi = make_wsgi_app(app, extra_routes)
-        self._server: PooledWsgiServer | None = None
+        self.threads = threads
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
 
-    def start(self) -> HttpServer:
-        self._server = PooledWsgiServer(self.host, self.port, self.wsgi).start()
-        self.port = self._server.port
-        start_background(self.app)
+    def start(self) -> WsgiListener:
+        if self._server is not None:
+            return self
+        self._server = waitress.create_server(
+            _no_body_for_head(self.wsgi),
+            host=self.host,
+            port=self.port,
+            threads=self.threads,
+            ident="solti",
+            max_request_body_size=MAX_BODY,
+            channel_timeout=60,  # an idle keep-alive connection is closed after a minute
+            clear_untrusted_proxy_headers=True,
+        )
+        self.port = int(self._server.effective_port)
+        self._thread = threading.Thread(
+            target=self._server.run, name=f"solti-http-{self.port}", daemon=True
+        )
+        self._thread.start()
         return self
 
     def stop(self) -> None:
-        stop_background(self.app)
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.task_dispatcher.shutdown(timeout=5)
+        # Closing the sockets is the loop's own business: ask it, through its trigger.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
 
     @property
     def url(self) -> str:
@@ -116,20 +173,22 @@ class HttpServer:
     def events_url(self) -> str:
         return self.url + EVENTS_PATH
 
-    def __enter__(self) -> HttpServer:
+    def __enter__(self) -> WsgiListener:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
-def socket_mode_handler(app: Any, settings: Any) -> Any:
+def socket_mode_handler(app: Any, settings: Any, acks: AckGate | None = None) -> Any:
     """The Socket Mode runner for ``settings.slack_app_token`` (connect() opens the socket).
 
     Bolt's built-in client (no extra dependency); each envelope's handling is timed into
     ``solti_ack_latency_seconds`` as HTTP requests are, so one metric covers both modes.
     """
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    acknowledging = acks.acknowledging if acks is not None else contextlib.nullcontext
 
     class TimedSocketModeHandler(SocketModeHandler):
         def handle(self, client: Any, req: Any) -> None:
@@ -138,12 +197,10 @@ def socket_mode_handler(app: Any, settings: Any) -> Any:
                 with acknowledging():
                     super().handle(client, req)
             finally:
-                telemetry.ACK_LATENCY.observe(time.perf_counter() - started)
+                slack_metrics.ACK_LATENCY.observe(time.perf_counter() - started)
 
     if settings.slack_app_token is None:
         raise ValueError("Socket Mode needs SLACK_APP_TOKEN")
-    runtime = runtime_of(app)
-    acknowledging = runtime.acks.acknowledging if runtime is not None else contextlib.nullcontext
     return TimedSocketModeHandler(
         app, settings.slack_app_token.get_secret_value(), web_client=app.client
     )
@@ -222,11 +279,12 @@ def make_health_wsgi_app(
 
 
 class SocketModeRunner:
-    """What `solti bot` runs with ``SLACK_APP_TOKEN``: the socket plus the health listener.
+    """The socket plus the health listener, as `solti bot` runs them with ``SLACK_APP_TOKEN``.
 
-    ``listen()`` binds ``GET /healthz`` and ``GET /metrics`` (``port=None``: no listener),
-    ``connect()`` starts the background jobs and opens the session; ``start()`` does both.
-    Listening first means a probe sees 503 while the session is still being opened.
+    ``listen()`` binds ``GET /healthz`` and the ``extra_routes`` (``port=None``: no
+    listener), ``connect()`` opens the session; ``start()`` does both. Listening first means
+    a probe sees 503 while the session is still being opened. The scheduled jobs are the
+    composition root's (``solti.composition.Bot``), not the runner's.
     """
 
     def __init__(
@@ -234,6 +292,7 @@ class SocketModeRunner:
         app: Any,
         settings: Any,
         *,
+        acks: AckGate | None = None,
         host: str = "127.0.0.1",
         port: int | None = 0,
         extra_routes: dict[str, WsgiApp] | None = None,
@@ -241,25 +300,22 @@ class SocketModeRunner:
         self.app = app
         self.host = host
         self.port = port
-        self.handler = socket_mode_handler(app, settings)
+        self.handler = socket_mode_handler(app, settings, acks)
         self.status = SocketModeStatus(self.handler.client)
         self.wsgi = make_health_wsgi_app(self.status.state, extra_routes)
-        self._server: PooledWsgiServer | None = None
-        self._background = False
+        self._listener: WsgiListener | None = None
 
     def listen(self) -> SocketModeRunner:
-        if self.port is not None and self._server is None:
-            self._server = PooledWsgiServer(self.host, self.port, self.wsgi).start()
-            self.port = self._server.port
-            telemetry.watch_socket_mode(self.status.connected)  # a scrape before connect() reads 0
+        if self.port is not None and self._listener is None:
+            self._listener = WsgiListener(self.wsgi, self.host, self.port, threads=2).start()
+            self.port = self._listener.port
+            # A scrape before connect() reads 0.
+            slack_metrics.watch_socket_mode(self.status.connected)
         return self
 
     def connect(self) -> SocketModeRunner:
         # The gauge follows the runner that listened or connected last (one in `solti bot`).
-        telemetry.watch_socket_mode(self.status.connected)
-        if not self._background:
-            start_background(self.app)
-            self._background = True
+        slack_metrics.watch_socket_mode(self.status.connected)
         self.handler.connect()
         return self
 
@@ -269,109 +325,17 @@ class SocketModeRunner:
     def stop(self) -> None:
         """Close the socket first, so the listener reports 503 while the rest shuts down."""
         self.handler.close()
-        if self._background:
-            stop_background(self.app)
-            self._background = False
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
 
     @property
     def url(self) -> str | None:
         """The listener's base URL, or None when it is turned off or not started."""
-        return f"http://{self.host}:{self.port}" if self._server is not None else None
+        return self._listener.url if self._listener is not None else None
 
     def __enter__(self) -> SocketModeRunner:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def _fail(message: str) -> None:
-    click.echo(f"solti bot: {message}", err=True)
-    sys.exit(2)
-
-
-def _socket_error(exc: Exception) -> str:
-    """A one-line reason for a failed connect; Slack's error code, never a token."""
-    response = getattr(exc, "response", None)
-    code = response.get("error") if response is not None and hasattr(response, "get") else None
-    if code:
-        return f"SLACK_APP_TOKEN: apps.connections.open answered {code}"
-    return f"cannot reach Slack to open Socket Mode ({type(exc).__name__})"
-
-
-def _listen_error(host: str, port: int, exc: OSError) -> str:
-    reason = exc.strerror or type(exc).__name__
-    return f"SOLTI_HTTP_PORT: cannot listen on {host}:{port} ({reason}); choose another port"
-
-
-@click.command(name="bot")
-@click.option(
-    "--host",
-    default="0.0.0.0",
-    show_default=True,
-    help="Address of the HTTP listener (Slack events in HTTP mode; /healthz and /metrics).",
-)
-def bot_command(host: str) -> None:
-    """Run the Slack app: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on SOLTI_HTTP_PORT."""
-    from slack_sdk.errors import SlackClientError
-
-    from solti.bot.app import create_app
-    from solti.bot.settings import SettingsError, load_settings
-    from solti.provisioning import ConfigError, Provisioner, ProxmoxSettings, load_policy
-    from solti.provisioning.telemetry import configure_logging, metrics_wsgi_app
-
-    try:
-        configure_logging()  # SOLTI_LOG_FORMAT / SOLTI_LOG_LEVEL; redacts secrets
-    except ValueError as exc:
-        _fail(str(exc))
-        return
-    try:
-        settings = load_settings()
-        if not settings.socket_mode:
-            settings.require_http()
-        policy = load_policy(settings.solti_config)
-        provisioner = Provisioner.from_settings(
-            ProxmoxSettings.from_env(), policy, settings.solti_db
-        )
-    except SettingsError as exc:
-        _fail(str(exc))
-        return
-    except ConfigError as exc:
-        _fail(str(exc))
-        return
-    app = create_app(settings, provisioner, policy)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    routes = {"/metrics": metrics_wsgi_app()}
-    port = settings.solti_http_port
-    if settings.socket_mode:
-        runner = SocketModeRunner(app, settings, host=host, port=port, extra_routes=routes)
-        try:
-            runner.listen()
-        except OSError as exc:
-            runner.stop()
-            _fail(_listen_error(host, port, exc))
-            return
-        try:
-            runner.connect()
-        except (SlackClientError, OSError) as exc:
-            runner.stop()
-            _fail(_socket_error(exc))
-            return
-        where = f"; /healthz and /metrics on {runner.url}" if runner.url else ""
-        click.echo(f"solti bot: Socket Mode, connecting to Slack{where}", err=True)
-        stop.wait()
-        runner.stop()
-        return
-    try:
-        server = HttpServer(app, host=host, port=port, extra_routes=routes).start()
-    except OSError as exc:
-        _fail(_listen_error(host, port, exc))
-        return
-    click.echo(f"solti bot: listening on {server.url}/slack/events", err=True)
-    stop.wait()
-    server.stop()

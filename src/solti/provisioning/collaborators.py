@@ -1,9 +1,11 @@
 """What every provisioning verb needs, bundled once: client, waiter, audit log, catalog, defaults.
 
-``templates``, ``vms`` and ``vm_lifecycle`` receive an ``Ops`` instead of a dozen arguments;
-``service.Provisioner`` builds it. ``Steps`` is the progress/step bookkeeping shared by the long
-verbs: it reports ``Progress`` to the caller and stamps the running step's name on any
-``ProxmoxError`` that escapes, so an error always says which step failed and PVE's words why.
+``template_lifecycle``, ``vm_create`` and ``vm_lifecycle`` receive one ``Collaborators``
+instead of a dozen arguments;
+``service.Provisioner`` builds it. ``Steps`` is the progress/step bookkeeping of an
+``operation.Operation`` (the skeleton every changing verb runs on): it reports ``Progress`` to
+the caller and stamps the running step's name on any ``ProxmoxError`` that escapes, so an error
+always says which step failed and PVE's words why.
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ from solti.provisioning.config import Defaults
 from solti.provisioning.errors import ProxmoxError, SoltiError, TaskFailed
 from solti.provisioning.models import Progress
 from solti.provisioning.pve import PveClient, VmLocked, VmMissing
-from solti.provisioning.tasks import TaskWaiter
-from solti.provisioning.telemetry import PROXMOX_ERRORS, step_timer
+from solti.provisioning.task_waiter import TaskWaiter
+from solti.telemetry import PROXMOX_ERRORS, step_timer
 
 __all__ = [
+    "Collaborators",
     "Defaults",
-    "Ops",
     "Reservations",
     "Steps",
     "describe_failure",
@@ -77,7 +79,7 @@ class Reservations:
 
 
 @dataclass
-class Ops:
+class Collaborators:
     """The collaborators of the verbs; one per ``Provisioner``, shared by its threads."""
 
     client: PveClient

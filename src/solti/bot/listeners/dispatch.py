@@ -1,4 +1,4 @@
-"""Helpers shared by listeners: building a Caller from what Bolt injects."""
+"""Helpers shared by listeners: the runtime and a Caller from what Bolt injects."""
 
 from __future__ import annotations
 
@@ -6,11 +6,17 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from solti.bot.flows.base import Caller, describe_error
-from solti.bot.runtime import Runtime, runtime_for
-from solti.provisioning import telemetry
+from solti import telemetry
+from solti.bot.flows.caller import Caller, describe_error
+from solti.bot.runtime import Runtime
 
 log = logging.getLogger("solti.bot.listeners")
+
+
+def runtime_in(context: Any) -> Runtime:
+    """The app's runtime, put in every request's context by ``bot.middleware``."""
+    runtime: Runtime = context["runtime"]
+    return runtime
 
 
 def ephemeral_via_respond(respond: Any, replace: bool = False) -> Callable[[dict[str, Any]], None]:
@@ -49,10 +55,10 @@ def guarded(caller: Caller, work: Callable[[], None]) -> None:
 def caller_from(
     context: Any, reply: Callable[[dict[str, Any]], None], trigger_id: str | None = None
 ) -> Caller:
-    runtime = runtime_for(context)
+    runtime = runtime_in(context)
 
     def reply_after_acks(payload: dict[str, Any]) -> None:
-        runtime.yield_to_acks()  # a reply can wait; an acknowledgement cannot (AckGate)
+        runtime.work.wait_for_acks()  # a reply can wait; an acknowledgement cannot (AckGate)
         reply(payload)
 
     return Caller(
@@ -86,10 +92,12 @@ def tracked(caller: Caller, verb: str, work: Callable[[], None]) -> None:
 
 
 def later(caller: Caller, verb: str, work: Callable[[], None], *, quick: bool = False) -> None:
-    """Run ``work`` after the ack on the runtime's pool, tracked as ``verb``.
+    """Run ``work`` after the ack (``Runtime.work``), tracked as ``verb``.
 
     Listeners ack first and hand the rest over here: Bolt's lazy listeners would deep-copy
     the whole request for each one, which cost more than the acknowledgement itself.
-    ``quick``: a short reply that waits for no Proxmox task (see ``Runtime.quick``).
+    ``quick``: a short reply that waits for no Proxmox task (``AfterAck.quick``).
     """
-    caller.runtime.submit(tracked, caller, verb, work, quick=quick)
+    after_ack = caller.runtime.work
+    submit = after_ack.quick if quick else after_ack.long
+    submit(tracked, caller, verb, work)

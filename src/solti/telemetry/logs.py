@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
-from solti.provisioning.redaction import add_secret, redact, redact_value, secrets_from_environment
+from solti.telemetry.redaction import add_secret, redact, redact_value, secrets_from_environment
 
 __all__ = [
     "LOG_ENV_VARS",

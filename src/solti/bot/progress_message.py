@@ -24,7 +24,7 @@ from solti.bot.slackcalls import ATTEMPTS, retry_after, send_retrying
 
 __all__ = ["ProgressMessage"]
 
-log = logging.getLogger("solti.bot.progress")
+log = logging.getLogger("solti.bot.progress_message")
 
 
 class ProgressMessage:

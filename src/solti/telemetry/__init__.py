@@ -1,15 +1,16 @@
 """Logs and metrics an operator can watch, with no secret ever written out.
 
-The one import for both (``from provisioning import telemetry``): the bot and the provisioning
-verbs both log and count, and the redaction rules must be the same everywhere. The parts live
-apart, one concern each: ``redaction`` (pure rules), ``logsetup`` (handler, formatters, request
-context), ``metrics`` (the Prometheus registry and timers). Names are re-exported here so callers
-keep one stable module.
+One small package that imports nothing else of solti, so every part (provisioning, the bot,
+the CLI) can log and count the same way, and the redaction rules are the same everywhere.
+One concern per module: ``redaction`` (pure rules), ``logs`` (handler, formatters, request
+context), ``metrics`` (the Prometheus registry, the standard collectors, timers). The names
+callers use are re-exported here: ``from solti import telemetry`` or
+``from solti.telemetry import configure_logging``.
 """
 
 from __future__ import annotations
 
-from solti.provisioning.logsetup import (
+from solti.telemetry.logs import (
     LOG_ENV_VARS,
     JsonFormatter,
     RedactingFilter,
@@ -18,25 +19,19 @@ from solti.provisioning.logsetup import (
     current_context,
     log_context,
 )
-from solti.provisioning.metrics import (
-    ACK_LATENCY,
-    APPROVALS_WAITING,
+from solti.telemetry.metrics import (
     COMMANDS,
     PROVISIONING_STEP,
     PROXMOX_ERRORS,
     REGISTRY,
-    SOCKET_MODE_CONNECTED,
     metrics_wsgi_app,
     render_metrics,
     step_timer,
     track_command,
-    watch_socket_mode,
 )
-from solti.provisioning.redaction import REDACTED, SECRET_ENV_VARS, add_secret, redact
+from solti.telemetry.redaction import REDACTED, SECRET_ENV_VARS, add_secret, redact
 
 __all__ = [
-    "ACK_LATENCY",
-    "APPROVALS_WAITING",
     "COMMANDS",
     "LOG_ENV_VARS",
     "PROVISIONING_STEP",
@@ -44,7 +39,6 @@ __all__ = [
     "REDACTED",
     "REGISTRY",
     "SECRET_ENV_VARS",
-    "SOCKET_MODE_CONNECTED",
     "JsonFormatter",
     "RedactingFilter",
     "TextFormatter",
@@ -57,5 +51,4 @@ __all__ = [
     "render_metrics",
     "step_timer",
     "track_command",
-    "watch_socket_mode",
 ]

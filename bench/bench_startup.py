@@ -1,0 +1,332 @@
+"""Start-up benchmark: what each `solti` verb costs before it does anything, and a whole create.
+
+Three figures, each the median of N fresh processes:
+
+1. **Import time of each verb**: `solti <verb> --help` run as `python -X importtime -m solti
+   <verb> --help`; the figure is the sum of the top-level imports' cumulative times minus those
+   of a bare `python -c pass` (the interpreter's own start-up), i.e. what solti and its
+   libraries add. The wall time of the same process is shown beside it.
+2. **A whole `solti vm create`** against the PVE simulator (`SimEnvironment`, started here):
+   process start to exit, for a linked clone with cloud-init (user, SSH key, DHCP), disk growth
+   and start, not waiting for the guest agent's address (`--address-wait 0`).
+3. **The same four steps as an Ansible playbook** of the community.proxmox modules
+   (`proxmox_kvm` clone, `proxmox_kvm` cloud-init update, `proxmox_disk` resize,
+   `proxmox_kvm` start) against the same simulator, when `ansible-playbook` is found (`--ansible
+   PATH`, or on PATH) with the community.proxmox collection and proxmoxer for its Python.
+
+    .venv/bin/python bench/bench_startup.py [--runs N] [--ansible PATH] [--write FILE]
+
+Calls `python -m solti`, so it measures the console script whatever module implements it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+VERBS = ("vm", "template", "audit", "check", "sim", "bot", "sandbox")
+GOAL_IMPORT_MS = 150.0
+GOAL_SPEEDUP = 10.0
+BEGIN = "<!-- bench_startup:begin -->"
+END = "<!-- bench_startup:end -->"
+_IMPORT_LINE = re.compile(r"^import time:\s+\d+ \|\s+(\d+) \| (\S.*)$")
+
+
+def _key() -> str:
+    public = ed25519.Ed25519PrivateKey.generate().public_key()
+    raw = public.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    return raw.decode() + " bench@example"
+
+
+def _top_level_import_us(stderr: str) -> int:
+    """Sum of the cumulative times of the imports done at top level (not nested in another)."""
+    total = 0
+    for line in stderr.splitlines():
+        match = _IMPORT_LINE.match(line)
+        if match and not match.group(2).startswith(" "):
+            total += int(match.group(1))
+    return total
+
+
+def _timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, str, str]:
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:6])}... exited {done.returncode}: {done.stderr}")
+    return elapsed, done.stdout, done.stderr
+
+
+def measure_imports(runs: int) -> list[dict[str, Any]]:
+    """Median import time and wall time of `solti <verb> --help` in fresh processes."""
+    python = sys.executable
+    baseline = statistics.median(
+        _top_level_import_us(_timed([python, "-X", "importtime", "-c", "pass"])[2])
+        for _ in range(runs)
+    )
+    bare_wall = statistics.median(_timed([python, "-c", "pass"])[0] for _ in range(runs))
+    rows = []
+    for verb in VERBS:
+        imports, walls = [], []
+        for _ in range(runs):
+            _, _, stderr = _timed([python, "-X", "importtime", "-m", "solti", verb, "--help"])
+            imports.append((_top_level_import_us(stderr) - baseline) / 1000)
+            walls.append(_timed([python, "-m", "solti", verb, "--help"])[0])
+        rows.append(
+            {
+                "verb": verb,
+                "import_ms": statistics.median(imports),
+                "wall_ms": statistics.median(walls) * 1000,
+                "bare_ms": bare_wall * 1000,
+            }
+        )
+    return rows
+
+
+PLAYBOOK = """\
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  module_defaults:
+    group/community.proxmox.proxmox:
+      api_host: "{{ api_host }}"
+      api_port: "{{ api_port }}"
+      api_user: root@pam
+      api_token_id: "{{ token_name }}"
+      api_token_secret: "{{ token_secret }}"
+      validate_certs: false
+  tasks:
+    - name: clone the template (linked)
+      community.proxmox.proxmox_kvm:
+        node: "{{ node }}"
+        vmid: "{{ template_vmid }}"
+        clone: "{{ template_name }}"
+        newid: "{{ newid }}"
+        name: "{{ vm_name }}"
+        full: false
+        timeout: 120
+    - name: cloud-init user, key, DHCP
+      community.proxmox.proxmox_kvm:
+        node: "{{ node }}"
+        vmid: "{{ newid }}"
+        ciuser: bench
+        sshkeys: "{{ ssh_key }}"
+        ipconfig:
+          ipconfig0: ip=dhcp
+        update: true
+    - name: grow the boot disk
+      community.proxmox.proxmox_disk:
+        vmid: "{{ newid }}"
+        disk: "{{ disk }}"
+        size: 32G
+        state: resized
+    - name: start
+      community.proxmox.proxmox_kvm:
+        node: "{{ node }}"
+        vmid: "{{ newid }}"
+        state: started
+        timeout: 120
+"""
+
+
+def _ansible_ready(playbook_bin: str | None) -> str | None:
+    """The ansible-playbook to use, or None (with the reason printed) when there is none."""
+    found = playbook_bin or shutil.which("ansible-playbook")
+    if not found or not Path(found).exists():
+        print("ansible-playbook not found: the playbook comparison is skipped", file=sys.stderr)
+        return None
+    return found
+
+
+def measure_creates(runs: int, ansible: str | None) -> dict[str, Any]:
+    """Whole-process wall time of `solti vm create` (and of the playbook) on one simulator."""
+    from solti.provisioning.config import ProxmoxSettings, load_policy
+    from solti.provisioning.service import Provisioner
+    from solti.sandbox.environment import SimEnvironment
+
+    result: dict[str, Any] = {"runs": runs}
+    with SimEnvironment() as world, tempfile.TemporaryDirectory() as tmp:
+        setup = Provisioner.from_settings(
+            ProxmoxSettings.from_env(world.env), load_policy(world.config_path), Path(tmp, "a.db")
+        )
+        template = setup.build_template({"distribution": "rocky9"}).template
+        env = {**os.environ, **world.env, "SOLTI_DB": str(Path(tmp, "cli.db"))}
+        key = _key()
+        playbook = _playbook(ansible, world, template, key, Path(tmp)) if ansible else None
+        solti, played = [], []
+        # Interleaved, so a busy spell on a shared machine slows both tools alike.
+        for run in range(runs):
+            command = [sys.executable, "-m", "solti", "vm", "create", template.name, "--json",
+                       "--name", f"solti{run}", "--disk", "32G", "--user", "bench",
+                       "--ssh-key", key, "--address-wait", "0"]  # fmt: skip
+            elapsed, stdout, _ = _timed(command, env)
+            json.loads(stdout)  # a real result, not an error line
+            solti.append(elapsed)
+            if playbook:
+                played.append(playbook(run))
+        result["solti_s"] = statistics.median(solti)
+        result["solti_runs"] = solti
+        if played:
+            result["ansible_s"] = statistics.median(played)
+            result["ansible_runs"] = played
+            result["ratios"] = sorted(a / b for a, b in zip(played, solti, strict=True))
+    return result
+
+
+def _playbook(
+    ansible: str, world: Any, template: Any, key: str, tmp: Path
+) -> Callable[[int], float]:
+    """A function running the playbook once (for VM `700 + run`) and returning its wall time."""
+    import requests
+
+    pve = world.pve
+    # The disk the template boots from, as the playbook must name it.
+    config = requests.get(
+        f"{pve.url}/api2/json/nodes/{template.node}/qemu/{template.vmid}/config",
+        headers={"Authorization": f"PVEAPIToken={pve.token_id}={pve.token_secret}"},
+        verify=pve.ca_path,
+        timeout=10,
+    ).json()["data"]
+    disk = next(slot for slot in ("scsi0", "virtio0", "sata0") if slot in config)
+    playbook = tmp / "create.yml"
+    playbook.write_text(PLAYBOOK)
+    python = Path(ansible).parent / "python"
+    env = {
+        **os.environ,
+        "ANSIBLE_PYTHON_INTERPRETER": str(python if python.exists() else sys.executable),
+        "ANSIBLE_LOCALHOST_WARNING": "false",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+        "ANSIBLE_HOME": str(tmp / "ansible-home"),
+    }
+
+    def play(run: int) -> float:
+        extra = {
+            "api_host": pve.host,
+            "api_port": pve.port,
+            "token_name": pve.token_id.split("!", 1)[1],
+            "token_secret": pve.token_secret,
+            "node": template.node,
+            "template_vmid": template.vmid,
+            "template_name": template.name,
+            "newid": 700 + run,
+            "vm_name": f"ansible{run}",
+            "ssh_key": key,
+            "disk": disk,
+        }
+        return _timed([ansible, str(playbook), "-e", json.dumps(extra)], env)[0]
+
+    return play
+
+
+def _machine() -> str:
+    cpus = os.cpu_count()
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return f"{model or platform.processor() or platform.machine()}, {cpus} CPUs, " + (
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}, "
+        f"load average {load:.1f} at the start"
+    )
+
+
+def report(imports: list[dict[str, Any]], creates: dict[str, Any] | None, runs: int) -> str:
+    lines = [
+        "## Start-up",
+        "",
+        textwrap.fill(
+            f"Measured by `bench/bench_startup.py` on {_machine()} (median of {runs} fresh "
+            "processes each). Import time is what `python -X importtime` reports for the top-level "
+            "imports of `python -m solti <verb> --help`, less those of a bare `python -c pass`; "
+            "wall time is the whole `--help` process, of which the bare interpreter takes "
+            f"{imports[0]['bare_ms']:.0f} ms.",
+            100,
+        ),
+        "",
+        f"| verb | import time | `--help` wall time | goal < {GOAL_IMPORT_MS:.0f} ms |",
+        "|---|---|---|---|",
+    ]
+    for row in imports:
+        goal = "met" if row["import_ms"] < GOAL_IMPORT_MS else "not met"
+        if row["verb"] not in ("vm",):
+            goal = "—"
+        lines.append(
+            f"| `solti {row['verb']}` | {row['import_ms']:.0f} ms | {row['wall_ms']:.0f} ms "
+            f"| {goal} |"
+        )
+    if creates:
+        lines += [
+            "",
+            "| the same VM (linked clone, cloud-init, disk growth, start) | wall time (median) |",
+            "|---|---|",
+            f"| `solti vm create` (whole process) | {creates['solti_s']:.2f} s |",
+        ]
+        if "ansible_s" in creates:
+            speedup = creates["ansible_s"] / creates["solti_s"]
+            lines.append(
+                f"| Ansible playbook, community.proxmox modules | {creates['ansible_s']:.2f} s |"
+            )
+            ratios = ", ".join(f"{ratio:.1f}x" for ratio in creates["ratios"])
+            lines += [
+                "",
+                f"`solti vm create` is **{speedup:.1f}x** faster than the playbook (ratio of the "
+                f"medians; goal: {GOAL_SPEEDUP:.0f}x, "
+                f"{'met' if speedup >= GOAL_SPEEDUP else 'not met'}). The two ran interleaved; "
+                f"the ratio of each pair of runs: {ratios}.",
+            ]
+    return "\n".join(lines)
+
+
+def write(path: Path, section: str) -> None:
+    block = f"{BEGIN}\n{section}\n{END}"
+    text = path.read_text("utf-8") if path.exists() else "# Performance\n"
+    if BEGIN in text:
+        text = re.sub(
+            re.escape(BEGIN) + r".*?" + re.escape(END), lambda _m: block, text, flags=re.S
+        )
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(text, "utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--ansible", help="ansible-playbook to compare with (default: on PATH)")
+    parser.add_argument("--no-create", action="store_true", help="Only the import times.")
+    parser.add_argument("--write", type=Path, help="Update the start-up section of a file.")
+    args = parser.parse_args(argv)
+    imports = measure_imports(args.runs)
+    creates = None
+    if not args.no_create:
+        creates = measure_creates(args.runs, _ansible_ready(args.ansible))
+    section = report(imports, creates, args.runs)
+    print(section)
+    if args.write:
+        write(args.write, section)
+    vm = next(row for row in imports if row["verb"] == "vm")
+    return 0 if vm["import_ms"] < GOAL_IMPORT_MS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

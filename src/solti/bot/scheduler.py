@@ -1,0 +1,100 @@
+"""The bot's timed jobs: the template report on the policy's cron and the approval sweep.
+
+APScheduler's BackgroundScheduler runs two jobs: the report (CronTrigger from
+``reports.cron`` in ``reports.timezone``) when a report channel is set, and the
+approval-expiry sweep. Both swallow and log their errors: a failing report must not stop the
+next one. The composition root (``solti.composition``) starts and stops it with the server;
+tests that drive expiry and reports themselves simply never start it.
+
+The report job may fire up to an hour late (``REPORT_MISFIRE_GRACE_SECONDS``) and runs once
+however many firings it missed (``coalesce``): APScheduler's default grace of 1 s would skip
+a Monday report because the process was busy or suspended for a second at 09:00.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from solti.bot.flows.templates import expire_due
+from solti.bot.reports import post_report
+from solti.bot.runtime import Runtime
+
+__all__ = ["REPORT_MISFIRE_GRACE_SECONDS", "SWEEP_SECONDS", "BotScheduler"]
+
+log = logging.getLogger("solti.bot.scheduler")
+REPORT_MISFIRE_GRACE_SECONDS = 3600
+SWEEP_SECONDS = 30.0
+
+
+def scheduled_report(runtime: Runtime) -> None:
+    channel = runtime.rules.reports_channel
+    if not channel:
+        return
+    try:
+        post_report(runtime, channel)
+    except Exception:
+        log.exception("scheduled template report failed")
+
+
+def sweep(runtime: Runtime) -> None:
+    try:
+        expire_due(runtime)
+    except Exception:
+        log.exception("approval expiry sweep failed")
+
+
+class BotScheduler:
+    """The jobs of one runtime; ``start()`` and ``stop()`` are idempotent."""
+
+    def __init__(self, runtime: Runtime, *, sweep_seconds: float = SWEEP_SECONDS) -> None:
+        self.runtime = runtime
+        self.sweep_seconds = sweep_seconds
+        self.scheduler: BackgroundScheduler | None = None
+
+    def build(self) -> BackgroundScheduler:
+        """The scheduler with its jobs, not started (tests read the jobs from it)."""
+        rules = self.runtime.rules
+        timezone = rules.reports_timezone or "UTC"
+        scheduler = BackgroundScheduler(timezone=timezone)
+        if rules.reports_channel and rules.reports_cron:
+            scheduler.add_job(
+                scheduled_report,
+                CronTrigger.from_crontab(rules.reports_cron, timezone=timezone),
+                args=[self.runtime],
+                id="report",
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=REPORT_MISFIRE_GRACE_SECONDS,
+            )
+        scheduler.add_job(
+            sweep,
+            "interval",
+            seconds=self.sweep_seconds,
+            args=[self.runtime],
+            id="expire",
+            coalesce=True,
+            max_instances=1,
+            next_run_time=datetime.now(UTC),
+        )
+        return scheduler
+
+    def start(self) -> None:
+        if self.scheduler is None:
+            self.scheduler = self.build()
+            self.scheduler.start()
+
+    def stop(self) -> None:
+        if self.scheduler is not None:
+            try:
+                self.scheduler.shutdown(wait=False)
+            except Exception:  # already stopped
+                log.debug("scheduler already stopped")
+            self.scheduler = None
+
+    @property
+    def running(self) -> bool:
+        return self.scheduler is not None

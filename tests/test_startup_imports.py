@@ -1,0 +1,88 @@
+"""Start-up: the operator verbs import only what they use (figures in docs/performance.md).
+
+Counted, not timed: a fresh interpreter imports a verb's module (or runs `--help`) and the test
+reads `sys.modules`. A heavy library that creeps back onto the start-up path fails here, on any
+machine, however fast it is.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# Each is 25-200 ms of start-up and needed by one branch at most.
+HEAVY = ("sqlite_utils", "slack_sdk", "slack_bolt", "jsonschema", "pydantic", "requests",
+         "proxmoxer", "apscheduler", "rich", "yaml", "prometheus_client")  # fmt: skip
+
+REPORT = "import sys, json; print(json.dumps(sorted(sys.modules)))"
+
+
+def _modules_after(code: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", f"{code}\n{REPORT}"], capture_output=True, text=True, check=True
+    )
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+def _heavy(loaded: set[str]) -> list[str]:
+    return sorted(name for name in HEAVY if name in loaded)
+
+
+@pytest.mark.parametrize(
+    "module",
+    [f"solti.provisioning.cli.{verb}" for verb in ("vm", "template", "audit")] + ["solti.check"],
+)
+def test_a_verbs_module_imports_no_heavy_library(module: str) -> None:
+    loaded = _modules_after(f"import {module}")
+    assert _heavy(loaded) == []
+    # The domain itself loads when a verb runs, not when its options are read.
+    assert "solti.provisioning.service" not in loaded
+
+
+def test_vm_help_in_a_fresh_interpreter_imports_no_heavy_library() -> None:
+    code = (
+        "import sys\n"
+        "sys.argv = ['solti', 'vm', '--help']\n"
+        "from solti.__main__ import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    assert exit.code == 0, exit.code\n"
+    )
+    loaded = _modules_after(code)
+    assert "solti.provisioning.cli.vm" in loaded  # the help was really built
+    assert _heavy(loaded) == []
+
+
+def test_provisioning_imports_nothing_of_slack() -> None:
+    """The check's provisioning half and the whole domain stay free of the Slack SDK."""
+    loaded = _modules_after(
+        "import solti.provisioning.cli.check, solti.provisioning.service, "
+        "solti.provisioning.audit_log"
+    )
+    assert not {"slack_sdk", "slack_bolt"} & loaded
+    assert not any(name.startswith("solti.bot") for name in loaded)
+
+
+def test_sqlite_utils_loads_only_to_migrate_an_audit_log(tmp_path: Path) -> None:
+    """A new file is migrated (sqlite-utils loads); an up-to-date one is only read and written."""
+    path = str(tmp_path / "a.db")
+    create = (
+        "import sys\n"
+        "from solti.provisioning.audit_log import AuditLog\n"
+        "assert 'sqlite_utils' not in sys.modules\n"
+        f"AuditLog({path!r})\n"
+    )
+    assert "sqlite_utils" in _modules_after(create)
+    reuse = (
+        "from solti.provisioning.audit_log import AuditLog\n"
+        f"log = AuditLog({path!r})\n"
+        "record = log.get(log.start('vm create', 'alice', 'cli', vmid=501))\n"
+        "log.finish(record.id, 'ok')\n"
+        "assert log.owners() == {501: 'alice'}, log.owners()\n"
+    )
+    assert "sqlite_utils" not in _modules_after(reuse)
