@@ -234,6 +234,14 @@ class Defaults(_Section):
     nameserver: str | None = Field(None, description="DNS server for VMs; unset: DHCP's.")
     searchdomain: str | None = Field(None, description="DNS search domain for VMs.")
     start_after_create: bool = Field(True, description="Start a VM once it is created.")
+    upgrade_on_first_boot: bool = Field(
+        False,
+        description=(
+            "Let cloud-init upgrade every package on a VM's first boot (PVE's `ciupgrade`, on "
+            "by default since PVE 8.0); false sets `ciupgrade=0`, so the guest agent and the "
+            "address come up minutes sooner."
+        ),
+    )
     address_wait_seconds: int = Field(
         120,
         ge=0,

@@ -152,6 +152,10 @@ def classify(message: str, status: int | None, errors: Mapping[str, Any] | None)
         return VmMissing(message, status=status, errors=errors)
     if message.startswith("VM is locked"):
         return VmLocked(message, status=status, errors=errors)
+    if message.startswith("can't lock file") and message.rstrip().endswith("got timeout"):
+        # pve-guest-common ``lock_config``: another worker held the config file lock over
+        # 10 s (pve-common ``lock_file_full``); busy, like a config lock: wait and retry.
+        return VmLocked(message, status=status, errors=errors)
     return ProxmoxError(message, status=status, errors=errors)
 
 
