@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from solti.provisioning.catalog import Catalog, DistributionOverride
 from solti.provisioning.cloudinit import validate_ssh_keys, validate_user
 from solti.provisioning.errors import ConfigError, InvalidRequest
+from solti.provisioning.fleet_policy import CreateApprovals, Flavor, Fleet, Limits, Quotas
 from solti.provisioning.models import config_error_from
 from solti.provisioning.settings_sources import EnvironmentSettings
 from solti.provisioning.sizes import Size
@@ -128,19 +129,6 @@ def _ids(values: list[str], pattern: re.Pattern[str], what: str) -> list[str]:
     return values
 
 
-class Quotas(_Section):
-    max_vms_per_user: int | None = Field(
-        None, ge=0, description="VMs one user may own at once; unset means no limit."
-    )
-
-    @field_validator("max_vms_per_user", mode="before")
-    @classmethod
-    def _integer(cls, value: Any) -> Any:
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            raise ValueError(f"must be an integer >= 0, got {value!r}")
-        return value
-
-
 def parse_duration(value: Any) -> timedelta:
     """``90s``, ``30m``, ``2h``, ``1d``; a bare number means minutes."""
     if isinstance(value, timedelta):
@@ -158,6 +146,12 @@ def parse_duration(value: Any) -> timedelta:
 class Approvals(_Section):
     expire_after: timedelta = Field(
         timedelta(hours=24), description="Pending approvals expire after this (e.g. 30m, 24h)."
+    )
+    vm_create: CreateApprovals | None = Field(
+        None, description="Creates over these thresholds wait for an approver; absent: never."
+    )
+    required: int = Field(
+        1, ge=1, le=2, description="Distinct approvers needed (2: four eyes); never the requester."
     )
 
     _duration = field_validator("expire_after", mode="before")(
@@ -261,6 +255,12 @@ class Policy(_Section):
         default_factory=list, description="Who may create VMs (user or usergroup ids); empty: any."
     )
     quotas: Quotas = Field(default_factory=Quotas)
+    limits: Limits = Field(
+        default_factory=Limits, description="Most one VM may have (per_vm: cores, memory, disk)."
+    )
+    flavors: dict[str, Flavor] = Field(
+        default_factory=dict, description="Named sizes chosen with --size NAME."
+    )
     approvals: Approvals = Field(default_factory=Approvals)
     reports: Reports = Field(default_factory=Reports)
     defaults: Defaults = Field(default_factory=Defaults)
@@ -286,6 +286,16 @@ class Policy(_Section):
     def catalog(self) -> Catalog:
         """The built-in catalog merged with this policy's ``distributions``."""
         return Catalog.load(self.distributions)
+
+    def fleet(self) -> Fleet:
+        """The limits, flavors, quotas and create approvals the verbs enforce."""
+        return Fleet(
+            limits=self.limits,
+            flavors=dict(self.flavors),
+            quotas=self.quotas,
+            create_approvals=self.approvals.vm_create,
+            approvals_required=self.approvals.required,
+        )
 
 
 def load_policy(path: str | Path | None = None) -> Policy:

@@ -25,6 +25,7 @@ from solti.provisioning.audit_log import AuditLog
 from solti.provisioning.catalog import Catalog
 from solti.provisioning.collaborators import Collaborators
 from solti.provisioning.config import Defaults, Policy, ProxmoxSettings
+from solti.provisioning.fleet_policy import Fleet
 from solti.provisioning.models import (
     Progress,
     TemplateBuildRequest,
@@ -68,6 +69,7 @@ class Provisioner:
         http_get: Callable[[str], str] | None = None,
         http_head: Callable[[str], Mapping[str, str]] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        fleet: Fleet | None = None,
     ) -> None:
         # The clock of waits that are not PVE tasks (the guest agent's address); with
         # ``ops.sleep`` a test can replace both and never sleep.
@@ -78,6 +80,7 @@ class Provisioner:
             audit=audit,
             catalog=catalog,
             defaults=defaults or Defaults(),
+            fleet=fleet or Fleet(),
             http_get=http_get,
             http_head=http_head,
         )
@@ -96,6 +99,7 @@ class Provisioner:
             AuditLog(db_path),
             policy.catalog(),
             policy.defaults,
+            fleet=policy.fleet(),
         )
 
     @property

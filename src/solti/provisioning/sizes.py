@@ -17,15 +17,38 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
-__all__ = ["Size", "SizeError", "format_size", "parse_size"]
+__all__ = [
+    "MAX_SIZE_BYTES",
+    "Size",
+    "SizeError",
+    "format_size",
+    "parse_size",
+    "quoted",
+]
 
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
 _PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGTP]?)(?:I?B)?\s*$", re.IGNORECASE)
 HINT = "use a number with K, M, G or T, e.g. 32G"
+# The largest size anything accepts (1 EiB, "1024P"): bounds the arithmetic before any
+# policy limit is known; a 5,000-digit size is refused here, never multiplied out.
+MAX_SIZE_BYTES = 1024**6
+_MAX_TEXT = 32  # no size people type is longer; longer text is refused before any parsing
 
 
 class SizeError(ValueError):
     """A text is not a size; the message says what is allowed."""
+
+
+def quoted(value: object, limit: int = 24) -> str:
+    """``value`` as a message may repeat it: a 5,000-character input is shown cut short."""
+    text = str(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text)} characters)"
+
+
+def _too_large(value: object) -> SizeError:
+    return SizeError(f"{quoted(value)!s} is too large; sizes go up to 1024P")
 
 
 def parse_size(value: str | int | Size) -> int:
@@ -36,10 +59,16 @@ def parse_size(value: str | int | Size) -> int:
         raise SizeError(f"{value!r} is not a size; {HINT}")
     if isinstance(value, int):
         if value < 0:
-            raise SizeError(f"{value} is negative; a size is 0 or more")
+            raise SizeError(f"{quoted(value)} is negative; a size is 0 or more")
+        if value > MAX_SIZE_BYTES:
+            raise _too_large(value)
         return value
     if not isinstance(value, str):
         raise SizeError(f"{value!r} is not a size; {HINT}")
+    if len(value) > _MAX_TEXT:
+        if _PATTERN.match(value[:_MAX_TEXT]) or value.strip()[:1].isdigit():
+            raise _too_large(value)
+        raise SizeError(f"{quoted(value)!r} is not a size; {HINT}")
     match = _PATTERN.match(value)
     if not match:
         raise SizeError(f"{value!r} is not a size; {HINT}")
@@ -50,6 +79,8 @@ def parse_size(value: str | int | Size) -> int:
         raise SizeError(f"{value!r} is not a size; {HINT}") from exc
     if exact != exact.to_integral_value():
         raise SizeError(f"{value!r} is not a whole number of bytes; {HINT}")
+    if exact > MAX_SIZE_BYTES:
+        raise _too_large(value)
     return int(exact)
 
 

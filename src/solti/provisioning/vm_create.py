@@ -24,6 +24,7 @@ from typing import Any
 from solti.provisioning.cloudinit import cloudinit_params
 from solti.provisioning.collaborators import Collaborators, elapsed_ms
 from solti.provisioning.errors import Conflict, InvalidRequest, SoltiError
+from solti.provisioning.fleet import hold_quota
 from solti.provisioning.inventory import SOLTI_TAG, Snapshot, choose_template
 from solti.provisioning.models import Progress, VmCreateRequest, VmCreateResult, VmInfo, VmPlan
 from solti.provisioning.operation import Operation
@@ -65,19 +66,16 @@ def create_vm(
         op.release_claims()
         vm = VmInfo(vmid=plan.vmid, name=plan.name, node=plan.node, status="planned")
         return VmCreateResult(vm=vm, plan=plan)
+    held = _held(op, request, plan)
+    try:
+        vmid, status, params = _build(op, request, plan, used)
+    except BaseException:
+        if held is not None:
+            ops.reservations.settle(held, None)
+        raise
+    if held is not None:
+        ops.reservations.settle(held, vmid)
     template = plan.template
-    with op.audited(
-        vmid=plan.vmid,
-        name=plan.name,
-        node=plan.node,
-        template_vmid=template.vmid,
-        template_name=template.name,
-        template_version=template.version,
-        params=_audit_params(request, plan),
-    ):
-        vmid = _clone(op, request, plan, used)
-        status, params = _configure_and_start(op, request, plan, vmid)
-        op.done(vmid=vmid)
     vm = VmInfo(
         vmid=vmid,
         name=plan.name,
@@ -99,6 +97,39 @@ def create_vm(
         audit_id=op.audit_id,
         duration_ms=elapsed_ms(op.started),
     )
+
+
+def _held(op: Operation, request: VmCreateRequest, plan: VmPlan) -> Any:
+    """The plan counted against the requester's quotas (with every create in flight); a
+    create that would pass one is refused and recorded, its claims released."""
+    try:
+        with op.step("plan"):
+            return hold_quota(op.ops, op.actor, plan)
+    except SoltiError as exc:
+        op.release_claims()
+        op.refused(exc, "plan", vmid=plan.vmid, name=plan.name,
+                   params={"template": request.template})  # fmt: skip
+        raise
+
+
+def _build(
+    op: Operation, request: VmCreateRequest, plan: VmPlan, used: set[int] | None
+) -> tuple[int, str, dict[str, Any]]:
+    """Clone, configure, resize and start ``plan`` inside its audit record."""
+    template = plan.template
+    with op.audited(
+        vmid=plan.vmid,
+        name=plan.name,
+        node=plan.node,
+        template_vmid=template.vmid,
+        template_name=template.name,
+        template_version=template.version,
+        params=_audit_params(request, plan),
+    ):
+        vmid = _clone(op, request, plan, used)
+        status, params = _configure_and_start(op, request, plan, vmid)
+        op.done(vmid=vmid)
+    return vmid, status, params
 
 
 def _reused(record: Any) -> VmCreateResult:

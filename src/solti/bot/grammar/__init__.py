@@ -45,11 +45,12 @@ _CREATE = _Spec(
         "node": "text",
         "ip": "text",
         "gw": "text",
+        "size": "text",
     },
     flags=("full", "dry-run"),
 )
 _AUDIT = _Spec(values={"user": "user", "vmid": "vmid"})
-_VM_LIST = _Spec(flags=("mine",))
+_VM_LIST = _Spec(values={"page": "page"}, flags=("mine",))
 
 
 def _vm(args: list[str]) -> Command:
@@ -80,11 +81,13 @@ def _vm(args: list[str]) -> Command:
             ip=opts.get("ip"),  # type: ignore[arg-type]
             gw=opts.get("gw"),  # type: ignore[arg-type]
             dry_run=bool(opts.get("dry-run", False)),
+            size=opts.get("size"),  # type: ignore[arg-type]
         )
     if verb == "list":
         words, opts = _options(rest, _VM_LIST, "vm")
-        _no_extra(words, "vm list [--mine]", "vm")
-        return VmList(mine=bool(opts.get("mine", False)))
+        _no_extra(words, "vm list [--mine] [--page N]", "vm")
+        page = opts.get("page", 1)
+        return VmList(mine=bool(opts.get("mine", False)), page=page)  # type: ignore[arg-type]
     if verb in VM_VERBS:
         words, _ = _options(rest, _Spec(), "vm")
         if len(words) != 1:

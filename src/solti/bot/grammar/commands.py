@@ -57,6 +57,7 @@ class VmCreate:
     ip: str | None = None
     gw: str | None = None
     dry_run: bool = False
+    size: str | None = None  # a flavor name (policy `flavors`), not a disk size
 
     @property
     def opens_modal(self) -> bool:
@@ -67,6 +68,7 @@ class VmCreate:
 @dataclass(frozen=True)
 class VmList:
     mine: bool = False
+    page: int = 1
 
 
 @dataclass(frozen=True)
