@@ -28,6 +28,7 @@ __all__ = [
     "flavor_list",
     "hold_quota",
     "quota_problem",
+    "quota_report",
     "quotas_set",
     "sized",
     "usage_of",
@@ -188,23 +189,24 @@ def quota_problem(quotas: Quotas, used: Usage, adding: HeldVm) -> str | None:
 def _with_holds(used: Usage, holds: Iterable[Any], taken_at: float) -> Usage:
     """``used`` (from a snapshot taken at ``taken_at``) plus the creates it cannot show yet.
 
-    In flight: always counted (its audit record is not ``ok`` yet, so ``used`` lacks it).
-    Finished: counted when the snapshot predates it and lacks it; a row of it that the RRD
-    cache lists bare (no sizes yet) takes the sizes its create asked for.
+    A create's VM is counted once: through the snapshot once its audit record is ``ok`` and
+    the snapshot lists it (a row the RRD cache lists bare, without sizes yet, takes the sizes
+    its create asked for), else through its hold: always while in flight, and after it
+    finished when the snapshot is older than that.
     """
-    finished = {h.vmid: h for h in holds if h.finished_at is not None}
+    by_vmid = {(h.vmid if h.vmid is not None else h.vm.vmid): h for h in holds}
     vms = [
-        replace(finished[v.vmid].vm, vmid=v.vmid, name=v.name)
-        if v.vmid in finished and not (v.cores or v.memory or v.disk)
+        replace(by_vmid[v.vmid].vm, vmid=v.vmid, name=v.name)
+        if v.vmid in by_vmid and not (v.cores or v.memory or v.disk)
         else v
         for v in used.vms
     ]
     seen = {v.vmid for v in vms}
-    for h in holds:
-        if h.finished_at is None:
-            vms.append(h.vm)
-        elif h.vmid not in seen and h.finished_at > taken_at:
-            vms.append(replace(h.vm, vmid=h.vmid))
+    for vmid, h in by_vmid.items():
+        if vmid in seen:
+            continue
+        if h.finished_at is None or h.finished_at > taken_at:
+            vms.append(replace(h.vm, vmid=vmid))
     return Usage(vms)
 
 
@@ -252,3 +254,30 @@ def asked_of(plan: Any) -> HeldVm:
     disk = plan.disk_after.bytes if plan.disk_after is not None else 0
     return HeldVm(vmid=plan.vmid, name=plan.name, cores=plan.cores or 0,
                   memory=plan.memory or 0, disk=disk)  # fmt: skip
+
+
+def quota_report(ops: Any, user: str) -> dict[str, Any]:
+    """``user``'s usage and quota limits from one snapshot (``solti quota --json``)."""
+    taken_at = ops.reservations.now()
+    used = current_usage(ops, user, Snapshot.take(ops.client), taken_at)
+    quotas = ops.fleet.quotas
+    return {
+        "user": user,
+        "used": used.as_json(),
+        "limits": {
+            "vms": quotas.max_vms_per_user,
+            "cores": quotas.cores,
+            "memory": quotas.memory,
+            "disk": quotas.disk.pve() if quotas.disk is not None else None,
+        },
+        "vms": [
+            {
+                "vmid": v.vmid,
+                "name": v.name,
+                "cores": v.cores,
+                "memory": v.memory,
+                "disk": Size(v.disk).pve(),
+            }
+            for v in used.vms
+        ],
+    }

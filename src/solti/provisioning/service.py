@@ -136,6 +136,13 @@ class Provisioner:
             prefer_name=prefer_name,
         )
 
+    def quota(self, user: str) -> dict[str, Any]:
+        """``user``'s usage (VMs, cores, memory, disk) and the quota limits (None: no limit),
+        from one ``/cluster/resources`` snapshot plus this process's creates in flight."""
+        from solti.provisioning.fleet import quota_report
+
+        return quota_report(self.ops, user)
+
     def create_vm(
         self,
         request: VmCreateRequest | dict[str, Any],

@@ -168,6 +168,7 @@ def _planned(
 def _claim_new_plan(op: Operation, request: VmCreateRequest) -> tuple[VmPlan, set[int]]:
     """Plan from one snapshot and reserve the plan's VMID and name in one step."""
     ops = op.ops
+    taken_at = ops.reservations.now()
     snapshot = Snapshot.take(ops.client)
     template = choose_template(ops.client, snapshot, request.template, set(ops.catalog.names))
     if not request.name:  # a default name must not repeat one given seconds ago
@@ -179,6 +180,7 @@ def _claim_new_plan(op: Operation, request: VmCreateRequest) -> tuple[VmPlan, se
         return chosen[-1].vmid, chosen[-1].name
 
     op.claim(choose)
+    chosen[-1]._quota_basis = (snapshot, taken_at)  # the quota is counted from it, too
     return chosen[-1], snapshot.used_ids()
 
 

@@ -143,17 +143,34 @@ def plan_message(plan: Any, prefill: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def vm_list_message(vms: Sequence[Any], mine: bool, quota_left: int | None) -> dict[str, Any]:
+VMS_PER_PAGE = 100
+
+
+def vm_list_message(
+    vms: Sequence[Any],
+    mine: bool,
+    quota_left: int | None,
+    page: int = 1,
+    per_page: int = VMS_PER_PAGE,
+) -> dict[str, Any]:
+    """One page of the VM list; a longer list says which part this is and how to see more
+    (never cut silently: 100 lines fit well within Slack's 50 blocks)."""
     title = "Your VMs" if mine else "VMs"
+    pages = max(1, -(-len(vms) // per_page))
     if not vms:
         text = "You have no VMs." if mine else "No VMs on the cluster."
         blocks = [section(text)]
+    elif page > pages:
+        text = f"Page {page} is past the end: {len(vms)} VMs fill {pages} page(s)."
+        blocks = [section(text)]
     else:
+        first = (page - 1) * per_page
+        shown = vms[first : first + per_page]
         lines = [
             f"`{vm.vmid}` *{escape(vm.name)}* on {escape(vm.node)}: {escape(vm.status)}"
             + (f", from {escape(vm.template_name)}" if vm.template_name else "")
             + (f", owner <@{vm.owner}>" if vm.owner and not mine else "")
-            for vm in vms
+            for vm in shown
         ]
         blocks = [header(f"{title} ({len(vms)})")]
         chunk: list[str] = []
@@ -165,9 +182,15 @@ def vm_list_message(vms: Sequence[Any], mine: bool, quota_left: int | None) -> d
         if chunk:
             blocks.append(section("\n".join(chunk)))
         text = f"{title}: {len(vms)}"
+        if pages > 1:
+            where = f"{first + 1}-{first + len(shown)} of {len(vms)}"
+            more = f"`/solti vm list{' --mine' if mine else ''} --page {page + 1}`"
+            tail = f"; {more}" if page < pages else " (the last page)"
+            blocks.append(context(f"{where}{tail}"))
+            text = f"{title}: {where}"
     if quota_left is not None:
         blocks.append(context(f"You can create {quota_left} more VM(s) under your quota."))
-    return message(text, blocks[:48])
+    return message(text, blocks)
 
 
 def template_list_message(templates: Sequence[Any]) -> dict[str, Any]:

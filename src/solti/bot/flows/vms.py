@@ -154,10 +154,8 @@ def prepare_create(
         )
     except NotFound as exc:
         raise _template_not_found(caller, values.get("template"), exc) from None
-    if runtime.rules.max_vms_per_user is not None:
-        quota = runtime.rules.check_quota(plan.owned_by_actor or 0)
-        if not quota:
-            raise _Refused(quota.reason)
+    # Limits and quotas (VMs, cores, memory, disk) were checked by the plan itself, with the
+    # creates still in flight; the build checks the quotas again atomically.
     return request, plan
 
 
@@ -320,7 +318,8 @@ def build_vm(caller: Caller, request: VmCreateRequest, plan: VmPlan) -> None:
         address_later(caller, progress, vm, used_plan, wait)
 
 
-def list_vms(caller: Caller, mine: bool) -> None:
+def list_vms(caller: Caller, mine: bool, page: int = 1) -> None:
+    """One page of the VM list (``--page N``), only the caller's with ``mine``."""
     runtime = caller.runtime
     vms = runtime.provisioner.list_vms()
     if mine:
@@ -328,7 +327,7 @@ def list_vms(caller: Caller, mine: bool) -> None:
     left = None
     if runtime.rules.max_vms_per_user is not None:
         left = runtime.rules.quota_left(sum(1 for vm in vms if vm.owner == caller.user))
-    caller.reply(replies.vm_list_message(vms, mine, left))
+    caller.reply(replies.vm_list_message(vms, mine, left, page))
 
 
 def _find_vm(caller: Caller, vmid: int) -> Any | None:

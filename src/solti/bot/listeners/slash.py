@@ -133,11 +133,12 @@ def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> No
                 "ip": parsed.ip,
                 "gw": parsed.gw,
                 "dry_run": parsed.dry_run,
+                "size": parsed.size,
             }
             prefill = _prefill(parsed)
             vms.create_from_slash(caller, values, prefill)
-        case grammar.VmList(mine=mine):
-            vms.list_vms(caller, mine)
+        case grammar.VmList(mine=mine, page=page):
+            vms.list_vms(caller, mine, page)
         case grammar.VmAction(verb=verb, vmid=vmid):
             vms.vm_action(caller, verb, vmid)
         case grammar.TemplateList():
