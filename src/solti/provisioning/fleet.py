@@ -110,7 +110,7 @@ def sized(fleet: Fleet, defaults: Any, request: Any) -> tuple[int, int, Size]:
         found = fleet.flavors.get(request.size)
         if found is None:
             raise InvalidRequest(
-                f"unknown size {request.size!r}; {flavor_list(fleet.flavors)}", field="size"
+                f"no flavor named {request.size!r}; {flavor_list(fleet.flavors)}", field="size"
             )
         flavor = found
     cores = request.cores or flavor.cores or defaults.cores
@@ -119,15 +119,18 @@ def sized(fleet: Fleet, defaults: Any, request: Any) -> tuple[int, int, Size]:
     limit = fleet.limits.per_vm
     if cores > limit.cores:
         raise InvalidRequest(
-            f"limits.per_vm.cores is {limit.cores}; you asked for {cores}", field="cores"
+            f"over the limit: limits.per_vm.cores is {limit.cores}; you asked for {cores}",
+            field="cores",
         )
     if memory > limit.memory:
         raise InvalidRequest(
-            f"limits.per_vm.memory is {limit.memory} MiB; you asked for {memory}", field="memory"
+            f"over the limit: limits.per_vm.memory is {limit.memory} MiB; you asked for {memory}",
+            field="memory",
         )
     if disk > limit.disk:
         raise InvalidRequest(
-            f"limits.per_vm.disk is {limit.disk}; you asked for {disk}", field="disk"
+            f"over the limit: limits.per_vm.disk is {limit.disk}; you asked for {disk}",
+            field="disk",
         )
     return cores, memory, disk
 
@@ -180,7 +183,7 @@ def quota_problem(quotas: Quotas, used: Usage, adding: HeldVm) -> str | None:
         else:
             shown = f"{have} of {limit} {unit} used; this VM asks for {more}"
         return (
-            f"quotas.{key}: {shown} (held by your VMs: {holders}). "
+            f"over your quota: quotas.{key}: {shown} (held by your VMs: {holders}). "
             "Remove one with `vm remove VMID` first."
         )
     return None

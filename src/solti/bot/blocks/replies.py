@@ -110,6 +110,8 @@ def plan_blocks(plan: Any, prefill: dict[str, Any]) -> list[Block]:
     disk = size_text(plan.disk_after)
     if plan.resize:
         disk += f" (grown from {size_text(plan.disk_before)})"
+    if plan.cores and plan.memory:  # Slack allows 10 fields: the size shares the disk's
+        disk = f"{plan.cores} cores, {plan.memory} MiB, {disk}"
     network = "DHCP" if plan.ipconfig in ("ip=dhcp", "") else plan.ipconfig
     blocks = [
         section(
@@ -122,7 +124,7 @@ def plan_blocks(plan: Any, prefill: dict[str, Any]) -> list[Block]:
                 ("Node", escape(plan.node)),
                 ("VMID", str(plan.vmid)),
                 ("Name", escape(plan.name)),
-                ("Disk", disk),
+                ("Size", disk),
                 ("Clone", "full" if plan.full else "linked"),
                 ("Network", escape(network)),
                 ("Login user", escape(plan.user)),
@@ -191,6 +193,19 @@ def vm_list_message(
     if quota_left is not None:
         blocks.append(context(f"You can create {quota_left} more VM(s) under your quota."))
     return message(text, blocks)
+
+
+def quota_message(report: dict[str, Any]) -> dict[str, Any]:
+    """A person's usage against each quota, and the VMs that hold it."""
+    used, limits = report["used"], report["limits"]
+    names = {"vms": "VMs", "cores": "cores", "memory": "memory (MiB)", "disk": "disk"}
+    lines = [
+        f"{label}: {used[key]} of {limits[key] if limits[key] is not None else 'no limit'}"
+        for key, label in names.items()
+    ]
+    held = ", ".join(f"`{v['vmid']}` {escape(v['name'])}" for v in report["vms"]) or "none"
+    text = f"Quota of <@{report['user']}>"
+    return message(text, [section(f"*{text}*\n" + "\n".join(lines)), context(f"VMs: {held}")])
 
 
 def template_list_message(templates: Sequence[Any]) -> dict[str, Any]:

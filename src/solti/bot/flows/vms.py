@@ -26,6 +26,7 @@ __all__ = [
     "list_vms",
     "plan_prefill",
     "prepare_create",
+    "quota",
     "request_problems",
     "vm_action",
 ]
@@ -328,6 +329,17 @@ def list_vms(caller: Caller, mine: bool, page: int = 1) -> None:
     if runtime.rules.max_vms_per_user is not None:
         left = runtime.rules.quota_left(sum(1 for vm in vms if vm.owner == caller.user))
     caller.reply(replies.vm_list_message(vms, mine, left, page))
+
+
+def quota(caller: Caller, user: str | None) -> None:
+    """`/solti quota [@user]`: the person's VMs, cores, memory and disk against the quotas."""
+    whose = user or caller.user
+    try:
+        report = caller.runtime.provisioner.quota(whose)
+    except Exception as exc:
+        caller.say_error(describe_error(exc)[0])
+        return
+    caller.reply(replies.quota_message(report))
 
 
 def _find_vm(caller: Caller, vmid: int) -> Any | None:

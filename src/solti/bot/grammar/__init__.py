@@ -20,6 +20,7 @@ from solti.bot.grammar.commands import (
     KeyRemove,
     KeySet,
     KeyShow,
+    Quota,
     Report,
     TemplateBuild,
     TemplateDestroy,
@@ -29,7 +30,7 @@ from solti.bot.grammar.commands import (
     VmCreate,
     VmList,
 )
-from solti.bot.grammar.options import _no_extra, _options, _Spec, _tokens, _vmid
+from solti.bot.grammar.options import _convert, _no_extra, _options, _Spec, _tokens, _vmid
 from solti.bot.grammar.unescape import unescape
 
 # The parsed forms are part of the grammar's public face, so both lists travel together.
@@ -168,9 +169,15 @@ def parse(text: str) -> Command:
         positional, opts = _options(rest, _AUDIT, "audit")
         _no_extra(positional, "audit [--user @someone] [--vmid N]", "audit")
         return Audit(user=opts.get("user"), vmid=opts.get("vmid"))  # type: ignore[arg-type]
+    if head == "quota":
+        if len(rest) > 1:
+            _no_extra(rest[1:], "quota [@someone]", "quota")
+        user = _convert("user", rest[0], "quota", "quota") if rest else None
+        return Quota(user=user)  # type: ignore[arg-type]
     if head == "report":
         _no_extra(rest, "report", "report")
         return Report()
     raise UsageError(
-        f"Unknown command `{words[0]}`; allowed: vm, template, key, audit, report, help.", None
+        f"Unknown command `{words[0]}`; allowed: vm, template, key, audit, quota, report, help.",
+        None,
     )

@@ -16,6 +16,7 @@ __all__ = [
     "KeyRemove",
     "KeySet",
     "KeyShow",
+    "Quota",
     "Report",
     "TemplateBuild",
     "TemplateDestroy",
@@ -118,6 +119,13 @@ class Report:
     pass
 
 
+@dataclass(frozen=True)
+class Quota:
+    """`/solti quota [@user]`: whose usage against the quotas (None: the caller's)."""
+
+    user: str | None = None
+
+
 Command = (
     Help
     | VmCreate
@@ -131,4 +139,5 @@ Command = (
     | KeyRemove
     | Audit
     | Report
+    | Quota
 )

@@ -52,7 +52,7 @@ def _quick(parsed: grammar.Command) -> bool:
         return bool(parsed.opens_modal or parsed.dry_run)
     if isinstance(parsed, grammar.VmAction):
         return parsed.verb == "verify"
-    quick = (grammar.KeyShow, grammar.KeySet, grammar.KeyRemove, grammar.Audit)
+    quick = (grammar.KeyShow, grammar.KeySet, grammar.KeyRemove, grammar.Audit, grammar.Quota)
     return isinstance(parsed, (*quick, grammar.TemplateList, grammar.VmList))
 
 
@@ -157,6 +157,8 @@ def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> No
             keys_and_reports.audit(caller, user, vmid)
         case grammar.Report():
             keys_and_reports.report_now(caller)
+        case grammar.Quota(user=user):
+            vms.quota(caller, user)
 
 
 def register(app: Any) -> None:
