@@ -117,21 +117,17 @@ def sized(fleet: Fleet, defaults: Any, request: Any) -> tuple[int, int, Size]:
     memory = request.memory or flavor.memory or defaults.memory
     disk = request.disk or flavor.disk or defaults.disk
     limit = fleet.limits.per_vm
-    if cores > limit.cores:
-        raise InvalidRequest(
-            f"over the limit: limits.per_vm.cores is {limit.cores}; you asked for {cores}",
-            field="cores",
-        )
-    if memory > limit.memory:
-        raise InvalidRequest(
-            f"over the limit: limits.per_vm.memory is {limit.memory} MiB; you asked for {memory}",
-            field="memory",
-        )
-    if disk > limit.disk:
-        raise InvalidRequest(
-            f"over the limit: limits.per_vm.disk is {limit.disk}; you asked for {disk}",
-            field="disk",
-        )
+    over = [
+        ("cores", cores > limit.cores, f"{limit.cores}", f"{cores}"),
+        ("memory", memory > limit.memory, f"{limit.memory} MiB", f"{memory}"),
+        ("disk", disk > limit.disk, f"{limit.disk}", f"{disk}"),
+    ]
+    for key, exceeded, allowed, asked in over:
+        if exceeded:
+            raise InvalidRequest(
+                f"over the limit: limits.per_vm.{key} is {allowed}; you asked for {asked}",
+                field=key,
+            )
     return cores, memory, disk
 
 
