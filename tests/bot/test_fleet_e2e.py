@@ -12,7 +12,7 @@ import yaml
 from solti.provisioning.config import Policy
 from solti.sandbox.environment import SimEnvironment
 from solti.sandbox.slack import SlackStandIn
-from tests.bot.conftest import ALICE, INFRA, KEY, Harness, make_harness
+from tests.bot.conftest import ALICE, BOB, INFRA, KEY, Harness, make_harness
 
 FLEET = {
     "limits": {"per_vm": {"cores": 8, "memory": 16384, "disk": "500G"}},
@@ -111,3 +111,24 @@ def test_a_long_list_is_paged_never_cut(fleet_bot: Harness) -> None:
     finally:
         for vmid in range(2000, 2250):
             state.guests.drop(vmid)  # the package's tests share this cluster
+
+
+def test_give_moves_a_vm_and_its_quota_to_the_new_owner(fleet_bot: Harness) -> None:
+    fleet_bot.runtime.keys.set(ALICE, KEY)
+    made = fleet_bot.provisioner.create_vm(
+        {"template": "rocky9", "ssh_keys": [KEY], "name": "gift"}, actor=ALICE, via="slack"
+    )
+    vmid = made.vm.vmid
+    fleet_bot.user.slash(f"vm give {vmid} <@{BOB}|bob>", user=BOB)  # not the owner
+    assert "only its owner or an admin" in fleet_bot.wait_ephemeral("belongs to", user=BOB)
+    fleet_bot.user.slash(f"vm give {vmid} <@{BOB}|bob>")
+    fleet_bot.wait_ephemeral(f"VM {vmid} now belongs to")
+    assert fleet_bot.provisioner.audit.owners()[vmid] == BOB
+    assert fleet_bot.provisioner.quota(BOB)["used"]["vms"] == 1
+    assert all(v["vmid"] != vmid for v in fleet_bot.provisioner.quota(ALICE)["vms"])
+    listed = {v.vmid: v.owner for v in fleet_bot.provisioner.list_vms()}
+    assert listed[vmid] == BOB
+    given = fleet_bot.provisioner.audit.query(vmid=vmid, action="vm give", limit=None)
+    denied = [r for r in given if r.result == "denied"]
+    assert [r.params for r in given if r.result == "ok"] == [{"from": ALICE, "to": BOB}]
+    assert denied and denied[0].actor == BOB

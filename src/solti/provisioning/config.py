@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from solti.provisioning.catalog import Catalog, DistributionOverride
 from solti.provisioning.cloudinit import validate_ssh_keys, validate_user
 from solti.provisioning.errors import ConfigError, InvalidRequest
-from solti.provisioning.fleet_policy import CreateApprovals, Flavor, Fleet, Limits, Quotas
+from solti.provisioning.fleet_policy import Flavor, Fleet, Limits, Quotas
 from solti.provisioning.models import config_error_from
 from solti.provisioning.settings_sources import EnvironmentSettings
 from solti.provisioning.sizes import Size
@@ -146,12 +146,6 @@ def parse_duration(value: Any) -> timedelta:
 class Approvals(_Section):
     expire_after: timedelta = Field(
         timedelta(hours=24), description="Pending approvals expire after this (e.g. 30m, 24h)."
-    )
-    vm_create: CreateApprovals | None = Field(
-        None, description="Creates over these thresholds wait for an approver; absent: never."
-    )
-    required: int = Field(
-        1, ge=1, le=2, description="Distinct approvers needed (2: four eyes); never the requester."
     )
 
     _duration = field_validator("expire_after", mode="before")(
@@ -293,8 +287,6 @@ class Policy(_Section):
             limits=self.limits,
             flavors=dict(self.flavors),
             quotas=self.quotas,
-            create_approvals=self.approvals.vm_create,
-            approvals_required=self.approvals.required,
         )
 
 

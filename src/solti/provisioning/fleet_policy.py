@@ -1,15 +1,14 @@
-"""The policy sections that govern the fleet: per-VM limits, flavors, quotas, create approvals.
+"""The policy sections that govern the fleet: per-VM limits, flavors, quotas.
 
 Kept apart from ``config`` (the connection and the other sections) so the rules about how big
 VMs may be and how many a person may hold are read in one place. ``Fleet`` is what the
 provisioning verbs receive (``Collaborators.fleet``); the policy file's keys are ``limits``,
-``flavors``, ``quotas`` and ``approvals.vm_create``/``approvals.required``.
+``flavors`` and ``quotas``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -19,7 +18,6 @@ from solti.provisioning.sizes import Size
 __all__ = [
     "MAX_CORES",
     "MAX_MEMORY",
-    "CreateApprovals",
     "Flavor",
     "Fleet",
     "Limits",
@@ -76,29 +74,6 @@ class Quotas(_Section):
     )
 
 
-class CreateApprovals(_Section):
-    """A create over any of these waits for an approver; a key left out never triggers."""
-
-    cores_over: int | None = Field(None, ge=0, description="Cores above this need approval.")
-    memory_over: int | None = Field(None, ge=0, description="Memory (MiB) above this.")
-    disk_over: Size | None = Field(None, description="Boot disk above this size.")
-    full_clone: bool = Field(False, description="Every full clone needs approval.")
-    lease_over: timedelta | None = Field(
-        None, description="A lease longer than this (e.g. 30d) needs approval."
-    )
-
-    @field_validator("lease_over", mode="before")
-    @classmethod
-    def _lease(cls, value: Any) -> Any:
-        if value is None or isinstance(value, timedelta):
-            return value
-        text = str(value).strip().lower()
-        units = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
-        if len(text) > 1 and text[-1] in units and text[:-1].isdigit() and len(text) < 12:
-            return timedelta(seconds=int(text[:-1]) * units[text[-1]])
-        raise ValueError(f"{value!r} is not a duration; use 30m, 12h, 7d or 2w")
-
-
 @dataclass(frozen=True)
 class Fleet:
     """What the verbs need of the fleet rules, bundled (``Collaborators.fleet``)."""
@@ -106,5 +81,3 @@ class Fleet:
     limits: Limits = field(default_factory=Limits)
     flavors: dict[str, Flavor] = field(default_factory=dict)
     quotas: Quotas = field(default_factory=Quotas)
-    create_approvals: CreateApprovals | None = None
-    approvals_required: int = 1

@@ -136,6 +136,20 @@ class Provisioner:
             prefer_name=prefer_name,
         )
 
+    def give_vm(
+        self, vmid: int, to: str, *, actor: str, via: str = "cli", request_id: str | None = None
+    ) -> str | None:
+        """Make ``to`` the owner of VM ``vmid`` (audited); the previous owner is returned.
+        Quotas and lists follow the new owner at once. The caller checks who may give."""
+        from solti.provisioning.ownership import give_vm
+
+        return give_vm(self.ops, vmid, to, actor=actor, via=via, request_id=request_id)
+
+    def owner_of(self, vmid: int) -> str | None:
+        from solti.provisioning.ownership import owner_of
+
+        return owner_of(self.ops, vmid)
+
     def quota(self, user: str) -> dict[str, Any]:
         """``user``'s usage (VMs, cores, memory, disk) and the quota limits (None: no limit),
         from one ``/cluster/resources`` snapshot plus this process's creates in flight."""

@@ -23,6 +23,7 @@ __all__ = [
     "build_vm",
     "create_from_slash",
     "create_prepared",
+    "give",
     "list_vms",
     "plan_prefill",
     "prepare_create",
@@ -340,6 +341,36 @@ def quota(caller: Caller, user: str | None) -> None:
         caller.say_error(describe_error(exc)[0])
         return
     caller.reply(replies.quota_message(report))
+
+
+def give(caller: Caller, vmid: int, to: str) -> None:
+    """`/solti vm give VMID @user`: the owner or an admin moves the VM (audited)."""
+    runtime = caller.runtime
+    try:
+        owner = runtime.provisioner.owner_of(vmid)
+    except Exception as exc:
+        caller.say_error(describe_error(exc)[0])
+        return
+    decision = runtime.rules.may_manage_vm(caller.user, caller.groups, owner)
+    if not decision:
+        _record_refusal(caller, "give", _Named(vmid), decision.reason)
+        caller.say_error(decision.reason)
+        return
+    try:
+        runtime.provisioner.give_vm(
+            vmid, to, actor=caller.user, via="slack", request_id=caller.request_id
+        )
+    except Exception as exc:
+        caller.say_error(describe_error(exc)[0])
+        return
+    caller.reply(replies.info_message(f":handshake: VM {vmid} now belongs to <@{to}>."))
+
+
+class _Named:
+    """A VM known only by its VMID (for the audit record of a refusal)."""
+
+    def __init__(self, vmid: int) -> None:
+        self.vmid, self.name = vmid, None
 
 
 def _find_vm(caller: Caller, vmid: int) -> Any | None:

@@ -28,6 +28,7 @@ from solti.bot.grammar.commands import (
     UsageError,
     VmAction,
     VmCreate,
+    VmGive,
     VmList,
 )
 from solti.bot.grammar.options import _convert, _no_extra, _options, _Spec, _tokens, _vmid
@@ -56,7 +57,9 @@ _VM_LIST = _Spec(values={"page": "page"}, flags=("mine",))
 
 def _vm(args: list[str]) -> Command:
     if not args:
-        raise UsageError("`vm` needs a verb: create, list, " + ", ".join(VM_VERBS) + ".", "vm")
+        raise UsageError(
+            "`vm` needs a verb: create, list, give, " + ", ".join(VM_VERBS) + ".", "vm"
+        )
     verb, rest = args[0].lower(), args[1:]
     if verb == "create":
         words, opts = _options(rest, _CREATE, "vm")
@@ -89,13 +92,22 @@ def _vm(args: list[str]) -> Command:
         _no_extra(words, "vm list [--mine] [--page N]", "vm")
         page = opts.get("page", 1)
         return VmList(mine=bool(opts.get("mine", False)), page=page)  # type: ignore[arg-type]
+    if verb == "give":
+        words, _ = _options(rest, _Spec(), "vm")
+        if len(words) != 2:
+            raise UsageError(
+                "`vm give` needs a VMID and a person, e.g. `/solti vm give 512 @bob`.", "vm"
+            )
+        user = _convert("user", words[1], "vm give", "vm")
+        return VmGive(vmid=_vmid(words[0], "VMID", "vm"), user=user)  # type: ignore[arg-type]
     if verb in VM_VERBS:
         words, _ = _options(rest, _Spec(), "vm")
         if len(words) != 1:
             raise UsageError(f"`vm {verb}` needs one VMID, e.g. `/solti vm {verb} 512`.", "vm")
         return VmAction(verb=verb, vmid=_vmid(words[0], "VMID", "vm"))
     raise UsageError(
-        f"Unknown vm verb `{verb}`; allowed: create, list, " + ", ".join(VM_VERBS) + ".", "vm"
+        f"Unknown vm verb `{verb}`; allowed: create, list, give, " + ", ".join(VM_VERBS) + ".",
+        "vm",
     )
 
 

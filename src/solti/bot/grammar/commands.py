@@ -24,6 +24,7 @@ __all__ = [
     "UsageError",
     "VmAction",
     "VmCreate",
+    "VmGive",
     "VmList",
 ]
 
@@ -79,6 +80,14 @@ class VmAction:
 
 
 @dataclass(frozen=True)
+class VmGive:
+    """`/solti vm give VMID @user`: move a VM to another owner."""
+
+    vmid: int
+    user: str
+
+
+@dataclass(frozen=True)
 class TemplateList:
     pass
 
@@ -131,6 +140,7 @@ Command = (
     | VmCreate
     | VmList
     | VmAction
+    | VmGive
     | TemplateList
     | TemplateBuild
     | TemplateDestroy

@@ -52,7 +52,8 @@ def _quick(parsed: grammar.Command) -> bool:
         return bool(parsed.opens_modal or parsed.dry_run)
     if isinstance(parsed, grammar.VmAction):
         return parsed.verb == "verify"
-    quick = (grammar.KeyShow, grammar.KeySet, grammar.KeyRemove, grammar.Audit, grammar.Quota)
+    quick = (grammar.KeyShow, grammar.KeySet, grammar.KeyRemove, grammar.Audit, grammar.Quota,
+             grammar.VmGive)  # fmt: skip
     return isinstance(parsed, (*quick, grammar.TemplateList, grammar.VmList))
 
 
@@ -159,6 +160,8 @@ def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> No
             keys_and_reports.report_now(caller)
         case grammar.Quota(user=user):
             vms.quota(caller, user)
+        case grammar.VmGive(vmid=vmid, user=user):
+            vms.give(caller, vmid, user)
 
 
 def register(app: Any) -> None:

@@ -215,3 +215,15 @@ def remove(app: CliApp, vmid: int, yes: bool, as_json: bool) -> None:
     app.confirm(f"Remove VM {vmid} and its disks?", yes)
     info = app.provisioner.remove_vm(vmid, actor=app.actor, via="cli")
     app.emit(info, as_json, text=f"VM {vmid} ({info.name}) removed")
+
+
+@vm_group.command("give")
+@click.argument("vmid", type=BoundedInt(100, 999_999_999))
+@click.argument("user")
+@json_option
+@pass_app
+def give(app: CliApp, vmid: int, user: str, as_json: bool) -> None:
+    """Make USER the owner of VM VMID (audited); quotas and lists follow the new owner."""
+    previous = app.provisioner.give_vm(vmid, user, actor=app.actor, via="cli")
+    result = {"vmid": vmid, "from": previous, "to": user}
+    app.emit(result, as_json, text=f"VM {vmid} now belongs to {user} (was {previous}).")
