@@ -1,4 +1,4 @@
-"""`solti vm create --size/--cores/--disk` bounds and limits, `solti quota`, against the simulator."""
+"""`solti vm create` bounds, limits and flavors; `solti quota`; `solti vm give` (simulator)."""
 
 from __future__ import annotations
 
