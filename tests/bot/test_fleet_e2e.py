@@ -56,7 +56,7 @@ def test_a_dry_run_over_a_limit_is_refused_naming_the_key(fleet_bot: Harness) ->
     text = fleet_bot.wait_ephemeral("limits.per_vm.disk")
     assert "limits.per_vm.disk is 500G; you asked for 5000000G" in text
     fleet_bot.user.slash("vm create rocky9 --size nope --dry-run")
-    assert "small (1 cores, 2048 MiB, 20G)" in fleet_bot.wait_ephemeral("no flavor named 'nope'")
+    assert "small (1 core, 2048 MiB, 20G)" in fleet_bot.wait_ephemeral("no flavor named 'nope'")
     fleet_bot.user.slash("vm create rocky9 --size small --cores 2 --dry-run")
     fleet_bot.wait_ephemeral("Dry run: would create")
     shown = str(fleet_bot.standin.ephemerals(ALICE)[-1]["blocks"])

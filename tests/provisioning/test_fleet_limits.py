@@ -73,7 +73,7 @@ def test_a_flavor_fills_the_size_and_flags_win(
     with pytest.raises(InvalidRequest) as unknown:
         p.plan_vm({"template": "rocky9", "ssh_keys": [ssh_key], "size": "huge"})
     assert unknown.value.field == "size"
-    assert "large (8 cores, 16384 MiB, 200G), small (1 cores, 2048 MiB, 20G)" in str(unknown.value)
+    assert "large (8 cores, 16384 MiB, 200G), small (1 core, 2048 MiB, 20G)" in str(unknown.value)
     with pytest.raises(InvalidRequest, match=r"limits.per_vm.memory is 16384 MiB"):
         p.plan_vm({"template": "rocky9", "ssh_keys": [ssh_key], "size": "large",
                    "memory": 32768})  # fmt: skip

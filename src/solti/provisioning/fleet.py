@@ -91,7 +91,7 @@ def flavor_list(flavors: dict[str, Flavor]) -> str:
     parts = []
     for name, flavor in sorted(flavors.items()):
         bits = [
-            f"{flavor.cores} cores" if flavor.cores else None,
+            f"{flavor.cores} core{'s' if flavor.cores != 1 else ''}" if flavor.cores else None,
             f"{flavor.memory} MiB" if flavor.memory else None,
             f"{flavor.disk}" if flavor.disk else None,
         ]

@@ -96,7 +96,7 @@ def create(app: CliApp, as_json: bool, dry_run: bool, request_id: str | None,
         request["ssh_keys"] = list(request["ssh_keys"])
     p = app.provisioner
     if dry_run:
-        plan = p.plan_vm(request)
+        plan = p.plan_vm(request, actor=app.actor)  # refused over a quota, as the create
         columns = ("vmid", "name", "node", "full", "cores", "memory", "disk_before", "disk_after",
                    "user", "ipconfig")  # fmt: skip
         app.emit(plan, as_json, columns=columns, title=f"Plan (template {plan.template.vmid})")
