@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from solti.provisioning.bounds import MAX_CORES, MAX_MEMORY
 from solti.provisioning.sizes import Size
 
 __all__ = [
@@ -24,9 +25,6 @@ __all__ = [
     "PerVmLimits",
     "Quotas",
 ]
-
-MAX_CORES = 512
-MAX_MEMORY = 4_194_304  # MiB (4 TiB): the bound every memory value is parsed against
 
 
 class _Section(BaseModel):

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import Field, field_validator, model_validator
 
+from solti.provisioning.bounds import MAX_CORES, MAX_MEMORY
 from solti.provisioning.cloudinit import (
     ipconfig,
     validate_nameservers,
@@ -20,7 +21,6 @@ from solti.provisioning.cloudinit import (
     validate_user,
 )
 from solti.provisioning.errors import InvalidRequest
-from solti.provisioning.fleet_policy import MAX_CORES, MAX_MEMORY
 from solti.provisioning.rules import validate_dns_label
 from solti.provisioning.sizes import Size
 from solti.provisioning.strict_models import StrictModel

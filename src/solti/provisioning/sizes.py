@@ -17,6 +17,8 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
+from solti.provisioning.bounds import MAX_SIZE_BYTES, quoted
+
 __all__ = [
     "MAX_SIZE_BYTES",
     "Size",
@@ -29,22 +31,11 @@ __all__ = [
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
 _PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGTP]?)(?:I?B)?\s*$", re.IGNORECASE)
 HINT = "use a number with K, M, G or T, e.g. 32G"
-# The largest size anything accepts (1 EiB, "1024P"): bounds the arithmetic before any
-# policy limit is known; a 5,000-digit size is refused here, never multiplied out.
-MAX_SIZE_BYTES = 1024**6
 _MAX_TEXT = 32  # no size people type is longer; longer text is refused before any parsing
 
 
 class SizeError(ValueError):
     """A text is not a size; the message says what is allowed."""
-
-
-def quoted(value: object, limit: int = 24) -> str:
-    """``value`` as a message may repeat it: a 5,000-character input is shown cut short."""
-    text = str(value)
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}… ({len(text)} characters)"
 
 
 def _too_large(value: object) -> SizeError:

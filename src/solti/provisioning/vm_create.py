@@ -61,12 +61,11 @@ def create_vm(
     earlier = op.earlier()
     if earlier is not None and earlier.vmid is not None:
         return _reused(earlier)
-    plan, used = _planned(op, request, plan)
+    plan, used, held = _planned(op, request, plan)
     if request.dry_run:
         op.release_claims()
         vm = VmInfo(vmid=plan.vmid, name=plan.name, node=plan.node, status="planned")
         return VmCreateResult(vm=vm, plan=plan)
-    held = _held(op, request, plan)
     try:
         vmid, status, params = _build(op, request, plan, used)
     except BaseException:
@@ -97,19 +96,6 @@ def create_vm(
         audit_id=op.audit_id,
         duration_ms=elapsed_ms(op.started),
     )
-
-
-def _held(op: Operation, request: VmCreateRequest, plan: VmPlan) -> Any:
-    """The plan counted against the requester's quotas (with every create in flight); a
-    create that would pass one is refused and recorded, its claims released."""
-    try:
-        with op.step("plan"):
-            return hold_quota(op.ops, op.actor, plan)
-    except SoltiError as exc:
-        op.release_claims()
-        op.refused(exc, "plan", vmid=plan.vmid, name=plan.name,
-                   params={"template": request.template})  # fmt: skip
-        raise
 
 
 def _build(
@@ -150,15 +136,21 @@ def _reused(record: Any) -> VmCreateResult:
 
 def _planned(
     op: Operation, request: VmCreateRequest, plan: VmPlan | None
-) -> tuple[VmPlan, set[int] | None]:
+) -> tuple[VmPlan, set[int] | None, Any]:
     """The ``plan`` step: the plan (made now, or the one shown) with its VMID and name
-    claimed; the VMIDs in use when it was made now. A failed plan is recorded as refused."""
+    claimed; the VMIDs in use when it was made now; its quota hold (``fleet.hold_quota``:
+    counted with every create in flight, atomically). A failed plan is recorded as refused
+    and its claims released."""
     try:
         with op.step("plan"):
             if plan is None:
-                return _claim_new_plan(op, request)
-            return _claim_shown_plan(op, request, plan), None
+                plan, used = _claim_new_plan(op, request)
+            else:
+                plan, used = _claim_shown_plan(op, request, plan), None
+            held = None if request.dry_run else hold_quota(op.ops, op.actor, plan)
+            return plan, used, held
     except SoltiError as exc:
+        op.release_claims()
         if not request.dry_run:
             op.refused(exc, "plan", vmid=request.vmid, name=request.name,
                        params={"template": request.template})  # fmt: skip

@@ -13,12 +13,10 @@ from dataclasses import dataclass, field
 
 from solti.bot.grammar.commands import UsageError
 from solti.provisioning import Size
-from solti.provisioning.sizes import quoted
+from solti.provisioning.bounds import MAX_CORES, MAX_MEMORY, quoted
 
-# Bounds every number is checked against before it is converted: digits are counted first, so
-# a 5,000-digit value is refused with the bound and never reaches int() or any arithmetic.
-MAX_CORES = 512
-MAX_MEMORY = 4_194_304  # MiB (4 TiB)
+# Every number is checked against its bound before it is converted: digits are counted first,
+# so a 5,000-digit value is refused with the bound and never reaches int() or any arithmetic.
 MAX_PAGE = 100_000
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")

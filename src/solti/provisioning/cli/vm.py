@@ -6,9 +6,8 @@ from typing import Any
 
 import click
 
+from solti.provisioning.bounds import MAX_CORES, MAX_MEMORY, quoted
 from solti.provisioning.cli.context import CliApp, GuardedGroup, json_option, pass_app, yes_option
-from solti.provisioning.fleet_policy import MAX_CORES, MAX_MEMORY
-from solti.provisioning.sizes import Size, SizeError, quoted
 
 __all__ = ["vm_group"]
 
@@ -42,6 +41,8 @@ class SizeParam(click.ParamType):
     name = "size"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> str:
+        from solti.provisioning.sizes import Size, SizeError  # pydantic: only when used
+
         try:
             size = Size(value)
         except SizeError as exc:
