@@ -132,3 +132,24 @@ def test_give_moves_a_vm_and_its_quota_to_the_new_owner(fleet_bot: Harness) -> N
     denied = [r for r in given if r.result == "denied"]
     assert [r.params for r in given if r.result == "ok"] == [{"from": ALICE, "to": BOB}]
     assert denied and denied[0].actor == BOB
+
+
+def test_the_form_takes_a_size_and_bounds_its_numbers(fleet_bot: Harness) -> None:
+    fleet_bot.runtime.keys.set(ALICE, KEY)
+    fleet_bot.user.slash("vm create")
+    view = fleet_bot.standin.wait_for(
+        lambda: [
+            v for v in fleet_bot.standin.open_views(ALICE) if v.get("callback_id") == "vm_create"
+        ],
+        20,
+    )[0]
+    assert any(b.get("block_id") == "size" for b in view["blocks"])
+    select = next(b for b in view["blocks"] if b.get("block_id") == "template")
+    template = select["element"]["options"][0]["value"]
+    huge = fleet_bot.user.submit_view(view, {"template": template, "cores": "9" * 5000})
+    assert huge.json()["errors"] == {"cores": "Must be a whole number from 1 to 512."}
+    unknown = fleet_bot.user.submit_view(view, {"template": template, "size": "nope"})
+    shown = unknown.json()["errors"]["size"]
+    assert "no flavor named 'nope'" in shown and "small (1 core" in shown, shown
+    over = fleet_bot.user.submit_view(view, {"template": template, "disk": "5000000G"})
+    assert "limits.per_vm.disk is 500G" in over.json()["errors"]["disk"]

@@ -15,6 +15,7 @@ FIELDS = (
     "template",
     "name",
     "vmid",
+    "size",
     "disk",
     "cores",
     "memory",
@@ -213,6 +214,13 @@ def _identity_blocks(prefill: dict[str, Any]) -> list[Block]:
 
 def _size_blocks(prefill: dict[str, Any]) -> list[Block]:
     return [
+        _text_input(
+            "size",
+            "Size (flavor)",
+            initial=prefill.get("size"),
+            placeholder="optional: a flavor from the policy, e.g. small",
+            hint="Fills cores, memory and disk; the fields below win over it.",
+        ),
         _text_input(
             "disk",
             "Minimum disk",
