@@ -29,13 +29,15 @@ REMOVE_ACTION = "vm_remove"
 HELP_SECTIONS: dict[str, tuple[str, list[str]]] = {
     "vm": (
         "*VMs*\n"
-        "`/solti vm create [TEMPLATE] [--vmid N] [--name NAME] [--disk SIZE] [--cores N] "
-        "[--memory MB] [--full] [--node NODE] [--ip CIDR --gw IP] [--dry-run]`\n"
+        "`/solti vm create [TEMPLATE] [--vmid N] [--name NAME] [--size FLAVOR] [--disk SIZE] "
+        "[--cores N] [--memory MB] [--full] [--node NODE] [--ip CIDR --gw IP] [--dry-run]`\n"
         "TEMPLATE is a distribution (`rocky9`), a template name or a template VMID; "
         "leave it out to open a form.\n"
-        "`/solti vm list [--mine]`   `/solti vm verify|start|stop|shutdown|remove VMID`",
+        "`/solti vm list [--mine] [--page N]`   `/solti vm verify|start|stop|shutdown|remove VMID`"
+        "   `/solti vm give VMID @someone`   `/solti quota [@someone]`",
         [
             "/solti vm create rocky9",
+            "/solti vm create rocky9 --size small",
             "/solti vm create debian12 --disk 50G --cores 4 --memory 8192 --dry-run",
             "/solti vm create 9001 --name web-1 --full --ip 10.0.0.5/24 --gw 10.0.0.1",
             "/solti vm stop 512",
