@@ -15,10 +15,10 @@ FIELDS = (
     "template",
     "name",
     "vmid",
-    "size",
     "disk",
     "cores",
     "memory",
+    "size",
     "clone",
     "ssh_key",
     "network",
@@ -215,13 +215,6 @@ def _identity_blocks(prefill: dict[str, Any]) -> list[Block]:
 def _size_blocks(prefill: dict[str, Any]) -> list[Block]:
     return [
         _text_input(
-            "size",
-            "Size (flavor)",
-            initial=prefill.get("size"),
-            placeholder="optional: a flavor from the policy, e.g. small",
-            hint="Fills cores, memory and disk; the fields below win over it.",
-        ),
-        _text_input(
             "disk",
             "Minimum disk",
             initial=prefill.get("disk"),
@@ -235,6 +228,13 @@ def _size_blocks(prefill: dict[str, Any]) -> list[Block]:
             "Memory (MB)",
             initial=_str(prefill.get("memory")),
             placeholder="policy default, e.g. 4096",
+        ),
+        _text_input(
+            "size",
+            "Size (flavor)",
+            initial=prefill.get("size"),
+            placeholder="optional: a flavor from the policy, e.g. small",
+            hint="Fills what disk, cores and memory above leave empty.",
         ),
     ]
 
