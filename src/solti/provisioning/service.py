@@ -141,12 +141,12 @@ class Provisioner:
     ) -> str | None:
         """Make ``to`` the owner of VM ``vmid`` (audited); the previous owner is returned.
         Quotas and lists follow the new owner at once. The caller checks who may give."""
-        from solti.provisioning.ownership import give_vm
+        from solti.provisioning.vm_give import give_vm
 
         return give_vm(self.ops, vmid, to, actor=actor, via=via, request_id=request_id)
 
     def owner_of(self, vmid: int) -> str | None:
-        from solti.provisioning.ownership import owner_of
+        from solti.provisioning.vm_give import owner_of
 
         return owner_of(self.ops, vmid)
 
