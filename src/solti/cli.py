@@ -53,6 +53,12 @@ def _audit() -> click.Command:
     return audit_command
 
 
+def _quota() -> click.Command:
+    from solti.provisioning.cli.quota import quota_command
+
+    return quota_command
+
+
 def _reconcile() -> click.Command:
     from solti.provisioning.cli.reconcile import reconcile_command
 
@@ -77,6 +83,7 @@ VERBS: dict[str, Verb] = {
     "audit": Verb(_audit, "Show or export the audit log."),
     "bot": Verb(_bot, "Run the Slack app (Socket Mode or HTTP)."),
     "check": Verb(_check, "Check the configuration and the cluster."),
+    "quota": Verb(_quota, "Show a user's VMs, cores, memory and disk against the quotas."),
     "reconcile": Verb(_reconcile, "Finish or undo interrupted operations; report drift."),
     "sandbox": Verb(
         _sandbox, "Try everything locally: simulated Proxmox, mirror, Slack stand-in, console."

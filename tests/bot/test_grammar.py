@@ -34,6 +34,11 @@ from solti.bot import grammar as g
         ("vm create rocky9 --disk=20G", g.VmCreate(template="rocky9", disk="20G")),
         ("vm create rocky9 \u2014dry-run", g.VmCreate(template="rocky9", dry_run=True)),
         ("vm list --mine", g.VmList(mine=True)),
+        ("vm list --page 3 --mine", g.VmList(mine=True, page=3)),
+        ("vm create rocky9 --size small", g.VmCreate(template="rocky9", size="small")),
+        ("vm give 512 <@U0BOB|bob>", g.VmGive(512, "U0BOB")),
+        ("quota", g.Quota()),
+        ("quota <@U0BOB|bob>", g.Quota("U0BOB")),
         ("vm stop 512", g.VmAction("stop", 512)),
         ("template list", g.TemplateList()),
         ("template build Rocky9", g.TemplateBuild("rocky9")),
@@ -78,12 +83,22 @@ def test_key_set_keeps_the_key_verbatim() -> None:
         ("key rotate", "Unknown key verb"),
         ("audit --user alice", "needs a Slack mention"),
         ('vm create "rocky9', "quote is not closed"),
+        ("vm create rocky9 --cores " + "9" * 5000, "from 1 to 512, not `99999"),
+        ("vm create rocky9 --memory " + "9" * 5000, "from 16 to 4194304"),
+        ("vm create rocky9 --disk " + "9" * 5000 + "G", "is too large; sizes go up to 1024P"),
+        ("vm create rocky9 --vmid " + "9" * 5000, "out of range; VMIDs run from 100"),
+        ("vm stop " + "9" * 5000, "(5000 characters)"),
+        ("vm list --page 0", "--page must be a whole number from 1 to 100000"),
+        ("vm give 512", "needs a VMID and a person"),
+        ("vm give 512 bob", "needs a Slack mention"),
+        ("quota bob", "needs a Slack mention"),
     ],
 )
 def test_usage_errors_name_the_problem(text: str, needle: str) -> None:
     with pytest.raises(g.UsageError) as caught:
         g.parse(text)
     assert needle in caught.value.message
+    assert len(caught.value.message) < 400  # a 5,000-digit value is never repeated whole
 
 
 def test_modal_is_opened_only_without_template() -> None:

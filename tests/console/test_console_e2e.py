@@ -36,6 +36,7 @@ bad-size
 
 
 
+
 y
 20G
 y

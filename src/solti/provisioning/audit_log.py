@@ -33,11 +33,20 @@ if TYPE_CHECKING:  # sqlite-utils loads when a log is opened (~75 ms), not with 
     from sqlite_utils import Database
     from sqlite_utils.migrations import Migrations
 
-__all__ = ["CONTRACT_FIELDS", "VM_CREATE", "VM_GONE", "VM_REMOVE", "AuditLog", "RunningRecord"]
+__all__ = [
+    "CONTRACT_FIELDS",
+    "VM_CREATE",
+    "VM_GIVE",
+    "VM_GONE",
+    "VM_REMOVE",
+    "AuditLog",
+    "RunningRecord",
+]
 
 TABLE = "audit"
 VM_CREATE = "vm create"
 VM_REMOVE = "vm remove"
+VM_GIVE = "vm give"  # ownership moved: params {"from": old owner, "to": new owner}
 VM_GONE = "vm gone"  # reconcile: a VM solti made was removed outside solti
 CONTRACT_FIELDS = [name for name in AuditRecord.model_fields if name != "id"]
 _OPTIONAL = {
@@ -387,17 +396,22 @@ class AuditLog:
         return self._from_row(rows[0]) if rows else None
 
     def owners(self) -> dict[int, str]:
-        """VMID -> actor of the newest successful create not followed by a successful remove
-        (or by a ``vm gone`` record: removed outside solti, found by reconcile)."""
+        """VMID -> owner: the actor of the newest successful create not followed by a
+        successful remove (or by a ``vm gone`` record: removed outside solti, found by
+        reconcile), or the person a later ``vm give`` moved it to."""
         owned: dict[int, str] = {}
         rows = self._rows(
-            "result = 'ok' AND vmid IS NOT NULL AND action IN (?, ?, ?)",
-            [VM_CREATE, VM_REMOVE, VM_GONE],
+            "result = 'ok' AND vmid IS NOT NULL AND action IN (?, ?, ?, ?)",
+            [VM_CREATE, VM_REMOVE, VM_GONE, VM_GIVE],
             order_by="id",
         )
         for row in rows:
             if row["action"] == VM_CREATE:
                 owned[row["vmid"]] = row["actor"]
+            elif row["action"] == VM_GIVE:
+                receiver = json.loads(row["params"] or "{}").get("to")
+                if receiver and row["vmid"] in owned:
+                    owned[row["vmid"]] = str(receiver)
             else:
                 owned.pop(row["vmid"], None)
         return owned

@@ -20,6 +20,7 @@ from typing import Any
 
 from solti.provisioning.config import Defaults
 from solti.provisioning.errors import ProxmoxError, SoltiError, TaskFailed
+from solti.provisioning.fleet_policy import Fleet
 from solti.provisioning.models import Progress
 from solti.provisioning.pve import PveClient, VmLocked, VmMissing
 from solti.provisioning.task_waiter import TaskWaiter
@@ -28,6 +29,7 @@ from solti.telemetry import PROXMOX_ERRORS, step_timer
 __all__ = [
     "Collaborators",
     "Defaults",
+    "QuotaHold",
     "Reservations",
     "Steps",
     "describe_failure",
@@ -36,6 +38,21 @@ __all__ = [
 ]
 
 ProgressFn = Callable[[Progress], None]
+
+
+# How long a finished create stays counted through its hold: longer than any plan waits to be
+# built (a form, a Slack post) and than PVE's RRD cache needs to list the VM with its sizes.
+HOLD_AFTER_FINISH = 600.0
+
+
+@dataclass(eq=False)
+class QuotaHold:
+    """A create counted against ``owner``'s quota from its claim until snapshots show it."""
+
+    owner: str
+    vm: Any  # fleet.HeldVm: the sizes the plan asked for
+    vmid: int | None = None
+    finished_at: float | None = None
 
 
 class Reservations:
@@ -47,10 +64,53 @@ class Reservations:
     (``config file already exists``) and retried.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
         self._vmids: set[int] = set()
         self._names: set[str] = set()
+        self._holds: list[QuotaHold] = []
+        self._monotonic = monotonic
+
+    # --- quota holds: creates in flight (and just finished) counted per owner -----------------
+
+    def now(self) -> float:
+        """The clock holds are stamped with; a plan's snapshot is stamped before it is taken."""
+        return self._monotonic()
+
+    def hold(
+        self,
+        owner: str,
+        vm: Any,
+        check: Callable[[list[QuotaHold]], None],
+    ) -> QuotaHold:
+        """Run ``check(owner's holds)`` and, if it raises nothing, add a hold for ``vm``.
+
+        One lock around the check and the hold: twenty creates at once see each other, so
+        together they never pass a quota. Holds of creates finished long ago are dropped.
+        """
+        with self._lock:
+            horizon = self._monotonic() - HOLD_AFTER_FINISH
+            self._holds = [
+                h for h in self._holds if h.finished_at is None or h.finished_at > horizon
+            ]
+            check([h for h in self._holds if h.owner == owner])
+            held = QuotaHold(owner=owner, vm=vm)
+            self._holds.append(held)
+            return held
+
+    def holds_of(self, owner: str) -> list[QuotaHold]:
+        with self._lock:
+            return [h for h in self._holds if h.owner == owner]
+
+    def settle(self, held: QuotaHold, vmid: int | None) -> None:
+        """The create ended: made ``vmid`` (kept a while, until snapshots show it) or nothing."""
+        with self._lock:
+            if vmid is None:
+                if held in self._holds:
+                    self._holds.remove(held)
+                return
+            held.vmid = vmid
+            held.finished_at = self._monotonic()
 
     def vmids(self) -> set[int]:
         with self._lock:
@@ -87,6 +147,7 @@ class Collaborators:
     audit: Any
     catalog: Any
     defaults: Defaults = field(default_factory=Defaults)
+    fleet: Fleet = field(default_factory=Fleet)
     reservations: Reservations = field(default_factory=Reservations)
     today: Callable[[], date] = field(default_factory=lambda: lambda: datetime.now(UTC).date())
     now: Callable[[], datetime] = field(default_factory=lambda: lambda: datetime.now(UTC))

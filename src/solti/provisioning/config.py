@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from solti.provisioning.catalog import Catalog, DistributionOverride
 from solti.provisioning.cloudinit import validate_ssh_keys, validate_user
 from solti.provisioning.errors import ConfigError, InvalidRequest
+from solti.provisioning.fleet_policy import Flavor, Fleet, Limits, Quotas
 from solti.provisioning.models import config_error_from
 from solti.provisioning.settings_sources import EnvironmentSettings
 from solti.provisioning.sizes import Size
@@ -127,19 +128,6 @@ def _ids(values: list[str], pattern: re.Pattern[str], what: str) -> list[str]:
         if not pattern.match(value):
             raise ValueError(f"{value!r} is not a {what}")
     return values
-
-
-class Quotas(_Section):
-    max_vms_per_user: int | None = Field(
-        None, ge=0, description="VMs one user may own at once; unset means no limit."
-    )
-
-    @field_validator("max_vms_per_user", mode="before")
-    @classmethod
-    def _integer(cls, value: Any) -> Any:
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            raise ValueError(f"must be an integer >= 0, got {value!r}")
-        return value
 
 
 def parse_duration(value: Any) -> timedelta:
@@ -284,6 +272,12 @@ class Policy(_Section):
         default_factory=list, description="Who may create VMs (user or usergroup ids); empty: any."
     )
     quotas: Quotas = Field(default_factory=Quotas)
+    limits: Limits = Field(
+        default_factory=Limits, description="Most one VM may have (per_vm: cores, memory, disk)."
+    )
+    flavors: dict[str, Flavor] = Field(
+        default_factory=dict, description="Named sizes chosen with --size NAME."
+    )
     approvals: Approvals = Field(default_factory=Approvals)
     reports: Reports = Field(default_factory=Reports)
     recovery: Recovery = Field(
@@ -312,6 +306,14 @@ class Policy(_Section):
     def catalog(self) -> Catalog:
         """The built-in catalog merged with this policy's ``distributions``."""
         return Catalog.load(self.distributions)
+
+    def fleet(self) -> Fleet:
+        """The limits, flavors, quotas and create approvals the verbs enforce."""
+        return Fleet(
+            limits=self.limits,
+            flavors=dict(self.flavors),
+            quotas=self.quotas,
+        )
 
 
 def load_policy(path: str | Path | None = None) -> Policy:

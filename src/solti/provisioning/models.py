@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, PrivateAttr
 
 from solti.provisioning.request_models import TemplateBuildRequest, VmCreateRequest
 from solti.provisioning.sizes import Size
@@ -113,6 +113,13 @@ class VmPlan(StrictModel):
         description="VMs the requester owned in the snapshot this plan was made from (the "
         "bot's quota count); None when the plan was made for nobody in particular.",
     )
+    # (snapshot, monotonic time it was taken): what the quota check at build time counts from,
+    # so a plan carried from a dry run or a form costs no second /cluster/resources.
+    _quota_basis: Any = PrivateAttr(None)
+
+    @property
+    def quota_basis(self) -> Any:
+        return self._quota_basis
 
     @property
     def template_version(self) -> str | None:

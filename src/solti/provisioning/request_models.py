@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import Field, field_validator, model_validator
 
+from solti.provisioning.bounds import MAX_CORES, MAX_MEMORY
 from solti.provisioning.cloudinit import (
     ipconfig,
     validate_nameservers,
@@ -66,8 +67,11 @@ class VmCreateRequest(StrictModel):
     vmid: int | None = Field(None, ge=100, le=999_999_999, description="Explicit VMID.")
     name: str | None = Field(None, description="DNS label; default {distribution}-{YYMMDD}.")
     disk: Size | None = Field(None, description="Minimum boot disk size; never shrinks.")
-    cores: int | None = Field(None, ge=1, le=512)
-    memory: int | None = Field(None, ge=16, description="Memory in MiB.")
+    cores: int | None = Field(None, ge=1, le=MAX_CORES)
+    memory: int | None = Field(None, ge=16, le=MAX_MEMORY, description="Memory in MiB.")
+    size: str | None = Field(
+        None, max_length=64, description="Flavor name (policy `flavors`); flags given win."
+    )
     full: bool = Field(False, description="Full clone instead of a linked clone.")
     node: str | None = None
     target_storage: str | None = Field(None, description="Storage for a full clone's disks.")

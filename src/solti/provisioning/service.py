@@ -25,6 +25,7 @@ from solti.provisioning.audit_log import AuditLog
 from solti.provisioning.catalog import Catalog
 from solti.provisioning.collaborators import Collaborators
 from solti.provisioning.config import Defaults, Policy, ProxmoxSettings
+from solti.provisioning.fleet_policy import Fleet
 from solti.provisioning.models import (
     Progress,
     TemplateBuildRequest,
@@ -68,6 +69,7 @@ class Provisioner:
         http_get: Callable[[str], str] | None = None,
         http_head: Callable[[str], Mapping[str, str]] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        fleet: Fleet | None = None,
     ) -> None:
         # The clock of waits that are not PVE tasks (the guest agent's address); with
         # ``ops.sleep`` a test can replace both and never sleep.
@@ -78,6 +80,7 @@ class Provisioner:
             audit=audit,
             catalog=catalog,
             defaults=defaults or Defaults(),
+            fleet=fleet or Fleet(),
             http_get=http_get,
             http_head=http_head,
         )
@@ -96,6 +99,7 @@ class Provisioner:
             AuditLog(db_path),
             policy.catalog(),
             policy.defaults,
+            fleet=policy.fleet(),
         )
 
     @property
@@ -131,6 +135,27 @@ class Provisioner:
             prefer_vmid=prefer_vmid,
             prefer_name=prefer_name,
         )
+
+    def give_vm(
+        self, vmid: int, to: str, *, actor: str, via: str = "cli", request_id: str | None = None
+    ) -> str | None:
+        """Make ``to`` the owner of VM ``vmid`` (audited); the previous owner is returned.
+        Quotas and lists follow the new owner at once. The caller checks who may give."""
+        from solti.provisioning.vm_give import give_vm
+
+        return give_vm(self.ops, vmid, to, actor=actor, via=via, request_id=request_id)
+
+    def owner_of(self, vmid: int) -> str | None:
+        from solti.provisioning.vm_give import owner_of
+
+        return owner_of(self.ops, vmid)
+
+    def quota(self, user: str) -> dict[str, Any]:
+        """``user``'s usage (VMs, cores, memory, disk) and the quota limits (None: no limit),
+        from one ``/cluster/resources`` snapshot plus this process's creates in flight."""
+        from solti.provisioning.fleet import quota_report
+
+        return quota_report(self.ops, user)
 
     def create_vm(
         self,

@@ -17,15 +17,29 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
-__all__ = ["Size", "SizeError", "format_size", "parse_size"]
+from solti.provisioning.bounds import MAX_SIZE_BYTES, quoted
+
+__all__ = [
+    "MAX_SIZE_BYTES",
+    "Size",
+    "SizeError",
+    "format_size",
+    "parse_size",
+    "quoted",
+]
 
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
 _PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGTP]?)(?:I?B)?\s*$", re.IGNORECASE)
 HINT = "use a number with K, M, G or T, e.g. 32G"
+_MAX_TEXT = 32  # no size people type is longer; longer text is refused before any parsing
 
 
 class SizeError(ValueError):
     """A text is not a size; the message says what is allowed."""
+
+
+def _too_large(value: object) -> SizeError:
+    return SizeError(f"{quoted(value)!s} is too large; sizes go up to 1024P")
 
 
 def parse_size(value: str | int | Size) -> int:
@@ -36,10 +50,16 @@ def parse_size(value: str | int | Size) -> int:
         raise SizeError(f"{value!r} is not a size; {HINT}")
     if isinstance(value, int):
         if value < 0:
-            raise SizeError(f"{value} is negative; a size is 0 or more")
+            raise SizeError(f"{quoted(value)} is negative; a size is 0 or more")
+        if value > MAX_SIZE_BYTES:
+            raise _too_large(value)
         return value
     if not isinstance(value, str):
         raise SizeError(f"{value!r} is not a size; {HINT}")
+    if len(value) > _MAX_TEXT:
+        if _PATTERN.match(value[:_MAX_TEXT]) or value.strip()[:1].isdigit():
+            raise _too_large(value)
+        raise SizeError(f"{quoted(value)!r} is not a size; {HINT}")
     match = _PATTERN.match(value)
     if not match:
         raise SizeError(f"{value!r} is not a size; {HINT}")
@@ -50,6 +70,8 @@ def parse_size(value: str | int | Size) -> int:
         raise SizeError(f"{value!r} is not a size; {HINT}") from exc
     if exact != exact.to_integral_value():
         raise SizeError(f"{value!r} is not a whole number of bytes; {HINT}")
+    if exact > MAX_SIZE_BYTES:
+        raise _too_large(value)
     return int(exact)
 
 

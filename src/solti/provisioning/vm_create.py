@@ -24,6 +24,7 @@ from typing import Any
 from solti.provisioning.cloudinit import cloudinit_params
 from solti.provisioning.collaborators import Collaborators, elapsed_ms
 from solti.provisioning.errors import Conflict, InvalidRequest, SoltiError
+from solti.provisioning.fleet import hold_quota
 from solti.provisioning.inventory import SOLTI_TAG, Snapshot, choose_template
 from solti.provisioning.models import Progress, VmCreateRequest, VmCreateResult, VmInfo, VmPlan
 from solti.provisioning.operation import Operation
@@ -61,24 +62,20 @@ def create_vm(
     earlier = op.earlier()
     if earlier is not None and earlier.vmid is not None:
         return _reused(earlier)
-    plan, used = _planned(op, request, plan)
+    plan, used, held = _planned(op, request, plan)
     if request.dry_run:
         op.release_claims()
         vm = VmInfo(vmid=plan.vmid, name=plan.name, node=plan.node, status="planned")
         return VmCreateResult(vm=vm, plan=plan)
+    try:
+        vmid, status, params = _build(op, request, plan, used)
+    except BaseException:
+        if held is not None:
+            ops.reservations.settle(held, None)
+        raise
+    if held is not None:
+        ops.reservations.settle(held, vmid)
     template = plan.template
-    with op.audited(
-        vmid=plan.vmid,
-        name=plan.name,
-        node=plan.node,
-        template_vmid=template.vmid,
-        template_name=template.name,
-        template_version=template.version,
-        params=_audit_params(request, plan),
-    ):
-        vmid = _clone(op, request, plan, used)
-        status, params = _configure_and_start(op, request, plan, vmid)
-        op.done(vmid=vmid)
     vm = VmInfo(
         vmid=vmid,
         name=plan.name,
@@ -102,6 +99,26 @@ def create_vm(
     )
 
 
+def _build(
+    op: Operation, request: VmCreateRequest, plan: VmPlan, used: set[int] | None
+) -> tuple[int, str, dict[str, Any]]:
+    """Clone, configure, resize and start ``plan`` inside its audit record."""
+    template = plan.template
+    with op.audited(
+        vmid=plan.vmid,
+        name=plan.name,
+        node=plan.node,
+        template_vmid=template.vmid,
+        template_name=template.name,
+        template_version=template.version,
+        params=_audit_params(request, plan),
+    ):
+        vmid = _clone(op, request, plan, used)
+        status, params = _configure_and_start(op, request, plan, vmid)
+        op.done(vmid=vmid)
+    return vmid, status, params
+
+
 def _reused(record: Any) -> VmCreateResult:
     """What an earlier create of the same request made, answered instead of a second VM."""
     vm = VmInfo(
@@ -120,15 +137,21 @@ def _reused(record: Any) -> VmCreateResult:
 
 def _planned(
     op: Operation, request: VmCreateRequest, plan: VmPlan | None
-) -> tuple[VmPlan, set[int] | None]:
+) -> tuple[VmPlan, set[int] | None, Any]:
     """The ``plan`` step: the plan (made now, or the one shown) with its VMID and name
-    claimed; the VMIDs in use when it was made now. A failed plan is recorded as refused."""
+    claimed; the VMIDs in use when it was made now; its quota hold (``fleet.hold_quota``:
+    counted with every create in flight, atomically). A failed plan is recorded as refused
+    and its claims released."""
     try:
         with op.step("plan"):
             if plan is None:
-                return _claim_new_plan(op, request)
-            return _claim_shown_plan(op, request, plan), None
+                plan, used = _claim_new_plan(op, request)
+            else:
+                plan, used = _claim_shown_plan(op, request, plan), None
+            held = None if request.dry_run else hold_quota(op.ops, op.actor, plan)
+            return plan, used, held
     except SoltiError as exc:
+        op.release_claims()
         if not request.dry_run:
             op.refused(exc, "plan", vmid=request.vmid, name=request.name,
                        params={"template": request.template})  # fmt: skip
@@ -138,6 +161,7 @@ def _planned(
 def _claim_new_plan(op: Operation, request: VmCreateRequest) -> tuple[VmPlan, set[int]]:
     """Plan from one snapshot and reserve the plan's VMID and name in one step."""
     ops = op.ops
+    taken_at = ops.reservations.now()
     snapshot = Snapshot.take(ops.client)
     template = choose_template(ops.client, snapshot, request.template, set(ops.catalog.names))
     refuse_cross_node(ops, request, template)
@@ -150,6 +174,7 @@ def _claim_new_plan(op: Operation, request: VmCreateRequest) -> tuple[VmPlan, se
         return chosen[-1].vmid, chosen[-1].name
 
     op.claim(choose)
+    chosen[-1]._quota_basis = (snapshot, taken_at)  # the quota is counted from it, too
     return chosen[-1], snapshot.used_ids()
 
 

@@ -116,7 +116,9 @@ def list_vms(
         if addresses and entry.get("status") == "running":
             address = probe(ops.client, str(entry["node"]), vmid).address
         origin = _origin(ops, vmid) if vmid in owners else None
-        result.append(_info(entry, origin, address=address))
+        info = _info(entry, origin, address=address)
+        info.owner = owners.get(vmid)  # a `vm give` moves the owner away from the creator
+        result.append(info)
     return sorted(result, key=lambda v: v.vmid)
 
 

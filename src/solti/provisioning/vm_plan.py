@@ -14,6 +14,7 @@ from solti.provisioning.cloudinit import cloudinit_params, validate_ssh_keys
 from solti.provisioning.collaborators import Collaborators
 from solti.provisioning.cross_node import cross_node_refusal
 from solti.provisioning.errors import Conflict, InvalidRequest
+from solti.provisioning.fleet import asked_of, check_quota, quotas_set, sized, usage_of
 from solti.provisioning.inventory import Snapshot, choose_template
 from solti.provisioning.models import TemplateInfo, VmCreateRequest, VmPlan
 from solti.provisioning.rules import (
@@ -74,6 +75,7 @@ def plan_vm(
     verifies the template. ``prefer_vmid``/``prefer_name`` are what a person was shown
     earlier (a dry run): kept when the request leaves them open and they are still free.
     """
+    taken_at = ops.reservations.now()
     snapshot = Snapshot.take(ops.client)
     template = choose_template(ops.client, snapshot, request.template, set(ops.catalog.names))
     refuse_cross_node(ops, request, template)
@@ -91,8 +93,13 @@ def plan_vm(
     )
     if actor is None:
         return plan
-    owned = ops.audit.count_active_vms(actor, snapshot.non_templates())
-    return plan.model_copy(update={"owned_by_actor": owned})
+    if quotas_set(ops.fleet.quotas):  # refused here too, so a dry run says what a create would
+        owned = check_quota(ops, actor, asked_of(plan), snapshot, taken_at).count
+    else:
+        owned = usage_of(ops.audit, actor, snapshot).count
+    planned = plan.model_copy(update={"owned_by_actor": owned})
+    planned._quota_basis = (snapshot, taken_at)
+    return planned
 
 
 def decide(
@@ -125,7 +132,7 @@ def decide(
         nameserver=request.nameserver or ops.defaults.nameserver,
         searchdomain=request.searchdomain or ops.defaults.searchdomain,
     )
-    minimum = request.disk or ops.defaults.disk
+    cores, memory, minimum = sized(ops.fleet, ops.defaults, request)
     before = template.disk_size
     grow_to = disk_resize_needed(before, minimum) if before is not None else minimum
     node = request.node or template.node
@@ -140,8 +147,8 @@ def decide(
         name=name,
         full=request.full,
         target_storage=request.target_storage,
-        cores=request.cores or ops.defaults.cores,
-        memory=request.memory or ops.defaults.memory,
+        cores=cores,
+        memory=memory,
         disk_before=before,
         disk_after=grow_to or before,
         resize=grow_to is not None,

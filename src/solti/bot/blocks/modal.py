@@ -18,6 +18,7 @@ FIELDS = (
     "disk",
     "cores",
     "memory",
+    "size",
     "clone",
     "ssh_key",
     "network",
@@ -227,6 +228,13 @@ def _size_blocks(prefill: dict[str, Any]) -> list[Block]:
             "Memory (MB)",
             initial=_str(prefill.get("memory")),
             placeholder="policy default, e.g. 4096",
+        ),
+        _text_input(
+            "size",
+            "Size (flavor)",
+            initial=prefill.get("size"),
+            placeholder="optional: a flavor from the policy, e.g. small",
+            hint="Fills what disk, cores and memory above leave empty.",
         ),
     ]
 

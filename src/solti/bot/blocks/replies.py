@@ -29,13 +29,15 @@ REMOVE_ACTION = "vm_remove"
 HELP_SECTIONS: dict[str, tuple[str, list[str]]] = {
     "vm": (
         "*VMs*\n"
-        "`/solti vm create [TEMPLATE] [--vmid N] [--name NAME] [--disk SIZE] [--cores N] "
-        "[--memory MB] [--full] [--node NODE] [--ip CIDR --gw IP] [--dry-run]`\n"
+        "`/solti vm create [TEMPLATE] [--vmid N] [--name NAME] [--size FLAVOR] [--disk SIZE] "
+        "[--cores N] [--memory MB] [--full] [--node NODE] [--ip CIDR --gw IP] [--dry-run]`\n"
         "TEMPLATE is a distribution (`rocky9`), a template name or a template VMID; "
         "leave it out to open a form.\n"
-        "`/solti vm list [--mine]`   `/solti vm verify|start|stop|shutdown|remove VMID`",
+        "`/solti vm list [--mine] [--page N]`   `/solti vm verify|start|stop|shutdown|remove VMID`"
+        "   `/solti vm give VMID @someone`   `/solti quota [@someone]`",
         [
             "/solti vm create rocky9",
+            "/solti vm create rocky9 --size small",
             "/solti vm create debian12 --disk 50G --cores 4 --memory 8192 --dry-run",
             "/solti vm create 9001 --name web-1 --full --ip 10.0.0.5/24 --gw 10.0.0.1",
             "/solti vm stop 512",
@@ -110,6 +112,8 @@ def plan_blocks(plan: Any, prefill: dict[str, Any]) -> list[Block]:
     disk = size_text(plan.disk_after)
     if plan.resize:
         disk += f" (grown from {size_text(plan.disk_before)})"
+    if plan.cores and plan.memory:  # Slack allows 10 fields: the size shares the disk's
+        disk = f"{plan.cores} cores, {plan.memory} MiB, {disk}"
     network = "DHCP" if plan.ipconfig in ("ip=dhcp", "") else plan.ipconfig
     blocks = [
         section(
@@ -122,7 +126,7 @@ def plan_blocks(plan: Any, prefill: dict[str, Any]) -> list[Block]:
                 ("Node", escape(plan.node)),
                 ("VMID", str(plan.vmid)),
                 ("Name", escape(plan.name)),
-                ("Disk", disk),
+                ("Size", disk),
                 ("Clone", "full" if plan.full else "linked"),
                 ("Network", escape(network)),
                 ("Login user", escape(plan.user)),
@@ -143,17 +147,34 @@ def plan_message(plan: Any, prefill: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def vm_list_message(vms: Sequence[Any], mine: bool, quota_left: int | None) -> dict[str, Any]:
+VMS_PER_PAGE = 100
+
+
+def vm_list_message(
+    vms: Sequence[Any],
+    mine: bool,
+    quota_left: int | None,
+    page: int = 1,
+    per_page: int = VMS_PER_PAGE,
+) -> dict[str, Any]:
+    """One page of the VM list; a longer list says which part this is and how to see more
+    (never cut silently: 100 lines fit well within Slack's 50 blocks)."""
     title = "Your VMs" if mine else "VMs"
+    pages = max(1, -(-len(vms) // per_page))
     if not vms:
         text = "You have no VMs." if mine else "No VMs on the cluster."
         blocks = [section(text)]
+    elif page > pages:
+        text = f"Page {page} is past the end: {len(vms)} VMs fill {pages} page(s)."
+        blocks = [section(text)]
     else:
+        first = (page - 1) * per_page
+        shown = vms[first : first + per_page]
         lines = [
             f"`{vm.vmid}` *{escape(vm.name)}* on {escape(vm.node)}: {escape(vm.status)}"
             + (f", from {escape(vm.template_name)}" if vm.template_name else "")
             + (f", owner <@{vm.owner}>" if vm.owner and not mine else "")
-            for vm in vms
+            for vm in shown
         ]
         blocks = [header(f"{title} ({len(vms)})")]
         chunk: list[str] = []
@@ -165,9 +186,28 @@ def vm_list_message(vms: Sequence[Any], mine: bool, quota_left: int | None) -> d
         if chunk:
             blocks.append(section("\n".join(chunk)))
         text = f"{title}: {len(vms)}"
+        if pages > 1:
+            where = f"{first + 1}-{first + len(shown)} of {len(vms)}"
+            more = f"`/solti vm list{' --mine' if mine else ''} --page {page + 1}`"
+            tail = f"; {more}" if page < pages else " (the last page)"
+            blocks.append(context(f"{where}{tail}"))
+            text = f"{title}: {where}"
     if quota_left is not None:
         blocks.append(context(f"You can create {quota_left} more VM(s) under your quota."))
-    return message(text, blocks[:48])
+    return message(text, blocks)
+
+
+def quota_message(report: dict[str, Any]) -> dict[str, Any]:
+    """A person's usage against each quota, and the VMs that hold it."""
+    used, limits = report["used"], report["limits"]
+    names = {"vms": "VMs", "cores": "cores", "memory": "memory (MiB)", "disk": "disk"}
+    lines = [
+        f"{label}: {used[key]} of {limits[key] if limits[key] is not None else 'no limit'}"
+        for key, label in names.items()
+    ]
+    held = ", ".join(f"`{v['vmid']}` {escape(v['name'])}" for v in report["vms"]) or "none"
+    text = f"Quota of <@{report['user']}>"
+    return message(text, [section(f"*{text}*\n" + "\n".join(lines)), context(f"VMs: {held}")])
 
 
 def template_list_message(templates: Sequence[Any]) -> dict[str, Any]:

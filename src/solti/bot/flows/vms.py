@@ -23,9 +23,11 @@ __all__ = [
     "build_vm",
     "create_from_slash",
     "create_prepared",
+    "give",
     "list_vms",
     "plan_prefill",
     "prepare_create",
+    "quota",
     "request_problems",
     "vm_action",
 ]
@@ -154,10 +156,8 @@ def prepare_create(
         )
     except NotFound as exc:
         raise _template_not_found(caller, values.get("template"), exc) from None
-    if runtime.rules.max_vms_per_user is not None:
-        quota = runtime.rules.check_quota(plan.owned_by_actor or 0)
-        if not quota:
-            raise _Refused(quota.reason)
+    # Limits and quotas (VMs, cores, memory, disk) were checked by the plan itself, with the
+    # creates still in flight; the build checks the quotas again atomically.
     return request, plan
 
 
@@ -320,7 +320,8 @@ def build_vm(caller: Caller, request: VmCreateRequest, plan: VmPlan) -> None:
         address_later(caller, progress, vm, used_plan, wait)
 
 
-def list_vms(caller: Caller, mine: bool) -> None:
+def list_vms(caller: Caller, mine: bool, page: int = 1) -> None:
+    """One page of the VM list (``--page N``), only the caller's with ``mine``."""
     runtime = caller.runtime
     vms = runtime.provisioner.list_vms()
     if mine:
@@ -328,7 +329,48 @@ def list_vms(caller: Caller, mine: bool) -> None:
     left = None
     if runtime.rules.max_vms_per_user is not None:
         left = runtime.rules.quota_left(sum(1 for vm in vms if vm.owner == caller.user))
-    caller.reply(replies.vm_list_message(vms, mine, left))
+    caller.reply(replies.vm_list_message(vms, mine, left, page))
+
+
+def quota(caller: Caller, user: str | None) -> None:
+    """`/solti quota [@user]`: the person's VMs, cores, memory and disk against the quotas."""
+    whose = user or caller.user
+    try:
+        report = caller.runtime.provisioner.quota(whose)
+    except Exception as exc:
+        caller.say_error(describe_error(exc)[0])
+        return
+    caller.reply(replies.quota_message(report))
+
+
+def give(caller: Caller, vmid: int, to: str) -> None:
+    """`/solti vm give VMID @user`: the owner or an admin moves the VM (audited)."""
+    runtime = caller.runtime
+    try:
+        owner = runtime.provisioner.owner_of(vmid)
+    except Exception as exc:
+        caller.say_error(describe_error(exc)[0])
+        return
+    decision = runtime.rules.may_manage_vm(caller.user, caller.groups, owner)
+    if not decision:
+        _record_refusal(caller, "give", _Named(vmid), decision.reason)
+        caller.say_error(decision.reason)
+        return
+    try:
+        runtime.provisioner.give_vm(
+            vmid, to, actor=caller.user, via="slack", request_id=caller.request_id
+        )
+    except Exception as exc:
+        caller.say_error(describe_error(exc)[0])
+        return
+    caller.reply(replies.info_message(f":handshake: VM {vmid} now belongs to <@{to}>."))
+
+
+class _Named:
+    """A VM known only by its VMID (for the audit record of a refusal)."""
+
+    def __init__(self, vmid: int) -> None:
+        self.vmid, self.name = vmid, None
 
 
 def _find_vm(caller: Caller, vmid: int) -> Any | None:

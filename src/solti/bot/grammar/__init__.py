@@ -20,6 +20,7 @@ from solti.bot.grammar.commands import (
     KeyRemove,
     KeySet,
     KeyShow,
+    Quota,
     Report,
     TemplateBuild,
     TemplateDestroy,
@@ -27,9 +28,10 @@ from solti.bot.grammar.commands import (
     UsageError,
     VmAction,
     VmCreate,
+    VmGive,
     VmList,
 )
-from solti.bot.grammar.options import _no_extra, _options, _Spec, _tokens, _vmid
+from solti.bot.grammar.options import _convert, _no_extra, _options, _Spec, _tokens, _vmid
 from solti.bot.grammar.unescape import unescape
 
 # The parsed forms are part of the grammar's public face, so both lists travel together.
@@ -45,16 +47,19 @@ _CREATE = _Spec(
         "node": "text",
         "ip": "text",
         "gw": "text",
+        "size": "text",
     },
     flags=("full", "dry-run"),
 )
 _AUDIT = _Spec(values={"user": "user", "vmid": "vmid"})
-_VM_LIST = _Spec(flags=("mine",))
+_VM_LIST = _Spec(values={"page": "page"}, flags=("mine",))
 
 
 def _vm(args: list[str]) -> Command:
     if not args:
-        raise UsageError("`vm` needs a verb: create, list, " + ", ".join(VM_VERBS) + ".", "vm")
+        raise UsageError(
+            "`vm` needs a verb: create, list, give, " + ", ".join(VM_VERBS) + ".", "vm"
+        )
     verb, rest = args[0].lower(), args[1:]
     if verb == "create":
         words, opts = _options(rest, _CREATE, "vm")
@@ -80,18 +85,29 @@ def _vm(args: list[str]) -> Command:
             ip=opts.get("ip"),  # type: ignore[arg-type]
             gw=opts.get("gw"),  # type: ignore[arg-type]
             dry_run=bool(opts.get("dry-run", False)),
+            size=opts.get("size"),  # type: ignore[arg-type]
         )
     if verb == "list":
         words, opts = _options(rest, _VM_LIST, "vm")
-        _no_extra(words, "vm list [--mine]", "vm")
-        return VmList(mine=bool(opts.get("mine", False)))
+        _no_extra(words, "vm list [--mine] [--page N]", "vm")
+        page = opts.get("page", 1)
+        return VmList(mine=bool(opts.get("mine", False)), page=page)  # type: ignore[arg-type]
+    if verb == "give":
+        words, _ = _options(rest, _Spec(), "vm")
+        if len(words) != 2:
+            raise UsageError(
+                "`vm give` needs a VMID and a person, e.g. `/solti vm give 512 @bob`.", "vm"
+            )
+        user = _convert("user", words[1], "vm give", "vm")
+        return VmGive(vmid=_vmid(words[0], "VMID", "vm"), user=user)  # type: ignore[arg-type]
     if verb in VM_VERBS:
         words, _ = _options(rest, _Spec(), "vm")
         if len(words) != 1:
             raise UsageError(f"`vm {verb}` needs one VMID, e.g. `/solti vm {verb} 512`.", "vm")
         return VmAction(verb=verb, vmid=_vmid(words[0], "VMID", "vm"))
     raise UsageError(
-        f"Unknown vm verb `{verb}`; allowed: create, list, " + ", ".join(VM_VERBS) + ".", "vm"
+        f"Unknown vm verb `{verb}`; allowed: create, list, give, " + ", ".join(VM_VERBS) + ".",
+        "vm",
     )
 
 
@@ -165,9 +181,15 @@ def parse(text: str) -> Command:
         positional, opts = _options(rest, _AUDIT, "audit")
         _no_extra(positional, "audit [--user @someone] [--vmid N]", "audit")
         return Audit(user=opts.get("user"), vmid=opts.get("vmid"))  # type: ignore[arg-type]
+    if head == "quota":
+        if len(rest) > 1:
+            _no_extra(rest[1:], "quota [@someone]", "quota")
+        user = _convert("user", rest[0], "quota", "quota") if rest else None
+        return Quota(user=user)  # type: ignore[arg-type]
     if head == "report":
         _no_extra(rest, "report", "report")
         return Report()
     raise UsageError(
-        f"Unknown command `{words[0]}`; allowed: vm, template, key, audit, report, help.", None
+        f"Unknown command `{words[0]}`; allowed: vm, template, key, audit, quota, report, help.",
+        None,
     )

@@ -16,6 +16,7 @@ __all__ = [
     "KeyRemove",
     "KeySet",
     "KeyShow",
+    "Quota",
     "Report",
     "TemplateBuild",
     "TemplateDestroy",
@@ -23,6 +24,7 @@ __all__ = [
     "UsageError",
     "VmAction",
     "VmCreate",
+    "VmGive",
     "VmList",
 ]
 
@@ -57,6 +59,7 @@ class VmCreate:
     ip: str | None = None
     gw: str | None = None
     dry_run: bool = False
+    size: str | None = None  # a flavor name (policy `flavors`), not a disk size
 
     @property
     def opens_modal(self) -> bool:
@@ -67,12 +70,21 @@ class VmCreate:
 @dataclass(frozen=True)
 class VmList:
     mine: bool = False
+    page: int = 1
 
 
 @dataclass(frozen=True)
 class VmAction:
     verb: str
     vmid: int
+
+
+@dataclass(frozen=True)
+class VmGive:
+    """`/solti vm give VMID @user`: move a VM to another owner."""
+
+    vmid: int
+    user: str
 
 
 @dataclass(frozen=True)
@@ -116,11 +128,19 @@ class Report:
     pass
 
 
+@dataclass(frozen=True)
+class Quota:
+    """`/solti quota [@user]`: whose usage against the quotas (None: the caller's)."""
+
+    user: str | None = None
+
+
 Command = (
     Help
     | VmCreate
     | VmList
     | VmAction
+    | VmGive
     | TemplateList
     | TemplateBuild
     | TemplateDestroy
@@ -129,4 +149,5 @@ Command = (
     | KeyRemove
     | Audit
     | Report
+    | Quota
 )

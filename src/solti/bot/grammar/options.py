@@ -13,6 +13,11 @@ from dataclasses import dataclass, field
 
 from solti.bot.grammar.commands import UsageError
 from solti.provisioning import Size
+from solti.provisioning.bounds import MAX_CORES, MAX_MEMORY, quoted
+
+# Every number is checked against its bound before it is converted: digits are counted first,
+# so a 5,000-digit value is refused with the bound and never reaches int() or any arithmetic.
+MAX_PAGE = 100_000
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -31,6 +36,19 @@ class _Spec:
         return ", ".join(names) if names else "no options"
 
 
+def whole_number(value: str, low: int, high: int) -> int | None:
+    """``value`` as an int when it is a whole number from ``low`` to ``high``, else None.
+
+    The digits are counted before ``int()`` runs: Python refuses (ValueError) to convert more
+    than 4,300 digits, and a number longer than ``high`` needs no converting to be refused.
+    """
+    text = value.strip()
+    if not text.isascii() or not text.isdigit() or len(text.lstrip("0")) > len(str(high)):
+        return None
+    number = int(text)
+    return number if low <= number <= high else None
+
+
 def size_problem(value: str, shown: str) -> str | None:
     """What is wrong with a disk size as typed, or None; ``shown`` is the value as the
     surface quotes it (`` `lots` `` in a message, ``"lots"`` in a plain-text form error).
@@ -39,7 +57,9 @@ def size_problem(value: str, shown: str) -> str | None:
     """
     try:
         size = Size(value)
-    except ValueError:
+    except ValueError as exc:
+        if "too large" in str(exc):
+            return f"{shown} is too large; sizes go up to 1024P (and the policy's limit is lower)."
         return f"{shown} is not a size; use a number with G (or M, T), e.g. 32G."
     if size.bytes <= 0:
         return f"{shown} is not more than 0; use a size such as 32G."
@@ -58,35 +78,46 @@ def _tokens(text: str) -> list[str]:
 
 
 def _vmid(value: str, option: str, topic: str) -> int:
-    if not value.isdigit():
-        raise UsageError(f"{option} must be a whole number (100 or more), not `{value}`.", topic)
-    number = int(value)
-    if not 100 <= number <= 999_999_999:
+    shown = quoted(value)
+    if not value.isascii() or not value.isdigit():
+        raise UsageError(f"{option} must be a whole number (100 or more), not `{shown}`.", topic)
+    number = whole_number(value, 100, 999_999_999)
+    if number is None:
         raise UsageError(
-            f"{option} `{value}` is out of range; VMIDs run from 100 to 999999999.", topic
+            f"{option} `{shown}` is out of range; VMIDs run from 100 to 999999999.", topic
         )
     return number
 
 
 def _convert(kind: str, value: str, option: str, topic: str) -> str | int:
+    shown = quoted(value)
     if kind == "vmid":
         return _vmid(value, option, topic)
     if kind == "count":
-        if not value.isdigit() or not 1 <= int(value) <= 512:
+        cores = whole_number(value, 1, MAX_CORES)
+        if cores is None:
             raise UsageError(
-                f"{option} must be a whole number from 1 to 512, not `{value}`.", topic
+                f"{option} must be a whole number from 1 to {MAX_CORES}, not `{shown}`.", topic
             )
-        return int(value)
+        return cores
     if kind == "memory":
-        if not value.isdigit() or int(value) < 16:
+        memory = whole_number(value, 16, MAX_MEMORY)
+        if memory is None:
             raise UsageError(
-                f"{option} is memory in MB: a whole number of at least 16, "
-                f"e.g. 4096 (not `{value}`).",
+                f"{option} is memory in MB: a whole number from 16 to {MAX_MEMORY}, "
+                f"e.g. 4096 (not `{shown}`).",
                 topic,
             )
-        return int(value)
+        return memory
+    if kind == "page":
+        page = whole_number(value, 1, MAX_PAGE)
+        if page is None:
+            raise UsageError(
+                f"{option} must be a whole number from 1 to {MAX_PAGE}, not `{shown}`.", topic
+            )
+        return page
     if kind == "size":
-        problem = size_problem(value, f"`{value}`")
+        problem = size_problem(value, f"`{shown}`")
         if problem:
             raise UsageError(f"{option} {problem}", topic)
         return str(value).upper()
@@ -98,7 +129,7 @@ def _convert(kind: str, value: str, option: str, topic: str) -> str | int:
             return value
         raise UsageError(
             f"{option} needs a Slack mention such as @alice (pick the person from the list), "
-            f"not `{value}`.",
+            f"not `{shown}`.",
             topic,
         )
     return value
@@ -148,9 +179,11 @@ def _example(name: str) -> str:
         "ip": "--ip 10.0.0.5/24",
         "gw": "--gw 10.0.0.1",
         "user": "--user @alice",
+        "size": "--size small",
+        "page": "--page 2",
     }.get(name, f"--{name} VALUE")
 
 
 def _no_extra(words: list[str], usage: str, topic: str) -> None:
     if words:
-        raise UsageError(f"Unexpected `{' '.join(words)}`; usage: `{usage}`.", topic)
+        raise UsageError(f"Unexpected `{quoted(' '.join(words), 60)}`; usage: `{usage}`.", topic)

@@ -52,7 +52,8 @@ def _quick(parsed: grammar.Command) -> bool:
         return bool(parsed.opens_modal or parsed.dry_run)
     if isinstance(parsed, grammar.VmAction):
         return parsed.verb == "verify"
-    quick = (grammar.KeyShow, grammar.KeySet, grammar.KeyRemove, grammar.Audit)
+    quick = (grammar.KeyShow, grammar.KeySet, grammar.KeyRemove, grammar.Audit, grammar.Quota,
+             grammar.VmGive)  # fmt: skip
     return isinstance(parsed, (*quick, grammar.TemplateList, grammar.VmList))
 
 
@@ -133,11 +134,12 @@ def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> No
                 "ip": parsed.ip,
                 "gw": parsed.gw,
                 "dry_run": parsed.dry_run,
+                "size": parsed.size,
             }
             prefill = _prefill(parsed)
             vms.create_from_slash(caller, values, prefill)
-        case grammar.VmList(mine=mine):
-            vms.list_vms(caller, mine)
+        case grammar.VmList(mine=mine, page=page):
+            vms.list_vms(caller, mine, page)
         case grammar.VmAction(verb=verb, vmid=vmid):
             vms.vm_action(caller, verb, vmid)
         case grammar.TemplateList():
@@ -156,6 +158,10 @@ def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> No
             keys_and_reports.audit(caller, user, vmid)
         case grammar.Report():
             keys_and_reports.report_now(caller)
+        case grammar.Quota(user=user):
+            vms.quota(caller, user)
+        case grammar.VmGive(vmid=vmid, user=user):
+            vms.give(caller, vmid, user)
 
 
 def register(app: Any) -> None:

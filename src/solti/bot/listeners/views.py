@@ -16,9 +16,10 @@ from typing import Any
 from solti.bot.blocks import modal as modal_views
 from solti.bot.flows import vms
 from solti.bot.flows.caller import as_sentence, describe_error
-from solti.bot.grammar.options import size_problem
+from solti.bot.grammar.options import size_problem, whole_number
 from solti.bot.listeners.dispatch import caller_from, ephemeral_via_api, later, runtime_in
 from solti.provisioning import InvalidRequest, SoltiError
+from solti.provisioning.bounds import MAX_CORES, MAX_MEMORY, quoted
 
 __all__ = ["VALIDATION_BUDGET_SECONDS", "register"]
 
@@ -29,6 +30,7 @@ _BLOCK_FOR_FIELD = {
     "name": "name",
     "vmid": "vmid",
     "disk": "disk",
+    "size": "size",
     "cores": "cores",
     "memory": "memory",
     "full": "clone",
@@ -102,24 +104,26 @@ def form_values(state: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     values: dict[str, Any] = {
         "template": modal_views.template_choice(raw.get("template")),
         "name": raw.get("name"),
+        "size": raw.get("size"),
     }
     for name, low, high, what in (
         ("vmid", 100, 999_999_999, "a whole number: " + modal_views.VMID_HINT),
-        ("cores", 1, 512, "a whole number from 1 to 512"),
-        ("memory", 16, 16_777_216, "memory in MB, e.g. 4096"),
+        ("cores", 1, MAX_CORES, f"a whole number from 1 to {MAX_CORES}"),
+        ("memory", 16, MAX_MEMORY, f"memory in MB from 16 to {MAX_MEMORY}, e.g. 4096"),
     ):
         text = raw.get(name)
         if text is None:
             continue
-        if not text.isdigit() or not low <= int(text) <= high:
+        number = whole_number(text, low, high)  # digits counted before int(): bounded
+        if number is None:
             errors[name] = f"Must be {what}."
         else:
-            values[name] = int(text)
+            values[name] = number
     disk = (raw.get("disk") or "").strip()
     if disk:
         # Checked here, as typed: provisioning's message would say `disk: 'LOTS' ...`,
         # repeating the field the error is shown under and upper-casing the input.
-        problem = size_problem(disk, f'"{disk}"')
+        problem = size_problem(disk, f'"{quoted(disk)}"')
         if problem:
             errors["disk"] = problem
         else:

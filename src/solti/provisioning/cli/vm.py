@@ -6,11 +6,50 @@ from typing import Any
 
 import click
 
+from solti.provisioning.bounds import MAX_CORES, MAX_MEMORY, quoted
 from solti.provisioning.cli.context import CliApp, GuardedGroup, json_option, pass_app, yes_option
 
 __all__ = ["vm_group"]
 
 VM_COLUMNS = ("vmid", "name", "node", "status", "owner", "template_name", "template_version")
+
+
+class BoundedInt(click.ParamType):
+    """A whole number from ``low`` to ``high``; digits are counted before ``int()`` runs, so a
+    5,000-digit value is refused with the bound, never converted."""
+
+    name = "integer"
+
+    def __init__(self, low: int, high: int) -> None:
+        self.low, self.high = low, high
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number: int | None = value
+        else:
+            text = str(value).strip()
+            ok = text.isascii() and text.isdigit() and len(text.lstrip("0")) <= len(str(self.high))
+            number = int(text) if ok else None
+        if number is None or not self.low <= number <= self.high:
+            self.fail(f"{quoted(value)} is not a whole number from {self.low} to {self.high}")
+        return number
+
+
+class SizeParam(click.ParamType):
+    """A disk size (32G); a size too large to be real is refused before any arithmetic."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> str:
+        from solti.provisioning.sizes import Size, SizeError  # pydantic: only when used
+
+        try:
+            size = Size(value)
+        except SizeError as exc:
+            self.fail(str(exc))
+        if size.bytes <= 0:
+            self.fail(f"{quoted(value)} is not more than 0; use a size such as 32G")
+        return size.pve()
 
 
 @click.group("vm", cls=GuardedGroup)
@@ -22,9 +61,10 @@ def vm_group() -> None:
 @click.argument("template", required=False)
 @click.option("--vmid", type=int, help="Explicit VMID (100-499, or any free id below 9000).")
 @click.option("--name", help="DNS label; default {distribution}-{YYMMDD}.")
-@click.option("--disk", help="Minimum boot disk, e.g. 32G (grown, never shrunk).")
-@click.option("--cores", type=int)
-@click.option("--memory", type=int, help="Memory in MiB.")
+@click.option("--disk", type=SizeParam(), help="Minimum boot disk, e.g. 32G (grown, never shrunk).")
+@click.option("--cores", type=BoundedInt(1, MAX_CORES))
+@click.option("--memory", type=BoundedInt(16, MAX_MEMORY), help="Memory in MiB.")
+@click.option("--size", help="A flavor (policy `flavors`); --cores/--memory/--disk win over it.")
 @click.option("--full", is_flag=True, help="Full clone instead of a linked clone.")
 @click.option("--node", help="Target node (full clones from shared storage).")
 @click.option("--storage", "target_storage", help="Target storage of a full clone.")
@@ -57,7 +97,7 @@ def create(app: CliApp, as_json: bool, dry_run: bool, request_id: str | None,
         request["ssh_keys"] = list(request["ssh_keys"])
     p = app.provisioner
     if dry_run:
-        plan = p.plan_vm(request)
+        plan = p.plan_vm(request, actor=app.actor)  # refused over a quota, as the create
         columns = ("vmid", "name", "node", "full", "cores", "memory", "disk_before", "disk_after",
                    "user", "ipconfig")  # fmt: skip
         app.emit(plan, as_json, columns=columns, title=f"Plan (template {plan.template.vmid})")
@@ -176,3 +216,15 @@ def remove(app: CliApp, vmid: int, yes: bool, as_json: bool) -> None:
     app.confirm(f"Remove VM {vmid} and its disks?", yes)
     info = app.provisioner.remove_vm(vmid, actor=app.actor, via="cli")
     app.emit(info, as_json, text=f"VM {vmid} ({info.name}) removed")
+
+
+@vm_group.command("give")
+@click.argument("vmid", type=BoundedInt(100, 999_999_999))
+@click.argument("user")
+@json_option
+@pass_app
+def give(app: CliApp, vmid: int, user: str, as_json: bool) -> None:
+    """Make USER the owner of VM VMID (audited); quotas and lists follow the new owner."""
+    previous = app.provisioner.give_vm(vmid, user, actor=app.actor, via="cli")
+    result = {"vmid": vmid, "from": previous, "to": user}
+    app.emit(result, as_json, text=f"VM {vmid} now belongs to {user} (was {previous}).")

@@ -1,0 +1,81 @@
+"""The policy sections that govern the fleet: per-VM limits, flavors, quotas.
+
+Kept apart from ``config`` (the connection and the other sections) so the rules about how big
+VMs may be and how many a person may hold are read in one place. ``Fleet`` is what the
+provisioning verbs receive (``Collaborators.fleet``); the policy file's keys are ``limits``,
+``flavors`` and ``quotas``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from solti.provisioning.bounds import MAX_CORES, MAX_MEMORY
+from solti.provisioning.sizes import Size
+
+__all__ = [
+    "MAX_CORES",
+    "MAX_MEMORY",
+    "Flavor",
+    "Fleet",
+    "Limits",
+    "PerVmLimits",
+    "Quotas",
+]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _strict_int(value: Any) -> Any:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ValueError(f"must be an integer >= 0, got {value!r}")
+    return value
+
+
+class PerVmLimits(_Section):
+    cores: int = Field(16, ge=1, le=MAX_CORES, description="Most vCPU cores one VM may have.")
+    memory: int = Field(
+        65536, ge=16, le=MAX_MEMORY, description="Most memory one VM may have, in MiB."
+    )
+    disk: Size = Field(Size("500G"), description="Largest boot disk one VM may have.")
+
+
+class Limits(_Section):
+    per_vm: PerVmLimits = Field(default_factory=PerVmLimits)
+
+
+class Flavor(_Section):
+    """A named size (``--size small``); a key left out uses the policy default."""
+
+    cores: int | None = Field(None, ge=1, le=MAX_CORES, description="vCPU cores.")
+    memory: int | None = Field(None, ge=16, le=MAX_MEMORY, description="Memory in MiB.")
+    disk: Size | None = Field(None, description="Minimum boot disk.")
+
+
+class Quotas(_Section):
+    max_vms_per_user: int | None = Field(
+        None, ge=0, description="VMs one user may own at once; unset means no limit."
+    )
+    cores: int | None = Field(
+        None, ge=0, description="Total cores of a user's VMs (running and stopped); null: no limit."
+    )
+    memory: int | None = Field(None, ge=0, description="Total memory of a user's VMs, in MiB.")
+    disk: Size | None = Field(None, description="Total boot disk size of a user's VMs.")
+
+    _integers = field_validator("max_vms_per_user", "cores", "memory", mode="before")(
+        classmethod(lambda _, v: _strict_int(v))
+    )
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """What the verbs need of the fleet rules, bundled (``Collaborators.fleet``)."""
+
+    limits: Limits = field(default_factory=Limits)
+    flavors: dict[str, Flavor] = field(default_factory=dict)
+    quotas: Quotas = field(default_factory=Quotas)
