@@ -141,7 +141,7 @@ def prepare_create(
     form field it concerns (the modal shows it there).
     """
     runtime = caller.runtime
-    allowed = runtime.rules.may_create(caller.user, caller.groups)
+    allowed = caller.authorize("vm create")
     if not allowed:
         raise _Refused(allowed.reason)
     keys = _keys_for(caller, values.get("ssh_key"))
@@ -322,6 +322,10 @@ def build_vm(caller: Caller, request: VmCreateRequest, plan: VmPlan) -> None:
 
 def list_vms(caller: Caller, mine: bool) -> None:
     runtime = caller.runtime
+    allowed = caller.authorize("vm list")
+    if not allowed:
+        caller.say_error(allowed.reason)
+        return
     vms = runtime.provisioner.list_vms()
     if mine:
         vms = [vm for vm in vms if vm.owner == caller.user]
@@ -338,22 +342,21 @@ def _find_vm(caller: Caller, vmid: int) -> Any | None:
     return None
 
 
-OWNER_ONLY = ("stop", "shutdown", "remove")
-
-
 def vm_action(caller: Caller, verb: str, vmid: int, *, confirmed: bool = False) -> None:
-    """verify/start/stop/shutdown/remove; ``remove`` first shows a confirm button."""
-    runtime = caller.runtime
+    """verify/start/stop/shutdown/remove; ``remove`` first shows a confirm button.
+
+    Every verb is authorized (``Caller.authorize``): the channel for all, the owner or an
+    admin for those that change the VM (``start`` included).
+    """
     vm = _find_vm(caller, vmid)
     if vm is None:
         caller.say_error(f"There is no VM with VMID {vmid}. `/solti vm list` shows them.")
         return
-    if verb in OWNER_ONLY:
-        decision = runtime.rules.may_manage_vm(caller.user, caller.groups, vm.owner)
-        if not decision:
-            _record_refusal(caller, verb, vm, decision.reason)
-            caller.say_error(decision.reason)
-            return
+    decision = caller.authorize(f"vm {verb}", owner=vm.owner)
+    if not decision:
+        _record_refusal(caller, verb, vm, decision.reason)
+        caller.say_error(decision.reason)
+        return
     if verb == "remove" and not confirmed:
         caller.reply(replies.remove_prompt_message(vm))
         return

@@ -64,6 +64,10 @@ def _count(verb: str, outcome: str) -> None:
 
 def open_create_modal(caller: Caller, trigger_id: str, prefill: dict[str, Any]) -> None:
     """Open at once (the trigger lasts 3 s), then fill the template list when it is known."""
+    allowed = caller.authorize("form open")
+    if not allowed:
+        caller.say_error(allowed.reason)
+        return
     runtime = caller.runtime
     metadata = {"channel": caller.channel, "prefill": prefill}
     opened = runtime.client.views_open(
@@ -114,7 +118,16 @@ def _verb(parsed: grammar.Command) -> str:
     return " ".join(word.lower() for word in words)
 
 
+# Authorized in their flows: they need the target VM's owner, or record the refusal.
+_AUTHORIZED_IN_FLOW = (grammar.VmAction, grammar.VmCreate, grammar.VmList, grammar.Help)
+
+
 def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> None:
+    if not isinstance(parsed, _AUTHORIZED_IN_FLOW):
+        allowed = caller.authorize(_verb(parsed))
+        if not allowed:
+            caller.say_error(allowed.reason)
+            return
     match parsed:
         case grammar.Help():
             return
