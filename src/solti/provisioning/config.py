@@ -35,6 +35,7 @@ __all__ = [
     "Quotas",
     "Recovery",
     "Reports",
+    "check_database_path",
     "load_policy",
 ]
 
@@ -312,6 +313,23 @@ class Policy(_Section):
     def catalog(self) -> Catalog:
         """The built-in catalog merged with this policy's ``distributions``."""
         return Catalog.load(self.distributions)
+
+
+def check_database_path(path: str | Path) -> Path:
+    """``SOLTI_DB`` as given, once its directory is known to exist.
+
+    The file itself is created on first use, but not its directory: a typo in the path would
+    otherwise start a fresh, empty audit log somewhere else without a word.
+    """
+    file = Path(path)
+    directory = file.expanduser().parent
+    if not directory.is_dir():
+        raise ConfigError(
+            f"the directory {str(directory)!r} of {str(file)!r} does not exist; create it "
+            f"(mkdir -p {directory}) or correct the path",
+            key="SOLTI_DB",
+        )
+    return file
 
 
 MAX_YAML_NODES = 20_000  # a policy file is a few hundred nodes; aliases may not multiply them
