@@ -132,6 +132,41 @@ def _shown_choices(values: CreateInput, shown: Mapping[str, Any] | None) -> dict
 def prepare_create(
     caller: Caller, values: CreateInput, shown: Mapping[str, Any] | None = None
 ) -> tuple[VmCreateRequest, VmPlan]:
+    """``_prepare_create``, and an audit record of every refusal or failure it meets, as
+    the CLI's ``Operation.refused`` writes one for a plan that fails: a create refused in
+    Slack before the clone is on the record with its reason (command and form alike)."""
+    try:
+        return _prepare_create(caller, values, shown)
+    except Exception as exc:
+        _record_create_refusal(caller, values, exc)
+        raise
+
+
+def _record_create_refusal(caller: Caller, values: CreateInput, exc: Exception) -> None:
+    if isinstance(exc, FieldErrors):
+        reason = " ".join(as_sentence(m, f) for f, m in exc.problems.items())
+    else:
+        reason = describe_error(exc)[0]
+    vmid, name = values.get("vmid"), values.get("name")
+    try:
+        caller.runtime.audit.record(
+            action="vm create",
+            actor=caller.user,
+            via="slack",
+            result="denied" if isinstance(exc, _Refused) else "failed",
+            error=reason,
+            params={"template": str(values.get("template") or "")},
+            request_id=caller.request_id,
+            vmid=vmid if isinstance(vmid, int) else None,
+            name=name if isinstance(name, str) else None,
+        )
+    except Exception:
+        log.exception("could not write the audit record of a refused vm create")
+
+
+def _prepare_create(
+    caller: Caller, values: CreateInput, shown: Mapping[str, Any] | None = None
+) -> tuple[VmCreateRequest, VmPlan]:
     """Every check before anything changes: who, key, then provisioning's plan and the quota.
 
     The plan is made once, here, and is the one built (``build_vm``): its one
