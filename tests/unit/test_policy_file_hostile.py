@@ -55,3 +55,11 @@ def test_a_file_that_is_not_utf8_names_the_byte(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as refused:
         load_policy(policy)
     assert f"{policy}: not UTF-8 text (byte 23, 0xe9)" in str(refused.value)
+
+
+def test_a_control_character_is_refused_with_a_sentence(tmp_path: Path) -> None:
+    """Found by the fuzz run: PyYAML's reader raised before the parser could be asked."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_bytes(b"\x1c")
+    with pytest.raises(ConfigError, match="is not allowed in YAML"):
+        load_policy(policy)

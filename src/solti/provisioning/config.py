@@ -358,7 +358,14 @@ def _parse_yaml(text: str, file: Path) -> Any:
     """Safe YAML whose aliases may not expand past ``MAX_YAML_NODES`` (an alias bomb took
     28 s and 2.4 GB before this check). The node graph is composed first, its expanded size
     counted without expanding it, and only then are Python objects built."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # a control character: found before any parsing
+        raise ConfigError(
+            f"{file}: character {exc.character!r} at position {exc.position} "
+            "is not allowed in YAML",
+            key="SOLTI_CONFIG",
+        ) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -375,7 +382,7 @@ def _parse_yaml(text: str, file: Path) -> Any:
                 key="SOLTI_CONFIG",
             )
         return loader.construct_document(node)
-    except yaml.YAMLError as exc:
+    except yaml.YAMLError as exc:  # includes a control character found later on (ReaderError)
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"{file}: not valid YAML{where}", key="SOLTI_CONFIG") from None
