@@ -47,6 +47,15 @@ POLICY_INTRO = """\
 With no policy file every key takes its default: anyone may use the bot in any channel and
 nobody can approve a template build. Keys not listed here are rejected.
 
+The file is UTF-8 (a file that is not is refused, naming the first byte that is not). YAML
+anchors and aliases (`&people`, `*people`) work, but they may not expand to more than 20,000
+values in all, and an alias may not refer to the list or mapping that contains it: a file that
+would grow without bound is refused before it is expanded.
+
+`SOLTI_DB` may name a file that does not exist yet (it is created on first use), but its
+directory must exist: a path whose directory is missing is refused, naming the directory,
+because a typo there would otherwise start a new, empty audit log without a word.
+
 Slack ids, not names: users are `U…`/`W…`, usergroups `S…`, channels `C…` (or `G…` for old
 private channels). In Slack, *Copy member ID* on a profile and *Copy link* on a channel show them.
 

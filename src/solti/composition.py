@@ -45,7 +45,7 @@ from solti.bot.serving import (
 )
 from solti.bot.settings import BotSettings, SettingsError, load_settings
 from solti.provisioning import ConfigError, Provisioner, ProxmoxSettings, load_policy
-from solti.provisioning.config import Policy
+from solti.provisioning.config import Policy, check_database_path
 
 __all__ = [
     "Bot",
@@ -109,6 +109,11 @@ def load_configuration(env: Mapping[str, str] | None = None) -> Configuration:
     try:
         config_path = settings.solti_config if settings else source.get("SOLTI_CONFIG") or None
         policy = load_policy(config_path) if config_path else Policy()
+    except ConfigError as exc:
+        problems.append(str(exc))
+    try:
+        if settings is not None:
+            check_database_path(settings.solti_db)
     except ConfigError as exc:
         problems.append(str(exc))
     try:

@@ -38,13 +38,16 @@ def _dedupe_key(body: dict[str, Any]) -> str | None:
 
 
 def _user_channel(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    user = body.get("user_id") or (body.get("user") or {}).get("id")
+    """Who and where, from a payload ``malformed`` accepted."""
+    user = _user_of(body)
     channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
     if channel is None and isinstance(body.get("view"), dict):
         try:
-            channel = json.loads(body["view"].get("private_metadata") or "{}").get("channel")
-        except (ValueError, AttributeError):
-            channel = None
+            metadata = json.loads(body["view"].get("private_metadata") or "{}")
+        except ValueError:
+            metadata = None
+        found = metadata.get("channel") if isinstance(metadata, dict) else None
+        channel = found if isinstance(found, str) else None
     return user, channel
 
 
@@ -62,9 +65,11 @@ class SoltiMiddleware(Middleware):
         self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
     ) -> BoltResponse | None:
         body, context = req.body, req.context
-        if not isinstance(body, dict) or _malformed(body):
-            log.info("ignoring a malformed payload")
-            return BoltResponse(status=200, body="")
+        problem = malformed(body)
+        if problem is not None:
+            # Signed by Slack, yet not the shape Slack documents: answered, logged once.
+            log.info("ignoring a malformed payload: %s", problem)
+            return BoltResponse(status=200, body=MALFORMED_TEXT)
         retry = req.headers.get("x-slack-retry-num")
         # Socket Mode mirrors an envelope's `retry_attempt` into this header, and first
         # deliveries of events carry `retry_attempt: 0`: only a number above 0 is a retry.
@@ -88,14 +93,61 @@ class SoltiMiddleware(Middleware):
         return next()
 
 
-def _malformed(body: dict[str, Any]) -> bool:
+MALFORMED_TEXT = (
+    "Solti could not read that request (it is not shaped as Slack sends it); nothing was done."
+)
+_OPTIONAL_STR = (str, type(None))
+
+
+def _user_of(body: dict[str, Any]) -> Any:
+    if "command" in body:
+        return body.get("user_id")
+    user = body.get("user")
+    return user.get("id") if isinstance(user, dict) else None
+
+
+def malformed(body: Any) -> str | None:
+    """What is wrong with a payload's shape, or None: every field a listener or this
+    middleware reads must have the type Slack documents, so no listener meets a surprise."""
+    if not isinstance(body, dict):
+        return "not an object"
+    user = _user_of(body)
+    if not isinstance(user, str) or not user:
+        return "no user"
+    for key in ("channel", "container", "team", "message"):
+        if key in body and not isinstance(body[key], dict | type(None)):
+            return f"{key} is not an object"
+    for key in ("trigger_id", "response_url", "channel_id", "text", "command", "type"):
+        if not isinstance(body.get(key), _OPTIONAL_STR):
+            return f"{key} is not a string"
+    channel = body.get("channel")
+    if isinstance(channel, dict) and not isinstance(channel.get("id"), _OPTIONAL_STR):
+        return "channel.id is not a string"
     kind = body.get("type")
     if kind == "block_actions":
         actions = body.get("actions")
-        return not (isinstance(actions, list) and actions and isinstance(actions[0], dict))
-    if kind == "view_submission":
-        return not isinstance(body.get("view"), dict)
-    return False
+        if not (isinstance(actions, list) and actions and isinstance(actions[0], dict)):
+            return "no actions"
+        first = actions[0]
+        for key in ("action_id", "action_ts", "block_id"):
+            if not isinstance(first.get(key), _OPTIONAL_STR):
+                return f"actions[0].{key} is not a string"
+        if "view" in body and not isinstance(body["view"], dict | type(None)):
+            return "view is not an object"
+    if kind in ("view_submission", "view_closed"):
+        view = body.get("view")
+        if not isinstance(view, dict):
+            return "no view"
+        if not isinstance(view.get("private_metadata"), _OPTIONAL_STR):
+            return "view.private_metadata is not a string"
+        if not isinstance(view.get("callback_id"), _OPTIONAL_STR):
+            return "view.callback_id is not a string"
+        state = view.get("state")
+        if state is not None and not (
+            isinstance(state, dict) and isinstance(state.get("values", {}), dict)
+        ):
+            return "view.state is not an object of values"
+    return None
 
 
 def install(app: Any, runtime: Runtime) -> None:

@@ -25,6 +25,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress import wasyncore
 
 from solti.bot import slack_metrics
+from solti.bot.request_gate import gate
 from solti.bot.runtime import AckGate
 
 __all__ = [
@@ -42,7 +43,8 @@ __all__ = [
 log = logging.getLogger("solti.bot.serving")
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 EVENTS_PATH = "/slack/events"
-MAX_BODY = 4 * 1024 * 1024  # a view_submission is at most ~250 kB; leave room, refuse floods
+# A view_submission is at most ~250 kB; leave room, refuse floods before reading them.
+MAX_BODY = 512 * 1024
 
 
 def _json(start_response: Callable[..., Any], status: str, body: dict[str, Any]) -> list[bytes]:
@@ -54,14 +56,21 @@ def _json(start_response: Callable[..., Any], status: str, body: dict[str, Any])
 
 
 def make_wsgi_app(
-    app: Any, acks: AckGate | None = None, extra_routes: dict[str, WsgiApp] | None = None
+    app: Any,
+    acks: AckGate | None = None,
+    extra_routes: dict[str, WsgiApp] | None = None,
+    *,
+    signing_secret: str | None = None,
 ) -> WsgiApp:
     """Route by path: Slack events to Bolt, health to a constant, the rest to ``extra_routes``.
 
-    Each Slack request is computed inside ``acks.acknowledging()`` (work after the ack waits
-    for it, see ``bot.runtime.AckGate``) and timed into ``solti_ack_latency_seconds``.
+    Slack's requests pass ``bot.request_gate`` first (size, signature and shape, before Bolt
+    parses anything; ``signing_secret`` defaults to the Bolt app's own). Each is computed
+    inside ``acks.acknowledging()`` (work after the ack waits for it, see
+    ``bot.runtime.AckGate``) and timed into ``solti_ack_latency_seconds``.
     """
-    slack = SlackRequestHandler(app)
+    secret = signing_secret if signing_secret is not None else getattr(app, "_signing_secret", None)
+    slack = gate(SlackRequestHandler(app), secret, MAX_BODY)
     routes = dict(extra_routes or {})
     acknowledging = acks.acknowledging if acks is not None else contextlib.nullcontext
 

@@ -30,6 +30,7 @@ __all__ = [
     "configure_logging",
     "current_context",
     "log_context",
+    "printable",
 ]
 
 LogFormat = Literal["text", "json"]
@@ -73,6 +74,29 @@ _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("x", logging.INFO, "x", 0, "x
 }
 
 
+MAX_MESSAGE = 4000
+# Control characters (C0, DEL, C1) and Unicode's own line and paragraph separators: a client's
+# newline in a logged value would otherwise start a line that looks like ours.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+_CONTROLS.update({0x2028: "\\u2028", 0x2029: "\\u2029", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"})
+
+
+def printable(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` on one line (control characters escaped) and at most ``limit`` characters.
+
+    Every message passes here (``RedactingFilter``), so whatever a client sent and a log line
+    quotes can neither forge a line nor flood the log; tracebacks are kept apart, multi-line.
+    """
+    if len(text) > limit:
+        text = f"{text[:limit]}... ({len(text) - limit} more characters)"
+    return text.translate(_CONTROLS)
+
+
+def _clean(value: Any) -> Any:
+    value = redact_value(value)
+    return printable(value) if isinstance(value, str) else value
+
+
 class RedactingFilter(logging.Filter):
     """Rewrites each record in place so no handler or formatter can see a secret.
 
@@ -85,7 +109,7 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except (TypeError, ValueError):
             message = f"{record.msg!r} {record.args!r}"
-        record.msg = redact(message)
+        record.msg = printable(redact(message))
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip()
@@ -97,11 +121,11 @@ class RedactingFilter(logging.Filter):
             record.stack_info = redact(record.stack_info)
         for key, value in list(vars(record).items()):
             if key not in _STANDARD_ATTRS:
-                setattr(record, key, redact_value(value))
+                setattr(record, key, _clean(value))
         context = current_context()
         for key, value in context.items():
             if not hasattr(record, key):
-                setattr(record, key, redact_value(value))
+                setattr(record, key, _clean(value))
         if not hasattr(record, "request_id"):
             record.request_id = None
         return True

@@ -9,7 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from solti.bot.authorization import Actor, authorize
 from solti.bot.blocks.replies import error_message
+from solti.bot.policy import Decision
 from solti.bot.runtime import Runtime
 from solti.provisioning import (
     Conflict,
@@ -47,6 +49,16 @@ class Caller:
     @property
     def groups(self) -> frozenset[str]:
         return self.runtime.groups_of(self.user)
+
+    def authorize(
+        self, verb: str, *, owner: str | None = None, requester: str | None = None
+    ) -> Decision:
+        """``bot.authorization.authorize`` for this person, here: the one check every flow
+        makes, whichever entry point (command, form, button) it came from."""
+        actor = Actor(self.user, self.groups)
+        return authorize(
+            verb, actor, self.channel, self.runtime.rules, owner=owner, requester=requester
+        )
 
 
 # Request fields as people call them (the form's labels); provisioning's messages start with

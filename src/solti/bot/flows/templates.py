@@ -79,7 +79,7 @@ def request_approval(caller: Caller, kind: str, target: str) -> None:
     """Validate, then post the request to the approvals channel with Approve/Deny."""
     runtime = caller.runtime
     rules = runtime.rules
-    allowed = rules.may_request_template(caller.user, caller.groups)
+    allowed = caller.authorize("template build" if kind == "template_build" else "template destroy")
     if not allowed:
         caller.say_error(allowed.reason)
         return
@@ -263,7 +263,9 @@ def decide(caller: Caller, request_id: str, approve: bool) -> None:
             + "; nothing was done."
         )
         return
-    allowed = runtime.rules.may_approve(caller.user, caller.groups, approval.requester)
+    allowed = caller.authorize(
+        "approval approve" if approve else "approval deny", requester=approval.requester
+    )
     if not allowed:
         _record_decision(
             runtime,

@@ -134,6 +134,41 @@ def _shown_choices(values: CreateInput, shown: Mapping[str, Any] | None) -> dict
 def prepare_create(
     caller: Caller, values: CreateInput, shown: Mapping[str, Any] | None = None
 ) -> tuple[VmCreateRequest, VmPlan]:
+    """``_prepare_create``, and an audit record of every refusal or failure it meets, as
+    the CLI's ``Operation.refused`` writes one for a plan that fails: a create refused in
+    Slack before the clone is on the record with its reason (command and form alike)."""
+    try:
+        return _prepare_create(caller, values, shown)
+    except Exception as exc:
+        _record_create_refusal(caller, values, exc)
+        raise
+
+
+def _record_create_refusal(caller: Caller, values: CreateInput, exc: Exception) -> None:
+    if isinstance(exc, FieldErrors):
+        reason = " ".join(as_sentence(m, f) for f, m in exc.problems.items())
+    else:
+        reason = describe_error(exc)[0]
+    vmid, name = values.get("vmid"), values.get("name")
+    try:
+        caller.runtime.audit.record(
+            action="vm create",
+            actor=caller.user,
+            via="slack",
+            result="denied" if isinstance(exc, _Refused) else "failed",
+            error=reason,
+            params={"template": str(values.get("template") or "")},
+            request_id=caller.request_id,
+            vmid=vmid if isinstance(vmid, int) else None,
+            name=name if isinstance(name, str) else None,
+        )
+    except Exception:
+        log.exception("could not write the audit record of a refused vm create")
+
+
+def _prepare_create(
+    caller: Caller, values: CreateInput, shown: Mapping[str, Any] | None = None
+) -> tuple[VmCreateRequest, VmPlan]:
     """Every check before anything changes: who, key, then provisioning's plan and the quota.
 
     The plan is made once, here, and is the one built (``build_vm``): its one
@@ -143,7 +178,7 @@ def prepare_create(
     form field it concerns (the modal shows it there).
     """
     runtime = caller.runtime
-    allowed = runtime.rules.may_create(caller.user, caller.groups)
+    allowed = caller.authorize("vm create")
     if not allowed:
         raise _Refused(allowed.reason)
     keys = _keys_for(caller, values.get("ssh_key"))
@@ -323,6 +358,10 @@ def build_vm(caller: Caller, request: VmCreateRequest, plan: VmPlan) -> None:
 def list_vms(caller: Caller, mine: bool, page: int = 1) -> None:
     """One page of the VM list (``--page N``), only the caller's with ``mine``."""
     runtime = caller.runtime
+    allowed = caller.authorize("vm list")
+    if not allowed:
+        caller.say_error(allowed.reason)
+        return
     vms = runtime.provisioner.list_vms()
     if mine:
         vms = [vm for vm in vms if vm.owner == caller.user]
@@ -380,22 +419,21 @@ def _find_vm(caller: Caller, vmid: int) -> Any | None:
     return None
 
 
-OWNER_ONLY = ("stop", "shutdown", "remove")
-
-
 def vm_action(caller: Caller, verb: str, vmid: int, *, confirmed: bool = False) -> None:
-    """verify/start/stop/shutdown/remove; ``remove`` first shows a confirm button."""
-    runtime = caller.runtime
+    """verify/start/stop/shutdown/remove; ``remove`` first shows a confirm button.
+
+    Every verb is authorized (``Caller.authorize``): the channel for all, the owner or an
+    admin for those that change the VM (``start`` included).
+    """
     vm = _find_vm(caller, vmid)
     if vm is None:
         caller.say_error(f"There is no VM with VMID {vmid}. `/solti vm list` shows them.")
         return
-    if verb in OWNER_ONLY:
-        decision = runtime.rules.may_manage_vm(caller.user, caller.groups, vm.owner)
-        if not decision:
-            _record_refusal(caller, verb, vm, decision.reason)
-            caller.say_error(decision.reason)
-            return
+    decision = caller.authorize(f"vm {verb}", owner=vm.owner)
+    if not decision:
+        _record_refusal(caller, verb, vm, decision.reason)
+        caller.say_error(decision.reason)
+        return
     if verb == "remove" and not confirmed:
         caller.reply(replies.remove_prompt_message(vm))
         return

@@ -38,8 +38,8 @@ QUICK_ACTIONS = frozenset({"form open"})
 Work = Callable[[Caller, dict[str, Any], dict[str, Any]], None]
 
 
-def _customize(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> None:
-    open_create_modal(caller, body["trigger_id"], prefill_from_value(action.get("value")))
+def _no_work(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> None:
+    """The form's button: its work is ``open_create_modal``, started in the listener."""
 
 
 def _decide(approve: bool) -> Work:
@@ -72,13 +72,17 @@ def _clicked(action_id: str, work: Work, replace: bool = False) -> Callable[...,
             else ephemeral_via_api(runtime_in(context), None, context["requester"])
         )
         caller = caller_from(context, reply, body.get("trigger_id"))
+        if action_id == OPEN_MODAL_ACTION:  # opened beside the ack: the trigger lives 3 s
+            prefill = prefill_from_value(action.get("value"))
+            open_create_modal(caller, body.get("trigger_id"), prefill, verb)
+            return
         later(caller, verb, lambda: work(caller, body, action), quick=verb in QUICK_ACTIONS)
 
     return listener
 
 
 def register(app: Any) -> None:
-    app.action(OPEN_MODAL_ACTION)(_clicked(OPEN_MODAL_ACTION, _customize))
+    app.action(OPEN_MODAL_ACTION)(_clicked(OPEN_MODAL_ACTION, _no_work))
     app.action(APPROVE_ACTION)(_clicked(APPROVE_ACTION, _decide(True)))
     app.action(DENY_ACTION)(_clicked(DENY_ACTION, _decide(False)))
     app.action(REMOVE_ACTION)(_clicked(REMOVE_ACTION, _remove, replace=True))

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import logging
 import re
+from concurrent.futures import Future
 from typing import Any
+
+from slack_sdk.errors import SlackApiError
 
 from solti import telemetry
 from solti.bot import grammar
 from solti.bot.blocks import modal as modal_views
 from solti.bot.blocks import replies
 from solti.bot.flows import keys_and_reports, templates, vms
-from solti.bot.flows.caller import Caller
+from solti.bot.flows.caller import Caller, describe_error
 from solti.bot.listeners.dispatch import caller_from, ephemeral_via_respond, later
 
 __all__ = ["COMMAND", "open_create_modal", "register"]
@@ -39,6 +42,9 @@ def _handle(ack: Any, command: dict[str, Any], context: Any, respond: Any) -> No
         return
     ack()
     caller = caller_from(context, ephemeral_via_respond(respond), command.get("trigger_id"))
+    if isinstance(parsed, grammar.VmCreate) and parsed.opens_modal:
+        open_create_modal(caller, command.get("trigger_id"), _prefill(parsed), _verb(parsed))
+        return
     later(caller, _verb(parsed), lambda: _run(caller, parsed, command), quick=_quick(parsed))
 
 
@@ -63,19 +69,49 @@ def _count(verb: str, outcome: str) -> None:
     telemetry.COMMANDS.labels(verb=verb, outcome=outcome).inc()
 
 
-def open_create_modal(caller: Caller, trigger_id: str, prefill: dict[str, Any]) -> None:
-    """Open at once (the trigger lasts 3 s), then fill the template list when it is known."""
+def open_create_modal(
+    caller: Caller, trigger_id: str | None, prefill: dict[str, Any], verb: str = "form open"
+) -> None:
+    """Open the form's loading view now, beside the acknowledgement; fill it after the ack.
+
+    Slack's trigger_id lives 3 s. The loading view is opened on the pool the
+    acknowledgements themselves use (``AfterAck.during_ack``: not gated, never behind a
+    template listing), so fifty people opening the form at once with a slow Proxmox all get
+    it in time; listing the templates (Proxmox) and ``views.update`` follow on the quick pool.
+    """
+    opening = caller.runtime.work.during_ack(_open_loading, caller, trigger_id, prefill)
+    later(caller, verb, lambda: _fill(caller, opening, prefill), quick=True)
+
+
+def _open_loading(
+    caller: Caller, trigger_id: str | None, prefill: dict[str, Any]
+) -> tuple[dict[str, Any] | None, str | None]:
+    """``(view, None)`` once open, or ``(None, what to tell the person)``."""
+    allowed = caller.authorize("form open")
+    if not allowed:
+        return None, allowed.reason
+    metadata = {"channel": caller.channel, "prefill": prefill}
+    try:
+        opened = caller.runtime.client.views_open(
+            trigger_id=trigger_id, view=modal_views.loading_view(metadata)
+        )
+    except Exception as exc:
+        error = exc.response.get("error") if isinstance(exc, SlackApiError) else None
+        log.warning("could not open the create form: %s", error or type(exc).__name__)
+        return None, "Slack did not open the form in time; please try again."
+    return opened["view"], None
+
+
+def _fill(caller: Caller, opening: Future[Any], prefill: dict[str, Any]) -> None:
+    view, problem = opening.result()
+    if view is None:
+        caller.say_error(problem or "The form could not be opened.")
+        return
     runtime = caller.runtime
     metadata = {"channel": caller.channel, "prefill": prefill}
-    opened = runtime.client.views_open(
-        trigger_id=trigger_id, view=modal_views.loading_view(metadata)
-    )
-    view = opened["view"]
     try:
         templates_found = runtime.provisioner.list_templates()
     except Exception as exc:
-        from solti.bot.flows.caller import describe_error
-
         templates_found = []
         caller.say_error(describe_error(exc)[0])
     has_key = runtime.keys.get(caller.user) is not None
@@ -115,12 +151,19 @@ def _verb(parsed: grammar.Command) -> str:
     return " ".join(word.lower() for word in words)
 
 
+# Authorized in their flows: they need the target VM's owner, or record the refusal.
+_AUTHORIZED_IN_FLOW = (grammar.VmAction, grammar.VmCreate, grammar.VmList, grammar.Help)
+
+
 def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> None:
+    if not isinstance(parsed, _AUTHORIZED_IN_FLOW):
+        allowed = caller.authorize(_verb(parsed))
+        if not allowed:
+            caller.say_error(allowed.reason)
+            return
     match parsed:
         case grammar.Help():
             return
-        case grammar.VmCreate() if parsed.opens_modal:
-            open_create_modal(caller, command["trigger_id"], _prefill(parsed))
         case grammar.VmCreate():
             values = {
                 "template": parsed.template,

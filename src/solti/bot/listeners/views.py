@@ -148,6 +148,8 @@ def _submit(ack: Any, body: dict[str, Any], view: dict[str, Any], context: Any) 
         metadata = json.loads(view.get("private_metadata") or "{}")
     except ValueError:
         metadata = {}
+    if not isinstance(metadata, dict):
+        metadata = {}
     channel = metadata.get("channel")
     caller = caller_from(context, ephemeral_via_api(runtime, channel, context["requester"]))
     caller.channel = channel

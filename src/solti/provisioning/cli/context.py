@@ -70,7 +70,9 @@ class CliApp:
 
     @property
     def db_path(self) -> Path:
-        return Path(self.environ.get("SOLTI_DB") or DEFAULT_DB)
+        from solti.provisioning.config import check_database_path
+
+        return check_database_path(self.environ.get("SOLTI_DB") or DEFAULT_DB)
 
     @property
     def provisioner(self) -> Any:

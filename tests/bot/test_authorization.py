@@ -1,0 +1,158 @@
+"""One authorization function for every entry point: the table, then the side doors it closed.
+
+Before ``bot.authorization``, the channel was checked on the slash command alone: a form
+submitted, or a button clicked, in a channel outside ``allowed_channels`` went through, and
+a person could ``vm start`` someone else's VM.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from solti.bot.authorization import VERBS, Actor, authorize
+from solti.bot.policy import Rules
+from solti.provisioning import load_policy
+from solti.sandbox.environment import SimEnvironment
+from solti.sandbox.slack import SlackStandIn
+from tests.bot.conftest import ADMIN, ALICE, APPROVALS, APPROVER, BOB, INFRA, KEY, make_harness
+
+OUTSIDE = "C0OUTSIDE"
+RULES = Rules(
+    approvers=frozenset({APPROVER, ADMIN}),
+    admins=frozenset({ADMIN}),
+    creators=frozenset({ALICE, APPROVER}),
+    allowed_channels=frozenset({INFRA}),
+    approvals_channel=APPROVALS,
+)
+# Who is who for a target owned (or an approval requested) by Alice.
+PEOPLE = {"owner": ALICE, "other user": BOB, "admin": ADMIN}
+
+
+def _expected(verb: str, who: str, channel: str) -> bool:
+    """The rules as the policy documents them, written out independently of the code."""
+    if channel == OUTSIDE:
+        return False
+    need = VERBS[verb]
+    if need.owner:
+        return who in ("owner", "admin")
+    if need.approver:
+        return who == "admin"  # Alice cannot approve her own request; Bob is no approver
+    if need.creator:
+        return who in ("owner", "admin")  # Alice is a creator, admins may always create
+    return True
+
+
+@pytest.mark.parametrize("channel", [INFRA, OUTSIDE])
+@pytest.mark.parametrize("who", list(PEOPLE))
+@pytest.mark.parametrize("verb", sorted(VERBS))
+def test_every_verb_for_every_kind_of_person_and_channel(verb: str, who: str, channel: str) -> None:
+    decision = authorize(verb, Actor(PEOPLE[who]), channel, RULES, owner=ALICE, requester=ALICE)
+    assert bool(decision) is _expected(verb, who, channel), decision.reason
+    if not decision:
+        assert decision.reason.endswith("."), decision.reason  # a sentence for the person
+
+
+def test_an_unknown_verb_is_refused() -> None:
+    assert not authorize("vm teleport", Actor(ADMIN), INFRA, RULES)
+
+
+@pytest.fixture
+def fenced(sim: SimEnvironment, standin: SlackStandIn, tmp_path: Path, template_built: int):  # type: ignore[no-untyped-def]
+    """A bot whose policy allows Solti in #infra (and the approvals channel) only."""
+    standin.reset()
+    standin.add_channel(OUTSIDE, "outside")
+    policy = load_policy(sim.config_path)
+    harness = make_harness(
+        sim, standin, tmp_path, policy=policy.model_copy(update={"allowed_channels": [INFRA]})
+    )
+    harness.extras["template_vmid"] = template_built
+    try:
+        yield harness
+    finally:
+        harness.server.stop()
+
+
+def _views(bot, user: str = ALICE) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [v for v in bot.standin.open_views(user) if v.get("callback_id") == "vm_create"]
+
+
+def test_a_form_for_an_outside_channel_makes_no_vm(fenced) -> None:  # type: ignore[no-untyped-def]
+    bot = fenced
+    bot.runtime.keys.set(ALICE, KEY)
+    bot.user.slash("vm create")
+    view = bot.standin.wait_for(lambda: _views(bot), 20)[0]
+    # The same form, as opened from a channel Solti is not enabled in (a button there, or
+    # a form opened before the policy changed): its metadata names that channel.
+    metadata = json.loads(view["private_metadata"])
+    metadata["channel"] = OUTSIDE
+    copy = {k: v for k, v in view.items() if k not in ("id", "root_view_id", "state")}
+    copy["private_metadata"] = json.dumps(metadata)
+    outside_view = bot.standin.state.open_view(copy, ALICE)
+    before = {v.vmid for v in bot.provisioner.list_vms()}
+    template = str(bot.extras["template_vmid"])
+    reply = bot.user.submit_view(outside_view, {"template": template, "name": "side-door"})
+    assert reply.json()["response_action"] == "errors"
+    assert "not enabled in this channel" in str(reply.json()["errors"])
+    assert {v.vmid for v in bot.provisioner.list_vms()} == before
+
+
+def test_buttons_in_an_outside_channel_are_refused(fenced) -> None:  # type: ignore[no-untyped-def]
+    bot = fenced
+    reply = bot.user.slash("help").json()
+    bot.standin.state.post_ephemeral(
+        OUTSIDE, ALICE, {"text": reply["text"], "blocks": reply["blocks"]}
+    )
+    bot.user.click(bot.standin.ephemerals(ALICE)[-1], "open_create_modal")
+    bot.wait_ephemeral("not enabled in this channel")
+    assert not _views(bot)
+
+
+def test_a_remove_button_in_an_outside_channel_removes_nothing(fenced) -> None:  # type: ignore[no-untyped-def]
+    bot = fenced
+    vmid = 4100
+    bot.env.pve.state.add_vm(vmid, "fenced-vm", tags=["solti"])
+    bot.provisioner.audit.record(
+        "vm create", ALICE, "slack", "ok", vmid=vmid, name="fenced-vm", request_id="fenced"
+    )
+    prompt = {
+        "text": "Remove VM 4100?",
+        "blocks": [
+            {
+                "type": "actions",
+                "block_id": "remove",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": "vm_remove",
+                        "text": {"type": "plain_text", "text": "Remove"},
+                        "value": str(vmid),
+                    }
+                ],
+            }
+        ],
+    }
+    bot.standin.state.post_ephemeral(OUTSIDE, ALICE, prompt)
+    bot.user.click(bot.standin.ephemerals(ALICE)[-1], "vm_remove")
+    bot.wait_ephemeral("not enabled in this channel")
+    assert vmid in bot.env.pve.state.guests
+    bot.provisioner.remove_vm(vmid, actor=ADMIN, via="cli")  # the package shares one cluster
+
+
+def test_another_persons_vm_cannot_be_started(bot) -> None:  # type: ignore[no-untyped-def]
+    vmid = 4101
+    bot.env.pve.state.add_vm(vmid, "alices-vm", tags=["solti"])
+    bot.provisioner.audit.record(
+        "vm create", ALICE, "slack", "ok", vmid=vmid, name="alices-vm", request_id="alices"
+    )
+    assert next(v for v in bot.provisioner.list_vms() if v.vmid == vmid).owner == ALICE
+    bot.user.slash(f"vm start {vmid}", user=BOB)
+    bot.wait_ephemeral("only its owner or an admin", user=BOB)
+    assert not bot.env.pve.state.guests[vmid].running
+    refused = [r for r in bot.audit.query(vmid=vmid) if r.action == "vm start"]
+    assert [r.result for r in refused] == ["denied"]
+    bot.user.slash(f"vm start {vmid}", user=ADMIN)
+    bot.wait_ephemeral("is started", user=ADMIN)
+    bot.provisioner.remove_vm(vmid, actor=ADMIN, via="cli")  # the package shares one cluster
