@@ -148,10 +148,50 @@ def domains(call: Call) -> list[dict[str, str]]:
     return [dict(row) for row in DEFAULT_REALMS]
 
 
+def users(call: Call) -> list[dict[str, Any]]:
+    """pve-access-control src/PVE/API2/User.pm ``index``: user.cfg holds the installer's
+    ``root@pam`` (enabled, no expiry) and the simulator's token; listed only for callers with
+    User.Modify or Sys.Audit on /access/groups (a token is never the user itself). With
+    ``full``, ``$extract_user_data`` adds the (empty) group list and the tokens."""
+    with call.cluster() as cluster:
+        visible = cluster.access.has("/access/groups", "User.Modify") or cluster.access.has(
+            "/access/groups", "Sys.Audit"
+        )
+    if not visible or call.params.get("enabled") in (0, False, "0"):
+        return []
+    user, _, token = call.auth.token_id.partition("!")
+    entry: dict[str, Any] = {"userid": user, "enable": 1, "expire": 0, "realm-type": "pam"}
+    if call.params.get("full") in (1, True, "1"):
+        entry["groups"] = ""
+        # The token has its own ACL (the simulator's privileges), i.e. privilege separation.
+        entry["tokens"] = [{"tokenid": token, "expire": 0, "privsep": 1}]
+    return [entry]
+
+
 ACCESS: dict[str, Handler] = {
     "/access/domains": domains,
+    "/access/users": users,
     "/access/groups": _cluster_list,
     "/cluster/jobs/realm-sync": _cluster_list,
 }
 
-UNCONFIGURED: dict[str, Handler] = {**FIREWALL, **HA, **SDN, **ACCESS}
+# --- Node time and ACME accounts ----------------------------------------------------------
+# pve-manager PVE/API2/Nodes.pm ``time``: ``timezone`` from /etc/timezone, ``time`` now and
+# ``localtime`` shifted by the zone's offset; the simulated nodes run on the simulator's clock
+# in UTC, so both are the clock's time. PVE/API2/ACMEAccount.pm ``account_index``: one row per
+# file in /etc/pve/priv/acme, none on a cluster that never registered an account.
+
+
+def node_time(call: Call) -> dict[str, Any]:
+    with call.cluster() as cluster:
+        cluster.nodes.require(call.node)
+    now = int(call.now())
+    return {"timezone": "UTC", "time": now, "localtime": now}
+
+
+NODE: dict[str, Handler] = {
+    "/nodes/{node}/time": node_time,
+    "/cluster/acme/account": _cluster_list,
+}
+
+UNCONFIGURED: dict[str, Handler] = {**FIREWALL, **HA, **SDN, **ACCESS, **NODE}
