@@ -14,6 +14,7 @@ from typing import Any
 
 from solti.sandbox.pve import catalog
 from solti.sandbox.pve.handlers import Call, Handler, inventory
+from solti.sandbox.pve.handlers.unconfigured import UNCONFIGURED
 
 # The simulated guest agent's version (qemu-guest-agent as in Debian trixie).
 QGA_VERSION = "10.0.2"
@@ -219,6 +220,7 @@ READS: dict[str, Handler] = {
     "/cluster/tasks": inventory.cluster_tasks,
     **dict.fromkeys(NODE_EMPTY, node_empty_list),
     **dict.fromkeys(CLUSTER_EMPTY, cluster_empty_list),
+    **UNCONFIGURED,
 }
 
 # Path parameters whose values the simulator models; an index under any other id (an LXC
