@@ -47,6 +47,12 @@ def _vm() -> click.Command:
     return vm_group
 
 
+def _lease() -> click.Command:
+    from solti.provisioning.cli.lease import lease_group
+
+    return lease_group
+
+
 def _audit() -> click.Command:
     from solti.provisioning.cli.audit import audit_command
 
@@ -71,6 +77,7 @@ VERBS: dict[str, Verb] = {
     "audit": Verb(_audit, "Show or export the audit log."),
     "bot": Verb(_bot, "Run the Slack app (Socket Mode or HTTP)."),
     "check": Verb(_check, "Check the configuration and the cluster."),
+    "lease": Verb(_lease, "Run the lease sweep (reminders, expiries, removals)."),
     "sandbox": Verb(
         _sandbox, "Try everything locally: simulated Proxmox, mirror, Slack stand-in, console."
     ),

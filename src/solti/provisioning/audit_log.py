@@ -75,8 +75,28 @@ def m002_action_result_index(db: Database) -> None:
     db[TABLE].create_index(["action", "result"], if_not_exists=True)  # type: ignore[union-attr]
 
 
+def m003_leases(db: Database) -> None:
+    """Leases (``provisioning.leases``): one row per VM, and the sweep's done-list.
+
+    ``lease_event`` holds each reminder, expiry and removal the sweep has claimed, keyed by the
+    lease end it was for: the primary key makes a second sweep (another thread, process or a
+    restart) find the work taken, and an extension (a new end) starts a fresh list.
+    """
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS [lease] ("
+        " vmid INTEGER PRIMARY KEY, owner TEXT NOT NULL, expires_at TEXT,"
+        " set_at TEXT NOT NULL, set_by TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_lease_expires_at ON [lease] (expires_at)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS [lease_event] ("
+        " vmid INTEGER NOT NULL, expires_at TEXT NOT NULL, kind TEXT NOT NULL,"
+        " at TEXT NOT NULL, PRIMARY KEY (vmid, expires_at, kind))"
+    )
+
+
 MIGRATION_SET = "solti.audit"
-_STEPS = (m001_audit, m002_action_result_index)
+_STEPS = (m001_audit, m002_action_result_index, m003_leases)
 
 
 @functools.cache
@@ -145,6 +165,11 @@ class AuditLog:
 
             self._db = Database(self.conn)
         return self._db
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The lock every use of ``conn`` holds (other stores in this file share it)."""
+        return self._lock
 
     @property
     def journal_mode(self) -> str:
