@@ -110,6 +110,7 @@ class SweepReport:
     dry_run: bool
     actions: list[SweepAction]
     fleet: int = 0
+    names: dict[int, str] = field(default_factory=dict)  # of the VMs acted on
 
     def as_json(self) -> dict[str, Any]:
         return {"as_of": stamp_z(self.as_of), "actions": [a.as_json() for a in self.actions]}
@@ -164,13 +165,13 @@ def decide(
     return sorted(actions, key=lambda a: (a.lease_expires_at, a.vmid))
 
 
-def _fleet(ops: Collaborators) -> dict[int, str]:
-    """VMID -> status of every VM (templates left out), from one ``/cluster/resources``."""
-    return {
-        int(e["vmid"]): str(e.get("status", "unknown"))
+def _fleet(ops: Collaborators) -> list[dict[str, Any]]:
+    """Every VM (templates left out), from one ``/cluster/resources``."""
+    return [
+        e
         for e in Snapshot.take(ops.client).entries
         if e.get("type", "qemu") == "qemu" and not Snapshot.is_template(e)
-    }
+    ]
 
 
 def sweep(
@@ -185,10 +186,17 @@ def sweep(
     """Decide and (unless ``dry_run``) act; the report lists what this sweep did."""
     as_of = as_of or _now()
     store = LeaseStore(ops.audit)
-    statuses = _fleet(ops)
+    fleet = _fleet(ops)
+    statuses = {int(e["vmid"]): str(e.get("status", "unknown")) for e in fleet}
     due = decide(store.all(), statuses, store.done(), policy, as_of)
+    wanted = {a.vmid for a in due}
+    names = {
+        int(e["vmid"]): str(e.get("name") or f"VM {e['vmid']}")
+        for e in fleet
+        if int(e["vmid"]) in wanted
+    }
     if dry_run:
-        return SweepReport(as_of, True, due, len(statuses))
+        return SweepReport(as_of, True, due, len(statuses), names)
     acted = []
     for action in due:
         claimed = [k for k in action.kinds if store.claim(action.vmid, action.lease_expires_at,
@@ -203,7 +211,7 @@ def sweep(
             action = SweepAction(action.vmid, action.action, action.owner,
                                  action.lease_expires_at, action.kinds, str(exc))  # fmt: skip
         acted.append(action)
-    return SweepReport(as_of, False, acted, len(statuses))
+    return SweepReport(as_of, False, acted, len(statuses), names)
 
 
 def _act(

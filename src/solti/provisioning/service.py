@@ -131,9 +131,12 @@ class Provisioner:
         template config. With ``actor`` the plan counts that person's VMs
         (``owned_by_actor``); ``prefer_vmid``/``prefer_name`` (shown to the person before)
         are kept when the request leaves them open and they are still free."""
+        req = _request(VmCreateRequest, request)
+        if actor is not None:  # a lease the actor may not have is refused by the dry run too
+            leases.lease_duration(self.leases.policy, req.lease, actor)
         return vm_create.plan_vm(
             self.ops,
-            _request(VmCreateRequest, request),
+            req,
             actor=actor,
             prefer_vmid=prefer_vmid,
             prefer_name=prefer_name,
@@ -158,7 +161,10 @@ class Provisioner:
         changes and starts when the VM exists; ``lease_exempt`` is the bot's word that the
         actor is in ``leases.exempt`` through a usergroup."""
         req = _request(VmCreateRequest, request, request_id=request_id)
-        duration = leases.lease_duration(self.leases.policy, lease, actor, exempt=lease_exempt)
+        duration = leases.lease_duration(
+            self.leases.policy, lease if lease is not None else req.lease, actor,
+            exempt=lease_exempt,
+        )  # fmt: skip
         result = vm_create.create_vm(
             self.ops, req, plan=plan, progress=progress, actor=actor, via=via
         )

@@ -30,10 +30,12 @@ HELP_SECTIONS: dict[str, tuple[str, list[str]]] = {
     "vm": (
         "*VMs*\n"
         "`/solti vm create [TEMPLATE] [--vmid N] [--name NAME] [--disk SIZE] [--cores N] "
-        "[--memory MB] [--full] [--node NODE] [--ip CIDR --gw IP] [--dry-run]`\n"
+        "[--memory MB] [--full] [--node NODE] [--ip CIDR --gw IP] [--lease DURATION|none] "
+        "[--dry-run]`\n"
         "TEMPLATE is a distribution (`rocky9`), a template name or a template VMID; "
         "leave it out to open a form.\n"
-        "`/solti vm list [--mine]`   `/solti vm verify|start|stop|shutdown|remove VMID`",
+        "`/solti vm list [--mine]`   `/solti vm verify|start|stop|shutdown|remove VMID`   "
+        "`/solti vm extend VMID [DURATION]`",
         [
             "/solti vm create rocky9",
             "/solti vm create debian12 --disk 50G --cores 4 --memory 8192 --dry-run",

@@ -27,8 +27,10 @@ from solti.bot.grammar.commands import (
     UsageError,
     VmAction,
     VmCreate,
+    VmExtend,
     VmList,
 )
+from solti.bot.grammar.leases import lease_option, vm_extend
 from solti.bot.grammar.options import _no_extra, _options, _Spec, _tokens, _vmid
 from solti.bot.grammar.unescape import unescape
 
@@ -45,6 +47,7 @@ _CREATE = _Spec(
         "node": "text",
         "ip": "text",
         "gw": "text",
+        "lease": "text",
     },
     flags=("full", "dry-run"),
 )
@@ -54,7 +57,9 @@ _VM_LIST = _Spec(flags=("mine",))
 
 def _vm(args: list[str]) -> Command:
     if not args:
-        raise UsageError("`vm` needs a verb: create, list, " + ", ".join(VM_VERBS) + ".", "vm")
+        raise UsageError(
+            "`vm` needs a verb: create, list, extend, " + ", ".join(VM_VERBS) + ".", "vm"
+        )
     verb, rest = args[0].lower(), args[1:]
     if verb == "create":
         words, opts = _options(rest, _CREATE, "vm")
@@ -80,18 +85,23 @@ def _vm(args: list[str]) -> Command:
             ip=opts.get("ip"),  # type: ignore[arg-type]
             gw=opts.get("gw"),  # type: ignore[arg-type]
             dry_run=bool(opts.get("dry-run", False)),
+            lease=lease_option(opts.get("lease")),
         )
     if verb == "list":
         words, opts = _options(rest, _VM_LIST, "vm")
         _no_extra(words, "vm list [--mine]", "vm")
         return VmList(mine=bool(opts.get("mine", False)))
+    if verb == "extend":
+        words, _ = _options(rest, _Spec(), "vm")
+        return vm_extend(words)
     if verb in VM_VERBS:
         words, _ = _options(rest, _Spec(), "vm")
         if len(words) != 1:
             raise UsageError(f"`vm {verb}` needs one VMID, e.g. `/solti vm {verb} 512`.", "vm")
         return VmAction(verb=verb, vmid=_vmid(words[0], "VMID", "vm"))
     raise UsageError(
-        f"Unknown vm verb `{verb}`; allowed: create, list, " + ", ".join(VM_VERBS) + ".", "vm"
+        f"Unknown vm verb `{verb}`; allowed: create, list, extend, " + ", ".join(VM_VERBS) + ".",
+        "vm",
     )
 
 

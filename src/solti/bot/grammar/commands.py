@@ -23,6 +23,7 @@ __all__ = [
     "UsageError",
     "VmAction",
     "VmCreate",
+    "VmExtend",
     "VmList",
 ]
 
@@ -57,6 +58,7 @@ class VmCreate:
     ip: str | None = None
     gw: str | None = None
     dry_run: bool = False
+    lease: str | None = None
 
     @property
     def opens_modal(self) -> bool:
@@ -73,6 +75,14 @@ class VmList:
 class VmAction:
     verb: str
     vmid: int
+
+
+@dataclass(frozen=True)
+class VmExtend:
+    """`vm extend VMID [DURATION]`: no duration means ``leases.default``."""
+
+    vmid: int
+    duration: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +131,7 @@ Command = (
     | VmCreate
     | VmList
     | VmAction
+    | VmExtend
     | TemplateList
     | TemplateBuild
     | TemplateDestroy

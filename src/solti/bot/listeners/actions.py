@@ -10,8 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from solti.bot.blocks.approval import APPROVE_ACTION, DENY_ACTION
+from solti.bot.blocks.leases import EXTEND_ACTION
 from solti.bot.blocks.replies import OPEN_MODAL_ACTION, REMOVE_ACTION
-from solti.bot.flows import templates, vms
+from solti.bot.flows import leases, templates, vms
 from solti.bot.flows.caller import Caller
 from solti.bot.listeners.dispatch import (
     caller_from,
@@ -30,6 +31,7 @@ ACTION_VERBS = {
     APPROVE_ACTION: "approval approve",
     DENY_ACTION: "approval deny",
     REMOVE_ACTION: "vm remove",
+    EXTEND_ACTION: "vm extend",
 }
 
 # Clicks whose work is a few milliseconds (opening the form: its trigger_id lives 3 s).
@@ -57,6 +59,14 @@ def _remove(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> Non
     vms.vm_action(caller, "remove", int(value), confirmed=True)
 
 
+def _extend(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> None:
+    value = str(action.get("value") or "")
+    if not value.isdigit():
+        caller.say_error("That button does not name a VM.")
+        return
+    leases.extend(caller, int(value), None)
+
+
 def _clicked(action_id: str, work: Work, replace: bool = False) -> Callable[..., None]:
     verb = ACTION_VERBS[action_id]
 
@@ -82,3 +92,4 @@ def register(app: Any) -> None:
     app.action(APPROVE_ACTION)(_clicked(APPROVE_ACTION, _decide(True)))
     app.action(DENY_ACTION)(_clicked(DENY_ACTION, _decide(False)))
     app.action(REMOVE_ACTION)(_clicked(REMOVE_ACTION, _remove, replace=True))
+    app.action(EXTEND_ACTION)(_clicked(EXTEND_ACTION, _extend))
