@@ -72,3 +72,57 @@ def test_the_lease_sweep_runs_every_five_minutes(bot: Harness) -> None:
         assert job.max_instances == 1
     finally:
         scheduler.shutdown(wait=False)
+
+
+def _home(bot: Harness, user: str) -> dict:
+    return bot.standin.wait_for(lambda: bot.standin.home(user), 10)
+
+
+def test_app_home_lists_my_vms_with_lease_and_buttons(bot: Harness) -> None:
+    from tests.bot.conftest import ADMIN
+
+    template = bot.extras["template_vmid"]
+    state = bot.env.pve.state
+    state.add_vm(7710, "home-run", running=True)
+    state.add_vm(7711, "home-off", running=False)
+    state.add_vm(7712, "bobs", running=True)
+    for vmid, owner in ((7710, ALICE), (7711, ALICE), (7712, BOB)):
+        bot.audit.record("vm create", owner, "cli", "ok", vmid=vmid, template_vmid=template,
+                         template_name="rocky9-template", template_version="old")  # fmt: skip
+    bot.provisioner.leases.begin(7710, ALICE, timedelta(days=3))
+    bot.provisioner.leases.begin(7712, BOB, timedelta(days=2))
+    try:
+        assert bot.user.open_home().status_code == 200
+        home = _home(bot, ALICE)
+        text = str(home["blocks"])
+        assert "home-run" in text and "home-off" in text and "bobs" not in text
+        assert "left" in text and "no lease" in text
+        assert "vm_extend" in text and "vm_stop" in text and "vm_start" in text
+        assert "vm_remove" in text and "confirm" in text
+        assert "Leases ending this week" not in text  # Alice is no admin
+        bot.user.click(home, "vm_stop")  # the first VM's power button: 7710 is running
+        bot.standin.wait_for(lambda: not state.guests[7710].running, 20)
+        bot.user.open_home(user=ADMIN)
+        admin_home = str(_home(bot, ADMIN)["blocks"])
+        assert "Leases ending this week" in admin_home and "7712" in admin_home
+    finally:
+        for vmid in (7710, 7711, 7712):
+            bot.provisioner.remove_vm(vmid, actor="test-cleanup")
+
+
+def test_report_adds_leases_ending_and_outdated_templates(bot: Harness) -> None:
+    from solti.bot.reports import post_report
+    from tests.bot.conftest import REPORTS
+
+    state = bot.env.pve.state
+    state.add_vm(7720, "soon-gone", running=True)
+    bot.audit.record("vm create", BOB, "cli", "ok", vmid=7720, template_vmid=1,
+                     template_name="rocky9-template", template_version="2020")  # fmt: skip
+    bot.provisioner.leases.begin(7720, BOB, timedelta(days=2))
+    try:
+        post_report(bot.runtime, REPORTS)
+        text = " ".join(str(m["blocks"]) for m in bot.standin.messages(REPORTS))
+        assert "Leases ending in the next 7 days" in text and "`7720`" in text
+        assert "VMs on outdated templates" in text and f"<@{BOB}>" in text
+    finally:
+        bot.provisioner.remove_vm(7720, actor="test-cleanup")

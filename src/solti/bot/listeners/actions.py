@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from solti.bot.blocks.approval import APPROVE_ACTION, DENY_ACTION
+from solti.bot.blocks.home import START_ACTION, STOP_ACTION
 from solti.bot.blocks.leases import EXTEND_ACTION
 from solti.bot.blocks.replies import OPEN_MODAL_ACTION, REMOVE_ACTION
 from solti.bot.flows import leases, templates, vms
@@ -32,6 +33,8 @@ ACTION_VERBS = {
     DENY_ACTION: "approval deny",
     REMOVE_ACTION: "vm remove",
     EXTEND_ACTION: "vm extend",
+    START_ACTION: "vm start",
+    STOP_ACTION: "vm stop",
 }
 
 # Clicks whose work is a few milliseconds (opening the form: its trigger_id lives 3 s).
@@ -67,6 +70,19 @@ def _extend(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> Non
     leases.extend(caller, int(value), None)
 
 
+def _power(verb: str) -> Work:
+    """[Start]/[Stop] on the Home tab: the same checks as `/solti vm start|stop`."""
+
+    def work(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> None:
+        value = str(action.get("value") or "")
+        if not value.isdigit():
+            caller.say_error("That button does not name a VM.")
+            return
+        vms.vm_action(caller, verb, int(value))
+
+    return work
+
+
 def _clicked(action_id: str, work: Work, replace: bool = False) -> Callable[..., None]:
     verb = ACTION_VERBS[action_id]
 
@@ -93,3 +109,5 @@ def register(app: Any) -> None:
     app.action(DENY_ACTION)(_clicked(DENY_ACTION, _decide(False)))
     app.action(REMOVE_ACTION)(_clicked(REMOVE_ACTION, _remove, replace=True))
     app.action(EXTEND_ACTION)(_clicked(EXTEND_ACTION, _extend))
+    app.action(START_ACTION)(_clicked(START_ACTION, _power("start")))
+    app.action(STOP_ACTION)(_clicked(STOP_ACTION, _power("stop")))
