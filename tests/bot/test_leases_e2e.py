@@ -126,3 +126,28 @@ def test_report_adds_leases_ending_and_outdated_templates(bot: Harness) -> None:
         assert "VMs on outdated templates" in text and f"<@{BOB}>" in text
     finally:
         bot.provisioner.remove_vm(7720, actor="test-cleanup")
+
+
+def test_the_form_has_a_lease_field_checked_like_the_command(bot: Harness) -> None:
+    bot.runtime.keys.set(ALICE, KEY)
+    bot.user.slash("vm create")
+    view = bot.standin.wait_for(
+        lambda: [v for v in bot.standin.open_views(ALICE) if v.get("callback_id") == "vm_create"],
+        20,
+    )[0]
+    assert any(b.get("block_id") == "lease" for b in view["blocks"])
+    template = str(bot.extras["template_vmid"])
+    reply = bot.user.submit_view(view, {"template": template, "lease": "a while"})
+    assert "30m, 12h, 7d or 2w" in reply.json()["errors"]["lease"]
+    reply = bot.user.submit_view(view, {"template": template, "name": "form-lease",
+                                        "lease": "5d"})  # fmt: skip
+    assert reply.status_code == 200 and not reply.content.strip()
+    bot.standin.wait_for(
+        lambda: [m for m in bot.standin.messages(INFRA) if "form-lease" in m.get("text", "")
+                 and "is ready" in m.get("text", "")],
+        30,
+    )  # fmt: skip
+    vm = next(v for v in bot.provisioner.list_vms() if v.name == "form-lease")
+    lease = bot.provisioner.leases.get(vm.vmid)
+    assert lease is not None and lease.expires_at - lease.set_at == timedelta(days=5)
+    bot.provisioner.remove_vm(vm.vmid, actor="test-cleanup")

@@ -35,6 +35,7 @@ bad-size
 
 
 
+
 y
 20G
 y
