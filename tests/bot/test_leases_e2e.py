@@ -66,8 +66,8 @@ def test_the_lease_sweep_runs_every_five_minutes(bot: Harness) -> None:
     scheduler.start(paused=True)
     try:
         job = scheduler.get_job("lease_sweep")
-        assert job.trigger.interval == timedelta(seconds=LEASE_SWEEP_SECONDS) == timedelta(
-            minutes=5
+        assert (
+            job.trigger.interval == timedelta(seconds=LEASE_SWEEP_SECONDS) == timedelta(minutes=5)
         )
         assert job.max_instances == 1
     finally:

@@ -48,11 +48,11 @@ def test_durations_refuse_anything_else_with_the_list(text: str) -> None:
 def test_policy_leases_keys_checked(tmp_path: Path) -> None:
     file = tmp_path / "policy.yaml"
     file.write_text("leases:\n  default: 3x\n")
-    with pytest.raises(ConfigError, match="leases.default") as bad:
+    with pytest.raises(ConfigError, match=r"leases\.default") as bad:
         load_policy(file)
     assert "30m, 12h, 7d or 2w" in str(bad.value)
     file.write_text("leases:\n  forever: true\n")
-    with pytest.raises(ConfigError, match="leases.forever"):
+    with pytest.raises(ConfigError, match=r"leases\.forever"):
         load_policy(file)
     file.write_text("leases:\n  default: none\n  warn_before: [1d, 3d]\n  grace: 0\n")
     leases = load_policy(file).leases
@@ -69,11 +69,11 @@ def test_create_sets_the_lease_and_list_shows_it(
     p = fleet(world, tmp_path / "a.db", exempt=["root"])
     made = p.create_vm({"template": "rocky9", "ssh_keys": [ssh_key]}, actor="alice", lease="3d")
     assert made.vm.lease_expires_at == T0 + timedelta(days=3)
-    with pytest.raises(PolicyDenied, match="leases.exempt"):
+    with pytest.raises(PolicyDenied, match=r"leases\.exempt"):
         p.create_vm({"template": "rocky9", "ssh_keys": [ssh_key]}, actor="bob", lease="none")
     with pytest.raises(InvalidRequest, match="30m, 12h, 7d or 2w"):
         p.create_vm({"template": "rocky9", "ssh_keys": [ssh_key]}, actor="bob", lease="3 days")
-    with pytest.raises(PolicyDenied, match="leases.max"):
+    with pytest.raises(PolicyDenied, match=r"leases\.max"):
         p.create_vm({"template": "rocky9", "ssh_keys": [ssh_key]}, actor="bob", lease="20w")
     forever = p.create_vm({"template": "rocky9", "ssh_keys": [ssh_key]}, actor="root",
                           lease="none")  # fmt: skip

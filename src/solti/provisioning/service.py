@@ -277,9 +277,7 @@ class Provisioner:
 
     def remove_vm(self, vmid: int, *, actor: str = "unknown", via: str = "cli",
                   request_id: str | None = None) -> VmInfo:  # fmt: skip
-        info = vm_lifecycle.remove_vm(
-            self.ops, vmid, actor=actor, via=via, request_id=request_id
-        )
+        info = vm_lifecycle.remove_vm(self.ops, vmid, actor=actor, via=via, request_id=request_id)
         self.leases.forget(vmid)
         return info
 

@@ -27,8 +27,10 @@ from solti.bot.grammar.commands import (
     UsageError,
     VmAction,
     VmCreate,
-    VmExtend,
     VmList,
+)
+from solti.bot.grammar.commands import (
+    VmExtend as VmExtend,  # re-exported: `grammar.VmExtend` in the listeners
 )
 from solti.bot.grammar.leases import lease_option, vm_extend
 from solti.bot.grammar.options import _no_extra, _options, _Spec, _tokens, _vmid

@@ -137,9 +137,7 @@ class ViewsMixin:
             self._touch()
             return public(stored)
 
-    def home_of(
-        self: SlackState, user: str, *, public_only: bool = True
-    ) -> dict[str, Any] | None:
+    def home_of(self: SlackState, user: str, *, public_only: bool = True) -> dict[str, Any] | None:
         """The Home tab last published for ``user``, or None."""
         with self.changed:
             for stored in self.views.values():
