@@ -47,7 +47,8 @@ NONE = "none"
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    """Now, to the second: lease ends are shown and stored without microseconds."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def when(moment: datetime) -> str:
@@ -76,7 +77,7 @@ def lease_duration(
     try:
         duration = parse_duration(text)
     except ValueError as exc:
-        raise InvalidRequest(f"--lease: {exc}", field="lease") from None
+        raise InvalidRequest(str(exc), field="lease") from None
     if duration > policy.max:
         raise PolicyDenied(
             f"--lease {text} is longer than leases.max ({format_duration(policy.max)})"
