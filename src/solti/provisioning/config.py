@@ -331,7 +331,9 @@ class Policy(_Section):
     approvals: Approvals = Field(default_factory=Approvals)
     reports: Reports = Field(default_factory=Reports)
     defaults: Defaults = Field(default_factory=Defaults)
-    leases: LeasePolicy = Field(default_factory=LeasePolicy)
+    leases: LeasePolicy = Field(
+        default_factory=LeasePolicy, description="How long VMs live; see docs/fleet.md."
+    )
     distributions: dict[str, DistributionOverride] = Field(
         default_factory=dict, description="Add or override catalog entries."
     )

@@ -7,7 +7,6 @@ from typing import Any
 import click
 
 from solti.provisioning.cli.context import CliApp, GuardedGroup, json_option, pass_app, yes_option
-from solti.provisioning.leases import stamp_z
 
 __all__ = ["vm_group"]
 
@@ -141,6 +140,8 @@ def extend(app: CliApp, vmid: int, duration: str | None, as_json: bool) -> None:
 
     The CLI is the operators' tool: it may extend any VM (as an admin in Slack may).
     """
+    from solti.provisioning.leases import stamp_z
+
     lease = app.provisioner.extend_lease(vmid, duration, actor=app.actor, admin=True, via="cli")
     data = {"vmid": vmid, "owner": lease.owner, "lease_expires_at": stamp_z(lease.expires_at)}
     text = f"VM {vmid}: lease ends {lease_end_text(lease.expires_at)}"
