@@ -1,10 +1,21 @@
-"""Suite-wide fixtures: every test starts from a clean environment."""
+"""Suite-wide fixtures: every test starts from a clean environment.
+
+The suite runs from a plain checkout with the dependencies installed and the project itself
+not installed: pytest puts ``src`` on its own path (pyproject's ``pythonpath``), and the line
+below hands the same to every ``python -m solti`` a test starts as a subprocess.
+"""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [SRC, *(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != SRC)]
+)
 
 _SCRUBBED_PREFIXES = ("PROXMOX_", "SLACK_", "SOLTI_")
 

@@ -18,7 +18,7 @@ __all__ = ["VERBS", "Verb", "main"]
 
 
 def _bot() -> click.Command:
-    from solti.composition import bot_command
+    from solti.bot_command import bot_command
 
     return bot_command
 
@@ -59,6 +59,12 @@ def _audit() -> click.Command:
     return audit_command
 
 
+def _reconcile() -> click.Command:
+    from solti.provisioning.cli.reconcile import reconcile_command
+
+    return reconcile_command
+
+
 def _check() -> click.Command:
     from solti.check import check_command
 
@@ -78,6 +84,7 @@ VERBS: dict[str, Verb] = {
     "bot": Verb(_bot, "Run the Slack app (Socket Mode or HTTP)."),
     "check": Verb(_check, "Check the configuration and the cluster."),
     "lease": Verb(_lease, "Run the lease sweep (reminders, expiries, removals)."),
+    "reconcile": Verb(_reconcile, "Finish or undo interrupted operations; report drift."),
     "sandbox": Verb(
         _sandbox, "Try everything locally: simulated Proxmox, mirror, Slack stand-in, console."
     ),

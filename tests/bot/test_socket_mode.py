@@ -17,7 +17,8 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from solti.bot.serving import socket_mode_handler
 from solti.bot.settings import load_settings
-from solti.composition import bot_command, build_bot
+from solti.bot_command import bot_command
+from solti.composition import build_bot
 from solti.provisioning import load_policy
 from solti.sandbox.environment import SimEnvironment
 from solti.sandbox.slack import SlackStandIn

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -130,13 +131,14 @@ def test_unreachable_proxmox_is_one_line(env: dict[str, str]) -> None:
 
 def test_solti_subprocess_json_and_exit_codes(env: dict[str, str], world: SimEnvironment) -> None:
     world.pve.state.add_vm(600, "plain")
+    child_env = {**env, "PATH": "/usr/bin:/bin", "PYTHONPATH": os.environ["PYTHONPATH"]}
     ok = subprocess.run([sys.executable, "-m", "solti.cli", "vm", "list", "--json"],
-                        env={**env, "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
+                        env=child_env, capture_output=True, text=True,
                         timeout=60)  # fmt: skip
     assert ok.returncode == 0, ok.stderr
     assert [v["vmid"] for v in json.loads(ok.stdout)] == [600]
     bad = subprocess.run([sys.executable, "-m", "solti.cli", "vm", "remove", "600"],
-                         env={**env, "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
+                         env=child_env, capture_output=True, text=True,
                          timeout=60, stdin=subprocess.DEVNULL)  # fmt: skip
     assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1
     assert sorted(world.pve.state.guests) == [600]

@@ -8,6 +8,7 @@ reads one part of that session's output.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -67,7 +68,12 @@ def run() -> Run:
         capture_output=True,
         text=True,
         timeout=300,
-        env={"PATH": "/usr/bin:/bin", "HOME": "/tmp", "PYTHONUNBUFFERED": "1"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": "/tmp",
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": os.environ["PYTHONPATH"],  # src, when the project is not installed
+        },
     )
     return Run(done.returncode, done.stdout, done.stderr)
 

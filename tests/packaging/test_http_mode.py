@@ -46,7 +46,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]
         }
         log = (tmp / "stderr.log").open("w+")
         process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "solti"), "bot", "--host", "127.0.0.1"],
+            [sys.executable, "-m", "solti", "bot", "--host", "127.0.0.1"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=log,

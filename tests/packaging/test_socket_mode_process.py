@@ -26,7 +26,6 @@ from tests.packaging.processes import free_port, healthcheck_code
 
 BOT_TOKEN = "xoxb-1-socket-mode-test-token-abcdef"
 APP_TOKEN = "xapp-1-A0001-socket-mode-process-secret"
-SOLTI = str(Path(sys.executable).parent / "solti")
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -71,7 +70,10 @@ def bot(sim: SimEnvironment, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         log_path = tmp / "stderr.log"
         log = log_path.open("w+")
         process = subprocess.Popen(
-            [SOLTI, "bot", "--host", "127.0.0.1"], env=env, stdout=subprocess.DEVNULL, stderr=log
+            [sys.executable, "-m", "solti", "bot", "--host", "127.0.0.1"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
         )
         url = f"http://127.0.0.1:{port}"
         try:
@@ -155,7 +157,7 @@ def test_a_taken_port_stops_start_up_with_one_line(bot: dict[str, Any]) -> None:
     """Socket Mode now listens too, so a busy SOLTI_HTTP_PORT must fail plainly, not crash."""
     env = dict(bot["env"])  # the running bot holds this port
     result = subprocess.run(
-        [SOLTI, "bot", "--host", "127.0.0.1"],
+        [sys.executable, "-m", "solti", "bot", "--host", "127.0.0.1"],
         env=env,
         capture_output=True,
         text=True,

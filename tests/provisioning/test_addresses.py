@@ -133,7 +133,13 @@ def _agent_calls(world: SimEnvironment) -> int:
 
 
 def _booting(world: SimEnvironment, vmid: int = 500, **conf: Any) -> None:
-    """A VM whose guest has just been started (its agent needs the default boot time)."""
+    """A VM whose guest has just been started (its agent needs the default boot time).
+
+    ``advance(0)`` first: the model's time is the clock's as of the last request, and the clock
+    was frozen since; without it the guest would have started up to one request ago and its
+    agent would answer a poll early (seen as a flaky 3-poll answer under load).
+    """
+    world.pve.advance(0)
     world.pve.state.add_vm(vmid, **conf)
     with world.pve.state.mutex:
         guest = world.pve.state.guests[vmid]

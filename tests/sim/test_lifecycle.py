@@ -115,11 +115,14 @@ def test_destroy_removes_config_and_disks(pve, api):
 
 
 def test_destroy_template_still_used_by_linked_clone(pve, api):
-    pve.state.add_template(9000, "tpl")
+    """On file storage qemu-server ``destroy_vm`` refuses (``volume_is_base_and_used`` finds
+    the clone through ``list_images``' backing file); see test_linked_clones_by_storage for
+    LVM-thin, where it does not."""
+    pve.state.add_template(9000, "tpl", storage="shared")
     run_ok(api, api.nodes(NODE).qemu(9000).clone.post(newid=501))
     status = wait_task(api, api.nodes(NODE).qemu(9000).delete())
     assert status["exitstatus"] == (
-        "base volume 'local-lvm:base-9000-disk-0' is still in use by linked cloned"
+        "base volume 'shared:9000/base-9000-disk-0.qcow2' is still in use by linked cloned"
     )
     assert api.nodes(NODE).qemu(9000).config.get()["template"] == 1
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from solti.provisioning.cli.check_report import CheckResult
 
@@ -83,39 +84,32 @@ def check_slack(config: SlackCheckConfig) -> list[CheckResult]:
                 "check network access to slack.com (or SLACK_API_URL)",
             )
         ]
-    results = [
-        CheckResult(
-            "slack.token",
-            "ok",
-            f"bot {response.get('user', '?')} in workspace {response.get('team', '?')}",
-        )
+    who = f"bot {response.get('user', '?')} in workspace {response.get('team', '?')}"
+    return [
+        CheckResult("slack.token", "ok", who),
+        _check_scopes(response.headers or {}),
+        _check_socket_mode(config, base_url),
     ]
-    headers = {key.lower(): value for key, value in (response.headers or {}).items()}
+
+
+def _check_scopes(response_headers: dict[str, Any]) -> CheckResult:
+    """The scopes Slack reports granted (``X-OAuth-Scopes``) against what the bot needs."""
+    headers = {key.lower(): value for key, value in response_headers.items()}
     raw = headers.get("x-oauth-scopes")
     raw = raw[0] if isinstance(raw, list) else raw
     if raw is None:
-        results.append(
-            CheckResult("slack.scopes", "skip", "Slack did not report the token's scopes")
+        return CheckResult("slack.scopes", "skip", "Slack did not report the token's scopes")
+    granted = {scope.strip() for scope in str(raw).split(",") if scope.strip()}
+    missing = [scope for scope in REQUIRED_SLACK_SCOPES if scope not in granted]
+    if missing:
+        return CheckResult(
+            "slack.scopes",
+            "fail",
+            f"bot token lacks scopes: {', '.join(missing)}",
+            "add them under OAuth & Permissions (or update the app from manifest.yml) "
+            "and reinstall the app",
         )
-    else:
-        granted = {scope.strip() for scope in str(raw).split(",") if scope.strip()}
-        missing = [scope for scope in REQUIRED_SLACK_SCOPES if scope not in granted]
-        if missing:
-            results.append(
-                CheckResult(
-                    "slack.scopes",
-                    "fail",
-                    f"bot token lacks scopes: {', '.join(missing)}",
-                    "add them under OAuth & Permissions (or update the app from manifest.yml) "
-                    "and reinstall the app",
-                )
-            )
-        else:
-            results.append(
-                CheckResult("slack.scopes", "ok", ", ".join(REQUIRED_SLACK_SCOPES) + " granted")
-            )
-    results.append(_check_socket_mode(config, base_url))
-    return results
+    return CheckResult("slack.scopes", "ok", ", ".join(REQUIRED_SLACK_SCOPES) + " granted")
 
 
 def _check_socket_mode(config: SlackCheckConfig, base_url: str) -> CheckResult:

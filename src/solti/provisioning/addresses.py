@@ -36,6 +36,7 @@ __all__ = [
 
 AGENT_NOT_RUNNING = "QEMU guest agent is not running"
 NO_AGENT = "No QEMU guest agent configured"
+AGENT_WAITING = "the QEMU guest agent is not running (yet)"
 LOOPBACK_NAMES = ("lo", "loopback")
 Outcome = Literal[
     "static", "agent", "waiting", "no-agent", "not-running", "gone", "denied", "timeout", "off"
@@ -137,10 +138,34 @@ def _classify(exc: SoltiError, vmid: int) -> tuple[Outcome, str]:
     if NO_AGENT in text:
         return "no-agent", "the VM has no QEMU guest agent configured (agent: 0)"
     if AGENT_NOT_RUNNING in text:
-        return "waiting", "the QEMU guest agent is not running (yet)"
+        return "waiting", AGENT_WAITING
     if f"VM {vmid} is not running" in text:
         return "not-running", f"VM {vmid} is not running"
     return "waiting", f"the guest agent could not be asked: {text}"
+
+
+def agent_disabled(client: Any, node: str, vmid: int) -> bool:
+    """Whether the VM's config turns the agent off (``agent: 0`` / ``enabled=0``).
+
+    qemu-server ``QemuServer/Agent.pm`` ``assert_agent_available`` says "No QEMU guest agent
+    configured" only when the ``agent`` key is absent; with ``agent: 0`` it answers "QEMU
+    guest agent is not running", like an agent still booting, so only the config tells.
+    """
+    try:
+        config = client.request("GET", f"nodes/{node}/qemu/{vmid}/config")
+    except SoltiError:
+        return False
+    value = str((config or {}).get("agent", "")).strip()
+    if not value:
+        return False  # no ``agent`` key: PVE itself says "No QEMU guest agent configured"
+    enabled = "0"  # the ``enabled`` default of qemu-server's agent format
+    for index, part in enumerate(value.split(",")):
+        key, equals, setting = part.partition("=")
+        if not equals and index == 0:
+            enabled = key  # the default key
+        elif key == "enabled":
+            enabled = setting
+    return enabled.strip().lower() in ("0", "no", "off", "false")
 
 
 def probe(client: Any, node: str, vmid: int) -> AddressLookup:
@@ -195,6 +220,9 @@ def wait_for_address(
     while True:
         result = probe(client, node, vmid)
         polls += 1
+        if polls == 1 and result.reason == AGENT_WAITING and agent_disabled(client, node, vmid):
+            reason = "the VM has no QEMU guest agent enabled (agent: 0 in its config)"
+            return AddressLookup(None, "no-agent", reason, polls, clock() - started)
         if result.outcome in FINAL:
             return AddressLookup(
                 result.address, result.outcome, result.reason, polls, clock() - started

@@ -27,16 +27,18 @@ from typing import TYPE_CHECKING, Any
 
 from solti.provisioning.errors import NotFound
 from solti.provisioning.models import AuditRecord, AuditResult
+from solti.provisioning.ownership import RunningRecord, process_identity
 
 if TYPE_CHECKING:  # sqlite-utils loads when a log is opened (~75 ms), not with this module
     from sqlite_utils import Database
     from sqlite_utils.migrations import Migrations
 
-__all__ = ["CONTRACT_FIELDS", "VM_CREATE", "VM_REMOVE", "AuditLog"]
+__all__ = ["CONTRACT_FIELDS", "VM_CREATE", "VM_GONE", "VM_REMOVE", "AuditLog", "RunningRecord"]
 
 TABLE = "audit"
 VM_CREATE = "vm create"
 VM_REMOVE = "vm remove"
+VM_GONE = "vm gone"  # reconcile: a VM solti made was removed outside solti
 CONTRACT_FIELDS = [name for name in AuditRecord.model_fields if name != "id"]
 _OPTIONAL = {
     "vmid", "name", "node", "template_vmid", "template_name", "template_version", "approver",
@@ -75,7 +77,23 @@ def m002_action_result_index(db: Database) -> None:
     db[TABLE].create_index(["action", "result"], if_not_exists=True)  # type: ignore[union-attr]
 
 
-def m003_leases(db: Database) -> None:
+def m003_owner_and_heartbeat(db: Database) -> None:
+    """Who runs a ``running`` record (host, pid, process start) and its heartbeat and step.
+
+    A restarted bot or ``solti reconcile`` tells a crashed operation (owner gone, heartbeat
+    old) from a live one by these columns; they are not part of the record's contract.
+    """
+    table = db[TABLE]
+    for column, kind in OWNER_COLUMNS.items():
+        table.add_column(column, kind)  # type: ignore[union-attr]
+
+
+OWNER_COLUMNS: dict[str, type] = {
+    "owner_host": str, "owner_pid": int, "owner_started": str, "heartbeat": str, "step": str,
+}  # fmt: skip
+
+
+def m004_leases(db: Database) -> None:
     """Leases (``provisioning.leases``): one row per VM, and the sweep's done-list.
 
     ``lease_event`` holds each reminder, expiry and removal the sweep has claimed, keyed by the
@@ -96,7 +114,7 @@ def m003_leases(db: Database) -> None:
 
 
 MIGRATION_SET = "solti.audit"
-_STEPS = (m001_audit, m002_action_result_index, m003_leases)
+_STEPS = (m001_audit, m002_action_result_index, m003_owner_and_heartbeat, m004_leases)
 
 
 @functools.cache
@@ -233,7 +251,51 @@ class AuditLog:
         )  # fmt: skip
         audit_id = self._insert(record)
         self._started[audit_id] = time.monotonic()
+        owner = process_identity()
+        self._update(
+            audit_id,
+            owner_host=owner.host,
+            owner_pid=owner.pid,
+            owner_started=owner.started,
+            heartbeat=_stamp(_now()),
+        )
         return audit_id
+
+    def _update(self, audit_id: int, **columns: Any) -> None:
+        assignments = ", ".join(f"[{name}] = ?" for name in columns)
+        with self._lock, self.conn:
+            self.conn.execute(
+                f"UPDATE [{TABLE}] SET {assignments} WHERE id = ?", [*columns.values(), audit_id]
+            )
+
+    def beat(self, audit_id: int, step: str | None = None, **fields: Any) -> None:
+        """The heartbeat of a running record, with the step it is in and fields learnt
+        (a VMID that changed after a lost race)."""
+        _check_fields(fields)
+        columns: dict[str, Any] = {"heartbeat": _stamp(_now())}
+        if step is not None:
+            columns["step"] = step
+        columns.update({k: v for k, v in fields.items() if v is not None})
+        self._update(audit_id, **columns)
+
+    def running(self) -> list[RunningRecord]:
+        """Every ``running`` record with its owner and heartbeat, oldest first."""
+        rows = self._rows("result = 'running'", [], order_by="id")
+        out = []
+        for row in rows:
+            extra = {column: row.pop(column, None) for column in OWNER_COLUMNS}
+            beat = extra["heartbeat"]
+            out.append(
+                RunningRecord(
+                    record=self._from_row(row),
+                    owner_host=extra["owner_host"],
+                    owner_pid=extra["owner_pid"],
+                    owner_started=extra["owner_started"],
+                    heartbeat=datetime.fromisoformat(beat) if beat else None,
+                    step=extra["step"],
+                )
+            )
+        return out
 
     def finish(
         self,
@@ -294,7 +356,7 @@ class AuditLog:
 
     @staticmethod
     def _from_row(row: dict[str, Any]) -> AuditRecord:
-        data = dict(row)
+        data = {k: v for k, v in row.items() if k not in OWNER_COLUMNS}
         data["params"] = json.loads(data["params"]) if data.get("params") else {}
         return AuditRecord.model_validate(data)
 
@@ -352,11 +414,12 @@ class AuditLog:
         return self._from_row(rows[0]) if rows else None
 
     def owners(self) -> dict[int, str]:
-        """VMID -> actor of the newest successful create not followed by a successful remove."""
+        """VMID -> actor of the newest successful create not followed by a successful remove
+        (or by a ``vm gone`` record: removed outside solti, found by reconcile)."""
         owned: dict[int, str] = {}
         rows = self._rows(
-            "result = 'ok' AND vmid IS NOT NULL AND action IN (?, ?)",
-            [VM_CREATE, VM_REMOVE],
+            "result = 'ok' AND vmid IS NOT NULL AND action IN (?, ?, ?)",
+            [VM_CREATE, VM_REMOVE, VM_GONE],
             order_by="id",
         )
         for row in rows:

@@ -43,6 +43,7 @@ __all__ = [
     "Policy",
     "ProxmoxSettings",
     "Quotas",
+    "Recovery",
     "Reports",
     "load_policy",
 ]
@@ -175,6 +176,20 @@ class Approvals(_Section):
     )
 
 
+class Recovery(_Section):
+    stale_after: timedelta = Field(
+        timedelta(minutes=2),
+        description="A running operation whose heartbeat is older than this is interrupted.",
+    )
+    interval: timedelta = Field(
+        timedelta(minutes=5), description="How often the bot reconciles interrupted operations."
+    )
+
+    _duration = field_validator("stale_after", "interval", mode="before")(
+        classmethod(lambda _, v: parse_duration(v))
+    )
+
+
 class Reports(_Section):
     channel: str | None = Field(None, description="Channel id for scheduled reports; unset: none.")
     cron: str = Field("0 9 * * 1", description="Crontab line for the report (default Mon 09:00).")
@@ -286,6 +301,14 @@ class Defaults(_Section):
     nameserver: str | None = Field(None, description="DNS server for VMs; unset: DHCP's.")
     searchdomain: str | None = Field(None, description="DNS search domain for VMs.")
     start_after_create: bool = Field(True, description="Start a VM once it is created.")
+    upgrade_on_first_boot: bool = Field(
+        False,
+        description=(
+            "Let cloud-init upgrade every package on a VM's first boot (PVE's `ciupgrade`, on "
+            "by default since PVE 8.0); false sets `ciupgrade=0`, so the guest agent and the "
+            "address come up minutes sooner."
+        ),
+    )
     address_wait_seconds: int = Field(
         120,
         ge=0,
@@ -330,6 +353,9 @@ class Policy(_Section):
     quotas: Quotas = Field(default_factory=Quotas)
     approvals: Approvals = Field(default_factory=Approvals)
     reports: Reports = Field(default_factory=Reports)
+    recovery: Recovery = Field(
+        default_factory=Recovery, description="When a running operation counts as interrupted."
+    )
     defaults: Defaults = Field(default_factory=Defaults)
     leases: LeasePolicy = Field(
         default_factory=LeasePolicy, description="How long VMs live; see docs/fleet.md."

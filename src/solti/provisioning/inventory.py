@@ -86,6 +86,7 @@ def template_from_config(vmid: int, node: str, config: dict[str, Any]) -> Templa
         build_date=build_date if isinstance(build_date, datetime) else None,
         builder=_text(meta.get("builder")),
         tags=split_tags(config.get("tags")),
+        balloon=int(config["balloon"]) if str(config.get("balloon", "")).isdigit() else None,
         disk_size=disk_size(config.get(disk)) if disk else None,
         status="template" if config.get("template") in (1, "1", True) else "not a template",
     )

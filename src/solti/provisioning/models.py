@@ -61,6 +61,8 @@ class TemplateInfo(StrictModel):
     tags: list[str] = Field(default_factory=list)
     disk_size: Size | None = None
     status: str | None = None
+    # The template's ``balloon`` (MiB); PVE refuses a clone's memory below it.
+    balloon: int | None = None
 
 
 class VmInfo(StrictModel):

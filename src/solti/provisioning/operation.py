@@ -20,14 +20,17 @@ VM create, template build, the power verbs, VM remove and template destroy are e
 7. **error wording**: the error the caller sees is the one the audit record keeps: the step,
    Proxmox's words, and what became of the half-made VM.
 
-Crash safety (the next issue) belongs here too: the ``running`` row written by ``audited`` is
-where an owner, a heartbeat and the current step (``steps.current``) will be recorded, so a
-restarted bot can tell a crashed operation from a live one by ``identity``.
+8. **ownership and heartbeat**: the ``running`` row written by ``audited`` carries its owner
+   (host, pid, process start; ``ownership``) and a heartbeat, updated with the step's name at
+   every step and by a background beat every ``HEARTBEAT_SECONDS`` while a task runs, so
+   ``solti reconcile`` and a restarted bot tell a crashed operation from a live one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -38,9 +41,11 @@ from solti.provisioning.errors import Conflict, SoltiError
 from solti.provisioning.models import Progress
 from solti.provisioning.pve import VmidTaken
 
-__all__ = ["VMID_ATTEMPTS", "Operation", "new_request_id"]
+__all__ = ["HEARTBEAT_SECONDS", "VMID_ATTEMPTS", "Operation", "new_request_id"]
 
+log = logging.getLogger("solti.provisioning.operation")
 VMID_ATTEMPTS = 5
+HEARTBEAT_SECONDS = 15.0  # well inside the 30 s promise and the 2 min default of stale_after
 _RUN_AGAIN = ("failed", "denied", "expired")
 
 
@@ -80,6 +85,7 @@ class Operation:
         self._claimed: list[tuple[int, str | None]] = []
         self._undo: Callable[[], str | None] | None = None
         self._outcome: dict[str, Any] = {}
+        self._beating = threading.Event()
 
     # --- reuse -------------------------------------------------------------------------------
 
@@ -141,16 +147,44 @@ class Operation:
             **self._who(),
             **fields,
         )
+        self._beat(self.steps.current)  # the step a create planned in, if any
+        beat = self._start_heartbeat()
         try:
             yield self
         except BaseException as exc:
+            self._stop_heartbeat(beat)
             self._fail(exc)
             raise
         finally:
+            self._stop_heartbeat(beat)
             self.release_claims()
         self.ops.audit.finish(
             self.audit_id, "ok", duration_ms=elapsed_ms(self.started), **self._outcome
         )
+
+    def _beat(self, step: str | None = None, **fields: Any) -> None:
+        if self.audit_id is None:
+            return
+        try:
+            self.ops.audit.beat(self.audit_id, step, **fields)
+        except Exception:  # a busy database must not fail the change it records
+            log.warning("heartbeat of audit record %s failed", self.audit_id, exc_info=True)
+
+    def _start_heartbeat(self) -> threading.Thread:
+        self._beating.clear()
+
+        def run() -> None:
+            while not self._beating.wait(HEARTBEAT_SECONDS):
+                self._beat()
+
+        thread = threading.Thread(target=run, name=f"heartbeat-{self.audit_id}", daemon=True)
+        thread.start()
+        return thread
+
+    def _stop_heartbeat(self, thread: threading.Thread) -> None:
+        self._beating.set()
+        if thread.is_alive() and thread is not threading.current_thread():
+            thread.join(timeout=1)
 
     def done(self, **fields: Any) -> None:
         """Fields the ``ok`` record gets (the VMID made, the template's version, a note)."""
@@ -173,7 +207,9 @@ class Operation:
     # --- steps and cleanup -------------------------------------------------------------------
 
     def step(self, name: str, detail: str | None = None) -> contextlib.AbstractContextManager[None]:
-        """A named step: reported as progress, timed, and named by a failure inside it."""
+        """A named step: reported as progress, timed, named by a failure inside it, and
+        written to the running record with a heartbeat."""
+        self._beat(name)
         return self.steps(name, detail)
 
     def undo_with(self, cleanup: Callable[[], str | None] | None) -> None:
@@ -191,6 +227,8 @@ class Operation:
         """Reserve what ``choose(reserved_ids, reserved_names)`` picks; it becomes ``vmid``."""
         vmid, name = self.ops.reservations.claim(choose)
         self._claimed.append((vmid, name))
+        if self.audit_id is not None and vmid != self.vmid:  # claimed in a step, or a lost
+            self._beat(vmid=vmid)  # race: the running record names the VM it may leave
         self.vmid = vmid
         return vmid, name
 

@@ -18,7 +18,9 @@ create time instead; ``set_config_async`` exists for those cases.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,6 +32,7 @@ from proxmoxer.core import AuthenticationError
 from solti.provisioning.errors import Conflict, NotFound, ProxmoxError, Unreachable
 
 __all__ = [
+    "MaybeApplied",
     "PveClient",
     "TokenRejected",
     "VmLocked",
@@ -38,7 +41,18 @@ __all__ = [
     "pve_bool",
 ]
 
+log = logging.getLogger("solti.provisioning.pve")
 DEFAULT_TIMEOUT = 10.0
+# Pauses before the retries of a request that failed without side effect (bounded backoff).
+RETRY_DELAYS = (0.2, 0.5, 1.0)
+_TRANSIENT = {500, 502, 503, 504}
+
+
+class MaybeApplied(Unreachable):
+    """A change request (POST/PUT/DELETE) got no answer: it may or may not have taken effect.
+
+    Never repeated blindly; the caller checks what exists (``clone`` does) before going on.
+    """
 
 
 class VmMissing(ProxmoxError, NotFound):
@@ -100,6 +114,33 @@ def _errors_map(errors: Any) -> dict[str, Any]:
     return {k: v for k, v in errors.items() if isinstance(v, str)}
 
 
+def _retry_reason(method: str, path: str, exc: Exception) -> str | None:
+    """Why ``exc`` may be retried safely (None: it may not).
+
+    A lock PVE could not take (``got timeout``) changed nothing, whatever the method; a GET has
+    no side effect, so a dropped connection, a timeout or a 5xx is worth another try.
+    """
+    if isinstance(exc, ProxmoxError) and "got timeout" in exc.reason and "lock" in exc.reason:
+        return "lock wait timed out"
+    if method.upper() != "GET":
+        return None
+    if isinstance(exc, requests.exceptions.SSLError):
+        return None
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return f"connection failed ({type(exc.__context__ or exc).__name__})"
+    # The guest agent answers 500 until it runs; ``addresses`` polls it on its own schedule.
+    if type(exc) is ProxmoxError and exc.status in _TRANSIENT and "/agent/" not in path:
+        return f"HTTP {exc.status}"
+    return None
+
+
+def _never_sent(exc: requests.exceptions.RequestException) -> bool:
+    """A connection that was never made (refused, no route): the request cannot have acted."""
+    return isinstance(exc, requests.exceptions.ConnectTimeout) or "NewConnectionError" in repr(exc)
+
+
 def classify(message: str, status: int | None, errors: Mapping[str, Any] | None) -> ProxmoxError:
     """Our error for one PVE answer; the subclass lets callers react without parsing text."""
     errors = dict(errors or {})
@@ -110,6 +151,10 @@ def classify(message: str, status: int | None, errors: Mapping[str, Any] | None)
     if any(marker in message for marker in _MISSING_MARKERS):
         return VmMissing(message, status=status, errors=errors)
     if message.startswith("VM is locked"):
+        return VmLocked(message, status=status, errors=errors)
+    if message.startswith("can't lock file") and message.rstrip().endswith("got timeout"):
+        # pve-guest-common ``lock_config``: another worker held the config file lock over
+        # 10 s (pve-common ``lock_file_full``); busy, like a config lock: wait and retry.
         return VmLocked(message, status=status, errors=errors)
     return ProxmoxError(message, status=status, errors=errors)
 
@@ -132,6 +177,7 @@ class PveClient:
         self._local = threading.local()
         self.where = where
         self.token_id = token_id
+        self.sleep: Callable[[float], None] = time.sleep
 
     @classmethod
     def connect(
@@ -187,7 +233,49 @@ class PveClient:
         return api
 
     def request(self, method: str, path: str, **params: Any) -> Any:
-        """One API call; every proxmoxer/requests failure becomes a ``ProxmoxError``."""
+        """One API call, retried with backoff while that is safe (``_retry_reason``); every
+        retry is logged with its reason. A change request that may have acted raises
+        ``MaybeApplied``."""
+        for attempt, delay in enumerate((*RETRY_DELAYS, None), start=1):
+            try:
+                return self._request_once(method, path, params)
+            except (ProxmoxError, requests.exceptions.RequestException) as exc:
+                reason = _retry_reason(method, path, exc)
+                if reason is None or delay is None:
+                    raise self._translate(method, path, exc) from None
+                log.warning(
+                    "retrying %s /%s in %.1f s (attempt %d of %d): %s",
+                    method, path, delay, attempt + 1, len(RETRY_DELAYS) + 1, reason,
+                )  # fmt: skip
+                self.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _translate(self, method: str, path: str, exc: Exception) -> ProxmoxError:
+        if isinstance(exc, ProxmoxError):
+            return exc
+        if isinstance(exc, requests.exceptions.SSLError):
+            return Unreachable(
+                f"TLS verification with {self.where} failed; set PROXMOX_CA_BUNDLE to the CA "
+                "that signed its certificate (or PROXMOX_VERIFY_SSL=false for a lab)"
+            )
+        lost = isinstance(exc, requests.exceptions.Timeout | requests.exceptions.ConnectionError)
+        if method.upper() != "GET" and lost and not _never_sent(exc):  # type: ignore[arg-type]
+            return MaybeApplied(
+                f"{self.where} did not answer {method} /{path} "
+                f"({type(exc).__name__}); it may have taken effect"
+            )
+        if isinstance(exc, requests.exceptions.Timeout):
+            return Unreachable(f"{self.where} did not answer in time ({method} /{path})")
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            reason = type(exc.__context__ or exc).__name__
+            return Unreachable(
+                f"cannot reach Proxmox VE at {self.where} ({reason}); check PROXMOX_URL and "
+                "that the API is up"
+            )
+        return Unreachable(f"request to {self.where} failed: {type(exc).__name__}")
+
+    def _request_once(self, method: str, path: str, params: dict[str, Any]) -> Any:
+        """One try; PVE's refusals become our errors, transport failures pass through."""
         resource = self._api()(path.strip("/"))
         call = getattr(resource, method.lower())
         try:
@@ -201,21 +289,6 @@ class PveClient:
         except AuthenticationError:
             text = token_rejected_message(self.token_id, self.where)
             raise TokenRejected(text, status=401) from None
-        except requests.exceptions.SSLError:
-            raise Unreachable(
-                f"TLS verification with {self.where} failed; set PROXMOX_CA_BUNDLE to the CA "
-                "that signed its certificate (or PROXMOX_VERIFY_SSL=false for a lab)"
-            ) from None
-        except requests.exceptions.Timeout:
-            raise Unreachable(f"{self.where} did not answer in time ({method} /{path})") from None
-        except requests.exceptions.ConnectionError as exc:
-            reason = type(exc.__context__ or exc).__name__
-            raise Unreachable(
-                f"cannot reach Proxmox VE at {self.where} ({reason}); check PROXMOX_URL and "
-                "that the API is up"
-            ) from None
-        except requests.exceptions.RequestException as exc:
-            raise Unreachable(f"request to {self.where} failed: {type(exc).__name__}") from None
 
     # --- cluster ----------------------------------------------------------------------------
 
@@ -280,6 +353,21 @@ class PveClient:
             **({"checksum-algorithm": algorithm} if algorithm else {}),
         )
 
+    def node_tasks(
+        self, node: str, *, vmid: int | None = None, active: bool = False
+    ) -> list[dict[str, Any]] | None:
+        """``GET /nodes/{node}/tasks`` (one VM's, or only running ones); None when the server
+        does not offer the list (501), so callers fall back to the VM's config."""
+        try:
+            rows = self.request(
+                "GET", f"nodes/{node}/tasks", vmid=vmid, source="active" if active else None
+            )
+        except ProxmoxError as exc:
+            if exc.status == 501:
+                return None
+            raise
+        return list(rows or [])
+
     def task_status(self, node: str, upid: str) -> dict[str, Any]:
         return self.request("GET", f"nodes/{node}/tasks/{upid}/status")
 
@@ -311,7 +399,28 @@ class PveClient:
         target: str | None = None,
         description: str | None = None,
     ) -> str:
-        """Linked clone when ``full`` is false (templates only); storage only for full clones."""
+        """Linked clone when ``full`` is false (templates only); storage only for full clones.
+
+        A clone that got no answer is never sent again blindly: ``settle_clone`` (below) looks at
+        what exists and answers the clone's task (or None once it ended), ``VmidTaken`` when
+        the id is someone else's, or ``MaybeApplied`` saying it checked and nothing exists.
+        """
+        try:
+            return self._clone_once(node, vmid, newid, name, full, storage, target, description)
+        except MaybeApplied as exc:
+            return settle_clone(self, target or node, newid, name=name, cause=exc)
+
+    def _clone_once(
+        self,
+        node: str,
+        vmid: int,
+        newid: int,
+        name: str | None,
+        full: bool | None,
+        storage: str | None,
+        target: str | None,
+        description: str | None,
+    ) -> str:
         return self.request(
             "POST",
             f"nodes/{node}/qemu/{vmid}/clone",
@@ -355,3 +464,62 @@ class PveClient:
             purge=purge,
             **{"destroy-unreferenced-disks": True},
         )
+
+
+# --- after a change request got no answer: find out what exists, never resend blindly ---
+# A lost clone may have made the VM or may still be on its way through the server.
+
+SETTLE_SECONDS = 15.0  # how long a lost request may still be on its way through the server
+LOCK_SECONDS = 600.0
+
+
+def settle_clone(
+    client: PveClient,
+    node: str,
+    newid: int,
+    *,
+    name: str | None,
+    cause: MaybeApplied,
+    settle_seconds: float = SETTLE_SECONDS,
+) -> str | None:
+    """The UPID of the clone that did take effect (None when it has already ended)."""
+    log.warning("clone of VM %s got no answer (%s); checking what exists", newid, cause.reason)
+    deadline = time.monotonic() + settle_seconds
+    while True:
+        try:
+            config = client.vm_config(node, newid)
+            break
+        except VmMissing:
+            if time.monotonic() >= deadline:
+                raise MaybeApplied(
+                    f"the clone to VM {newid} got no answer ({cause.reason}); checked: "
+                    f"VM {newid} does not exist, so nothing was made"
+                ) from None
+            client.sleep(0.5)
+    if name and config.get("name") != name:
+        raise VmidTaken(f"VM {newid} already exists ({config.get('name')}), made by someone else")
+    upid = _clone_task(client, node, newid)
+    if upid is not None:
+        log.warning("clone of VM %s took effect; following its task %s", newid, upid)
+        return upid
+    log.warning("clone of VM %s took effect; waiting for its clone lock to go", newid)
+    _wait_unlocked(client, node, newid)
+    return None
+
+
+def _clone_task(client: PveClient, node: str, newid: int) -> str | None:
+    """The newest clone task that made ``newid``, when the node lists its tasks."""
+    try:
+        tasks = client.node_tasks(node, vmid=newid)
+    except ProxmoxError:
+        return None
+    for task in tasks or []:
+        if task.get("type") == "qmclone" and task.get("upid"):
+            return str(task["upid"])
+    return None
+
+
+def _wait_unlocked(client: PveClient, node: str, newid: int) -> None:
+    deadline = time.monotonic() + LOCK_SECONDS
+    while client.vm_config(node, newid).get("lock") and time.monotonic() < deadline:
+        client.sleep(0.5)

@@ -4,19 +4,35 @@ proxmoxer's ``blocking_status`` polls every second and returns the status or Non
 error on a failed task (PVE's own text), an error on timeout, and quick answers for the short
 tasks that dominate a VM create. So polling starts fast (first look at once, then 0.1 s) and
 backs off to 1 s. Sleep and clock are injected so unit tests never sleep.
+
+A poll that fails (no answer, a 5xx) does not stop the task, which runs on in PVE: it is
+retried (logged with its reason) up to ``POLL_FAILURES`` times in a row. When the waiter must
+give up, ``TaskLost`` says the task may still be running, never that nothing changed.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from solti.provisioning.errors import TaskFailed, TaskTimeout
+from solti.provisioning.errors import ProxmoxError, TaskFailed, TaskTimeout, Unreachable
 
-__all__ = ["TaskWaiter", "node_of", "task_ok"]
+__all__ = ["TaskLost", "TaskWaiter", "node_of", "task_ok"]
 
+log = logging.getLogger("solti.provisioning.task_waiter")
 DEFAULT_TIMEOUT = 600.0
+POLL_FAILURES = 8
+
+
+class TaskLost(Unreachable):
+    """The task's status could not be read, repeatedly: it may still be running in PVE."""
+
+
+def _poll_failure(exc: ProxmoxError) -> bool:
+    """A failed status read worth another try (no answer, a server error), not a refusal."""
+    return isinstance(exc, Unreachable) or (type(exc) is ProxmoxError and (exc.status or 0) >= 500)
 
 
 class _StatusSource(Protocol):
@@ -76,8 +92,25 @@ class TaskWaiter:
         limit = self.timeout if timeout is None else timeout
         deadline = self._clock() + limit
         delay = self.first_delay
+        failures = 0
         while True:
-            status = self._client.task_status(node, upid)
+            try:
+                status = self._client.task_status(node, upid)
+            except ProxmoxError as exc:
+                failures += 1
+                if not _poll_failure(exc):
+                    raise
+                if failures >= POLL_FAILURES or deadline - self._clock() <= 0:
+                    raise TaskLost(
+                        f"lost track of task {upid} after {failures} failed status reads "
+                        f"({exc.reason}); it may still be running",
+                        step=step,
+                    ) from None
+                log.warning("task status of %s failed (%s); polling again", upid, exc.reason)
+                self._sleep(delay)
+                delay = min(delay * self.factor, self.max_delay)
+                continue
+            failures = 0
             if status.get("status") == "stopped":
                 exitstatus = status.get("exitstatus")
                 if task_ok(exitstatus):

@@ -15,6 +15,7 @@ from solti.provisioning.errors import Conflict, InvalidRequest, SoltiError
 from solti.provisioning.inventory import Snapshot, boot_disk, template_from_config
 from solti.provisioning.models import Progress, TemplateInfo, UpdateStatus
 from solti.provisioning.operation import Operation
+from solti.provisioning.template_users import linked_clones_on_record, linked_clones_on_storage
 from solti.provisioning.upstream import fetch_upstream
 
 __all__ = [
@@ -67,16 +68,11 @@ def list_templates(ops: Collaborators, distribution: str | None = None) -> list[
     return sorted(found, key=lambda t: (t.distribution or "~", -t.vmid))
 
 
-def _linked_clones(ops: Collaborators, node: str, vmid: int, config: dict[str, Any]) -> list[int]:
-    storages = sorted(
-        {str(v).split(":", 1)[0] for k, v in config.items() if f"base-{vmid}-" in str(v)}
-    )
-    users: set[int] = set()
-    for storage in storages:
-        for item in ops.client.storage_content(node, storage, "images"):
-            parent = str(item.get("parent") or "")
-            if f"base-{vmid}-" in parent and item.get("vmid") not in (None, vmid):
-                users.add(int(item["vmid"]))
+def _linked_clones(
+    ops: Collaborators, snapshot: Snapshot, node: str, vmid: int, config: dict[str, Any]
+) -> list[int]:
+    users = set(linked_clones_on_record(ops.audit, vmid, snapshot.used_ids()))
+    users |= linked_clones_on_storage(ops.client, node, vmid, config)
     return sorted(users)
 
 
@@ -114,7 +110,7 @@ def destroy_template(
         "template_name": info.name,
         "template_version": info.version,
     }
-    clones = _linked_clones(ops, node, vmid, config)
+    clones = _linked_clones(ops, snapshot, node, vmid, config)
     if clones:
         snapshot.complete_vm_names(ops.client)
         names = snapshot.non_templates()

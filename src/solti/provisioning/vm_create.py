@@ -33,6 +33,7 @@ from solti.provisioning.vm_plan import (
     distribution_of,
     plan_problem,
     plan_vm,
+    refuse_cross_node,
     request_keys,
 )
 
@@ -139,6 +140,7 @@ def _claim_new_plan(op: Operation, request: VmCreateRequest) -> tuple[VmPlan, se
     ops = op.ops
     snapshot = Snapshot.take(ops.client)
     template = choose_template(ops.client, snapshot, request.template, set(ops.catalog.names))
+    refuse_cross_node(ops, request, template)
     if not request.name:  # a default name must not repeat one given seconds ago
         snapshot.complete_vm_names(ops.client)
     chosen: list[VmPlan] = []
@@ -246,6 +248,11 @@ def _config_params(
         searchdomain=plan.searchdomain,
     )
     version = f" {plan.template.version}" if plan.template.version else ""
+    if plan.template.balloon and plan.template.balloon > plan.memory:
+        # qemu-server ``$update_vm_api``: "balloon value too large (must be smaller than
+        # assigned memory)" unless the balloon comes down with the memory.
+        params["balloon"] = plan.memory
+    params["ciupgrade"] = int(ops.defaults.upgrade_on_first_boot)
     params.update(
         cores=plan.cores,
         memory=str(plan.memory),
@@ -281,4 +288,6 @@ def _audit_params(request: VmCreateRequest, plan: VmPlan) -> dict[str, Any]:
         "ipconfig0": plan.ipconfig,
         "nameserver": plan.nameserver,
         "target_storage": plan.target_storage,
+        # reconcile keeps such a VM when its create is interrupted
+        **({"keep_on_failure": True} if request.keep_on_failure else {}),
     }

@@ -22,6 +22,7 @@ from solti.provisioning.errors import InvalidRequest, SoltiError, TaskFailed
 from solti.provisioning.inventory import Snapshot, boot_disk, disk_size, split_tags
 from solti.provisioning.models import VmInfo
 from solti.provisioning.operation import Operation
+from solti.provisioning.task_log import guest_was_killed
 
 __all__ = [
     "list_vms",
@@ -258,7 +259,7 @@ def shutdown_vm(
                 timeout=timeout,
                 forceStop=True if force else None,
             )
-            status = ops.waiter.wait(upid, node=node, step="shutdown", timeout=timeout + 30)
+            ops.waiter.wait(upid, node=node, step="shutdown", timeout=timeout + 30)
         except TaskFailed as exc:
             # Only the CLI has --force; in Slack `vm stop` is the way to power it off.
             forced = f"`vm shutdown {vmid} --force` or " if via == "cli" else ""
@@ -267,8 +268,7 @@ def shutdown_vm(
                 f"use {forced}`vm stop {vmid}` to power it off"
             )
             raise
-        if str(status.get("exitstatus", "")).startswith("WARNINGS"):
-            # forceStop's only warning: the guest was still running and was killed.
+        if force and guest_was_killed(ops.client, node, upid):
             return "stopped", f"the guest did not shut down within {timeout} s; it was stopped"
         return "stopped", None
 

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from solti.provisioning.cloudinit import cloudinit_params, validate_ssh_keys
 from solti.provisioning.collaborators import Collaborators
+from solti.provisioning.cross_node import cross_node_refusal
 from solti.provisioning.errors import Conflict, InvalidRequest
 from solti.provisioning.inventory import Snapshot, choose_template
 from solti.provisioning.models import TemplateInfo, VmCreateRequest, VmPlan
@@ -48,6 +49,16 @@ def request_keys(ops: Collaborators, request: VmCreateRequest) -> list[str]:
     return [*request.ssh_keys, *ops.defaults.ssh_keys]
 
 
+def refuse_cross_node(ops: Collaborators, request: VmCreateRequest, template: TemplateInfo) -> None:
+    """PVE's refusal of a clone to another node, said in the plan (``cross_node``)."""
+    if request.node and request.node != template.node:
+        refusal = cross_node_refusal(
+            ops.client, template.node, template.vmid, request.node, request.target_storage
+        )
+        if refusal:
+            raise InvalidRequest(refusal, field="node")
+
+
 def plan_vm(
     ops: Collaborators,
     request: VmCreateRequest,
@@ -65,6 +76,7 @@ def plan_vm(
     """
     snapshot = Snapshot.take(ops.client)
     template = choose_template(ops.client, snapshot, request.template, set(ops.catalog.names))
+    refuse_cross_node(ops, request, template)
     if not request.name:  # a default name must not repeat one given seconds ago
         snapshot.complete_vm_names(ops.client)
     plan = decide(

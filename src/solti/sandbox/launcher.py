@@ -119,6 +119,13 @@ def sim_group() -> None:
     help="Seconds after start until a guest agent answers (default 1.5; never: not installed).",
 )
 @click.option("--ignore-acpi", is_flag=True, help="Guests ignore shutdown (ACPI) requests.")
+@click.option(
+    "--token-privileges",
+    "token_privileges",
+    type=click.File("r"),
+    metavar="FILE",
+    help='The API token\'s ACL as JSON: {"/path": ["Privilege", ...]} (default: all on /).',
+)
 def pve_command(
     port: int,
     nodes: int,
@@ -130,6 +137,7 @@ def pve_command(
     drop_connections: int,
     agent_boot: str | None,
     ignore_acpi: bool,
+    token_privileges: Any,
 ) -> None:
     """Serve the Proxmox VE simulator and image mirror until SIGTERM or SIGINT.
 
@@ -139,6 +147,7 @@ def pve_command(
     durations = _durations(task_durations)
     failures = parse_assignments(fail_next, "--fail-next-task")
     boot = _agent_boot(agent_boot)
+    acl = _token_acl(token_privileges)
 
     from solti.sandbox.environment import SimEnvironment
 
@@ -164,6 +173,8 @@ def pve_command(
             faults.agent_boot(boot)
         if ignore_acpi:
             faults.ignore_acpi()
+        if acl is not None:
+            faults.token_privileges(acl)
         ready: dict[str, Any] = {"url": environment.url, "env": environment.env}
         sys.stdout.write(json.dumps(ready) + "\n")
         sys.stdout.flush()
@@ -173,6 +184,23 @@ def pve_command(
         environment.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _token_acl(handle: Any) -> dict[str, Any] | None:
+    """The ``--token-privileges`` file, checked before anything starts."""
+    if handle is None:
+        return None
+    try:
+        acl = json.load(handle)
+    except ValueError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--token-privileges") from None
+    from solti.sandbox.pve.state.access import Access
+
+    try:
+        Access().replace_acl(acl)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--token-privileges") from None
+    return dict(acl)
 
 
 def _arm_faults(

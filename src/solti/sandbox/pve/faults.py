@@ -68,9 +68,16 @@ class TransportDecision:
 class Faults:
     """All armed faults; thread-safe, cleared by :meth:`clear`."""
 
-    def __init__(self, hold_lock: Callable[[int, str, float], None] | None = None) -> None:
+    def __init__(
+        self,
+        hold_lock: Callable[[int, str, float], None] | None = None,
+        token_acl: Callable[[dict[str, Any]], None] | None = None,
+        hold_file_lock: Callable[[int, float], None] | None = None,
+    ) -> None:
+        self._hold_file_lock = hold_file_lock
         self._lock = threading.Lock()
         self._hold_lock = hold_lock
+        self._token_acl = token_acl
         self._rules: list[Rule] = []
         self._durations: dict[str, float] = {}
         self._fail_next: dict[str, deque[str]] = {}
@@ -112,6 +119,22 @@ class Faults:
             raise RuntimeError("no cluster attached to these faults")
         self._hold_lock(int(vmid), lock, float(seconds))
 
+    def hold_file_lock(self, vmid: int, seconds: float) -> None:
+        """Another worker holds VM ``vmid``'s config file lock for ``seconds``: config writes
+        and power tasks then fail with "can't lock file ... - got timeout" while more than
+        ``lock_config``'s 10 s remain."""
+        if self._hold_file_lock is None:
+            raise RuntimeError("no cluster attached to these faults")
+        self._hold_file_lock(int(vmid), float(seconds))
+
+    def token_privileges(self, acl: dict[str, Any]) -> None:
+        """Replace the API token's whole ACL: ``{path: [privilege, ...]}`` (propagating) or
+        ``{path: {privilege: propagate}}``; a least-privilege token for any client. It is
+        cluster state, so ``/_sim/reset`` gives the token every privilege again."""
+        if self._token_acl is None:
+            raise RuntimeError("no cluster attached to these faults")
+        self._token_acl(acl)
+
     def agent_boot(self, seconds: float | None, vmid: int | None = None) -> None:
         """The guest agent of ``vmid`` (every VM when None) answers ``seconds`` after start.
 
@@ -151,6 +174,8 @@ class Faults:
             "http_errors": self.http_errors,
             "drop_connections": self.drop_connections,
             "hold_lock": self.hold_lock,
+            "token_privileges": self.token_privileges,
+            "hold_file_lock": self.hold_file_lock,
             "agent_boot": self.agent_boot,
             "ignore_acpi": self.ignore_acpi,
             "clear": self.clear,

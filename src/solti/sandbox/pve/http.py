@@ -23,9 +23,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from solti.sandbox.pve.auth import Authenticator, Identity
 from solti.sandbox.pve.errors import PveError
 from solti.sandbox.pve.faults import API_PREFIX, Faults
-from solti.sandbox.pve.handlers import Call
-from solti.sandbox.pve.routes import NO_AUTH, PERMISSIONS, ROUTES
-from solti.sandbox.pve.schema import get_schema
+from solti.sandbox.pve.handlers import Call, Handler
+from solti.sandbox.pve.handlers.reads import read_handler
+from solti.sandbox.pve.routes import COMPOUND_CHECKS, NO_AUTH, PERMISSIONS, ROUTES
+from solti.sandbox.pve.schema import Route, Schema, get_schema
 from solti.sandbox.pve.state import Cluster
 
 JSON_TYPE = "application/json;charset=UTF-8"
@@ -94,9 +95,12 @@ class Api:
             route = schema.resolve(method, path)
         except PveError:
             route = None
+        handler = ROUTES.get((method, route.template)) if route else None
+        if handler is None and method == "GET":
+            route, handler = read_route(path)
         if route is None or (method, route.template) not in NO_AUTH:
             identity = self.auth.authenticate(method, headers)
-        if route is None or (method, route.template) not in ROUTES:
+        if route is None or handler is None:
             raise PveError(501, f"Method '{method} {path}' not implemented")
         if identity and identity.tokenid and not route.allowtoken:
             raise PveError(
@@ -112,8 +116,20 @@ class Api:
             with self.lock:
                 for acl_path, privileges in PERMISSIONS.get((method, route.template), []):
                     self.cluster.access.check_privileges(acl_path.format(**values), privileges)
+                compound = COMPOUND_CHECKS.get((method, route.template))
+                if compound:
+                    compound(self.cluster.access, values)
         call = Call(values, identity, self.cluster, self.lock, self.now, self.auth)
-        return ROUTES[(method, route.template)](call)
+        return handler(call)
+
+
+def read_route(path: str) -> tuple[Route | None, Handler | None]:
+    """A GET outside the modelled endpoints: routed through the whole schema (``catalog``)."""
+    try:
+        route = Schema.load_full().resolve("GET", path)
+    except PveError:
+        return None, None
+    return route, read_handler(route.template)
 
 
 def decode_body(body: bytes, json_body: bool) -> dict[str, Any]:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from solti.sandbox.pve.errors import PveError
 from solti.sandbox.pve.handlers import Handler, cluster, qemu, storage, tasks
+from solti.sandbox.pve.state.access import Access
 
 VM = "/nodes/{node}/qemu/{vmid}"
 
@@ -75,4 +80,22 @@ PERMISSIONS: dict[tuple[str, str], list[tuple[str, list[str]]]] = {
     ("POST", "/nodes/{node}/storage/{storage}/download-url"): [
         ("/storage/{storage}", ["Datastore.AllocateTemplate"])
     ],
+}
+
+
+def _may_access_network(access: Access, values: dict[str, Any]) -> None:
+    """pve-storage ``API2/Storage/Status.pm`` ``download_url``: besides the storage, ``or`` of
+    ``Sys.Audit`` and ``Sys.Modify`` on ``/`` or ``Sys.AccessNetwork`` on the node; a failed
+    ``or`` is a bare ``raise_perm_exc()`` (pve-access-control ``exec_api2_perm_check``)."""
+    on_root = access.permissions_for("/")["/"]
+    if {"Sys.Audit", "Sys.Modify"} <= set(on_root):
+        return
+    if access.has(f"/nodes/{values['node']}", "Sys.AccessNetwork"):
+        return
+    raise PveError(403, "Permission check failed")
+
+
+# Checks that are not one any-of list: run after ``PERMISSIONS`` for API tokens.
+COMPOUND_CHECKS: dict[tuple[str, str], Callable[[Access, dict[str, Any]], None]] = {
+    ("POST", "/nodes/{node}/storage/{storage}/download-url"): _may_access_network,
 }

@@ -79,24 +79,30 @@ class _Template:
     methods: Mapping[str, Any]
 
 
+def _group(name: str) -> str:
+    """A regex group name for a path parameter (``pci-id-or-mapping`` has dashes)."""
+    return name.replace("-", "__")
+
+
 def _compile_template(template: str) -> re.Pattern[str]:
     # RESTHandler matches each `{name}` path component with \S+ (components never hold '/').
     parts = []
     for component in template.strip("/").split("/"):
         name = re.fullmatch(r"\{([\w-]+)\}", component)
-        parts.append(f"(?P<{name[1]}>[^/\\s]+)" if name else re.escape(component))
+        parts.append(f"(?P<{_group(name[1])}>[^/\\s]+)" if name else re.escape(component))
     return re.compile("^/" + "/".join(parts) + r"\Z")
 
 
 class Schema:
     """The vendored method schemas; build once with ``Schema.load()`` (cached)."""
 
-    def __init__(self, document: Mapping[str, Any]) -> None:
+    def __init__(self, document: Mapping[str, Any], *, strict: bool = True) -> None:
         endpoints: Mapping[str, Mapping[str, Any]] = document["endpoints"]
         self._templates = [
             _Template(path, _compile_template(path), methods) for path, methods in endpoints.items()
         ]
-        for template in self._templates:
+        # The full catalog has families (lxc ``mp[n]``, ``dev[n]``) the subset never serves.
+        for template in self._templates if strict else []:
             for info in template.methods.values():
                 for key in info.get("parameters", {}).get("properties", {}):
                     if key.endswith("[n]") and key[:-3] not in FAMILY_MAX_INDEX:
@@ -106,6 +112,14 @@ class Schema:
     @cache
     def load(cls, path: Path = DATA_FILE) -> Schema:
         return cls(json.loads(path.read_text(encoding="utf-8")))
+
+    @classmethod
+    @cache
+    def load_full(cls) -> Schema:
+        """The whole PVE API (``catalog``), for the GET paths outside the modelled subset."""
+        from solti.sandbox.pve import catalog
+
+        return cls({"endpoints": catalog.endpoints()}, strict=False)
 
     @property
     def endpoints(self) -> dict[str, tuple[str, ...]]:
@@ -123,7 +137,8 @@ class Schema:
             info = template.methods.get(method)
             if info is None:
                 break
-            return Route(method, template.template, match.groupdict(), info)
+            values = {key.replace("__", "-"): value for key, value in match.groupdict().items()}
+            return Route(method, template.template, values, info)
         raise not_implemented(method, path)
 
     def validate(

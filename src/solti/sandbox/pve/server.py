@@ -29,7 +29,11 @@ class PveSimulator:
         self._requested_port = port
         self._tls = tls or LoopbackTLS()
         self.clock = SwitchableClock()
-        self.faults = Faults(hold_lock=self._hold_lock)
+        self.faults = Faults(
+            hold_lock=self._hold_lock,
+            token_acl=self._token_acl,
+            hold_file_lock=self._hold_file_lock,
+        )
         self.state = Cluster(nodes, shared_storage, policy=self.faults)
         self.state.advance(self.clock.time())
         self._auth = Authenticator(self.clock)
@@ -138,6 +142,15 @@ class PveSimulator:
         with self.state.mutex:
             self.state.advance(self.clock.time())
             self.state.hold_lock(vmid, lock, seconds)
+
+    def _hold_file_lock(self, vmid: int, seconds: float) -> None:
+        with self.state.mutex:
+            self.state.advance(self.clock.time())
+            self.state.guests.hold_file_lock(vmid, seconds)
+
+    def _token_acl(self, acl: dict[str, Any]) -> None:
+        with self.state.mutex:
+            self.state.access.replace_acl(acl)
 
     def _control(self, method: str, path: str, payload: Any) -> Any:
         """The ``/_sim/*`` control plane (plain JSON, no PVE envelope rules)."""

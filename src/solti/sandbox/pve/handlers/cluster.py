@@ -48,5 +48,13 @@ def permissions(call: Call) -> dict[str, dict[str, int]]:
 
 
 def network(call: Call) -> list[dict[str, Any]]:
+    """pve-manager ``PVE/API2/Network.pm`` ``index``: bridges the caller may not see are
+    left out (``check_sdn_bridge``: ``SDN.Audit`` or ``SDN.Use`` on the bridge or a VLAN)."""
     with call.cluster() as cluster:
-        return cluster.network.interfaces(call.node, call.params.get("type"))
+        rows = cluster.network.interfaces(call.node, call.params.get("type"))
+        return [
+            row
+            for row in rows
+            if row["type"] not in ("bridge", "OVSBridge")
+            or cluster.access.may_see_bridge(f"/sdn/zones/localnetwork/{row['iface']}")
+        ]

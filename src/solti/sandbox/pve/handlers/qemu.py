@@ -7,6 +7,8 @@ from typing import Any
 
 from solti.sandbox.pve.handlers import Call
 from solti.sandbox.pve.state.drives import parse_net, split_property_string
+from solti.sandbox.pve.state.guests import LockTimeout
+from solti.sandbox.pve.state.tasks import TaskError
 
 
 def create(call: Call) -> str:
@@ -45,7 +47,16 @@ def config_post(call: Call) -> str:
     """The async variant: same checks and change, reported through a ``qmconfig`` task."""
     with call.cluster() as cluster:
         cluster.nodes.require(call.node)
-        cluster.configs.update(call.node, call.vmid, call.params)
+        try:
+            cluster.configs.update(call.node, call.vmid, call.params)
+        except LockTimeout as timeout:
+            # The worker takes the lock (``$update_vm_api`` forks first): a task error.
+            message = timeout.message
+
+            def fail() -> list[str]:
+                raise TaskError(message)
+
+            return cluster.tasks.start(call.node, "qmconfig", call.vmid, call.user, fail).upid
         return cluster.tasks.start(call.node, "qmconfig", call.vmid, call.user, None).upid
 
 

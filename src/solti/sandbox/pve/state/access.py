@@ -6,6 +6,8 @@ The simulator has one token (``root@pam!solti``); by default it holds every priv
 
 from __future__ import annotations
 
+from typing import Any
+
 from solti.sandbox.pve.errors import PveError
 
 ALL_PRIVILEGES = [
@@ -65,6 +67,22 @@ class Access:
     def __init__(self) -> None:
         self._acl: dict[str, dict[str, int]] = {"/": dict.fromkeys(ALL_PRIVILEGES, 1)}
 
+    def replace_acl(self, acl: dict[str, Any]) -> None:
+        """The token's whole ACL from JSON: ``{path: [privileges]}`` (all propagate) or
+        ``{path: {privilege: propagate}}``; unknown privilege names are refused."""
+        if not isinstance(acl, dict) or not acl:
+            raise ValueError("token privileges: expected an object {path: privileges}")
+        new: dict[str, dict[str, int]] = {}
+        for path, privileges in acl.items():
+            if not isinstance(path, str) or not path.startswith("/"):
+                raise ValueError(f"token privileges: {path!r} is not an ACL path")
+            entry = privileges if isinstance(privileges, dict) else dict.fromkeys(privileges, 1)
+            unknown = sorted(set(entry) - set(ALL_PRIVILEGES))
+            if unknown:
+                raise ValueError(f"token privileges: unknown privilege {unknown[0]!r} on {path}")
+            new[path] = {name: int(bool(flag)) for name, flag in entry.items()}
+        self._acl = new
+
     def set_token_privileges(self, path: str, privileges: dict[str, int]) -> None:
         """Replace the privileges the token has on ``path`` (tests of ``solti check``)."""
         self._acl[path] = dict(privileges)
@@ -93,6 +111,22 @@ class Access:
         if best != path:
             privileges = {k: v for k, v in privileges.items() if v}
         return {path: dict(privileges)}
+
+    def check_pool_exist(self, pool: str) -> None:
+        """pve-access-control ``RPCEnvironment.pm`` ``check_pool_exist``: the simulator has no
+        pools (user.cfg has none), so any pool is refused with ``raise_perm_exc``."""
+        raise PveError(403, f"Permission check failed (pool '{pool}' does not exist)")
+
+    def has(self, path: str, privilege: str) -> bool:
+        """Whether the token holds ``privilege`` on ``path`` (``$rpcenv->check(..., 1)``)."""
+        return privilege in self.permissions_for(path)[path]
+
+    def may_see_bridge(self, path: str) -> bool:
+        """pve-access-control ``RPCEnvironment.pm`` ``check_sdn_bridge`` with ``SDN.Audit`` or
+        ``SDN.Use``: on the bridge itself or on any VLAN below it that has an ACL."""
+        wanted = {"SDN.Audit", "SDN.Use"}
+        paths = [path] + [p for p in self._acl if p.startswith(path + "/")]
+        return any(wanted & set(self.permissions_for(p)[p]) for p in paths)
 
     def check_privileges(self, path: str, privileges: list[str]) -> None:
         """403 unless the token holds one of ``privileges`` on ``path``."""

@@ -66,8 +66,8 @@ class Cluster:
         self.guests = Guests(now)
         self.network = Network(self.nodes)
         self.access = Access()
-        self.configs = Configs(now, self.guests, self.storages, self.tasks)
-        self.lifecycle = Lifecycle(self.nodes, self.guests, self.storages, self.tasks)
+        self.configs = Configs(now, self.guests, self.storages, self.tasks, self.access)
+        self.lifecycle = Lifecycle(self.nodes, self.guests, self.storages, self.tasks, self.access)
         self.power = Power(now, self.guests, self.tasks, self.policy)
         self.downloads = Downloads(self.storages, self.tasks)
         self._seeder = Seeder(now, self.guests, self.storages)
@@ -87,11 +87,19 @@ class Cluster:
     def resources(self, kind: str | None) -> list[dict[str, Any]]:
         """``/cluster/resources``: VMs, storages, nodes; new VMs bare until the RRD catches up."""
         rows: list[dict[str, Any]] = []
+        # pve-manager ``PVE/API2/Cluster.pm`` ``resources``: guests without ``VM.Audit`` and
+        # storages without ``Datastore.Audit`` are left out.
         if kind in (None, "vm"):
-            rows += self.guests.resources(self.rrd_lag)
+            rows += [
+                row
+                for row in self.guests.resources(self.rrd_lag)
+                if self.access.has(f"/vms/{row['vmid']}", "VM.Audit")
+            ]
         if kind in (None, "storage"):
             for node in self.nodes.names:
                 for status in self.storages.status(node, {}):
+                    if not self.access.has(f"/storage/{status['storage']}", "Datastore.Audit"):
+                        continue
                     rows.append(
                         {
                             "id": f"storage/{node}/{status['storage']}",
@@ -107,9 +115,7 @@ class Cluster:
                         }
                     )
         if kind in (None, "node"):
-            rows += [
-                {**row, "id": f"node/{row['node']}", "type": "node"} for row in self.nodes.rows()
-            ]
+            rows += [self.nodes.stats(node) for node in self.nodes.names]
         return rows
 
     def options(self) -> dict[str, Any]:

@@ -16,6 +16,8 @@ from urllib.parse import unquote
 from solti.sandbox.pve.errors import PveError
 from solti.sandbox.pve.propstring import format_size
 from solti.sandbox.pve.schema import get_schema
+from solti.sandbox.pve.state import privileges
+from solti.sandbox.pve.state.access import Access
 from solti.sandbox.pve.state.drives import (
     CLOUDINIT_RE,
     NEW_DISK_RE,
@@ -117,6 +119,19 @@ def _wrap_create(vmid: int, work: Callable[[], list[str]]) -> Callable[[], list[
     return wrapped
 
 
+def check_balloon(conf: dict[str, str], settings: dict[str, Any]) -> None:
+    """qemu-server ``API2/Qemu.pm`` ``$update_vm_api`` (``$load_and_check_config``): with
+    ``memory`` or ``balloon`` given, a balloon above the memory (``get_current_memory``,
+    default 512) is refused."""
+    if not settings.get("memory") and settings.get("balloon") is None:
+        return
+    memory = stored(settings.get("memory") or conf.get("memory", "512"))
+    maxmem = int(memory.split(",")[0].removeprefix("current="))
+    balloon = settings["balloon"] if settings.get("balloon") is not None else conf.get("balloon")
+    if balloon and int(balloon) > maxmem:
+        raise PveError(500, "balloon value too large (must be smaller than assigned memory)")
+
+
 def normalise_value(key: str, value: Any) -> str:
     """A non-drive setting as qemu-server stores it (tags sorted, NICs given a MAC...)."""
     text = stored(value)
@@ -136,8 +151,11 @@ def normalise_value(key: str, value: Any) -> str:
 class Configs:
     """Create/read/update of qemu configs."""
 
-    def __init__(self, now: Now, guests: Guests, storages: Storages, tasks: Tasks) -> None:
+    def __init__(
+        self, now: Now, guests: Guests, storages: Storages, tasks: Tasks, access: Access
+    ) -> None:
         self._now = now
+        self._access = access
         self._guests = guests
         self._storages = storages
         self._tasks = tasks
@@ -236,6 +254,11 @@ class Configs:
     def create(self, node: str, params: dict[str, Any], user: str) -> str:
         """``POST /nodes/{node}/qemu``: checks now, ``lock: create`` config, work in the task."""
         vmid = int(params["vmid"])
+        settings = {k: v for k, v in params.items() if k not in NOT_CONFIG}
+        privileges.check_modify_config(self._access, vmid, settings)
+        privileges.check_storage_access(
+            self._access, {k: stored(v) for k, v in settings.items() if is_drive_key(k)}
+        )
         if vmid in self._guests:
             raise PveError(
                 500,
@@ -311,9 +334,16 @@ class Configs:
         reverts = [r for r in re.split(r"[,;\s\x00]+", stored(params.get("revert", ""))) if r]
         if not settings and not deletes and not reverts:
             raise PveError(500, "no options specified")
+        privileges.check_modify_config(self._access, vmid, [*deletes, *settings])
+        privileges.check_storage_access(
+            self._access, {k: stored(v) for k, v in settings.items() if is_drive_key(k)}
+        )
+        privileges.check_bridge_access(self._access, {k: stored(v) for k, v in settings.items()})
         if params.get("digest") and params["digest"] != digest(guest.conf):
             raise PveError(500, "checksum mismatch (file change by other user?)")
         check_lock(guest, bool(params.get("skiplock")))
+        check_balloon(guest.conf, settings)
+        self._guests.check_file_lock(vmid)  # ``lock_config`` after the early checks
         for key in deletes:
             if key in settings:
                 raise PveError(
@@ -322,6 +352,7 @@ class Configs:
                     {"delete": f"you can't use '-{key}' and -delete {key}' at the same time"},
                 )
         drives = {k: stored(v) for k, v in settings.items() if is_drive_key(k)}
+        privileges.check_drive_perms(self._access, vmid, drives)
         remaining = {k: v for k, v in guest.conf.items() if k not in drives and k not in deletes}
         allocations = {
             k: self.plan_drive(node, vmid, k, v, remaining, drives)

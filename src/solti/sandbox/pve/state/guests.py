@@ -21,6 +21,13 @@ from solti.sandbox.pve.state.tasks import Now
 DEFAULT_ID_RANGE = (100, 1000000)
 
 
+LOCK_CONFIG_TIMEOUT = 10.0
+
+
+class LockTimeout(PveError):
+    """The config file lock was not had within ``lock_config``'s 10 s."""
+
+
 def check_lock(guest: Guest, skiplock: bool = False) -> None:
     """PVE refuses to touch a locked VM unless ``skiplock`` (root only) is given."""
     lock = guest.conf.get("lock")
@@ -72,6 +79,7 @@ class Guests(Mapping[int, Guest]):
         self._now = now
         self._guests: dict[int, Guest] = {}
         self._held_locks: dict[int, tuple[str, float]] = {}
+        self._file_locks: dict[int, float] = {}
         self._id_range: tuple[int, int] | None = None
 
     # -- the mapping ---------------------------------------------------------------------
@@ -135,6 +143,21 @@ class Guests(Mapping[int, Guest]):
             if candidate not in self._guests:
                 return str(candidate)
         raise PveError(500, f"unable to get any free VMID in range [{lower}, {upper}]")
+
+    # -- config file locks (the hold_file_lock fault) ------------------------------------
+    def hold_file_lock(self, vmid: int, seconds: float) -> None:
+        """Another worker holds the flock on ``lock-VMID.conf`` for ``seconds`` from now."""
+        self._file_locks[vmid] = self._now() + seconds
+
+    def check_file_lock(self, vmid: int) -> None:
+        """pve-guest-common ``AbstractConfig.pm`` ``lock_config`` waits 10 s for the flock;
+        pve-common ``Tools.pm`` ``lock_file_full`` then dies "can't lock file ... - got
+        timeout". A lock released within 10 s is simply waited for."""
+        until = self._file_locks.get(vmid)
+        if until is not None and until - self._now() > LOCK_CONFIG_TIMEOUT:
+            raise LockTimeout(
+                500, f"can't lock file '/var/lock/qemu-server/lock-{vmid}.conf' - got timeout"
+            )
 
     # -- held locks (the hold_lock fault) ------------------------------------------------
     def hold_lock(self, vmid: int, lock: str, seconds: float) -> None:

@@ -8,6 +8,8 @@ from typing import Any
 
 from solti.sandbox.pve.errors import PveError
 from solti.sandbox.pve.propstring import format_size
+from solti.sandbox.pve.state import privileges
+from solti.sandbox.pve.state.access import Access
 from solti.sandbox.pve.state.configs import normalise_value
 from solti.sandbox.pve.state.drives import (
     is_drive_key,
@@ -29,26 +31,44 @@ CLONE_SKIP = ("template", "lock", "digest", "pending", "parent", "snapstate", "v
 class Lifecycle:
     """VM operations that run as tasks (power is in ``power``); they own no state."""
 
-    def __init__(self, nodes: Nodes, guests: Guests, storages: Storages, tasks: Tasks) -> None:
+    def __init__(
+        self, nodes: Nodes, guests: Guests, storages: Storages, tasks: Tasks, access: Access
+    ) -> None:
         self._nodes = nodes
+        self._access = access
         self._guests = guests
         self._storages = storages
         self._tasks = tasks
 
     # -- clone --------------------------------------------------------------------------
     def clone(self, node: str, vmid: int, params: dict[str, Any], user: str) -> str:
+        """qemu-server ``API2/Qemu.pm`` ``clone_vm``: ``$load_and_check`` in its order (pool,
+        target node, target storage, lock, full/linked, ``$check_storage_access_clone``,
+        local storage on another node, new id), then the ``qmclone`` worker."""
+        if params.get("pool") is not None:
+            self._access.check_pool_exist(params["pool"])
+        target = params.get("target") or node
+        self._nodes.require(target)
+        storage_id = params.get("storage")
+        if storage_id:
+            self._storages.require_images(storage_id)
+            if target != node and not self._storages[storage_id].shared:
+                raise PveError(500, f"can't clone to non-shared storage '{storage_id}'")
         source = self._guests.assert_on(node, vmid)
         check_lock(source)
         newid = int(params["newid"])
-        if newid in self._guests:
-            raise PveError(500, f"unable to create VM {newid}: config file already exists")
         is_template = source.conf.get("template") == "1"
         full = bool(params["full"]) if "full" in params else not is_template
-        storage_id = params.get("storage")
-        if (storage_id or params.get("format")) and not full:
+        if storage_id and not full:
             raise PveError(500, "parameter 'storage' not allowed for linked clones")
-        target = params.get("target") or node
-        self._nodes.require(target)
+        if params.get("format") and not full:
+            raise PveError(500, "parameter 'format' not allowed for linked clones")
+        shared_vm = self._check_storage_access_clone(source, storage_id)
+        privileges.check_bridge_access(self._access, source.conf)
+        if target != node and not shared_vm:
+            raise PveError(500, f"can't clone VM to node '{target}' (VM uses local storage)")
+        if newid in self._guests:
+            raise PveError(500, f"unable to create VM {newid}: config file already exists")
         disks = self._clone_disks(source)
         if not full:
             for key, volume in disks.items():
@@ -60,18 +80,6 @@ class Lifecycle:
                 ):
                     raise PveError(
                         500, f"Linked clone feature is not supported for '{volume.volid}' ({key})"
-                    )
-        if storage_id:
-            self._storages.require_images(storage_id)
-        if target != node:
-            for volume in disks.values():
-                if (
-                    volume
-                    and not self._storages[volume.storage].shared
-                    and not (storage_id and self._storages[storage_id].shared)
-                ):
-                    raise PveError(
-                        500, f"can't clone VM to node '{target}' (VM uses local storage)"
                     )
         clone = self._guests.add(newid, target, {"lock": "clone"}, new=True)
 
@@ -129,6 +137,27 @@ class Lifecycle:
 
         return self._tasks.start(node, "qmclone", vmid, user, wrapped, rollback).upid
 
+    def _check_storage_access_clone(self, guest: Guest, storage_id: str | None) -> bool:
+        """``$check_storage_access_clone``: whether every volume (CD-ROMs and the cloud-init
+        drive included) is on shared storage; ``Datastore.AllocateSpace`` (403) on the
+        storage each disk is cloned to."""
+        shared_vm = True
+        for key, value in sorted(guest.conf.items()):
+            if not is_drive_key(key):
+                continue
+            drive = parse_drive(value)
+            volid = drive.get("file", "")
+            if not volid or volid in ("none", "cdrom") or ":" not in volid:
+                continue
+            sid = volid.split(":", 1)[0]
+            if sid in self._storages and not self._storages[sid].shared:
+                shared_vm = False
+            if drive.get("media") != "cdrom":
+                self._access.check_privileges(
+                    f"/storage/{storage_id or sid}", ["Datastore.AllocateSpace"]
+                )
+        return shared_vm
+
     def _clone_disks(self, guest: Guest) -> dict[str, Volume | None]:
         disks: dict[str, Volume | None] = {}
         for key, value in sorted(guest.conf.items()):
@@ -178,6 +207,9 @@ class Lifecycle:
             drive = parse_drive(guest.conf[disk])
             if drive.get("media") == "cdrom":
                 raise TaskError("you can't resize a cdrom")
+            # ``resize_vm``'s worker checks the storage after loading the config: a task error.
+            storage_id = drive.get("file", "").split(":", 1)[0]
+            self._access.check_privileges(f"/storage/{storage_id}", ["Datastore.AllocateSpace"])
             current = parse_size(drive.get("size", "0"))
             delta = parse_size(size_text.lstrip("+"))
             new = current + delta if size_text.startswith("+") else delta

@@ -133,6 +133,13 @@ class Storages(Mapping[str, Storage]):
         return self._file(volume)
 
     def linked_children(self, volume: Volume) -> list[Volume]:
+        """The linked clones of a base volume as pve-storage ``Storage.pm``
+        ``volume_is_base_and_used`` finds them: through ``list_images``, which on file
+        storages reads each image's backing file; ``LvmThinPlugin.pm`` ``list_images`` has no
+        ``parent``, so on LVM-thin none are found ("LVM-thin allows deletion of still
+        referenced base volumes!", ``vdisk_free``)."""
+        if not self._storages[volume.storage].file_based:
+            return []
         return [
             v
             for v in self._volumes.values()
@@ -191,8 +198,10 @@ class Storages(Mapping[str, Storage]):
             }
             if volume.vmid is not None:
                 row["vmid"] = volume.vmid
-            if volume.parent:
-                row["parent"] = volume.parent
+            # ``Plugin.pm`` ``list_images``: the qcow2 backing file as qemu-img reports it,
+            # relative to the image's directory; LVM-thin lists no parent at all.
+            if volume.parent and self._storages[storage_id].file_based:
+                row["parent"] = f"../{volume.parent}"
             rows.append(row)
         return sorted(rows, key=lambda r: r["volid"])
 

@@ -28,6 +28,19 @@ UPID_RE = re.compile(
 WARN_PREFIX = "WARN: "
 
 
+def status_type(status: str | None) -> str:
+    """pve-common ``PVE/Tools.pm`` ``upid_normalize_status_type``."""
+    if not status:
+        return "unknown"
+    if status == "OK":
+        return "ok"
+    if re.fullmatch(r"WARNINGS: \d+", status):
+        return "warning"
+    if status == "unexpected status":
+        return "unknown"
+    return "error"
+
+
 class TaskError(Exception):
     """Raised by a task's work: the message becomes the task's exit status."""
 
@@ -108,6 +121,26 @@ class Task:
             self.log.append(f"TASK ERROR: {message}")
             self.exitstatus = message
         self.status = "stopped"
+
+    def list_row(self) -> dict[str, Any]:
+        """The task as the node's task list shows it (``upid_decode`` fields, then the
+        archive's ``endtime``/``status``; a token's tasks split ``user`` and ``tokenid``)."""
+        row: dict[str, Any] = {
+            "upid": self.upid,
+            "node": self.node,
+            "pid": self.pid,
+            "pstart": self.pstart,
+            "starttime": self.starttime,
+            "type": self.type,
+            "id": self.id,
+            "user": self.user,
+        }
+        if self.tokenid:
+            row["tokenid"] = self.tokenid
+        if self.status == "stopped":
+            row["endtime"] = int(self.ends_at)
+            row["status"] = self.exitstatus
+        return row
 
     def as_status(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -197,6 +230,64 @@ class Tasks:
         if task is None or task.node != node:
             raise PveError(400, "Parameter verification failed.", {"upid": "no such task"})
         return task
+
+    def node_list(self, node: str, params: dict[str, Any], caller: str, auditor: bool) -> list:
+        """``GET /nodes/{node}/tasks`` as pve-manager ``PVE/API2/Tasks.pm`` ``node_tasks``
+        answers: running tasks first (``source=active|all``, status ``RUNNING``), then the
+        archive newest-ended first (``source=archive|all``, the default); the filters and
+        ``start``/``limit`` paging count only matching tasks, as its ``$filter_task`` does."""
+        source = params.get("source", "archive")
+        start = int(params.get("start", 0))
+        limit = int(params.get("limit", 50))
+        allowed = {"ok", "warning", "error", "unknown"}
+        if params.get("statusfilter") is not None and not params.get("errors"):
+            allowed = {f.lower() for f in re.split(r"[;, ]+", params["statusfilter"]) if f}
+        elif params.get("errors"):
+            allowed.discard("ok")
+        count = 0
+        out: list[dict[str, Any]] = []
+
+        def keep(task: Task, row: dict[str, Any]) -> bool:
+            nonlocal count, limit
+            userfilter = params.get("userfilter")
+            owner = f"{task.user}!{task.tokenid}" if task.tokenid else task.user
+            if userfilter and userfilter.lower() not in task.user.lower():
+                return False
+            if not auditor and caller not in (owner, task.user):
+                return False
+            if params.get("typefilter") and task.type != params["typefilter"]:
+                return False
+            if params.get("vmid") and task.id != str(params["vmid"]):
+                return False
+            if params.get("since") is not None and task.starttime < int(params["since"]):
+                return False
+            if params.get("until") is not None and task.starttime > int(params["until"]):
+                return False
+            if status_type(row.get("status")) not in allowed:
+                return False
+            count += 1
+            if count <= start or limit <= 0:
+                return False
+            limit -= 1
+            return True
+
+        mine = [t for t in self._tasks.values() if t.node == node]
+        if source in ("active", "all"):
+            for task in sorted(mine, key=lambda t: (t.starttime, t.pid)):
+                if task.status == "running" and keep(task, row := task.list_row()):
+                    out.append({**row, "status": "RUNNING"})
+        if source != "active":
+            done = [t for t in mine if t.status == "stopped"]
+            for task in sorted(done, key=lambda t: (t.ends_at, t.pid), reverse=True):
+                if keep(task, row := task.list_row()):
+                    out.append(row)
+        return out
+
+    def cluster_list(self) -> list[dict[str, Any]]:
+        """pmxcfs's cluster task list (``PVE::Cluster::get_tasklist``): every node's tasks,
+        newest first; running ones without ``status``/``endtime``."""
+        tasks = sorted(self._tasks.values(), key=lambda t: (t.starttime, t.pid), reverse=True)
+        return [task.list_row() for task in tasks]
 
     @staticmethod
     def log_lines(task: Task, start: int = 0, limit: int = 50) -> list[dict[str, Any]]:

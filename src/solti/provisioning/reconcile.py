@@ -1,0 +1,332 @@
+"""`solti reconcile` and the bot's recovery job: finish or undo interrupted operations, find drift.
+
+Two phases, so a person (or ``--dry-run``) sees everything before anything changes:
+
+* ``survey(ops, stale_after=...)`` reads the audit log's ``running`` records (``ownership``
+  decides which are interrupted: owner gone, or heartbeat older than ``recovery.stale_after``),
+  one ``/cluster/resources`` snapshot and the config of each VM concerned, and returns
+  ``Finding`` s, each with what it will do (``plan``) and whether that is destructive;
+* ``carry_out(ops, findings, destructive=...)`` does it and fills ``done``.
+
+The decisions (``decide_create``, ``decide_build``, ``decide_power``) are pure functions of a
+record and what PVE says, tested without a cluster. A record whose owner is alive and fresh
+is never touched: two CLIs running at once must not reconcile each other's work.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from solti.provisioning.audit_log import VM_CREATE, VM_GONE, VM_REMOVE
+from solti.provisioning.collaborators import Collaborators
+from solti.provisioning.errors import ProxmoxError
+from solti.provisioning.ownership import RunningRecord, interrupted_reason
+from solti.provisioning.pve import VmMissing
+
+__all__ = ["Decision", "Finding", "Report", "carry_out", "decide_create", "survey"]
+
+SOLTI_TAG = "solti"
+TEMPLATE_BUILD = "template build"
+POWER_TARGETS = {
+    "vm start": "running",
+    "vm reboot": "running",
+    "vm stop": "stopped",
+    "vm shutdown": "stopped",
+}
+VIA = "reconcile"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with one interrupted record: close it ``result`` with ``text``; ``remove``
+    the VM first; ``finish_remove`` a remove; ``person`` when someone must look."""
+
+    result: str
+    text: str
+    remove: bool = False
+    person: bool = False
+
+
+@dataclass
+class Finding:
+    """One line of the report: what was found, what is (or would be) done."""
+
+    kind: str  # interrupted | unknown vm | vm gone | lock
+    vmid: int | None
+    found: str
+    plan: str
+    destructive: bool = False
+    person: bool = False
+    done: str | None = None
+    action: str | None = None
+    step: str | None = None
+    request_id: str | None = None
+    audit_id: int | None = None
+    node: str | None = None
+    decision: Decision | None = field(default=None, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("decision")
+        return data
+
+
+@dataclass
+class Report:
+    findings: list[Finding]
+
+    @property
+    def needs_person(self) -> bool:
+        return any(f.person for f in self.findings)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"needs_person": self.needs_person, "findings": [f.as_dict() for f in self.findings]}
+
+
+# --- pure decisions ------------------------------------------------------------------------------
+
+
+def _step_text(step: str | None) -> str:
+    return f"interrupted at step {step or 'start'}"
+
+
+def as_planned(record: Any, config: dict[str, Any], status: str | None, started: bool) -> bool:
+    """Whether a create's VM is what the record planned (every step had completed)."""
+    params = record.params or {}
+    tags = str(config.get("tags") or "").replace(",", ";").split(";")
+    if config.get("lock") or SOLTI_TAG not in tags:
+        return False
+    if params.get("cores") is not None and int(config.get("cores") or 0) != int(params["cores"]):
+        return False
+    if params.get("memory") is not None and str(config.get("memory")) != str(params["memory"]):
+        return False
+    return not started or status == "running"
+
+
+def decide_create(
+    running: RunningRecord, config: dict[str, Any] | None, status: str | None, *, started: bool
+) -> Decision:
+    record, why = running.record, _step_text(running.step)
+    vmid = record.vmid
+    if config is None:
+        return Decision("failed", f"{why}; no VM was made")
+    if (record.name and config.get("name") != record.name) or config.get("template"):
+        return Decision("failed", f"{why}; VM {vmid} is not the one it made and was left alone")
+    if as_planned(record, config, status, started):
+        return Decision("ok", "closed by reconcile: every step had completed")
+    if (record.params or {}).get("keep_on_failure"):
+        return Decision("failed", f"{why}; half-made VM {vmid} kept (keep_on_failure)", person=True)
+    return Decision("failed", f"{why}; half-made VM {vmid} removed", remove=True)
+
+
+def decide_build(running: RunningRecord, config: dict[str, Any] | None) -> Decision:
+    record, why = running.record, _step_text(running.step)
+    vmid = record.vmid
+    if vmid is None or config is None:
+        return Decision("failed", f"{why}; no VM was made")
+    if config.get("template"):
+        return Decision("failed", f"{why}; template {vmid} was finished and is kept", person=True)
+    if record.name and config.get("name") != record.name:
+        return Decision("failed", f"{why}; VM {vmid} is not the one it made and was left alone")
+    return Decision("failed", f"{why}; half-built VM {vmid} removed", remove=True)
+
+
+def decide_power(running: RunningRecord, status: str | None) -> Decision:
+    record, why = running.record, _step_text(running.step)
+    if status is None:
+        return Decision("failed", f"{why}; PVE no longer has VM {record.vmid}")
+    if POWER_TARGETS.get(record.action) == status:
+        return Decision("ok", f"closed by reconcile: PVE says VM {record.vmid} is {status}")
+    return Decision("failed", f"{why}; PVE says VM {record.vmid} is {status}")
+
+
+# --- survey --------------------------------------------------------------------------------------
+
+
+def _config(ops: Collaborators, node: str | None, vmid: int | None) -> dict[str, Any] | None:
+    """The VM's config once a clone or create still running for the dead caller has ended
+    (its lock gone; bounded by ``ops.lock_timeout``): only then does it name the VM."""
+    if node is None or vmid is None:
+        return None
+    deadline = time.monotonic() + ops.lock_timeout
+    delay = 0.2
+    while True:
+        try:
+            config = ops.client.vm_config(node, vmid)
+        except VmMissing:
+            return None
+        if config.get("lock") not in ("clone", "create") or time.monotonic() > deadline:
+            return config
+        ops.sleep(delay)
+        delay = min(delay * 2, 2.0)
+
+
+def _status(ops: Collaborators, node: str | None, vmid: int | None) -> str | None:
+    if node is None or vmid is None:
+        return None
+    try:
+        return str(ops.client.vm_status(node, vmid).get("status"))
+    except VmMissing:
+        return None
+
+
+def _interrupted(ops: Collaborators, running: RunningRecord, node: str | None) -> Finding:
+    record = running.record
+    vmid = int(record.vmid) if record.vmid is not None else None
+    if record.action == VM_CREATE:
+        config = _config(ops, node, vmid)
+        decision = decide_create(
+            running, config, _status(ops, node, vmid), started=ops.defaults.start_after_create
+        )
+    elif record.action == TEMPLATE_BUILD:
+        decision = decide_build(running, _config(ops, node, vmid))
+    elif record.action == VM_REMOVE:
+        if _config(ops, node, vmid) is None:
+            decision = Decision("ok", f"closed by reconcile: PVE no longer has VM {vmid}")
+        else:
+            decision = Decision("ok", f"finished by reconcile: VM {vmid} removed", remove=True)
+    elif record.action in POWER_TARGETS:
+        decision = decide_power(running, _status(ops, node, vmid))
+    else:
+        decision = Decision("failed", _step_text(running.step))
+    return Finding(
+        kind="interrupted",
+        vmid=vmid,
+        action=record.action,
+        step=running.step,
+        request_id=record.request_id,
+        audit_id=record.id,
+        node=node,
+        found=f"`{record.action}` by {record.actor} ({running.step or 'start'})",
+        plan=decision.text,
+        destructive=decision.remove,
+        person=decision.person,
+        decision=decision,
+    )
+
+
+def survey(
+    ops: Collaborators, *, stale_after: timedelta, now: datetime | None = None
+) -> list[Finding]:
+    """Everything reconcile would do, changing nothing."""
+    now = now or datetime.now(UTC)
+    cluster = {int(vm["vmid"]): vm for vm in ops.client.cluster_vms() if "vmid" in vm}
+    findings: list[Finding] = []
+    in_flight: set[int] = set()
+    for running in ops.audit.running():
+        vmid = running.record.vmid
+        if interrupted_reason(running, now=now, stale_after=stale_after) is None:
+            if vmid is not None:
+                in_flight.add(int(vmid))
+            continue
+        entry = cluster.get(int(vmid)) if vmid is not None else None
+        node = str(entry["node"]) if entry else running.record.node
+        findings.append(_interrupted(ops, running, node))
+    handled = {f.vmid for f in findings} | in_flight
+    findings.extend(_drift(ops, cluster, handled))
+    return findings
+
+
+def _drift(
+    ops: Collaborators, cluster: dict[int, dict[str, Any]], handled: set[Any]
+) -> list[Finding]:
+    made = {
+        int(r.vmid)
+        for r in ops.audit.query(limit=None)
+        if r.vmid is not None and r.action in (VM_CREATE, TEMPLATE_BUILD)
+    }
+    out: list[Finding] = []
+    for vmid, vm in sorted(cluster.items()):
+        if vmid in handled:
+            continue
+        tags = str(vm.get("tags") or "").replace(",", ";").split(";")
+        if SOLTI_TAG in tags and not vm.get("template") and vmid not in made:
+            out.append(
+                Finding(
+                    "unknown vm",
+                    vmid,
+                    f"VM {vmid} ({vm.get('name') or '?'}) is "
+                    "tagged solti but unknown to the audit log",
+                    "listed, never touched",
+                    person=True,
+                    node=str(vm.get("node")),
+                )
+            )
+        if vm.get("lock") and not _task_running(ops, str(vm.get("node")), vmid):
+            out.append(
+                Finding(
+                    "lock",
+                    vmid,
+                    f"VM {vmid} holds lock `{vm['lock']}` with no running task",
+                    f"a person runs `qm unlock {vmid}` on node {vm.get('node')}",
+                    person=True,
+                    node=str(vm.get("node")),
+                )
+            )
+    for vmid, owner in sorted(ops.audit.owners().items()):
+        if vmid not in cluster and vmid not in handled:
+            out.append(
+                Finding(
+                    "vm gone",
+                    vmid,
+                    f"VM {vmid} of {owner} was removed outside solti",
+                    "a `vm gone` record is written",
+                )
+            )
+    return out
+
+
+def _task_running(ops: Collaborators, node: str, vmid: int) -> bool:
+    """Whether a task works on ``vmid`` now; without a task list (501) a lock is reported."""
+    try:
+        tasks = ops.client.node_tasks(node, vmid=vmid, active=True)
+    except ProxmoxError:
+        return False
+    return bool(tasks)
+
+
+# --- carrying out --------------------------------------------------------------------------------
+
+
+def carry_out(ops: Collaborators, findings: list[Finding], *, destructive: bool) -> Report:
+    """Do what each finding plans (the destructive ones only when allowed); fill ``done``."""
+    for finding in findings:
+        try:
+            finding.done = _do(ops, finding, destructive)
+        except ProxmoxError as exc:
+            finding.done = f"could not: {exc.reason}"
+            finding.person = True
+    return Report(findings)
+
+
+def _do(ops: Collaborators, finding: Finding, destructive: bool) -> str | None:
+    if finding.kind == "vm gone":
+        ops.audit.record(VM_GONE, VIA, VIA, "ok", vmid=finding.vmid, params={"note": finding.found})
+        return "recorded `vm gone`"
+    if finding.kind != "interrupted" or finding.decision is None:
+        return None
+    decision = finding.decision
+    if decision.remove and not destructive:
+        finding.person = True
+        return "refused without --yes (nothing changed)"
+    if decision.remove and finding.vmid is not None and finding.node:
+        _remove(ops, finding.node, finding.vmid)
+    assert finding.audit_id is not None
+    error = None if decision.result == "ok" else decision.text
+    note = {"note": decision.text} if decision.result == "ok" else None
+    ops.audit.finish(finding.audit_id, decision.result, error, params=note)  # type: ignore[arg-type]
+    return f"closed `{decision.result}`"
+
+
+def _remove(ops: Collaborators, node: str, vmid: int) -> None:
+    """Stop and destroy with purge, as a create's own cleanup does, waiting out a lock (a
+    clone still running after its caller died)."""
+    try:
+        if ops.client.vm_status(node, vmid).get("status") == "running":
+            ops.waiter.wait(ops.until_unlocked(lambda: ops.client.stop(node, vmid)), node=node)
+        ops.waiter.wait(ops.until_unlocked(lambda: ops.client.delete_vm(node, vmid)), node=node)
+    except VmMissing:
+        return
