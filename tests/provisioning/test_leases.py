@@ -190,3 +190,13 @@ def test_sweep_reads_the_fleet_once_and_removes_at_expiry(
     assert not expired & set(world.pve.state.guests)
     removes = p.audit.query(action="vm remove", limit=None)
     assert {r.vmid for r in removes} == expired and {r.via for r in removes} == {"lease"}
+
+
+def test_a_reused_vmid_is_not_the_leased_vm(world: SimEnvironment, tmp_path: Path) -> None:
+    """The leased VM was destroyed outside Solti and its VMID reused: the sweep leaves the
+    newcomer alone (its name is not the one the lease was made for)."""
+    world.pve.state.add_vm(500, "someone-elses", running=True)
+    p = fleet(world, tmp_path / "a.db")
+    p.leases.begin(500, "alice", timedelta(days=1), name="alices-vm")
+    assert actions(p.sweep_leases(as_of=T0 + timedelta(days=30))) == []
+    assert world.pve.state.guests[500].running

@@ -103,7 +103,7 @@ def m004_leases(db: Database) -> None:
     db.execute(
         "CREATE TABLE IF NOT EXISTS [lease] ("
         " vmid INTEGER PRIMARY KEY, owner TEXT NOT NULL, expires_at TEXT,"
-        " set_at TEXT NOT NULL, set_by TEXT NOT NULL)"
+        " set_at TEXT NOT NULL, set_by TEXT NOT NULL, name TEXT)"
     )
     db.execute("CREATE INDEX IF NOT EXISTS idx_lease_expires_at ON [lease] (expires_at)")
     db.execute(

@@ -37,6 +37,7 @@ class Lease:
     expires_at: datetime | None
     set_at: datetime
     set_by: str
+    name: str | None = None  # the VM's name at create: a reused VMID is not this VM
 
 
 class LeaseStore:
@@ -49,14 +50,15 @@ class LeaseStore:
         """Set (or replace: a reused VMID starts afresh) the lease of ``lease.vmid``."""
         with self.audit.lock, self.audit.conn:
             self.audit.conn.execute(
-                "INSERT OR REPLACE INTO [lease] (vmid, owner, expires_at, set_at, set_by)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO [lease] (vmid, owner, expires_at, set_at, set_by, name)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 [
                     lease.vmid,
                     lease.owner,
                     None if lease.expires_at is None else stamp(lease.expires_at),
                     stamp(lease.set_at),
                     lease.set_by,
+                    lease.name,
                 ],
             )
 
@@ -96,12 +98,12 @@ class LeaseStore:
             return cursor.rowcount == 1
 
     def _select(self, where: str, args: list[object]) -> list[Lease]:
-        sql = f"SELECT vmid, owner, expires_at, set_at, set_by FROM [lease] {where}"
+        sql = f"SELECT vmid, owner, expires_at, set_at, set_by, name FROM [lease] {where}"
         with self.audit.lock:
             rows = self.audit.conn.execute(sql, args).fetchall()
         return [
-            Lease(int(v), str(o), unstamp(e), unstamp(s) or datetime.now(UTC), str(b))
-            for v, o, e, s, b in rows
+            Lease(int(v), str(o), unstamp(e), unstamp(s) or datetime.now(UTC), str(b), n)
+            for v, o, e, s, b, n in rows
         ]
 
     def release(self, vmid: int, expires_at: datetime, kinds: list[str]) -> None:

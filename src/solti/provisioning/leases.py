@@ -130,12 +130,23 @@ def decide(
     done: set[tuple[int, str, str]],
     policy: LeasePolicy,
     as_of: datetime,
+    names: dict[int, str] | None = None,
 ) -> list[SweepAction]:
-    """What is due at ``as_of`` for the VMs in ``statuses`` (VMID -> status); pure."""
+    """What is due at ``as_of`` for the VMs in ``statuses`` (VMID -> status); pure.
+
+    ``names`` (VMID -> name on the cluster): a VM whose name is not the one its lease was
+    made for is left alone: its VMID was reused by a VM made outside Solti after the leased
+    one was destroyed behind Solti's back (a VM too new to have a name in the snapshot is
+    not judged by it).
+    """
+    names = names or {}
     actions = []
     for lease in leases:
         end = lease.expires_at
         if end is None or lease.vmid not in statuses:
+            continue
+        seen = names.get(lease.vmid)
+        if lease.name and seen and seen != lease.name:
             continue
         key = stamp(end)
 
@@ -189,13 +200,9 @@ def sweep(
     store = LeaseStore(ops.audit)
     fleet = _fleet(ops)
     statuses = {int(e["vmid"]): str(e.get("status", "unknown")) for e in fleet}
-    due = decide(store.all(), statuses, store.done(), policy, as_of)
-    wanted = {a.vmid for a in due}
-    names = {
-        int(e["vmid"]): str(e.get("name") or f"VM {e['vmid']}")
-        for e in fleet
-        if int(e["vmid"]) in wanted
-    }
+    on_cluster = {int(e["vmid"]): str(e["name"]) for e in fleet if e.get("name")}
+    due = decide(store.all(), statuses, store.done(), policy, as_of, on_cluster)
+    names = {a.vmid: on_cluster.get(a.vmid, f"VM {a.vmid}") for a in due}
     if dry_run:
         return SweepReport(as_of, True, due, len(statuses), names)
     acted = []
@@ -252,10 +259,13 @@ class LeaseBook:
         self.store = LeaseStore(audit)
         self.clock = clock
 
-    def begin(self, vmid: int, owner: str, duration: timedelta | None) -> Lease:
-        """The lease of a VM just made (None: it never ends)."""
+    def begin(
+        self, vmid: int, owner: str, duration: timedelta | None, name: str | None = None
+    ) -> Lease:
+        """The lease of a VM just made (None: it never ends); ``name`` guards a reused VMID."""
         now = self.clock()
-        lease = Lease(vmid, owner, None if duration is None else now + duration, now, owner)
+        end = None if duration is None else now + duration
+        lease = Lease(vmid, owner, end, now, owner, name)
         self.store.put(lease)
         return lease
 
@@ -303,7 +313,7 @@ class LeaseBook:
                 f"{when(new_end)}, past leases.max ({format_duration(self.policy.max)} from now; "
                 f"{ends}); the latest allowed end is {when(latest)}"
             )
-        extended = Lease(vmid, owner, new_end, now, actor)
+        extended = Lease(vmid, owner, new_end, now, actor, lease.name if lease else None)
         self.store.put(extended)
         self.audit.record(
             LEASE_EXTEND, actor, via, "ok", vmid=vmid,

@@ -169,7 +169,7 @@ class Provisioner:
             self.ops, req, plan=plan, progress=progress, actor=actor, via=via
         )
         if not result.reused or self.leases.get(result.vm.vmid) is None:
-            self.leases.begin(result.vm.vmid, actor, duration)
+            self.leases.begin(result.vm.vmid, actor, duration, result.vm.name)
         self._with_lease(result.vm)
         return result
 
