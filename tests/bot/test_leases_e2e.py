@@ -102,6 +102,13 @@ def test_app_home_lists_my_vms_with_lease_and_buttons(bot: Harness) -> None:
         assert "Leases ending this week" not in text  # Alice is no admin
         bot.user.click(home, "vm_stop")  # the first VM's power button: 7710 is running
         bot.standin.wait_for(lambda: not state.guests[7710].running, 20)
+
+        def redrawn() -> bool:  # the tab is published again: 7710 now offers Start
+            blocks = (bot.standin.home(ALICE) or {}).get("blocks", [])
+            row = next(b for b in blocks if b.get("block_id") == "home-vm-7710")
+            return "vm_start" in str(row)
+
+        bot.standin.wait_for(redrawn, 20)
         bot.user.open_home(user=ADMIN)
         admin_home = str(_home(bot, ADMIN)["blocks"])
         assert "Leases ending this week" in admin_home and "7712" in admin_home

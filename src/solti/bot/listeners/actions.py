@@ -14,6 +14,7 @@ from solti.bot.blocks.home import START_ACTION, STOP_ACTION
 from solti.bot.blocks.leases import EXTEND_ACTION
 from solti.bot.blocks.replies import OPEN_MODAL_ACTION, REMOVE_ACTION
 from solti.bot.flows import leases, templates, vms
+from solti.bot.home import publish_home
 from solti.bot.flows.caller import Caller
 from solti.bot.listeners.dispatch import (
     caller_from,
@@ -98,7 +99,14 @@ def _clicked(action_id: str, work: Work, replace: bool = False) -> Callable[...,
             else ephemeral_via_api(runtime_in(context), None, context["requester"])
         )
         caller = caller_from(context, reply, body.get("trigger_id"))
-        later(caller, verb, lambda: work(caller, body, action), quick=verb in QUICK_ACTIONS)
+        on_home = (body.get("view") or {}).get("type") == "home"
+
+        def run() -> None:
+            work(caller, body, action)
+            if on_home:  # a click on the Home tab: draw it again with what changed
+                publish_home(caller.runtime, caller.user)
+
+        later(caller, verb, run, quick=verb in QUICK_ACTIONS)
 
     return listener
 
