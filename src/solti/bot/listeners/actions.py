@@ -14,8 +14,8 @@ from solti.bot.blocks.home import START_ACTION, STOP_ACTION
 from solti.bot.blocks.leases import EXTEND_ACTION
 from solti.bot.blocks.replies import OPEN_MODAL_ACTION, REMOVE_ACTION
 from solti.bot.flows import leases, templates, vms
-from solti.bot.home import publish_home
 from solti.bot.flows.caller import Caller
+from solti.bot.home import publish_home
 from solti.bot.listeners.dispatch import (
     caller_from,
     ephemeral_via_api,
