@@ -24,6 +24,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))  # runs from a checkout, installed or not
 OUTPUT = ROOT / "docs" / "configuration.md"
 
 HEADER = """\

@@ -175,67 +175,65 @@ class Configs:
         file = drive.get("file", "")
         cloud = CLOUDINIT_RE.match(file)
         if cloud:
-            storage_id = cloud.group(1)
-            self._storages.require_images(storage_id)
-            for other, other_value in {**conf, **others}.items():
-                if (
-                    other != key
-                    and is_drive_key(other)
-                    and "cloudinit" in other_value.split(",")[0]
-                ):
-                    raise PveError(
-                        500, f"{key} - cloud-init drive is already attached at '{other}'"
-                    )
-
-            def alloc_cloudinit() -> str:
-                vol = self._storages.alloc_disk(
-                    storage_id, node, vmid, 4 * UNITS["M"], name=f"vm-{vmid}-cloudinit"
-                )
-                return print_drive({**drive, "file": vol.volid, "media": "cdrom"})
-
-            return alloc_cloudinit
+            return self._plan_cloudinit(node, vmid, key, drive, cloud.group(1), {**conf, **others})
         new = NEW_DISK_RE.match(file)
         source = drive.get("import-from")
         if not new:
             if source:
-                raise PveError(
-                    400,
-                    "Parameter verification failed.",
-                    {key: (IMPORT_SYNTAX)},
-                )
+                raise PveError(400, "Parameter verification failed.", {key: IMPORT_SYNTAX})
             return lambda: print_drive(drive)
         storage_id = new.group(1) or "local-lvm"
         self._storages.require_images(storage_id)
-        if source and float(new.group(2)) != 0:
-            raise PveError(
-                400,
-                "Parameter verification failed.",
-                {key: (IMPORT_SYNTAX)},
-            )
-        if key == "efidisk0" and source:
-            for needed in ("efitype", "pre-enrolled-keys"):
-                if needed not in drive:
-                    raise PveError(
-                        400,
-                        "Parameter verification failed.",
-                        {key: f"need to specify '{needed}' when using 'import-from'"},
-                    )
+        _check_import(key, drive, source, float(new.group(2)))
 
         def alloc() -> str:
-            if key == "efidisk0":
-                size = EFI_SIZES.get(drive.get("efitype", "2m"), EFI_SIZES["2m"])
-                if not self._storages[storage_id].file_based:
-                    size = 4 * UNITS["M"]
-            elif key == "tpmstate0":
-                size = 4 * UNITS["M"]
-            elif source:
-                size = self._import_size(node, source)
-            else:
-                size = int(float(new.group(2)) * UNITS["G"])
+            size = self._new_disk_size(node, key, drive, storage_id, source, float(new.group(2)))
             vol = self._storages.alloc_disk(storage_id, node, vmid, size)
             return print_drive({**drive, "file": vol.volid, "size": format_size(size)})
 
         return alloc
+
+    def _plan_cloudinit(
+        self,
+        node: str,
+        vmid: int,
+        key: str,
+        drive: dict[str, str],
+        storage_id: str,
+        drives: dict[str, str],
+    ) -> Callable[[], str]:
+        """One cloud-init drive per VM (``$check_cloudinit_drive``-like), allocated as a cdrom."""
+        self._storages.require_images(storage_id)
+        for other, other_value in drives.items():
+            if other != key and is_drive_key(other) and "cloudinit" in other_value.split(",")[0]:
+                raise PveError(500, f"{key} - cloud-init drive is already attached at '{other}'")
+
+        def alloc_cloudinit() -> str:
+            vol = self._storages.alloc_disk(
+                storage_id, node, vmid, 4 * UNITS["M"], name=f"vm-{vmid}-cloudinit"
+            )
+            return print_drive({**drive, "file": vol.volid, "media": "cdrom"})
+
+        return alloc_cloudinit
+
+    def _new_disk_size(
+        self,
+        node: str,
+        key: str,
+        drive: dict[str, str],
+        storage_id: str,
+        source: str | None,
+        gib: float,
+    ) -> int:
+        """Bytes of a new disk: EFI vars and TPM state have fixed sizes; an import its image's."""
+        if key == "efidisk0":
+            size = EFI_SIZES.get(drive.get("efitype", "2m"), EFI_SIZES["2m"])
+            return size if self._storages[storage_id].file_based else 4 * UNITS["M"]
+        if key == "tpmstate0":
+            return 4 * UNITS["M"]
+        if source:
+            return self._import_size(node, source)
+        return int(gib * UNITS["G"])
 
     def _import_size(self, node: str, source: str) -> int:
         volume = self._storages.find_volume(source, node)
@@ -401,3 +399,17 @@ class Configs:
         while f"unused{index}" in guest.conf:
             index += 1
         guest.conf[f"unused{index}"] = volume.volid
+
+
+def _check_import(key: str, drive: dict[str, str], source: str | None, gib: float) -> None:
+    """``import-from`` needs the size 0 and, for an EFI disk, its type and keys spelled out."""
+    if source and gib != 0:
+        raise PveError(400, "Parameter verification failed.", {key: IMPORT_SYNTAX})
+    if key == "efidisk0" and source:
+        for needed in ("efitype", "pre-enrolled-keys"):
+            if needed not in drive:
+                raise PveError(
+                    400,
+                    "Parameter verification failed.",
+                    {key: f"need to specify '{needed}' when using 'import-from'"},
+                )

@@ -45,42 +45,12 @@ class Lifecycle:
         """qemu-server ``API2/Qemu.pm`` ``clone_vm``: ``$load_and_check`` in its order (pool,
         target node, target storage, lock, full/linked, ``$check_storage_access_clone``,
         local storage on another node, new id), then the ``qmclone`` worker."""
-        if params.get("pool") is not None:
-            self._access.check_pool_exist(params["pool"])
-        target = params.get("target") or node
-        self._nodes.require(target)
-        storage_id = params.get("storage")
-        if storage_id:
-            self._storages.require_images(storage_id)
-            if target != node and not self._storages[storage_id].shared:
-                raise PveError(500, f"can't clone to non-shared storage '{storage_id}'")
-        source = self._guests.assert_on(node, vmid)
-        check_lock(source)
+        source, target, full = self._load_and_check_clone(node, vmid, params)
         newid = int(params["newid"])
-        is_template = source.conf.get("template") == "1"
-        full = bool(params["full"]) if "full" in params else not is_template
-        if storage_id and not full:
-            raise PveError(500, "parameter 'storage' not allowed for linked clones")
-        if params.get("format") and not full:
-            raise PveError(500, "parameter 'format' not allowed for linked clones")
-        shared_vm = self._check_storage_access_clone(source, storage_id)
-        privileges.check_bridge_access(self._access, source.conf)
-        if target != node and not shared_vm:
-            raise PveError(500, f"can't clone VM to node '{target}' (VM uses local storage)")
-        if newid in self._guests:
-            raise PveError(500, f"unable to create VM {newid}: config file already exists")
+        storage_id = params.get("storage")
         disks = self._clone_disks(source)
         if not full:
-            for key, volume in disks.items():
-                if (
-                    volume
-                    and volume.content == "images"
-                    and "cloudinit" not in volume.volname  # always copied in full (PVE)
-                    and not volume.volname.split("/")[-1].startswith("base-")
-                ):
-                    raise PveError(
-                        500, f"Linked clone feature is not supported for '{volume.volid}' ({key})"
-                    )
+            self._assert_linkable(disks)
         clone = self._guests.add(newid, target, {"lock": "clone"}, new=True)
 
         def work() -> list[str]:
@@ -89,36 +59,8 @@ class Lifecycle:
                 for k, v in source.conf.items()
                 if k not in CLONE_SKIP and not k.startswith("unused")
             }
-            for key, volume in disks.items():
-                drive = parse_drive(conf[key])
-                if volume is None:
-                    continue
-                cloudinit = "cloudinit" in volume.volname
-                dest = storage_id or volume.storage
-                if cloudinit:
-                    new = self._storages.alloc_disk(
-                        dest, target, newid, volume.size, name=f"vm-{newid}-cloudinit"
-                    )
-                elif full:
-                    new = self._storages.alloc_disk(dest, target, newid, volume.size)
-                else:
-                    new = self._storages.alloc_disk(
-                        volume.storage, target, newid, volume.size, parent=volume.volname
-                    )
-                drive["file"] = new.volid
-                if not cloudinit:
-                    drive["size"] = format_size(new.size)
-                conf[key] = print_drive(drive)
-            for key in [k for k in conf if k.startswith("net") and k[3:].isdigit()]:
-                net = parse_net(conf[key])
-                net["macaddr"] = random_mac()
-                conf[key] = print_net(net)
-            smbios = [
-                p for p in conf.get("smbios1", "").split(",") if p and not p.startswith("uuid=")
-            ]
-            conf["smbios1"] = ",".join([f"uuid={uuid.uuid4()}", *smbios])
-            if "vmgenid" in conf:
-                conf["vmgenid"] = str(uuid.uuid4())
+            self._copy_drives(conf, disks, target, newid, storage_id, full)
+            _new_identity(conf)
             conf["name"] = params.get("name") or f"Copy-of-VM-{source.conf.get('name', vmid)}"
             if params.get("description") is not None:
                 conf["description"] = normalise_value("description", params["description"])
@@ -136,6 +78,81 @@ class Lifecycle:
                 raise TaskError(f"clone failed: {exc}") from exc
 
         return self._tasks.start(node, "qmclone", vmid, user, wrapped, rollback).upid
+
+    def _load_and_check_clone(
+        self, node: str, vmid: int, params: dict[str, Any]
+    ) -> tuple[Any, str, bool]:
+        """``clone_vm``'s checks before the worker, in PVE's order: (source, target, full)."""
+        if params.get("pool") is not None:
+            self._access.check_pool_exist(params["pool"])
+        target = params.get("target") or node
+        self._nodes.require(target)
+        storage_id = params.get("storage")
+        if storage_id:
+            self._storages.require_images(storage_id)
+            if target != node and not self._storages[storage_id].shared:
+                raise PveError(500, f"can't clone to non-shared storage '{storage_id}'")
+        source = self._guests.assert_on(node, vmid)
+        check_lock(source)
+        is_template = source.conf.get("template") == "1"
+        full = bool(params["full"]) if "full" in params else not is_template
+        if storage_id and not full:
+            raise PveError(500, "parameter 'storage' not allowed for linked clones")
+        if params.get("format") and not full:
+            raise PveError(500, "parameter 'format' not allowed for linked clones")
+        shared_vm = self._check_storage_access_clone(source, storage_id)
+        privileges.check_bridge_access(self._access, source.conf)
+        if target != node and not shared_vm:
+            raise PveError(500, f"can't clone VM to node '{target}' (VM uses local storage)")
+        newid = int(params["newid"])
+        if newid in self._guests:
+            raise PveError(500, f"unable to create VM {newid}: config file already exists")
+        return source, target, full
+
+    @staticmethod
+    def _assert_linkable(disks: dict[str, Any]) -> None:
+        """A linked clone needs every image disk to be a base volume (a template's)."""
+        for key, volume in disks.items():
+            if (
+                volume
+                and volume.content == "images"
+                and "cloudinit" not in volume.volname  # always copied in full (PVE)
+                and not volume.volname.split("/")[-1].startswith("base-")
+            ):
+                raise PveError(
+                    500, f"Linked clone feature is not supported for '{volume.volid}' ({key})"
+                )
+
+    def _copy_drives(
+        self,
+        conf: dict[str, str],
+        disks: dict[str, Any],
+        target: str,
+        newid: int,
+        storage_id: str | None,
+        full: bool,
+    ) -> None:
+        """New volumes for the clone: full copies, thin children of the base, fresh cloud-init."""
+        for key, volume in disks.items():
+            drive = parse_drive(conf[key])
+            if volume is None:
+                continue
+            cloudinit = "cloudinit" in volume.volname
+            dest = storage_id or volume.storage
+            if cloudinit:
+                new = self._storages.alloc_disk(
+                    dest, target, newid, volume.size, name=f"vm-{newid}-cloudinit"
+                )
+            elif full:
+                new = self._storages.alloc_disk(dest, target, newid, volume.size)
+            else:
+                new = self._storages.alloc_disk(
+                    volume.storage, target, newid, volume.size, parent=volume.volname
+                )
+            drive["file"] = new.volid
+            if not cloudinit:
+                drive["size"] = format_size(new.size)
+            conf[key] = print_drive(drive)
 
     def _check_storage_access_clone(self, guest: Guest, storage_id: str | None) -> bool:
         """``$check_storage_access_clone``: whether every volume (CD-ROMs and the cloud-init
@@ -254,3 +271,15 @@ class Lifecycle:
             return [f"destroyed VM {vmid}"]
 
         return self._tasks.start(node, "qmdestroy", vmid, user, work).upid
+
+
+def _new_identity(conf: dict[str, str]) -> None:
+    """What PVE makes new on a clone: MAC addresses, the SMBIOS uuid, the VM generation id."""
+    for key in [k for k in conf if k.startswith("net") and k[3:].isdigit()]:
+        net = parse_net(conf[key])
+        net["macaddr"] = random_mac()
+        conf[key] = print_net(net)
+    smbios = [p for p in conf.get("smbios1", "").split(",") if p and not p.startswith("uuid=")]
+    conf["smbios1"] = ",".join([f"uuid={uuid.uuid4()}", *smbios])
+    if "vmgenid" in conf:
+        conf["vmgenid"] = str(uuid.uuid4())
