@@ -27,6 +27,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 QUICK: dict[str, list[str]] = {
     "bench_ack.py": ["--total", "100"],
     "bench_provisioning.py": ["--runs", "1"],
+    "bench_sweep.py": ["--vms", "1000"],
 }
 
 

@@ -149,6 +149,8 @@ def _default(field: FieldInfo) -> str:
         return f"`{_duration(value)}`"
     if isinstance(value, list | dict) and not value:
         return "empty"
+    if isinstance(value, list) and all(isinstance(v, timedelta) for v in value):
+        return "`[" + ", ".join(_duration(v) for v in value) + "]`"
     if isinstance(value, BaseModel):
         return "see below"
     return f"`{value}`"

@@ -47,6 +47,12 @@ def _vm() -> click.Command:
     return vm_group
 
 
+def _lease() -> click.Command:
+    from solti.provisioning.cli.lease import lease_group
+
+    return lease_group
+
+
 def _audit() -> click.Command:
     from solti.provisioning.cli.audit import audit_command
 
@@ -84,6 +90,7 @@ VERBS: dict[str, Verb] = {
     "bot": Verb(_bot, "Run the Slack app (Socket Mode or HTTP)."),
     "check": Verb(_check, "Check the configuration and the cluster."),
     "quota": Verb(_quota, "Show a user's VMs, cores, memory and disk against the quotas."),
+    "lease": Verb(_lease, "Run the lease sweep (reminders, expiries, removals)."),
     "reconcile": Verb(_reconcile, "Finish or undo interrupted operations; report drift."),
     "sandbox": Verb(
         _sandbox, "Try everything locally: simulated Proxmox, mirror, Slack stand-in, console."

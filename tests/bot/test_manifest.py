@@ -38,3 +38,11 @@ def test_manifest_declares_what_the_bot_uses(manifest: dict) -> None:
     assert scopes == {"commands", "chat:write", "chat:write.public", "usergroups:read"}
     assert command["url"].endswith("/slack/events")
     assert manifest["settings"]["interactivity"]["request_url"].endswith("/slack/events")
+
+
+def test_manifest_enables_the_home_tab_and_its_event(manifest: dict) -> None:
+    home = manifest["features"]["app_home"]
+    assert home["home_tab_enabled"] is True and home["messages_tab_enabled"] is True
+    events = manifest["settings"]["event_subscriptions"]
+    assert events["bot_events"] == ["app_home_opened"]
+    assert events["request_url"].endswith("/slack/events")

@@ -168,3 +168,40 @@ def test_template_build_all_summarises_and_survives_one_failure(
     assert again.exit_code == 0, again.output
     assert "Template builds" in again.stdout
     assert all(name in again.stdout for name in names)
+
+
+def test_lease_create_list_extend_and_sweep_json(
+    env: dict[str, str], world: SimEnvironment, key: str, tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(Path(env["SOLTI_CONFIG"]).read_text() + "\nleases: {default: 7d, max: 30d}\n")
+    env = {**env, "SOLTI_CONFIG": str(policy)}
+    world.pve.state.add_template(9000, "rocky9-template", disk_size="10G",
+                                 tags=["solti", "template", "rocky9"])  # fmt: skip
+    made = as_json(solti(env, "vm", "create", "rocky9", "--ssh-key", key, "--lease", "2d",
+                         "--json"))  # fmt: skip
+    assert made["vm"]["lease_expires_at"]
+    refused = one_line_error(solti(env, "vm", "create", "rocky9", "--ssh-key", key,
+                                   "--lease", "none"))  # fmt: skip
+    assert "leases.exempt" in refused
+    listed = as_json(solti(env, "vm", "list", "--json"))
+    assert [(v["vmid"], v["owner"] is not None) for v in listed] == [(500, True)]
+    first_end = listed[0]["lease_expires_at"]
+    assert first_end.endswith("Z") or first_end.endswith("+00:00")
+    extended = as_json(solti(env, "vm", "extend", "500", "3d", "--json"))
+    assert extended["vmid"] == 500 and extended["lease_expires_at"] > first_end
+    past = one_line_error(solti(env, "vm", "extend", "500", "4w"))
+    assert "latest allowed end is" in past
+    bad = one_line_error(solti(env, "vm", "extend", "500", "3days"))
+    assert "30m, 12h, 7d or 2w" in bad
+    due = as_json(solti(env, "lease", "sweep", "--as-of", "2099-01-01T00:00:00Z", "--dry-run",
+                        "--json"))  # fmt: skip
+    assert due["as_of"] == "2099-01-01T00:00:00Z"
+    assert [(a["vmid"], a["action"]) for a in due["actions"]] == [(500, "stop")]
+    assert set(due["actions"][0]) == {"vmid", "action", "owner", "lease_expires_at"}
+    assert world.pve.state.guests[500].running
+    done = as_json(solti(env, "lease", "sweep", "--as-of", "2099-01-01T00:00:00Z", "--json"))
+    assert [a["action"] for a in done["actions"]] == ["stop"]
+    assert not world.pve.state.guests[500].running
+    again = solti(env, "lease", "sweep", "--as-of", "2099-01-01T00:00:00Z")
+    assert again.exit_code == 0 and "0 action(s)" in again.stdout

@@ -47,6 +47,7 @@ wait for VM web-1 is ready
 modal
 click 2
 vm list
+home
 quit
 """
 
@@ -145,3 +146,9 @@ def test_console_mistakes_are_explained(run: Run) -> None:
     assert "button 2 (Approve) is no longer there: that message was edited" in run.out
     assert "unknown command 'vm'; did you mean: /solti vm list" in run.out
     assert "Unhandled request" not in run.out + run.err
+
+
+def test_home_shows_the_home_tab_with_leases_and_buttons(run: Run) -> None:
+    home = run.out[run.out.index("Home tab of @alice") :]
+    assert "Your VMs" in home and "web-1" in home and "left" in home
+    assert "Extend]" in home and "Remove (confirm)]" in home

@@ -26,6 +26,7 @@ from solti.sandbox.console import Command, parse_command, slash_parts
         ("QUIT", Command("quit")),
         ("exit", Command("quit")),
         ("show", Command("show")),
+        ("home", Command("home")),
         ("", Command("empty")),
     ],
 )

@@ -33,7 +33,9 @@ def test_wal_and_migrations_applied_once(tmp_path: Path) -> None:
     again = AuditLog(tmp_path / "a.db")  # re-opening must not re-create or wipe the table
     assert len(again.query()) == 1
     names = [m.name for m in migrations().applied(again.db)]
-    assert names == ["m001_audit", "m002_action_result_index", "m003_owner_and_heartbeat"]
+    assert names == [
+        "m001_audit", "m002_action_result_index", "m003_owner_and_heartbeat", "m004_leases",
+    ]  # fmt: skip
     again.close()
 
 

@@ -9,20 +9,24 @@ import logging
 from collections import defaultdict
 from typing import Any
 
+from solti.bot.blocks.fleet import fleet_blocks
 from solti.bot.blocks.report import DistributionReport, report_messages
+from solti.bot.fleet_facts import ending_within, outdated_vms
 from solti.bot.runtime import Runtime
 from solti.bot.slackcalls import send_retrying
 
-__all__ = ["gather", "post_report"]
+__all__ = ["gather", "gather_fleet", "post_report"]
 
 log = logging.getLogger("solti.bot.reports")
 
 
-def gather(runtime: Runtime) -> list[DistributionReport]:
+def gather(
+    runtime: Runtime, templates: list[Any] | None = None, vms: list[Any] | None = None
+) -> list[DistributionReport]:
     """Per distribution: latest template, older builds, clones, and upstream's answer."""
     provisioner = runtime.provisioner
-    templates = provisioner.list_templates()
-    vms = provisioner.list_vms()
+    templates = provisioner.list_templates() if templates is None else templates
+    vms = provisioner.list_vms() if vms is None else vms
     try:
         updates = {u.distribution: u for u in provisioner.check_updates()}
     except Exception as exc:
@@ -41,9 +45,18 @@ def gather(runtime: Runtime) -> list[DistributionReport]:
     return items
 
 
+def gather_fleet(runtime: Runtime, templates: list[Any], vms: list[Any]) -> list[Any]:
+    """The report's fleet sections: leases ending in the next 7 days, outdated clones."""
+    return fleet_blocks(ending_within(vms, runtime.clock()), outdated_vms(vms, templates))
+
+
 def post_report(runtime: Runtime, channel: str) -> list[str]:
     """Post the report to ``channel`` (one or more messages); returns their timestamps."""
-    messages = report_messages(gather(runtime), runtime.clock())
+    templates = runtime.provisioner.list_templates()
+    vms = runtime.provisioner.list_vms()
+    messages = report_messages(
+        gather(runtime, templates, vms), runtime.clock(), gather_fleet(runtime, templates, vms)
+    )
     stamps = []
     for payload in messages:
         # Parts go out back to back, about Slack's one message a second per channel.

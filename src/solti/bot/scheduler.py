@@ -19,15 +19,17 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from solti.bot.flows.leases import run_sweep
 from solti.bot.flows.templates import expire_due
 from solti.bot.reports import post_report
 from solti.bot.runtime import Runtime
 
-__all__ = ["REPORT_MISFIRE_GRACE_SECONDS", "SWEEP_SECONDS", "BotScheduler"]
+__all__ = ["LEASE_SWEEP_SECONDS", "REPORT_MISFIRE_GRACE_SECONDS", "SWEEP_SECONDS", "BotScheduler"]
 
 log = logging.getLogger("solti.bot.scheduler")
 REPORT_MISFIRE_GRACE_SECONDS = 3600
 SWEEP_SECONDS = 30.0
+LEASE_SWEEP_SECONDS = 300.0
 
 
 def scheduled_report(runtime: Runtime) -> None:
@@ -45,6 +47,13 @@ def sweep(runtime: Runtime) -> None:
         expire_due(runtime)
     except Exception:
         log.exception("approval expiry sweep failed")
+
+
+def lease_sweep(runtime: Runtime) -> None:
+    try:
+        run_sweep(runtime)
+    except Exception:
+        log.exception("lease sweep failed")
 
 
 class BotScheduler:
@@ -80,7 +89,25 @@ class BotScheduler:
             max_instances=1,
             next_run_time=datetime.now(UTC),
         )
+        self.add_lease_sweep(scheduler)
         return scheduler
+
+    def add_lease_sweep(self, scheduler: BackgroundScheduler) -> None:
+        """Leases every five minutes (reminders, expiries, removals; see provisioning.leases).
+
+        The sweep's state is in SQLite, so a restart neither loses nor repeats its work, and
+        another process sweeping at the same moment (``solti lease sweep``) is harmless.
+        """
+        scheduler.add_job(
+            lease_sweep,
+            "interval",
+            seconds=LEASE_SWEEP_SECONDS,
+            args=[self.runtime],
+            id="lease_sweep",
+            coalesce=True,
+            max_instances=1,
+            next_run_time=datetime.now(UTC),
+        )
 
     def start(self) -> None:
         if self.scheduler is None:

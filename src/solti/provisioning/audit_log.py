@@ -100,8 +100,30 @@ def m003_owner_and_heartbeat(db: Database) -> None:
 OWNER_COLUMNS: dict[str, type] = {
     "owner_host": str, "owner_pid": int, "owner_started": str, "heartbeat": str, "step": str,
 }  # fmt: skip
+
+
+def m004_leases(db: Database) -> None:
+    """Leases (``provisioning.leases``): one row per VM, and the sweep's done-list.
+
+    ``lease_event`` holds each reminder, expiry and removal the sweep has claimed, keyed by the
+    lease end it was for: the primary key makes a second sweep (another thread, process or a
+    restart) find the work taken, and an extension (a new end) starts a fresh list.
+    """
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS [lease] ("
+        " vmid INTEGER PRIMARY KEY, owner TEXT NOT NULL, expires_at TEXT,"
+        " set_at TEXT NOT NULL, set_by TEXT NOT NULL, name TEXT)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_lease_expires_at ON [lease] (expires_at)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS [lease_event] ("
+        " vmid INTEGER NOT NULL, expires_at TEXT NOT NULL, kind TEXT NOT NULL,"
+        " at TEXT NOT NULL, PRIMARY KEY (vmid, expires_at, kind))"
+    )
+
+
 MIGRATION_SET = "solti.audit"
-_STEPS = (m001_audit, m002_action_result_index, m003_owner_and_heartbeat)
+_STEPS = (m001_audit, m002_action_result_index, m003_owner_and_heartbeat, m004_leases)
 
 
 @functools.cache
@@ -170,6 +192,11 @@ class AuditLog:
 
             self._db = Database(self.conn)
         return self._db
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The lock every use of ``conn`` holds (other stores in this file share it)."""
+        return self._lock
 
     @property
     def journal_mode(self) -> str:

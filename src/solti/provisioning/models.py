@@ -84,6 +84,9 @@ class VmInfo(StrictModel):
     address: str | None = Field(
         None, description="IP address to log in at (static, or reported by the guest agent)."
     )
+    lease_expires_at: datetime | None = Field(
+        None, description="When the VM's lease ends (UTC); None: no lease."
+    )
     note: str | None = Field(
         None, description="What happened beyond the status, for people (e.g. a forced stop)."
     )

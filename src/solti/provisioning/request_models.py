@@ -20,6 +20,7 @@ from solti.provisioning.cloudinit import (
     validate_ssh_keys,
     validate_user,
 )
+from solti.provisioning.durations import parse_duration
 from solti.provisioning.errors import InvalidRequest
 from solti.provisioning.rules import validate_dns_label
 from solti.provisioning.sizes import Size
@@ -84,6 +85,19 @@ class VmCreateRequest(StrictModel):
     request_id: str | None = None
     keep_on_failure: bool = Field(False, description="Keep a half-made VM for debugging.")
     dry_run: bool = Field(False, description="Plan only; change nothing.")
+    lease: str | None = Field(
+        None, description="How long the VM may live (30m, 12h, 7d, 2w) or none; see leases."
+    )
+
+    @field_validator("lease")
+    @classmethod
+    def _lease(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        text = value.strip().lower()
+        if text != "none":
+            parse_duration(text)  # the ValueError names the accepted forms
+        return text
 
     @field_validator("name")
     @classmethod

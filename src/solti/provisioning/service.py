@@ -15,6 +15,7 @@ from typing import Any
 
 from solti.provisioning import (
     addresses,
+    leases,
     template_build,
     template_lifecycle,
     vm_create,
@@ -24,8 +25,10 @@ from solti.provisioning.addresses import AddressLookup
 from solti.provisioning.audit_log import AuditLog
 from solti.provisioning.catalog import Catalog
 from solti.provisioning.collaborators import Collaborators
-from solti.provisioning.config import Defaults, Policy, ProxmoxSettings
+from solti.provisioning.config import Defaults, LeasePolicy, Policy, ProxmoxSettings
 from solti.provisioning.fleet_policy import Fleet
+from solti.provisioning.lease_store import Lease
+from solti.provisioning.leases import LeaseBook, SweepReport
 from solti.provisioning.models import (
     Progress,
     TemplateBuildRequest,
@@ -70,6 +73,7 @@ class Provisioner:
         http_head: Callable[[str], Mapping[str, str]] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         fleet: Fleet | None = None,
+        lease_policy: LeasePolicy | None = None,
     ) -> None:
         # The clock of waits that are not PVE tasks (the guest agent's address); with
         # ``ops.sleep`` a test can replace both and never sleep.
@@ -84,6 +88,8 @@ class Provisioner:
             http_get=http_get,
             http_head=http_head,
         )
+        # Leases (``leases:`` of the policy): set on create, shown by list, ended by the sweep.
+        self.leases = LeaseBook(audit, lease_policy or LeasePolicy())
 
     @classmethod
     def from_settings(
@@ -100,6 +106,7 @@ class Provisioner:
             policy.catalog(),
             policy.defaults,
             fleet=policy.fleet(),
+            lease_policy=policy.leases,
         )
 
     @property
@@ -128,9 +135,12 @@ class Provisioner:
         template config. With ``actor`` the plan counts that person's VMs
         (``owned_by_actor``); ``prefer_vmid``/``prefer_name`` (shown to the person before)
         are kept when the request leaves them open and they are still free."""
+        req = _request(VmCreateRequest, request)
+        if actor is not None:  # a lease the actor may not have is refused by the dry run too
+            leases.lease_duration(self.leases.policy, req.lease, actor)
         return vm_create.plan_vm(
             self.ops,
-            _request(VmCreateRequest, request),
+            req,
             actor=actor,
             prefer_vmid=prefer_vmid,
             prefer_name=prefer_name,
@@ -166,12 +176,53 @@ class Provisioner:
         actor: str = "unknown",
         via: str = "cli",
         request_id: str | None = None,
+        lease: str | None = None,
+        lease_exempt: bool | None = None,
     ) -> VmCreateResult:
         """Make a VM. ``plan`` (from ``plan_vm`` of the same request, as shown to the person)
-        is built as it is: the create then reads nothing before the clone."""
+        is built as it is: the create then reads nothing before the clone.
+
+        ``lease`` (``7d``, ``none``; unset: ``leases.default``) is checked before anything
+        changes and starts when the VM exists; ``lease_exempt`` is the bot's word that the
+        actor is in ``leases.exempt`` through a usergroup."""
         req = _request(VmCreateRequest, request, request_id=request_id)
-        return vm_create.create_vm(
+        duration = leases.lease_duration(
+            self.leases.policy, lease if lease is not None else req.lease, actor,
+            exempt=lease_exempt,
+        )  # fmt: skip
+        result = vm_create.create_vm(
             self.ops, req, plan=plan, progress=progress, actor=actor, via=via
+        )
+        if not result.reused or self.leases.get(result.vm.vmid) is None:
+            self.leases.begin(result.vm.vmid, actor, duration, result.vm.name)
+        self._with_lease(result.vm)
+        return result
+
+    def _with_lease(self, vm: VmInfo) -> VmInfo:
+        """Fill ``vm.lease_expires_at`` from the lease table (in place; returns the VM)."""
+        found = self.leases.get(vm.vmid)
+        vm.lease_expires_at = found.expires_at if found else None
+        return vm
+
+    def extend_lease(
+        self,
+        vmid: int,
+        duration: str | None = None,
+        *,
+        actor: str = "unknown",
+        admin: bool = False,
+        via: str = "cli",
+    ) -> Lease:
+        """``vm extend``: see ``LeaseBook.extend`` (owner or admin; within ``leases.max``)."""
+        return self.leases.extend(vmid, duration, actor=actor, admin=admin, via=via)
+
+    def sweep_leases(
+        self, *, as_of: Any = None, dry_run: bool = False, actor: str = leases.SWEEP_ACTOR,
+        via: str = "lease",
+    ) -> SweepReport:  # fmt: skip
+        """Reminders, expiries and removals due at ``as_of`` (default now); see ``leases``."""
+        return leases.sweep(
+            self.ops, self.leases.policy, as_of=as_of, dry_run=dry_run, actor=actor, via=via
         )
 
     def vm_address(
@@ -211,7 +262,11 @@ class Provisioner:
 
     def list_vms(self, owner: str | None = None, *, addresses: bool = False) -> list[VmInfo]:
         """Every VM; ``addresses`` asks each running VM's guest agent once (one call each)."""
-        return vm_lifecycle.list_vms(self.ops, owner=owner, addresses=addresses)
+        found = vm_lifecycle.list_vms(self.ops, owner=owner, addresses=addresses)
+        ends = self.leases.ends()
+        for vm in found:
+            vm.lease_expires_at = ends.get(vm.vmid)
+        return found
 
     def verify_vm(self, vmid: int) -> VmInfo:
         return vm_lifecycle.verify_vm(self.ops, vmid)
@@ -247,7 +302,9 @@ class Provisioner:
 
     def remove_vm(self, vmid: int, *, actor: str = "unknown", via: str = "cli",
                   request_id: str | None = None) -> VmInfo:  # fmt: skip
-        return vm_lifecycle.remove_vm(self.ops, vmid, actor=actor, via=via, request_id=request_id)
+        info = vm_lifecycle.remove_vm(self.ops, vmid, actor=actor, via=via, request_id=request_id)
+        self.leases.forget(vmid)
+        return info
 
     # --- templates --------------------------------------------------------------------------
 

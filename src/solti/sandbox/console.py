@@ -128,6 +128,23 @@ class Session:
             self.screen.settle(quiet=0.5, limit=5)
         elif command.kind == "click":
             self._click(command)
+        elif command.kind == "home":
+            self._home()
+
+    def _home(self) -> None:
+        """Open the Home tab as Slack does (the ``app_home_opened`` event) and print it."""
+        user, standin = USERS[self.user], self.world.standin
+        before = (standin.home(user) or {}).get("hash")
+
+        def published() -> dict[str, Any] | None:
+            view = standin.home(user)
+            return view if view is not None and view["hash"] != before else None
+
+        self._send(lambda: self.agent.open_home())
+        try:
+            self.screen.show_home(user, standin.wait_for(published, timeout=30))
+        except TimeoutError:
+            self.screen.say("(the Home tab was not published within 30 s)", "error")
 
     def _wait(self, command: Command) -> None:
         if command.text:

@@ -29,6 +29,7 @@ Type what you would type in Slack: any /solti command. Plus these console comman
   wait [SECONDS | for TEXT]      wait until the bot is quiet, SECONDS, or TEXT shows up,
                                  e.g. wait for is ready
   modal                          fill the modal that is open again (if you left it)
+  home                           open the app's Home tab: your VMs, leases, buttons
   show                           print every message again
   help                           this text;  quit (or Ctrl-D) leaves
 Ctrl-C stops a wait, leaves a modal open (`modal` goes back to it) or clears the line.
@@ -41,7 +42,7 @@ In Slack @name and #channel become mentions; they do here too (/solti audit --us
 class Command:
     """One parsed console line. `kind` is one of the verbs below; `error` explains a typo."""
 
-    kind: str  # slash | click | as | in | wait | modal | show | help | quit | empty | error
+    kind: str  # slash | click | as | in | wait | modal | home | show | help | quit | empty | error
     text: str = ""
     number: int | None = None
     error: str = ""
@@ -79,6 +80,8 @@ def parse_command(line: str) -> Command:
         return Command("show")
     if verb == "modal":
         return Command("modal")
+    if verb == "home":
+        return Command("home")
     if verb == "click":
         number, _, option = rest.partition(" ")
         if not rest:

@@ -238,6 +238,12 @@ class Screen:
             self._seen.clear()
             self.refresh()
 
+    def show_home(self, user: str, view: dict[str, Any]) -> None:
+        """Print a Home tab; its buttons are numbered on with the messages' (`click N`)."""
+        with self._lock:
+            who = self._names(user) or user
+            self._show(("h", user, view["id"]), view, f"Home tab of @{who}")
+
     def show_view(
         self, view: dict[str, Any], errors: dict[str, str], values: dict[str, Any]
     ) -> Rendered:
@@ -326,7 +332,9 @@ class Screen:
         if found is None:
             return None
         (kind, owner, ts), clickable = found
-        if kind == "m":
+        if kind == "h":
+            current = self.standin.home(owner)
+        elif kind == "m":
             messages = self.standin.all_messages()
             current = next((m for m in messages if m["channel"] == owner and m["ts"] == ts), None)
         else:

@@ -20,6 +20,7 @@ FIELDS = (
     "memory",
     "size",
     "clone",
+    "lease",
     "ssh_key",
     "network",
     "ip",
@@ -137,6 +138,7 @@ def create_view(
         *_identity_blocks(prefill),
         *_size_blocks(prefill),
         _clone_block(prefill),
+        _lease_block(prefill),
         _ssh_key_block(has_key),
         *_network_blocks(prefill),
         context("Everything is checked before anything is created."),
@@ -258,6 +260,17 @@ def _clone_block(prefill: dict[str, Any]) -> Block:
     full = _option("Full clone (independent copy)", "full")
     return _radio_block(
         "clone", "Clone mode", [linked, full], full if prefill.get("full") else linked
+    )
+
+
+def _lease_block(prefill: dict[str, Any]) -> Block:
+    """How long the VM may live (``leases`` in the policy; `/solti vm extend` adds time)."""
+    return _text_input(
+        "lease",
+        "Lease",
+        initial=prefill.get("lease"),
+        placeholder="default: the policy's (e.g. 14d); 30m, 12h, 7d, 2w or none",
+        hint="When it ends the VM is stopped or removed; you are reminded before.",
     )
 
 

@@ -16,6 +16,7 @@ from solti.bot.blocks.elements import (
     message,
     section,
     size_text,
+    when,
 )
 
 
@@ -96,12 +97,18 @@ def vm_done_message(title: str, vm: Any, plan: Any | None, login: str) -> dict[s
                 ("Template version", escape(version)),
                 ("Clone", clone),
                 ("Disk", disk),
+                ("Lease", lease_text(getattr(vm, "lease_expires_at", None))),
                 ("Log in", login),
             ]
         ),
         context("Task ids and timings are in the thread."),
     ]
     return message(f"VM {vm.name} (VMID {vm.vmid}) is ready on {vm.node}: {login}", blocks)
+
+
+def lease_text(ends: Any) -> str:
+    """The ready message's Lease field: when it ends, and how to extend it."""
+    return f"ends {when(ends)}" if ends is not None else "none (no end)"
 
 
 def login_text(

@@ -30,11 +30,13 @@ HELP_SECTIONS: dict[str, tuple[str, list[str]]] = {
     "vm": (
         "*VMs*\n"
         "`/solti vm create [TEMPLATE] [--vmid N] [--name NAME] [--size FLAVOR] [--disk SIZE] "
-        "[--cores N] [--memory MB] [--full] [--node NODE] [--ip CIDR --gw IP] [--dry-run]`\n"
+        "[--cores N] [--memory MB] [--full] [--node NODE] [--ip CIDR --gw IP] "
+        "[--lease DURATION|none] [--dry-run]`\n"
         "TEMPLATE is a distribution (`rocky9`), a template name or a template VMID; "
         "leave it out to open a form.\n"
         "`/solti vm list [--mine] [--page N]`   `/solti vm verify|start|stop|shutdown|remove VMID`"
-        "   `/solti vm give VMID @someone`   `/solti quota [@someone]`",
+        "   `/solti vm give VMID @someone`   `/solti vm extend VMID [DURATION]`"
+        "   `/solti quota [@someone]`",
         [
             "/solti vm create rocky9",
             "/solti vm create rocky9 --size small",

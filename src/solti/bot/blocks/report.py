@@ -66,13 +66,18 @@ def distribution_blocks(item: DistributionReport, now: datetime) -> list[Block]:
     return blocks
 
 
-def report_messages(items: Sequence[DistributionReport], now: datetime) -> list[dict[str, Any]]:
-    """Every message stays within 50 blocks and well under the text limit."""
+def report_messages(
+    items: Sequence[DistributionReport], now: datetime, fleet: Sequence[Block] = ()
+) -> list[dict[str, Any]]:
+    """Every message stays within 50 blocks and well under the text limit; ``fleet`` (leases
+    ending, outdated clones: ``blocks.fleet``) follows the distributions."""
     messages: list[dict[str, Any]] = []
     current: list[Block] = [header("Template report")]
     chars = 0
-    for item in items:
-        blocks = distribution_blocks(item, now)
+    parts: list[list[Block]] = [distribution_blocks(item, now) for item in items]
+    if fleet:
+        parts += [[divider()]] + [[block] for block in fleet]
+    for blocks in parts:
         size = sum(len(str(b)) for b in blocks)
         if len(current) + len(blocks) > BLOCKS_PER_MESSAGE or chars + size > CHARS_PER_MESSAGE:
             messages.append(current)

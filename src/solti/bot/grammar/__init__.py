@@ -31,6 +31,10 @@ from solti.bot.grammar.commands import (
     VmGive,
     VmList,
 )
+from solti.bot.grammar.commands import (
+    VmExtend as VmExtend,  # re-exported: `grammar.VmExtend` in the listeners
+)
+from solti.bot.grammar.leases import lease_option, vm_extend
 from solti.bot.grammar.options import _convert, _no_extra, _options, _Spec, _tokens, _vmid
 from solti.bot.grammar.unescape import unescape
 
@@ -48,6 +52,7 @@ _CREATE = _Spec(
         "ip": "text",
         "gw": "text",
         "size": "text",
+        "lease": "text",
     },
     flags=("full", "dry-run"),
 )
@@ -58,7 +63,7 @@ _VM_LIST = _Spec(values={"page": "page"}, flags=("mine",))
 def _vm(args: list[str]) -> Command:
     if not args:
         raise UsageError(
-            "`vm` needs a verb: create, list, give, " + ", ".join(VM_VERBS) + ".", "vm"
+            "`vm` needs a verb: create, list, give, extend, " + ", ".join(VM_VERBS) + ".", "vm"
         )
     verb, rest = args[0].lower(), args[1:]
     if verb == "create":
@@ -86,6 +91,7 @@ def _vm(args: list[str]) -> Command:
             gw=opts.get("gw"),  # type: ignore[arg-type]
             dry_run=bool(opts.get("dry-run", False)),
             size=opts.get("size"),  # type: ignore[arg-type]
+            lease=lease_option(opts.get("lease")),
         )
     if verb == "list":
         words, opts = _options(rest, _VM_LIST, "vm")
@@ -100,13 +106,18 @@ def _vm(args: list[str]) -> Command:
             )
         user = _convert("user", words[1], "vm give", "vm")
         return VmGive(vmid=_vmid(words[0], "VMID", "vm"), user=user)  # type: ignore[arg-type]
+    if verb == "extend":
+        words, _ = _options(rest, _Spec(), "vm")
+        return vm_extend(words)
     if verb in VM_VERBS:
         words, _ = _options(rest, _Spec(), "vm")
         if len(words) != 1:
             raise UsageError(f"`vm {verb}` needs one VMID, e.g. `/solti vm {verb} 512`.", "vm")
         return VmAction(verb=verb, vmid=_vmid(words[0], "VMID", "vm"))
     raise UsageError(
-        f"Unknown vm verb `{verb}`; allowed: create, list, give, " + ", ".join(VM_VERBS) + ".",
+        f"Unknown vm verb `{verb}`; allowed: create, list, give, extend, "
+        + ", ".join(VM_VERBS)
+        + ".",
         "vm",
     )
 

@@ -24,6 +24,7 @@ __all__ = [
     "UsageError",
     "VmAction",
     "VmCreate",
+    "VmExtend",
     "VmGive",
     "VmList",
 ]
@@ -60,6 +61,7 @@ class VmCreate:
     gw: str | None = None
     dry_run: bool = False
     size: str | None = None  # a flavor name (policy `flavors`), not a disk size
+    lease: str | None = None
 
     @property
     def opens_modal(self) -> bool:
@@ -85,6 +87,13 @@ class VmGive:
 
     vmid: int
     user: str
+
+
+class VmExtend:
+    """`vm extend VMID [DURATION]`: no duration means ``leases.default``."""
+
+    vmid: int
+    duration: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +150,7 @@ Command = (
     | VmList
     | VmAction
     | VmGive
+    | VmExtend
     | TemplateList
     | TemplateBuild
     | TemplateDestroy

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from solti.bot import home
 from solti.bot.listeners import actions, slash, views
 
 __all__ = ["register"]
@@ -13,3 +14,4 @@ def register(app: Any) -> None:
     slash.register(app)
     actions.register(app)
     views.register(app)
+    home.register(app)

@@ -10,9 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 from solti.bot.blocks.approval import APPROVE_ACTION, DENY_ACTION
+from solti.bot.blocks.home import START_ACTION, STOP_ACTION
+from solti.bot.blocks.leases import EXTEND_ACTION
 from solti.bot.blocks.replies import OPEN_MODAL_ACTION, REMOVE_ACTION
-from solti.bot.flows import templates, vms
+from solti.bot.flows import leases, templates, vms
 from solti.bot.flows.caller import Caller
+from solti.bot.home import publish_home
 from solti.bot.listeners.dispatch import (
     caller_from,
     ephemeral_via_api,
@@ -30,6 +33,9 @@ ACTION_VERBS = {
     APPROVE_ACTION: "approval approve",
     DENY_ACTION: "approval deny",
     REMOVE_ACTION: "vm remove",
+    EXTEND_ACTION: "vm extend",
+    START_ACTION: "vm start",
+    STOP_ACTION: "vm stop",
 }
 
 # Clicks whose work is a few milliseconds (opening the form: its trigger_id lives 3 s).
@@ -57,6 +63,27 @@ def _remove(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> Non
     vms.vm_action(caller, "remove", int(value), confirmed=True)
 
 
+def _extend(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> None:
+    value = str(action.get("value") or "")
+    if not value.isdigit():
+        caller.say_error("That button does not name a VM.")
+        return
+    leases.extend(caller, int(value), None)
+
+
+def _power(verb: str) -> Work:
+    """[Start]/[Stop] on the Home tab: the same checks as `/solti vm start|stop`."""
+
+    def work(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> None:
+        value = str(action.get("value") or "")
+        if not value.isdigit():
+            caller.say_error("That button does not name a VM.")
+            return
+        vms.vm_action(caller, verb, int(value))
+
+    return work
+
+
 def _clicked(action_id: str, work: Work, replace: bool = False) -> Callable[..., None]:
     verb = ACTION_VERBS[action_id]
 
@@ -76,7 +103,14 @@ def _clicked(action_id: str, work: Work, replace: bool = False) -> Callable[...,
             prefill = prefill_from_value(action.get("value"))
             open_create_modal(caller, body.get("trigger_id"), prefill, verb)
             return
-        later(caller, verb, lambda: work(caller, body, action), quick=verb in QUICK_ACTIONS)
+        on_home = (body.get("view") or {}).get("type") == "home"
+
+        def run() -> None:
+            work(caller, body, action)
+            if on_home:  # a click on the Home tab: draw it again with what changed
+                publish_home(caller.runtime, caller.user)
+
+        later(caller, verb, run, quick=verb in QUICK_ACTIONS)
 
     return listener
 
@@ -86,3 +120,6 @@ def register(app: Any) -> None:
     app.action(APPROVE_ACTION)(_clicked(APPROVE_ACTION, _decide(True)))
     app.action(DENY_ACTION)(_clicked(DENY_ACTION, _decide(False)))
     app.action(REMOVE_ACTION)(_clicked(REMOVE_ACTION, _remove, replace=True))
+    app.action(EXTEND_ACTION)(_clicked(EXTEND_ACTION, _extend))
+    app.action(START_ACTION)(_clicked(START_ACTION, _power("start")))
+    app.action(STOP_ACTION)(_clicked(STOP_ACTION, _power("stop")))

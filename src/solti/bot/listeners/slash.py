@@ -14,7 +14,7 @@ from solti import telemetry
 from solti.bot import grammar
 from solti.bot.blocks import modal as modal_views
 from solti.bot.blocks import replies
-from solti.bot.flows import keys_and_reports, templates, vms
+from solti.bot.flows import keys_and_reports, leases, templates, vms
 from solti.bot.flows.caller import Caller, describe_error
 from solti.bot.listeners.dispatch import caller_from, ephemeral_via_respond, later
 
@@ -137,6 +137,7 @@ def _prefill(parsed: grammar.VmCreate) -> dict[str, Any]:
         "full": parsed.full or None,
         "ip": parsed.ip,
         "gw": parsed.gw,
+        "lease": parsed.lease,
     }
     if parsed.template and parsed.template.isdigit():
         data["template_vmid"] = int(parsed.template)
@@ -178,6 +179,7 @@ def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> No
                 "gw": parsed.gw,
                 "dry_run": parsed.dry_run,
                 "size": parsed.size,
+                "lease": parsed.lease,
             }
             prefill = _prefill(parsed)
             vms.create_from_slash(caller, values, prefill)
@@ -185,6 +187,8 @@ def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> No
             vms.list_vms(caller, mine, page)
         case grammar.VmAction(verb=verb, vmid=vmid):
             vms.vm_action(caller, verb, vmid)
+        case grammar.VmExtend(vmid=vmid, duration=duration):
+            leases.extend(caller, vmid, duration)
         case grammar.TemplateList():
             templates.list_templates(caller)
         case grammar.TemplateBuild(distribution=distribution):

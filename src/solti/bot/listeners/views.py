@@ -34,6 +34,7 @@ _BLOCK_FOR_FIELD = {
     "cores": "cores",
     "memory": "memory",
     "full": "clone",
+    "lease": "lease",
     "ssh_key": "ssh_key",
     "ssh_keys": "ssh_key",
     "ip": "ip",
@@ -129,6 +130,7 @@ def form_values(state: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         else:
             values["disk"] = disk.upper()
     values["full"] = raw.get("clone") == "full"
+    values["lease"] = raw.get("lease")
     if raw.get("network") == "static":
         # Both checked here, so a form missing both says so once, not in two round trips.
         if not raw.get("ip"):

@@ -11,7 +11,10 @@ from solti.provisioning.cli.context import CliApp, GuardedGroup, json_option, pa
 
 __all__ = ["vm_group"]
 
-VM_COLUMNS = ("vmid", "name", "node", "status", "owner", "template_name", "template_version")
+VM_COLUMNS = (
+    "vmid", "name", "node", "status", "owner", "template_name", "template_version",
+    "lease_expires_at",
+)  # fmt: skip
 
 
 class BoundedInt(click.ParamType):
@@ -74,6 +77,12 @@ def vm_group() -> None:
 @click.option("--ssh-key", "ssh_keys", multiple=True, help="OpenSSH public key (repeatable).")
 @click.option("--user", help="Cloud-init user; default: the image's user.")
 @click.option("--request-id", help="Re-running with the same id makes no second VM.")
+@click.option(
+    "--lease",
+    metavar="DURATION|none",
+    help="How long the VM may live: 30m, 12h, 7d, 2w (default leases.default); "
+    "none only for leases.exempt.",
+)
 @click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")
 @click.option("--keep-on-failure", is_flag=True, help="Keep a half-made VM for debugging.")
 @click.option(
@@ -86,7 +95,7 @@ def vm_group() -> None:
 @json_option
 @pass_app
 def create(app: CliApp, as_json: bool, dry_run: bool, request_id: str | None,
-           address_wait: int | None, **options: Any) -> None:  # fmt: skip
+           address_wait: int | None, lease: str | None, **options: Any) -> None:  # fmt: skip
     """Clone TEMPLATE (distribution, template name or VMID) into a cloud-init ready VM.
 
     Once it runs, prints how to log in: `ssh user@address`, with the address from --ip or
@@ -104,8 +113,9 @@ def create(app: CliApp, as_json: bool, dry_run: bool, request_id: str | None,
         return
     with app.progress("vm create") as progress:
         result = p.create_vm(
-            request, progress=progress, actor=app.actor, via="cli", request_id=request_id
-        )
+            request, progress=progress, actor=app.actor, via="cli", request_id=request_id,
+            lease=lease,
+        )  # fmt: skip
     login = None
     if result.vm.status == "running" and result.plan is not None:
         if app.err.is_terminal and not as_json:
@@ -133,9 +143,14 @@ def _created(result: Any, login: str | None = None) -> str:
     vm = result.vm
     again = " (already made by this request id)" if result.reused else ""
     version = f" {vm.template_version}" if vm.template_version else ""
+    ends = (
+        f"; lease ends {lease_end_text(vm.lease_expires_at)}"
+        if vm.lease_expires_at
+        else "; no lease"
+    )
     line = (
         f"VM {vm.vmid} ({vm.name}) on {vm.node} from {vm.template_name}{version}: "
-        f"{vm.status}{again}"
+        f"{vm.status}{again}{ends}"
     )
     return f"{line}\nlog in: {login}" if login else line
 
@@ -152,6 +167,31 @@ def list_(app: CliApp, mine: bool, addresses: bool, as_json: bool) -> None:
     vms = app.provisioner.list_vms(owner=app.actor if mine else None, addresses=addresses)
     columns = (*VM_COLUMNS, "address") if addresses else VM_COLUMNS
     app.emit(vms, as_json, columns=columns, title="VMs")
+
+
+@vm_group.command("extend")
+@click.argument("vmid", type=int)
+@click.argument("duration", required=False)
+@json_option
+@pass_app
+def extend(app: CliApp, vmid: int, duration: str | None, as_json: bool) -> None:
+    """Extend VMID's lease by DURATION (30m, 12h, 7d, 2w; default leases.default), from its
+    current end or from now, whichever is later; never past leases.max from now.
+
+    The CLI is the operators' tool: it may extend any VM (as an admin in Slack may).
+    """
+    from solti.provisioning.leases import stamp_z
+
+    lease = app.provisioner.extend_lease(vmid, duration, actor=app.actor, admin=True, via="cli")
+    data = {"vmid": vmid, "owner": lease.owner, "lease_expires_at": stamp_z(lease.expires_at)}
+    text = f"VM {vmid}: lease ends {lease_end_text(lease.expires_at)}"
+    app.emit(data, as_json, text=text)
+
+
+def lease_end_text(moment: Any) -> str:
+    from solti.provisioning.leases import when
+
+    return when(moment) if moment is not None else "never"
 
 
 @vm_group.command("verify")

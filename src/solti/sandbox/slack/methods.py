@@ -221,6 +221,17 @@ def views_update(state: SlackState, params: dict[str, Any]) -> dict[str, Any]:
     return {"view": state.update_view(view, view_id, external_id, params.get("hash") or None)}
 
 
+def views_publish(state: SlackState, params: dict[str, Any]) -> dict[str, Any]:
+    """The Home tab of one user (``user_id``): a ``home`` view, replaced on each publish."""
+    view = _view_arg(params)
+    if view.get("type") != "home":
+        raise SlackError("invalid_arguments", errors=["views.publish takes a home view"])
+    user = str(params.get("user_id") or "")
+    if user not in state.users:
+        raise SlackError("user_not_found")
+    return {"view": state.publish_home(view, user, params.get("hash") or None)}
+
+
 def users_info(state: SlackState, params: dict[str, Any]) -> dict[str, Any]:
     user = state.users.get(str(params.get("user", "")))
     if user is None:
@@ -300,6 +311,7 @@ METHODS: dict[str, Handler] = {
     "views.open": views_open,
     "views.push": views_push,
     "views.update": views_update,
+    "views.publish": views_publish,
     "users.info": users_info,
     "users.list": users_list,
     "usergroups.users.list": usergroups_users_list,

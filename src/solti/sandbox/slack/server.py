@@ -325,6 +325,10 @@ class SlackStandIn:
         with self.state.changed:
             return {vid: self.state.view(vid) for vid in self.state.views}
 
+    def home(self, user: str) -> dict[str, Any] | None:
+        """The Home tab the app last published for ``user`` (``views.publish``), or None."""
+        return self.state.home_of(user)
+
     def open_views(self, user: str | None = None) -> list[dict[str, Any]]:
         return self.state.open_views(user)
 

@@ -74,9 +74,10 @@ class SlackUser:
         retry_num: int | None = None,
         retry_reason: str = "http_timeout",
         what: tuple[str, str] = ("request", ""),
+        content_type: str = "application/x-www-form-urlencoded",
     ) -> requests.Response:
         timestamp = str(int(time.time()) - (600 if sign == "stale" else 0))
-        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        headers = {"Content-Type": content_type}
         if sign != "missing":
             verifier = SignatureVerifier(self.signing_secret)
             signature = verifier.generate_signature(timestamp=timestamp, body=body) or ""
@@ -104,6 +105,27 @@ class SlackUser:
         if timed_out(reply) and key:
             self.standin.state.expire_response_url(key)
         return reply
+
+    def open_home(self, user: str | None = None, **wire: Any) -> requests.Response:
+        """Open the app's Home tab: the ``app_home_opened`` event, as the Events API sends it."""
+        who = self._user(user)
+        body = {
+            "token": VERIFICATION_TOKEN,
+            "team_id": self.team_id,
+            "api_app_id": APP_ID,
+            "type": "event_callback",
+            "event_id": f"Ev{self._key('home').replace('-', '')}",
+            "event_time": int(time.time()),
+            "event": {
+                "type": "app_home_opened",
+                "user": who["id"],
+                "channel": self.standin.state.resolve_channel(who["id"]),
+                "tab": "home",
+                "event_ts": self.standin.state.new_ts(),
+            },
+        }
+        wire.setdefault("what", ("event", "app_home_opened"))
+        return self._post(json.dumps(body), content_type="application/json", **wire)
 
     def _user(self, user: str | None) -> dict[str, Any]:
         user_id = user or self.user_id

@@ -104,6 +104,47 @@ class ViewsMixin:
             self._touch()
             return public(stored)
 
+    def publish_home(
+        self: SlackState, view: dict[str, Any], user: str, hash_: str | None = None
+    ) -> dict[str, Any]:
+        """Publish ``user``'s Home tab: one view per user, replaced (``hash`` checked)."""
+        with self.changed:
+            current = self.home_of(user, public_only=False)
+            if current is not None and hash_ and hash_ != current["hash"]:
+                raise SlackError("hash_conflict")
+            view_id = current["id"] if current else f"V{self._next():08d}"
+            stored = {
+                "id": view_id,
+                "team_id": TEAM_ID,
+                "app_installed_team_id": TEAM_ID,
+                "type": "home",
+                "blocks": [],
+                "private_metadata": "",
+                "callback_id": "",
+                "external_id": "",
+                "state": {"values": {}},
+                "hash": f"{self._epoch}.{self._next():08x}",
+                **as_slack_echoes(view),
+                "previous_view_id": None,
+                "root_view_id": view_id,
+                "app_id": APP_ID,
+                "bot_id": BOT_ID,
+                "_user": user,
+                "_open": False,  # a tab, not a modal on screen
+                "_home": True,
+            }
+            self.views[view_id] = stored
+            self._touch()
+            return public(stored)
+
+    def home_of(self: SlackState, user: str, *, public_only: bool = True) -> dict[str, Any] | None:
+        """The Home tab last published for ``user``, or None."""
+        with self.changed:
+            for stored in self.views.values():
+                if stored.get("_home") and stored.get("_user") == user:
+                    return public(stored) if public_only else stored
+            return None
+
     def set_view_state(self: SlackState, view_id: str, values: dict[str, Any]) -> None:
         with self.changed:
             self.views[view_id]["state"] = {"values": copy.deepcopy(values)}

@@ -1,0 +1,115 @@
+"""The lease rows and the sweep's done-list, in the audit database (migration ``m003_leases``).
+
+Times are stored as ISO-8601 UTC text with microseconds, so string order is time order and
+``expires_at <= ?`` works in SQL. ``claim`` is the one place concurrency is settled: an
+``INSERT OR IGNORE`` on the event's primary key succeeds for exactly one sweep, whichever
+thread or process runs it, and survives a restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from solti.provisioning.audit_log import AuditLog
+
+__all__ = ["Lease", "LeaseStore", "stamp", "unstamp"]
+
+
+def stamp(when: datetime) -> str:
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def unstamp(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+@dataclass(frozen=True)
+class Lease:
+    """One VM's lease: ``expires_at`` None means it never ends (an exempt user's ``none``)."""
+
+    vmid: int
+    owner: str
+    expires_at: datetime | None
+    set_at: datetime
+    set_by: str
+    name: str | None = None  # the VM's name at create: a reused VMID is not this VM
+
+
+class LeaseStore:
+    """Lease rows on the audit log's connection (and under its lock)."""
+
+    def __init__(self, audit: AuditLog) -> None:
+        self.audit = audit
+
+    def put(self, lease: Lease) -> None:
+        """Set (or replace: a reused VMID starts afresh) the lease of ``lease.vmid``."""
+        with self.audit.lock, self.audit.conn:
+            self.audit.conn.execute(
+                "INSERT OR REPLACE INTO [lease] (vmid, owner, expires_at, set_at, set_by, name)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    lease.vmid,
+                    lease.owner,
+                    None if lease.expires_at is None else stamp(lease.expires_at),
+                    stamp(lease.set_at),
+                    lease.set_by,
+                    lease.name,
+                ],
+            )
+
+    def get(self, vmid: int) -> Lease | None:
+        found = self._select("WHERE vmid = ?", [vmid])
+        return found[0] if found else None
+
+    def all(self) -> list[Lease]:
+        return self._select("", [])
+
+    def ending_before(self, until: datetime) -> list[Lease]:
+        """Leases that end before ``until`` (soonest first)."""
+        return self._select(
+            "WHERE expires_at IS NOT NULL AND expires_at < ? ORDER BY expires_at", [stamp(until)]
+        )
+
+    def forget(self, vmid: int) -> None:
+        """The VM is gone: its lease and done-list go too (a reused VMID starts clean)."""
+        with self.audit.lock, self.audit.conn:
+            self.audit.conn.execute("DELETE FROM [lease] WHERE vmid = ?", [vmid])
+            self.audit.conn.execute("DELETE FROM [lease_event] WHERE vmid = ?", [vmid])
+
+    def done(self) -> set[tuple[int, str, str]]:
+        """Every claimed (vmid, expires_at, kind)."""
+        with self.audit.lock:
+            rows = self.audit.conn.execute("SELECT vmid, expires_at, kind FROM [lease_event]")
+            return {(int(v), str(e), str(k)) for v, e, k in rows.fetchall()}
+
+    def claim(self, vmid: int, expires_at: datetime, kind: str, at: datetime) -> bool:
+        """Take one piece of sweep work; False when another sweep (or an earlier one) has."""
+        with self.audit.lock, self.audit.conn:
+            cursor = self.audit.conn.execute(
+                "INSERT OR IGNORE INTO [lease_event] (vmid, expires_at, kind, at)"
+                " VALUES (?, ?, ?, ?)",
+                [vmid, stamp(expires_at), kind, stamp(at)],
+            )
+            return cursor.rowcount == 1
+
+    def _select(self, where: str, args: list[object]) -> list[Lease]:
+        sql = f"SELECT vmid, owner, expires_at, set_at, set_by, name FROM [lease] {where}"
+        with self.audit.lock:
+            rows = self.audit.conn.execute(sql, args).fetchall()
+        return [
+            Lease(int(v), str(o), unstamp(e), unstamp(s) or datetime.now(UTC), str(b), n)
+            for v, o, e, s, b, n in rows
+        ]
+
+    def release(self, vmid: int, expires_at: datetime, kinds: list[str]) -> None:
+        """Give back claimed work that failed, so the next sweep tries again."""
+        with self.audit.lock, self.audit.conn:
+            self.audit.conn.executemany(
+                "DELETE FROM [lease_event] WHERE vmid = ? AND expires_at = ? AND kind = ?",
+                [(vmid, stamp(expires_at), kind) for kind in kinds],
+            )
