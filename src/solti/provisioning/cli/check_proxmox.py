@@ -45,7 +45,6 @@ PRIVILEGES: tuple[Requirement, ...] = (
     Requirement(
         "/vms", "VM.Config.Disk", "import the cloud image, add the EFI disk, set boot order, resize"
     ),
-    Requirement("/vms", "VM.Config.CDROM", "attach the cloud-init drive"),
     Requirement("/vms", "VM.Config.CPU", "set cores, CPU type and NUMA"),
     Requirement("/vms", "VM.Config.Memory", "set memory and ballooning"),
     Requirement(
