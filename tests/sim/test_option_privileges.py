@@ -84,3 +84,21 @@ def test_create_checks_the_options_it_sets(pve: PveSimulator, api: Any) -> None:
     assert _refused(lambda: api.nodes(NODE).qemu.post(vmid=300, name="x", memory=1024)) == (
         "Permission check failed (/vms/300, VM.Config.Memory)"
     )
+
+
+def test_a_cloud_init_drive_needs_cloudinit_and_cdrom(pve: PveSimulator, api: Any) -> None:
+    """qemu-server 9.2.6 ``src/PVE/API2/Qemu.pm`` ``$check_drive_perms``: ``check_vm_perm``
+    with ``['VM.Config.Cloudinit', 'VM.Config.CDROM']`` and no ``$any``, so both; creating a
+    VM with the drive checks neither (``create_vm`` leaves drives to storage checks)."""
+    pve.state.add_vm(100)
+    config = api.nodes(NODE).qemu(100).config
+    _only(pve, "VM.Config.Cloudinit")
+    assert _refused(lambda: config.put(ide2="local-lvm:cloudinit")) == (
+        "Permission check failed (/vms/100, VM.Config.CDROM)"
+    )
+    _only(pve, "VM.Config.CDROM")
+    assert _refused(lambda: config.put(ide2="local-lvm:cloudinit")) == (
+        "Permission check failed (/vms/100, VM.Config.Cloudinit)"
+    )
+    _only(pve, "VM.Config.Cloudinit", "VM.Config.CDROM")
+    config.put(ide2="local-lvm:cloudinit")

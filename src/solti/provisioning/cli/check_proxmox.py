@@ -45,7 +45,6 @@ PRIVILEGES: tuple[Requirement, ...] = (
     Requirement(
         "/vms", "VM.Config.Disk", "import the cloud image, add the EFI disk, set boot order, resize"
     ),
-    Requirement("/vms", "VM.Config.CDROM", "attach the cloud-init drive"),
     Requirement("/vms", "VM.Config.CPU", "set cores, CPU type and NUMA"),
     Requirement("/vms", "VM.Config.Memory", "set memory and ballooning"),
     Requirement(
@@ -186,10 +185,12 @@ def check_proxmox(config: CheckConfig) -> list[CheckResult]:
         )
     )
     try:
-        results.extend(_privilege_results(config, client, online))
+        tree = client.permissions() or {}
+        results.extend(_privilege_results(config, tree, online))
+        bridge_hidden = _bridge_hidden_by_acl(config, tree)
         for node in online:
             results.extend(_storage_results(config, client, node))
-            results.append(_bridge_result(config, client, node))
+            results.append(_bridge_result(config, client, node, bridge_hidden))
     except ProxmoxError as exc:
         results.append(CheckResult("proxmox.api", "fail", str(exc), "see the message above"))
     return results
@@ -298,9 +299,10 @@ def _privilege_result(
     )
 
 
-def _privilege_results(config: CheckConfig, client: Any, nodes: list[str]) -> list[CheckResult]:
+def _privilege_results(
+    config: CheckConfig, tree: Mapping[str, Mapping[str, Any]], nodes: list[str]
+) -> list[CheckResult]:
     results: list[CheckResult] = []
-    tree = client.permissions() or {}
     for path, requirements in requirements_by_path(config, nodes).items():
         wanted = [requirement.privilege for requirement in requirements]
         missing = missing_privileges(tree, path, wanted, propagate=path == "/vms")
@@ -377,7 +379,18 @@ def _storage_results(config: CheckConfig, client: Any, node: str) -> list[CheckR
     return results
 
 
-def _bridge_result(config: CheckConfig, client: Any, node: str) -> CheckResult:
+def _bridge_hidden_by_acl(config: CheckConfig, tree: Mapping[str, Mapping[str, Any]]) -> bool:
+    """PVE's network list leaves out bridges the token may neither use nor audit
+    (pve-access-control ``RPCEnvironment.pm`` ``check_sdn_bridge``)."""
+    if not config.bridge:
+        return False
+    path = f"/sdn/zones/localnetwork/{config.bridge}"
+    return not {"SDN.Use", "SDN.Audit"} & set(effective_privileges(tree, path))
+
+
+def _bridge_result(
+    config: CheckConfig, client: Any, node: str, hidden_by_acl: bool = False
+) -> CheckResult:
     """``defaults.bridge`` must exist on every node a VM may land on (PVE checks only at start)."""
     name = f"proxmox.bridge {node}/{config.bridge}"
     if not config.bridge:
@@ -385,6 +398,15 @@ def _bridge_result(config: CheckConfig, client: Any, node: str) -> CheckResult:
     bridges = client.bridges(node)
     if config.bridge in bridges:
         return CheckResult(name, "ok", "bridge exists")
+    if hidden_by_acl:
+        path = f"/sdn/zones/localnetwork/{config.bridge}"
+        return CheckResult(
+            name,
+            "fail",
+            f"bridge {config.bridge} not listed on {node}: the token lacks SDN.Use on {path} "
+            "and Proxmox hides the bridges a token may not use",
+            _role_fix(config, path, ["SDN.Use"]),
+        )
     return CheckResult(
         name,
         "fail",

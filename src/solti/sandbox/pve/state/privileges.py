@@ -38,6 +38,10 @@ CLOUDINIT = {
     "cicustom", "cipassword", "citype", "ciuser", "ciupgrade", "nameserver", "searchdomain",
     "sshkeys",
 }  # fmt: skip
+# qemu-server ``QemuServer/Drive.pm`` ``drive_is_cloudinit``: by volume name, whatever the media.
+_CLOUDINIT_VOLUME = re.compile(
+    r"[:/](?:vm-\d+-)?cloudinit(?:\.(?:raw|cow|qcow|qcow2|qed|vmdk|cloop))?$"
+)
 _SKIPPED = re.compile(r"^(?:unused|serial|usb|hostpci|virtiofs)\d+$")
 
 
@@ -93,12 +97,13 @@ def check_storage_access(access: Access, drives: dict[str, str]) -> None:
 
 def check_drive_perms(access: Access, vmid: int, drives: dict[str, str]) -> None:
     """``$check_drive_perms`` of ``$update_vm_api``: a cloud-init drive needs
-    ``VM.Config.Cloudinit`` or ``.CDROM``, a CD-ROM ``.CDROM``, any other disk ``.Disk``."""
+    ``VM.Config.Cloudinit`` and ``.CDROM`` (``check_vm_perm`` without ``$any``, qemu-server
+    9.2.6), a CD-ROM ``.CDROM``, any other disk ``.Disk``. Creating a VM checks none of them."""
     for value in drives.values():
         drive = parse_drive(value)
         file = drive.get("file", "")
-        if drive.get("media") == "cdrom" and "cloudinit" in file:
-            check_vm_perm(access, vmid, ["VM.Config.Cloudinit", "VM.Config.CDROM"], True)
+        if _CLOUDINIT_VOLUME.search(file):
+            check_vm_perm(access, vmid, ["VM.Config.Cloudinit", "VM.Config.CDROM"])
         elif drive.get("media") == "cdrom":
             check_vm_perm(access, vmid, ["VM.Config.CDROM"])
         else:
