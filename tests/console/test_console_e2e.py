@@ -37,6 +37,7 @@ bad-size
 
 
 
+
 y
 20G
 y

@@ -102,6 +102,9 @@ _OPTIONAL_STR = (str, type(None))
 def _user_of(body: dict[str, Any]) -> Any:
     if "command" in body:
         return body.get("user_id")
+    if body.get("type") == "event_callback":  # Events API: the person is the event's
+        event = body.get("event")
+        return event.get("user") if isinstance(event, dict) else None
     user = body.get("user")
     return user.get("id") if isinstance(user, dict) else None
 
@@ -111,6 +114,8 @@ def malformed(body: Any) -> str | None:
     middleware reads must have the type Slack documents, so no listener meets a surprise."""
     if not isinstance(body, dict):
         return "not an object"
+    if body.get("type") == "event_callback" and not isinstance(body.get("event"), dict):
+        return "event is not an object"
     user = _user_of(body)
     if not isinstance(user, str) or not user:
         return "no user"

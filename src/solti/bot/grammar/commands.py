@@ -89,6 +89,7 @@ class VmGive:
     user: str
 
 
+@dataclass(frozen=True)
 class VmExtend:
     """`vm extend VMID [DURATION]`: no duration means ``leases.default``."""
 
