@@ -109,11 +109,7 @@ def describe_error(exc: BaseException) -> tuple[str, str | None]:
     """A message for people and the step it happened at; never a traceback or a secret."""
     step = getattr(exc, "step", None)
     if isinstance(exc, Unreachable):
-        return (
-            "Proxmox VE is not answering right now, so nothing was changed. "
-            "Try again in a minute; if it persists, tell an admin.",
-            step,
-        )
+        return (_unreachable_sentence(exc, step), step)
     if isinstance(exc, TaskTimeout):
         return (
             f"Proxmox VE is slow: a task did not finish in time ({exc.message}). "
@@ -130,3 +126,26 @@ def describe_error(exc: BaseException) -> tuple[str, str | None]:
     ref = uuid.uuid4().hex[:8]
     log.error("unexpected error (ref %s)", ref, exc_info=exc)
     return (f"Something went wrong on our side (reference `{ref}`); nothing more was done.", step)
+
+
+# Steps before which nothing can have been made: only then may a lost connection be told as
+# "nothing was changed". Later (a clone sent, a task running), something may exist in PVE.
+_NOTHING_MADE_BEFORE = {None, "plan", "checksum", "vmid"}
+
+
+def _unreachable_sentence(exc: Unreachable, step: str | None) -> str:
+    """Proxmox stopped answering: say what may exist, never "nothing was changed" unless true."""
+    maybe_made = exc.__class__.__name__ in ("TaskLost", "MaybeApplied") or (
+        step not in _NOTHING_MADE_BEFORE
+    )
+    if not maybe_made:
+        return (
+            "Proxmox VE is not answering right now, so nothing was changed. "
+            "Try again in a minute; if it persists, tell an admin."
+        )
+    where = f" during step {step}" if step else ""
+    return (
+        f"Proxmox VE stopped answering{where}, so what was started may still exist "
+        f"({exc.message}). Check with `/solti vm list` before retrying; an admin can run "
+        "`solti reconcile` to finish or remove it."
+    )
