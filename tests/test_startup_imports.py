@@ -34,7 +34,8 @@ def _heavy(loaded: set[str]) -> list[str]:
 
 @pytest.mark.parametrize(
     "module",
-    [f"solti.provisioning.cli.{verb}" for verb in ("vm", "template", "audit")] + ["solti.check"],
+    [f"solti.provisioning.cli.{verb}" for verb in ("vm", "template", "audit")]
+    + ["solti.check_command"],
 )
 def test_a_verbs_module_imports_no_heavy_library(module: str) -> None:
     loaded = _modules_after(f"import {module}")

@@ -72,7 +72,7 @@ def _reconcile() -> click.Command:
 
 
 def _check() -> click.Command:
-    from solti.check import check_command
+    from solti.check_command import check_command
 
     return check_command
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from solti.bot.slack_check import REQUIRED_SLACK_SCOPES, SlackCheckConfig, check_slack
-from solti.check import check_command
+from solti.check_command import check_command
 from solti.provisioning.cli.check import check_database
 from solti.provisioning.cli.check_proxmox import (
     PRIVILEGES,

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from solti.check import check_command
+from solti.check_command import check_command
 from solti.provisioning.cli.check_proxmox import PRIVILEGES
 from solti.provisioning.cli.check_report import CheckResult
 from solti.provisioning.config import ProxmoxSettings, load_policy

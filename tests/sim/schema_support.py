@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from solti.sandbox.pve.errors import PveError
+from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.schema import Schema
 
 UPID = "UPID:pve:0002A1F3:01B5C2D4:6650F2A1:qmclone:9000:root@pam!solti:"

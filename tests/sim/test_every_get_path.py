@@ -17,7 +17,7 @@ import jsonschema
 import pytest
 import requests
 
-from solti.sandbox.pve import PveSimulator, catalog
+from solti.sandbox.pve import PveSimulator, path_catalog
 from solti.sandbox.pve.handlers.reads import MODELLED_IDS, read_handler
 from solti.sandbox.pve.routes import ROUTES
 from tests.sim.conftest import NODE, run_ok
@@ -32,7 +32,9 @@ def _ids(template: str) -> set[str]:
 
 def walkable() -> list[str]:
     """GET paths whose ids the simulator models (its node, VM, storage, task)."""
-    return [p for p in catalog.get_paths() if _ids(p) <= MODELLED_IDS and "/lxc/{vmid}" not in p]
+    return [
+        p for p in path_catalog.get_paths() if _ids(p) <= MODELLED_IDS and "/lxc/{vmid}" not in p
+    ]
 
 
 def routed(template: str) -> bool:
@@ -90,7 +92,7 @@ def test_every_routed_get_path_answers_schema_valid_data(
             failures.append(f"{path}: {response.status_code} {response.reason}")
             continue
         try:
-            validate(response.json()["data"], catalog.returns("GET", template))
+            validate(response.json()["data"], path_catalog.returns("GET", template))
         except jsonschema.ValidationError as exc:
             failures.append(f"{path}: {str(exc).splitlines()[0]}")
     assert failures == []

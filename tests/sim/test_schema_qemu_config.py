@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pytest
 
-from solti.sandbox.pve.errors import PveError
+from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.schema import Schema
 from tests.sim.schema_support import NOT_DEFINED, SSH_KEY, VM, errors_of
 

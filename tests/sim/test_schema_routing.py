@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from solti.sandbox.pve.errors import PveError
+from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.schema import Schema
 from tests.sim.schema_support import BAD_VMID, UPID, errors_of, type_error
 

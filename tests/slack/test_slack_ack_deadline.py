@@ -17,7 +17,7 @@ import requests
 
 from solti.sandbox.slack import SlackStandIn, SlackUser
 from solti.sandbox.slack.acks import timed_out
-from solti.sandbox.slack.records import ACK_TIMEOUT_SECONDS, RESPONSE_URL_TTL_SECONDS
+from solti.sandbox.slack.slack_records import ACK_TIMEOUT_SECONDS, RESPONSE_URL_TTL_SECONDS
 
 
 class _SlowApp:

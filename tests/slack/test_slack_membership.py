@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from solti.sandbox.slack import SlackStandIn
-from solti.sandbox.slack.records import BOT_SCOPES
+from solti.sandbox.slack.slack_records import BOT_SCOPES
 
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from solti.bot.blocks.home import home_view
+from solti.bot.blocks.home_view import home_view
 from solti.bot.fleet_facts import ending_within, outdated_vms
 from solti.bot.runtime import Runtime
 

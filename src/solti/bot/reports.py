@@ -9,7 +9,7 @@ import logging
 from collections import defaultdict
 from typing import Any
 
-from solti.bot.blocks.fleet import fleet_blocks
+from solti.bot.blocks.fleet_blocks import fleet_blocks
 from solti.bot.blocks.report import DistributionReport, report_messages
 from solti.bot.fleet_facts import ending_within, outdated_vms
 from solti.bot.runtime import Runtime

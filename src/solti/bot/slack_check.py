@@ -1,7 +1,7 @@
 """The Slack items of `solti check`: the bot token, its scopes, and Socket Mode.
 
 The bot's, because only the bot talks to Slack (provisioning never imports slack_sdk);
-`solti.check` runs these after the provisioning items. They only read: `auth.test` and
+`solti.check_command` runs these after the provisioning items. They only read: `auth.test` and
 `apps.connections.open` (which hands out a URL and opens nothing until it is dialled).
 """
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from solti.provisioning import (
     addresses,
-    leases,
+    lease_book,
     template_build,
     template_lifecycle,
     vm_create,
@@ -27,8 +27,8 @@ from solti.provisioning.catalog import Catalog
 from solti.provisioning.collaborators import Collaborators
 from solti.provisioning.config import Defaults, LeasePolicy, Policy, ProxmoxSettings
 from solti.provisioning.fleet_policy import Fleet
+from solti.provisioning.lease_book import LeaseBook, SweepReport
 from solti.provisioning.lease_store import Lease
-from solti.provisioning.leases import LeaseBook, SweepReport
 from solti.provisioning.models import (
     Progress,
     TemplateBuildRequest,
@@ -137,7 +137,7 @@ class Provisioner:
         are kept when the request leaves them open and they are still free."""
         req = _request(VmCreateRequest, request)
         if actor is not None:  # a lease the actor may not have is refused by the dry run too
-            leases.lease_duration(self.leases.policy, req.lease, actor)
+            lease_book.lease_duration(self.leases.policy, req.lease, actor)
         return vm_create.plan_vm(
             self.ops,
             req,
@@ -186,7 +186,7 @@ class Provisioner:
         changes and starts when the VM exists; ``lease_exempt`` is the bot's word that the
         actor is in ``leases.exempt`` through a usergroup."""
         req = _request(VmCreateRequest, request, request_id=request_id)
-        duration = leases.lease_duration(
+        duration = lease_book.lease_duration(
             self.leases.policy, lease if lease is not None else req.lease, actor,
             exempt=lease_exempt,
         )  # fmt: skip
@@ -217,11 +217,11 @@ class Provisioner:
         return self.leases.extend(vmid, duration, actor=actor, admin=admin, via=via)
 
     def sweep_leases(
-        self, *, as_of: Any = None, dry_run: bool = False, actor: str = leases.SWEEP_ACTOR,
+        self, *, as_of: Any = None, dry_run: bool = False, actor: str = lease_book.SWEEP_ACTOR,
         via: str = "lease",
     ) -> SweepReport:  # fmt: skip
         """Reminders, expiries and removals due at ``as_of`` (default now); see ``leases``."""
-        return leases.sweep(
+        return lease_book.sweep(
             self.ops, self.leases.policy, as_of=as_of, dry_run=dry_run, actor=actor, via=via
         )
 

@@ -11,7 +11,7 @@ import logging
 
 from solti.bot.blocks import replies
 from solti.bot.blocks.elements import when
-from solti.bot.blocks.leases import reminder_message
+from solti.bot.blocks.lease_blocks import reminder_message
 from solti.bot.flows.caller import Caller, describe_error
 from solti.bot.runtime import Runtime
 from solti.provisioning.durations import format_duration

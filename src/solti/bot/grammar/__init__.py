@@ -34,7 +34,7 @@ from solti.bot.grammar.commands import (
 from solti.bot.grammar.commands import (
     VmExtend as VmExtend,  # re-exported: `grammar.VmExtend` in the listeners
 )
-from solti.bot.grammar.leases import lease_option, vm_extend
+from solti.bot.grammar.lease_grammar import lease_option, vm_extend
 from solti.bot.grammar.options import _convert, _no_extra, _options, _Spec, _tokens, _vmid
 from solti.bot.grammar.unescape import unescape
 

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from solti.bot.blocks.approval import APPROVE_ACTION, DENY_ACTION
-from solti.bot.blocks.home import START_ACTION, STOP_ACTION
-from solti.bot.blocks.leases import EXTEND_ACTION
+from solti.bot.blocks.home_view import START_ACTION, STOP_ACTION
+from solti.bot.blocks.lease_blocks import EXTEND_ACTION
 from solti.bot.blocks.replies import OPEN_MODAL_ACTION, REMOVE_ACTION
 from solti.bot.flows import leases, templates, vms
 from solti.bot.flows.caller import Caller

@@ -4,7 +4,7 @@ Each item is one `CheckResult` line, and a failing item says how to fix it, beca
 operator reads this on day one with nothing else to go on. The checks only read (Proxmox GETs,
 a rolled-back SQLite write), so running them against production is safe.
 
-The Slack items are the bot's (`solti.bot.slack_check`); `solti.check` runs both and prints
+The Slack items are the bot's (`solti.bot.slack_check`); `solti.check_command` runs both and prints
 the report. The pure parts live in `check_report` (results, id shapes, the report) and the
 Proxmox items in `check_proxmox` (with the privilege table); this module reads the
 configuration and the DB.

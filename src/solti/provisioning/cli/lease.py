@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import click
 
 from solti.provisioning.cli.context import CliApp, GuardedGroup, json_option, pass_app
-from solti.provisioning.leases import when
+from solti.provisioning.lease_book import when
 
 __all__ = ["lease_group"]
 

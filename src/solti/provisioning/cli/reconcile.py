@@ -26,7 +26,7 @@ def reconcile_command(app: CliApp, dry_run: bool, as_json: bool, yes: bool) -> N
     Exit 0 when nothing needs a person, 1 when something does, 2 on bad usage.
     """
     from solti.provisioning.config import load_policy
-    from solti.provisioning.reconcile import Report, carry_out, survey
+    from solti.provisioning.reconciliation import Report, carry_out, survey
 
     policy = load_policy(app.environ.get("SOLTI_CONFIG") or None)
     ops = app.provisioner.ops

@@ -180,7 +180,7 @@ def extend(app: CliApp, vmid: int, duration: str | None, as_json: bool) -> None:
 
     The CLI is the operators' tool: it may extend any VM (as an admin in Slack may).
     """
-    from solti.provisioning.leases import stamp_z
+    from solti.provisioning.lease_book import stamp_z
 
     lease = app.provisioner.extend_lease(vmid, duration, actor=app.actor, admin=True, via="cli")
     data = {"vmid": vmid, "owner": lease.owner, "lease_expires_at": stamp_z(lease.expires_at)}
@@ -189,7 +189,7 @@ def extend(app: CliApp, vmid: int, duration: str | None, as_json: bool) -> None:
 
 
 def lease_end_text(moment: Any) -> str:
-    from solti.provisioning.leases import when
+    from solti.provisioning.lease_book import when
 
     return when(moment) if moment is not None else "never"
 

@@ -25,6 +25,6 @@ Deliberate simplifications (each one is on the safe side for a client):
   ``state.set_token_privileges(path, {priv: 1})`` changes them (``0`` = does not propagate).
 """
 
-from solti.sandbox.pve.server import PveSimulator
+from solti.sandbox.pve.simulator import PveSimulator
 
 __all__ = ["PveSimulator"]

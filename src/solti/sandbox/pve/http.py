@@ -20,8 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.auth import Authenticator, Identity
-from solti.sandbox.pve.errors import PveError
 from solti.sandbox.pve.faults import API_PREFIX, Faults
 from solti.sandbox.pve.handlers import Call, Handler
 from solti.sandbox.pve.handlers.reads import read_handler

@@ -5,20 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from solti.sandbox.pve.errors import PveError
-from solti.sandbox.pve.handlers import Handler, cluster, qemu, storage, tasks
+from solti.sandbox.pve.api_errors import PveError
+from solti.sandbox.pve.handlers import Handler, cluster_routes, qemu, storage, task_routes
 from solti.sandbox.pve.state.access import Access
 
 VM = "/nodes/{node}/qemu/{vmid}"
 
 ROUTES: dict[tuple[str, str], Handler] = {
-    ("GET", "/version"): cluster.version,
-    ("GET", "/nodes"): cluster.nodes,
-    ("GET", "/cluster/resources"): cluster.resources,
-    ("GET", "/cluster/nextid"): cluster.nextid,
-    ("GET", "/cluster/options"): cluster.options,
-    ("POST", "/access/ticket"): cluster.ticket,
-    ("GET", "/access/permissions"): cluster.permissions,
+    ("GET", "/version"): cluster_routes.version,
+    ("GET", "/nodes"): cluster_routes.nodes,
+    ("GET", "/cluster/resources"): cluster_routes.resources,
+    ("GET", "/cluster/nextid"): cluster_routes.nextid,
+    ("GET", "/cluster/options"): cluster_routes.options,
+    ("POST", "/access/ticket"): cluster_routes.ticket,
+    ("GET", "/access/permissions"): cluster_routes.permissions,
     ("GET", "/nodes/{node}/qemu"): qemu.vm_list,
     ("POST", "/nodes/{node}/qemu"): qemu.create,
     ("GET", VM): qemu.vm_index,
@@ -34,12 +34,12 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", f"{VM}/status/stop"): qemu.stop,
     ("POST", f"{VM}/status/shutdown"): qemu.shutdown,
     ("GET", f"{VM}/agent/network-get-interfaces"): qemu.agent_interfaces,
-    ("GET", "/nodes/{node}/network"): cluster.network,
+    ("GET", "/nodes/{node}/network"): cluster_routes.network,
     ("GET", "/nodes/{node}/storage"): storage.storage_list,
     ("GET", "/nodes/{node}/storage/{storage}/content"): storage.content,
     ("POST", "/nodes/{node}/storage/{storage}/download-url"): storage.download_url,
-    ("GET", "/nodes/{node}/tasks/{upid}/status"): tasks.status,
-    ("GET", "/nodes/{node}/tasks/{upid}/log"): tasks.log,
+    ("GET", "/nodes/{node}/tasks/{upid}/status"): task_routes.status,
+    ("GET", "/nodes/{node}/tasks/{upid}/log"): task_routes.log,
 }
 
 # Reachable without credentials, as pveproxy allows.

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from solti.sandbox.pve.errors import PveError, not_implemented, param_error
+from solti.sandbox.pve.api_errors import PveError, not_implemented, param_error
 from solti.sandbox.pve.formats import PROPERTY_FORMATS
 from solti.sandbox.pve.propstring import JsonBool, check_object, perl_str
 
@@ -117,9 +117,9 @@ class Schema:
     @cache
     def load_full(cls) -> Schema:
         """The whole PVE API (``catalog``), for the GET paths outside the modelled subset."""
-        from solti.sandbox.pve import catalog
+        from solti.sandbox.pve import path_catalog
 
-        return cls({"endpoints": catalog.endpoints()}, strict=False)
+        return cls({"endpoints": path_catalog.endpoints()}, strict=False)
 
     @property
     def endpoints(self) -> dict[str, tuple[str, ...]]:

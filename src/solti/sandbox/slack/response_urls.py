@@ -13,7 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from solti.sandbox.slack.records import RESPONSE_URL_TTL_SECONDS, RESPONSE_URL_USES, SlackError
+from solti.sandbox.slack.slack_records import (
+    RESPONSE_URL_TTL_SECONDS,
+    RESPONSE_URL_USES,
+    SlackError,
+)
 
 if TYPE_CHECKING:
     from solti.sandbox.slack.store import SlackState

@@ -17,7 +17,8 @@ import threading
 import time
 from typing import Any
 
-from solti.sandbox.slack.records import (
+from solti.sandbox.slack.response_urls import ResponseUrlMixin
+from solti.sandbox.slack.slack_records import (
     ACK_TIMEOUT_SECONDS,
     APP_ID,
     BOT_ID,
@@ -36,7 +37,6 @@ from solti.sandbox.slack.records import (
     SlackError,
     public,
 )
-from solti.sandbox.slack.response_urls import ResponseUrlMixin
 from solti.sandbox.slack.views_store import ViewsMixin
 
 __all__ = [

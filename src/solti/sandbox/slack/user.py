@@ -31,7 +31,7 @@ from solti.sandbox.slack.acks import (
 )
 from solti.sandbox.slack.blockkit import interactive_elements
 from solti.sandbox.slack.escaping import escape_slash_text
-from solti.sandbox.slack.server import SlackStandIn
+from solti.sandbox.slack.standin import SlackStandIn
 from solti.sandbox.slack.store import ACK_TIMEOUT_SECONDS, APP_ID, TEAM_DOMAIN
 from solti.sandbox.slack.viewstate import SubmitBlocked, build_state, option_for
 

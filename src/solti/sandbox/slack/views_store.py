@@ -12,7 +12,14 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
-from solti.sandbox.slack.records import APP_ID, BOT_ID, MAX_VIEW_STACK, TEAM_ID, SlackError, public
+from solti.sandbox.slack.slack_records import (
+    APP_ID,
+    BOT_ID,
+    MAX_VIEW_STACK,
+    TEAM_ID,
+    SlackError,
+    public,
+)
 
 if TYPE_CHECKING:
     from solti.sandbox.slack.store import SlackState

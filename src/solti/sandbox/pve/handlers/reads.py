@@ -12,8 +12,8 @@ import hashlib
 from functools import cache
 from typing import Any
 
-from solti.sandbox.pve import catalog
-from solti.sandbox.pve.handlers import Call, Handler, inventory
+from solti.sandbox.pve import path_catalog
+from solti.sandbox.pve.handlers import Call, Handler, inventory_routes
 from solti.sandbox.pve.handlers.unconfigured import UNCONFIGURED
 
 # The simulated guest agent's version (qemu-guest-agent as in Debian trixie).
@@ -25,9 +25,9 @@ SUBSCRIPTION_URL = "https://www.proxmox.com/en/proxmox-virtual-environment/prici
 
 def directory(template: str) -> Handler:
     """An index handler: one row per registered child, keyed as its ``links`` href says."""
-    links = catalog.returns("GET", template).get("links") or [{"href": "{name}"}]
+    links = path_catalog.returns("GET", template).get("links") or [{"href": "{name}"}]
     key = links[0]["href"].strip("{}")
-    rows = [{key: child} for child in catalog.children(template)]
+    rows = [{key: child} for child in path_catalog.children(template)]
 
     def index(call: Call) -> list[dict[str, str]]:
         if "node" in call.params:
@@ -211,13 +211,13 @@ READS: dict[str, Handler] = {
     "/nodes/{node}/qemu/{vmid}/agent/info": agent_info,
     "/nodes/{node}/tasks": node_tasks,
     "/nodes/{node}/version": node_version,
-    "/nodes/{node}/status": inventory.node_status,
-    "/nodes/{node}/storage/{storage}/status": inventory.storage_status,
-    "/nodes/{node}/qemu/{vmid}/pending": inventory.vm_pending,
-    "/nodes/{node}/qemu/{vmid}/snapshot": inventory.vm_snapshots,
-    "/storage": inventory.storage_config_rows,
-    "/storage/{storage}": inventory.storage_config,
-    "/cluster/tasks": inventory.cluster_tasks,
+    "/nodes/{node}/status": inventory_routes.node_status,
+    "/nodes/{node}/storage/{storage}/status": inventory_routes.storage_status,
+    "/nodes/{node}/qemu/{vmid}/pending": inventory_routes.vm_pending,
+    "/nodes/{node}/qemu/{vmid}/snapshot": inventory_routes.vm_snapshots,
+    "/storage": inventory_routes.storage_config_rows,
+    "/storage/{storage}": inventory_routes.storage_config,
+    "/cluster/tasks": inventory_routes.cluster_tasks,
     **dict.fromkeys(NODE_EMPTY, node_empty_list),
     **dict.fromkeys(CLUSTER_EMPTY, cluster_empty_list),
     **UNCONFIGURED,
@@ -231,12 +231,12 @@ MODELLED_IDS = {"node", "vmid", "storage", "upid"}
 @cache
 def _directories() -> dict[str, Handler]:
     out: dict[str, Handler] = {}
-    for template in catalog.get_paths():
-        names = catalog.children(template)
+    for template in path_catalog.get_paths():
+        names = path_catalog.children(template)
         ids = {part.strip("{}") for part in template.split("/") if part.startswith("{")}
         if not names or any(name.startswith("{") for name in names):
             continue
-        if not catalog.returns("GET", template).get("links") or not ids <= MODELLED_IDS:
+        if not path_catalog.returns("GET", template).get("links") or not ids <= MODELLED_IDS:
             continue
         if "/lxc/" in template:
             continue

@@ -5,7 +5,7 @@ Every method takes the current time from the cluster (moved by its caller), rais
 call is atomic. ``records`` holds the data records, each other module one part.
 """
 
-from solti.sandbox.pve.errors import PveError
+from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.state.cluster import Cluster
 from solti.sandbox.pve.state.records import Guest, Storage, Volume
 from solti.sandbox.pve.state.tasks import Task, TaskError

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from solti.sandbox.pve.errors import PveError
+from solti.sandbox.pve.api_errors import PveError
 
 ALL_PRIVILEGES = [
     "Datastore.Allocate",

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
-from solti.sandbox.pve.errors import PveError
+from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.propstring import format_size
 from solti.sandbox.pve.schema import get_schema
 from solti.sandbox.pve.state import privileges

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from solti.sandbox.pve.errors import PveError
+from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.state.storages import Storages
 from solti.sandbox.pve.state.tasks import TaskError, Tasks
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from solti.sandbox.pve.errors import PveError
+from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.state.drives import is_drive_key, parse_drive, parse_size
 from solti.sandbox.pve.state.records import Guest
 from solti.sandbox.pve.state.tasks import Now

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from solti.sandbox.pve.errors import PveError
+from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.propstring import format_size
 from solti.sandbox.pve.state import privileges
 from solti.sandbox.pve.state.access import Access

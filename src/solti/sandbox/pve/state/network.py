@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from solti.sandbox.pve.errors import PveError
+from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.state.nodes import Nodes
 
 # `type` filter values that mean "several types" (pve-manager API2/Network.pm `$bridge_type`).

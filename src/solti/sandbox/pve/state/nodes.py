@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from solti.sandbox.pve.errors import PveError
+from solti.sandbox.pve.api_errors import PveError
 
 PVE_VERSION = {"version": "9.1.4", "release": "9.1", "repoid": "5b2e3e3a2f0c4a1d"}
 

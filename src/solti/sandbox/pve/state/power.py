@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from solti.sandbox.pve.errors import PveError
+from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.state.drives import split_property_string
 from solti.sandbox.pve.state.guests import Guests, check_lock
 from solti.sandbox.pve.state.records import Guest

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from solti.sandbox.pve.errors import PveError
+from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.state.records import Storage, Volume
 from solti.sandbox.pve.state.tasks import Now
 

@@ -80,7 +80,7 @@ def storage_status(call: Call) -> dict[str, Any]:
 
 
 def raise_no_storage() -> None:
-    from solti.sandbox.pve.errors import param_error
+    from solti.sandbox.pve.api_errors import param_error
 
     raise param_error({"storage": "No such storage."})
 

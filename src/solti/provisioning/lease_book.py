@@ -38,7 +38,7 @@ __all__ = [
     "sweep",
 ]
 
-log = logging.getLogger("solti.provisioning.leases")
+log = logging.getLogger("solti.provisioning.lease_book")
 LEASE_EXTEND = "vm lease extend"
 LEASE_WARN = "vm lease warn"
 VM_EXPIRE = "vm expire"

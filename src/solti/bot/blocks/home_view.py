@@ -23,7 +23,7 @@ from solti.bot.blocks.elements import (
     section,
     when,
 )
-from solti.bot.blocks.leases import extend_button, lease_left, remove_button
+from solti.bot.blocks.lease_blocks import extend_button, lease_left, remove_button
 
 __all__ = ["START_ACTION", "STOP_ACTION", "home_view"]
 
