@@ -48,8 +48,8 @@ VERBS: dict[str, Need] = {
     "vm stop": Need(owner=True),
     "vm shutdown": Need(owner=True),
     "vm remove": Need(owner=True),
-    # The flows check the target VM's owner themselves (they record a refusal as denied).
-    "vm give": Need(),
+    "vm give": Need(owner=True),
+    # The flow checks the owner itself: [Extend] also comes from a DM reminder or App Home.
     "vm extend": Need(),
     "quota": Need(),
     "template list": Need(),

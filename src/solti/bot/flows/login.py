@@ -17,7 +17,7 @@ from solti.bot.progress_message import ProgressMessage
 
 __all__ = ["address_later", "address_wait", "first_login"]
 
-log = logging.getLogger("solti.bot.flows.vms")
+log = logging.getLogger("solti.bot.flows.login")
 
 
 def address_later(

@@ -1,4 +1,7 @@
-"""VM flows: create (command or form), list, lifecycle verbs, remove with confirmation."""
+"""VM create flows: from the command or the form, planned once, built with live progress.
+
+The verbs on VMs that exist (list, quota, give, lifecycle, remove) are ``vm_verbs``.
+"""
 
 from __future__ import annotations
 
@@ -23,13 +26,9 @@ __all__ = [
     "build_vm",
     "create_from_slash",
     "create_prepared",
-    "give",
-    "list_vms",
     "plan_prefill",
     "prepare_create",
-    "quota",
     "request_problems",
-    "vm_action",
 ]
 
 log = logging.getLogger("solti.bot.flows.vms")
@@ -353,136 +352,3 @@ def build_vm(caller: Caller, request: VmCreateRequest, plan: VmPlan) -> None:
     progress.finish(progress_views.vm_done_message(title, vm, used_plan, login), details)
     if wait:
         address_later(caller, progress, vm, used_plan, wait)
-
-
-def list_vms(caller: Caller, mine: bool, page: int = 1) -> None:
-    """One page of the VM list (``--page N``), only the caller's with ``mine``."""
-    runtime = caller.runtime
-    allowed = caller.authorize("vm list")
-    if not allowed:
-        caller.say_error(allowed.reason)
-        return
-    vms = runtime.provisioner.list_vms()
-    if mine:
-        vms = [vm for vm in vms if vm.owner == caller.user]
-    left = None
-    if runtime.rules.max_vms_per_user is not None:
-        left = runtime.rules.quota_left(sum(1 for vm in vms if vm.owner == caller.user))
-    caller.reply(replies.vm_list_message(vms, mine, left, page))
-
-
-def quota(caller: Caller, user: str | None) -> None:
-    """`/solti quota [@user]`: the person's VMs, cores, memory and disk against the quotas."""
-    whose = user or caller.user
-    try:
-        report = caller.runtime.provisioner.quota(whose)
-    except Exception as exc:
-        caller.say_error(describe_error(exc)[0])
-        return
-    caller.reply(replies.quota_message(report))
-
-
-def give(caller: Caller, vmid: int, to: str) -> None:
-    """`/solti vm give VMID @user`: the owner or an admin moves the VM (audited)."""
-    runtime = caller.runtime
-    try:
-        owner = runtime.provisioner.owner_of(vmid)
-    except Exception as exc:
-        caller.say_error(describe_error(exc)[0])
-        return
-    decision = runtime.rules.may_manage_vm(caller.user, caller.groups, owner)
-    if not decision:
-        _record_refusal(caller, "give", _Named(vmid), decision.reason)
-        caller.say_error(decision.reason)
-        return
-    try:
-        runtime.provisioner.give_vm(
-            vmid, to, actor=caller.user, via="slack", request_id=caller.request_id
-        )
-    except Exception as exc:
-        caller.say_error(describe_error(exc)[0])
-        return
-    caller.reply(replies.info_message(f":handshake: VM {vmid} now belongs to <@{to}>."))
-
-
-class _Named:
-    """A VM known only by its VMID (for the audit record of a refusal)."""
-
-    def __init__(self, vmid: int) -> None:
-        self.vmid, self.name = vmid, None
-
-
-def _find_vm(caller: Caller, vmid: int) -> Any | None:
-    for vm in caller.runtime.provisioner.list_vms():
-        if vm.vmid == vmid:
-            return vm
-    return None
-
-
-def vm_action(caller: Caller, verb: str, vmid: int, *, confirmed: bool = False) -> None:
-    """verify/start/stop/shutdown/remove; ``remove`` first shows a confirm button.
-
-    Every verb is authorized (``Caller.authorize``): the channel for all, the owner or an
-    admin for those that change the VM (``start`` included).
-    """
-    vm = _find_vm(caller, vmid)
-    if vm is None:
-        caller.say_error(f"There is no VM with VMID {vmid}. `/solti vm list` shows them.")
-        return
-    decision = caller.authorize(f"vm {verb}", owner=vm.owner)
-    if not decision:
-        _record_refusal(caller, verb, vm, decision.reason)
-        caller.say_error(decision.reason)
-        return
-    if verb == "remove" and not confirmed:
-        caller.reply(replies.remove_prompt_message(vm))
-        return
-    try:
-        _run_verb(caller, verb, vmid)
-    except Exception as exc:
-        caller.say_error(describe_error(exc)[0])
-        return
-    done = {
-        "verify": f"VM {vmid} ({vm.name}) checks out.",
-        "start": f"VM {vmid} ({vm.name}) is started.",
-        "stop": f"VM {vmid} ({vm.name}) is stopped.",
-        "shutdown": f"VM {vmid} ({vm.name}) is shut down.",
-        "remove": f"VM {vmid} ({vm.name}) is removed.",
-    }[verb]
-    caller.reply(replies.info_message(":white_check_mark: " + done))
-
-
-def _record_refusal(caller: Caller, verb: str, vm: Any, reason: str) -> None:
-    """The audit record of a refused verb; a failing audit log must not hide the refusal."""
-    try:
-        caller.runtime.audit.record(
-            action=f"vm {verb}",
-            actor=caller.user,
-            via="slack",
-            result="denied",
-            error=reason,
-            vmid=vm.vmid,
-            name=vm.name,
-            request_id=caller.request_id,
-        )
-    except Exception:
-        log.exception("could not write the audit record of a refused vm %s", verb)
-
-
-def _run_verb(caller: Caller, verb: str, vmid: int) -> None:
-    """The provisioning verb, called by its name so "go to definition" finds it."""
-    provisioner = caller.runtime.provisioner
-    user, request_id = caller.user, caller.request_id
-    match verb:
-        case "verify":  # reads only: no audit record, no request id
-            provisioner.verify_vm(vmid)
-        case "start":
-            provisioner.start_vm(vmid, actor=user, via="slack", request_id=request_id)
-        case "stop":
-            provisioner.stop_vm(vmid, actor=user, via="slack", request_id=request_id)
-        case "shutdown":
-            provisioner.shutdown_vm(vmid, actor=user, via="slack", request_id=request_id)
-        case "remove":
-            provisioner.remove_vm(vmid, actor=user, via="slack", request_id=request_id)
-        case _:
-            raise ValueError(f"no VM verb {verb!r}")

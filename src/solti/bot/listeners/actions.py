@@ -13,7 +13,7 @@ from solti.bot.blocks.approval import APPROVE_ACTION, DENY_ACTION
 from solti.bot.blocks.home_view import START_ACTION, STOP_ACTION
 from solti.bot.blocks.lease_blocks import EXTEND_ACTION
 from solti.bot.blocks.replies import OPEN_MODAL_ACTION, REMOVE_ACTION
-from solti.bot.flows import leases, templates, vms
+from solti.bot.flows import leases, templates, vm_verbs
 from solti.bot.flows.caller import Caller
 from solti.bot.home import publish_home
 from solti.bot.listeners.dispatch import (
@@ -60,7 +60,7 @@ def _remove(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> Non
     if not value.isdigit():
         caller.say_error("That button does not name a VM.")
         return
-    vms.vm_action(caller, "remove", int(value), confirmed=True)
+    vm_verbs.vm_action(caller, "remove", int(value), confirmed=True)
 
 
 def _extend(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -79,7 +79,7 @@ def _power(verb: str) -> Work:
         if not value.isdigit():
             caller.say_error("That button does not name a VM.")
             return
-        vms.vm_action(caller, verb, int(value))
+        vm_verbs.vm_action(caller, verb, int(value))
 
     return work
 

@@ -14,7 +14,7 @@ from solti import telemetry
 from solti.bot import grammar
 from solti.bot.blocks import modal as modal_views
 from solti.bot.blocks import replies
-from solti.bot.flows import keys_and_reports, leases, templates, vms
+from solti.bot.flows import keys_and_reports, leases, templates, vm_verbs, vms
 from solti.bot.flows.caller import Caller, describe_error
 from solti.bot.listeners.dispatch import caller_from, ephemeral_via_respond, later
 
@@ -153,7 +153,13 @@ def _verb(parsed: grammar.Command) -> str:
 
 
 # Authorized in their flows: they need the target VM's owner, or record the refusal.
-_AUTHORIZED_IN_FLOW = (grammar.VmAction, grammar.VmCreate, grammar.VmList, grammar.Help)
+_AUTHORIZED_IN_FLOW = (
+    grammar.VmAction,
+    grammar.VmCreate,
+    grammar.VmList,
+    grammar.VmGive,
+    grammar.Help,
+)
 
 
 def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> None:
@@ -184,9 +190,9 @@ def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> No
             prefill = _prefill(parsed)
             vms.create_from_slash(caller, values, prefill)
         case grammar.VmList(mine=mine, page=page):
-            vms.list_vms(caller, mine, page)
+            vm_verbs.list_vms(caller, mine, page)
         case grammar.VmAction(verb=verb, vmid=vmid):
-            vms.vm_action(caller, verb, vmid)
+            vm_verbs.vm_action(caller, verb, vmid)
         case grammar.VmExtend(vmid=vmid, duration=duration):
             leases.extend(caller, vmid, duration)
         case grammar.TemplateList():
@@ -206,9 +212,9 @@ def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> No
         case grammar.Report():
             keys_and_reports.report_now(caller)
         case grammar.Quota(user=user):
-            vms.quota(caller, user)
+            vm_verbs.quota(caller, user)
         case grammar.VmGive(vmid=vmid, user=user):
-            vms.give(caller, vmid, user)
+            vm_verbs.give(caller, vmid, user)
 
 
 def register(app: Any) -> None:
