@@ -29,7 +29,17 @@ import requests
 from proxmoxer import ProxmoxAPI, ResourceException
 from proxmoxer.core import AuthenticationError
 
-from solti.provisioning.errors import Conflict, NotFound, ProxmoxError, Unreachable
+from solti.provisioning.errors import ProxmoxError, Unreachable
+from solti.provisioning.pve_errors import (
+    MaybeApplied,
+    TokenRejected,
+    VmidTaken,
+    VmLocked,
+    VmMissing,
+    classify,
+    errors_map,
+    token_rejected_message,
+)
 
 __all__ = [
     "MaybeApplied",
@@ -48,49 +58,6 @@ RETRY_DELAYS = (0.2, 0.5, 1.0)
 _TRANSIENT = {500, 502, 503, 504}
 
 
-class MaybeApplied(Unreachable):
-    """A change request (POST/PUT/DELETE) got no answer: it may or may not have taken effect.
-
-    Never repeated blindly; the caller checks what exists (``clone`` does) before going on.
-    """
-
-
-class VmMissing(ProxmoxError, NotFound):
-    """PVE says the VM's configuration does not exist (PVE answers 500, never 404)."""
-
-
-class VmidTaken(ProxmoxError, Conflict):
-    """A create or clone lost the race for its VMID; take another one."""
-
-
-class VmLocked(ProxmoxError, Conflict):
-    """The VM holds a config lock (``clone``, ``create``, ``backup``...); wait and retry."""
-
-
-class TokenRejected(ProxmoxError):
-    """PVE answered 401: the API token id or secret is wrong, or the token was deleted.
-
-    PVE's own text (``401 Authentication failed!``, empty body) says nothing actionable, so the
-    message names the variable to fix. The token id is not a secret and is shown; the secret
-    never is.
-    """
-
-
-def token_rejected_message(token_id: str | None, where: str, reason: str = "") -> str:
-    """The people-facing text of a 401; pure so it is tested without a server."""
-    # A secret pasted into the id by mistake (``user@realm!name=SECRET``) must not be echoed.
-    shown = (token_id or "").split("=", 1)[0].strip() or "(not set)"
-    detail = f"401 {reason}".strip() if reason else "401"
-    return (
-        f"Proxmox rejected the API token PROXMOX_TOKEN_ID={shown}: check the secret and that "
-        f"the token exists ({where} answered {detail})"
-    )
-
-
-_MISSING_MARKERS = ("does not exist", "unable to find configuration file")
-_TAKEN_MARKERS = ("config file already exists", "already exists on node")
-
-
 def pve_bool(value: bool) -> int:
     """PVE rejects a form value ``True``; booleans travel as 0/1."""
     return 1 if value else 0
@@ -101,17 +68,6 @@ def _wire(params: Mapping[str, Any]) -> dict[str, Any]:
     return {
         k: (pve_bool(v) if isinstance(v, bool) else v) for k, v in params.items() if v is not None
     }
-
-
-def _errors_map(errors: Any) -> dict[str, Any]:
-    """PVE's per-parameter map, or nothing.
-
-    proxmoxer falls back to ``{"errors": <raw body bytes>}`` when a body is not JSON (PVE's 401
-    and 501 answers have empty bodies); those bytes are not parameter errors.
-    """
-    if not isinstance(errors, Mapping):
-        return {}
-    return {k: v for k, v in errors.items() if isinstance(v, str)}
 
 
 def _retry_reason(method: str, path: str, exc: Exception) -> str | None:
@@ -139,24 +95,6 @@ def _retry_reason(method: str, path: str, exc: Exception) -> str | None:
 def _never_sent(exc: requests.exceptions.RequestException) -> bool:
     """A connection that was never made (refused, no route): the request cannot have acted."""
     return isinstance(exc, requests.exceptions.ConnectTimeout) or "NewConnectionError" in repr(exc)
-
-
-def classify(message: str, status: int | None, errors: Mapping[str, Any] | None) -> ProxmoxError:
-    """Our error for one PVE answer; the subclass lets callers react without parsing text."""
-    errors = dict(errors or {})
-    if status == 400 and "already exists" in str(errors.get("vmid", "")):
-        return VmidTaken(message, status=status, errors=errors)
-    if any(marker in message for marker in _TAKEN_MARKERS):
-        return VmidTaken(message, status=status, errors=errors)
-    if any(marker in message for marker in _MISSING_MARKERS):
-        return VmMissing(message, status=status, errors=errors)
-    if message.startswith("VM is locked"):
-        return VmLocked(message, status=status, errors=errors)
-    if message.startswith("can't lock file") and message.rstrip().endswith("got timeout"):
-        # pve-guest-common ``lock_config``: another worker held the config file lock over
-        # 10 s (pve-common ``lock_file_full``); busy, like a config lock: wait and retry.
-        return VmLocked(message, status=status, errors=errors)
-    return ProxmoxError(message, status=status, errors=errors)
 
 
 class PveClient:
@@ -285,7 +223,7 @@ class PveClient:
             if exc.status_code == 401:
                 text = token_rejected_message(self.token_id, self.where, message)
                 raise TokenRejected(text, status=401) from None
-            raise classify(message, exc.status_code, _errors_map(exc.errors)) from None
+            raise classify(message, exc.status_code, errors_map(exc.errors)) from None
         except AuthenticationError:
             text = token_rejected_message(self.token_id, self.where)
             raise TokenRejected(text, status=401) from None
@@ -406,31 +344,20 @@ class PveClient:
         the id is someone else's, or ``MaybeApplied`` saying it checked and nothing exists.
         """
         try:
-            return self._clone_once(node, vmid, newid, name, full, storage, target, description)
+            return self.request(
+                "POST",
+                f"nodes/{node}/qemu/{vmid}/clone",
+                newid=newid,
+                name=name,
+                full=full,
+                storage=storage,
+                target=target,
+                description=description,
+            )
         except MaybeApplied as exc:
-            return settle_clone(self, target or node, newid, name=name, cause=exc)
+            from solti.provisioning.clone_settle import settle_clone
 
-    def _clone_once(
-        self,
-        node: str,
-        vmid: int,
-        newid: int,
-        name: str | None,
-        full: bool | None,
-        storage: str | None,
-        target: str | None,
-        description: str | None,
-    ) -> str:
-        return self.request(
-            "POST",
-            f"nodes/{node}/qemu/{vmid}/clone",
-            newid=newid,
-            name=name,
-            full=full,
-            storage=storage,
-            target=target,
-            description=description,
-        )
+            return settle_clone(self, target or node, newid, name=name, cause=exc)
 
     def resize(self, node: str, vmid: int, disk: str, size: str) -> str | None:
         """Grow a disk; a UPID since PVE 8.0 (None from older, synchronous servers)."""
@@ -464,62 +391,3 @@ class PveClient:
             purge=purge,
             **{"destroy-unreferenced-disks": True},
         )
-
-
-# --- after a change request got no answer: find out what exists, never resend blindly ---
-# A lost clone may have made the VM or may still be on its way through the server.
-
-SETTLE_SECONDS = 15.0  # how long a lost request may still be on its way through the server
-LOCK_SECONDS = 600.0
-
-
-def settle_clone(
-    client: PveClient,
-    node: str,
-    newid: int,
-    *,
-    name: str | None,
-    cause: MaybeApplied,
-    settle_seconds: float = SETTLE_SECONDS,
-) -> str | None:
-    """The UPID of the clone that did take effect (None when it has already ended)."""
-    log.warning("clone of VM %s got no answer (%s); checking what exists", newid, cause.reason)
-    deadline = time.monotonic() + settle_seconds
-    while True:
-        try:
-            config = client.vm_config(node, newid)
-            break
-        except VmMissing:
-            if time.monotonic() >= deadline:
-                raise MaybeApplied(
-                    f"the clone to VM {newid} got no answer ({cause.reason}); checked: "
-                    f"VM {newid} does not exist, so nothing was made"
-                ) from None
-            client.sleep(0.5)
-    if name and config.get("name") != name:
-        raise VmidTaken(f"VM {newid} already exists ({config.get('name')}), made by someone else")
-    upid = _clone_task(client, node, newid)
-    if upid is not None:
-        log.warning("clone of VM %s took effect; following its task %s", newid, upid)
-        return upid
-    log.warning("clone of VM %s took effect; waiting for its clone lock to go", newid)
-    _wait_unlocked(client, node, newid)
-    return None
-
-
-def _clone_task(client: PveClient, node: str, newid: int) -> str | None:
-    """The newest clone task that made ``newid``, when the node lists its tasks."""
-    try:
-        tasks = client.node_tasks(node, vmid=newid)
-    except ProxmoxError:
-        return None
-    for task in tasks or []:
-        if task.get("type") == "qmclone" and task.get("upid"):
-            return str(task["upid"])
-    return None
-
-
-def _wait_unlocked(client: PveClient, node: str, newid: int) -> None:
-    deadline = time.monotonic() + LOCK_SECONDS
-    while client.vm_config(node, newid).get("lock") and time.monotonic() < deadline:
-        client.sleep(0.5)
