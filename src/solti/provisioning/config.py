@@ -17,7 +17,6 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -36,6 +35,7 @@ from solti.provisioning.fleet_policy import Flavor, Fleet, Limits, Quotas
 from solti.provisioning.models import config_error_from
 from solti.provisioning.settings_sources import EnvironmentSettings
 from solti.provisioning.sizes import Size
+from solti.provisioning.yaml_guard import parse_guarded_yaml
 
 __all__ = [
     "Approvals",
@@ -404,64 +404,6 @@ def check_database_path(path: str | Path) -> Path:
     return file
 
 
-MAX_YAML_NODES = 20_000  # a policy file is a few hundred nodes; aliases may not multiply them
-
-
-def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_: set[int]) -> int:
-    """How many nodes ``node`` stands for once every alias is expanded (memoised by node)."""
-    key = id(node)
-    if key in sizes:
-        return sizes[key]
-    if key in open_:
-        raise ValueError("an alias refers to the mapping or list that contains it")
-    open_.add(key)
-    total = 1
-    if isinstance(node, yaml.SequenceNode):
-        total += sum(_expanded_size(child, sizes, open_) for child in node.value)
-    elif isinstance(node, yaml.MappingNode):
-        for name, value in node.value:
-            total += _expanded_size(name, sizes, open_) + _expanded_size(value, sizes, open_)
-    open_.discard(key)
-    sizes[key] = total
-    return total
-
-
-def _parse_yaml(text: str, file: Path) -> Any:
-    """Safe YAML whose aliases may not expand past ``MAX_YAML_NODES`` (an alias bomb took
-    28 s and 2.4 GB before this check). The node graph is composed first, its expanded size
-    counted without expanding it, and only then are Python objects built."""
-    try:
-        loader = yaml.SafeLoader(text)
-    except yaml.reader.ReaderError as exc:  # a control character: found before any parsing
-        raise ConfigError(
-            f"{file}: character {exc.character!r} at position {exc.position} "
-            "is not allowed in YAML",
-            key="SOLTI_CONFIG",
-        ) from None
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        try:
-            size = _expanded_size(node, {}, set())
-        except (ValueError, RecursionError) as exc:
-            message = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
-            raise ConfigError(f"{file}: {message}", key="SOLTI_CONFIG") from None
-        if size > MAX_YAML_NODES:
-            raise ConfigError(
-                f"{file}: its anchors and aliases expand to more than {MAX_YAML_NODES} "
-                "values; write the values out instead",
-                key="SOLTI_CONFIG",
-            )
-        return loader.construct_document(node)
-    except yaml.YAMLError as exc:  # includes a control character found later on (ReaderError)
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{file}: not valid YAML{where}", key="SOLTI_CONFIG") from None
-    finally:
-        loader.dispose()
-
-
 def load_policy(path: str | Path | None = None) -> Policy:
     """Read the policy file at ``path`` (default ``$SOLTI_CONFIG``); no file means defaults."""
     if path is None:
@@ -483,7 +425,7 @@ def load_policy(path: str | Path | None = None) -> Policy:
             "save the file as UTF-8",
             key="SOLTI_CONFIG",
         ) from None
-    data = _parse_yaml(text, file)
+    data = parse_guarded_yaml(text, file)
     if data is None:
         data = {}
     if not isinstance(data, dict):
