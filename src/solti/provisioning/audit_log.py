@@ -14,7 +14,6 @@ an up-to-date file, does not pay for it at start-up (docs/performance.md).
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import json
 import sqlite3
@@ -25,25 +24,32 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from solti.provisioning.audit_schema import (
+    MIGRATION_SET,
+    OWNER_COLUMNS,
+    TABLE,
+    migrations,
+    pending,
+)
 from solti.provisioning.errors import NotFound
 from solti.provisioning.models import AuditRecord, AuditResult
 from solti.provisioning.ownership import RunningRecord, process_identity
 
 if TYPE_CHECKING:  # sqlite-utils loads when a log is opened (~75 ms), not with this module
     from sqlite_utils import Database
-    from sqlite_utils.migrations import Migrations
 
 __all__ = [
     "CONTRACT_FIELDS",
+    "MIGRATION_SET",
     "VM_CREATE",
     "VM_GIVE",
     "VM_GONE",
     "VM_REMOVE",
     "AuditLog",
     "RunningRecord",
+    "migrations",
 ]
 
-TABLE = "audit"
 VM_CREATE = "vm create"
 VM_REMOVE = "vm remove"
 VM_GIVE = "vm give"  # ownership moved: params {"from": old owner, "to": new owner}
@@ -52,103 +58,6 @@ CONTRACT_FIELDS = [name for name in AuditRecord.model_fields if name != "id"]
 _OPTIONAL = {
     "vmid", "name", "node", "template_vmid", "template_name", "template_version", "approver",
 }  # fmt: skip
-
-
-def m001_audit(db: Database) -> None:
-    db[TABLE].create(  # type: ignore[union-attr]
-        {
-            "id": int,
-            "at": str,
-            "actor": str,
-            "via": str,
-            "action": str,
-            "vmid": int,
-            "name": str,
-            "node": str,
-            "template_vmid": int,
-            "template_name": str,
-            "template_version": str,
-            "params": str,
-            "result": str,
-            "error": str,
-            "approver": str,
-            "request_id": str,
-            "duration_ms": int,
-        },
-        pk="id",
-    )
-    for columns in (["at"], ["actor"], ["vmid"], ["template_vmid"], ["request_id"]):
-        db[TABLE].create_index(columns)  # type: ignore[union-attr]
-
-
-def m002_action_result_index(db: Database) -> None:
-    """The bot's approval sweep asks every 30 s for rows of one action still ``running``."""
-    db[TABLE].create_index(["action", "result"], if_not_exists=True)  # type: ignore[union-attr]
-
-
-def m003_owner_and_heartbeat(db: Database) -> None:
-    """Who runs a ``running`` record (host, pid, process start) and its heartbeat and step.
-
-    A restarted bot or ``solti reconcile`` tells a crashed operation (owner gone, heartbeat
-    old) from a live one by these columns; they are not part of the record's contract.
-    """
-    table = db[TABLE]
-    for column, kind in OWNER_COLUMNS.items():
-        table.add_column(column, kind)  # type: ignore[union-attr]
-
-
-OWNER_COLUMNS: dict[str, type] = {
-    "owner_host": str, "owner_pid": int, "owner_started": str, "heartbeat": str, "step": str,
-}  # fmt: skip
-
-
-def m004_leases(db: Database) -> None:
-    """Leases (``provisioning.leases``): one row per VM, and the sweep's done-list.
-
-    ``lease_event`` holds each reminder, expiry and removal the sweep has claimed, keyed by the
-    lease end it was for: the primary key makes a second sweep (another thread, process or a
-    restart) find the work taken, and an extension (a new end) starts a fresh list.
-    """
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS [lease] ("
-        " vmid INTEGER PRIMARY KEY, owner TEXT NOT NULL, expires_at TEXT,"
-        " set_at TEXT NOT NULL, set_by TEXT NOT NULL, name TEXT)"
-    )
-    db.execute("CREATE INDEX IF NOT EXISTS idx_lease_expires_at ON [lease] (expires_at)")
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS [lease_event] ("
-        " vmid INTEGER NOT NULL, expires_at TEXT NOT NULL, kind TEXT NOT NULL,"
-        " at TEXT NOT NULL, PRIMARY KEY (vmid, expires_at, kind))"
-    )
-
-
-MIGRATION_SET = "solti.audit"
-_STEPS = (m001_audit, m002_action_result_index, m003_owner_and_heartbeat, m004_leases)
-
-
-@functools.cache
-def migrations() -> Migrations:
-    """The audit schema's migrations, in order (their names are what a database records)."""
-    from sqlite_utils.migrations import Migrations
-
-    schema = Migrations(MIGRATION_SET)
-    for step in _STEPS:
-        schema()(step)
-    return schema
-
-
-def _pending(connection: sqlite3.Connection) -> bool:
-    """Whether a step is missing, read from sqlite-utils' own record without importing it."""
-    try:
-        applied = {
-            row[0]
-            for row in connection.execute(
-                "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [MIGRATION_SET]
-            )
-        }
-    except sqlite3.OperationalError:  # no such table: a new file
-        return True
-    return not {step.__name__ for step in _STEPS} <= applied
 
 
 def _now() -> datetime:
@@ -180,7 +89,7 @@ class AuditLog:
         if self.path != ":memory:" and self.journal_mode != "wal":
             self.conn.execute("PRAGMA journal_mode=wal")
         with self._lock:
-            if _pending(self.conn):
+            if pending(self.conn):
                 migrations().apply(self.db)
         self._started: dict[int, float] = {}
 

@@ -1,0 +1,117 @@
+"""The audit file's schema, as sqlite-utils migrations (set ``solti.audit``), applied in order.
+
+Apart from ``audit_log`` (which reads and writes rows with plain ``sqlite3``) so the schema's
+history reads in one place. To change a table, add a step at the end; never edit an applied
+one: its name is what a database records.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # sqlite-utils loads only when a migration is pending (~75 ms)
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+__all__ = ["MIGRATION_SET", "TABLE", "migrations", "pending"]
+
+TABLE = "audit"
+
+
+def m001_audit(db: Database) -> None:
+    db[TABLE].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "at": str,
+            "actor": str,
+            "via": str,
+            "action": str,
+            "vmid": int,
+            "name": str,
+            "node": str,
+            "template_vmid": int,
+            "template_name": str,
+            "template_version": str,
+            "params": str,
+            "result": str,
+            "error": str,
+            "approver": str,
+            "request_id": str,
+            "duration_ms": int,
+        },
+        pk="id",
+    )
+    for columns in (["at"], ["actor"], ["vmid"], ["template_vmid"], ["request_id"]):
+        db[TABLE].create_index(columns)  # type: ignore[union-attr]
+
+
+def m002_action_result_index(db: Database) -> None:
+    """The bot's approval sweep asks every 30 s for rows of one action still ``running``."""
+    db[TABLE].create_index(["action", "result"], if_not_exists=True)  # type: ignore[union-attr]
+
+
+def m003_owner_and_heartbeat(db: Database) -> None:
+    """Who runs a ``running`` record (host, pid, process start) and its heartbeat and step.
+
+    A restarted bot or ``solti reconcile`` tells a crashed operation (owner gone, heartbeat
+    old) from a live one by these columns; they are not part of the record's contract.
+    """
+    table = db[TABLE]
+    for column, kind in OWNER_COLUMNS.items():
+        table.add_column(column, kind)  # type: ignore[union-attr]
+
+
+OWNER_COLUMNS: dict[str, type] = {
+    "owner_host": str, "owner_pid": int, "owner_started": str, "heartbeat": str, "step": str,
+}  # fmt: skip
+
+
+def m004_leases(db: Database) -> None:
+    """Leases (``provisioning.leases``): one row per VM, and the sweep's done-list.
+
+    ``lease_event`` holds each reminder, expiry and removal the sweep has claimed, keyed by the
+    lease end it was for: the primary key makes a second sweep (another thread, process or a
+    restart) find the work taken, and an extension (a new end) starts a fresh list.
+    """
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS [lease] ("
+        " vmid INTEGER PRIMARY KEY, owner TEXT NOT NULL, expires_at TEXT,"
+        " set_at TEXT NOT NULL, set_by TEXT NOT NULL, name TEXT)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_lease_expires_at ON [lease] (expires_at)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS [lease_event] ("
+        " vmid INTEGER NOT NULL, expires_at TEXT NOT NULL, kind TEXT NOT NULL,"
+        " at TEXT NOT NULL, PRIMARY KEY (vmid, expires_at, kind))"
+    )
+
+
+MIGRATION_SET = "solti.audit"
+_STEPS = (m001_audit, m002_action_result_index, m003_owner_and_heartbeat, m004_leases)
+
+
+@functools.cache
+def migrations() -> Migrations:
+    """The audit schema's migrations, in order (their names are what a database records)."""
+    from sqlite_utils.migrations import Migrations
+
+    schema = Migrations(MIGRATION_SET)
+    for step in _STEPS:
+        schema()(step)
+    return schema
+
+
+def pending(connection: sqlite3.Connection) -> bool:
+    """Whether a step is missing, read from sqlite-utils' own record without importing it."""
+    try:
+        applied = {
+            row[0]
+            for row in connection.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [MIGRATION_SET]
+            )
+        }
+    except sqlite3.OperationalError:  # no such table: a new file
+        return True
+    return not {step.__name__ for step in _STEPS} <= applied
