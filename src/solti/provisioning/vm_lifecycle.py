@@ -49,6 +49,16 @@ def _origin(ops: Collaborators, vmid: int) -> Any:
     return found[0] if found else None
 
 
+def _origins(ops: Collaborators) -> dict[int, Any]:
+    """The newest successful create of every VM, in one audit query (a list of 5,000 VMs
+    made one query per VM before)."""
+    newest: dict[int, Any] = {}
+    for record in ops.audit.query(action="vm create", result="ok", limit=None):
+        if record.vmid is not None:
+            newest.setdefault(record.vmid, record)  # newest first: keep the first seen
+    return newest
+
+
 def _vm_entry(ops: Collaborators, vmid: int) -> tuple[Snapshot, dict[str, Any]]:
     snapshot = Snapshot.take(ops.client)
     entry = snapshot.require(vmid)
@@ -105,6 +115,7 @@ def list_vms(
     snapshot = Snapshot.take(ops.client)
     snapshot.complete_vm_names(ops.client)  # VMs made seconds ago: live name and status
     owners = ops.audit.owners()
+    origins = _origins(ops) if owners else {}
     result = []
     for entry in snapshot.entries:
         if entry.get("type", "qemu") != "qemu" or Snapshot.is_template(entry):
@@ -115,7 +126,7 @@ def list_vms(
         address = None
         if addresses and entry.get("status") == "running":
             address = probe(ops.client, str(entry["node"]), vmid).address
-        origin = _origin(ops, vmid) if vmid in owners else None
+        origin = origins.get(vmid) if vmid in owners else None
         info = _info(entry, origin, address=address)
         info.owner = owners.get(vmid)  # a `vm give` moves the owner away from the creator
         result.append(info)
