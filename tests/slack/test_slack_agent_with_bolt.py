@@ -40,7 +40,8 @@ def test_slash_command_is_signed_acked_and_its_post_recorded(
     assert reply.status_code == 200
     message = standin.wait_for(lambda: standin.last_message("C0INFRA"))
     assert message["blocks"][2]["elements"][0]["action_id"] == "approve"
-    call = standin.calls_to("chat.postMessage")[0]
+    # The stand-in stores the message before it records the call: wait for the record too.
+    call = standin.wait_for(lambda: standin.calls_to("chat.postMessage"))[0]
     assert call.params["channel"] == "C0INFRA"
     assert call.headers["Authorization"] == "<redacted>"
     assert "xoxb-tiny" not in repr(standin.calls)
