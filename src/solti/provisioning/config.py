@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from solti.provisioning.approval_rules import VmCreateApprovalRules
 from solti.provisioning.catalog import Catalog, DistributionOverride
 from solti.provisioning.cloudinit import validate_ssh_keys, validate_user
 from solti.provisioning.durations import parse_duration as parse_lease_duration
@@ -160,9 +161,28 @@ class Approvals(_Section):
         timedelta(hours=24), description="Pending approvals expire after this (e.g. 30m, 24h)."
     )
 
+    vm_create: VmCreateApprovalRules | None = Field(
+        None,
+        description="A create over any of these thresholds waits for an approver "
+        "(cores_over, memory_over, disk_over, full_clone, lease_over); unset: never.",
+    )
+    required: int = Field(
+        1,
+        ge=1,
+        le=10,
+        description="Distinct approvers a request needs (2: four eyes); never the requester.",
+    )
+
     _duration = field_validator("expire_after", mode="before")(
         classmethod(lambda _, v: parse_duration(v))
     )
+
+    @field_validator("required", mode="before")
+    @classmethod
+    def _required(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"must be a whole number from 1 to 10, got {value!r}")
+        return value
 
 
 class Recovery(_Section):
@@ -384,6 +404,7 @@ class Policy(_Section):
             limits=self.limits,
             flavors=dict(self.flavors),
             quotas=self.quotas,
+            create_approvals=self.approvals.vm_create,
         )
 
 

@@ -130,6 +130,7 @@ class Provisioner:
         actor: str | None = None,
         prefer_vmid: int | None = None,
         prefer_name: str | None = None,
+        lease_exempt: bool | None = None,
     ) -> VmPlan:
         """Every decision of a create, with reads only: one ``/cluster/resources``, one
         template config. With ``actor`` the plan counts that person's VMs
@@ -137,7 +138,7 @@ class Provisioner:
         are kept when the request leaves them open and they are still free."""
         req = _request(VmCreateRequest, request)
         if actor is not None:  # a lease the actor may not have is refused by the dry run too
-            lease_book.lease_duration(self.leases.policy, req.lease, actor)
+            lease_book.lease_duration(self.leases.policy, req.lease, actor, exempt=lease_exempt)
         return vm_create.plan_vm(
             self.ops,
             req,
@@ -145,6 +146,24 @@ class Provisioner:
             prefer_vmid=prefer_vmid,
             prefer_name=prefer_name,
         )
+
+    def create_approval_reasons(
+        self,
+        plan: VmPlan,
+        *,
+        actor: str,
+        lease: str | None = None,
+        lease_exempt: bool | None = None,
+    ) -> list[str]:
+        """Why a create of ``plan`` waits for an approver (``approvals.vm_create``); empty:
+        it does not. ``lease`` is the create's ``--lease`` text (unset: ``leases.default``)."""
+        from solti.provisioning.approval_rules import approval_reasons
+
+        rules = self.ops.fleet.create_approvals
+        if rules is None:
+            return []
+        duration = lease_book.lease_duration(self.leases.policy, lease, actor, exempt=lease_exempt)
+        return approval_reasons(plan, rules, duration)
 
     def give_vm(
         self, vmid: int, to: str, *, actor: str, via: str = "cli", request_id: str | None = None
