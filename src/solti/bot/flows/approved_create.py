@@ -107,5 +107,5 @@ def build_approved(runtime: Runtime, approval: Approval) -> None:
         )
 
     caller = Caller(runtime, approval.requester, channel, approval.id, tell)
-    exempt = bool((approval.payload or {}).get("lease_exempt"))
+    exempt = (approval.payload or {}).get("lease_exempt")  # as it was when asked
     build_vm(caller, request, plan, lease_exempt=exempt, approval=approval)

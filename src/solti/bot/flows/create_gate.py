@@ -34,16 +34,23 @@ log = logging.getLogger("solti.bot.flows.create_gate")
 KIND = "vm_create"
 
 
-def lease_exempt(caller: Caller) -> bool:
+def lease_exempt(caller: Caller, lease: str | None) -> bool | None:
     """Whether the caller may create with ``--lease none``: in ``leases.exempt`` by user id or
-    through one of its usergroups (resolved with ``usergroups.users.list``, as admins are)."""
+    through one of its usergroups (resolved with ``usergroups.users.list``, as admins are).
+
+    Asked only for ``--lease none`` (None otherwise: no Slack call for everyday creates)."""
+    if str(lease or "").strip().lower() != "none":
+        return None
     return caller.runtime.rules.is_lease_exempt(caller.user, caller.groups)
 
 
 def create_reasons(caller: Caller, request: VmCreateRequest, plan: VmPlan) -> list[str]:
     """Why this create waits for an approver (``approvals.vm_create``); empty: it does not."""
     return caller.runtime.provisioner.create_approval_reasons(  # type: ignore[no-any-return]
-        plan, actor=caller.user, lease=request.lease, lease_exempt=lease_exempt(caller)
+        plan,
+        actor=caller.user,
+        lease=request.lease,
+        lease_exempt=lease_exempt(caller, request.lease),
     )
 
 
@@ -87,7 +94,7 @@ def ask_for_create(
         "request": request.model_dump(mode="json"),
         "plan": plan.model_dump(mode="json"),
         "reasons": reasons,
-        "lease_exempt": lease_exempt(caller),
+        "lease_exempt": lease_exempt(caller, request.lease),
     }
     details = _details(request, plan, reasons)
     approval = runtime.approvals.create(

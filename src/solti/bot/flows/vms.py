@@ -190,7 +190,7 @@ def _prepare_create(
         plan = runtime.provisioner.plan_vm(
             request,
             actor=caller.user,
-            lease_exempt=create_gate.lease_exempt(caller),
+            lease_exempt=create_gate.lease_exempt(caller, request.lease),
             **_shown_choices(values, shown),
         )
     except NotFound as exc:
@@ -360,7 +360,11 @@ def build_vm(
             via="slack",
             request_id=caller.request_id,
             progress=progress,
-            lease_exempt=create_gate.lease_exempt(caller) if lease_exempt is None else lease_exempt,
+            lease_exempt=(
+                create_gate.lease_exempt(caller, request.lease)
+                if lease_exempt is None
+                else lease_exempt
+            ),
         )
     except Exception as exc:
         reason, step = describe_error(exc)
