@@ -142,7 +142,7 @@ def _approval_note(app: CliApp, reasons: list[str], made: Any = None) -> None:
     The CLI is the operators' tool: whoever runs it holds the Proxmox token and could clone in
     the Proxmox UI as well, so a gate here would only be in their way. It says so (stderr, so
     ``--json`` stays one document) and, for a create, writes an audit record naming the rules,
-    so big creates that skipped an approver can be found: ``solti audit --action ...``.
+    so big creates that skipped an approver can be found in ``solti audit``.
     """
     if not reasons:
         return
