@@ -230,3 +230,50 @@ def test_a_usergroup_in_leases_exempt_may_create_without_a_lease(
     assert lease is not None and lease.expires_at is None
     calls = [c for c in standin.calls if c.method == "usergroups.users.list"]
     assert calls and all(c.params.get("usergroup") == RUNNERS for c in calls)
+
+
+def test_the_form_over_a_threshold_posts_the_card_too(
+    harness_with: Callable[..., Harness], template_built: int
+) -> None:
+    bot = harness_with()
+    bot.user.slash("vm create")
+    view = bot.standin.wait_for(
+        lambda: [v for v in bot.standin.open_views(ALICE) if v.get("callback_id") == "vm_create"],
+        20,
+    )[0]
+    template = str(template_built)
+    reply = bot.user.submit_view(view, {"template": template, "name": "big-form",
+                                        "memory": "20480"})  # fmt: skip
+    assert reply.status_code == 200, reply.text
+    card = _card(bot)
+    assert "memory 20480 MiB is over approvals.vm_create.memory_over 16384" in str(card["blocks"])
+    bot.wait_ephemeral("needs approval")
+    assert all("big-form" not in m.get("text", "") for m in bot.standin.messages(INFRA))
+    bot.user.click(card, "approval_deny", user=ADMIN)
+    _card(bot, "Denied")
+
+
+def test_a_create_nobody_decides_on_expires_and_makes_nothing(
+    harness_with: Callable[..., Harness],
+) -> None:
+    from solti.bot.flows.templates import expire_due
+
+    bot = harness_with()
+    before = len(_creates(bot))
+    bot.user.slash("vm create rocky9 --name big-expired --full")
+    bot.wait_ephemeral("needs approval")
+    card = _card(bot)
+    request_id = _request_id(card)
+    bot.clock.advance(hours=3)  # approvals.expire_after is 2h in the package's policy
+    assert expire_due(bot.runtime) == 1
+    _card(bot, "Expired")
+    bot.standin.wait_for(
+        lambda: any("big-expired" in m.get("text", "") and "expired" in m.get("text", "")
+                    for m in bot.standin.messages(INFRA)),
+        20,
+    )  # fmt: skip
+    row = bot.audit.find_by_request_id(request_id, action="vm create request")
+    assert row is not None and row.result == "expired"
+    bot.user.click(card, "approval_approve", user=APPROVER)  # a late click on the old card
+    bot.wait_ephemeral("already expired", user=APPROVER)
+    assert len(_creates(bot)) == before
