@@ -160,29 +160,19 @@ class Approvals(_Section):
     expire_after: timedelta = Field(
         timedelta(hours=24), description="Pending approvals expire after this (e.g. 30m, 24h)."
     )
-
     vm_create: VmCreateApprovalRules | None = Field(
         None,
         description="A create over any of these thresholds waits for an approver "
         "(cores_over, memory_over, disk_over, full_clone, lease_over); unset: never.",
     )
     required: int = Field(
-        1,
-        ge=1,
-        le=10,
+        1, ge=1, le=10, strict=True,
         description="Distinct approvers a request needs (2: four eyes); never the requester.",
-    )
+    )  # fmt: skip
 
     _duration = field_validator("expire_after", mode="before")(
         classmethod(lambda _, v: parse_duration(v))
     )
-
-    @field_validator("required", mode="before")
-    @classmethod
-    def _required(cls, value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"must be a whole number from 1 to 10, got {value!r}")
-        return value
 
 
 class Recovery(_Section):
