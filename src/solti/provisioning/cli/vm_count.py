@@ -15,7 +15,7 @@ from solti.provisioning.cli.context import CliApp, fail
 __all__ = ["create_many"]
 
 PLAN_COLUMNS = ("vmid", "name", "node", "cores", "memory", "disk_after", "user", "ipconfig")
-RESULT_COLUMNS = ("vmid", "name", "node", "status", "error")
+RESULT_COLUMNS = ("vmid", "name", "node", "status", "lease_expires_at", "error")
 
 
 def create_many(
