@@ -283,6 +283,11 @@ class Defaults(_Section):
     ssh_keys: list[str] = Field(default_factory=list, description="Team keys added to every VM.")
     bridge: str = Field("vmbr0", description="Network bridge.")
     vm_storage: str = Field("local-lvm", description="Storage for VM and template disks.")
+    template_storage: str | None = Field(
+        None,
+        description="Storage for template disks; unset: vm_storage. A shared one lets one "
+        "template serve every node (`template build --all-nodes` then builds one).",
+    )
     image_storage: str = Field("local", description="Storage with `import` content for images.")
     cpu: str = Field("host", description="CPU type (host, x86-64-v2-AES, ...).")
     balloon: int = Field(0, ge=0, description="Balloon minimum in MiB; 0 disables ballooning.")

@@ -17,6 +17,7 @@ from solti.provisioning import (
     addresses,
     lease_book,
     template_build,
+    template_copies,
     template_lifecycle,
     vm_bulk,
     vm_create,
@@ -375,6 +376,39 @@ class Provisioner:
         return template_build.build_template(
             self.ops, req, progress=progress, actor=actor, via=via, approver=approver
         )
+
+    def template_copy_nodes(
+        self, request: TemplateBuildRequest | dict[str, Any] | str
+    ) -> tuple[list[str], str | None]:
+        """Where ``--all-nodes`` would build: every online node, or one node and the shared
+        template storage that makes one template enough (``template_copies.copy_nodes``)."""
+        if isinstance(request, str):
+            request = {"distribution": request}
+        req = _request(TemplateBuildRequest, request)
+        self.catalog.get(req.distribution)  # NotFound before anything else
+        return template_copies.copy_nodes(self.ops, req)
+
+    def build_template_copies(
+        self,
+        request: TemplateBuildRequest | dict[str, Any] | str,
+        *,
+        actor: str = "unknown",
+        via: str = "cli",
+        request_id: str | None = None,
+        approver: str | None = None,
+        progress: Callable[[int, Progress], None] | None = None,
+        finished: Callable[[template_copies.CopyItem], None] | None = None,
+    ) -> template_copies.CopiesResult:
+        """``template build DISTRO --all-nodes``: one copy per online node from one checksum
+        answer, in parallel; or one template when the template storage is shared."""
+        if isinstance(request, str):
+            request = {"distribution": request}
+        req = _request(TemplateBuildRequest, request, request_id=request_id)
+        self.catalog.get(req.distribution)
+        return template_copies.build_copies(
+            self.ops, req, actor=actor, via=via, approver=approver, progress=progress,
+            finished=finished,
+        )  # fmt: skip
 
     def list_templates(self, distribution: str | None = None) -> list[TemplateInfo]:
         return template_lifecycle.list_templates(self.ops, distribution)
