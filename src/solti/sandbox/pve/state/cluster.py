@@ -78,7 +78,7 @@ class Cluster:
         self.access = Access()
         self.configs = Configs(now, self.guests, self.storages, self.tasks, self.access)
         self.lifecycle = Lifecycle(self.nodes, self.guests, self.storages, self.tasks, self.access)
-        self.power = Power(now, self.guests, self.tasks, self.policy)
+        self.power = Power(now, self.guests, self.tasks, self.policy, self.storages)
         self.downloads = Downloads(self.storages, self.tasks)
         self._seeder = Seeder(now, self.guests, self.storages)
 

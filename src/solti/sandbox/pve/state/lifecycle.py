@@ -86,7 +86,7 @@ class Lifecycle:
         if params.get("pool") is not None:
             self._access.check_pool_exist(params["pool"])
         target = params.get("target") or node
-        self._nodes.require(target)
+        self._nodes.check_exists(target)
         storage_id = params.get("storage")
         if storage_id:
             # ``storage_check_enabled`` on this node, then on the target (storage.cfg

@@ -44,6 +44,12 @@ class Nodes:
         # node -> simulator time it went offline
         self._offline_since: dict[str, float] = {}
 
+    def check_exists(self, node: str) -> None:
+        """pve-cluster ``PVE/Cluster.pm`` ``check_node_exists`` (clone's ``target``): only
+        membership counts, an offline member passes."""
+        if node not in self.names:
+            raise PveError(500, f"no such cluster node '{node}'")
+
     # -- which nodes are up ---------------------------------------------------------------
     def set_offline(self, node: str, now: float) -> None:
         """``node`` stops answering; the last one up cannot go (nobody would answer then)."""
