@@ -14,6 +14,7 @@ from solti.bot.blocks.report import DistributionReport, report_messages
 from solti.bot.fleet_facts import ending_within, outdated_vms
 from solti.bot.runtime import Runtime
 from solti.bot.slackcalls import send_retrying
+from solti.provisioning.template_copies import copies_of
 
 __all__ = ["gather", "gather_fleet", "post_report"]
 
@@ -38,10 +39,16 @@ def gather(
     names = sorted(set(by_dist) | set(updates))
     items = []
     for name in names:
-        builds = sorted(by_dist.get(name, []), key=lambda t: t.vmid, reverse=True)
-        latest = builds[0] if builds else None
-        clones = sum(1 for vm in vms if latest is not None and vm.template_vmid == latest.vmid)
-        items.append(DistributionReport(name, latest, builds[1:], clones, updates.get(name)))
+        newest_first = sorted(by_dist.get(name, []), key=lambda t: t.vmid, reverse=True)
+        builds = list(copies_of(newest_first).values())  # copies of one build count once
+        latest = builds[0][0] if builds else None
+        copies = builds[0][1:] if builds else []
+        ids = {t.vmid for t in builds[0]} if builds else set()
+        clones = sum(1 for vm in vms if vm.template_vmid in ids)
+        older = [group[0] for group in builds[1:]]
+        items.append(
+            DistributionReport(name, latest, older, clones, updates.get(name), copies=copies)
+        )
     return items
 
 

@@ -128,7 +128,8 @@ def _template(args: list[str]) -> Command:
     if not args:
         raise UsageError("`template` needs a verb: list, build, destroy.", "template")
     verb, rest = args[0].lower(), args[1:]
-    words, _ = _options(rest, _Spec(), "template")
+    spec = _Spec(flags=("all-nodes",)) if verb == "build" else _Spec()
+    words, opts = _options(rest, spec, "template")
     if verb == "list":
         _no_extra(words, "template list", "template")
         return TemplateList()
@@ -138,7 +139,9 @@ def _template(args: list[str]) -> Command:
                 "`template build` needs one distribution, e.g. `/solti template build rocky9`.",
                 "template",
             )
-        return TemplateBuild(distribution=words[0].lower())
+        return TemplateBuild(
+            distribution=words[0].lower(), all_nodes=bool(opts.get("all-nodes", False))
+        )
     if verb == "destroy":
         if len(words) != 1:
             raise UsageError(

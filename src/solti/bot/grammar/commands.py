@@ -106,6 +106,7 @@ class TemplateList:
 @dataclass(frozen=True)
 class TemplateBuild:
     distribution: str
+    all_nodes: bool = False  # `--all-nodes`: a copy on every node (local storage)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from solti.bot.blocks import modal as modal_views
 from solti.bot.blocks import replies
 from solti.bot.flows import bulk_create, keys_and_reports, leases, templates, vm_verbs, vms
 from solti.bot.flows.caller import Caller, describe_error
+from solti.bot.flows.template_copies_flow import ALL_NODES
 from solti.bot.listeners.dispatch import caller_from, ephemeral_via_respond, later
 
 __all__ = ["COMMAND", "open_create_modal", "register"]
@@ -200,8 +201,9 @@ def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> No
             leases.extend(caller, vmid, duration)
         case grammar.TemplateList():
             templates.list_templates(caller)
-        case grammar.TemplateBuild(distribution=distribution):
-            templates.request_approval(caller, "template_build", distribution)
+        case grammar.TemplateBuild(distribution=distribution, all_nodes=all_nodes):
+            target = f"{distribution}{ALL_NODES if all_nodes else ''}"
+            templates.request_approval(caller, "template_build", target)
         case grammar.TemplateDestroy(vmid=vmid):
             templates.request_approval(caller, "template_destroy", str(vmid))
         case grammar.KeySet(key=key):
