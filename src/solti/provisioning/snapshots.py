@@ -109,8 +109,7 @@ def _vm(ops: Collaborators, vmid: int) -> dict[str, Any]:
     if ClusterSnapshot.is_template(entry):
         raise InvalidRequest(
             f"{vmid} is a template; Proxmox does not snapshot templates "
-            "(their disks are the base of linked clones)",
-            field="vmid",
+            "(their disks are the base of linked clones)"
         )
     return entry
 
@@ -230,7 +229,7 @@ def create_snapshot(
         types = {str(s["storage"]): str(s.get("type", "")) for s in ops.client.storages(node)}
         problem = unsnapshottable_disk(config, types)
         if problem:
-            raise InvalidRequest(f"VM {vmid} cannot be snapshotted: {problem}", field="vmid")
+            raise InvalidRequest(f"VM {vmid} cannot be snapshotted: {problem}")
     except Exception as exc:
         op.refused(exc, vmid=vmid, name=entry.get("name"), params=params)
         raise

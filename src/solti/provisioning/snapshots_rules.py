@@ -96,7 +96,18 @@ def parse_snapshots(rows: list[dict[str, Any]]) -> tuple[list[VmSnapshot], str |
                 state=row.get("snapstate"),
             )
         )
-    found.sort(key=lambda s: (s.taken_at or datetime.min.replace(tzinfo=UTC), s.name))
+    # Oldest first: by time, and within one second by the ``parent`` chain (a snapshot is
+    # taken after its parent), so "the oldest" named by a refusal is the real one.
+    parents = {s.name: s.parent for s in found}
+
+    def depth(name: str) -> int:
+        seen: set[str] = set()
+        while (name := parents.get(name) or "") and name not in seen:
+            seen.add(name)
+        return len(seen)
+
+    epoch = datetime.min.replace(tzinfo=UTC)
+    found.sort(key=lambda s: (s.taken_at or epoch, depth(s.name), s.name))
     return found, current_parent
 
 

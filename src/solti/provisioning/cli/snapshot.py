@@ -85,7 +85,7 @@ def rollback(app: CliApp, vmid: int, name: str, yes: bool, as_json: bool) -> Non
     """Put VM VMID back to snapshot NAME; every change since NAME was taken is lost."""
     if not yes:  # with --yes the rollback itself checks (and records a refusal)
         preview = app.provisioner.rollback_preview(vmid, name)
-        app.err.print(preview.lost, markup=False, highlight=False)
+        app.err.print(preview.lost, markup=False, highlight=False, soft_wrap=True)
         app.confirm(f"Roll VM {vmid} ({preview.name}) back to {name}?", yes)
     result = app.provisioner.rollback_snapshot(vmid, name, actor=app.actor, via="cli")
     text = f"VM {vmid} ({result.name}) rolled back to {name}: {result.status}"
