@@ -159,3 +159,27 @@ def test_delete(env, world):
     assert done.exit_code == 0 and "snapshot gone deleted" in done.stdout
     assert names(world) == []
     assert actions(env)[-1] == ("snapshot delete", "ok", "gone")
+
+
+def test_rollback_to_a_ram_snapshot_resumes_the_vm(env, world, tmp_path):
+    allowed = with_policy(env, world, tmp_path, allow_memory=True)
+    assert solti(allowed, "snapshot", "create", "100", "ram", "--memory").exit_code == 0
+    done = as_json(solti(allowed, "snapshot", "rollback", "100", "ram", "--yes", "--json"))
+    assert done["status"] == "running"
+    assert world.pve.state.guests[100].running
+
+
+def test_a_locked_vm_fails_with_proxmox_words_and_is_recorded(env, world):
+    world.pve.faults.hold_lock(100, "backup", 60)
+    error = one_line_error(solti(env, "snapshot", "create", "100", "busy"))
+    assert "VM is locked (backup)" in error
+    assert actions(env) == [("snapshot create", "failed", "busy")]
+    assert names(world) == []
+
+
+def test_request_id_takes_one_snapshot(env, world):
+    for _ in range(2):
+        result = solti(env, "snapshot", "create", "100", "once", "--request-id", "r-1")
+        assert result.exit_code == 0, result.output
+    assert "already taken by this request id" in result.stdout
+    assert names(world) == ["once"]

@@ -16,6 +16,7 @@ from typing import Any
 from solti.provisioning import (
     addresses,
     lease_book,
+    snapshots,
     template_build,
     template_lifecycle,
     vm_create,
@@ -315,8 +316,6 @@ class Provisioner:
 
     def list_snapshots(self, vmid: int) -> Any:
         """``SnapshotList``: the VM's snapshots, oldest first (reads only)."""
-        from solti.provisioning import snapshots
-
         return snapshots.list_snapshots(self.ops, vmid)
 
     def create_snapshot(
@@ -325,8 +324,6 @@ class Provisioner:
         request_id: str | None = None,
     ) -> Any:  # fmt: skip
         """Take a snapshot (``solti-YYMMDD-HHMM`` by default) within ``snapshots:``."""
-        from solti.provisioning import snapshots
-
         return snapshots.create_snapshot(
             self.ops, self.snapshot_policy, vmid, name, description=description, memory=memory,
             actor=actor, via=via, request_id=request_id,
@@ -334,30 +331,22 @@ class Provisioner:
 
     def rollback_preview(self, vmid: int, name: str) -> Any:
         """``RollbackPreview``: what a rollback to ``name`` loses, for the confirmation."""
-        from solti.provisioning import snapshots
-
         return snapshots.rollback_preview(self.ops, vmid, name)
 
     def rollback_snapshot(self, vmid: int, name: str, *, actor: str = "unknown",
                           via: str = "cli", request_id: str | None = None) -> Any:  # fmt: skip
-        from solti.provisioning import snapshots
-
         return snapshots.rollback_snapshot(
             self.ops, vmid, name, actor=actor, via=via, request_id=request_id
         )
 
     def delete_snapshot(self, vmid: int, name: str, *, actor: str = "unknown",
                         via: str = "cli", request_id: str | None = None) -> Any:  # fmt: skip
-        from solti.provisioning import snapshots
-
         return snapshots.delete_snapshot(
             self.ops, vmid, name, actor=actor, via=via, request_id=request_id
         )
 
     def old_snapshots(self) -> Any:
         """Snapshots older than ``snapshots.max_age`` of owned VMs (for the report)."""
-        from solti.provisioning import snapshots
-
         return snapshots.old_snapshots(self.ops, self.snapshot_policy)
 
     # --- templates --------------------------------------------------------------------------
