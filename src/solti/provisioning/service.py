@@ -19,6 +19,7 @@ from solti.provisioning import (
     snapshots,
     template_build,
     template_lifecycle,
+    vm_bulk,
     vm_create,
     vm_lifecycle,
 )
@@ -203,6 +204,55 @@ class Provisioner:
             self.leases.begin(result.vm.vmid, actor, duration, result.vm.name)
         self._with_lease(result.vm)
         return result
+
+    def plan_vms(
+        self, request: VmCreateRequest | dict[str, Any], count: int, *, actor: str | None = None
+    ) -> list[VmPlan]:
+        """The plans of a ``--count`` create (``vm_bulk.plan_bulk``): one snapshot, N VMs
+        named ``{name}-1`` … ``{name}-N``; with ``actor``, all N counted against the quota."""
+        req = _request(VmCreateRequest, request)
+        if actor is not None:
+            lease_book.lease_duration(self.leases.policy, req.lease, actor)
+        return vm_bulk.plan_bulk(self.ops, req, count, actor=actor)
+
+    def create_vms(
+        self,
+        request: VmCreateRequest | dict[str, Any],
+        count: int,
+        *,
+        plans: list[VmPlan] | None = None,
+        actor: str = "unknown",
+        via: str = "cli",
+        request_id: str | None = None,
+        lease: str | None = None,
+        lease_exempt: bool | None = None,
+        progress: Callable[[int, Progress], None] | None = None,
+        finished: Callable[[vm_bulk.BulkItem], None] | None = None,
+    ) -> vm_bulk.BulkResult:
+        """Make ``count`` VMs at once (``vm_bulk``); each is an ordinary create with its own
+        audit record and lease. ``plans`` are the ones shown (``plan_vms``); ``progress(i,
+        step)`` reports the i-th VM's steps and ``finished(item)`` each VM as it ends."""
+        req = _request(VmCreateRequest, request, request_id=request_id)
+        duration = lease_book.lease_duration(
+            self.leases.policy, lease if lease is not None else req.lease, actor,
+            exempt=lease_exempt,
+        )  # fmt: skip
+        if plans is None:
+            plans = vm_bulk.plan_bulk(self.ops, req, count, actor=actor)
+
+        def ended(item: vm_bulk.BulkItem) -> None:
+            if item.result is not None:
+                vm = item.result.vm
+                if not item.result.reused or self.leases.get(vm.vmid) is None:
+                    self.leases.begin(vm.vmid, actor, duration, vm.name)
+                self._with_lease(vm)
+            if finished is not None:
+                finished(item)
+
+        return vm_bulk.create_bulk(
+            self.ops, req, plans, actor=actor, via=via, request_id=req.request_id,
+            progress=progress, finished=ended,
+        )  # fmt: skip
 
     def _with_lease(self, vm: VmInfo) -> VmInfo:
         """Fill ``vm.lease_expires_at`` from the lease table (in place; returns the VM)."""

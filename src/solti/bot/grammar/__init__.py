@@ -66,6 +66,7 @@ _CREATE = _Spec(
         "gw": "text",
         "size": "text",
         "lease": "text",
+        "count": "howmany",
     },
     flags=("full", "dry-run"),
 )
@@ -105,6 +106,7 @@ def _vm(args: list[str]) -> Command:
             dry_run=bool(opts.get("dry-run", False)),
             size=opts.get("size"),  # type: ignore[arg-type]
             lease=lease_option(opts.get("lease")),
+            count=opts.get("count"),  # type: ignore[arg-type]
         )
     if verb == "list":
         words, opts = _options(rest, _VM_LIST, "vm")

@@ -62,6 +62,7 @@ class VmCreate:
     dry_run: bool = False
     size: str | None = None  # a flavor name (policy `flavors`), not a disk size
     lease: str | None = None
+    count: int | None = None  # `--count N`: N VMs named NAME-1 ... NAME-N
 
     @property
     def opens_modal(self) -> bool:

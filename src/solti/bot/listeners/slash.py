@@ -14,7 +14,15 @@ from solti import telemetry
 from solti.bot import grammar
 from solti.bot.blocks import modal as modal_views
 from solti.bot.blocks import replies
-from solti.bot.flows import keys_and_reports, leases, snapshots, templates, vm_verbs, vms
+from solti.bot.flows import (
+    bulk_create,
+    keys_and_reports,
+    leases,
+    snapshots,
+    templates,
+    vm_verbs,
+    vms,
+)
 from solti.bot.flows.caller import Caller, describe_error
 from solti.bot.listeners.dispatch import caller_from, ephemeral_via_respond, later
 
@@ -193,6 +201,9 @@ def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> No
                 "size": parsed.size,
                 "lease": parsed.lease,
             }
+            if parsed.count is not None:
+                bulk_create.create_many_from_slash(caller, values, parsed.count)
+                return
             prefill = _prefill(parsed)
             vms.create_from_slash(caller, values, prefill)
         case grammar.VmList(mine=mine, page=page):
