@@ -11,12 +11,13 @@ from typing import Any
 
 from solti.bot.blocks.fleet_blocks import fleet_blocks
 from solti.bot.blocks.report import DistributionReport, report_messages
+from solti.bot.blocks.snapshot_blocks import old_snapshot_blocks
 from solti.bot.fleet_facts import ending_within, outdated_vms
 from solti.bot.runtime import Runtime
 from solti.bot.slackcalls import send_retrying
 from solti.provisioning.template_copies import copies_of
 
-__all__ = ["gather", "gather_fleet", "post_report"]
+__all__ = ["gather", "gather_fleet", "gather_old_snapshots", "post_report"]
 
 log = logging.getLogger("solti.bot.reports")
 
@@ -53,8 +54,23 @@ def gather(
 
 
 def gather_fleet(runtime: Runtime, templates: list[Any], vms: list[Any]) -> list[Any]:
-    """The report's fleet sections: leases ending in the next 7 days, outdated clones."""
-    return fleet_blocks(ending_within(vms, runtime.clock()), outdated_vms(vms, templates))
+    """The report's fleet sections: leases ending in the next 7 days, outdated clones, and
+    snapshots older than ``snapshots.max_age`` by owner."""
+    blocks = fleet_blocks(ending_within(vms, runtime.clock()), outdated_vms(vms, templates))
+    return blocks + gather_old_snapshots(runtime)
+
+
+def gather_old_snapshots(runtime: Runtime) -> list[Any]:
+    """The old-snapshots section; a failure to read them leaves it out, not the report."""
+    from solti.provisioning.durations import format_duration
+
+    provisioner = runtime.provisioner
+    try:
+        old = provisioner.old_snapshots()
+    except Exception as exc:
+        log.warning("old snapshot check failed: %s", type(exc).__name__)
+        return []
+    return old_snapshot_blocks(old, format_duration(provisioner.snapshot_policy.max_age))
 
 
 def post_report(runtime: Runtime, channel: str) -> list[str]:

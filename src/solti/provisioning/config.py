@@ -35,6 +35,7 @@ from solti.provisioning.fleet_policy import Flavor, Fleet, Limits, Quotas
 from solti.provisioning.models import config_error_from
 from solti.provisioning.settings_sources import EnvironmentSettings
 from solti.provisioning.sizes import Size
+from solti.provisioning.snapshots_policy import SnapshotPolicy
 from solti.provisioning.yaml_guard import parse_guarded_yaml
 
 __all__ = [
@@ -362,6 +363,10 @@ class Policy(_Section):
     )
     distributions: dict[str, DistributionOverride] = Field(
         default_factory=dict, description="Add or override catalog entries."
+    )
+    snapshots: SnapshotPolicy = Field(
+        default_factory=SnapshotPolicy,
+        description="VM snapshots: max_per_vm, max_age (report), allow_memory.",
     )
 
     @field_validator("approvers", "admins", "creators")

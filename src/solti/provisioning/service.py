@@ -16,6 +16,7 @@ from typing import Any
 from solti.provisioning import (
     addresses,
     lease_book,
+    snapshots,
     template_build,
     template_copies,
     template_lifecycle,
@@ -44,6 +45,7 @@ from solti.provisioning.models import (
     parse_request,
 )
 from solti.provisioning.pve import PveClient
+from solti.provisioning.snapshots_policy import SnapshotPolicy
 from solti.provisioning.task_waiter import TaskWaiter
 
 __all__ = ["Provisioner"]
@@ -76,6 +78,7 @@ class Provisioner:
         monotonic: Callable[[], float] = time.monotonic,
         fleet: Fleet | None = None,
         lease_policy: LeasePolicy | None = None,
+        snapshot_policy: SnapshotPolicy | None = None,
     ) -> None:
         # The clock of waits that are not PVE tasks (the guest agent's address); with
         # ``ops.sleep`` a test can replace both and never sleep.
@@ -92,6 +95,8 @@ class Provisioner:
         )
         # Leases (``leases:`` of the policy): set on create, shown by list, ended by the sweep.
         self.leases = LeaseBook(audit, lease_policy or LeasePolicy())
+        # ``snapshots:`` of the policy: how many per VM, how old before the report names them.
+        self.snapshot_policy = snapshot_policy or SnapshotPolicy()
 
     @classmethod
     def from_settings(
@@ -109,6 +114,7 @@ class Provisioner:
             policy.defaults,
             fleet=policy.fleet(),
             lease_policy=policy.leases,
+            snapshot_policy=policy.snapshots,
         )
 
     @property
@@ -356,6 +362,43 @@ class Provisioner:
         info = vm_lifecycle.remove_vm(self.ops, vmid, actor=actor, via=via, request_id=request_id)
         self.leases.forget(vmid)
         return info
+
+    # --- snapshots (provisioning.snapshots) ----------------------------------------------------
+
+    def list_snapshots(self, vmid: int) -> Any:
+        """``SnapshotList``: the VM's snapshots, oldest first (reads only)."""
+        return snapshots.list_snapshots(self.ops, vmid)
+
+    def create_snapshot(
+        self, vmid: int, name: str | None = None, *, description: str | None = None,
+        memory: bool = False, actor: str = "unknown", via: str = "cli",
+        request_id: str | None = None,
+    ) -> Any:  # fmt: skip
+        """Take a snapshot (``solti-YYMMDD-HHMM`` by default) within ``snapshots:``."""
+        return snapshots.create_snapshot(
+            self.ops, self.snapshot_policy, vmid, name, description=description, memory=memory,
+            actor=actor, via=via, request_id=request_id,
+        )  # fmt: skip
+
+    def rollback_preview(self, vmid: int, name: str) -> Any:
+        """``RollbackPreview``: what a rollback to ``name`` loses, for the confirmation."""
+        return snapshots.rollback_preview(self.ops, vmid, name)
+
+    def rollback_snapshot(self, vmid: int, name: str, *, actor: str = "unknown",
+                          via: str = "cli", request_id: str | None = None) -> Any:  # fmt: skip
+        return snapshots.rollback_snapshot(
+            self.ops, vmid, name, actor=actor, via=via, request_id=request_id
+        )
+
+    def delete_snapshot(self, vmid: int, name: str, *, actor: str = "unknown",
+                        via: str = "cli", request_id: str | None = None) -> Any:  # fmt: skip
+        return snapshots.delete_snapshot(
+            self.ops, vmid, name, actor=actor, via=via, request_id=request_id
+        )
+
+    def old_snapshots(self) -> Any:
+        """Snapshots older than ``snapshots.max_age`` of owned VMs (for the report)."""
+        return snapshots.old_snapshots(self.ops, self.snapshot_policy)
 
     # --- templates --------------------------------------------------------------------------
 

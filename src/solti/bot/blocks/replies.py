@@ -22,6 +22,7 @@ from solti.bot.blocks.elements import (
     size_text,
     when,
 )
+from solti.bot.blocks.snapshot_blocks import HELP_SNAPSHOT
 from solti.provisioning.template_copies import copies_of
 
 OPEN_MODAL_ACTION = "open_create_modal"
@@ -63,6 +64,7 @@ HELP_SECTIONS: dict[str, tuple[str, list[str]]] = {
     ),
 }
 HELP_SECTIONS["report"] = HELP_SECTIONS["audit"]
+HELP_SECTIONS["snapshot"] = HELP_SNAPSHOT
 
 
 def help_blocks(topic: str | None = None) -> list[Block]:

@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 VM_VERBS = ("verify", "start", "stop", "shutdown", "remove")
-TOPICS = ("vm", "template", "key", "audit", "report", "help")
+TOPICS = ("vm", "template", "key", "audit", "report", "help", "snapshot")
 
 
 class UsageError(ValueError):

@@ -217,7 +217,6 @@ READS: dict[str, Handler] = {
     "/nodes/{node}/status": inventory_routes.node_status,
     "/nodes/{node}/storage/{storage}/status": inventory_routes.storage_status,
     "/nodes/{node}/qemu/{vmid}/pending": inventory_routes.vm_pending,
-    "/nodes/{node}/qemu/{vmid}/snapshot": inventory_routes.vm_snapshots,
     "/storage": inventory_routes.storage_config_rows,
     "/storage/{storage}": inventory_routes.storage_config,
     "/cluster/tasks": inventory_routes.cluster_tasks,
