@@ -29,6 +29,7 @@ QUICK: dict[str, list[str]] = {
     "bench_provisioning.py": ["--runs", "1"],
     "bench_sweep.py": ["--vms", "1000"],
     "bench_list.py": ["--vms", "1000", "--runs", "1"],
+    "bench_bulk.py": ["--runs", "1"],
 }
 
 

@@ -277,3 +277,20 @@ def test_a_create_nobody_decides_on_expires_and_makes_nothing(
     bot.user.click(card, "approval_approve", user=APPROVER)  # a late click on the old card
     bot.wait_ephemeral("already expired", user=APPROVER)
     assert len(_creates(bot)) == before
+
+
+def test_a_count_create_over_a_threshold_is_refused_not_run_unapproved(
+    harness_with: Callable[..., Harness],
+) -> None:
+    bot = harness_with()
+    bot.user.slash("vm create rocky9 --count 2 --name big-many --memory 32768 --dry-run")
+    bot.standin.wait_for(
+        lambda: [m for m in bot.standin.ephemerals(ALICE) if "Would need approval" in str(m)], 20
+    )
+    bot.user.slash("vm create rocky9 --count 2 --name big-many --memory 32768")
+    refused = bot.wait_ephemeral("cannot wait for one")
+    assert "memory 32768 MiB is over approvals.vm_create.memory_over 16384" in refused
+    assert bot.standin.messages(APPROVALS) == []
+    assert [r.result for r in _creates(bot)] == ["denied"]  # the refusal, and nothing made
+    assert "--count" in (_creates(bot)[0].error or "")
+    assert all(not (v.name or "").startswith("big-many") for v in bot.provisioner.list_vms())
