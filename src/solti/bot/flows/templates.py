@@ -12,6 +12,7 @@ from solti.bot.blocks import replies
 from solti.bot.blocks.elements import mention
 from solti.bot.flows.caller import Caller, describe_error
 from solti.bot.progress_message import ProgressMessage
+from solti.bot.recovery_book import ProgressBook
 from solti.bot.runtime import Runtime
 from solti.bot.slackcalls import send_retrying
 from solti.provisioning import TemplateBuildRequest
@@ -307,7 +308,14 @@ def _run(runtime: Runtime, approval: Approval) -> None:
         title = f"Building a {approval.target} template"
     else:
         title = f"Destroying template {approval.target}"
-    progress = ProgressMessage(runtime.client, channel, title, requester=approval.requester)
+    progress = ProgressMessage(
+        runtime.client,
+        channel,
+        title,
+        requester=approval.requester,
+        request_id=approval.id,
+        book=ProgressBook(runtime.database),
+    )
     # Outside the thread's code block, so the approver shows as a name, not a raw user id.
     note = f"Approval `{approval.id}` by {mention(approval.decided_by)}"
     try:
