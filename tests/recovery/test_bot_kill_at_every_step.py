@@ -147,6 +147,10 @@ def _progress_message(slack: SlackStandIn) -> dict[str, Any]:
     return slack.wait_for(posted, timeout=30)
 
 
+# The bot plans before it posts the progress message and before the operation's `running`
+# record (its plan step then only checks the plan shown, with no request to PVE): a kill
+# there leaves nothing to recover. A message posted with no record yet is recovered from the
+# book alone (tests/bot/test_bot_recovery.py).
 @pytest.mark.parametrize("step", ["clone", "configure", "resize", "start"])
 def test_kill_the_bot_inside_a_create_step_then_restart_it(
     bot: BotProcess, world: SimEnvironment, slack: SlackStandIn, step: str

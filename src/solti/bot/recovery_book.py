@@ -90,7 +90,7 @@ class ProgressBook:
     def mark_final(self, request_id: str) -> None:
         with self.database.transaction() as conn:
             conn.execute(
-                f"UPDATE {TABLE} SET state = 'final', final_at = ? "  # noqa: S608 (constant)
+                f"UPDATE {TABLE} SET state = 'final', final_at = ? "
                 "WHERE request_id = ? AND state = 'open'",
                 [self.clock().isoformat(), request_id],
             )
@@ -103,9 +103,7 @@ class ProgressBook:
     def open_messages(self) -> list[PostedMessage]:
         """Messages not yet in a final state, oldest first."""
         with self.database.lock:
-            rows = list(
-                self.database.db[TABLE].rows_where("state = 'open'", order_by="posted_at")
-            )
+            rows = list(self.database.db[TABLE].rows_where("state = 'open'", order_by="posted_at"))
         return [_message(row) for row in rows]
 
 

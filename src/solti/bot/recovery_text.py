@@ -70,7 +70,7 @@ def record_message(posted: PostedMessage, record: Any) -> tuple[dict[str, Any], 
     """The same for a message its dead poster left open, from the audit record (None: the
     operation never wrote one, so nothing was made)."""
     if record is None:
-        sentence = f"interrupted by a restart before it started; nothing was made. {AGAIN}"
+        sentence = f"interrupted by a restart before it changed anything; nothing was made. {AGAIN}"
         return _final(posted, False, sentence), sentence
     if record.result == "ok":
         target = f"VM {record.vmid}" if record.vmid is not None else "it"

@@ -1,11 +1,11 @@
 """The bot's timed jobs: the template report on the policy's cron, the approval sweep, the
 lease sweep and recovery (reconcile at start and every `recovery.interval`).
 
-APScheduler's BackgroundScheduler runs the report (CronTrigger from
-``reports.cron`` in ``reports.timezone``) when a report channel is set, and the
-approval-expiry sweep, the lease sweep and recovery. Each swallows and logs its errors: a
-failing report must not stop the next one. The composition root (``solti.composition``) starts and stops it with the server;
-tests that drive expiry and reports themselves simply never start it.
+APScheduler's BackgroundScheduler runs the report (CronTrigger from ``reports.cron`` in
+``reports.timezone``) when a report channel is set, the approval-expiry sweep, the lease sweep
+and recovery. Each swallows and logs its errors: a failing report must not stop the next one.
+The composition root (``solti.composition``) starts and stops it with the server; tests that
+drive expiry and reports themselves simply never start it.
 
 The report job may fire up to an hour late (``REPORT_MISFIRE_GRACE_SECONDS``) and runs once
 however many firings it missed (``coalesce``): APScheduler's default grace of 1 s would skip
