@@ -159,6 +159,7 @@ _AUTHORIZED_IN_FLOW = (
     grammar.VmList,
     grammar.VmGive,
     grammar.Help,
+    grammar.VmExtend,
 )
 
 
