@@ -218,3 +218,25 @@ def test_the_recovery_job_runs_at_start_and_every_policy_interval() -> None:
         assert job.max_instances == 1 and job.coalesce
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_a_vm_seen_again_before_vm_gone_is_written_stays_its_owners(
+    bot: Harness, sim: SimEnvironment
+) -> None:
+    """The survey's snapshot is older than its reading of the audit log; the bot runs it
+    beside its own creates. A VM present again when reconcile is about to write `vm gone`
+    (here: seeded between the two phases) keeps its owner."""
+    from solti.provisioning.reconciliation import carry_out, survey
+
+    bot.audit.record("vm create", ALICE, "slack", "ok", vmid=VMID, name="late", request_id="late")
+    ops = bot.provisioner.ops
+    findings = survey(ops, stale_after=timedelta(minutes=2))
+    (gone,) = [f for f in findings if f.kind == "vm gone" and f.vmid == VMID]
+    sim.pve.state.add_vm(VMID, "late")
+    try:
+        carry_out(ops, findings, destructive=True)
+        assert gone.done == "it exists again; nothing recorded"
+        assert bot.audit.query(vmid=VMID, action="vm gone") == []
+        assert bot.audit.owners()[VMID] == ALICE
+    finally:
+        bot.provisioner.remove_vm(VMID, actor="test-cleanup", via="cli")

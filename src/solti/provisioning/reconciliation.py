@@ -37,6 +37,7 @@ POWER_TARGETS = {
     "vm shutdown": "stopped",
 }
 VIA = "reconcile"
+KNOWN_OPERATIONS = {VM_CREATE, TEMPLATE_BUILD, VM_REMOVE, *POWER_TARGETS}
 
 
 @dataclass(frozen=True)
@@ -146,14 +147,9 @@ def decide_power(running: RunningRecord, status: str | None) -> Decision:
 # --- survey --------------------------------------------------------------------------------------
 
 
-def _config(
-    ops: Collaborators, node: str | None, vmid: int | None, *, tasks: bool = False
-) -> dict[str, Any] | None:
-    """The VM's config once a task still running for the dead caller has ended (a clone's or
-    create's lock gone; with ``tasks``, no active task on the VM either, such as a template
-    conversion; bounded by ``ops.lock_timeout``): only then does it say what the VM is. A
-    conversion PVE finishes after its builder died makes a template, which must be kept,
-    never removed half-way."""
+def _config(ops: Collaborators, node: str | None, vmid: int | None) -> dict[str, Any] | None:
+    """The VM's config once a clone or create still running for the dead caller has ended
+    (its lock gone; bounded by ``ops.lock_timeout``): only then does it name the VM."""
     if node is None or vmid is None:
         return None
     deadline = time.monotonic() + ops.lock_timeout
@@ -163,9 +159,7 @@ def _config(
             config = ops.client.vm_config(node, vmid)
         except VmMissing:
             return None
-        busy = config.get("lock") in ("clone", "create")
-        busy = busy or (tasks and _task_running(ops, node, vmid))
-        if not busy or time.monotonic() > deadline:
+        if config.get("lock") not in ("clone", "create") or time.monotonic() > deadline:
             return config
         ops.sleep(delay)
         delay = min(delay * 2, 2.0)
@@ -189,7 +183,7 @@ def _interrupted(ops: Collaborators, running: RunningRecord, node: str | None) -
             running, config, _status(ops, node, vmid), started=ops.defaults.start_after_create
         )
     elif record.action == TEMPLATE_BUILD:
-        decision = decide_build(running, _config(ops, node, vmid, tasks=True))
+        decision = decide_build(running, _config(ops, node, vmid))
     elif record.action == VM_REMOVE:
         if _config(ops, node, vmid) is None:
             decision = Decision("ok", f"closed by reconcile: PVE no longer has VM {vmid}")
@@ -224,6 +218,8 @@ def survey(
     findings: list[Finding] = []
     in_flight: set[int] = set()
     for running in ops.audit.running():
+        if not _is_operation(running):
+            continue
         vmid = running.record.vmid
         if interrupted_reason(running, now=now, stale_after=stale_after) is None:
             if vmid is not None:
@@ -235,6 +231,15 @@ def survey(
     handled = {f.vmid for f in findings} | in_flight
     findings.extend(_drift(ops, cluster, handled))
     return findings
+
+
+def _is_operation(running: RunningRecord) -> bool:
+    """Whether a process runs this record: it names its owner, or it is an operation reconcile
+    knows from before owners were recorded. A ``running`` record with neither is a request
+    waiting for a person (the bot's approval requests, written without an owner), which no
+    restart interrupts and no heartbeat keeps fresh: it stays until someone decides."""
+    action = running.record.action
+    return running.owner_host is not None or action in KNOWN_OPERATIONS
 
 
 def _drift(
@@ -300,13 +305,33 @@ def _task_running(ops: Collaborators, node: str, vmid: int) -> bool:
 
 def carry_out(ops: Collaborators, findings: list[Finding], *, destructive: bool) -> Report:
     """Do what each finding plans (the destructive ones only when allowed); fill ``done``."""
+    present = _present_now(ops, findings)
     for finding in findings:
+        if finding.kind == "vm gone" and finding.vmid in present:
+            finding.done = "it exists again; nothing recorded"
+            continue
         try:
             finding.done = _do(ops, finding, destructive)
         except ProxmoxError as exc:
             finding.done = f"could not: {exc.reason}"
             finding.person = True
     return Report(findings)
+
+
+def _present_now(ops: Collaborators, findings: list[Finding]) -> set[int]:
+    """The VMIDs PVE has now, when some finding would record a VM gone (else nothing asked).
+
+    The survey's snapshot is older than its reading of the audit log, and the bot runs it
+    beside its own creates: one that started after the snapshot and ended before the owners
+    were read would look removed. A second look just before writing ``vm gone`` (once per
+    run) keeps such a VM counted as its owner's."""
+    gone = {int(f.vmid) for f in findings if f.kind == "vm gone" and f.vmid is not None}
+    if not gone:
+        return set()
+    try:
+        return {int(vm["vmid"]) for vm in ops.client.cluster_vms() if "vmid" in vm}
+    except ProxmoxError:  # no second look: record nothing this time
+        return gone
 
 
 def _do(ops: Collaborators, finding: Finding, destructive: bool) -> str | None:
