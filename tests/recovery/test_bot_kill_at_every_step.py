@@ -29,7 +29,7 @@ from tests.helpers.keys import new_ssh_key
 from tests.packaging.processes import free_port
 
 SIGNING_SECRET = "3c1f0a9b8e7d6c5b4a3f2e1d0c9b8a7f"
-ALICE, INFRA = "U0ALICE", "C0INFRA"
+ALICE, APPROVER, INFRA, APPROVALS = "U0ALICE", "U0APPROVER", "C0INFRA", "C0APPROVALS"
 STRETCH = 30.0  # seconds a stretched task lasts: long enough to be killed inside
 
 pytestmark = pytest.mark.timeout(240)
@@ -37,7 +37,7 @@ pytestmark = pytest.mark.timeout(240)
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[SimEnvironment]:
-    with SimEnvironment() as env:
+    with SimEnvironment(policy={"approvers": [APPROVER], "approvals_channel": APPROVALS}) as env:
         yield env
 
 
@@ -93,6 +93,7 @@ def bot(world: SimEnvironment, slack: SlackStandIn, tmp_path: Path) -> Iterator[
                                  tags=["solti", "template", "rocky9"])  # fmt: skip
     slack.reset()
     slack.add_channel(INFRA, "infra")
+    slack.add_channel(APPROVALS, "approvals")
     db = tmp_path / "solti.db"
     database = BotDatabase(db)  # Alice registered her key before (`/solti key set`)
     KeyStore(database).set(ALICE, new_ssh_key("alice@laptop"))
@@ -122,8 +123,8 @@ def _audit(db: str, sql: str) -> list[tuple[Any, ...]]:
         return []
 
 
-def _running_step(db: str) -> str | None:
-    rows = _audit(db, "SELECT step FROM audit WHERE result = 'running'")
+def _running_step(db: str, action: str = "vm create") -> str | None:
+    rows = _audit(db, f"SELECT step FROM audit WHERE result = 'running' AND action = '{action}'")
     return rows[0][0] if rows else None
 
 
@@ -193,3 +194,59 @@ def test_kill_the_bot_inside_a_create_step_then_restart_it(
     assert f"<@{ALICE}>" in thread[0]["text"]  # the requester is told
     (state,) = _audit(db, "SELECT state FROM slack_progress_messages")
     assert state == ("final",)
+
+
+def _built_vmid(db: str) -> int:
+    rows = _audit(db, "SELECT vmid FROM audit WHERE action = 'template build'")
+    return int(rows[0][0])
+
+
+# The build's steps with a PVE task to stretch: the image download (no VM yet) and the VM's
+# creation (a half-built VM). Its resize and notes are synchronous calls, over before a kill.
+BUILD_LEFT = {
+    "download": ("download", "no VM was made. Run the command again."),
+    "create": ("qmcreate", "the half-built VM {vmid} was removed. Run the command again."),
+}
+
+
+@pytest.mark.parametrize("step", list(BUILD_LEFT))
+def test_kill_the_bot_inside_an_approved_build_step_then_restart_it(
+    bot: BotProcess, world: SimEnvironment, slack: SlackStandIn, step: str
+) -> None:
+    """A template build approved in Slack, the bot killed inside a step."""
+    db = bot.env["SOLTI_DB"]
+    task, left = BUILD_LEFT[step]
+    world.pve.faults.task_duration(task, 3)
+    user = SlackUser(bot.url + "/slack/events", SIGNING_SECRET, slack)
+    assert user.slash("template build rocky9").status_code == 200
+    card = slack.wait_for(lambda: slack.last_message(APPROVALS), timeout=30)
+    user.click(card, "approval_approve", user=APPROVER)
+
+    def progress() -> dict[str, Any] | None:
+        found = [m for m in slack.messages(INFRA) if "Building" in m.get("text", "")]
+        return found[0] if found else None
+
+    message = slack.wait_for(progress, timeout=30)
+    deadline = time.monotonic() + 90
+    while _running_step(db, "template build") != step:
+        assert time.monotonic() < deadline, f"never saw step {step}"
+        time.sleep(0.05)
+    time.sleep(0.3)
+    bot.kill()
+    vmid = _built_vmid(db) if step != "download" else None
+    assert vmid is None or vmid in world.pve.state.guests  # half-built
+    world.pve.faults.clear()
+
+    bot.start()
+
+    def final() -> dict[str, Any] | None:
+        (now,) = [m for m in slack.messages(INFRA) if m["ts"] == message["ts"]]
+        return now if "interrupted by a restart" in now.get("text", "") else None
+
+    text = slack.wait_for(final, timeout=90)["text"]
+    said = left.format(vmid=vmid)
+    assert f"interrupted by a restart at step {step}; {said}" in text, text
+    assert sorted(world.pve.state.guests) == [9000]
+    rows = _audit(db, "SELECT result FROM audit WHERE action = 'template build'")
+    assert rows == [("failed",)]
+    assert not _audit(db, "SELECT id FROM audit WHERE result = 'running'")
