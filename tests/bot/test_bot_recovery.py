@@ -150,10 +150,14 @@ def test_messages_left_open_by_a_dead_poster_end_from_the_audit_record(bot: Harn
     bot.audit.record("vm create", ALICE, "slack", "ok", request_id="req-done", vmid=VMID)
     done = _posted(bot, "req-done", identity=dead)  # died before the final edit
     ours = _posted(bot, "req-ours")  # this process posted it: its flow is still at work
+    # An approved build killed before its own record: only the request's (decided) is there.
+    bot.audit.record("template build request", ALICE, "slack", "ok", request_id="req-build")
+    build = _posted(bot, "req-build", identity=dead)
 
     run = recover(bot.runtime)
 
-    assert sorted(run.messages) == ["req-done", "req-never"]
+    assert sorted(run.messages) == ["req-build", "req-done", "req-never"]
+    assert "nothing was made" in _text(bot.standin, build)
     assert "before it changed anything; nothing was made. Run the command again." in _text(
         bot.standin, never
     )
@@ -240,3 +244,17 @@ def test_a_vm_seen_again_before_vm_gone_is_written_stays_its_owners(
         assert bot.audit.owners()[VMID] == ALICE
     finally:
         bot.provisioner.remove_vm(VMID, actor="test-cleanup", via="cli")
+
+
+def test_final_rows_are_forgotten_after_a_week_open_ones_never(bot: Harness) -> None:
+    clock = bot.clock
+    book = ProgressBook(bot.runtime.database, clock=clock)
+    book.remember("req-old", channel=INFRA, ts="1.000001", requester=ALICE, title="old")
+    book.remember("req-open", channel=INFRA, ts="1.000002", requester=ALICE, title="open")
+    book.mark_final("req-old")
+    clock.advance(days=6)
+    assert book.forget_final() == 0
+    clock.advance(days=2)
+    assert book.forget_final() == 1
+    assert book.get("req-old") is None
+    assert book.get("req-open") is not None and book.get("req-open").state == "open"  # type: ignore[union-attr]

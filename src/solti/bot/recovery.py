@@ -72,6 +72,7 @@ def recover(runtime: Runtime) -> RecoveryRun:
             payload, note = record_message(message, record)
             if _tell(runtime, book, message, payload, note):
                 run.messages.append(message.request_id)
+        book.forget_final()
         return run
 
 
@@ -118,6 +119,8 @@ def _orphans(
         if not _poster_gone(message, now, stale_after):
             continue
         record = runtime.audit.find_by_request_id(message.request_id)
+        if record is not None and record.action.endswith(" request"):
+            record = None  # an approved build whose own record was never written
         if record is not None and record.result == "running":
             continue  # reconcile's to judge (its owner may be another, live process)
         found.append((message, record))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from solti.bot.db import BotDatabase
 from solti.provisioning.ownership import ProcessIdentity, process_identity
@@ -23,6 +23,7 @@ from solti.provisioning.ownership import ProcessIdentity, process_identity
 __all__ = ["PostedMessage", "ProgressBook"]
 
 TABLE = "slack_progress_messages"
+KEEP_FINAL = timedelta(days=7)  # final rows are kept a while for people who look into the db
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,16 @@ class ProgressBook:
                 "WHERE request_id = ? AND state = 'open'",
                 [self.clock().isoformat(), request_id],
             )
+
+    def forget_final(self, older_than: timedelta = KEEP_FINAL) -> int:
+        """Drop rows final for longer than ``older_than`` (nothing will edit them again);
+        returns how many. Open rows stay whatever their age: recovery still owes them."""
+        cutoff = (self.clock() - older_than).isoformat()
+        with self.database.transaction() as conn:
+            cursor = conn.execute(
+                f"DELETE FROM {TABLE} WHERE state = 'final' AND final_at < ?", [cutoff]
+            )
+        return int(cursor.rowcount or 0)
 
     def get(self, request_id: str) -> PostedMessage | None:
         with self.database.lock:
