@@ -98,7 +98,10 @@ def test_a_create_remembers_its_message_and_marks_it_final(bot: Harness) -> None
 def test_recovery_undoes_a_dead_processes_create_and_finishes_its_message(
     bot: Harness, half_made: str, sim: SimEnvironment
 ) -> None:
-    _own(bot, half_made, pid=_dead_pid(), started="1", beat=datetime.now(UTC))
+    # Its process is gone, and its heartbeat an hour old (either alone makes it interrupted;
+    # both, so that a pid reused at once on a busy machine cannot make the test wrong).
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    _own(bot, half_made, pid=_dead_pid(), started="1", beat=an_hour_ago)
     ts = _posted(bot, half_made)
 
     run = recover(bot.runtime)
