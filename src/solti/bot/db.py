@@ -91,6 +91,29 @@ def m005_approvals_vm_create(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m006_progress_messages(db: sqlite_utils.Database) -> None:
+    """The Slack progress message of each long operation (by its request id), so that a bot
+    started after a crash can still edit it to a final state (``bot.recovery_book``)."""
+    db.table("slack_progress_messages").create(
+        {
+            "request_id": str,
+            "channel": str,
+            "ts": str,
+            "thread_ts": str,
+            "requester": str,
+            "title": str,
+            "state": str,  # open | final
+            "owner": str,  # host:pid:start of the process that posted it
+            "posted_at": str,
+            "final_at": str,
+        },
+        pk="request_id",
+        if_not_exists=True,
+    )
+    db.table("slack_progress_messages").create_index(["state"], if_not_exists=True)
+
+
 class BotDatabase:
     """A thread-safe handle on the bot's tables; ``transaction()`` serialises writers."""
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from solti.provisioning import (
     addresses,
@@ -47,6 +48,9 @@ from solti.provisioning.models import (
 from solti.provisioning.pve import PveClient
 from solti.provisioning.snapshots_policy import SnapshotPolicy
 from solti.provisioning.task_waiter import TaskWaiter
+
+if TYPE_CHECKING:
+    from solti.provisioning.reconciliation import Report
 
 __all__ = ["Provisioner"]
 
@@ -501,3 +505,16 @@ class Provisioner:
 
     def check_updates(self, distribution: str | None = None) -> list[UpdateStatus]:
         return template_lifecycle.check_updates(self.ops, distribution)
+
+    # --- recovery ---------------------------------------------------------------------------
+
+    def reconcile(self, *, stale_after: timedelta, destructive: bool = True) -> Report:
+        """Survey and carry out in one go: what the bot's recovery job runs at start and every
+        ``recovery.interval`` (``solti reconcile`` asks a person between the two phases).
+
+        Records whose owner is alive and fresh (this process's own operations, another bot,
+        a CLI) are never touched (``reconciliation.survey``)."""
+        from solti.provisioning.reconciliation import carry_out, survey
+
+        findings = survey(self.ops, stale_after=stale_after)
+        return carry_out(self.ops, findings, destructive=destructive)

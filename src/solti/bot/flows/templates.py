@@ -14,6 +14,7 @@ from solti.bot.flows import approved_create
 from solti.bot.flows.caller import Caller, describe_error
 from solti.bot.flows.template_copies_flow import build_copies_approved, copies_text, split_target
 from solti.bot.progress_message import ProgressMessage
+from solti.bot.recovery_book import ProgressBook
 from solti.bot.runtime import Runtime
 from solti.bot.slackcalls import send_retrying
 from solti.provisioning import TemplateBuildRequest
@@ -335,7 +336,14 @@ def _run(runtime: Runtime, approval: Approval) -> None:
     if approval.kind == "template_build" and split_target(approval.target)[1]:
         build_copies_approved(runtime, approval, note)
         return
-    progress = ProgressMessage(runtime.client, channel, title, requester=approval.requester)
+    progress = ProgressMessage(
+        runtime.client,
+        channel,
+        title,
+        requester=approval.requester,
+        request_id=approval.id,
+        book=ProgressBook(runtime.database),
+    )
     try:
         progress.post()
     except Exception as exc:

@@ -20,6 +20,7 @@ from solti.bot.flows import create_gate
 from solti.bot.flows.caller import Caller, as_sentence, describe_error
 from solti.bot.flows.login import address_later, first_login
 from solti.bot.progress_message import ProgressMessage
+from solti.bot.recovery_book import ProgressBook
 from solti.provisioning import InvalidRequest, NotFound, SoltiError, VmCreateRequest, VmPlan
 
 __all__ = [
@@ -337,7 +338,14 @@ def build_vm(
             "I don't know which channel to report progress in; run the command in a channel."
         )
         return
-    progress = ProgressMessage(runtime.client, caller.channel, title, requester=caller.user)
+    progress = ProgressMessage(
+        runtime.client,
+        caller.channel,
+        title,
+        requester=caller.user,
+        request_id=caller.request_id,
+        book=ProgressBook(runtime.database),
+    )
     try:
         progress.post()
     except Exception as exc:
