@@ -63,6 +63,9 @@ VERBS: dict[str, Need] = {
     "audit": Need(),
     "report": Need(),
     "help": Need(),
+    "vm rebuild": Need(owner=True),
+    # [Dismiss] on an outdated-template notice: the flow checks it is the person's own notice.
+    "notice dismiss": Need(),
 }
 
 

@@ -14,7 +14,7 @@ from solti import telemetry
 from solti.bot import grammar
 from solti.bot.blocks import modal as modal_views
 from solti.bot.blocks import replies
-from solti.bot.flows import keys_and_reports, leases, templates, vm_verbs, vms
+from solti.bot.flows import keys_and_reports, leases, rebuild, templates, vm_verbs, vms
 from solti.bot.flows.caller import Caller, describe_error
 from solti.bot.listeners.dispatch import caller_from, ephemeral_via_respond, later
 
@@ -59,7 +59,7 @@ def _quick(parsed: grammar.Command) -> bool:
     if isinstance(parsed, grammar.VmAction):
         return parsed.verb == "verify"
     quick = (grammar.KeyShow, grammar.KeySet, grammar.KeyRemove, grammar.Audit, grammar.Quota,
-             grammar.VmGive)  # fmt: skip
+             grammar.VmGive, grammar.VmRebuild)  # fmt: skip
     return isinstance(parsed, (*quick, grammar.TemplateList, grammar.VmList))
 
 
@@ -159,6 +159,7 @@ _AUTHORIZED_IN_FLOW = (
     grammar.VmList,
     grammar.VmGive,
     grammar.Help,
+    grammar.VmRebuild,
 )
 
 
@@ -215,6 +216,8 @@ def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> No
             vm_verbs.quota(caller, user)
         case grammar.VmGive(vmid=vmid, user=user):
             vm_verbs.give(caller, vmid, user)
+        case grammar.VmRebuild(vmid=vmid, template=template):
+            rebuild.prompt(caller, vmid, template)
 
 
 def register(app: Any) -> None:
