@@ -71,7 +71,7 @@ def rebuild_prompt_message(plan: Any, template: str | None = None) -> dict[str, 
     return message(
         text,
         [
-            section(f":recycle: {escape(text)}\n{kept}"),
+            section(f":arrows_counterclockwise: {escape(text)}\n{kept}"),
             context(f":warning: {escape(plan.warning)}."),
             actions(rebuild_button(plan.vmid, plan.name, old, newer, template), block_id="rebuild"),
         ],

@@ -68,7 +68,7 @@ def rebuild(caller: Caller, vmid: int, template: str | None) -> None:
     """The confirmed click: rebuild now (idempotent by the click's request id)."""
     if not _allowed(caller, vmid):
         return
-    caller.reply(replies.info_message(f":recycle: Rebuilding VM {vmid}..."))
+    caller.reply(replies.info_message(f":arrows_counterclockwise: Rebuilding VM {vmid}..."))
     try:
         result = caller.runtime.provisioner.rebuild_vm(
             vmid, template=template, actor=caller.user, via="slack",

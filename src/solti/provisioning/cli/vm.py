@@ -293,7 +293,10 @@ def rebuild(app: CliApp, vmid: int, template: str | None, dry_run: bool, request
         text = planned.note if planned.nothing_to_do else rebuild_plan_text(plan)
         app.emit(planned if as_json else plan, as_json, text=text)
         return
-    app.confirm(f"{rebuild_plan_text(plan)}\nRebuild VM {vmid}?", yes)
+    if not yes:  # the plan first, then the question (or the refusal without a terminal)
+        app.err.print(rebuild_plan_text(plan), markup=False, highlight=False)
+    app.confirm(f"Rebuild VM {vmid} ({plan.name}) from {plan.template.name} "
+                f"{plan.template.version or ''}, losing its disk's contents?", yes)  # fmt: skip
     with app.progress("vm rebuild") as progress:
         result = p.rebuild_vm(vmid, template=template, progress=progress, actor=app.actor,
                               via="cli", request_id=request_id)  # fmt: skip
@@ -316,7 +319,8 @@ def rebuild_plan_text(plan: Any) -> str:
         f"  template: {plan.old_template_name or '?'} {plan.old_version or '?'} "
         f"(VMID {plan.old_template_vmid}) -> {new.name} {new.version or '?'} (VMID {new.vmid})",
         f"  keeps: MAC {plan.macaddr or '?'}, {net}, {plan.cores} cores, {plan.memory} MiB, "
-        f"disk {plan.disk_after}{' (grown)' if plan.resize else ''}, user {plan.user}, "
+        f"disk {plan.disk_after}{' (the template is smaller: grown)' if plan.resize else ''}, "
+        f"user {plan.user}, "
         f"{len(plan.ssh_key_fingerprints)} SSH key(s), tags {';'.join(plan.tags) or '-'}, "
         "owner and lease",
         f"  {'starts it again' if plan.start else 'leaves it stopped'} afterwards",
