@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,6 +10,7 @@ import pytest
 from solti.provisioning.errors import PolicyDenied, ProxmoxError
 from solti.provisioning.notes import render_notes
 from solti.provisioning.rebuild_journal import RebuildJournal
+from solti.provisioning.reconciliation import survey
 from solti.provisioning.service import Provisioner
 from solti.sandbox.environment import SimEnvironment
 
@@ -126,6 +127,8 @@ def test_a_failed_clone_after_the_destroy_is_finished_by_a_retry(
         provisioner.rebuild_vm(500, actor="alice")
     assert 500 not in world.pve.state.guests
     assert RebuildJournal(provisioner.audit).unfinished(500) is not None
+    (finding,) = survey(provisioner.ops, stale_after=timedelta(minutes=2))
+    assert finding.kind == "unfinished rebuild" and finding.person  # never "vm gone"
     provisioner.rebuild_vm(500, actor="alice")
     after = _config(world, 500)
     for key in ("net0", "ipconfig0", "sshkeys", "name"):

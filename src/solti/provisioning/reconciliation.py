@@ -302,7 +302,21 @@ def _drift(
                     node=str(vm.get("node")),
                 )
             )
+    from solti.provisioning.rebuild_journal import RebuildJournal
+
+    journal = RebuildJournal(ops.audit)
     for vmid, owner in sorted(ops.audit.owners().items()):
+        if vmid not in cluster and vmid not in handled and journal.unfinished(vmid):
+            out.append(  # a failed rebuild destroyed it: not "removed outside solti"
+                Finding(
+                    "unfinished rebuild",
+                    vmid,
+                    f"VM {vmid} of {owner} was destroyed by a rebuild that failed",
+                    f"`vm rebuild {vmid}` makes it again with its journaled settings",
+                    person=True,
+                )
+            )
+            continue
         if vmid not in cluster and vmid not in handled:
             out.append(
                 Finding(
