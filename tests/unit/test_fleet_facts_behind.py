@@ -15,8 +15,9 @@ def test_outdated_facts_say_how_far_behind() -> None:
                   version=f"9.{vmid}", build_date=datetime(2026, 11, day, tzinfo=UTC))  # fmt: skip
 
     templates = [build(9000, 1), build(9001, 10), build(9002, 21)]
-    vms = [NS(vmid=500, template_vmid=9000, template_name="rocky9-template", owner="a"),
-           NS(vmid=501, template_vmid=9002, template_name="rocky9-template", owner="a"),
-           NS(vmid=502, template_vmid=8000, template_name="rocky9-template", owner="b")]  # fmt: skip
+    vms = [
+        NS(vmid=vmid, template_vmid=template, template_name="rocky9-template", owner="a")
+        for vmid, template in ((500, 9000), (501, 9002), (502, 8000))
+    ]
     found = {o.vm.vmid: o.behind for o in outdated_vms(vms, templates)}
     assert found == {500: "2 versions behind, 20 days older", 502: "3 versions behind"}
