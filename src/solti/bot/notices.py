@@ -76,11 +76,17 @@ class NoticeStore:
         return dict(zip(names, row, strict=True))
 
 
+def _slack_user(owner: Any) -> bool:
+    """A Slack user id (``U0ALICE``, Grid's ``W...``), not a CLI owner's login name."""
+    text = str(owner or "")
+    return len(text) > 1 and text[0] in "UW" and text.isalnum() and text.isupper()
+
+
 def due(outdated: list[Outdated]) -> dict[tuple[str, int], list[Outdated]]:
     """(owner, newest build's VMID) -> that owner's VMs on older builds of it."""
     grouped: dict[tuple[str, int], list[Outdated]] = defaultdict(list)
     for item in outdated:
-        if item.vm.owner:
+        if _slack_user(item.vm.owner):  # a CLI login name cannot be DM'd
             grouped[(str(item.vm.owner), int(item.latest.vmid))].append(item)
     return dict(sorted(grouped.items()))
 
