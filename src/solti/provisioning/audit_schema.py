@@ -93,8 +93,8 @@ def m005_rebuild_journal(db: Database) -> None:
 
     Kept apart from the audit record because it holds the SSH public keys themselves (the
     record names keys by fingerprint only), and a rebuild interrupted after its destroy needs
-    them to be finished by ``solti reconcile`` or by a retry. ``destroyed`` is set once the old
-    VM is gone, ``finished`` once the new one is complete.
+    them to be finished by ``solti reconcile`` or by a retry. ``destroyed`` is set when the old
+    VM's destroy is sent, ``finished`` once the new one is complete.
     """
     db.execute(
         "CREATE TABLE IF NOT EXISTS [rebuild_journal] ("

@@ -2,9 +2,9 @@
 
 The old VM is destroyed half-way through a rebuild; after that its MAC address, static
 network settings, cloud-init user and SSH keys exist only here. A rebuild writes its entry
-before the destroy, marks it ``destroyed`` once the old VM is gone and ``finished`` when the new
-one is complete, so ``solti reconcile`` (a crashed rebuild) and a retry (a failed one) can finish
-the work with the same settings. Rows live in the audit file (table ``rebuild_journal``,
+before anything changes, marks it ``destroyed`` just before the old VM's destroy is sent and
+``finished`` when the new one is complete, so ``solti reconcile`` (a crashed rebuild) and a
+retry (a failed one) can finish the work with the same settings. Rows live in the audit file (table ``rebuild_journal``,
 migration ``m005_rebuild_journal``) beside the records they belong to.
 """
 
@@ -57,7 +57,7 @@ class RebuildJournal:
         return _entry(rows[0]) if rows else None
 
     def unfinished(self, vmid: int) -> JournalEntry | None:
-        """The newest entry of ``vmid`` whose old VM was destroyed and whose new one was
+        """The newest entry of ``vmid`` whose destroy was asked for and whose new VM was
         never finished: a retry must put back these settings, not the half-made VM's."""
         rows = self._execute(
             _SELECT + " WHERE vmid = ? AND destroyed = 1 AND finished = 0 "

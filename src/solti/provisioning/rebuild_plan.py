@@ -129,7 +129,8 @@ def plan_rebuild(ops: Collaborators, vmid: int, template: str | int | None = Non
     """Every decision of a rebuild, made with reads only."""
     create, owner = _origin(ops, vmid)
     current = _current_template(ops, vmid, create)
-    unfinished = RebuildJournal(ops.audit).unfinished(vmid)
+    journal = RebuildJournal(ops.audit)
+    unfinished = journal.unfinished(vmid)
     snapshot = Snapshot.take(ops.client)
     entry = snapshot.entry(vmid)
     if entry is not None and (entry.get("type", "qemu") != "qemu" or Snapshot.is_template(entry)):

@@ -151,7 +151,7 @@ _BEFORE_DESTROY = (None, "plan", "stop", "destroy")
 
 
 def decide_rebuild(
-    running: RunningRecord, config: dict[str, Any] | None, journaled: bool, destroyed: bool
+    running: RunningRecord, config: dict[str, Any] | None, journaled: bool
 ) -> Decision:
     """A ``vm rebuild`` cut short: the old VM untouched (before its destroy) is left as it is;
     after the destroy, the new VM is made (or finished) from the journal, never given up."""
@@ -159,7 +159,8 @@ def decide_rebuild(
     vmid = record.vmid
     if not journaled:
         return Decision("failed", f"{why}; nothing was changed")
-    if config is not None and not destroyed and running.step in _BEFORE_DESTROY:
+    if config is not None and running.step in _BEFORE_DESTROY:  # a destroy may be running:
+        # if it ends later, the journal says so and `vm rebuild` again finishes the work
         return Decision("failed", f"{why}; VM {vmid} was not destroyed and is left as it is")
     if config is not None and record.name and config.get("name") != record.name:
         return Decision(
@@ -224,8 +225,7 @@ def _interrupted(ops: Collaborators, running: RunningRecord, node: str | None) -
 
         entry = RebuildJournal(ops.audit).get(record.id)
         node = node or (entry.node if entry else None)
-        decision = decide_rebuild(running, _config(ops, node, vmid), entry is not None,
-                                  bool(entry and entry.destroyed))  # fmt: skip
+        decision = decide_rebuild(running, _config(ops, node, vmid), entry is not None)
     else:
         decision = Decision("failed", _step_text(running.step))
     return Finding(

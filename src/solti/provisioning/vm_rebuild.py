@@ -95,8 +95,9 @@ def rebuild_vm(
         assert op.audit_id is not None
         journal.put(op.audit_id, vmid, plan.node, plan.restore)
         if plan.vm_exists:  # a retry's half-made clone goes the same way as an old VM
-            _stop_and_destroy(op, plan)
-        journal.mark(op.audit_id, destroyed=True)
+            _stop_and_destroy(op, plan, lambda: journal.mark(op.audit_id, destroyed=True))
+        else:
+            journal.mark(op.audit_id, destroyed=True)
         status = _make(op.ops, plan, actor, step=op.step, undo=op.undo_with,
                        vmid_step=op.with_free_vmid)  # fmt: skip
         journal.mark(op.audit_id, finished=True)
@@ -106,12 +107,15 @@ def rebuild_vm(
                          duration_ms=elapsed_ms(op.started))  # fmt: skip
 
 
-def _stop_and_destroy(op: Operation, plan: RebuildPlan) -> None:
+def _stop_and_destroy(op: Operation, plan: RebuildPlan, destroying: Callable[[], None]) -> None:
+    """Stop and destroy the old VM; ``destroying`` marks the journal just before the destroy
+    is sent (if it then ends while nobody watches, the journal still knows)."""
     ops, node, vmid = op.ops, plan.node, plan.vmid
     with op.step("stop", f"VM {vmid}" if plan.start else "not needed (VM is stopped)"):
         if ops.client.vm_status(node, vmid).get("status") == "running":
             ops.waiter.wait(ops.client.stop(node, vmid), node=node)
     with op.step("destroy", f"VM {vmid} and its disks"):
+        destroying()
         ops.waiter.wait(ops.until_unlocked(lambda: ops.client.delete_vm(node, vmid)), node=node)
     # From here the old VM is gone: a failure leaves the journal for a retry to finish.
     op.undo_with(lambda: f"VM {vmid} was destroyed; run `vm rebuild {vmid}` again to finish it")
