@@ -4,8 +4,8 @@ The old VM is destroyed half-way through a rebuild; after that its MAC address, 
 network settings, cloud-init user and SSH keys exist only here. A rebuild writes its entry
 before anything changes, marks it ``destroyed`` just before the old VM's destroy is sent and
 ``finished`` when the new one is complete, so ``solti reconcile`` (a crashed rebuild) and a
-retry (a failed one) can finish the work with the same settings. Rows live in the audit file (table ``rebuild_journal``,
-migration ``m005_rebuild_journal``) beside the records they belong to.
+retry (a failed one) can finish the work with the same settings. Rows live in the audit file
+(table ``rebuild_journal``, migration ``m005_rebuild_journal``) beside their records.
 """
 
 from __future__ import annotations
