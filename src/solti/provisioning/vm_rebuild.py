@@ -152,6 +152,7 @@ def _make(
             with step("clone", detail):
                 clone(vmid)
     params = new_config(plan, actor, distribution_of(template))
+    params["ciupgrade"] = int(ops.defaults.upgrade_on_first_boot)  # as a create sets it
     with step("configure", "MAC address, network, cloud-init, cores, memory, tags"):
         ops.until_unlocked(lambda: ops.client.set_config(node, vmid, **params))
     with step("resize", f"{plan.disk_after}" if plan.resize else "not needed"):
