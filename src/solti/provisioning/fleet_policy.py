@@ -47,6 +47,12 @@ class PerVmLimits(_Section):
 
 class Limits(_Section):
     per_vm: PerVmLimits = Field(default_factory=PerVmLimits)
+    max_count: int = Field(
+        10, ge=1, le=100, description="Most VMs one `vm create --count N` may make."
+    )
+    parallel_per_node: int = Field(
+        4, ge=1, le=32, description="Clones a `--count` create runs at once on one node."
+    )
 
 
 class Flavor(_Section):

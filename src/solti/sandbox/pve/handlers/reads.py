@@ -14,6 +14,7 @@ from typing import Any
 
 from solti.sandbox.pve import path_catalog
 from solti.sandbox.pve.handlers import Call, Handler, inventory_routes
+from solti.sandbox.pve.handlers.node_reads import NODE_READS
 from solti.sandbox.pve.handlers.unconfigured import UNCONFIGURED
 
 # The simulated guest agent's version (qemu-guest-agent as in Debian trixie).
@@ -41,9 +42,11 @@ def directory(template: str) -> Handler:
 def cluster_status(call: Call) -> list[dict[str, Any]]:
     """pve-manager ``PVE/API2/Cluster.pm`` ``get_status``: with one node there is no cluster
     (no corosync members) and it answers the fake local entry (``nodeid`` 0); with more, a
-    quorate ``cluster`` entry then one entry per member (``local`` for the answering node)."""
+    ``cluster`` entry (``quorate`` while more than half the nodes are up) then one entry per
+    member: ``online`` from corosync's membership, ``local`` for the answering node."""
     with call.cluster() as cluster:
         names = cluster.nodes.names
+        local = cluster.nodes.local()
         if len(names) == 1:
             node = names[0]
             return [
@@ -65,7 +68,7 @@ def cluster_status(call: Call) -> list[dict[str, Any]]:
                 "nodes": len(names),
                 "version": len(names),
                 "name": CLUSTER_NAME,
-                "quorate": 1,
+                "quorate": int(cluster.nodes.quorate()),
             }
         ]
         for index, node in enumerate(names, start=1):
@@ -75,8 +78,8 @@ def cluster_status(call: Call) -> list[dict[str, Any]]:
                     "id": f"node/{node}",
                     "name": node,
                     "nodeid": index,
-                    "local": int(node == names[0]),
-                    "online": 1,
+                    "local": int(node == local),
+                    "online": int(cluster.nodes.is_online(node)),
                     "ip": cluster.nodes.address(node),
                     "level": "",
                 }
@@ -214,13 +217,13 @@ READS: dict[str, Handler] = {
     "/nodes/{node}/status": inventory_routes.node_status,
     "/nodes/{node}/storage/{storage}/status": inventory_routes.storage_status,
     "/nodes/{node}/qemu/{vmid}/pending": inventory_routes.vm_pending,
-    "/nodes/{node}/qemu/{vmid}/snapshot": inventory_routes.vm_snapshots,
     "/storage": inventory_routes.storage_config_rows,
     "/storage/{storage}": inventory_routes.storage_config,
     "/cluster/tasks": inventory_routes.cluster_tasks,
     **dict.fromkeys(NODE_EMPTY, node_empty_list),
     **dict.fromkeys(CLUSTER_EMPTY, cluster_empty_list),
     **UNCONFIGURED,
+    **NODE_READS,
 }
 
 # Path parameters whose values the simulator models; an index under any other id (an LXC
