@@ -88,8 +88,26 @@ def m004_leases(db: Database) -> None:
     )
 
 
+def m005_rebuild_journal(db: Database) -> None:
+    """What a ``vm rebuild`` puts back on the re-made VM (``provisioning.rebuild_journal``).
+
+    Kept apart from the audit record because it holds the SSH public keys themselves (the
+    record names keys by fingerprint only), and a rebuild interrupted after its destroy needs
+    them to be finished by ``solti reconcile`` or by a retry. ``destroyed`` is set when the old
+    VM's destroy is sent, ``finished`` once the new one is complete.
+    """
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS [rebuild_journal] ("
+        " audit_id INTEGER PRIMARY KEY, vmid INTEGER NOT NULL, node TEXT NOT NULL,"
+        " restore TEXT NOT NULL, destroyed INTEGER NOT NULL DEFAULT 0,"
+        " finished INTEGER NOT NULL DEFAULT 0)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_rebuild_journal_vmid ON [rebuild_journal] (vmid)")
+
+
 MIGRATION_SET = "solti.audit"
-_STEPS = (m001_audit, m002_action_result_index, m003_owner_and_heartbeat, m004_leases)
+_STEPS = (m001_audit, m002_action_result_index, m003_owner_and_heartbeat, m004_leases,
+          m005_rebuild_journal)  # fmt: skip
 
 
 @functools.cache

@@ -194,6 +194,11 @@ class Reports(_Section):
     channel: str | None = Field(None, description="Channel id for scheduled reports; unset: none.")
     cron: str = Field("0 9 * * 1", description="Crontab line for the report (default Mon 09:00).")
     timezone: str = Field("UTC", description="Time zone the crontab is read in.")
+    notify_owners: bool = Field(
+        False,
+        description="DM each owner once per new template build about their VMs on older "
+        "builds, with [Rebuild] and [Dismiss].",
+    )
 
     @field_validator("cron")
     @classmethod

@@ -44,9 +44,21 @@ _OUTCOME = {
 
 
 def _origin(ops: Collaborators, vmid: int) -> Any:
-    """The newest successful create of ``vmid`` in the audit log (owner, template)."""
+    """The newest successful create of ``vmid`` in the audit log (owner, template), with the
+    template of a later ``vm rebuild`` (the VM runs that one now)."""
     found = ops.audit.query(vmid=vmid, action="vm create", result="ok", limit=1)
-    return found[0] if found else None
+    if not found:
+        return None
+    rebuilt = ops.audit.query(vmid=vmid, action="vm rebuild", result="ok", limit=1)
+    return _rebuilt(found[0], rebuilt[0] if rebuilt else None)
+
+
+def _rebuilt(create: Any, rebuild: Any | None) -> Any:
+    """``create`` with the template of ``rebuild`` when that came later (vm_rebuild)."""
+    if rebuild is None or rebuild.id < create.id:
+        return create
+    fields = ("template_vmid", "template_name", "template_version")
+    return create.model_copy(update={f: getattr(rebuild, f) for f in fields})
 
 
 def _origins(ops: Collaborators) -> dict[int, Any]:
@@ -56,7 +68,11 @@ def _origins(ops: Collaborators) -> dict[int, Any]:
     for record in ops.audit.query(action="vm create", result="ok", limit=None):
         if record.vmid is not None:
             newest.setdefault(record.vmid, record)  # newest first: keep the first seen
-    return newest
+    rebuilds: dict[int, Any] = {}
+    for record in ops.audit.query(action="vm rebuild", result="ok", limit=None):
+        if record.vmid is not None:
+            rebuilds.setdefault(record.vmid, record)
+    return {vmid: _rebuilt(create, rebuilds.get(vmid)) for vmid, create in newest.items()}
 
 
 def _vm_entry(ops: Collaborators, vmid: int) -> tuple[Snapshot, dict[str, Any]]:

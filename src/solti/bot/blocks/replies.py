@@ -38,7 +38,7 @@ HELP_SECTIONS: dict[str, tuple[str, list[str]]] = {
         "leave it out to open a form.\n"
         "`/solti vm list [--mine] [--page N]`   `/solti vm verify|start|stop|shutdown|remove VMID`"
         "   `/solti vm give VMID @someone`   `/solti vm extend VMID [DURATION]`"
-        "   `/solti quota [@someone]`",
+        "   `/solti quota [@someone]`   `/solti vm rebuild VMID [TEMPLATE]`",
         [
             "/solti vm create rocky9",
             "/solti vm create rocky9 --size small",
