@@ -31,7 +31,7 @@ from solti.provisioning.catalog import Catalog, DistributionOverride
 from solti.provisioning.cloudinit import validate_ssh_keys, validate_user
 from solti.provisioning.durations import parse_duration as parse_lease_duration
 from solti.provisioning.errors import ConfigError, InvalidRequest
-from solti.provisioning.fleet_policy import Flavor, Fleet, Limits, Quotas
+from solti.provisioning.fleet_policy import Flavor, Fleet, Limits, PlacementPolicy, Quotas
 from solti.provisioning.models import config_error_from
 from solti.provisioning.settings_sources import EnvironmentSettings
 from solti.provisioning.sizes import Size
@@ -358,6 +358,10 @@ class Policy(_Section):
     distributions: dict[str, DistributionOverride] = Field(
         default_factory=dict, description="Add or override catalog entries."
     )
+    placement: PlacementPolicy = Field(
+        default_factory=PlacementPolicy,
+        description="Which node a create without --node goes to; see docs/proxmox.md.",
+    )
 
     @field_validator("approvers", "admins", "creators")
     @classmethod
@@ -384,6 +388,7 @@ class Policy(_Section):
             limits=self.limits,
             flavors=dict(self.flavors),
             quotas=self.quotas,
+            placement=self.placement,
         )
 
 
