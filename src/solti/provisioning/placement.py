@@ -147,17 +147,17 @@ def check_asked_node(
     if not facts.online:
         online = ", ".join(n for n in sorted(nodes) if nodes[n].online) or "none"
         raise InvalidRequest(
-            f"node {asked} is {_offline_text(facts)}; online nodes: {online}, "
+            f"{asked} is {_offline_text(facts)}; online nodes: {online}, "
             "or leave --node out and let Solti choose",
             field="node",
         )
     if policy is not None and policy.nodes and asked not in policy.nodes:
         raise InvalidRequest(
-            f"node {asked} is not in placement.nodes ({', '.join(policy.nodes)}) of the policy",
+            f"{asked} is not in placement.nodes ({', '.join(policy.nodes)}) of the policy",
             field="node",
         )
     if policy is not None and asked in policy.exclude:
-        raise InvalidRequest(f"node {asked} is excluded by placement.exclude", field="node")
+        raise InvalidRequest(f"{asked} is excluded by placement.exclude", field="node")
     why = reach.why_not.get(asked)
     if why is not None:
         raise InvalidRequest(
@@ -191,7 +191,11 @@ def choose_node(
                 field="node",
             )
         return Choice(template_node, f"{template_node}: the template's node (placement fixed)")
-    by_memory = sorted(able, key=lambda n: (-nodes[n].free_after(memory_mib), n))
+    # Free memory to the GiB, then fewer solti VMs: node rows lag ~10 s behind (pvestatd), the
+    # live tags do not, so creates seconds apart on equal nodes still spread.
+    by_memory = sorted(
+        able, key=lambda n: (-(nodes[n].free_after(memory_mib) // GIB), solti_vms.get(n, 0), n)
+    )
     of = f"of {len(able)} nodes that can take it" if len(able) > 1 else "the only node that can"
     if strategy == "spread":
         chosen = min(by_memory, key=lambda n: solti_vms.get(n, 0))  # ties: most free memory
