@@ -205,7 +205,10 @@ def choose_node(
     chosen = by_memory[0]
     facts = nodes[chosen]
     free = f"{gib(facts.free_after(memory_mib))} GiB free of {gib(facts.maxmem)}"
-    return Choice(chosen, f"{chosen}: {free} after this VM, the most {of}")
+    bucket = facts.free_after(memory_mib) // GIB
+    tied = [n for n in by_memory[1:] if nodes[n].free_after(memory_mib) // GIB == bucket]
+    tie = f" (as much as {', '.join(tied)}; fewer solti VMs)" if tied else ""
+    return Choice(chosen, f"{chosen}: {free} after this VM, the most {of}{tie}")
 
 
 def _allowed(policy: Any, node: str) -> bool:

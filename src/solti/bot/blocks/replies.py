@@ -125,7 +125,7 @@ def plan_blocks(plan: Any, prefill: dict[str, Any]) -> list[Block]:
             [
                 ("Template", f"{escape(template.name)} (VMID {template.vmid})"),
                 ("Version", escape(version)),
-                ("Node", escape(plan.node)),
+                ("Node", escape(getattr(plan, "placement", None) or plan.node)),
                 ("VMID", str(plan.vmid)),
                 ("Name", escape(plan.name)),
                 ("Size", disk),

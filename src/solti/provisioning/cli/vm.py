@@ -110,6 +110,8 @@ def create(app: CliApp, as_json: bool, dry_run: bool, request_id: str | None,
         columns = ("vmid", "name", "node", "full", "cores", "memory", "disk_before", "disk_after",
                    "user", "ipconfig")  # fmt: skip
         app.emit(plan, as_json, columns=columns, title=f"Plan (template {plan.template.vmid})")
+        if plan.placement and not as_json:  # the reason is a sentence: below the table
+            app.out.print(f"placed: {plan.placement}", highlight=False)
         return
     with app.progress("vm create") as progress:
         result = p.create_vm(
@@ -152,6 +154,8 @@ def _created(result: Any, login: str | None = None) -> str:
         f"VM {vm.vmid} ({vm.name}) on {vm.node} from {vm.template_name}{version}: "
         f"{vm.status}{again}{ends}"
     )
+    placed = result.plan.placement if result.plan is not None else None
+    line = f"{line}\nplaced: {placed}" if placed else line
     return f"{line}\nlog in: {login}" if login else line
 
 
