@@ -176,6 +176,7 @@ def vm_list_message(
             f"`{vm.vmid}` *{escape(vm.name)}* on {escape(vm.node)}: {escape(vm.status)}"
             + (f", from {escape(vm.template_name)}" if vm.template_name else "")
             + (f", owner <@{vm.owner}>" if vm.owner and not mine else "")
+            + (f" :warning: {escape(vm.note)}" if getattr(vm, "note", None) else "")
             for vm in shown
         ]
         blocks = [header(f"{title} ({len(vms)})")]

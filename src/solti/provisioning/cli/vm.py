@@ -170,6 +170,8 @@ def list_(app: CliApp, mine: bool, addresses: bool, as_json: bool) -> None:
     """VMs with their owner and template (from the audit log) and status."""
     vms = app.provisioner.list_vms(owner=app.actor if mine else None, addresses=addresses)
     columns = (*VM_COLUMNS, "address") if addresses else VM_COLUMNS
+    if any(vm.note for vm in vms):  # e.g. "node pve2 is offline"
+        columns = (*columns, "note")
     app.emit(vms, as_json, columns=columns, title="VMs")
 
 
