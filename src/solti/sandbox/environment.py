@@ -56,8 +56,11 @@ class SimEnvironment:
         workdir: str | Path | None = None,
         policy: Mapping[str, Any] | None = None,
         port: int = 0,
+        simulator_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.nodes = nodes
+        # More ``PveSimulator`` keywords (``node_memory``, ``storage_nodes``).
+        self._simulator_options = dict(simulator_options or {})
         self.shared_storage = shared_storage
         self._workdir_given = workdir is not None
         self._workdir = Path(workdir) if workdir is not None else None
@@ -80,6 +83,7 @@ class SimEnvironment:
             kwargs: dict[str, Any] = {"nodes": self.nodes, "shared_storage": self.shared_storage}
             if self._port:
                 kwargs["port"] = self._port
+            kwargs.update(self._simulator_options)
             self.pve = PveSimulator(**kwargs)
             self.pve.start()
             if self._workdir is None:

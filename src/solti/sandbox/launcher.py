@@ -81,6 +81,25 @@ def sim_group() -> None:
 )
 @click.option("--shared-storage", is_flag=True, help="Add a storage shared by all nodes.")
 @click.option(
+    "--offline",
+    "offline",
+    multiple=True,
+    metavar="NODE",
+    help="Start with NODE offline (requests to it fail with 595). Repeatable.",
+)
+@click.option(
+    "--node-memory",
+    metavar="NODE=GIB,...",
+    help="Total memory of nodes in GiB (pve=64,pve2=32); the others have 32.",
+)
+@click.option(
+    "--storage-nodes",
+    "storage_nodes",
+    multiple=True,
+    metavar="STORAGE=NODE,...",
+    help="Enable STORAGE on these nodes only (storage.cfg 'nodes'). Repeatable.",
+)
+@click.option(
     "--latency",
     type=click.FloatRange(0),
     default=0.0,
@@ -130,6 +149,9 @@ def pve_command(
     port: int,
     nodes: int,
     shared_storage: bool,
+    offline: tuple[str, ...],
+    node_memory: str | None,
+    storage_nodes: tuple[str, ...],
     latency: float,
     task_durations: tuple[str, ...],
     fail_next: tuple[str, ...],
@@ -146,6 +168,10 @@ def pve_command(
     """
     durations = _durations(task_durations)
     failures = parse_assignments(fail_next, "--fail-next-task")
+    names = node_names(nodes)
+    memory = _node_memory(node_memory, names)
+    restrictions = _storage_nodes(storage_nodes, names, shared_storage)
+    down = _offline(offline, names)
     boot = _agent_boot(agent_boot)
     acl = _token_acl(token_privileges)
 
@@ -157,7 +183,12 @@ def pve_command(
         stop.set()
 
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    environment = SimEnvironment(nodes=nodes, shared_storage=shared_storage, port=port)
+    environment = SimEnvironment(
+        nodes=nodes,
+        shared_storage=shared_storage,
+        port=port,
+        simulator_options={"node_memory": memory, "storage_nodes": restrictions},
+    )
     try:
         try:
             environment.start()
@@ -175,6 +206,8 @@ def pve_command(
             faults.ignore_acpi()
         if acl is not None:
             faults.token_privileges(acl)
+        for node in down:
+            faults.node_offline(node)
         ready: dict[str, Any] = {"url": environment.url, "env": environment.env}
         sys.stdout.write(json.dumps(ready) + "\n")
         sys.stdout.flush()
@@ -215,3 +248,69 @@ def _arm_faults(
         faults.task_duration(task_type, seconds)
     for task_type, message in failures:
         faults.fail_next_task(task_type, message)
+
+
+GIB = 1024**3
+
+
+def node_names(count: int) -> list[str]:
+    """The simulator's node names for ``--nodes count``: pve, pve2, pve3, ..."""
+    return ["pve"] + [f"pve{i}" for i in range(2, count + 1)]
+
+
+def _known_node(node: str, names: list[str], option: str) -> str:
+    if node not in names:
+        raise click.BadParameter(
+            f"no node {node!r} in this cluster (nodes: {', '.join(names)})", param_hint=option
+        )
+    return node
+
+
+def _offline(values: Iterable[str], names: list[str]) -> list[str]:
+    """``--offline NODE``: known nodes, at least one left online."""
+    down = [_known_node(v.strip(), names, "--offline") for v in values]
+    if set(names) <= set(down):
+        raise click.BadParameter(
+            "every node would be offline; at least one must answer", param_hint="--offline"
+        )
+    return list(dict.fromkeys(down))
+
+
+def _node_memory(value: str | None, names: list[str]) -> dict[str, int]:
+    """``--node-memory pve=64,pve2=32``: whole or fractional GiB per known node, above 4
+    (the host's own use)."""
+    memory: dict[str, int] = {}
+    if value is None:
+        return memory
+    for node, gib in parse_assignments(value.split(","), "--node-memory"):
+        _known_node(node, names, "--node-memory")
+        try:
+            number = float(gib)
+        except ValueError:
+            raise click.BadParameter(
+                f"{gib!r} is not a number of GiB (for node {node})", param_hint="--node-memory"
+            ) from None
+        if not 4 < number <= 16384:
+            raise click.BadParameter(
+                f"{node}: {gib} GiB; allowed is more than 4 (the host's own use) up to 16384",
+                param_hint="--node-memory",
+            )
+        memory[node] = int(number * GIB)
+    return memory
+
+
+def _storage_nodes(
+    values: Iterable[str], names: list[str], shared_storage: bool
+) -> dict[str, list[str]]:
+    """``--storage-nodes shared=pve,pve2``: a storage the simulator has, on known nodes."""
+    storages = ["local", "local-lvm"] + (["shared"] if shared_storage else [])
+    out: dict[str, list[str]] = {}
+    for storage, nodes in parse_assignments(values, "--storage-nodes"):
+        if storage not in storages:
+            raise click.BadParameter(
+                f"no storage {storage!r} (storages: {', '.join(storages)})",
+                param_hint="--storage-nodes",
+            )
+        listed = [n.strip() for n in nodes.split(",") if n.strip()]
+        out[storage] = [_known_node(n, names, "--storage-nodes") for n in listed]
+    return out

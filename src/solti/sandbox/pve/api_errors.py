@@ -48,3 +48,9 @@ def not_implemented(method: str, path: str) -> PveError:
 def server_error(message: str) -> PveError:
     """500 for a plain ``die "text\\n"`` in a handler; PVE messages end with a newline."""
     return PveError(500, message if message.endswith("\n") else message + "\n")
+
+
+class ProxyError(PveError):
+    """pveproxy could not reach the node a request is for: AnyEvent::HTTP's status and reason
+    passed through with no body (pve-http-server ``PVE/APIServer/AnyEvent.pm``
+    ``proxy_request`` builds the response from the callback's empty body and headers)."""

@@ -73,8 +73,11 @@ class Faults:
         hold_lock: Callable[[int, str, float], None] | None = None,
         token_acl: Callable[[dict[str, Any]], None] | None = None,
         hold_file_lock: Callable[[int, float], None] | None = None,
+        node_power: Callable[[str | None, bool], None] | None = None,
     ) -> None:
         self._hold_file_lock = hold_file_lock
+        # (node, online) -> take the node down or bring it back; (None, True): all back.
+        self._node_power = node_power
         self._lock = threading.Lock()
         self._hold_lock = hold_lock
         self._token_acl = token_acl
@@ -154,8 +157,24 @@ class Faults:
         with self._lock:
             self._ignore_acpi.add(None if vmid is None else int(vmid))
 
+    def node_offline(self, node: str) -> None:
+        """``node`` stops answering until ``node_online`` or ``clear``: requests routed to it
+        fail as pveproxy's proxy does (HTTP 595), ``/cluster/resources`` shows it offline."""
+        if self._node_power is None:
+            raise RuntimeError("no cluster attached to these faults")
+        self._node_power(str(node), False)
+
+    def node_online(self, node: str) -> None:
+        """``node`` answers again, as after a reboot (its VMs stopped unless ``onboot``)."""
+        if self._node_power is None:
+            raise RuntimeError("no cluster attached to these faults")
+        self._node_power(str(node), True)
+
     def clear(self) -> None:
-        """Disarm everything (held locks are state and go away with ``reset``)."""
+        """Disarm everything (held locks are state and go away with ``reset``); every
+        offline node comes back."""
+        if self._node_power is not None:
+            self._node_power(None, True)
         with self._lock:
             self._rules.clear()
             self._durations.clear()
@@ -167,6 +186,10 @@ class Faults:
         """Arm one fault from a JSON document (the ``POST /_sim/faults`` body)."""
         spec = dict(spec)
         kind = spec.pop("kind", None) or spec.pop("fault", None)
+        for short in ("node_offline", "node_online"):
+            # ``{"node_offline": "pve2"}``: the kind names the node directly.
+            if kind is None and short in spec:
+                kind, spec = short, {"node": spec.pop(short), **spec}
         actions: dict[str, Callable[..., None]] = {
             "latency": self.latency,
             "task_duration": self.task_duration,
@@ -178,6 +201,8 @@ class Faults:
             "hold_file_lock": self.hold_file_lock,
             "agent_boot": self.agent_boot,
             "ignore_acpi": self.ignore_acpi,
+            "node_offline": self.node_offline,
+            "node_online": self.node_online,
             "clear": self.clear,
         }
         if kind not in actions:

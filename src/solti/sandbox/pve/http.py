@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from solti.sandbox.pve.api_errors import PveError
+from solti.sandbox.pve.api_errors import ProxyError, PveError
 from solti.sandbox.pve.auth import Authenticator, Identity
 from solti.sandbox.pve.faults import API_PREFIX, Faults
 from solti.sandbox.pve.handlers import Call, Handler
@@ -28,6 +28,7 @@ from solti.sandbox.pve.handlers.reads import read_handler
 from solti.sandbox.pve.routes import COMPOUND_CHECKS, NO_AUTH, PERMISSIONS, ROUTES
 from solti.sandbox.pve.schema import Route, Schema, get_schema
 from solti.sandbox.pve.state import Cluster
+from solti.sandbox.pve.state.nodes import PROXY_REASON, PROXY_STATUS
 
 JSON_TYPE = "application/json;charset=UTF-8"
 SECRET_PARAMS = {"password", "cipassword", "new-password"}
@@ -119,8 +120,21 @@ class Api:
                 compound = COMPOUND_CHECKS.get((method, route.template))
                 if compound:
                     compound(self.cluster.access, values)
+        self.check_proxy(route.template, values)
         call = Call(values, identity, self.cluster, self.lock, self.now, self.auth)
         return handler(call)
+
+    def check_proxy(self, template: str, values: dict[str, Any]) -> None:
+        """pve-manager ``PVE/HTTPServer.pm`` ``rest_handler``: a method declared with
+        ``proxyto => 'node'`` (every one below ``/nodes/{node}/``) for another node is
+        proxied to it after the permission check; to an offline node the connection fails
+        and the client gets AnyEvent::HTTP's 595 (``AnyEvent.pm`` ``proxy_request``)."""
+        if not template.startswith("/nodes/{node}/"):
+            return
+        node = values.get("node")
+        with self.lock:
+            if node in self.cluster.nodes and not self.cluster.nodes.is_online(node):
+                raise ProxyError(PROXY_STATUS, PROXY_REASON)
 
 
 def read_route(path: str) -> tuple[Route | None, Handler | None]:
@@ -224,6 +238,9 @@ class PveRequestHandler(BaseHTTPRequestHandler):
 
     def send_error_response(self, error: PveError) -> None:
         reason = error.message.split("\n", 1)[0].replace("\r", " ")
+        if isinstance(error, ProxyError):
+            self.send_json(error.status, reason, None)
+            return
         if error.status == 401 and not error.message.startswith("authentication failure"):
             self.send_json(401, reason, None)
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from solti.sandbox.pve.auth import Authenticator
@@ -21,6 +22,8 @@ class PveSimulator:
         nodes: int = 1,
         shared_storage: bool = False,
         *,
+        node_memory: Mapping[str, int] | None = None,
+        storage_nodes: Mapping[str, list[str]] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         tls: LoopbackTLS | None = None,
@@ -33,8 +36,15 @@ class PveSimulator:
             hold_lock=self._hold_lock,
             token_acl=self._token_acl,
             hold_file_lock=self._hold_file_lock,
+            node_power=self._node_power,
         )
-        self.state = Cluster(nodes, shared_storage, policy=self.faults)
+        self.state = Cluster(
+            nodes,
+            shared_storage,
+            policy=self.faults,
+            node_memory=node_memory,
+            storage_nodes=storage_nodes,
+        )
         self.state.advance(self.clock.time())
         self._auth = Authenticator(self.clock)
         self._api = Api(self.state, self._auth, self.faults, self.clock.time, self._control)
@@ -148,6 +158,28 @@ class PveSimulator:
             self.state.advance(self.clock.time())
             self.state.guests.hold_file_lock(vmid, seconds)
 
+    def _node_power(self, node: str | None, online: bool) -> None:
+        with self.state.mutex:
+            self.state.advance(self.clock.time())
+            if node is None:
+                self.state.all_nodes_online()
+            elif online:
+                self.state.node_online(node)
+            else:
+                self.state.node_offline(node)
+
+    def node_offline(self, node: str) -> None:
+        """Take ``node`` down (the ``node_offline`` fault)."""
+        self.faults.node_offline(node)
+
+    def node_online(self, node: str) -> None:
+        """Bring ``node`` back (the ``node_online`` fault)."""
+        self.faults.node_online(node)
+
+    def restrict_storage(self, storage: str, nodes: list[str] | None) -> None:
+        """storage.cfg ``nodes`` of ``storage`` until the next reset (None: every node)."""
+        self.state.restrict_storage(storage, nodes)
+
     def _token_acl(self, acl: dict[str, Any]) -> None:
         with self.state.mutex:
             self.state.access.replace_acl(acl)
@@ -160,6 +192,17 @@ class PveSimulator:
         if (method, path) == ("POST", "/_sim/faults"):
             for spec in payload if isinstance(payload, list) else [payload or {}]:
                 self.faults.apply(spec)
+            return None
+        if (method, path) == ("POST", "/_sim/storage"):
+            payload = payload or {}
+            if not isinstance(payload.get("storage"), str):
+                raise ValueError('expected {"storage": ID, "nodes": [NODE, ...] or null}')
+            nodes = payload.get("nodes")
+            if nodes is not None and not (
+                isinstance(nodes, list) and all(isinstance(n, str) for n in nodes)
+            ):
+                raise ValueError("'nodes' must be a list of node names or null (every node)")
+            self.restrict_storage(payload["storage"], nodes)
             return None
         if (method, path) == ("GET", "/_sim/requests"):
             return records_as_json(self.requests)

@@ -14,7 +14,7 @@ def version(call: Call) -> dict[str, str]:
 
 def nodes(call: Call) -> list[dict[str, Any]]:
     with call.cluster() as cluster:
-        return cluster.nodes.rows()
+        return cluster.node_rows()
 
 
 def resources(call: Call) -> list[dict[str, Any]]:

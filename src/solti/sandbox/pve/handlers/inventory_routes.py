@@ -133,7 +133,9 @@ def node_status(call: Call) -> dict[str, Any]:
     memory, swap, version and root filesystem, from the simulated node's figures."""
     with call.cluster() as cluster:
         cluster.nodes.require(call.node)
-        stats = cluster.nodes.stats(call.node)
+        stats = cluster.nodes.stats(
+            call.node, cluster.now, cluster.node_memory_used().get(call.node, 0)
+        )
         hardware = cluster.nodes.hardware()
     used = stats["mem"]
     total = stats["maxmem"]

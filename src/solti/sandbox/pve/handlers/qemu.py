@@ -12,8 +12,10 @@ from solti.sandbox.pve.state.tasks import TaskError
 
 
 def create(call: Call) -> str:
+    """qemu-server ``API2/Qemu.pm`` ``create_vm``: ``check_cfs_quorum`` before anything."""
     with call.cluster() as cluster:
         cluster.nodes.require(call.node)
+        cluster.nodes.check_quorum()
         return cluster.configs.create(call.node, call.params, call.user)
 
 
@@ -87,6 +89,8 @@ def status_current(call: Call) -> dict[str, Any]:
 def _power(call: Call, action: str) -> str:
     with call.cluster() as cluster:
         cluster.nodes.require(call.node)
+        if action == "start":  # ``vm_start`` runs ``check_cfs_quorum`` before it forks
+            cluster.nodes.check_quorum()
         return cluster.power.act(call.node, call.vmid, action, call.params, call.user)
 
 

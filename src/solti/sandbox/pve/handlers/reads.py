@@ -41,9 +41,11 @@ def directory(template: str) -> Handler:
 def cluster_status(call: Call) -> list[dict[str, Any]]:
     """pve-manager ``PVE/API2/Cluster.pm`` ``get_status``: with one node there is no cluster
     (no corosync members) and it answers the fake local entry (``nodeid`` 0); with more, a
-    quorate ``cluster`` entry then one entry per member (``local`` for the answering node)."""
+    ``cluster`` entry (``quorate`` while more than half the nodes are up) then one entry per
+    member: ``online`` from corosync's membership, ``local`` for the answering node."""
     with call.cluster() as cluster:
         names = cluster.nodes.names
+        local = cluster.nodes.local()
         if len(names) == 1:
             node = names[0]
             return [
@@ -65,7 +67,7 @@ def cluster_status(call: Call) -> list[dict[str, Any]]:
                 "nodes": len(names),
                 "version": len(names),
                 "name": CLUSTER_NAME,
-                "quorate": 1,
+                "quorate": int(cluster.nodes.quorate()),
             }
         ]
         for index, node in enumerate(names, start=1):
@@ -75,8 +77,8 @@ def cluster_status(call: Call) -> list[dict[str, Any]]:
                     "id": f"node/{node}",
                     "name": node,
                     "nodeid": index,
-                    "local": int(node == names[0]),
-                    "online": 1,
+                    "local": int(node == local),
+                    "online": int(cluster.nodes.is_online(node)),
                     "ip": cluster.nodes.address(node),
                     "level": "",
                 }

@@ -87,16 +87,23 @@ FIREWALL: dict[str, Handler] = {
 
 def _local_node(call: Call) -> str:
     with call.cluster() as cluster:
-        return cluster.nodes.names[0]
+        return cluster.nodes.local()
+
+
+def _quorate(call: Call) -> int:
+    """``check_cfs_quorum(1)``: whether more than half the nodes are up."""
+    with call.cluster() as cluster:
+        return int(cluster.nodes.quorate())
 
 
 def ha_status_current(call: Call) -> list[dict[str, Any]]:
-    node = _local_node(call)
-    return [{"id": "quorum", "type": "quorum", "node": node, "status": "OK", "quorate": 1}]
+    node, quorate = _local_node(call), _quorate(call)
+    status = "OK" if quorate else f"No quorum on node '{node}'!"
+    return [{"id": "quorum", "type": "quorum", "node": node, "status": status, "quorate": quorate}]
 
 
 def ha_manager_status(call: Call) -> dict[str, Any]:
-    return {"manager_status": {}, "quorum": {"node": _local_node(call), "quorate": 1}}
+    return {"manager_status": {}, "quorum": {"node": _local_node(call), "quorate": _quorate(call)}}
 
 
 HA: dict[str, Handler] = {

@@ -10,6 +10,7 @@ layer moves forward (``advance``) before each call, under ``mutex``.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from solti.sandbox.pve.state.access import Access
@@ -44,13 +45,20 @@ class Cluster:
     downloads: Downloads
 
     def __init__(
-        self, nodes: int = 1, shared_storage: bool = False, policy: TaskPolicy | None = None
+        self,
+        nodes: int = 1,
+        shared_storage: bool = False,
+        policy: TaskPolicy | None = None,
+        node_memory: Mapping[str, int] | None = None,
+        storage_nodes: Mapping[str, list[str]] | None = None,
     ) -> None:
         self.mutex = threading.RLock()
         self.policy: TaskPolicy = policy or DefaultPolicy()
-        self.nodes = Nodes(nodes)
+        self.nodes = Nodes(nodes, node_memory)
         self.now = 0.0
         self._shared_storage = shared_storage
+        # storage.cfg ``nodes`` options the cluster starts with (and a reset goes back to).
+        self._storage_nodes = {k: list(v) for k, v in (storage_nodes or {}).items()}
         self._build()
 
     def _time(self) -> float:
@@ -63,12 +71,14 @@ class Cluster:
         self.rrd_lag = RRD_LAG
         self.tasks = Tasks(now, self.policy)
         self.storages = Storages(now, self._shared_storage)
+        for storage_id, allowed in self._storage_nodes.items():
+            self.restrict_storage(storage_id, allowed)
         self.guests = Guests(now)
         self.network = Network(self.nodes)
         self.access = Access()
         self.configs = Configs(now, self.guests, self.storages, self.tasks, self.access)
         self.lifecycle = Lifecycle(self.nodes, self.guests, self.storages, self.tasks, self.access)
-        self.power = Power(now, self.guests, self.tasks, self.policy)
+        self.power = Power(now, self.guests, self.tasks, self.policy, self.storages)
         self.downloads = Downloads(self.storages, self.tasks)
         self._seeder = Seeder(now, self.guests, self.storages)
 
@@ -83,40 +93,84 @@ class Cluster:
         self.tasks.due(now)
         self.guests.release_expired_locks()
 
+    # -- nodes going down and coming back -------------------------------------------------
+    def node_offline(self, node: str) -> None:
+        """``node`` stops answering (powered off): its VMs and configs stay where they are."""
+        self.nodes.set_offline(node, self.now)
+
+    def node_online(self, node: str) -> None:
+        """``node`` is back, as after a reboot: VMs that ran on it are stopped, except those
+        with ``onboot: 1``, which pve-guests starts at boot (pve-manager
+        ``PVE/API2/Nodes.pm`` ``startall``)."""
+        if self.nodes.set_online(node):
+            self._boot(node)
+
+    def all_nodes_online(self) -> None:
+        for node in self.nodes.all_online():
+            self._boot(node)
+
+    def _boot(self, node: str) -> None:
+        for vmid in list(self.guests):
+            guest = self.guests[vmid]
+            if guest.node != node or not guest.running:
+                continue
+            if guest.conf.get("onboot") == "1":
+                guest.started_at = self.now
+            else:
+                guest.running = False
+
+    def node_memory_used(self) -> dict[str, int]:
+        """Per node, what its running VMs take (``Nodes.stats`` adds the host's base)."""
+        return self.guests.running_memory()
+
     # -- cluster-wide views ---------------------------------------------------------------
     def resources(self, kind: str | None) -> list[dict[str, Any]]:
-        """``/cluster/resources``: VMs, storages, nodes; new VMs bare until the RRD catches up."""
+        """``/cluster/resources``: VMs, storages, nodes; new VMs bare until the RRD catches up.
+
+        pve-manager ``PVE/API2/Cluster.pm`` ``resources``: guests without ``VM.Audit`` and
+        storages without ``Datastore.Audit`` are left out; a storage has a row for each node it
+        is enabled on (``storage_check_enabled``); rows of an offline node's guests, storages
+        and itself keep their last RRD figures for five minutes, then lose them
+        (``extract_vm_stats``, ``extract_storage_stats``, ``extract_node_stats``).
+        """
         rows: list[dict[str, Any]] = []
-        # pve-manager ``PVE/API2/Cluster.pm`` ``resources``: guests without ``VM.Audit`` and
-        # storages without ``Datastore.Audit`` are left out.
+        gone = frozenset(n for n in self.nodes.names if not self.nodes.rrd_fresh(n, self.now))
         if kind in (None, "vm"):
             rows += [
                 row
-                for row in self.guests.resources(self.rrd_lag)
+                for row in self.guests.resources(self.rrd_lag, gone)
                 if self.access.has(f"/vms/{row['vmid']}", "VM.Audit")
             ]
         if kind in (None, "storage"):
             for node in self.nodes.names:
                 for status in self.storages.status(node, {}):
+                    if not status["enabled"]:
+                        continue
                     if not self.access.has(f"/storage/{status['storage']}", "Datastore.Audit"):
                         continue
-                    rows.append(
-                        {
-                            "id": f"storage/{node}/{status['storage']}",
-                            "type": "storage",
-                            "storage": status["storage"],
-                            "node": node,
-                            "status": "available",
-                            "plugintype": status["type"],
-                            "content": status["content"],
-                            "shared": status["shared"],
-                            "disk": status["used"],
-                            "maxdisk": status["total"],
-                        }
-                    )
+                    row = {
+                        "id": f"storage/{node}/{status['storage']}",
+                        "type": "storage",
+                        "storage": status["storage"],
+                        "node": node,
+                        "status": "unknown",
+                        "plugintype": status["type"],
+                        "content": status["content"],
+                        "shared": status["shared"],
+                    }
+                    if node not in gone:
+                        row.update(status="available", disk=status["used"], maxdisk=status["total"])
+                    rows.append(row)
         if kind in (None, "node"):
-            rows += [self.nodes.stats(node) for node in self.nodes.names]
+            used = self.node_memory_used()
+            rows += [
+                self.nodes.stats(node, self.now, used.get(node, 0)) for node in self.nodes.names
+            ]
         return rows
+
+    def node_rows(self) -> list[dict[str, Any]]:
+        """``GET /nodes``: every member, offline ones included."""
+        return self.nodes.rows(self.now, self.node_memory_used())
 
     def options(self) -> dict[str, Any]:
         """``/cluster/options`` (only what the simulator keeps: ``next-id``)."""
@@ -167,6 +221,16 @@ class Cluster:
         """Drop ``iface`` from ``node`` (e.g. a node without ``vmbr0``)."""
         with self.mutex:
             self.network.remove_interface(node, iface)
+
+    def restrict_storage(self, storage_id: str, nodes: list[str] | None) -> None:
+        """storage.cfg ``nodes`` for ``storage_id``: enabled on these nodes only (None: all)."""
+        with self.mutex:
+            for node in nodes or []:
+                if node not in self.nodes:
+                    raise ValueError(
+                        f"no node {node!r} in this cluster; nodes: {', '.join(self.nodes.names)}"
+                    )
+            self.storages.restrict(storage_id, nodes)
 
     def hold_lock(self, vmid: int, lock: str, seconds: float) -> None:
         """The ``hold_lock`` fault: ``vmid`` locked as by a long operation for ``seconds``."""

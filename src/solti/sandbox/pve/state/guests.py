@@ -219,19 +219,31 @@ class Guests(Mapping[int, Guest]):
         """``GET /nodes/{node}/qemu``."""
         return [self.summary(g) for g in self._sorted() if g.node == node]
 
-    def resources(self, rrd_lag: float) -> list[dict[str, Any]]:
+    def resources(
+        self, rrd_lag: float, rrd_gone: frozenset[str] = frozenset()
+    ) -> list[dict[str, Any]]:
         """The VM rows of ``/cluster/resources``."""
-        return [self.resource(g, rrd_lag) for g in self._sorted()]
+        return [self.resource(g, rrd_lag, g.node in rrd_gone) for g in self._sorted()]
 
-    def resource(self, guest: Guest, rrd_lag: float) -> dict[str, Any]:
+    def running_memory(self) -> dict[str, int]:
+        """Per node, the memory its running VMs take from the host: each VM's configured
+        ``memory`` (QEMU maps all of it; what the guest uses inside is its own ``mem``)."""
+        used: dict[str, int] = {}
+        for guest in self._guests.values():
+            if guest.running:
+                used[guest.node] = used.get(guest.node, 0) + max_memory(guest)
+        return used
+
+    def resource(self, guest: Guest, rrd_lag: float, rrd_gone: bool = False) -> dict[str, Any]:
         """One VM row, as ``extract_vm_stats`` builds it.
 
         ``name``, ``template``, sizes and ``status`` come from pvestatd's RRD cache, so for
         ``rrd_lag`` seconds after a VM appears only ``id``, ``vmid``, ``node``, ``type``,
-        ``status: unknown`` and the live ``tags``/``lock`` are there.
+        ``status: unknown`` and the live ``tags``/``lock`` are there; the same once its node
+        has been offline long enough for pmxcfs to drop the entry (``rrd_gone``).
         """
         base = {"id": f"qemu/{guest.vmid}", "type": "qemu", "vmid": guest.vmid, "node": guest.node}
-        if self._now() - guest.appeared_at < rrd_lag:
+        if rrd_gone or self._now() - guest.appeared_at < rrd_lag:
             row = {**base, "status": "unknown"}
             row.update({k: guest.conf[k] for k in ("tags", "lock") if guest.conf.get(k)})
             return row

@@ -59,7 +59,7 @@ class Lifecycle:
                 for k, v in source.conf.items()
                 if k not in CLONE_SKIP and not k.startswith("unused")
             }
-            self._copy_drives(conf, disks, target, newid, storage_id, full)
+            self._copy_drives(conf, disks, target, newid, storage_id, full, node)
             _new_identity(conf)
             conf["name"] = params.get("name") or f"Copy-of-VM-{source.conf.get('name', vmid)}"
             if params.get("description") is not None:
@@ -86,12 +86,19 @@ class Lifecycle:
         if params.get("pool") is not None:
             self._access.check_pool_exist(params["pool"])
         target = params.get("target") or node
-        self._nodes.require(target)
+        self._nodes.check_exists(target)
         storage_id = params.get("storage")
         if storage_id:
+            # ``storage_check_enabled`` on this node, then on the target (storage.cfg
+            # ``nodes``); an offline target passes: only membership is checked
+            # (``check_node_exists``), so the clone's config moves to the node while it is down.
+            self._storages.check_enabled(storage_id, node)
             self._storages.require_images(storage_id)
-            if target != node and not self._storages[storage_id].shared:
-                raise PveError(500, f"can't clone to non-shared storage '{storage_id}'")
+            if target != node:
+                self._storages.check_enabled(storage_id, target)
+                if not self._storages[storage_id].shared:
+                    raise PveError(500, f"can't clone to non-shared storage '{storage_id}'")
+        self._nodes.check_quorum()
         source = self._guests.assert_on(node, vmid)
         check_lock(source)
         is_template = source.conf.get("template") == "1"
@@ -131,8 +138,14 @@ class Lifecycle:
         newid: int,
         storage_id: str | None,
         full: bool,
+        worker: str,
     ) -> None:
-        """New volumes for the clone: full copies, thin children of the base, fresh cloud-init."""
+        """New volumes for the clone: full copies, thin children of the base, fresh cloud-init.
+
+        The copies are made by the node running the task (``worker``), which activates the
+        storages (``Storage.pm`` ``vdisk_clone``/``vdisk_alloc``); the target node is not asked
+        whether it can reach them, so a clone onto a node where the storage is not enabled
+        succeeds and only its start fails there."""
         for key, volume in disks.items():
             drive = parse_drive(conf[key])
             if volume is None:
@@ -141,13 +154,18 @@ class Lifecycle:
             dest = storage_id or volume.storage
             if cloudinit:
                 new = self._storages.alloc_disk(
-                    dest, target, newid, volume.size, name=f"vm-{newid}-cloudinit"
+                    dest, target, newid, volume.size, name=f"vm-{newid}-cloudinit", worker=worker
                 )
             elif full:
-                new = self._storages.alloc_disk(dest, target, newid, volume.size)
+                new = self._storages.alloc_disk(dest, target, newid, volume.size, worker=worker)
             else:
                 new = self._storages.alloc_disk(
-                    volume.storage, target, newid, volume.size, parent=volume.volname
+                    volume.storage,
+                    target,
+                    newid,
+                    volume.size,
+                    parent=volume.volname,
+                    worker=worker,
                 )
             drive["file"] = new.volid
             if not cloudinit:

@@ -13,9 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from solti.sandbox.pve.api_errors import PveError
-from solti.sandbox.pve.state.drives import split_property_string
+from solti.sandbox.pve.state.drives import is_drive_key, split_property_string
 from solti.sandbox.pve.state.guests import Guests, check_lock
 from solti.sandbox.pve.state.records import Guest
+from solti.sandbox.pve.state.storages import Storages
 from solti.sandbox.pve.state.tasks import Now, TaskError, TaskPolicy, Tasks
 
 DEFAULT_SHUTDOWN_TIMEOUT = 60
@@ -27,7 +28,15 @@ _TRUE = ("1", "on", "yes", "true")
 class Power:
     """start/stop/shutdown as tasks; whether a running guest's agent answers yet."""
 
-    def __init__(self, now: Now, guests: Guests, tasks: Tasks, policy: TaskPolicy) -> None:
+    def __init__(
+        self,
+        now: Now,
+        guests: Guests,
+        tasks: Tasks,
+        policy: TaskPolicy,
+        storages: Storages | None = None,
+    ) -> None:
+        self._storages = storages
         self._now = now
         self._guests = guests
         self._tasks = tasks
@@ -44,6 +53,7 @@ class Power:
                 raise TaskError("you can't start a vm if it's a template")
             if guest.running:
                 raise TaskError(f"VM {vmid} already running")
+            self._activate_volumes(node, guest)
             guest.running, guest.started_at = True, self._now()
             return [f"started VM {vmid}"]
 
@@ -62,6 +72,19 @@ class Power:
             return self._shutdown(node, vmid, params, user)
         work = start if action == "start" else stop
         return self._tasks.start(node, f"qm{action}", vmid, user, work).upid
+
+    def _activate_volumes(self, node: str, guest: Guest) -> None:
+        """qemu-server ``vm_start_nolock`` activates the VM's volumes (``Storage.pm``
+        ``activate_volumes`` -> ``activate_storage`` -> ``storage_check_enabled``): a disk on a
+        storage whose ``nodes`` leave this node out fails the start task."""
+        if self._storages is None:
+            return
+        for key, value in sorted(guest.conf.items()):
+            if not is_drive_key(key):
+                continue
+            storage_id = split_property_string(value, "file").get("file", "").partition(":")[0]
+            if storage_id in self._storages and not self._storages.enabled_on(storage_id, node):
+                raise TaskError(f"storage '{storage_id}' is not available on node '{node}'")
 
     def _shutdown(self, node: str, vmid: int, params: dict[str, Any], user: str) -> str:
         """qemu-server ``API2/Qemu.pm`` ``vm_shutdown`` forks its worker without looking the VM

@@ -20,6 +20,8 @@ class Storage:
     shared: bool = False
     path: str | None = None
     total: int = 512 * 1024**3
+    # storage.cfg ``nodes``: the nodes it is enabled on (None: all of them).
+    nodes: frozenset[str] | None = None
 
     @property
     def file_based(self) -> bool:

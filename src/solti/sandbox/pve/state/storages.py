@@ -12,7 +12,7 @@ from typing import Any
 
 from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.state.records import Storage, Volume
-from solti.sandbox.pve.state.tasks import Now
+from solti.sandbox.pve.state.tasks import Now, TaskError
 
 
 def default_storages(shared_storage: bool) -> dict[str, Storage]:
@@ -66,6 +66,33 @@ class Storages(Mapping[str, Storage]):
             )
         return storage
 
+    # -- storage.cfg ``nodes`` -------------------------------------------------------------
+    def restrict(self, storage_id: str, nodes: list[str] | None) -> None:
+        """Set storage.cfg's ``nodes`` option of ``storage_id`` (None or empty: all nodes)."""
+        if storage_id not in self._storages:
+            raise ValueError(
+                f"no storage {storage_id!r}; storages: {', '.join(sorted(self._storages))}"
+            )
+        self._storages[storage_id].nodes = frozenset(nodes) if nodes else None
+
+    def enabled_on(self, storage_id: str, node: str) -> bool:
+        """pve-storage ``PVE/Storage.pm`` ``storage_check_node`` with ``$noerr``."""
+        allowed = self._storages[storage_id].nodes
+        return allowed is None or node in allowed
+
+    def check_enabled(self, storage_id: str, node: str) -> Storage:
+        """pve-storage ``PVE/Storage.pm`` ``storage_check_enabled`` (the simulator never
+        disables a storage, so its ``storage_check_node`` part): a storage whose ``nodes``
+        option leaves ``node`` out is not available there."""
+        storage = self.require(storage_id)
+        if not self.enabled_on(storage_id, node):
+            raise PveError(500, f"storage '{storage_id}' is not available on node '{node}'")
+        return storage
+
+    def _reaches(self, storage: Storage, target: str) -> bool:
+        """Status.pm ``index`` with ``target``: shared and enabled on the target too."""
+        return storage.shared and self.enabled_on(storage.id, target)
+
     def _scope(self, storage_id: str, node: str) -> str | None:
         return None if self._storages[storage_id].shared else node
 
@@ -100,9 +127,18 @@ class Storages(Mapping[str, Storage]):
         *,
         name: str | None = None,
         parent: str | None = None,
+        worker: str | None = None,
     ) -> Volume:
-        """Allocate ``vm-<vmid>-disk-N`` (or a named volume) the way the storage names it."""
+        """Allocate ``vm-<vmid>-disk-N`` (or a named volume) the way the storage names it.
+
+        ``Storage.pm`` ``vdisk_alloc`` and ``vdisk_clone`` first ``activate_storage``, which
+        runs ``storage_check_enabled`` for the node doing the work (``worker``, else ``node``):
+        they run in workers, so a storage not enabled there fails the task.
+        """
         storage = self._storages[storage_id]
+        worker = worker or node
+        if not self.enabled_on(storage_id, worker):
+            raise TaskError(f"storage '{storage_id}' is not available on node '{worker}'")
         scope = self._scope(storage_id, node)
         if name is None:
             taken = {
@@ -148,12 +184,41 @@ class Storages(Mapping[str, Storage]):
 
     # -- listings -----------------------------------------------------------------------
     def status(self, node: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """pve-storage ``PVE/API2/Storage/Status.pm`` ``index`` over ``Storage.pm``
+        ``storage_info``: a storage not enabled on ``node`` is listed with ``enabled: 0``,
+        ``active: 0`` and zero sizes, or left out when a ``content`` filter is given; with
+        ``target`` only shared storages enabled on both nodes (the clone dialog's list)."""
         wanted = set(re.split(r"[,;\s]+", params["content"])) if params.get("content") else None
+        target = params.get("target")
         rows = []
         for storage in self._storages.values():
             if params.get("storage") and storage.id != params["storage"]:
                 continue
             if wanted and not wanted & storage.content:
+                continue
+            enabled = self.enabled_on(storage.id, node)
+            if wanted and not enabled:
+                continue
+            if (
+                target
+                and target not in (node, "localhost")
+                and not (enabled and self._reaches(storage, target))
+            ):
+                continue
+            if not enabled:
+                rows.append(
+                    {
+                        "storage": storage.id,
+                        "type": storage.type,
+                        "content": ",".join(sorted(storage.content)),
+                        "active": 0,
+                        "enabled": 0,
+                        "shared": int(storage.shared),
+                        "total": 0,
+                        "used": 0,
+                        "avail": 0,
+                    }
+                )
                 continue
             used = sum(
                 v.size
