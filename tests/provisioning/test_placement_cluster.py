@@ -88,7 +88,7 @@ def test_asking_for_a_node_the_template_cannot_reach_is_refused_before_anything(
         "the template on storage shared with pve2, or build a copy there "
         "(`solti template build rocky9 --node pve2`)"
     )
-    with pytest.raises(InvalidRequest, match=r"^node: pve7 is not a node of this cluster; nodes: "
+    with pytest.raises(InvalidRequest, match=r"^node: 'pve7' is not a node of this cluster; nodes: "
                        "pve, pve2, pve3$"):  # fmt: skip
         _create(p, ssh_key, node="pve7")
     assert _writes(local3, start) == []
@@ -124,8 +124,10 @@ def test_an_older_build_on_a_node_is_not_taken_for_a_copy(
     local3.pve.state.add_vm(600, "busy", node="pve", tags=["solti"])  # pve2 would win a spread
     result = _create(p, ssh_key)
     assert (result.vm.node, result.vm.template_vmid) == ("pve", 9001)
-    assert "pve2 holds VMID 9000, not a copy of build rocky9 9.6-20261101" in result.plan.placement
-    with pytest.raises(InvalidRequest, match="pve2 holds VMID 9000, not a copy of build"):
+    assert (
+        "'pve2' holds VMID 9000, not a copy of build rocky9 9.6-20261101" in result.plan.placement
+    )
+    with pytest.raises(InvalidRequest, match="'pve2' holds VMID 9000, not a copy of build"):
         _create(p, ssh_key, node="pve2")
 
 
@@ -153,7 +155,7 @@ def test_policy_fixed_and_exclude(shared3: SimEnvironment, tmp_path: Path, ssh_k
     p.ops.fleet = type(fleet)(fleet.limits, fleet.flavors, fleet.quotas,
                               PlacementPolicy(exclude=["pve", "pve2"]))  # fmt: skip
     assert _create(p, ssh_key).vm.node == "pve3"
-    with pytest.raises(InvalidRequest, match=r"^node: pve2 is excluded by placement\.exclude$"):
+    with pytest.raises(InvalidRequest, match=r"^node: 'pve2' is excluded by placement\.exclude$"):
         _create(p, ssh_key, node="pve2")
 
 

@@ -66,7 +66,7 @@ def test_asking_for_an_offline_node_is_refused_before_anything(
     with pytest.raises(InvalidRequest) as refused:
         p.create_vm({"template": "rocky9", "ssh_keys": [ssh_key], "node": "pve3"})
     assert str(refused.value) == (
-        "node: pve3 is offline (status 'offline' in /cluster/resources); online nodes: pve, "
+        "node: 'pve3' is offline (status 'offline' in /cluster/resources); online nodes: pve, "
         "pve2, or leave --node out and let Solti choose"
     )
     assert [r for r in world.pve.requests[start:] if r.method != "GET"] == []
@@ -79,7 +79,7 @@ def test_the_cli_refuses_it_with_the_sentence_and_exit_1(
     _offline(world, "pve2")
     done = solti(env, "vm", "create", "rocky9", "--ssh-key", ssh_key, "--node", "pve2")
     assert done.exit_code == 1
-    assert "node: pve2 is offline (status 'offline' in /cluster/resources)" in done.output
+    assert "node: 'pve2' is offline (status 'offline' in /cluster/resources)" in done.output
     assert "Traceback" not in done.output
     assert not [r for r in world.pve.requests if r.method == "POST" and "clone" in r.path]
 

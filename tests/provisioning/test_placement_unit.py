@@ -127,11 +127,11 @@ def test_when_no_node_can_take_it_every_node_says_why() -> None:
 @pytest.mark.parametrize(
     ("asked", "rows", "said"),
     [
-        ("pve9", NODES, "node: pve9 is not a node of this cluster; nodes: pve, pve2, pve3"),
+        ("pve9", NODES, "node: 'pve9' is not a node of this cluster; nodes: pve, pve2, pve3"),
         (
             "pve2",
             [_node("pve", 1), _node("pve2", 1, status="unknown"), _node("pve3", 1)],
-            "node: pve2 is offline (status 'unknown' in /cluster/resources); online nodes: "
+            "node: 'pve2' is offline (status 'unknown' in /cluster/resources); online nodes: "
             "pve, pve3, or leave --node out and let Solti choose",
         ),
         (
@@ -157,7 +157,7 @@ def test_asked_node_respects_the_policy_lists() -> None:
     nodes = node_facts(NODES)
     reach = reach_of("pve", ["ceph"], storage_facts(SHARED), nodes)
     policy = PlacementPolicy(exclude=["pve3"])
-    with pytest.raises(InvalidRequest, match=r"^node: pve3 is excluded by placement\.exclude$"):
+    with pytest.raises(InvalidRequest, match=r"^node: 'pve3' is excluded by placement\.exclude$"):
         check_asked_node("pve3", nodes, reach, template_label=LABEL, fix="", policy=policy)
     ok = check_asked_node("pve2", nodes, reach, template_label=LABEL, fix="", policy=policy)
     assert (ok.node, ok.reason) == ("pve2", "pve2: asked for with --node")

@@ -142,22 +142,24 @@ def check_asked_node(
     """``--node NODE`` checked before anything changes: one sentence for each mistake."""
     if asked not in nodes:
         known = ", ".join(sorted(nodes)) or "none"
-        raise InvalidRequest(f"{asked} is not a node of this cluster; nodes: {known}", field="node")
+        raise InvalidRequest(
+            f"{asked!r} is not a node of this cluster; nodes: {known}", field="node"
+        )
     facts = nodes[asked]
     if not facts.online:
         online = ", ".join(n for n in sorted(nodes) if nodes[n].online) or "none"
         raise InvalidRequest(
-            f"{asked} is {_offline_text(facts)}; online nodes: {online}, "
+            f"{asked!r} is {_offline_text(facts)}; online nodes: {online}, "
             "or leave --node out and let Solti choose",
             field="node",
         )
     if policy is not None and policy.nodes and asked not in policy.nodes:
         raise InvalidRequest(
-            f"{asked} is not in placement.nodes ({', '.join(policy.nodes)}) of the policy",
+            f"{asked!r} is not in placement.nodes ({', '.join(policy.nodes)}) of the policy",
             field="node",
         )
     if policy is not None and asked in policy.exclude:
-        raise InvalidRequest(f"{asked} is excluded by placement.exclude", field="node")
+        raise InvalidRequest(f"{asked!r} is excluded by placement.exclude", field="node")
     why = reach.why_not.get(asked)
     if why is not None:
         raise InvalidRequest(

@@ -118,7 +118,7 @@ def place(
     copy = template_from_config(light.vmid, light.node, config)
     if copy.status == "template" and same_build(copy, template):
         return copy, Choice(choice.node, f"{choice.reason}; from its copy, VMID {copy.vmid}")
-    other = f"{choice.node} holds VMID {copy.vmid}, not a copy of build {_build_label(template)}"
+    other = f"{choice.node!r} holds VMID {copy.vmid}, not a copy of build {_build_label(template)}"
     if request.node:
         raise InvalidRequest(f"{other}; {_fix(template, choice.node)}", field="node")
     again = _choose(ops, request, snapshot, template, reach, via_copy - {choice.node})
