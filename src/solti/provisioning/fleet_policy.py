@@ -75,7 +75,8 @@ class Quotas(_Section):
 
 
 class PlacementPolicy(_Section):
-    """Where a create without ``--node`` goes (``provisioning.placement``)."""
+    """Which node a create without ``--node`` goes to, among the online nodes that can take
+    a clone of the template (docs/proxmox.md, "Many nodes: placement")."""
 
     strategy: Literal["most-free-memory", "spread", "fixed"] = Field(
         "most-free-memory",
@@ -85,7 +86,9 @@ class PlacementPolicy(_Section):
     nodes: list[str] = Field(
         default_factory=list, description="Only these nodes take new VMs; empty: any node."
     )
-    exclude: list[str] = Field(default_factory=list, description="Nodes never chosen.")
+    exclude: list[str] = Field(
+        default_factory=list, description="Nodes never chosen; --node of one is refused."
+    )
 
     @field_validator("nodes", "exclude")
     @classmethod
