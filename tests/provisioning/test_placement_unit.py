@@ -181,3 +181,12 @@ def test_policy_node_names_are_checked() -> None:
         PlacementPolicy(exclude=["pve 2"])
     with pytest.raises(ValueError):
         PlacementPolicy(strategy="random")  # type: ignore[arg-type]
+
+
+def test_without_node_memory_in_the_rows_it_spreads_and_says_why() -> None:
+    """No Sys.Audit on /nodes: PVE's node rows carry no mem/maxmem."""
+    rows = [{"type": "node", "node": n, "status": "online"} for n in ("pve", "pve2")]
+    vms = [{"vmid": 500, "node": "pve", "tags": "solti"}]
+    choice = _choose([*rows, *SHARED], ["ceph"], vms=vms)
+    assert choice.node == "pve2"
+    assert "grant Sys.Audit on /nodes to place by memory" in choice.reason

@@ -199,11 +199,17 @@ def choose_node(
         able, key=lambda n: (-(nodes[n].free_after(memory_mib) // GIB), solti_vms.get(n, 0), n)
     )
     of = f"of {len(able)} nodes that can take it" if len(able) > 1 else "the only node that can"
-    if strategy == "spread":
+    # Without Sys.Audit on /nodes/NODE, PVE leaves a node row's memory out (pve-manager
+    # ``resources``: ``extract_node_stats(..., !$can_audit)``): spread is all that is left.
+    hidden = all(nodes[n].maxmem <= 0 for n in able)
+    if strategy == "spread" or hidden:
         chosen = min(by_memory, key=lambda n: solti_vms.get(n, 0))  # ties: most free memory
         count = solti_vms.get(chosen, 0)
         vms = "solti VM" if count == 1 else "solti VMs"
-        return Choice(chosen, f"{chosen}: {count} {vms}, the fewest {of} (placement spread)")
+        why = "placement spread" if strategy == "spread" else (
+            "node memory is hidden from the token: grant Sys.Audit on /nodes to place by memory"
+        )  # fmt: skip
+        return Choice(chosen, f"{chosen}: {count} {vms}, the fewest {of} ({why})")
     chosen = by_memory[0]
     facts = nodes[chosen]
     free = f"{gib(facts.free_after(memory_mib))} GiB free of {gib(facts.maxmem)}"
