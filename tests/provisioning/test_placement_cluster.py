@@ -69,7 +69,9 @@ def test_local_storage_keeps_every_vm_on_the_template_node(
     _template(local3, 9000)
     plan = p.plan_vm({"template": "rocky9", "ssh_keys": [ssh_key]})
     assert plan.node == "pve"
-    assert plan.placement is not None and "the only node that can" in plan.placement
+    assert plan.placement == (
+        "pve: 26 GiB free of 32 after this VM; the only node that can take it"
+    )
     made = [_create(p, ssh_key).vm.node for _ in range(2)]
     assert made == ["pve", "pve"]
 
@@ -85,8 +87,8 @@ def test_asking_for_a_node_the_template_cannot_reach_is_refused_before_anything(
     assert str(refused.value) == (
         "node: template 9000 (rocky9-template) cannot be cloned to pve2: can't clone VM to node "
         "'pve2' (VM uses local storage): its disks are on local-lvm, local storage of pve; put "
-        "the template on storage shared with pve2, or build a copy there "
-        "(`solti template build rocky9 --node pve2`)"
+        "the template on storage shared with pve2, or build a copy there: "
+        "`solti template build rocky9 --node pve2`"
     )
     with pytest.raises(InvalidRequest, match=r"^node: 'pve7' is not a node of this cluster; nodes: "
                        "pve, pve2, pve3$"):  # fmt: skip

@@ -68,7 +68,7 @@ def test_most_free_memory_after_the_vm_and_the_reason_says_so() -> None:
 def test_a_local_storage_template_can_only_stay_on_its_node() -> None:
     choice = _choose([*NODES, *SHARED], ["local-lvm"])
     assert choice.node == "pve"
-    assert "the only node that can" in choice.reason
+    assert choice.reason == "pve: 22 GiB free of 64 after this VM; the only node that can take it"
 
 
 def test_one_local_volume_makes_the_whole_template_local() -> None:

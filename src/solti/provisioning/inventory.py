@@ -243,14 +243,16 @@ def copies_on_nodes(
     latest build", and on a cluster on local storage each node holds its own copy of a build;
     a VMID or any other name means that one template, with no copies.
     """
-    dist = chosen.distribution
+    templates = snapshot.templates(distributions)
+    light = next((t for t in templates if t.vmid == chosen.vmid), None)
+    dist = chosen.distribution or (light.distribution if light else None)  # notes, else name
     if dist is None or selector is None:
         return {}
     text = str(selector).strip()
     if isinstance(selector, int) or text.isdigit() or text not in (dist, template_name(dist)):
         return {}
     newest: dict[str, TemplateInfo] = {}
-    for t in snapshot.templates(distributions):
+    for t in templates:
         if t.distribution != dist or t.node == chosen.node:
             continue
         if t.node not in newest or t.vmid > newest[t.node].vmid:

@@ -198,7 +198,7 @@ def choose_node(
     by_memory = sorted(
         able, key=lambda n: (-(nodes[n].free_after(memory_mib) // GIB), solti_vms.get(n, 0), n)
     )
-    of = f"of {len(able)} nodes that can take it" if len(able) > 1 else "the only node that can"
+    of = f"of {len(able)} nodes that can take it" if len(able) > 1 else "of 1 node that can take it"
     # Without Sys.Audit on /nodes/NODE, PVE leaves a node row's memory out (pve-manager
     # ``resources``: ``extract_node_stats(..., !$can_audit)``): spread is all that is left.
     hidden = all(nodes[n].maxmem <= 0 for n in able)
@@ -216,6 +216,8 @@ def choose_node(
     bucket = facts.free_after(memory_mib) // GIB
     tied = [n for n in by_memory[1:] if nodes[n].free_after(memory_mib) // GIB == bucket]
     tie = f" (as much as {', '.join(tied)}; fewer solti VMs)" if tied else ""
+    if len(able) == 1:
+        return Choice(chosen, f"{chosen}: {free} after this VM; the only node that can take it")
     return Choice(chosen, f"{chosen}: {free} after this VM, the most {of}{tie}")
 
 

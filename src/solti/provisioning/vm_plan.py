@@ -9,6 +9,7 @@ made here can be carried to where it is built (``vm_create.create_vm(plan=...)``
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from solti.provisioning.cloudinit import cloudinit_params, validate_ssh_keys
@@ -120,7 +121,8 @@ def place(
         return copy, Choice(choice.node, f"{choice.reason}; from its copy, VMID {copy.vmid}")
     other = f"{choice.node!r} holds VMID {copy.vmid}, not a copy of build {_build_label(template)}"
     if request.node:
-        raise InvalidRequest(f"{other}; {_fix(template, choice.node)}", field="node")
+        fix = _fix(template, choice.node, ops.catalog.names)
+        raise InvalidRequest(f"{other}; {fix}", field="node")
     again = _choose(ops, request, snapshot, template, reach, via_copy - {choice.node})
     if again.node in via_copy:  # one more candidate copy: not read, the template's node it is
         again = _choose(ops, request, snapshot, template, reach, set())
@@ -140,8 +142,10 @@ def _choose(
     label = f"template {template.vmid} ({template.name})"
     policy = ops.fleet.placement
     if request.node:
-        return check_asked_node(request.node, nodes, able, template_label=label,
-                                fix=_fix(template, request.node), policy=policy)  # fmt: skip
+        fix = _fix(template, request.node, ops.catalog.names)
+        return check_asked_node(
+            request.node, nodes, able, template_label=label, fix=fix, policy=policy
+        )
     return choose_node(
         policy,
         nodes,
@@ -164,14 +168,15 @@ def _build_label(template: TemplateInfo) -> str:
     return f"{template.distribution or template.name} {template.version or '(version unknown)'}"
 
 
-def _fix(template: TemplateInfo, node: str) -> str:
-    """What would let ``node`` take a clone: shared storage, or a copy of the template there."""
-    build = (
-        f"solti template build {template.distribution} --node {node}"
-        if template.distribution
-        else f"a copy of template {template.vmid} on {node}"
-    )
-    return f"put the template on storage shared with {node}, or build a copy there (`{build}`)"
+def _fix(template: TemplateInfo, node: str, known: Iterable[str] = ()) -> str:
+    """What would let ``node`` take a clone: shared storage, or a copy of the template there
+    (``known``: the catalog's distributions, for a template whose notes name none)."""
+    shared = f"put the template on storage shared with {node}"
+    dist = template.distribution or distribution_of(template)
+    if dist in (template.distribution, *known):
+        build = f"solti template build {dist} --node {node}"
+        return f"{shared}, or build a copy there: `{build}`"
+    return f"{shared}, or make a copy of it on {node}"
 
 
 def plan_vm(
