@@ -143,6 +143,8 @@ def test_shared_storage_spreads_creates_over_all_three_nodes(
     for r in made:
         assert shared3.pve.state.guests[r.vm.vmid].node == r.vm.node
         assert r.plan.placement.startswith(f"{r.vm.node}: ")
+    records = p.audit.query(action="vm create", result="ok", limit=None)
+    assert sorted(r.params["placement"].split(":")[0] for r in records) == ["pve", "pve2", "pve3"]
     clones = [r for r in shared3.pve.requests if r.path.endswith("/clone")]
     assert sorted(str(r.params.get("target")) for r in clones) == ["None", "pve2", "pve3"]
 

@@ -312,6 +312,7 @@ def _audit_params(request: VmCreateRequest, plan: VmPlan) -> dict[str, Any]:
         "ipconfig0": plan.ipconfig,
         "nameserver": plan.nameserver,
         "target_storage": plan.target_storage,
+        **({"placement": plan.placement} if plan.placement else {}),  # why this node
         # reconcile keeps such a VM when its create is interrupted
         **({"keep_on_failure": True} if request.keep_on_failure else {}),
     }
