@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from solti.provisioning.vm_create import CREATE_STEPS
 from tests.bot.conftest import ALICE, BOB, INFRA, KEY, Harness
 
@@ -143,13 +145,16 @@ def test_create_shows_live_progress_and_final_state(bot: Harness) -> None:
     assert all(v.vmid != vm.vmid for v in bot.provisioner.list_vms())
 
 
-def test_retry_header_and_replayed_command_do_not_run_twice(bot: Harness) -> None:
-    bot.runtime.keys.set(ALICE, KEY)
-    reply = bot.user.slash("key show", retry_num=1)
-    assert reply.status_code == 200
-    bot.user.slash("template list")
-    bot.wait_ephemeral("Templates")
-    assert not any("Your SSH key" in t for t in bot.ephemeral_texts())
+def test_a_retried_event_is_dropped_and_the_first_delivery_runs(bot: Harness) -> None:
+    """Slack retries Events API deliveries (docs.slack.dev/apis/events-api/#retries), never
+    slash commands: a retry of ``app_home_opened`` must not publish the Home tab again."""
+    before = len(bot.standin.calls_to("views.publish"))
+    assert bot.user.open_home(retry_num=1, retry_reason="http_timeout").status_code == 200
+    assert len(bot.standin.calls_to("views.publish")) == before  # the retry ran nothing
+    assert bot.user.open_home().status_code == 200
+    bot.standin.wait_for(lambda: len(bot.standin.calls_to("views.publish")) > before, 20)
+    with pytest.raises(ValueError, match="never retries a slash_command"):
+        bot.user.slash("key show", retry_num=1)
 
 
 def test_proxmox_down_gives_clear_message_and_bot_keeps_serving(bot: Harness) -> None:

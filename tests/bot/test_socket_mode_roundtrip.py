@@ -88,15 +88,41 @@ def test_a_usage_error_is_acked_with_the_help_hint(
     assert "Type `/solti help`" in json.dumps(payload["blocks"])
 
 
-def test_only_a_retry_attempt_above_zero_is_dropped(
+def test_only_an_event_retry_attempt_above_zero_is_dropped(
     connected: SocketModeServer, standin: SlackStandIn
 ) -> None:
-    first = connected.send("slash_commands", _slash(standin, "help", "sm-r0"), retry_attempt=0)
-    assert "blocks" in (connected.wait_ack(first).payload or {})
+    """Events carry ``retry_attempt`` (0 first); only a number above 0 is a retry, and only
+    events are ever retried (docs.slack.dev/apis/events-api/#retries)."""
+    before = len(standin.calls_to("views.publish"))
     again = connected.send(
-        "slash_commands", _slash(standin, "help", "sm-r1"), retry_attempt=1, retry_reason="timeout"
+        "events_api", _home_opened(standin, "Ev0RETRY1"), retry_attempt=1, retry_reason="timeout"
     )
-    assert connected.wait_ack(again).payload is None  # acked, nothing run
+    connected.wait_ack(again)
+    first = connected.send("events_api", _home_opened(standin, "Ev0FIRST1"))
+    connected.wait_ack(first)
+    standin.wait_for(lambda: len(standin.calls_to("views.publish")) > before, 20)
+    assert len(standin.calls_to("views.publish")) == before + 1  # the retry published nothing
+    with pytest.raises(ValueError, match="never retries a slash_commands envelope"):
+        connected.send("slash_commands", _slash(standin, "help", "sm-r1"), retry_attempt=1)
+
+
+def _home_opened(standin: SlackStandIn, event_id: str) -> dict[str, Any]:
+    """An ``app_home_opened`` event as Slack wraps it in an ``events_api`` envelope."""
+    return {
+        "token": "verification-token",
+        "team_id": "T0001",
+        "api_app_id": "A0789",
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": 1_700_000_000,
+        "event": {
+            "type": "app_home_opened",
+            "user": ALICE,
+            "channel": standin.state.resolve_channel(ALICE),
+            "tab": "home",
+            "event_ts": standin.state.new_ts(),
+        },
+    }
 
 
 def test_a_block_actions_envelope_is_handled(

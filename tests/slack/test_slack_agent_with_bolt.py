@@ -152,9 +152,14 @@ def test_unsigned_or_stale_requests_get_401(
     assert standin.calls_to("chat.postMessage") == []
 
 
-def test_retry_headers_reach_the_app(alice: SlackUser, seen: dict[str, list[Any]]) -> None:
-    alice.slash("frobnicate", retry_num=1)
-    assert seen["retry"] == [["1"]]  # Bolt keeps header values as lists
+def test_a_slash_command_is_never_retried(alice: SlackUser, seen: dict[str, list[Any]]) -> None:
+    """Only Events API deliveries are retried (docs.slack.dev/apis/events-api/#retries); a
+    slash command not acked in time ends in ``operation_timeout``, never a second POST."""
+    with pytest.raises(ValueError, match="never retries a slash_command"):
+        alice.slash("frobnicate", retry_num=1)
+    assert "retry" not in seen  # nothing reached the app
+    alice.slash("frobnicate")
+    assert seen["retry"] == [None]  # a first delivery has no retry header
 
 
 def test_command_ack_bodies_are_shown_as_slack_shows_them(

@@ -63,6 +63,11 @@ VERBS: dict[str, Need] = {
     "audit": Need(),
     "report": Need(),
     "help": Need(),
+    # Snapshots: the VM's owner or an admin, listing too (names and notes are the owner's).
+    "snapshot create": Need(owner=True),
+    "snapshot list": Need(owner=True),
+    "snapshot rollback": Need(owner=True),
+    "snapshot delete": Need(owner=True),
 }
 
 

@@ -98,6 +98,24 @@ class Reservations:
             self._holds.append(held)
             return held
 
+    def hold_all(
+        self,
+        owner: str,
+        vms: list[Any],
+        check: Callable[[list[QuotaHold], Any], None],
+    ) -> list[QuotaHold]:
+        """``hold`` for several VMs at once (a ``--count`` create): ``check(holds, vm)`` sees
+        the owner's holds with the VMs before ``vm`` added, under one lock, so all are held
+        or none is."""
+        with self._lock:
+            mine = [h for h in self._holds if h.owner == owner]
+            added: list[QuotaHold] = []
+            for vm in vms:
+                check(mine + added, vm)
+                added.append(QuotaHold(owner=owner, vm=vm))
+            self._holds.extend(added)
+            return added
+
     def holds_of(self, owner: str) -> list[QuotaHold]:
         with self._lock:
             return [h for h in self._holds if h.owner == owner]

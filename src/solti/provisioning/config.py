@@ -35,6 +35,7 @@ from solti.provisioning.fleet_policy import Flavor, Fleet, Limits, PlacementPoli
 from solti.provisioning.models import config_error_from
 from solti.provisioning.settings_sources import EnvironmentSettings
 from solti.provisioning.sizes import Size
+from solti.provisioning.snapshots_policy import SnapshotPolicy
 from solti.provisioning.yaml_guard import parse_guarded_yaml
 
 __all__ = [
@@ -283,6 +284,11 @@ class Defaults(_Section):
     ssh_keys: list[str] = Field(default_factory=list, description="Team keys added to every VM.")
     bridge: str = Field("vmbr0", description="Network bridge.")
     vm_storage: str = Field("local-lvm", description="Storage for VM and template disks.")
+    template_storage: str | None = Field(
+        None,
+        description="Storage for template disks; unset: vm_storage. A shared one lets one "
+        "template serve every node (`template build --all-nodes` then builds one).",
+    )
     image_storage: str = Field("local", description="Storage with `import` content for images.")
     cpu: str = Field("host", description="CPU type (host, x86-64-v2-AES, ...).")
     balloon: int = Field(0, ge=0, description="Balloon minimum in MiB; 0 disables ballooning.")
@@ -357,6 +363,10 @@ class Policy(_Section):
     )
     distributions: dict[str, DistributionOverride] = Field(
         default_factory=dict, description="Add or override catalog entries."
+    )
+    snapshots: SnapshotPolicy = Field(
+        default_factory=SnapshotPolicy,
+        description="VM snapshots: max_per_vm, max_age (report), allow_memory.",
     )
     placement: PlacementPolicy = Field(
         default_factory=PlacementPolicy,

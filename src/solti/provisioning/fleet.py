@@ -209,6 +209,13 @@ def _with_holds(used: Usage, holds: Iterable[Any], taken_at: float) -> Usage:
     return Usage(vms)
 
 
+def usage_with_holds(
+    ops: Any, actor: str, snapshot: Snapshot, holds: Iterable[Any], taken_at: float
+) -> Usage:
+    """``actor``'s VMs in ``snapshot`` plus ``holds`` (creates in flight) not yet in it."""
+    return _with_holds(usage_of(ops.audit, actor, snapshot), holds, taken_at)
+
+
 def current_usage(ops: Any, actor: str, snapshot: Snapshot, taken_at: float) -> Usage:
     """What ``actor`` holds now: the snapshot's VMs and this process's creates in flight."""
     used = usage_of(ops.audit, actor, snapshot)
@@ -230,6 +237,9 @@ def hold_quota(ops: Any, actor: str, plan: Any) -> Any | None:
     The plan's own snapshot is the basis when it was made for ``actor``; otherwise one
     snapshot is taken now (only when some quota is set).
     """
+    held = getattr(plan, "quota_hold", None)
+    if held is not None:  # held already, with its siblings (``vm_bulk``)
+        return held
     if not quotas_set(ops.fleet.quotas):
         return None
     basis = getattr(plan, "quota_basis", None)

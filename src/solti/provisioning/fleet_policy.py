@@ -49,6 +49,12 @@ class PerVmLimits(_Section):
 
 class Limits(_Section):
     per_vm: PerVmLimits = Field(default_factory=PerVmLimits)
+    max_count: int = Field(
+        10, ge=1, le=100, description="Most VMs one `vm create --count N` may make."
+    )
+    parallel_per_node: int = Field(
+        4, ge=1, le=32, description="Clones a `--count` create runs at once on one node."
+    )
 
 
 class Flavor(_Section):
@@ -75,8 +81,10 @@ class Quotas(_Section):
 
 
 class PlacementPolicy(_Section):
-    """Which node a create without ``--node`` goes to, among the online nodes that can take
-    a clone of the template (docs/proxmox.md, "Many nodes: placement")."""
+    """Which node a create without ``--node`` goes to (docs/proxmox.md, "Placement").
+
+    Only online nodes that can take a clone of the template are considered.
+    """
 
     strategy: Literal["most-free-memory", "spread", "fixed"] = Field(
         "most-free-memory",

@@ -131,6 +131,12 @@ class Snapshot:
     entries: list[dict[str, Any]]
     nodes: list[dict[str, Any]] = field(default_factory=list)
     storages: list[dict[str, Any]] = field(default_factory=list)
+    # VMs planned from this snapshot but not made yet (a ``--count`` set): node and memory,
+    # which placement counts; never entries (quotas count holds, not these).
+    planned: list[tuple[str, int]] = field(default_factory=list)
+    # Template configs read while planning from this snapshot (a copy on another node),
+    # so a set of N placed on that node reads it once.
+    configs: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def take(cls, client: PveClient) -> Snapshot:
@@ -140,6 +146,16 @@ class Snapshot:
             [r for r in rows if r.get("type") == "node"],
             [r for r in rows if r.get("type") == "storage"],
         )
+
+    def add_planned(self, plan: Any) -> None:
+        """A VM planned but not made yet: the next placement sees its node busier."""
+        self.planned.append((str(plan.node), int(plan.memory or 0)))
+
+    def template_config(self, client: PveClient, node: str, vmid: int) -> dict[str, Any]:
+        """A template's config, read once per snapshot."""
+        if vmid not in self.configs:
+            self.configs[vmid] = client.vm_config(node, vmid)
+        return self.configs[vmid]
 
     def offline_nodes(self) -> set[str]:
         """Nodes whose row says anything but ``online`` (PVE's proxy cannot reach them)."""

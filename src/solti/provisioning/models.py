@@ -128,10 +128,16 @@ class VmPlan(StrictModel):
     # (snapshot, monotonic time it was taken): what the quota check at build time counts from,
     # so a plan carried from a dry run or a form costs no second /cluster/resources.
     _quota_basis: Any = PrivateAttr(None)
+    # The quota hold made for this plan before it is built (``vm_bulk`` holds all N at once).
+    _quota_hold: Any = PrivateAttr(None)
 
     @property
     def quota_basis(self) -> Any:
         return self._quota_basis
+
+    @property
+    def quota_hold(self) -> Any:
+        return self._quota_hold
 
     @property
     def template_version(self) -> str | None:

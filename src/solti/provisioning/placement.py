@@ -37,6 +37,7 @@ __all__ = [
     "reach_of",
     "solti_vm_counts",
     "storage_facts",
+    "with_planned",
 ]
 
 MIB = 1024**2
@@ -99,11 +100,29 @@ def node_facts(rows: Iterable[Mapping[str, Any]]) -> dict[str, NodeFacts]:
     }
 
 
+def with_planned(
+    nodes: Mapping[str, NodeFacts], planned: Iterable[tuple[str, int]]
+) -> dict[str, NodeFacts]:
+    """Node facts with the memory (MiB) of VMs planned but not made yet added to ``mem``."""
+    extra: dict[str, int] = {}
+    for node, memory in planned:
+        extra[node] = extra.get(node, 0) + memory * MIB
+    return {
+        n: NodeFacts(f.name, f.status, f.mem + extra.get(n, 0), f.maxmem) if n in extra else f
+        for n, f in nodes.items()
+    }
+
+
 def solti_vm_counts(
-    vm_rows: Iterable[Mapping[str, Any]], solti_tag: str = "solti"
+    vm_rows: Iterable[Mapping[str, Any]],
+    solti_tag: str = "solti",
+    planned: Iterable[tuple[str, int]] = (),
 ) -> dict[str, int]:
-    """Solti's VMs (not templates) per node, from the live ``tags`` of the VM rows."""
+    """Solti's VMs (not templates) per node, from the live ``tags`` of the VM rows, plus
+    those ``planned`` (node, memory) and not made yet."""
     counts: dict[str, int] = {}
+    for node, _memory in planned:
+        counts[node] = counts.get(node, 0) + 1
     for r in vm_rows:
         tags = str(r.get("tags") or "").replace(",", ";").split(";")
         if solti_tag in tags and "template" not in tags and r.get("template") not in (1, "1"):

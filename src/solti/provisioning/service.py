@@ -16,8 +16,11 @@ from typing import Any
 from solti.provisioning import (
     addresses,
     lease_book,
+    snapshots,
     template_build,
+    template_copies,
     template_lifecycle,
+    vm_bulk,
     vm_create,
     vm_lifecycle,
 )
@@ -42,6 +45,7 @@ from solti.provisioning.models import (
     parse_request,
 )
 from solti.provisioning.pve import PveClient
+from solti.provisioning.snapshots_policy import SnapshotPolicy
 from solti.provisioning.task_waiter import TaskWaiter
 
 __all__ = ["Provisioner"]
@@ -74,6 +78,7 @@ class Provisioner:
         monotonic: Callable[[], float] = time.monotonic,
         fleet: Fleet | None = None,
         lease_policy: LeasePolicy | None = None,
+        snapshot_policy: SnapshotPolicy | None = None,
     ) -> None:
         # The clock of waits that are not PVE tasks (the guest agent's address); with
         # ``ops.sleep`` a test can replace both and never sleep.
@@ -90,6 +95,8 @@ class Provisioner:
         )
         # Leases (``leases:`` of the policy): set on create, shown by list, ended by the sweep.
         self.leases = LeaseBook(audit, lease_policy or LeasePolicy())
+        # ``snapshots:`` of the policy: how many per VM, how old before the report names them.
+        self.snapshot_policy = snapshot_policy or SnapshotPolicy()
 
     @classmethod
     def from_settings(
@@ -107,6 +114,7 @@ class Provisioner:
             policy.defaults,
             fleet=policy.fleet(),
             lease_policy=policy.leases,
+            snapshot_policy=policy.snapshots,
         )
 
     @property
@@ -197,6 +205,55 @@ class Provisioner:
             self.leases.begin(result.vm.vmid, actor, duration, result.vm.name)
         self._with_lease(result.vm)
         return result
+
+    def plan_vms(
+        self, request: VmCreateRequest | dict[str, Any], count: int, *, actor: str | None = None
+    ) -> list[VmPlan]:
+        """The plans of a ``--count`` create (``vm_bulk.plan_bulk``): one snapshot, N VMs
+        named ``{name}-1`` … ``{name}-N``; with ``actor``, all N counted against the quota."""
+        req = _request(VmCreateRequest, request)
+        if actor is not None:
+            lease_book.lease_duration(self.leases.policy, req.lease, actor)
+        return vm_bulk.plan_bulk(self.ops, req, count, actor=actor)
+
+    def create_vms(
+        self,
+        request: VmCreateRequest | dict[str, Any],
+        count: int,
+        *,
+        plans: list[VmPlan] | None = None,
+        actor: str = "unknown",
+        via: str = "cli",
+        request_id: str | None = None,
+        lease: str | None = None,
+        lease_exempt: bool | None = None,
+        progress: Callable[[int, Progress], None] | None = None,
+        finished: Callable[[vm_bulk.BulkItem], None] | None = None,
+    ) -> vm_bulk.BulkResult:
+        """Make ``count`` VMs at once (``vm_bulk``); each is an ordinary create with its own
+        audit record and lease. ``plans`` are the ones shown (``plan_vms``); ``progress(i,
+        step)`` reports the i-th VM's steps and ``finished(item)`` each VM as it ends."""
+        req = _request(VmCreateRequest, request, request_id=request_id)
+        duration = lease_book.lease_duration(
+            self.leases.policy, lease if lease is not None else req.lease, actor,
+            exempt=lease_exempt,
+        )  # fmt: skip
+        if plans is None:
+            plans = vm_bulk.plan_bulk(self.ops, req, count, actor=actor)
+
+        def ended(item: vm_bulk.BulkItem) -> None:
+            if item.result is not None:
+                vm = item.result.vm
+                if not item.result.reused or self.leases.get(vm.vmid) is None:
+                    self.leases.begin(vm.vmid, actor, duration, vm.name)
+                self._with_lease(vm)
+            if finished is not None:
+                finished(item)
+
+        return vm_bulk.create_bulk(
+            self.ops, req, plans, actor=actor, via=via, request_id=req.request_id,
+            progress=progress, finished=ended,
+        )  # fmt: skip
 
     def _with_lease(self, vm: VmInfo) -> VmInfo:
         """Fill ``vm.lease_expires_at`` from the lease table (in place; returns the VM)."""
@@ -306,6 +363,43 @@ class Provisioner:
         self.leases.forget(vmid)
         return info
 
+    # --- snapshots (provisioning.snapshots) ----------------------------------------------------
+
+    def list_snapshots(self, vmid: int) -> Any:
+        """``SnapshotList``: the VM's snapshots, oldest first (reads only)."""
+        return snapshots.list_snapshots(self.ops, vmid)
+
+    def create_snapshot(
+        self, vmid: int, name: str | None = None, *, description: str | None = None,
+        memory: bool = False, actor: str = "unknown", via: str = "cli",
+        request_id: str | None = None,
+    ) -> Any:  # fmt: skip
+        """Take a snapshot (``solti-YYMMDD-HHMM`` by default) within ``snapshots:``."""
+        return snapshots.create_snapshot(
+            self.ops, self.snapshot_policy, vmid, name, description=description, memory=memory,
+            actor=actor, via=via, request_id=request_id,
+        )  # fmt: skip
+
+    def rollback_preview(self, vmid: int, name: str) -> Any:
+        """``RollbackPreview``: what a rollback to ``name`` loses, for the confirmation."""
+        return snapshots.rollback_preview(self.ops, vmid, name)
+
+    def rollback_snapshot(self, vmid: int, name: str, *, actor: str = "unknown",
+                          via: str = "cli", request_id: str | None = None) -> Any:  # fmt: skip
+        return snapshots.rollback_snapshot(
+            self.ops, vmid, name, actor=actor, via=via, request_id=request_id
+        )
+
+    def delete_snapshot(self, vmid: int, name: str, *, actor: str = "unknown",
+                        via: str = "cli", request_id: str | None = None) -> Any:  # fmt: skip
+        return snapshots.delete_snapshot(
+            self.ops, vmid, name, actor=actor, via=via, request_id=request_id
+        )
+
+    def old_snapshots(self) -> Any:
+        """Snapshots older than ``snapshots.max_age`` of owned VMs (for the report)."""
+        return snapshots.old_snapshots(self.ops, self.snapshot_policy)
+
     # --- templates --------------------------------------------------------------------------
 
     def build_template(
@@ -325,6 +419,39 @@ class Provisioner:
         return template_build.build_template(
             self.ops, req, progress=progress, actor=actor, via=via, approver=approver
         )
+
+    def template_copy_nodes(
+        self, request: TemplateBuildRequest | dict[str, Any] | str
+    ) -> tuple[list[str], str | None]:
+        """Where ``--all-nodes`` would build: every online node, or one node and the shared
+        template storage that makes one template enough (``template_copies.copy_nodes``)."""
+        if isinstance(request, str):
+            request = {"distribution": request}
+        req = _request(TemplateBuildRequest, request)
+        self.catalog.get(req.distribution)  # NotFound before anything else
+        return template_copies.copy_nodes(self.ops, req)
+
+    def build_template_copies(
+        self,
+        request: TemplateBuildRequest | dict[str, Any] | str,
+        *,
+        actor: str = "unknown",
+        via: str = "cli",
+        request_id: str | None = None,
+        approver: str | None = None,
+        progress: Callable[[int, Progress], None] | None = None,
+        finished: Callable[[template_copies.CopyItem], None] | None = None,
+    ) -> template_copies.CopiesResult:
+        """``template build DISTRO --all-nodes``: one copy per online node from one checksum
+        answer, in parallel; or one template when the template storage is shared."""
+        if isinstance(request, str):
+            request = {"distribution": request}
+        req = _request(TemplateBuildRequest, request, request_id=request_id)
+        self.catalog.get(req.distribution)
+        return template_copies.build_copies(
+            self.ops, req, actor=actor, via=via, approver=approver, progress=progress,
+            finished=finished,
+        )  # fmt: skip
 
     def list_templates(self, distribution: str | None = None) -> list[TemplateInfo]:
         return template_lifecycle.list_templates(self.ops, distribution)

@@ -32,6 +32,7 @@ from solti.provisioning.placement import (
     reach_of,
     solti_vm_counts,
     storage_facts,
+    with_planned,
 )
 from solti.provisioning.rules import (
     choose_vmid,
@@ -115,7 +116,7 @@ def place(
     if choice.node not in via_copy:
         return template, choice
     light = copies[choice.node]
-    config = ops.client.vm_config(light.node, light.vmid)
+    config = snapshot.template_config(ops.client, light.node, light.vmid)
     copy = template_from_config(light.vmid, light.node, config)
     if copy.status == "template" and same_build(copy, template):
         return copy, Choice(choice.node, f"{choice.reason}; from its copy, VMID {copy.vmid}")
@@ -137,7 +138,7 @@ def _choose(
     reach: Reach,
     via_copy: set[str],
 ) -> Choice:
-    nodes = node_facts(snapshot.nodes)
+    nodes = with_planned(node_facts(snapshot.nodes), snapshot.planned)
     able = Reach({n: None if n in via_copy else why for n, why in reach.why_not.items()})
     label = f"template {template.vmid} ({template.name})"
     policy = ops.fleet.placement
@@ -152,7 +153,7 @@ def _choose(
         able,
         template_node=template.node,
         memory_mib=sized(ops.fleet, ops.defaults, request)[1],
-        solti_vms=solti_vm_counts(snapshot.entries),
+        solti_vms=solti_vm_counts(snapshot.entries, planned=snapshot.planned),
         template_label=label,
     )
 

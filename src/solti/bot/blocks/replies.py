@@ -22,6 +22,8 @@ from solti.bot.blocks.elements import (
     size_text,
     when,
 )
+from solti.bot.blocks.snapshot_blocks import HELP_SNAPSHOT
+from solti.provisioning.template_copies import copies_of
 
 OPEN_MODAL_ACTION = "open_create_modal"
 REMOVE_ACTION = "vm_remove"
@@ -62,6 +64,7 @@ HELP_SECTIONS: dict[str, tuple[str, list[str]]] = {
     ),
 }
 HELP_SECTIONS["report"] = HELP_SECTIONS["audit"]
+HELP_SECTIONS["snapshot"] = HELP_SNAPSHOT
 
 
 def help_blocks(topic: str | None = None) -> list[Block]:
@@ -217,9 +220,10 @@ def template_list_message(templates: Sequence[Any]) -> dict[str, Any]:
     if not templates:
         return info_message("No templates yet. Ask for one with `/solti template build rocky9`.")
     lines = [
-        f"`{t.vmid}` *{escape(t.name)}* on {escape(t.node)}: {escape(t.distribution or '?')} "
-        f"{escape(t.version or '')}, built {when(t.build_date)}"
-        for t in templates
+        f"{', '.join(f'`{t.vmid}`' for t in copies)} *{escape(copies[0].name)}* on "
+        f"{escape(', '.join(t.node for t in copies))}: {escape(copies[0].distribution or '?')} "
+        f"{escape(copies[0].version or '')}, built {when(copies[0].build_date)}"
+        for copies in copies_of(list(templates)).values()
     ]
     blocks: list[Block] = [header(f"Templates ({len(templates)})")]
     for start in range(0, len(lines), 20):

@@ -11,6 +11,7 @@ from solti.bot.blocks import progress as progress_views
 from solti.bot.blocks import replies
 from solti.bot.blocks.elements import mention
 from solti.bot.flows.caller import Caller, describe_error
+from solti.bot.flows.template_copies_flow import build_copies_approved, copies_text, split_target
 from solti.bot.progress_message import ProgressMessage
 from solti.bot.runtime import Runtime
 from solti.bot.slackcalls import send_retrying
@@ -38,10 +39,14 @@ def _latest(templates: list[Any], distribution: str) -> Any | None:
     return max(own, key=lambda t: t.vmid) if own else None
 
 
-def _build_details(runtime: Runtime, distribution: str) -> list[tuple[str, str]]:
-    """What will happen: image, upstream version, which template stops being the latest."""
+def _build_details(runtime: Runtime, target: str) -> list[tuple[str, str]]:
+    """What will happen: image, upstream version, which template stops being the latest
+    (and, for ``DISTRO --all-nodes``, on which nodes)."""
+    distribution, all_nodes = split_target(target)
     entry = runtime.policy.catalog().get(distribution)  # NotFound names the known ones
     details = [("Distribution", distribution), ("Image", str(entry.image_url))]
+    if all_nodes:
+        details.append(("Nodes", copies_text(runtime, distribution)))
     try:
         statuses = runtime.provisioner.check_updates(distribution)
         status = statuses[0] if statuses else None
@@ -307,9 +312,12 @@ def _run(runtime: Runtime, approval: Approval) -> None:
         title = f"Building a {approval.target} template"
     else:
         title = f"Destroying template {approval.target}"
-    progress = ProgressMessage(runtime.client, channel, title, requester=approval.requester)
     # Outside the thread's code block, so the approver shows as a name, not a raw user id.
     note = f"Approval `{approval.id}` by {mention(approval.decided_by)}"
+    if approval.kind == "template_build" and split_target(approval.target)[1]:
+        build_copies_approved(runtime, approval, note)
+        return
+    progress = ProgressMessage(runtime.client, channel, title, requester=approval.requester)
     try:
         progress.post()
     except Exception as exc:

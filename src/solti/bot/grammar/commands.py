@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 VM_VERBS = ("verify", "start", "stop", "shutdown", "remove")
-TOPICS = ("vm", "template", "key", "audit", "report", "help")
+TOPICS = ("vm", "template", "key", "audit", "report", "help", "snapshot")
 
 
 class UsageError(ValueError):
@@ -62,6 +62,7 @@ class VmCreate:
     dry_run: bool = False
     size: str | None = None  # a flavor name (policy `flavors`), not a disk size
     lease: str | None = None
+    count: int | None = None  # `--count N`: N VMs named NAME-1 ... NAME-N
 
     @property
     def opens_modal(self) -> bool:
@@ -105,6 +106,7 @@ class TemplateList:
 @dataclass(frozen=True)
 class TemplateBuild:
     distribution: str
+    all_nodes: bool = False  # `--all-nodes`: a copy on every node (local storage)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from solti.provisioning.bounds import MAX_CORES, MAX_MEMORY, quoted
 # Every number is checked against its bound before it is converted: digits are counted first,
 # so a 5,000-digit value is refused with the bound and never reaches int() or any arithmetic.
 MAX_PAGE = 100_000
+# `vm create --count`: the grammar's bound; the policy (limits.max_count) sets the real one.
+MAX_HOW_MANY = 100
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -100,6 +102,13 @@ def _convert(kind: str, value: str, option: str, topic: str) -> str | int:
                 f"{option} must be a whole number from 1 to {MAX_CORES}, not `{shown}`.", topic
             )
         return cores
+    if kind == "howmany":
+        howmany = whole_number(value, 1, MAX_HOW_MANY)
+        if howmany is None:
+            raise UsageError(
+                f"{option} must be a whole number from 1 to {MAX_HOW_MANY}, not `{shown}`.", topic
+            )
+        return howmany
     if kind == "memory":
         memory = whole_number(value, 16, MAX_MEMORY)
         if memory is None:
@@ -181,6 +190,7 @@ def _example(name: str) -> str:
         "user": "--user @alice",
         "size": "--size small",
         "page": "--page 2",
+        "count": "--count 3",
     }.get(name, f"--{name} VALUE")
 
 

@@ -83,6 +83,11 @@ def vm_group() -> None:
     help="How long the VM may live: 30m, 12h, 7d, 2w (default leases.default); "
     "none only for leases.exempt.",
 )
+@click.option(
+    "--count",
+    type=BoundedInt(1, 100),
+    help="Make N VMs named NAME-1 ... NAME-N at once (at most policy limits.max_count).",
+)
 @click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")
 @click.option("--keep-on-failure", is_flag=True, help="Keep a half-made VM for debugging.")
 @click.option(
@@ -95,7 +100,8 @@ def vm_group() -> None:
 @json_option
 @pass_app
 def create(app: CliApp, as_json: bool, dry_run: bool, request_id: str | None,
-           address_wait: int | None, lease: str | None, **options: Any) -> None:  # fmt: skip
+           address_wait: int | None, lease: str | None, count: int | None,
+           **options: Any) -> None:  # fmt: skip
     """Clone TEMPLATE (distribution, template name or VMID) into a cloud-init ready VM.
 
     Once it runs, prints how to log in: `ssh user@address`, with the address from --ip or
@@ -104,6 +110,12 @@ def create(app: CliApp, as_json: bool, dry_run: bool, request_id: str | None,
     request = {k: v for k, v in options.items() if v not in (None, ())}
     if "ssh_keys" in request:
         request["ssh_keys"] = list(request["ssh_keys"])
+    if count is not None:
+        from solti.provisioning.cli.vm_count import create_many
+
+        create_many(app, request, count, as_json=as_json, dry_run=dry_run,
+                    request_id=request_id, lease=lease)  # fmt: skip
+        return
     p = app.provisioner
     if dry_run:
         plan = p.plan_vm(request, actor=app.actor)  # refused over a quota, as the create

@@ -189,10 +189,14 @@ class SocketModeServer:
     ) -> str:
         """Push one envelope to the connected app; returns its envelope_id.
 
-        As on Slack, `events_api` envelopes carry `retry_attempt` (0 on first delivery);
-        `slash_commands` and `interactive` ones only when a test asks for it.
+        As on Slack, `events_api` envelopes carry `retry_attempt` (0 on first delivery, more
+        on a retry); other envelopes are never retried, so a retry of one is refused.
         `accepts_response_payload` is Slack's value unless given (``accepts_payload``).
         """
+        if retry_attempt and envelope_type != "events_api":
+            raise ValueError(
+                f"Slack never retries a {envelope_type} envelope: only events_api ones are"
+            )
         if accepts_response_payload is None:
             accepts_response_payload = accepts_payload(envelope_type, payload)
         with self.changed:

@@ -41,6 +41,16 @@ Signing = Literal["good", "bad", "missing", "stale"]
 VERIFICATION_TOKEN = "legacy-verification-token"
 
 
+def refuse_retry_of(kind: str) -> None:
+    """Slack retries only Events API deliveries (docs.slack.dev/apis/events-api/#retries:
+    up to three times, with ``X-Slack-Retry-Num`` and ``X-Slack-Retry-Reason``). A slash
+    command or an interaction that is not acked in 3 s is never sent again: the person sees
+    ``operation_timeout`` instead. A test asking for such a retry tests something Slack never
+    does."""
+    if kind != "event":
+        raise ValueError(f"Slack never retries a {kind}: only Events API deliveries are retried")
+
+
 @dataclass(frozen=True)
 class SlackUser:
     """A person in the workspace, acting through Slack towards the bot at `bot_url`.
@@ -86,6 +96,7 @@ class SlackUser:
             headers["X-Slack-Request-Timestamp"] = timestamp
             headers["X-Slack-Signature"] = signature
         if retry_num is not None:
+            refuse_retry_of(what[0])
             headers["X-Slack-Retry-Num"] = str(retry_num)
             headers["X-Slack-Retry-Reason"] = retry_reason
         try:

@@ -1,0 +1,95 @@
+"""`/solti vm create TEMPLATE --count N`: N VMs, one progress message with a row per VM.
+
+The checks are the single create's (who may create, the SSH key, the request fields); the
+plans come from ``Provisioner.plan_vms`` (one snapshot, the quota of all N counted before
+anything starts). A refusal is said once and audited, as a single create's is.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from solti.bot.blocks import replies
+from solti.bot.blocks.bulk_blocks import BulkRow, bulk_message
+from solti.bot.bulk_progress import BulkProgress
+from solti.bot.flows.caller import Caller, as_sentence, describe_error
+from solti.bot.flows.vms import (
+    CreateInput,
+    FieldErrors,
+    _keys_for,
+    _record_create_refusal,
+    request_from,
+)
+from solti.provisioning import InvalidRequest, PolicyDenied
+
+__all__ = ["create_many_from_slash"]
+
+log = logging.getLogger("solti.bot.flows.bulk_create")
+
+
+def create_many_from_slash(caller: Caller, values: CreateInput, count: int) -> None:
+    """Plan the N (a dry run shows them), then build them with one progress message."""
+    try:
+        request, plans = _prepare(caller, values, count)
+    except FieldErrors as exc:
+        _record_create_refusal(caller, values, exc)
+        caller.say_error(" ".join(as_sentence(m, f) for f, m in exc.problems.items()))
+        return
+    except Exception as exc:
+        _record_create_refusal(caller, values, exc)
+        caller.say_error(as_sentence(describe_error(exc)[0]))
+        return
+    rows = [BulkRow(p.name, p.vmid, p.node) for p in plans]
+    title = f"{count} VMs from {plans[0].template.name}"
+    if values.get("dry_run"):
+        reply = bulk_message(f"Plan: {title}", rows, None)
+        reply["blocks"].append(replies.context("Dry run: nothing was made."))
+        caller.reply(reply)
+        return
+    _build(caller, request, plans, title, rows)
+
+
+def _prepare(caller: Caller, values: CreateInput, count: int) -> tuple[Any, list[Any]]:
+    allowed = caller.authorize("vm create")
+    if not allowed:
+        raise PolicyDenied(allowed.reason)
+    keys = _keys_for(caller, values.get("ssh_key"))
+    if keys is None:
+        raise InvalidRequest(replies.NO_KEY_TEXT, field="ssh_key")
+    request = request_from(values, keys, caller.request_id)
+    plans = caller.runtime.provisioner.plan_vms(request, count, actor=caller.user)
+    return request, plans
+
+
+def _build(caller: Caller, request: Any, plans: list[Any], title: str, rows: list[BulkRow]) -> None:
+    if caller.channel is None:
+        caller.say_error("I don't know which channel to report progress in; run the command "
+                         "in a channel.")  # fmt: skip
+        return
+    shown = BulkProgress(caller.runtime.client, caller.channel, f"Creating {title}", rows,
+                         requester=caller.user)  # fmt: skip
+    try:
+        shown.post()
+    except Exception as exc:
+        caller.say_error(f"I could not post in this channel ({type(exc).__name__}); "
+                         "invite me with `/invite @solti`.")  # fmt: skip
+        return
+
+    def ended(item: Any) -> None:
+        if item.result is not None:
+            vm = item.result.vm
+            shown.ended(item.index, "done", f"{vm.status} on {vm.node}")
+        else:
+            shown.ended(item.index, "failed", item.error or "failed")
+
+    try:
+        caller.runtime.provisioner.create_vms(
+            request, len(plans), plans=plans, actor=caller.user, via="slack",
+            request_id=caller.request_id, progress=shown.step, finished=ended,
+        )  # fmt: skip
+    except Exception as exc:  # the quota hold of all N refused: nothing was started
+        reason = describe_error(exc)[0]
+        for index in range(1, len(plans) + 1):
+            shown.ended(index, "failed", reason)
+    shown.finish()
