@@ -174,3 +174,29 @@ def test_the_plan_costs_no_request_per_node(
     made = [f"{r.method} {r.path}" for r in shared3.pve.requests[start:]]
     assert made == ["GET /cluster/resources", "GET /nodes/pve/qemu/9000/config"], made
     assert plan.node == "pve"  # equal nodes, no solti VMs yet: the first by name
+
+
+def test_a_count_set_is_placed_one_by_one(
+    shared3: SimEnvironment, local3: SimEnvironment, tmp_path: Path, ssh_key: str
+) -> None:
+    """`--count 6`: each VM placed seeing the ones planned before it (two per node); on
+    local storage with copies, each from its node's copy, read once per node."""
+    p = _provisioner(shared3, tmp_path)
+    _template(shared3, 9000, storage="shared")
+    plans = p.plan_vms({"template": "rocky9", "ssh_keys": [ssh_key], "name": "lab"}, 6)
+    assert sorted(plan.node for plan in plans) == ["pve", "pve", "pve2", "pve2", "pve3", "pve3"]
+    q = _provisioner(local3, tmp_path / "local")
+    for vmid, node in ((9000, "pve"), (9001, "pve2"), (9002, "pve3")):
+        _template(local3, vmid, node)
+    start = len(local3.pve.requests)
+    plans = q.plan_vms({"template": "rocky9", "ssh_keys": [ssh_key], "name": "lab"}, 6)
+    assert sorted((plan.node, plan.template.vmid) for plan in plans) == [
+        ("pve", 9000), ("pve", 9000), ("pve2", 9001), ("pve2", 9001),
+        ("pve3", 9002), ("pve3", 9002),
+    ]  # fmt: skip
+    configs = [r.path for r in local3.pve.requests[start:] if r.path.endswith("/config")]
+    # the latest (9002) and the two other copies, each once for the six
+    assert sorted(configs) == [
+        "/nodes/pve/qemu/9000/config", "/nodes/pve2/qemu/9001/config",
+        "/nodes/pve3/qemu/9002/config",
+    ]  # fmt: skip
