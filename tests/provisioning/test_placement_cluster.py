@@ -8,6 +8,7 @@ to node … (VM uses local storage)"), unless a copy of the build is on the othe
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -153,11 +154,9 @@ def test_policy_fixed_and_exclude(shared3: SimEnvironment, tmp_path: Path, ssh_k
     p = _provisioner(shared3, tmp_path)
     _template(shared3, 9000, storage="shared")
     fleet = p.ops.fleet
-    p.ops.fleet = type(fleet)(fleet.limits, fleet.flavors, fleet.quotas,
-                              PlacementPolicy(strategy="fixed"))  # fmt: skip
+    p.ops.fleet = dataclasses.replace(fleet, placement=PlacementPolicy(strategy="fixed"))
     assert [_create(p, ssh_key).vm.node for _ in range(2)] == ["pve", "pve"]
-    p.ops.fleet = type(fleet)(fleet.limits, fleet.flavors, fleet.quotas,
-                              PlacementPolicy(exclude=["pve", "pve2"]))  # fmt: skip
+    p.ops.fleet = dataclasses.replace(fleet, placement=PlacementPolicy(exclude=["pve", "pve2"]))
     assert _create(p, ssh_key).vm.node == "pve3"
     with pytest.raises(InvalidRequest, match=r"^node: 'pve2' is excluded by placement\.exclude$"):
         _create(p, ssh_key, node="pve2")

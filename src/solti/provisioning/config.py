@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from solti.provisioning.approval_rules import VmCreateApprovalRules
 from solti.provisioning.catalog import Catalog, DistributionOverride
 from solti.provisioning.cloudinit import validate_ssh_keys, validate_user
 from solti.provisioning.durations import parse_duration as parse_lease_duration
@@ -160,6 +161,15 @@ class Approvals(_Section):
     expire_after: timedelta = Field(
         timedelta(hours=24), description="Pending approvals expire after this (e.g. 30m, 24h)."
     )
+    vm_create: VmCreateApprovalRules | None = Field(
+        None,
+        description="A create over any of these thresholds waits for an approver "
+        "(cores_over, memory_over, disk_over, full_clone, lease_over); unset: never.",
+    )
+    required: int = Field(
+        1, ge=1, le=10, strict=True,
+        description="Distinct approvers a request needs (2: four eyes); never the requester.",
+    )  # fmt: skip
 
     _duration = field_validator("expire_after", mode="before")(
         classmethod(lambda _, v: parse_duration(v))
@@ -399,6 +409,7 @@ class Policy(_Section):
             flavors=dict(self.flavors),
             quotas=self.quotas,
             placement=self.placement,
+            create_approvals=self.approvals.vm_create,
         )
 
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from solti.provisioning.approval_rules import VmCreateApprovalRules
 from solti.provisioning.bounds import MAX_CORES, MAX_MEMORY
 from solti.provisioning.sizes import Size
 
@@ -118,3 +119,5 @@ class Fleet:
     flavors: dict[str, Flavor] = field(default_factory=dict)
     quotas: Quotas = field(default_factory=Quotas)
     placement: PlacementPolicy = field(default_factory=PlacementPolicy)
+    # ``approvals.vm_create``: which creates wait for an approver (None: none do).
+    create_approvals: VmCreateApprovalRules | None = None

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from solti.provisioning import (
     addresses,
@@ -47,6 +48,9 @@ from solti.provisioning.models import (
 from solti.provisioning.pve import PveClient
 from solti.provisioning.snapshots_policy import SnapshotPolicy
 from solti.provisioning.task_waiter import TaskWaiter
+
+if TYPE_CHECKING:
+    from solti.provisioning.reconciliation import Report
 
 __all__ = ["Provisioner"]
 
@@ -138,6 +142,7 @@ class Provisioner:
         actor: str | None = None,
         prefer_vmid: int | None = None,
         prefer_name: str | None = None,
+        lease_exempt: bool | None = None,
     ) -> VmPlan:
         """Every decision of a create, with reads only: one ``/cluster/resources``, one
         template config. With ``actor`` the plan counts that person's VMs
@@ -145,7 +150,7 @@ class Provisioner:
         are kept when the request leaves them open and they are still free."""
         req = _request(VmCreateRequest, request)
         if actor is not None:  # a lease the actor may not have is refused by the dry run too
-            lease_book.lease_duration(self.leases.policy, req.lease, actor)
+            lease_book.lease_duration(self.leases.policy, req.lease, actor, exempt=lease_exempt)
         return vm_create.plan_vm(
             self.ops,
             req,
@@ -153,6 +158,24 @@ class Provisioner:
             prefer_vmid=prefer_vmid,
             prefer_name=prefer_name,
         )
+
+    def create_approval_reasons(
+        self,
+        plan: VmPlan,
+        *,
+        actor: str,
+        lease: str | None = None,
+        lease_exempt: bool | None = None,
+    ) -> list[str]:
+        """Why a create of ``plan`` waits for an approver (``approvals.vm_create``); empty:
+        it does not. ``lease`` is the create's ``--lease`` text (unset: ``leases.default``)."""
+        from solti.provisioning.approval_rules import approval_reasons
+
+        rules = self.ops.fleet.create_approvals
+        if rules is None:
+            return []
+        duration = lease_book.lease_duration(self.leases.policy, lease, actor, exempt=lease_exempt)
+        return approval_reasons(plan, rules, duration)
 
     def give_vm(
         self, vmid: int, to: str, *, actor: str, via: str = "cli", request_id: str | None = None
@@ -482,3 +505,16 @@ class Provisioner:
 
     def check_updates(self, distribution: str | None = None) -> list[UpdateStatus]:
         return template_lifecycle.check_updates(self.ops, distribution)
+
+    # --- recovery ---------------------------------------------------------------------------
+
+    def reconcile(self, *, stale_after: timedelta, destructive: bool = True) -> Report:
+        """Survey and carry out in one go: what the bot's recovery job runs at start and every
+        ``recovery.interval`` (``solti reconcile`` asks a person between the two phases).
+
+        Records whose owner is alive and fresh (this process's own operations, another bot,
+        a CLI) are never touched (``reconciliation.survey``)."""
+        from solti.provisioning.reconciliation import carry_out, survey
+
+        findings = survey(self.ops, stale_after=stale_after)
+        return carry_out(self.ops, findings, destructive=destructive)

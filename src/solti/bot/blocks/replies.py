@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from solti.bot.blocks.elements import (
@@ -161,9 +161,12 @@ def vm_list_message(
     quota_left: int | None,
     page: int = 1,
     per_page: int = VMS_PER_PAGE,
+    lease_of: Callable[[Any], str] | None = None,
 ) -> dict[str, Any]:
     """One page of the VM list; a longer list says which part this is and how to see more
-    (never cut silently: 100 lines fit well within Slack's 50 blocks)."""
+    (never cut silently: 100 lines fit well within Slack's 50 blocks). ``lease_of`` words a
+    VM's lease (``lease 5d 3h left``: ``fleet_blocks.lease_note``), as `solti vm list` and
+    App Home show it."""
     title = "Your VMs" if mine else "VMs"
     pages = max(1, -(-len(vms) // per_page))
     if not vms:
@@ -179,6 +182,7 @@ def vm_list_message(
             f"`{vm.vmid}` *{escape(vm.name)}* on {escape(vm.node)}: {escape(vm.status)}"
             + (f", from {escape(vm.template_name)}" if vm.template_name else "")
             + (f", owner <@{vm.owner}>" if vm.owner and not mine else "")
+            + (f", {lease_of(vm)}" if lease_of is not None else "")
             + (f" :warning: {escape(vm.note)}" if getattr(vm, "note", None) else "")
             for vm in shown
         ]

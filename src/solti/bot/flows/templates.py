@@ -10,9 +10,11 @@ from solti.bot.blocks import approval as cards
 from solti.bot.blocks import progress as progress_views
 from solti.bot.blocks import replies
 from solti.bot.blocks.elements import mention
+from solti.bot.flows import approved_create
 from solti.bot.flows.caller import Caller, describe_error
 from solti.bot.flows.template_copies_flow import build_copies_approved, copies_text, split_target
 from solti.bot.progress_message import ProgressMessage
+from solti.bot.recovery_book import ProgressBook
 from solti.bot.runtime import Runtime
 from solti.bot.slackcalls import send_retrying
 from solti.provisioning import TemplateBuildRequest
@@ -117,7 +119,13 @@ def request_approval(caller: Caller, kind: str, target: str) -> None:
         request_id=approval.id,
     )
     card = cards.pending_message(
-        approval.id, kind, target, caller.user, details, approval.expires_at
+        approval.id,
+        kind,
+        target,
+        caller.user,
+        details,
+        approval.expires_at,
+        required=rules.approvals_required,
     )
     response = send_retrying(
         lambda: runtime.client.chat_postMessage(channel=rules.approvals_channel, **card),
@@ -233,6 +241,9 @@ def _refresh_card(runtime: Runtime, approval: Approval) -> None:
         approval.state,
         approval.decided_by,
         approval.decided_at,
+        voters=runtime.approvals.voters(approval.id)
+        if runtime.rules.approvals_required > 1
+        else (),
     )
     send_retrying(
         lambda: runtime.client.chat_update(channel=approval.channel, ts=approval.ts, **card),
@@ -283,6 +294,8 @@ def decide(caller: Caller, request_id: str, approve: bool) -> None:
         )
         caller.say_error(allowed.reason)
         return
+    if approve and not approved_create.count_vote(caller, approval):  # approvals.required
+        return
     outcome = runtime.approvals.decide(request_id, "approved" if approve else "denied", caller.user)
     if outcome is None:
         return
@@ -307,6 +320,12 @@ def decide(caller: Caller, request_id: str, approve: bool) -> None:
 
 
 def _run(runtime: Runtime, approval: Approval) -> None:
+    if approval.kind == "vm_create":
+        try:
+            approved_create.build_approved(runtime, approval)
+        except Exception as exc:
+            log.error("could not run the create of %s: %s", approval.id, describe_error(exc)[0])
+        return
     channel = approval.origin_channel or runtime.rules.approvals_channel or approval.requester
     if approval.kind == "template_build":
         title = f"Building a {approval.target} template"
@@ -317,7 +336,14 @@ def _run(runtime: Runtime, approval: Approval) -> None:
     if approval.kind == "template_build" and split_target(approval.target)[1]:
         build_copies_approved(runtime, approval, note)
         return
-    progress = ProgressMessage(runtime.client, channel, title, requester=approval.requester)
+    progress = ProgressMessage(
+        runtime.client,
+        channel,
+        title,
+        requester=approval.requester,
+        request_id=approval.id,
+        book=ProgressBook(runtime.database),
+    )
     try:
         progress.post()
     except Exception as exc:

@@ -174,6 +174,7 @@ _AUTHORIZED_IN_FLOW = (
     grammar.SnapshotList,
     grammar.SnapshotRollback,
     grammar.SnapshotDelete,
+    grammar.VmExtend,
 )
 
 
