@@ -32,7 +32,7 @@ from solti.provisioning.catalog import Catalog, DistributionOverride
 from solti.provisioning.cloudinit import validate_ssh_keys, validate_user
 from solti.provisioning.durations import parse_duration as parse_lease_duration
 from solti.provisioning.errors import ConfigError, InvalidRequest
-from solti.provisioning.fleet_policy import Flavor, Fleet, Limits, Quotas
+from solti.provisioning.fleet_policy import Flavor, Fleet, Limits, PlacementPolicy, Quotas
 from solti.provisioning.models import config_error_from
 from solti.provisioning.settings_sources import EnvironmentSettings
 from solti.provisioning.sizes import Size
@@ -383,6 +383,10 @@ class Policy(_Section):
         default_factory=SnapshotPolicy,
         description="VM snapshots: max_per_vm, max_age (report), allow_memory.",
     )
+    placement: PlacementPolicy = Field(
+        default_factory=PlacementPolicy,
+        description="Which node a create without --node goes to; see docs/proxmox.md.",
+    )
 
     @field_validator("approvers", "admins", "creators")
     @classmethod
@@ -409,6 +413,7 @@ class Policy(_Section):
             limits=self.limits,
             flavors=dict(self.flavors),
             quotas=self.quotas,
+            placement=self.placement,
             create_approvals=self.approvals.vm_create,
         )
 

@@ -132,6 +132,7 @@ def list_vms(
     snapshot.complete_vm_names(ops.client)  # VMs made seconds ago: live name and status
     owners = ops.audit.owners()
     origins = _origins(ops) if owners else {}
+    offline = snapshot.offline_nodes()
     result = []
     for entry in snapshot.entries:
         if entry.get("type", "qemu") != "qemu" or Snapshot.is_template(entry):
@@ -139,11 +140,12 @@ def list_vms(
         vmid = int(entry["vmid"])
         if owner is not None and owners.get(vmid) != owner:
             continue
-        address = None
-        if addresses and entry.get("status") == "running":
-            address = probe(ops.client, str(entry["node"]), vmid).address
+        address, node = None, str(entry.get("node", ""))
+        if addresses and entry.get("status") == "running" and node not in offline:
+            address = probe(ops.client, node, vmid).address
         origin = origins.get(vmid) if vmid in owners else None
-        info = _info(entry, origin, address=address)
+        note = f"node {node} is offline" if node in offline else None  # PVE cannot reach it
+        info = _info(entry, origin, address=address, note=note)
         info.owner = owners.get(vmid)  # a `vm give` moves the owner away from the creator
         result.append(info)
     return sorted(result, key=lambda v: v.vmid)

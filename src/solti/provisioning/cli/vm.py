@@ -122,6 +122,8 @@ def create(app: CliApp, as_json: bool, dry_run: bool, request_id: str | None,
         columns = ("vmid", "name", "node", "full", "cores", "memory", "disk_before", "disk_after",
                    "user", "ipconfig")  # fmt: skip
         app.emit(plan, as_json, columns=columns, title=f"Plan (template {plan.template.vmid})")
+        if plan.placement and not as_json:  # the reason is a sentence: below the table
+            app.out.print(f"placed: {plan.placement}", highlight=False)
         _approval_note(app, p.create_approval_reasons(plan, actor=app.actor, lease=lease))
         return
     with app.progress("vm create") as progress:
@@ -190,6 +192,8 @@ def _created(result: Any, login: str | None = None) -> str:
         f"VM {vm.vmid} ({vm.name}) on {vm.node} from {vm.template_name}{version}: "
         f"{vm.status}{again}{ends}"
     )
+    placed = result.plan.placement if result.plan is not None else None
+    line = f"{line}\nplaced: {placed}" if placed else line
     return f"{line}\nlog in: {login}" if login else line
 
 
@@ -204,6 +208,8 @@ def list_(app: CliApp, mine: bool, addresses: bool, as_json: bool) -> None:
     """VMs with their owner and template (from the audit log) and status."""
     vms = app.provisioner.list_vms(owner=app.actor if mine else None, addresses=addresses)
     columns = (*VM_COLUMNS, "address") if addresses else VM_COLUMNS
+    if any(vm.note for vm in vms):  # e.g. "node pve2 is offline"
+        columns = (*columns, "note")
     app.emit(vms, as_json, columns=columns, title="VMs")
 
 
