@@ -16,14 +16,15 @@ from solti.sandbox.environment import SimEnvironment
 
 
 def seed_build(world: SimEnvironment, vmid: int, version: str, *, dist: str = "rocky9",
-               disk: str = "10G", day: int = 1) -> None:  # fmt: skip
+               disk: str = "10G", day: int = 1, node: str = "pve") -> None:  # fmt: skip
     """A finished template build with Solti's notes (distribution, version, build date)."""
     notes = render_notes({
         "distribution": dist, "version": version,
         "build_date": datetime(2026, 11, day, tzinfo=UTC).isoformat(),
     })  # fmt: skip
     world.pve.state.add_template(vmid, f"{dist}-template", disk_size=disk,
-                                 tags=["solti", "template", dist], description=notes)  # fmt: skip
+                                 tags=["solti", "template", dist], description=notes,
+                                 node=node)  # fmt: skip
 
 
 @pytest.fixture

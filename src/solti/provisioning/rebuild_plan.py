@@ -21,14 +21,23 @@ from pydantic import Field
 
 from solti.provisioning.cloudinit import decode_sshkeys, validate_ssh_keys
 from solti.provisioning.collaborators import Collaborators
-from solti.provisioning.cross_node import cross_node_refusal
+from solti.provisioning.cross_node import clone_refusal, storage_facts
 from solti.provisioning.errors import InvalidRequest, NotFound, PolicyDenied
-from solti.provisioning.inventory import Snapshot, boot_disk, choose_template, disk_size, split_tags
+from solti.provisioning.inventory import (
+    Snapshot,
+    boot_disk,
+    choose_template,
+    copies_on_nodes,
+    disk_size,
+    split_tags,
+    template_from_config,
+)
 from solti.provisioning.models import TemplateInfo
 from solti.provisioning.rebuild_journal import RebuildJournal
 from solti.provisioning.rules import normalize_tags
 from solti.provisioning.sizes import Size
 from solti.provisioning.strict_models import StrictModel
+from solti.provisioning.vm_plan import same_build
 
 __all__ = ["KEPT_KEYS", "REBUILD", "RebuildPlan", "plan_rebuild"]
 
@@ -149,9 +158,11 @@ def plan_rebuild(ops: Collaborators, vmid: int, template: str | int | None = Non
     chosen = choose_template(ops.client, snapshot, selector, set(ops.catalog.names))
     params = create.params or {}
     full = bool(params.get("full"))
+    if chosen.node != node:  # local storage: the build's copy on the VM's node, if one is there
+        chosen = _copy_on(ops, snapshot, chosen, selector, node)
     if chosen.node != node:
-        refusal = cross_node_refusal(ops.client, chosen.node, chosen.vmid, node,
-                                     params.get("target_storage"))  # fmt: skip
+        refusal = clone_refusal(chosen.node, chosen.storages, storage_facts(snapshot.storages),
+                                node, params.get("target_storage"))  # fmt: skip
         if refusal:
             raise InvalidRequest(
                 f"template {chosen.vmid} is on {chosen.node}, VM {vmid} on {node}: {refusal}",
@@ -242,3 +253,14 @@ def new_config(plan: RebuildPlan, actor: str, distribution: str | None) -> dict[
 def _old_dist(plan: RebuildPlan) -> str | None:
     name = str(plan.old_template_name or "")
     return name.removesuffix("-template") if name.endswith("-template") else None
+
+
+def _copy_on(ops: Any, snapshot: Any, chosen: Any, selector: Any, node: str) -> Any:
+    """The copy of ``chosen``'s build on ``node`` (``template build --all-nodes``), read
+    only when one is listed there; else ``chosen`` itself."""
+    light = copies_on_nodes(snapshot, chosen, selector, set(ops.catalog.names)).get(node)
+    if light is None:
+        return chosen
+    config = snapshot.template_config(ops.client, light.node, light.vmid)
+    copy = template_from_config(light.vmid, light.node, config)
+    return copy if copy.status == "template" and same_build(copy, chosen) else chosen
