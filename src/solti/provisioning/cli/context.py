@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import getpass
 import json
 import os
@@ -100,6 +101,7 @@ class CliApp:
             policy = load_policy(self.environ.get("SOLTI_CONFIG") or None)
             self._provisioner = Provisioner.from_settings(settings, policy, self.db_path)
             self._audit = self._provisioner.audit
+            gc.enable()  # off during start-up (solti.cli.LazyGroup.main): the imports are done
         return self._provisioner
 
     @property
@@ -109,6 +111,7 @@ class CliApp:
             from solti.provisioning.audit_log import AuditLog
 
             self._audit = AuditLog(self.db_path)
+            gc.enable()  # as for the provisioner
         return self._audit
 
     # --- output -------------------------------------------------------------------------------
