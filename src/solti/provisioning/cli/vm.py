@@ -151,6 +151,10 @@ def create(app: CliApp, as_json: bool, dry_run: bool, request_id: str | None,
 
 
 def _approval_note(app: CliApp, reasons: list[str], made: Any = None) -> None:
+    approval_note(app, reasons, [] if made is None else [made], planned=made is None)
+
+
+def approval_note(app: CliApp, reasons: list[str], made: list[Any], *, planned: bool) -> None:
     """Over ``approvals.vm_create``: Slack would wait for an approver; the CLI does not.
 
     The CLI is the operators' tool: whoever runs it holds the Proxmox token and could clone in
@@ -161,15 +165,19 @@ def _approval_note(app: CliApp, reasons: list[str], made: Any = None) -> None:
     if not reasons:
         return
     why = "; ".join(reasons)
-    if made is None:
+    if planned:
         click.echo(f"would need approval in Slack ({why}); the CLI does not wait for one", err=True)
         return
-    vm = made.vm
+    if not made:
+        return
     click.echo(f"note: no approval asked ({why}): the CLI is the operators' tool", err=True)
-    app.provisioner.audit.record(
-        action="vm create unapproved", actor=app.actor, via="cli", result="ok", vmid=vm.vmid,
-        name=vm.name, params={"reasons": reasons, "create_audit_id": made.audit_id},
-    )  # fmt: skip
+    for result in made:  # one record per VM made (a --count create makes several)
+        vm = result.vm
+        app.provisioner.audit.record(
+            action="vm create unapproved", actor=app.actor, via="cli", result="ok",
+            vmid=vm.vmid, name=vm.name,
+            params={"reasons": reasons, "create_audit_id": result.audit_id},
+        )  # fmt: skip
 
 
 def _login(user: str, vmid: int, found: Any) -> str:
