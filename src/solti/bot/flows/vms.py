@@ -373,6 +373,7 @@ def build_vm(
                 if lease_exempt is None
                 else lease_exempt
             ),
+            approver=_approvers(runtime, approval),
         )
     except Exception as exc:
         reason, step = describe_error(exc)
@@ -397,3 +398,11 @@ def build_vm(
     progress.finish(progress_views.vm_done_message(title, vm, used_plan, login), details)
     if wait:
         address_later(caller, progress, vm, used_plan, wait)
+
+
+def _approvers(runtime: Any, approval: Approval | None) -> str | None:
+    """Who approved (``a, b`` with four eyes), for the create's own audit record."""
+    if approval is None:
+        return None
+    voters = runtime.approvals.voters(approval.id) or (approval.decided_by,)
+    return ", ".join(v for v in voters if v) or None
