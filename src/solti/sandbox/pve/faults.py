@@ -63,6 +63,9 @@ class TransportDecision:
     delay: float = 0.0
     drop: bool = False
     error_status: int | None = None
+    # After the request took effect: hold the answer this long, or never send it.
+    answer_delay: float = 0.0
+    drop_answer: bool = False
 
 
 class Faults:
@@ -102,6 +105,27 @@ class Faults:
     ) -> None:
         """Close the socket of the next ``count`` matching requests without answering."""
         self._add(Rule("drop", method, path, int(count)))
+
+    def late_answers(
+        self,
+        count: int,
+        seconds: float | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        """Handle the next ``count`` matching requests (they take effect), then hold each
+        answer ``seconds`` before sending it, or with ``seconds`` None close the connection
+        without one: a busy ``pveproxy`` whose worker did the work while the client's read
+        timed out, the case where a client cannot know whether a change was made."""
+        self._add(
+            Rule(
+                "late",
+                method,
+                path,
+                int(count),
+                seconds=-1.0 if seconds is None else float(seconds),
+            )
+        )
 
     def task_duration(self, task_type: str, seconds: float) -> None:
         """How long tasks of ``task_type`` (``qmclone``, ``download``...) run from now on."""
@@ -173,6 +197,7 @@ class Faults:
             "fail_next_task": self.fail_next_task,
             "http_errors": self.http_errors,
             "drop_connections": self.drop_connections,
+            "late_answers": self.late_answers,
             "hold_lock": self.hold_lock,
             "token_privileges": self.token_privileges,
             "hold_file_lock": self.hold_file_lock,
@@ -185,6 +210,13 @@ class Faults:
         actions[kind](**spec)
 
     # -- consulting ---------------------------------------------------------------------
+    def pending(self, kind: str | None = None) -> int:
+        """How many more requests the counted transport rules (of ``kind``) will hit: 0 once
+        every armed drop, error or late answer has happened (tests check it did)."""
+        with self._lock:
+            rules = [r for r in self._rules if kind is None or r.kind == kind]
+            return sum(r.count or 0 for r in rules)
+
     def on_request(self, method: str, path: str) -> TransportDecision:
         """Consume the transport rules matching this request."""
         delay = 0.0
@@ -198,6 +230,11 @@ class Faults:
                 self._consume(rule)
                 if rule.kind == "drop":
                     return TransportDecision(delay=delay, drop=True)
+                if rule.kind == "late":
+                    never = rule.seconds < 0
+                    return TransportDecision(
+                        delay=delay, answer_delay=max(rule.seconds, 0.0), drop_answer=never
+                    )
                 return TransportDecision(delay=delay, error_status=rule.status)
         return TransportDecision(delay=delay)
 
