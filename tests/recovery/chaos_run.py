@@ -206,6 +206,7 @@ def run_chaos(
                 sim.pve.faults.clear()
                 _settle(sim)
                 _count(bot, sim, figures, base.template.vmid)
+                bot.runtime.work.shutdown(wait=True)  # address waits end once faults are off
             finally:
                 bot.server.stop()
                 bot.runtime.work.shutdown(wait=False)
