@@ -103,7 +103,12 @@ def chaos(args: argparse.Namespace) -> int:
     from tests.recovery.chaos_run import run_chaos
 
     logging.basicConfig(level=logging.CRITICAL)  # the figures, not the bot's chatter
-    figures = run_chaos(args.creates, args.builds, args.in_flight, args.rate, args.seed)
+    from solti.sandbox.pve.faults import CHAOS_KINDS
+
+    kinds = CHAOS_KINDS + (("lost_answer",) if args.lost_answers else ())
+    figures = run_chaos(
+        args.creates, args.builds, args.in_flight, args.rate, args.seed, kinds=kinds
+    )
     for line in figures.lines():
         print(line)
     for line in figures.unhandled[:10]:
@@ -120,6 +125,9 @@ def main() -> int:
     parser.add_argument("--in-flight", type=int, default=20, help="at once (default 20)")
     parser.add_argument("--rate", type=float, default=0.2, help="share of faulty requests")
     parser.add_argument("--seed", type=int, default=12, help="seed of the faults' dice")
+    parser.add_argument(
+        "--lost-answers", action="store_true", help="also: changes whose answer is lost"
+    )
     args = parser.parse_args()
     if args.chaos:
         return chaos(args)

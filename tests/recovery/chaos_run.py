@@ -185,6 +185,7 @@ def run_chaos(
     rate: float = 0.2,
     seed: int = 12,
     timeout: float = 1800.0,
+    kinds: tuple[str, ...] | None = None,
 ) -> Figures:
     """Run the chaos and return its figures (see the module docstring)."""
     figures = Figures(creates, builds, in_flight, rate)
@@ -202,7 +203,8 @@ def run_chaos(
             bot = make_harness(sim, standin, Path(tmp))
             try:
                 base = bot.provisioner.build_template("rocky9", actor="setup", via="cli")
-                _drive(bot, sim, figures, creates, builds, in_flight, rate, seed, timeout)
+                sim.pve.faults.chaos(rate, seed=seed, kinds=kinds)
+                _drive(bot, sim, figures, creates, builds, in_flight, timeout)
                 sim.pve.faults.clear()
                 _settle(sim)
                 _count(bot, sim, figures, base.template.vmid)
@@ -224,8 +226,6 @@ def _drive(
     creates: int,
     builds: int,
     in_flight: int,
-    rate: float,
-    seed: int,
     timeout: float,
 ) -> None:
     jobs = _jobs(creates, builds)
@@ -235,7 +235,6 @@ def _drive(
     watcher.start()
     clicked: set[str] = set()
     first_request = len(sim.pve.requests)
-    sim.pve.faults.chaos(rate, seed=seed)
     deadline = time.monotonic() + timeout
     try:
         pending = list(jobs)

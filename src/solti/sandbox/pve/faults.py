@@ -51,6 +51,8 @@ TASK_REQUESTS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/nodes/*/storage/*/download-url", "download"),
 )
 CHAOS_KINDS = ("http_500", "drop", "task_failure", "slow_task", "held_lock")
+# Opt-in: the request takes effect and its answer is lost (``late_answers`` with no answer).
+EXTRA_CHAOS_KINDS = ("lost_answer",)
 _VM_PATH = re.compile(r"^/nodes/[^/]+/qemu/(\d+)(/|$)")
 
 
@@ -213,11 +215,13 @@ class Faults:
         closed unanswered, no side effect), ``task_failure`` and ``slow_task`` (the task the
         request starts fails, or runs ``slow`` seconds), ``held_lock`` (the VM the request
         names is locked ``backup`` for ``lock_seconds``, as a backup job starting then
-        would; only a VM without a lock). ``chaos_tally()`` counts what was injected."""
+        would; only a VM without a lock); opt-in ``lost_answer`` (the request takes effect,
+        its answer never comes). ``chaos_tally()`` counts what was injected."""
         chosen = tuple(kinds or CHAOS_KINDS)
-        unknown = sorted(set(chosen) - set(CHAOS_KINDS))
+        known = CHAOS_KINDS + EXTRA_CHAOS_KINDS
+        unknown = sorted(set(chosen) - set(known))
         if unknown:
-            raise ValueError(f"unknown chaos kinds {unknown}; expected some of {CHAOS_KINDS}")
+            raise ValueError(f"unknown chaos kinds {unknown}; expected some of {known}")
         with self._lock:
             self._chaos = Chaos(float(rate), chosen, random.Random(seed), slow, lock_seconds)
 
@@ -326,6 +330,8 @@ class Faults:
                 return TransportDecision(delay=delay, error_status=500)
             if kind == "drop":
                 return TransportDecision(delay=delay, drop=True)
+            if kind == "lost_answer":
+                return TransportDecision(delay=delay, drop_answer=True)
             task_type = task_type_of(method, path)
             if kind == "task_failure" and task_type:
                 message = f"{task_type} failed: simulated chaos fault"
