@@ -180,3 +180,31 @@ def test_a_clone_past_the_client_timeout_is_followed_not_duplicated(
     assert _guests(world) == [500, 501, TEMPLATE]
     results = [(r.result, r.vmid) for r in provisioner.audit.query(limit=None)]
     assert sorted(results) == [("ok", 500), ("ok", 501)]
+
+
+# --- the VMID the messages name ----------------------------------------------------------------
+
+
+def test_a_clone_that_lands_on_another_vmid_is_titled_with_it(
+    bot: Harness, world: SimEnvironment
+) -> None:
+    """Found by the chaos run: another process took the planned VMID just before the clone,
+    the create took the next free one, and the message still said "Creating ... (VMID 500)"
+    up to its final state, about VM 501."""
+    client = bot.provisioner.client
+    clone = client.clone
+
+    def taken_first(*args: object, **kwargs: object) -> str:
+        client.clone = clone  # type: ignore[method-assign]
+        world.pve.state.add_vm(500, "someone-else", tags=["other"])  # just before ours
+        return clone(*args, **kwargs)  # type: ignore[arg-type]
+
+    client.clone = taken_first  # type: ignore[method-assign]
+    bot.user.slash("vm create rocky9 --name second-choice")
+    message = _final(bot)
+    assert "is ready" in message["text"] and "(VMID 501)" in message["text"], message["text"]
+    assert "VMID 500" not in str(message["blocks"])
+    edits = [str(c.params.get("blocks")) for c in bot.standin.calls_to("chat.update")]
+    after_clone = [e for e in edits if "VM 501 from" in e]
+    assert after_clone and all("(VMID 501)" in e for e in after_clone)
+    assert sorted(world.pve.state.guests) == [500, 501, TEMPLATE]

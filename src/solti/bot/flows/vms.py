@@ -302,7 +302,7 @@ def create_prepared(caller: Caller, prepared: Future[tuple[VmCreateRequest, VmPl
 def build_vm(caller: Caller, request: VmCreateRequest, plan: VmPlan) -> None:
     """Progress message, provisioning of exactly ``plan``, the final state."""
     runtime = caller.runtime
-    title = f"Creating {plan.name} (VMID {plan.vmid}) from {plan.template.name}"
+    title = _create_title(plan, plan.vmid)
     if caller.channel is None:
         caller.say_error(
             "I don't know which channel to report progress in; run the command in a channel."
@@ -330,13 +330,14 @@ def build_vm(caller: Caller, request: VmCreateRequest, plan: VmPlan) -> None:
             actor=caller.user,
             via="slack",
             request_id=caller.request_id,
-            progress=progress,
+            progress=_retitled(progress, plan),
         )
     except Exception as exc:
         reason, step = describe_error(exc)
         progress.fail(step, reason)
         return
     vm = result.vm
+    title = _create_title(plan, vm.vmid)
     used_plan = result.plan or plan
     details = [
         f"request {caller.request_id}",
@@ -352,3 +353,23 @@ def build_vm(caller: Caller, request: VmCreateRequest, plan: VmPlan) -> None:
     progress.finish(progress_views.vm_done_message(title, vm, used_plan, login), details)
     if wait:
         address_later(caller, progress, vm, used_plan, wait)
+
+
+def _create_title(plan: VmPlan, vmid: int) -> str:
+    return f"Creating {plan.name} (VMID {vmid}) from {plan.template.name}"
+
+
+def _retitled(progress: ProgressMessage, plan: VmPlan) -> Any:
+    """The progress callback; when the clone lands on another VMID than the plan's (another
+    process took that id first, and the create took the next free one), the message's title
+    names the VM being made from then on, not the planned id."""
+
+    def update(step: Any) -> None:
+        detail = str(step.detail or "")  # the clone step's detail: "VM <vmid> from <template>"
+        if step.step == "clone" and detail.startswith("VM "):
+            vmid = detail.split()[1]
+            if vmid.isdigit() and int(vmid) != plan.vmid:
+                progress.title = _create_title(plan, int(vmid))
+        progress(step)
+
+    return update
