@@ -10,8 +10,10 @@ from tests.recovery.chaos_run import run_chaos
 def test_a_small_chaos_run_leaves_nothing_behind() -> None:
     figures = run_chaos(creates=20, builds=3, in_flight=10, rate=0.2, seed=7, timeout=600)
     report = "\n".join(figures.lines() + figures.unhandled[:10])
-    # The faults did happen, of every kind the run arms (the seed fixes the dice).
-    assert set(figures.faults) == {"http_500", "drop", "task_failure", "slow_task", "held_lock"}
+    # The faults did happen. (The dice are seeded, but which request meets which throw depends
+    # on the threads' order, so only the frequent kinds are sure to come up in a run this small.)
+    assert {"http_500", "drop", "held_lock"} <= set(figures.faults), report
+    assert sum(figures.faults.values()) >= 20, report
     assert figures.created + figures.create_failed == 20, report
     assert figures.built + figures.build_failed == 3, report
     assert figures.created > 0, report  # a run where everything fails proves nothing
