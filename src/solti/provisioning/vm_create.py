@@ -218,7 +218,7 @@ def _clone(op: Operation, request: VmCreateRequest, plan: VmPlan, used: set[int]
         if request.keep_on_failure:
             op.undo_with(lambda: f"VM {vmid} kept for inspection (keep_on_failure)")
         else:
-            op.undo_with(lambda: ops.remove_half_made(plan.node, vmid))
+            op.undo_with(lambda: ops.remove_half_made(plan.node, vmid, plan.name))
         ops.waiter.wait(upid, node=template.node)
 
     def next_free(reserved: set[int], taken: int) -> int:

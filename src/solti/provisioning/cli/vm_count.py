@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from solti.provisioning.cli.approval_note import approval_note
 from solti.provisioning.cli.context import CliApp, fail
 from solti.provisioning.cli.progress_rows import row_bars
-from solti.provisioning.cli.vm import approval_note
 
 __all__ = ["create_many"]
 
