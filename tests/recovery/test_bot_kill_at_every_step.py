@@ -37,7 +37,9 @@ pytestmark = pytest.mark.timeout(240)
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[SimEnvironment]:
-    with SimEnvironment(policy={"approvers": [APPROVER], "approvals_channel": APPROVALS}) as env:
+    policy = {"approvers": [APPROVER], "approvals_channel": APPROVALS,
+              "defaults": {"template_disk": "20G"}}  # fmt: skip
+    with SimEnvironment(policy=policy) as env:
         yield env
 
 
@@ -201,12 +203,29 @@ def _built_vmid(db: str) -> int:
     return int(rows[0][0])
 
 
-# The build's steps with a PVE task to stretch: the image download (no VM yet) and the VM's
-# creation (a half-built VM). Its resize and notes are synchronous calls, over before a kill.
-BUILD_LEFT = {
-    "download": ("download", "no VM was made. Run the command again."),
-    "create": ("qmcreate", "the half-built VM {vmid} was removed. Run the command again."),
+# Each build step, stretched as tests/recovery/test_kill_build_and_plan.py does for the CLI
+# (a task made slow, or the step's synchronous request answered late), and what the restarted
+# bot's message then says is left. The template disk is 20G (the policy below), so the 10G
+# image is grown and the build has a resize task.
+HALF_BUILT = "the half-built VM {vmid} was removed. Run the command again."
+KEPT = (
+    "template {vmid} was finished and is kept. Check it before use: `solti template verify {vmid}`"
+)
+BUILD_LEFT: dict[str, tuple[Any, str]] = {
+    "download": (("task", "download"), "no VM was made. Run the command again."),
+    "create": (("task", "qmcreate"), HALF_BUILT),
+    "resize": (("task", "resize"), HALF_BUILT),
+    "notes": (("latency", "PUT", "/nodes/*/qemu/*/config"), HALF_BUILT),
+    "convert": (("task", "qmtemplate"), KEPT),
+    "verify": (("latency", "GET", "/nodes/*/qemu/*/config"), KEPT),
 }
+
+
+def _stretch_build(world: SimEnvironment, how: tuple[Any, ...]) -> None:
+    if how[0] == "task":
+        world.pve.faults.task_duration(how[1], 3)
+    else:
+        world.pve.faults.latency(3, method=how[1], path=how[2])
 
 
 @pytest.mark.parametrize("step", list(BUILD_LEFT))
@@ -215,8 +234,8 @@ def test_kill_the_bot_inside_an_approved_build_step_then_restart_it(
 ) -> None:
     """A template build approved in Slack, the bot killed inside a step."""
     db = bot.env["SOLTI_DB"]
-    task, left = BUILD_LEFT[step]
-    world.pve.faults.task_duration(task, 3)
+    how, left = BUILD_LEFT[step]
+    _stretch_build(world, how)
     user = SlackUser(bot.url + "/slack/events", SIGNING_SECRET, slack)
     assert user.slash("template build rocky9").status_code == 200
     card = slack.wait_for(lambda: slack.last_message(APPROVALS), timeout=30)
@@ -246,7 +265,10 @@ def test_kill_the_bot_inside_an_approved_build_step_then_restart_it(
     text = slack.wait_for(final, timeout=90)["text"]
     said = left.format(vmid=vmid)
     assert f"interrupted by a restart at step {step}; {said}" in text, text
-    assert sorted(world.pve.state.guests) == [9000]
+    template_kept = step in ("convert", "verify")
+    assert sorted(world.pve.state.guests) == sorted([9000] + ([vmid] if template_kept else []))
+    if template_kept:  # finished by PVE after the kill: a template, never removed
+        assert world.pve.state.guests[vmid].conf.get("template") == "1"
     rows = _audit(db, "SELECT result FROM audit WHERE action = 'template build'")
     assert rows == [("failed",)]
     assert not _audit(db, "SELECT id FROM audit WHERE result = 'running'")

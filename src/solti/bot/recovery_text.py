@@ -48,6 +48,12 @@ def final_sentence(finding: Finding) -> tuple[bool, str]:
             f"Look at it, then `/solti vm remove {vmid}`."
         )
     _, _, rest = decision.text.partition("; ")
+    if finding.action == "template build" and "was finished and is kept" in rest:
+        # PVE finished the conversion after the builder died: a template nobody verified.
+        return False, (
+            f"{head}; {rest}. Check it before use: `solti template verify {vmid}` "
+            "(or `/solti template destroy` it and build again)."
+        )
     return False, f"{head}; {rest}. {AGAIN}" if rest else f"{head}. {AGAIN}"
 
 
