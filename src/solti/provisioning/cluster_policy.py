@@ -16,7 +16,14 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["CLUSTER_NAME", "DEFAULT_CLUSTER", "ClusterEntry", "check_cluster_name", "check_clusters", "https_url"]
+__all__ = [
+    "CLUSTER_NAME",
+    "DEFAULT_CLUSTER",
+    "ClusterEntry",
+    "check_cluster_name",
+    "check_clusters",
+    "https_url",
+]
 
 DEFAULT_CLUSTER = "default"
 CLUSTER_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")

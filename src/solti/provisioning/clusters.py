@@ -102,7 +102,7 @@ class Clusters:
     @classmethod
     def from_settings(
         cls,
-        default: ProxmoxSettings | None,
+        default: ProxmoxSettings | Callable[[], ProxmoxSettings] | None,
         policy: Policy,
         db_path: str | Path,
         environ: Mapping[str, str],
@@ -110,7 +110,8 @@ class Clusters:
         audit: AuditLog | None = None,
         default_provisioner: Provisioner | None = None,
     ) -> Clusters:
-        """``default`` from ``PROXMOX_*`` (or ``default_provisioner``), one per policy entry."""
+        """``default`` from ``PROXMOX_*`` (settings, or a function reading them when first
+        needed, so a command on another cluster needs none), one per policy entry."""
         from solti.provisioning.audit_log import AuditLog
         from solti.provisioning.service import Provisioner
 
@@ -132,8 +133,9 @@ class Clusters:
                     "PROXMOX_TOKEN_SECRET",
                     key="PROXMOX_URL",
                 )
+            settings = default() if callable(default) else default
             return Provisioner.from_settings(
-                default, policy, db_path, audit=log_for(DEFAULT_CLUSTER)
+                settings, policy, db_path, audit=log_for(DEFAULT_CLUSTER)
             )
 
         def builder(name: str, entry: ClusterEntry) -> Callable[[], Provisioner]:

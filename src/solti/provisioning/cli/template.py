@@ -111,8 +111,10 @@ def summary_row(
 @pass_app
 def list_(app: CliApp, distribution: str | None, as_json: bool) -> None:
     """Every template with its metadata, latest build of each distribution first."""
-    templates = app.provisioner.list_templates(distribution)
-    app.emit(templates, as_json, columns=TEMPLATE_COLUMNS, title="Templates")
+    from solti.provisioning.cli.cluster_lists import list_on_clusters
+
+    list_on_clusters(app, lambda p: p.list_templates(distribution), as_json,
+                     columns=TEMPLATE_COLUMNS, title="Templates")  # fmt: skip
 
 
 @template_group.command("verify")

@@ -176,9 +176,12 @@ def _created(result: Any, login: str | None = None) -> str:
 @pass_app
 def list_(app: CliApp, mine: bool, addresses: bool, as_json: bool) -> None:
     """VMs with their owner and template (from the audit log) and status."""
-    vms = app.provisioner.list_vms(owner=app.actor if mine else None, addresses=addresses)
+    from solti.provisioning.cli.cluster_lists import list_on_clusters
+
+    owner = app.actor if mine else None
     columns = (*VM_COLUMNS, "address") if addresses else VM_COLUMNS
-    app.emit(vms, as_json, columns=columns, title="VMs")
+    list_on_clusters(app, lambda p: p.list_vms(owner=owner, addresses=addresses), as_json,
+                     columns=columns, title="VMs")  # fmt: skip
 
 
 @vm_group.command("extend")

@@ -1,0 +1,56 @@
+"""Lists over every cluster (``solti vm list``, ``solti template list``) for the CLI.
+
+With one cluster configured a list is what it always was. With several (policy ``clusters:``)
+each row gains a ``cluster`` column; without ``--cluster`` every cluster is asked at once
+(``Clusters.each``) and a cluster that does not answer is named in one line under the others'
+rows (on stderr with ``--json``, so the document stays a list): one cluster being down never
+hides the rest. Only when no cluster answers does the command fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+
+from solti.provisioning.cli.context import CliApp, _plain, fail
+
+__all__ = ["list_on_clusters", "unanswered_line"]
+
+
+def unanswered_line(cluster: str, error: BaseException) -> str:
+    """``cluster lab did not answer: ...``; the error's own sentence (never a secret)."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    return f"cluster {cluster} did not answer: {text}"
+
+
+def list_on_clusters(
+    app: CliApp,
+    ask: Callable[[Any], list[Any]],
+    as_json: bool,
+    *,
+    columns: Sequence[str],
+    title: str,
+) -> None:
+    """``ask`` the chosen cluster, or every cluster, and print one table (or JSON list)."""
+    clusters = app.clusters
+    if not clusters.many:
+        app.emit(ask(app.provisioner), as_json, columns=columns, title=title)
+        return
+    names = clusters.names if app.spans_clusters else [app.cluster_name]
+    answers = clusters.each(ask, names)
+    if len(answers) == 1 and answers[0].error is not None:
+        raise answers[0].error
+    rows = [
+        {"cluster": answer.cluster, **_plain(item)}
+        for answer in answers
+        if answer.error is None
+        for item in answer.value
+    ]
+    missing = [unanswered_line(a.cluster, a.error) for a in answers if a.error is not None]
+    if len(missing) == len(answers):
+        fail("; ".join(missing))
+    app.emit(rows, as_json, columns=("cluster", *columns), title=title)
+    for line in missing:
+        click.echo(line, err=as_json)
