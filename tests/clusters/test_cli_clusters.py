@@ -157,3 +157,29 @@ def test_unknown_cluster_and_missing_secret_are_one_line(env: dict[str, str]) ->
 def test_every_verb_takes_cluster(args: tuple[str, ...]) -> None:
     shown = solti({}, *args)
     assert shown.exit_code == 0 and "--cluster NAME" in shown.stdout
+
+
+def test_check_runs_the_proxmox_items_for_each_cluster(
+    env: dict[str, str], home: SimEnvironment, lab: SimEnvironment, tmp_path: Path
+) -> None:
+    clusters = {"lab": cluster_entry(lab, LAB_SECRET_VARIABLE),
+                "dead": dead_entry(home, closed_port()),
+                "nosecret": {**cluster_entry(lab, "PROXMOX_NOSECRET_TOKEN_SECRET")}}  # fmt: skip
+    policy = policy_file(home, tmp_path, {"clusters": clusters})
+    env = {**env, "SOLTI_CONFIG": str(policy), DEAD_SECRET_VARIABLE: "not-a-real-secret-value"}
+    report = solti(env, "check", "--json")
+    assert report.exit_code == 1  # the dead cluster and the missing secret fail
+    checks = {c["name"]: c for c in json.loads(report.stdout)["checks"]}
+    assert checks["proxmox.version"]["status"] == "ok"
+    assert checks["proxmox[lab].version"]["status"] == "ok"
+    assert checks["proxmox[lab].nodes"]["detail"] == "online: pve"
+    assert checks["proxmox[dead].reachable"]["status"] == "fail"
+    assert "clusters.dead.url" in checks["proxmox[dead].reachable"]["fix"]
+    missing = checks["proxmox[nosecret].config"]
+    assert missing["status"] == "fail" and "PROXMOX_NOSECRET_TOKEN_SECRET" in missing["detail"]
+    for secret in (lab.pve.token_secret, home.pve.token_secret, "not-a-real-secret-value"):
+        assert secret not in report.output
+    only_lab = solti(env, "check", "--cluster", "lab", "--json")
+    names = [c["name"] for c in json.loads(only_lab.stdout)["checks"]]
+    assert "proxmox[lab].version" in names
+    assert not [n for n in names if n.startswith(("proxmox.", "proxmox[dead]"))]

@@ -219,7 +219,7 @@ class Clusters:
         def one(name: str) -> ClusterAnswer:
             try:
                 return ClusterAnswer(name, ask(self.get(name)))
-            except Exception as exc:  # noqa: BLE001 - the answer names it, per cluster
+            except Exception as exc:
                 return ClusterAnswer(name, error=exc)
 
         if len(chosen) == 1:
