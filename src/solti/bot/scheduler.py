@@ -50,10 +50,8 @@ def sweep(runtime: Runtime) -> None:
 
 
 def lease_sweep(runtime: Runtime) -> None:
-    try:
-        run_sweep(runtime)
-    except Exception:
-        log.exception("lease sweep failed")
+    """Every cluster's leases (VMIDs are per cluster); one down never stops the others."""
+    runtime.for_each_cluster(lambda: run_sweep(runtime), "lease sweep")
 
 
 class BotScheduler:

@@ -106,7 +106,7 @@ class Provisioner:
         policy = policy or Policy()
         return cls(
             PveClient.from_settings(settings),
-            audit if audit is not None else AuditLog(db_path),
+            audit if audit is not None else AuditLog(db_path, cluster="default"),
             policy.catalog(),
             policy.defaults,
             fleet=policy.fleet(),

@@ -40,6 +40,19 @@ class Caller:
     request_id: str
     reply: Callable[[dict[str, Any]], None]
     trigger_id: str | None = None
+    # The cluster this request acts on: --cluster, else the channel's route, else default
+    # (``listeners.dispatch.caller_from``); its work runs in ``runtime.on_cluster(cluster)``.
+    cluster: str = "default"
+
+    @property
+    def provisioner(self) -> Any:
+        """The provisioner of this request's cluster."""
+        return self.runtime.clusters.get(self.cluster)
+
+    def within(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` for this request's cluster (work not started through ``later``)."""
+        with self.runtime.on_cluster(self.cluster):
+            return fn(*args)
 
     def say_error(self, text: str, topic: str | None = None) -> None:
         """A refusal or failure, as a sentence alone: usage help is for mistyped commands

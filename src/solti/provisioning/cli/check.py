@@ -160,5 +160,7 @@ def run_provisioning_checks(
             )
         )
     if cluster != "default":
-        results.extend(check_clusters(config, environ, cluster))
+        from solti.provisioning.settings_sources import environment_with_files
+
+        results.extend(check_clusters(config, environment_with_files(environ), cluster))
     return results

@@ -89,13 +89,14 @@ class CliApp:
         if self._clusters is None:
             from solti.provisioning.clusters import Clusters
             from solti.provisioning.config import ProxmoxSettings, load_policy
+            from solti.provisioning.settings_sources import environment_with_files
 
             policy = load_policy(self.environ.get("SOLTI_CONFIG") or None)
             self._clusters = Clusters.from_settings(
                 lambda: ProxmoxSettings.from_env(self.environ),
                 policy,
                 self.db_path,
-                self.environ,
+                environment_with_files(self.environ),  # a cluster's secret may be in a file
                 audit=self.audit,
             )
         return self._clusters
