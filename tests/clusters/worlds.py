@@ -47,7 +47,9 @@ def policy_file(world: SimEnvironment, folder: Path, extra: dict[str, Any]) -> P
     """``world``'s policy with ``extra`` merged in, written to ``folder`` (not the world's own
     file, which module-scoped fixtures share)."""
     path = folder / "policy-clusters.yaml"
-    path.write_text(yaml.safe_dump(merge_policy(world.policy(), extra)), encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(merge_policy(world.policy(), extra), sort_keys=False), encoding="utf-8"
+    )
     return path
 
 

@@ -36,7 +36,7 @@ from solti.bot.seen import SeenRequests
 
 __all__ = [
     "ACK_PRIORITY_SECONDS", "ACK_QUIET_SECONDS", "DEFAULT_CLUSTER", "AckGate", "AfterAck",
-    "Runtime",
+    "Runtime", "named_cluster",
 ]  # fmt: skip
 
 log = logging.getLogger("solti.bot.runtime")
@@ -47,6 +47,13 @@ ACK_QUIET_SECONDS = 0.02
 DEFAULT_CLUSTER = "default"  # the cluster of the PROXMOX_* variables
 # The cluster the running work is for (``Runtime.on_cluster``); None: default.
 _CURRENT_CLUSTER: ContextVar[str | None] = ContextVar("solti_cluster", default=None)
+# The same name when several clusters are configured (messages then say which one), else None.
+_NAMED_CLUSTER: ContextVar[str | None] = ContextVar("solti_named_cluster", default=None)
+
+
+def named_cluster() -> str | None:
+    """The running work's cluster, when people need to be told which (several configured)."""
+    return _NAMED_CLUSTER.get()
 
 
 class AckGate:
@@ -224,9 +231,11 @@ class Runtime:
     def on_cluster(self, name: str | None) -> Iterator[None]:
         """Run the block for cluster ``name`` (None: default)."""
         token = _CURRENT_CLUSTER.set(name or DEFAULT_CLUSTER)
+        named = _NAMED_CLUSTER.set((name or DEFAULT_CLUSTER) if self.clusters.many else None)
         try:
             yield
         finally:
+            _NAMED_CLUSTER.reset(named)
             _CURRENT_CLUSTER.reset(token)
 
     def for_each_cluster(self, job: Callable[[], None], what: str) -> None:

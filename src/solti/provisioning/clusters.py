@@ -115,14 +115,12 @@ class Clusters:
         from solti.provisioning.audit_log import AuditLog
         from solti.provisioning.service import Provisioner
 
-        shared: dict[str, AuditLog] = {}
-        lock = threading.Lock()
+        # Opened now (its migrations run at start-up, as before clusters); the Proxmox
+        # clients and the secrets wait for first use.
+        base = audit if audit is not None else AuditLog(db_path)
 
         def log_for(name: str) -> AuditLog:
-            with lock:
-                if "base" not in shared:
-                    shared["base"] = audit if audit is not None else AuditLog(db_path)
-                return shared["base"].scoped(name)
+            return base.scoped(name)
 
         def build_default() -> Provisioner:
             if default_provisioner is not None:
