@@ -20,8 +20,11 @@ __all__ = ["list_on_clusters", "unanswered_line"]
 
 
 def unanswered_line(cluster: str, error: BaseException) -> str:
-    """``cluster lab did not answer: ...``; the error's own sentence (never a secret)."""
+    """``cluster lab did not answer: ...``; the error's own sentence (never a secret), with
+    the policy key of this cluster's URL where the client names ``PROXMOX_URL``."""
     text = " ".join(str(error).split()) or type(error).__name__
+    if cluster != "default":
+        text = text.replace("PROXMOX_URL", f"clusters.{cluster}.url")
     return f"cluster {cluster} did not answer: {text}"
 
 
