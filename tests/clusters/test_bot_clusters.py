@@ -34,8 +34,8 @@ from tests.helpers.keys import new_ssh_key
 
 SIGNING_SECRET = "clusters-signing-secret"
 DEAD_SECRET = "dead-cluster-secret-never-shown"
-ALICE = "U0ALICE"
-INFRA, DEAD_CHANNEL = "C0INFRA", "C0DEAD"
+ALICE, APPROVER = "U0ALICE", "U0APPROVER"
+INFRA, DEAD_CHANNEL, APPROVALS = "C0INFRA", "C0DEAD", "C0APPROVALS"
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,9 @@ def lab() -> Iterator[SimEnvironment]:
 @pytest.fixture(scope="module")
 def standin() -> Iterator[SlackStandIn]:
     with SlackStandIn() as server:
-        for channel, name in ((INFRA, "infra"), (LAB_CHANNEL, "lab"), (DEAD_CHANNEL, "dead")):
+        channels = ((INFRA, "infra"), (LAB_CHANNEL, "lab"), (DEAD_CHANNEL, "dead"),
+                    (APPROVALS, "approvals"))  # fmt: skip
+        for channel, name in channels:
             server.add_channel(channel, name)
         yield server
 
@@ -102,7 +104,12 @@ def served(
         "lab": cluster_entry(lab, LAB_SECRET_VARIABLE, channels=[LAB_CHANNEL]),
         "dead": {**dead_entry(home, closed_port()), "channels": [DEAD_CHANNEL]},
     }
-    extra = {"clusters": clusters, "defaults": {"address_wait_seconds": 0}}
+    extra = {
+        "clusters": clusters,
+        "defaults": {"address_wait_seconds": 0},
+        "approvers": [APPROVER],
+        "approvals_channel": APPROVALS,
+    }
     policy = policy_file(home, tmp_path, extra)
     db = tmp_path / "solti.db"
     env = {
@@ -188,3 +195,25 @@ def test_unknown_or_malformed_cluster_is_refused_in_the_ack(served: Served) -> N
     assert "is not a cluster name" in json.dumps(bad)
     twice = served.user.slash("vm list --cluster lab --cluster dead", channel=INFRA).json()
     assert "given twice" in json.dumps(twice)
+
+
+def test_an_approved_build_runs_on_the_cluster_it_was_asked_for(
+    served: Served, home: SimEnvironment, lab: SimEnvironment
+) -> None:
+    """The approver clicks in the approvals channel (routed nowhere): the build still goes to
+    the cluster the requester named, which the card shows."""
+    served.user.slash("template build debian12 --cluster lab", user=ALICE, channel=INFRA)
+    served.wait_ephemeral("waiting for an approver")
+    card = served.standin.wait_for(lambda: served.standin.last_message(APPROVALS), 20)
+    assert "lab" in json.dumps(card["blocks"])
+    served.user.click(card, "approval_approve", user=APPROVER)
+
+    def built() -> Any:
+        records = served.audit.query(action="template build", result="ok")
+        return records[0] if records else None
+
+    record = served.wait(built, "the approved build", timeout=60)
+    assert record.cluster == "lab"
+    assert any(g.is_template and g.conf.get("name", "").startswith("debian12")
+               for g in lab.pve.state.guests.values())  # fmt: skip
+    assert [v for v, g in home.pve.state.guests.items() if g.is_template] == [9000]

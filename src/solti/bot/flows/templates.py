@@ -98,6 +98,8 @@ def request_approval(caller: Caller, kind: str, target: str) -> None:
     except Exception as exc:
         caller.say_error(describe_error(exc)[0], "template")
         return
+    if runtime.clusters.many:  # the approver sees it, and the approved run acts on it
+        details = [*details, (CLUSTER_DETAIL, caller.cluster)]
     approval = runtime.approvals.create(
         kind, target, caller.user, caller.channel, rules.approval_expiry, details
     )
@@ -301,7 +303,17 @@ def decide(caller: Caller, request_id: str, approve: bool) -> None:
         _run(runtime, approval)
 
 
+CLUSTER_DETAIL = "Cluster"
+
+
 def _run(runtime: Runtime, approval: Approval) -> None:
+    """The approved change, on the cluster it was requested for (not the approver's)."""
+    cluster = dict(approval.details).get(CLUSTER_DETAIL)
+    with runtime.on_cluster(cluster or runtime.clusters.route(approval.origin_channel)):
+        _run_on_cluster(runtime, approval)
+
+
+def _run_on_cluster(runtime: Runtime, approval: Approval) -> None:
     channel = approval.origin_channel or runtime.rules.approvals_channel or approval.requester
     if approval.kind == "template_build":
         title = f"Building a {approval.target} template"
