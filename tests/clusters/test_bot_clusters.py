@@ -108,6 +108,7 @@ def served(
         "clusters": clusters,
         "defaults": {"address_wait_seconds": 0},
         "approvers": [APPROVER],
+        "admins": [ALICE],  # may remove the seeded VMs no one owns
         "approvals_channel": APPROVALS,
     }
     policy = policy_file(home, tmp_path, extra)
@@ -217,3 +218,29 @@ def test_an_approved_build_runs_on_the_cluster_it_was_asked_for(
     assert any(g.is_template and g.conf.get("name", "").startswith("debian12")
                for g in lab.pve.state.guests.values())  # fmt: skip
     assert [v for v, g in home.pve.state.guests.items() if g.is_template] == [9000]
+
+
+def test_a_button_acts_on_the_cluster_its_message_was_about(
+    served: Served, home: SimEnvironment, lab: SimEnvironment
+) -> None:
+    """`vm remove 500 --cluster lab` typed in a default-cluster channel: the confirmation's
+    Remove button removes lab's VM 500, never the other cluster's VM with the same VMID."""
+    home.pve.state.add_vm(500, "home-keeps")
+    lab.pve.state.add_vm(500, "lab-goes")
+    served.user.slash("vm remove 500 --cluster lab", user=ALICE, channel=INFRA)
+
+    def confirmation() -> Any:
+        for message in served.standin.ephemerals(ALICE):
+            if "vm_remove" in json.dumps(message.get("blocks", [])):
+                return message
+        return None
+
+    message = served.wait(confirmation, "the remove confirmation")
+    assert '"500@lab"' in json.dumps(message["blocks"])
+    served.user.click(message, "vm_remove", user=ALICE)
+    served.wait(lambda: 500 not in lab.pve.state.guests, "lab's VM 500 removed")
+    assert home.pve.state.guests[500].conf["name"] == "home-keeps"
+    record = served.wait(
+        lambda: served.audit.query(action="vm remove", result="ok"), "the remove record"
+    )[0]
+    assert (record.cluster, record.vmid) == ("lab", 500)

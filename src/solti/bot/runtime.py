@@ -22,12 +22,14 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from solti.bot.approvals import ApprovalStore
+from solti.bot.cluster_context import CURRENT as _CURRENT_CLUSTER
+from solti.bot.cluster_context import NAMED as _NAMED_CLUSTER
+from solti.bot.cluster_context import named_cluster
 from solti.bot.db import BotDatabase
 from solti.bot.directory import Directory
 from solti.bot.keys import KeyStore
@@ -45,15 +47,6 @@ ACK_PRIORITY_SECONDS = 1.0
 # How long after the last acknowledgement ended a burst counts as over (see AckGate).
 ACK_QUIET_SECONDS = 0.02
 DEFAULT_CLUSTER = "default"  # the cluster of the PROXMOX_* variables
-# The cluster the running work is for (``Runtime.on_cluster``); None: default.
-_CURRENT_CLUSTER: ContextVar[str | None] = ContextVar("solti_cluster", default=None)
-# The same name when several clusters are configured (messages then say which one), else None.
-_NAMED_CLUSTER: ContextVar[str | None] = ContextVar("solti_named_cluster", default=None)
-
-
-def named_cluster() -> str | None:
-    """The running work's cluster, when people need to be told which (several configured)."""
-    return _NAMED_CLUSTER.get()
 
 
 class AckGate:
