@@ -28,6 +28,7 @@ QUICK: dict[str, list[str]] = {
     "bench_ack.py": ["--total", "100"],
     "bench_provisioning.py": ["--runs", "1"],
     "bench_sweep.py": ["--vms", "1000"],
+    "bench_list.py": ["--vms", "1000", "--runs", "1"],
     "bench_bulk.py": ["--runs", "1"],
 }
 

@@ -123,6 +123,7 @@ def _type_name(annotation: Any) -> str:
     named = {
         "Size": "size (e.g. 32G)",
         "DistributionOverride": "entry (below)",
+        "VmCreateApprovalRules": "section (keys below)",
         "ClusterEntry": "cluster (below)",
     }
     if getattr(annotation, "__name__", None) in named:
@@ -212,17 +213,39 @@ def _sources_section() -> list[str]:
     ]
 
 
-def _model_table(model: type[BaseModel], prefix: str) -> list[str]:
-    lines = ["| key | type | default | meaning |", "|---|---|---|---|"]
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    """The model of a section inside a section (``limits.per_vm``; ``approvals.vm_create``,
+    which is optional), whose keys get rows of their own; None for anything else."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    args = typing.get_args(annotation)
+    if type(None) in args:
+        models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        return models[0] if len(models) == 1 else None
+    return None
+
+
+def _model_rows(model: type[BaseModel], prefix: str, *, nested: bool) -> list[str]:
+    lines = []
     for name, field in model.model_fields.items():
         annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        inner = _nested_model(annotation)
+        if inner is not None and not nested:
             continue
-        lines.append(
-            f"| `{prefix}{name}` | {_cell(_type_name(annotation))} | {_cell(_default(field))} "
-            f"| {_cell(field.description)} |"
-        )
+        if inner is None or inner is not annotation:  # a value, or an optional section
+            lines.append(
+                f"| `{prefix}{name}` | {_cell(_type_name(annotation))} | "
+                f"{_cell(_default(field))} | {_cell(field.description)} |"
+            )
+        if inner is not None:
+            lines += _model_rows(inner, f"{prefix}{name}.", nested=True)
     return lines
+
+
+def _model_table(model: type[BaseModel], prefix: str, *, nested: bool = True) -> list[str]:
+    """Rows of ``model``'s keys; ``nested``: also the keys of its sections, dotted."""
+    rows = _model_rows(model, prefix, nested=nested)
+    return ["| key | type | default | meaning |", "|---|---|---|---|", *rows]
 
 
 def _catalog_table() -> list[str]:
@@ -258,7 +281,7 @@ def render() -> str:
         POLICY_INTRO,
         "### Top-level keys",
         "",
-        *_model_table(Policy, ""),
+        *_model_table(Policy, "", nested=False),
     ]
     for name, field in Policy.model_fields.items():
         annotation = field.annotation

@@ -52,6 +52,10 @@ ENDPOINTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces", ("GET",)),
     ("/nodes/{node}/tasks/{upid}/status", ("GET",)),
     ("/nodes/{node}/tasks/{upid}/log", ("GET",)),
+    ("/nodes/{node}/qemu/{vmid}/snapshot", ("GET", "POST")),
+    ("/nodes/{node}/qemu/{vmid}/snapshot/{snapname}", ("GET", "DELETE")),
+    ("/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/config", ("GET", "PUT")),
+    ("/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback", ("POST",)),
 )
 
 # Schema keys that influence validation or are needed to describe a value; prose is dropped.

@@ -41,6 +41,12 @@ def _template() -> click.Command:
     return template_group
 
 
+def _snapshot() -> click.Command:
+    from solti.provisioning.cli.snapshot import snapshot_group
+
+    return snapshot_group
+
+
 def _vm() -> click.Command:
     from solti.provisioning.cli.vm import vm_group
 
@@ -98,6 +104,7 @@ VERBS: dict[str, Verb] = {
     "sim": Verb(_sim, "Run a simulator on its own (solti sim pve)."),
     "template": Verb(_template, "Build, list, verify, destroy templates."),
     "vm": Verb(_vm, "Create, list and manage VMs."),
+    "snapshot": Verb(_snapshot, "Take, list, roll back and delete VM snapshots."),
 }
 
 

@@ -8,11 +8,13 @@ a person could ``vm start`` someone else's VM.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from solti.bot.authorization import VERBS, Actor, authorize
+from solti.bot.authorization import CHANNEL, DM, HOME, VERBS, Actor, authorize, surface_of
+from solti.bot.flows.leases import run_sweep
 from solti.bot.policy import Rules
 from solti.provisioning import load_policy
 from solti.sandbox.environment import SimEnvironment
@@ -156,3 +158,71 @@ def test_another_persons_vm_cannot_be_started(bot) -> None:  # type: ignore[no-u
     bot.user.slash(f"vm start {vmid}", user=ADMIN)
     bot.wait_ephemeral("is started", user=ADMIN)
     bot.provisioner.remove_vm(vmid, actor=ADMIN, via="cli")  # the package shares one cluster
+
+
+# --- personal surfaces: the DM with the app and App Home ----------------------------------------
+
+# Where a request can come from; `allowed_channels` lists neither a DM nor App Home.
+SURFACES = {"channel": INFRA, "outside channel": OUTSIDE, "dm": "D0ALICEAPP", "home": None}
+
+
+def _expected_on(verb: str, who: str, surface: str) -> bool:
+    """On a personal surface only `personal` verbs skip the channel rule; the rest as above."""
+    personal = surface in ("dm", "home")
+    if surface == "outside channel" or (personal and not VERBS[verb].personal):
+        return False
+    return _expected(verb, who, INFRA)
+
+
+@pytest.mark.parametrize("surface", list(SURFACES))
+@pytest.mark.parametrize("who", list(PEOPLE))
+@pytest.mark.parametrize("verb", sorted(VERBS))
+def test_every_verb_for_every_person_on_every_surface(verb: str, who: str, surface: str) -> None:
+    channel = SURFACES[surface]
+    decision = authorize(verb, Actor(PEOPLE[who]), channel, RULES, owner=ALICE, requester=ALICE)
+    assert bool(decision) is _expected_on(verb, who, surface), decision.reason
+    if not decision:
+        assert decision.reason.endswith("."), decision.reason
+
+
+def test_the_personal_verbs_are_the_buttons_of_the_personal_surfaces() -> None:
+    """[Extend] in a reminder DM and on App Home, [Start]/[Stop] on App Home; every one of
+    them still needs the owner or an admin."""
+    personal = {verb for verb, need in VERBS.items() if need.personal}
+    assert personal == {"vm extend", "vm start", "vm stop"}
+    assert all(VERBS[verb].owner for verb in personal)
+    assert [surface_of(c) for c in SURFACES.values()] == [CHANNEL, CHANNEL, DM, HOME]
+
+
+def test_extend_from_the_reminder_dm_and_app_home_under_allowed_channels(fenced) -> None:  # type: ignore[no-untyped-def]
+    """`allowed_channels` is #infra only: the owner's [Extend] in her DM and on her Home tab
+    still work; another person's click on the same button is refused and recorded."""
+    bot = fenced
+    vmid = 4102
+    bot.env.pve.state.add_vm(vmid, "leased-fenced", running=True)
+    bot.provisioner.audit.record("vm create", ALICE, "slack", "ok", vmid=vmid,
+                                 name="leased-fenced", request_id="leased-fenced")  # fmt: skip
+    bot.provisioner.leases.begin(vmid, ALICE, timedelta(hours=20))
+    try:
+        assert run_sweep(bot.runtime) == 1
+        dm = bot.standin.state.resolve_channel(ALICE)
+        reminder = bot.standin.wait_for(lambda: bot.standin.messages(dm), 10)[-1]
+        first_end = bot.provisioner.leases.get(vmid).expires_at
+
+        bot.user.click(reminder, "vm_extend", user=BOB)
+        bot.standin.wait_for(
+            lambda: bot.audit.query(vmid=vmid, action="vm lease extend", result="denied"), 20
+        )
+        assert bot.provisioner.leases.get(vmid).expires_at == first_end
+
+        bot.user.click(reminder, "vm_extend")
+        bot.standin.wait_for(lambda: bot.provisioner.leases.get(vmid).expires_at > first_end, 20)
+        second_end = bot.provisioner.leases.get(vmid).expires_at
+
+        assert bot.user.open_home().status_code == 200
+        home = bot.standin.wait_for(lambda: bot.standin.home(ALICE), 10)
+        bot.user.click(home, "vm_extend")
+        bot.standin.wait_for(lambda: bot.provisioner.leases.get(vmid).expires_at > second_end, 20)
+        assert not [t for t in bot.ephemeral_texts() if "not enabled in this channel" in t]
+    finally:
+        bot.provisioner.remove_vm(vmid, actor=ADMIN, via="cli")  # the package shares one cluster

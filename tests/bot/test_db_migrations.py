@@ -40,7 +40,8 @@ def test_a_new_database_is_made_by_the_migrations(tmp_path: Path) -> None:
     assert {"slack_approvals", "slack_ssh_keys", "slack_seen", "_sqlite_migrations"} <= tables
     assert ["at"] in [index.columns for index in database.db.table("slack_seen").indexes]
     database.close()
-    assert _applied(path) == NAMES and len(NAMES) == 4
+    assert _applied(path) == NAMES and len(NAMES) == 6
+    assert {"m005_approvals_vm_create", "m006_progress_messages"} <= set(NAMES)
 
 
 def test_a_database_made_by_the_old_code_is_adopted_in_place(tmp_path: Path) -> None:

@@ -140,6 +140,9 @@ def _round_trip(world: SimEnvironment, tmp_path: Path) -> None:
     config = world.pve.state.vm_config(created.vmid)
     assert config["memory"] == "1024" and config["cores"] == "2"
     assert "bridge=vmbr0" in config["net0"] and config["ciuser"]
+    provisioner.create_snapshot(created.vmid, "before", actor="alice")
+    provisioner.rollback_snapshot(created.vmid, "before", actor="alice")
+    provisioner.delete_snapshot(created.vmid, "before", actor="alice")
     provisioner.remove_vm(created.vmid, actor="alice")
     provisioner.destroy_template(template.vmid, actor="bob")
     assert created.vmid not in world.pve.state.guests
@@ -148,6 +151,9 @@ def _round_trip(world: SimEnvironment, tmp_path: Path) -> None:
     assert results == {
         "template build": "ok",
         "vm create": "ok",
+        "snapshot create": "ok",
+        "snapshot rollback": "ok",
+        "snapshot delete": "ok",
         "vm remove": "ok",
         "template destroy": "ok",
     }
@@ -171,6 +177,9 @@ NOT_ALONE = {
     "VM.Config.Cloudinit",
     # Optional: only lets messages show the VM's address.
     "VM.GuestAgent.Audit",
+    # qemu-server ``rollback`` accepts VM.Snapshot too (``any => 1``); the role names the
+    # privilege meant for a rollback, see test_rollback_needs_a_snapshot_privilege.
+    "VM.Snapshot.Rollback",
 }
 
 
@@ -250,3 +259,23 @@ def test_check_warns_without_the_optional_guest_agent_privilege(world: SimEnviro
         line.startswith("WARN") and "VM.GuestAgent.Audit" in line for line in text.splitlines()
     )
     assert CliRunner().invoke(check_command, ["--strict"]).exit_code == 1
+
+
+def test_rollback_needs_a_snapshot_privilege(world: SimEnvironment, tmp_path: Path) -> None:
+    """qemu-server ``rollback``: ``VM.Snapshot`` or ``VM.Snapshot.Rollback``. With the role
+    minus ``VM.Snapshot`` a rollback still works (and a new snapshot does not); minus both, the
+    rollback is refused too."""
+    world.pve.state.add_vm(100, "web-1")
+    provisioner = Provisioner.from_settings(
+        ProxmoxSettings.from_env(world.env), load_policy(world.config_path), tmp_path / "b.db"
+    )
+    provisioner.create_snapshot(100, "before", actor="alice")
+    world.pve.faults.token_privileges(documented_acl(without="VM.Snapshot"))
+    provisioner.rollback_snapshot(100, "before", actor="alice")
+    with pytest.raises(ProxmoxError, match="Permission check failed"):
+        provisioner.create_snapshot(100, "again", actor="alice")
+    acl = documented_acl(without="VM.Snapshot")
+    acl["/vms"] = [p for p in acl["/vms"] if p != "VM.Snapshot.Rollback"]
+    world.pve.faults.token_privileges(acl)
+    with pytest.raises(ProxmoxError, match="Permission check failed"):
+        provisioner.rollback_snapshot(100, "before", actor="alice")

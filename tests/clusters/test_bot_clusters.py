@@ -218,6 +218,9 @@ def test_an_approved_build_runs_on_the_cluster_it_was_asked_for(
     assert any(g.is_template and g.conf.get("name", "").startswith("debian12")
                for g in lab.pve.state.guests.values())  # fmt: skip
     assert [v for v, g in home.pve.state.guests.items() if g.is_template] == [9000]
+    # The request row (written on lab's side) is completed by the approver's click.
+    asked = served.audit.query(action="template build request")
+    assert [(r.cluster, r.result) for r in asked] == [("lab", "ok")]
 
 
 def test_a_button_acts_on_the_cluster_its_message_was_about(

@@ -166,6 +166,13 @@ VALID: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
         {"start": "0", "limit": "50"},
         PVE | {"upid": UPID, "start": 0, "limit": 50},
     ),
+    ("GET", f"{VM}/snapshot", {}, PVE_VM),
+    ("POST", f"{VM}/snapshot", {"snapname": "s1", "vmstate": "1"}, PVE_VM | {"vmstate": 1}),
+    ("GET", f"{VM}/snapshot/s1", {}, PVE_VM | {"snapname": "s1"}),
+    ("DELETE", f"{VM}/snapshot/s1", {}, PVE_VM | {"snapname": "s1"}),
+    ("GET", f"{VM}/snapshot/s1/config", {}, PVE_VM | {"snapname": "s1"}),
+    ("PUT", f"{VM}/snapshot/s1/config", {"description": "d"}, PVE_VM | {"snapname": "s1"}),
+    ("POST", f"{VM}/snapshot/s1/rollback", {"start": "1"}, PVE_VM | {"snapname": "s1", "start": 1}),
 ]
 
 

@@ -12,15 +12,25 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from solti.bot import slack_metrics
 from solti.bot.db import BotDatabase
 
-__all__ = ["KINDS", "Approval", "ApprovalStore", "Outcome", "request_action", "request_outcome"]
+__all__ = [
+    "KINDS",
+    "Approval",
+    "ApprovalStore",
+    "Outcome",
+    "Vote",
+    "request_action",
+    "request_outcome",
+]
 
 PENDING = "pending"
 FINAL_STATES = ("approved", "denied", "expired")
-KINDS = ("template_build", "template_destroy")
+_VOTERS_SQL = "SELECT voter FROM slack_approval_votes WHERE approval_id = ? ORDER BY at, voter"
+KINDS = ("template_build", "template_destroy", "vm_create")
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,8 @@ class Approval:
     channel: str | None = None
     ts: str | None = None
     details: tuple[tuple[str, str], ...] = ()
+    # What the approved work needs besides ``target`` (a create: its request and plan).
+    payload: dict[str, Any] | None = None
 
     @classmethod
     def from_row(cls, row: dict) -> Approval:
@@ -55,6 +67,7 @@ class Approval:
             channel=row["channel"],
             ts=row["ts"],
             details=tuple(tuple(p) for p in json.loads(row["details"] or "[]")),
+            payload=json.loads(row["payload"]) if row.get("payload") else None,
         )
 
 
@@ -88,6 +101,14 @@ class Outcome:
     changed: bool
 
 
+@dataclass(frozen=True)
+class Vote:
+    """One approver's click counted: ``added`` is False when they had approved already."""
+
+    added: bool
+    voters: tuple[str, ...]
+
+
 class ApprovalStore:
     def __init__(self, database: BotDatabase, clock: Callable[[], datetime] | None = None) -> None:
         self.database = database
@@ -101,6 +122,7 @@ class ApprovalStore:
         origin_channel: str | None,
         expires_in: timedelta,
         details: list[tuple[str, str]],
+        payload: dict[str, Any] | None = None,
     ) -> Approval:
         now = self.clock()
         row = {
@@ -117,6 +139,7 @@ class ApprovalStore:
             "channel": None,
             "ts": None,
             "details": json.dumps(details),
+            "payload": json.dumps(payload) if payload is not None else None,
         }
         with self.database.transaction():
             self.database.db["slack_approvals"].insert(row)
@@ -161,6 +184,37 @@ class ApprovalStore:
         approval = self.get(request_id)
         assert approval is not None
         return Outcome(approval, changed)
+
+    def vote(self, request_id: str, voter: str) -> Vote:
+        """Count ``voter``'s approval of a pending request, once per person.
+
+        The insert and the count are one transaction, so two approvers clicking at once are
+        counted as two, and one approver clicking twice as one (``added`` False).
+        """
+        now = self.clock().isoformat()
+        with self.database.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO slack_approval_votes (approval_id, voter, at) "
+                "VALUES (?, ?, ?)",
+                [request_id, voter, now],
+            )
+            voters = [
+                row[0]
+                for row in conn.execute(
+                    _VOTERS_SQL,
+                    [request_id],
+                )
+            ]
+        return Vote(added=cursor.rowcount == 1, voters=tuple(voters))
+
+    def voters(self, request_id: str) -> tuple[str, ...]:
+        """Who has approved ``request_id`` so far, first first."""
+        with self.database.lock:
+            rows = self.database.db.execute(
+                _VOTERS_SQL,
+                [request_id],
+            ).fetchall()
+        return tuple(row[0] for row in rows)
 
     def due(self) -> list[Approval]:
         """Pending requests whose time is up (the sweeper expires them)."""

@@ -8,6 +8,14 @@ table closes such side doors, and ``tests/bot/test_authorization.py`` runs the w
 
 Pure: the caller resolves the person's usergroups beforehand and passes them in. The rules
 themselves (who is an admin, which channels are allowed) are ``bot.policy.Rules``.
+
+Surfaces: besides channels, a person meets Solti on surfaces of their own, the DM with the
+app (lease reminders with [Extend]) and App Home ([Extend], [Start], [Stop] beside their
+VMs). ``allowed_channels`` says where Solti may be used in the workspace's channels; it
+cannot list a person's DM or Home, so verbs marked ``personal`` skip the channel rule there
+(and only there), and keep every other check (owner or admin). Other verbs on a personal
+surface meet the channel rule as anywhere else. Slash commands are checked against the
+channel rule before any flow (``bot.middleware``), so a personal surface is a button's.
 """
 
 from __future__ import annotations
@@ -17,7 +25,11 @@ from dataclasses import dataclass
 
 from solti.bot.policy import ALLOW, Decision, Rules
 
-__all__ = ["VERBS", "Actor", "Need", "authorize"]
+__all__ = ["CHANNEL", "DM", "HOME", "VERBS", "Actor", "Need", "authorize", "surface_of"]
+
+# Where a request came from (``surface_of``).
+CHANNEL, DM, HOME = "channel", "dm", "home"
+PERSONAL_SURFACES = frozenset({DM, HOME})
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,7 @@ class Need:
     creator: bool = False  # policy `creators` (or an admin)
     owner: bool = False  # the VM's owner or an admin
     approver: bool = False  # policy `approvers`, never the requester
+    personal: bool = False  # also from the person's DM with the app and App Home
 
 
 # Every verb an entry point can lead to. A verb missing here is refused (see ``authorize``),
@@ -44,13 +57,13 @@ VERBS: dict[str, Need] = {
     "form open": Need(creator=True),
     "vm list": Need(),
     "vm verify": Need(),
-    "vm start": Need(owner=True),
-    "vm stop": Need(owner=True),
+    "vm start": Need(owner=True, personal=True),  # [Start] on App Home
+    "vm stop": Need(owner=True, personal=True),  # [Stop] on App Home
     "vm shutdown": Need(owner=True),
     "vm remove": Need(owner=True),
     "vm give": Need(owner=True),
-    # The flow checks the owner itself: [Extend] also comes from a DM reminder or App Home.
-    "vm extend": Need(),
+    # [Extend] comes from a DM reminder or App Home too (personal surfaces).
+    "vm extend": Need(owner=True, personal=True),
     "quota": Need(),
     "template list": Need(),
     "template build": Need(creator=True),
@@ -63,7 +76,22 @@ VERBS: dict[str, Need] = {
     "audit": Need(),
     "report": Need(),
     "help": Need(),
+    # Snapshots: the VM's owner or an admin, listing too (names and notes are the owner's).
+    "snapshot create": Need(owner=True),
+    "snapshot list": Need(owner=True),
+    "snapshot rollback": Need(owner=True),
+    "snapshot delete": Need(owner=True),
 }
+
+
+def surface_of(channel: str | None) -> str:
+    """Where a request with ``channel`` came from: App Home has none (a click in a view);
+    a DM's id starts with ``D`` (the app's messages there: reminders); the rest is a channel."""
+    if channel is None:
+        return HOME
+    if channel.startswith("D"):
+        return DM
+    return CHANNEL
 
 
 def authorize(
@@ -79,14 +107,16 @@ def authorize(
 
     ``channel`` is where the request came from (for a form: the channel it was opened in);
     ``owner`` the target VM's owner (VM verbs); ``requester`` who asked for an approval.
-    Checked in this order: the channel, then what the verb needs.
+    Checked in this order: the channel (not for a ``personal`` verb on a personal surface,
+    see the module), then what the verb needs.
     """
     need = VERBS.get(verb)
     if need is None:
         return Decision(False, f"`{verb}` is not something Solti does.")
-    where = rules.channel_allowed(channel)
-    if not where:
-        return where
+    if not (need.personal and surface_of(channel) in PERSONAL_SURFACES):
+        where = rules.channel_allowed(channel)
+        if not where:
+            return where
     if need.creator:
         allowed = rules.may_create(actor.user, actor.groups)
         if not allowed:

@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
-__all__ = ["CURRENT", "NAMED", "button_value", "named_cluster", "split_button_value"]
+__all__ = [
+    "CLUSTER_DETAIL", "CURRENT", "NAMED", "button_value", "named_cluster", "split_button_value",
+]  # fmt: skip
+
+# The approval card's detail naming the cluster a request is for (several configured); the
+# approved work runs there, whoever clicks where (``flows.templates._run``).
+CLUSTER_DETAIL = "Cluster"
 
 # The cluster of the running work (None: default).
 CURRENT: ContextVar[str | None] = ContextVar("solti_cluster", default=None)

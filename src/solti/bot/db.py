@@ -77,6 +77,43 @@ def m004_slack_seen_at_index(db: sqlite_utils.Database) -> None:
     db.table("slack_seen").create_index(["at"], if_not_exists=True)
 
 
+@migrations()
+def m005_approvals_vm_create(db: sqlite_utils.Database) -> None:
+    """Creates waiting for approval (``approvals.vm_create``): the request and the plan the
+    approved create builds, kept in ``payload`` so a restart loses neither; and one row per
+    approver's vote, so ``approvals.required: 2`` counts distinct people (four eyes)."""
+    if "payload" not in db.table("slack_approvals").columns_dict:
+        db.table("slack_approvals").add_column("payload", str)
+    db.table("slack_approval_votes").create(
+        {"approval_id": str, "voter": str, "at": str},
+        pk=("approval_id", "voter"),
+        if_not_exists=True,
+    )
+
+
+@migrations()
+def m006_progress_messages(db: sqlite_utils.Database) -> None:
+    """The Slack progress message of each long operation (by its request id), so that a bot
+    started after a crash can still edit it to a final state (``bot.recovery_book``)."""
+    db.table("slack_progress_messages").create(
+        {
+            "request_id": str,
+            "channel": str,
+            "ts": str,
+            "thread_ts": str,
+            "requester": str,
+            "title": str,
+            "state": str,  # open | final
+            "owner": str,  # host:pid:start of the process that posted it
+            "posted_at": str,
+            "final_at": str,
+        },
+        pk="request_id",
+        if_not_exists=True,
+    )
+    db.table("slack_progress_messages").create_index(["state"], if_not_exists=True)
+
+
 class BotDatabase:
     """A thread-safe handle on the bot's tables; ``transaction()`` serialises writers."""
 

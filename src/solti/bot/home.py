@@ -1,7 +1,8 @@
 """App Home: ``app_home_opened`` -> ``views.publish`` of the person's VMs (``blocks.home``).
 
 The view is built after the event is acknowledged (Slack wants events acked within 3 s; a
-list of VMs asks Proxmox). One ``/cluster/resources`` and one template list per opening.
+list of VMs asks Proxmox). Per opening: the VM list's ``/cluster/resources``, one template
+list, and the quota's own snapshot (``Provisioner.quota``, which also counts creates in flight).
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ def publish_home(runtime: Runtime, user: str) -> dict[str, Any]:
     mine = [vm for vm in vms if vm.owner == user]
     newer = {o.vm.vmid: o.latest.version or o.latest.name for o in outdated_vms(mine, templates)}
     admin = runtime.rules.is_admin(user, runtime.groups_of(user))
-    view = home_view(mine, now, newer, ending_within(vms, now) if admin else None)
+    try:
+        quota = provisioner.quota(user)
+    except Exception as exc:  # the rest of the tab is still worth showing
+        log.warning("could not read the quota of %s: %s", user, type(exc).__name__)
+        quota = None
+    expiring = ending_within(vms, now) if admin else None
+    view = home_view(mine, now, newer, expiring, quota=quota)
     runtime.client.views_publish(user_id=user, view=view)
     return view
 

@@ -48,11 +48,15 @@ class Rules:
     max_vms_per_user: int | None = None
     approval_expiry: timedelta = DEFAULT_APPROVAL_EXPIRY
     extra: dict[str, Any] = field(default_factory=dict)
+    # Distinct approvers a request needs (policy `approvals.required`; 2: four eyes).
+    approvals_required: int = 1
+    # Who may create with `--lease none` (policy `leases.exempt`): users or usergroups.
+    lease_exempt: frozenset[str] = frozenset()
 
     @property
     def usergroups(self) -> frozenset[str]:
         """Usergroup ids (S...) named anywhere: only these need a Slack lookup."""
-        every = self.approvers | self.admins | self.creators
+        every = self.approvers | self.admins | self.creators | self.lease_exempt
         return frozenset(i for i in every if i.startswith("S"))
 
     @staticmethod
@@ -61,6 +65,10 @@ class Rules:
 
     def is_admin(self, user: str, groups: Collection[str] = ()) -> bool:
         return self._member(self.admins, user, groups)
+
+    def is_lease_exempt(self, user: str, groups: Collection[str] = ()) -> bool:
+        """In `leases.exempt` by user id (or CLI name) or through a usergroup."""
+        return self._member(self.lease_exempt, user, groups)
 
     def channel_allowed(self, channel: str | None) -> Decision:
         if not self.allowed_channels or channel in self.allowed_channels:
@@ -172,4 +180,6 @@ def rules_from_policy(policy: Any) -> Rules:
         reports_timezone=_get(policy, "reports", "timezone") or "UTC",
         max_vms_per_user=_get(policy, "quotas", "max_vms_per_user"),
         approval_expiry=_expiry(expiry),
+        approvals_required=int(_get(approvals, "required") or 1),
+        lease_exempt=_ids(_get(policy, "leases", "exempt")),
     )

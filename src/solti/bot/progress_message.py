@@ -9,6 +9,11 @@ creates at once in one channel can reach. A step update that is refused is skipp
 retried: provisioning calls us between its steps and must not sleep for Slack, and the next
 update carries every step anyway. The final state (ready, failed, the address) is the one
 people wait for, so it is retried after ``Retry-After`` (bounded) until Slack takes it.
+
+Given a ``book`` and the operation's ``request_id``, ``post`` writes where the message is
+into the bot's database and the final state marks it final, so that a bot started after a
+crash can still bring the message to a final state (``bot.recovery``). A message that was
+never posted (Slack refused) leaves no row.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from solti.bot.blocks import progress as views
+from solti.bot.recovery_book import ProgressBook
 from solti.bot.slackcalls import ATTEMPTS, retry_after, send_retrying
 
 __all__ = ["ProgressMessage"]
@@ -37,6 +43,8 @@ class ProgressMessage:
         title: str,
         *,
         requester: str | None = None,
+        request_id: str | None = None,
+        book: ProgressBook | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -44,6 +52,8 @@ class ProgressMessage:
         self.channel = channel
         self.title = title  # plain text, escaped by the builders
         self.requester = requester  # a Slack user id, shown as a mention
+        self.request_id = request_id  # the operation's, as in its audit record
+        self.book = book
         self.monotonic = monotonic
         self.sleep = sleep
         self.steps: list[views.StepLine] = []
@@ -59,7 +69,31 @@ class ProgressMessage:
         )
         self.ts = response["ts"]
         self.channel = response.get("channel") or self.channel
+        self._remember()
         return self.ts
+
+    def _remember(self) -> None:
+        """Write where the message is (best effort: the operation must not fail for it)."""
+        if self.book is None or self.request_id is None or self.ts is None:
+            return
+        try:
+            self.book.remember(
+                self.request_id,
+                channel=self.channel,
+                ts=self.ts,
+                requester=self.requester,
+                title=self.title,
+            )
+        except Exception:
+            log.exception("could not remember the progress message of %s", self.request_id)
+
+    def _finalised(self) -> None:
+        if self.book is None or self.request_id is None or self.ts is None:
+            return
+        try:
+            self.book.mark_final(self.request_id)
+        except Exception:
+            log.exception("could not mark the progress message of %s final", self.request_id)
 
     def _update(self, payload: dict[str, Any], *, final: bool = False) -> None:
         """Edit the message; a ``final`` state is retried through rate limits (see above)."""
@@ -114,6 +148,7 @@ class ProgressMessage:
         with self._lock:
             self._close_steps("done")
             self._update(payload, final=True)
+            self._finalised()
             total = self.monotonic() - self._started
             lines = [*(extra_details or []), *self.step_lines, f"total: {total:.1f}s"]
             self._thread(lines, note)
@@ -131,6 +166,7 @@ class ProgressMessage:
                 step = self.steps[-1].name
             failed = views.failed_message(self.title, self.steps, step, reason, self.requester)
             self._update(failed, final=True)
+            self._finalised()
             self._thread([*self.step_lines, f"failed at {step or 'start'}: {reason}"])
 
     def _thread(self, lines: list[str], note: str | None = None) -> None:

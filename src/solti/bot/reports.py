@@ -11,11 +11,13 @@ from typing import Any
 
 from solti.bot.blocks.fleet_blocks import fleet_blocks
 from solti.bot.blocks.report import DistributionReport, report_messages
+from solti.bot.blocks.snapshot_blocks import old_snapshot_blocks
 from solti.bot.fleet_facts import ending_within, outdated_vms
 from solti.bot.runtime import Runtime
 from solti.bot.slackcalls import send_retrying
+from solti.provisioning.template_copies import copies_of
 
-__all__ = ["gather", "gather_fleet", "post_report"]
+__all__ = ["gather", "gather_fleet", "gather_old_snapshots", "post_report"]
 
 log = logging.getLogger("solti.bot.reports")
 
@@ -38,16 +40,37 @@ def gather(
     names = sorted(set(by_dist) | set(updates))
     items = []
     for name in names:
-        builds = sorted(by_dist.get(name, []), key=lambda t: t.vmid, reverse=True)
-        latest = builds[0] if builds else None
-        clones = sum(1 for vm in vms if latest is not None and vm.template_vmid == latest.vmid)
-        items.append(DistributionReport(name, latest, builds[1:], clones, updates.get(name)))
+        newest_first = sorted(by_dist.get(name, []), key=lambda t: t.vmid, reverse=True)
+        builds = list(copies_of(newest_first).values())  # copies of one build count once
+        latest = builds[0][0] if builds else None
+        copies = builds[0][1:] if builds else []
+        ids = {t.vmid for t in builds[0]} if builds else set()
+        clones = sum(1 for vm in vms if vm.template_vmid in ids)
+        older = [group[0] for group in builds[1:]]
+        items.append(
+            DistributionReport(name, latest, older, clones, updates.get(name), copies=copies)
+        )
     return items
 
 
 def gather_fleet(runtime: Runtime, templates: list[Any], vms: list[Any]) -> list[Any]:
-    """The report's fleet sections: leases ending in the next 7 days, outdated clones."""
-    return fleet_blocks(ending_within(vms, runtime.clock()), outdated_vms(vms, templates))
+    """The report's fleet sections: leases ending in the next 7 days, outdated clones, and
+    snapshots older than ``snapshots.max_age`` by owner."""
+    blocks = fleet_blocks(ending_within(vms, runtime.clock()), outdated_vms(vms, templates))
+    return blocks + gather_old_snapshots(runtime)
+
+
+def gather_old_snapshots(runtime: Runtime) -> list[Any]:
+    """The old-snapshots section; a failure to read them leaves it out, not the report."""
+    from solti.provisioning.durations import format_duration
+
+    provisioner = runtime.provisioner
+    try:
+        old = provisioner.old_snapshots()
+    except Exception as exc:
+        log.warning("old snapshot check failed: %s", type(exc).__name__)
+        return []
+    return old_snapshot_blocks(old, format_duration(provisioner.snapshot_policy.max_age))
 
 
 def post_report(runtime: Runtime, channel: str) -> list[str]:

@@ -1,10 +1,11 @@
-"""The bot's timed jobs: the template report on the policy's cron and the approval sweep.
+"""The bot's timed jobs: the template report on the policy's cron, the approval sweep, the
+lease sweep and recovery (reconcile at start and every `recovery.interval`).
 
-APScheduler's BackgroundScheduler runs two jobs: the report (CronTrigger from
-``reports.cron`` in ``reports.timezone``) when a report channel is set, and the
-approval-expiry sweep. Both swallow and log their errors: a failing report must not stop the
-next one. The composition root (``solti.composition``) starts and stops it with the server;
-tests that drive expiry and reports themselves simply never start it.
+APScheduler's BackgroundScheduler runs the report (CronTrigger from ``reports.cron`` in
+``reports.timezone``) when a report channel is set, the approval-expiry sweep, the lease sweep
+and recovery. Each swallows and logs its errors: a failing report must not stop the next one.
+The composition root (``solti.composition``) starts and stops it with the server; tests that
+drive expiry and reports themselves simply never start it.
 
 The report job may fire up to an hour late (``REPORT_MISFIRE_GRACE_SECONDS``) and runs once
 however many firings it missed (``coalesce``): APScheduler's default grace of 1 s would skip
@@ -21,15 +22,23 @@ from apscheduler.triggers.cron import CronTrigger
 
 from solti.bot.flows.leases import run_sweep
 from solti.bot.flows.templates import expire_due
+from solti.bot.recovery import recover
 from solti.bot.reports import post_report
 from solti.bot.runtime import Runtime
 
-__all__ = ["LEASE_SWEEP_SECONDS", "REPORT_MISFIRE_GRACE_SECONDS", "SWEEP_SECONDS", "BotScheduler"]
+__all__ = [
+    "LEASE_SWEEP_SECONDS",
+    "RECOVERY_SECONDS",
+    "REPORT_MISFIRE_GRACE_SECONDS",
+    "SWEEP_SECONDS",
+    "BotScheduler",
+]
 
 log = logging.getLogger("solti.bot.scheduler")
 REPORT_MISFIRE_GRACE_SECONDS = 3600
 SWEEP_SECONDS = 30.0
 LEASE_SWEEP_SECONDS = 300.0
+RECOVERY_SECONDS = 300.0  # without a policy's `recovery.interval`
 
 
 def scheduled_report(runtime: Runtime) -> None:
@@ -52,6 +61,11 @@ def sweep(runtime: Runtime) -> None:
 def lease_sweep(runtime: Runtime) -> None:
     """Every cluster's leases (VMIDs are per cluster); one down never stops the others."""
     runtime.for_each_cluster(lambda: run_sweep(runtime), "lease sweep")
+
+
+def recovery(runtime: Runtime) -> None:
+    """Every cluster's interrupted operations; one down never stops the others."""
+    runtime.for_each_cluster(lambda: recover(runtime), "recovery (reconcile)")
 
 
 class BotScheduler:
@@ -88,7 +102,26 @@ class BotScheduler:
             next_run_time=datetime.now(UTC),
         )
         self.add_lease_sweep(scheduler)
+        self.add_recovery(scheduler)
         return scheduler
+
+    def add_recovery(self, scheduler: BackgroundScheduler) -> None:
+        """Reconcile at start and every ``recovery.interval`` (``bot.recovery``): interrupted
+        operations of a dead process are finished or undone and their Slack messages made
+        final; those of a live process (this one, another bot, a CLI) are left alone."""
+        recovery_policy = getattr(getattr(self.runtime, "policy", None), "recovery", None)
+        interval = getattr(recovery_policy, "interval", None)
+        seconds = interval.total_seconds() if interval else RECOVERY_SECONDS
+        scheduler.add_job(
+            recovery,
+            "interval",
+            seconds=seconds,
+            args=[self.runtime],
+            id="recovery",
+            coalesce=True,
+            max_instances=1,
+            next_run_time=datetime.now(UTC),
+        )
 
     def add_lease_sweep(self, scheduler: BackgroundScheduler) -> None:
         """Leases every five minutes (reminders, expiries, removals; see provisioning.leases).

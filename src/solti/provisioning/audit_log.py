@@ -353,13 +353,18 @@ class AuditLog:
         rows = self._rows(clause, args, order_by="at DESC, id DESC", limit=limit)
         return [self._from_row(row) for row in rows]
 
-    def find_by_request_id(self, request_id: str, action: str | None = None) -> AuditRecord | None:
-        """The newest record of ``request_id`` (for idempotent re-runs), or None."""
+    def find_by_request_id(
+        self, request_id: str, action: str | None = None, *, any_cluster: bool = False
+    ) -> AuditRecord | None:
+        """The newest record of ``request_id`` (for idempotent re-runs), or None; of this
+        log's cluster unless ``any_cluster`` (a Slack request id names one request anywhere)."""
         where, args = "request_id = ?", [request_id]
         if action is not None:
             where += " AND action = ?"
             args.append(action)
-        rows = self._rows(self._in_cluster(where, args), args, order_by="id DESC", limit=1)
+        if not any_cluster:
+            where = self._in_cluster(where, args)
+        rows = self._rows(where, args, order_by="id DESC", limit=1)
         return self._from_row(rows[0]) if rows else None
 
     def owners(self) -> dict[int, str]:

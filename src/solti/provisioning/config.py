@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from solti.provisioning.approval_rules import VmCreateApprovalRules
 from solti.provisioning.catalog import Catalog, DistributionOverride
 from solti.provisioning.cloudinit import validate_ssh_keys, validate_user
 from solti.provisioning.cluster_policy import ClusterEntry, check_clusters
@@ -36,6 +37,7 @@ from solti.provisioning.fleet_policy import Flavor, Fleet, Limits, Quotas
 from solti.provisioning.models import config_error_from
 from solti.provisioning.settings_sources import EnvironmentSettings
 from solti.provisioning.sizes import Size
+from solti.provisioning.snapshots_policy import SnapshotPolicy
 from solti.provisioning.yaml_guard import parse_guarded_yaml
 
 __all__ = [
@@ -160,6 +162,15 @@ class Approvals(_Section):
     expire_after: timedelta = Field(
         timedelta(hours=24), description="Pending approvals expire after this (e.g. 30m, 24h)."
     )
+    vm_create: VmCreateApprovalRules | None = Field(
+        None,
+        description="A create over any of these thresholds waits for an approver "
+        "(cores_over, memory_over, disk_over, full_clone, lease_over); unset: never.",
+    )
+    required: int = Field(
+        1, ge=1, le=10, strict=True,
+        description="Distinct approvers a request needs (2: four eyes); never the requester.",
+    )  # fmt: skip
 
     _duration = field_validator("expire_after", mode="before")(
         classmethod(lambda _, v: parse_duration(v))
@@ -284,6 +295,11 @@ class Defaults(_Section):
     ssh_keys: list[str] = Field(default_factory=list, description="Team keys added to every VM.")
     bridge: str = Field("vmbr0", description="Network bridge.")
     vm_storage: str = Field("local-lvm", description="Storage for VM and template disks.")
+    template_storage: str | None = Field(
+        None,
+        description="Storage for template disks; unset: vm_storage. A shared one lets one "
+        "template serve every node (`template build --all-nodes` then builds one).",
+    )
     image_storage: str = Field("local", description="Storage with `import` content for images.")
     cpu: str = Field("host", description="CPU type (host, x86-64-v2-AES, ...).")
     balloon: int = Field(0, ge=0, description="Balloon minimum in MiB; 0 disables ballooning.")
@@ -359,10 +375,14 @@ class Policy(_Section):
     distributions: dict[str, DistributionOverride] = Field(
         default_factory=dict, description="Add or override catalog entries."
     )
+    snapshots: SnapshotPolicy = Field(
+        default_factory=SnapshotPolicy,
+        description="VM snapshots: max_per_vm, max_age (report), allow_memory.",
+    )
     clusters: dict[str, ClusterEntry] = Field(
         default_factory=dict,
         description="More Proxmox VE clusters by name (the PROXMOX_* one is `default`); "
-        "see docs/proxmox.md, Several clusters.",
+        "see docs/proxmox.md, 8. Several clusters.",
     )
 
     @field_validator("approvers", "admins", "creators")
@@ -395,6 +415,7 @@ class Policy(_Section):
             limits=self.limits,
             flavors=dict(self.flavors),
             quotas=self.quotas,
+            create_approvals=self.approvals.vm_create,
         )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from solti.provisioning.approval_rules import VmCreateApprovalRules
 from solti.provisioning.bounds import MAX_CORES, MAX_MEMORY
 from solti.provisioning.sizes import Size
 
@@ -85,3 +86,5 @@ class Fleet:
     limits: Limits = field(default_factory=Limits)
     flavors: dict[str, Flavor] = field(default_factory=dict)
     quotas: Quotas = field(default_factory=Quotas)
+    # ``approvals.vm_create``: which creates wait for an approver (None: none do).
+    create_approvals: VmCreateApprovalRules | None = None

@@ -32,6 +32,8 @@ KEYS = (
     "builder",
     "build_date",
     "request_id",
+    "build",  # a build made on several nodes (``--all-nodes``): its id, shared by the copies
+    "copy",  # which copy this template is: "2 of 3 (pve2)"
 )
 
 

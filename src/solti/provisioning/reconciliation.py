@@ -37,6 +37,7 @@ POWER_TARGETS = {
     "vm shutdown": "stopped",
 }
 VIA = "reconcile"
+KNOWN_OPERATIONS = {VM_CREATE, TEMPLATE_BUILD, VM_REMOVE, *POWER_TARGETS}
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,8 @@ def survey(
     findings: list[Finding] = []
     in_flight: set[int] = set()
     for running in ops.audit.running():
+        if not _is_operation(running):
+            continue
         vmid = running.record.vmid
         if interrupted_reason(running, now=now, stale_after=stale_after) is None:
             if vmid is not None:
@@ -228,6 +231,15 @@ def survey(
     handled = {f.vmid for f in findings} | in_flight
     findings.extend(_drift(ops, cluster, handled))
     return findings
+
+
+def _is_operation(running: RunningRecord) -> bool:
+    """Whether a process runs this record: it names its owner, or it is an operation reconcile
+    knows from before owners were recorded. A ``running`` record with neither is a request
+    waiting for a person (the bot's approval requests, written without an owner), which no
+    restart interrupts and no heartbeat keeps fresh: it stays until someone decides."""
+    action = running.record.action
+    return running.owner_host is not None or action in KNOWN_OPERATIONS
 
 
 def _drift(
@@ -293,13 +305,33 @@ def _task_running(ops: Collaborators, node: str, vmid: int) -> bool:
 
 def carry_out(ops: Collaborators, findings: list[Finding], *, destructive: bool) -> Report:
     """Do what each finding plans (the destructive ones only when allowed); fill ``done``."""
+    present = _present_now(ops, findings)
     for finding in findings:
+        if finding.kind == "vm gone" and finding.vmid in present:
+            finding.done = "it exists again; nothing recorded"
+            continue
         try:
             finding.done = _do(ops, finding, destructive)
         except ProxmoxError as exc:
             finding.done = f"could not: {exc.reason}"
             finding.person = True
     return Report(findings)
+
+
+def _present_now(ops: Collaborators, findings: list[Finding]) -> set[int]:
+    """The VMIDs PVE has now, when some finding would record a VM gone (else nothing asked).
+
+    The survey's snapshot is older than its reading of the audit log, and the bot runs it
+    beside its own creates: one that started after the snapshot and ended before the owners
+    were read would look removed. A second look just before writing ``vm gone`` (once per
+    run) keeps such a VM counted as its owner's."""
+    gone = {int(f.vmid) for f in findings if f.kind == "vm gone" and f.vmid is not None}
+    if not gone:
+        return set()
+    try:
+        return {int(vm["vmid"]) for vm in ops.client.cluster_vms() if "vmid" in vm}
+    except ProxmoxError:  # no second look: record nothing this time
+        return gone
 
 
 def _do(ops: Collaborators, finding: Finding, destructive: bool) -> str | None:

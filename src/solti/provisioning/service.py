@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from solti.provisioning import (
     addresses,
     lease_book,
+    snapshots,
     template_build,
+    template_copies,
     template_lifecycle,
     vm_bulk,
     vm_create,
@@ -43,7 +46,11 @@ from solti.provisioning.models import (
     parse_request,
 )
 from solti.provisioning.pve import PveClient
+from solti.provisioning.snapshots_policy import SnapshotPolicy
 from solti.provisioning.task_waiter import TaskWaiter
+
+if TYPE_CHECKING:
+    from solti.provisioning.reconciliation import Report
 
 __all__ = ["Provisioner"]
 
@@ -75,6 +82,7 @@ class Provisioner:
         monotonic: Callable[[], float] = time.monotonic,
         fleet: Fleet | None = None,
         lease_policy: LeasePolicy | None = None,
+        snapshot_policy: SnapshotPolicy | None = None,
     ) -> None:
         # The clock of waits that are not PVE tasks (the guest agent's address); with
         # ``ops.sleep`` a test can replace both and never sleep.
@@ -91,6 +99,8 @@ class Provisioner:
         )
         # Leases (``leases:`` of the policy): set on create, shown by list, ended by the sweep.
         self.leases = LeaseBook(audit, lease_policy or LeasePolicy())
+        # ``snapshots:`` of the policy: how many per VM, how old before the report names them.
+        self.snapshot_policy = snapshot_policy or SnapshotPolicy()
 
     @classmethod
     def from_settings(
@@ -111,6 +121,7 @@ class Provisioner:
             policy.defaults,
             fleet=policy.fleet(),
             lease_policy=policy.leases,
+            snapshot_policy=policy.snapshots,
         )
 
     @property
@@ -139,6 +150,7 @@ class Provisioner:
         actor: str | None = None,
         prefer_vmid: int | None = None,
         prefer_name: str | None = None,
+        lease_exempt: bool | None = None,
     ) -> VmPlan:
         """Every decision of a create, with reads only: one ``/cluster/resources``, one
         template config. With ``actor`` the plan counts that person's VMs
@@ -146,7 +158,7 @@ class Provisioner:
         are kept when the request leaves them open and they are still free."""
         req = _request(VmCreateRequest, request)
         if actor is not None:  # a lease the actor may not have is refused by the dry run too
-            lease_book.lease_duration(self.leases.policy, req.lease, actor)
+            lease_book.lease_duration(self.leases.policy, req.lease, actor, exempt=lease_exempt)
         return vm_create.plan_vm(
             self.ops,
             req,
@@ -154,6 +166,24 @@ class Provisioner:
             prefer_vmid=prefer_vmid,
             prefer_name=prefer_name,
         )
+
+    def create_approval_reasons(
+        self,
+        plan: VmPlan,
+        *,
+        actor: str,
+        lease: str | None = None,
+        lease_exempt: bool | None = None,
+    ) -> list[str]:
+        """Why a create of ``plan`` waits for an approver (``approvals.vm_create``); empty:
+        it does not. ``lease`` is the create's ``--lease`` text (unset: ``leases.default``)."""
+        from solti.provisioning.approval_rules import approval_reasons
+
+        rules = self.ops.fleet.create_approvals
+        if rules is None:
+            return []
+        duration = lease_book.lease_duration(self.leases.policy, lease, actor, exempt=lease_exempt)
+        return approval_reasons(plan, rules, duration)
 
     def give_vm(
         self, vmid: int, to: str, *, actor: str, via: str = "cli", request_id: str | None = None
@@ -364,6 +394,43 @@ class Provisioner:
         self.leases.forget(vmid)
         return info
 
+    # --- snapshots (provisioning.snapshots) ----------------------------------------------------
+
+    def list_snapshots(self, vmid: int) -> Any:
+        """``SnapshotList``: the VM's snapshots, oldest first (reads only)."""
+        return snapshots.list_snapshots(self.ops, vmid)
+
+    def create_snapshot(
+        self, vmid: int, name: str | None = None, *, description: str | None = None,
+        memory: bool = False, actor: str = "unknown", via: str = "cli",
+        request_id: str | None = None,
+    ) -> Any:  # fmt: skip
+        """Take a snapshot (``solti-YYMMDD-HHMM`` by default) within ``snapshots:``."""
+        return snapshots.create_snapshot(
+            self.ops, self.snapshot_policy, vmid, name, description=description, memory=memory,
+            actor=actor, via=via, request_id=request_id,
+        )  # fmt: skip
+
+    def rollback_preview(self, vmid: int, name: str) -> Any:
+        """``RollbackPreview``: what a rollback to ``name`` loses, for the confirmation."""
+        return snapshots.rollback_preview(self.ops, vmid, name)
+
+    def rollback_snapshot(self, vmid: int, name: str, *, actor: str = "unknown",
+                          via: str = "cli", request_id: str | None = None) -> Any:  # fmt: skip
+        return snapshots.rollback_snapshot(
+            self.ops, vmid, name, actor=actor, via=via, request_id=request_id
+        )
+
+    def delete_snapshot(self, vmid: int, name: str, *, actor: str = "unknown",
+                        via: str = "cli", request_id: str | None = None) -> Any:  # fmt: skip
+        return snapshots.delete_snapshot(
+            self.ops, vmid, name, actor=actor, via=via, request_id=request_id
+        )
+
+    def old_snapshots(self) -> Any:
+        """Snapshots older than ``snapshots.max_age`` of owned VMs (for the report)."""
+        return snapshots.old_snapshots(self.ops, self.snapshot_policy)
+
     # --- templates --------------------------------------------------------------------------
 
     def build_template(
@@ -383,6 +450,39 @@ class Provisioner:
         return template_build.build_template(
             self.ops, req, progress=progress, actor=actor, via=via, approver=approver
         )
+
+    def template_copy_nodes(
+        self, request: TemplateBuildRequest | dict[str, Any] | str
+    ) -> tuple[list[str], str | None]:
+        """Where ``--all-nodes`` would build: every online node, or one node and the shared
+        template storage that makes one template enough (``template_copies.copy_nodes``)."""
+        if isinstance(request, str):
+            request = {"distribution": request}
+        req = _request(TemplateBuildRequest, request)
+        self.catalog.get(req.distribution)  # NotFound before anything else
+        return template_copies.copy_nodes(self.ops, req)
+
+    def build_template_copies(
+        self,
+        request: TemplateBuildRequest | dict[str, Any] | str,
+        *,
+        actor: str = "unknown",
+        via: str = "cli",
+        request_id: str | None = None,
+        approver: str | None = None,
+        progress: Callable[[int, Progress], None] | None = None,
+        finished: Callable[[template_copies.CopyItem], None] | None = None,
+    ) -> template_copies.CopiesResult:
+        """``template build DISTRO --all-nodes``: one copy per online node from one checksum
+        answer, in parallel; or one template when the template storage is shared."""
+        if isinstance(request, str):
+            request = {"distribution": request}
+        req = _request(TemplateBuildRequest, request, request_id=request_id)
+        self.catalog.get(req.distribution)
+        return template_copies.build_copies(
+            self.ops, req, actor=actor, via=via, approver=approver, progress=progress,
+            finished=finished,
+        )  # fmt: skip
 
     def list_templates(self, distribution: str | None = None) -> list[TemplateInfo]:
         return template_lifecycle.list_templates(self.ops, distribution)
@@ -413,3 +513,16 @@ class Provisioner:
 
     def check_updates(self, distribution: str | None = None) -> list[UpdateStatus]:
         return template_lifecycle.check_updates(self.ops, distribution)
+
+    # --- recovery ---------------------------------------------------------------------------
+
+    def reconcile(self, *, stale_after: timedelta, destructive: bool = True) -> Report:
+        """Survey and carry out in one go: what the bot's recovery job runs at start and every
+        ``recovery.interval`` (``solti reconcile`` asks a person between the two phases).
+
+        Records whose owner is alive and fresh (this process's own operations, another bot,
+        a CLI) are never touched (``reconciliation.survey``)."""
+        from solti.provisioning.reconciliation import carry_out, survey
+
+        findings = survey(self.ops, stale_after=stale_after)
+        return carry_out(self.ops, findings, destructive=destructive)

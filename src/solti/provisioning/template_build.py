@@ -54,7 +54,7 @@ def _hardware(ops: Collaborators, request: TemplateBuildRequest) -> dict[str, An
         "memory": request.memory or d.memory,
         "scsihw": "virtio-scsi-single",
         "bridge": request.bridge or d.bridge,
-        "storage": request.vm_storage or d.vm_storage,
+        "storage": request.vm_storage or d.template_storage or d.vm_storage,
     }
 
 
@@ -193,10 +193,15 @@ def build_template(
     actor: str = "unknown",
     via: str = "cli",
     approver: str | None = None,
+    upstream: dict[str, Any] | None = None,
+    copy: dict[str, Any] | None = None,
 ) -> TemplateBuildResult:
     """Build one template; safe to re-run with the same ``request_id``.
 
     ``approver`` is whoever allowed the build (Slack approvals); it lands in the audit record.
+    ``upstream`` is a checksum answer already fetched (the copies of one build on several
+    nodes share it, so all have the same image and version); ``copy`` (``build``, ``copy``)
+    says in the notes which copy of which build this template is (``template_copies``).
     """
     held = _Held(progress)
     op = Operation(ops, "template build", actor=actor, via=via, request_id=request.request_id,
@@ -213,7 +218,7 @@ def build_template(
         name=template_name(request.distribution),
         params={"distribution": request.distribution, **hw, "disk": str(target_disk)},
     ):
-        upstream, volid, downloaded = _image(op, request, entry, node)
+        upstream, volid, downloaded = _image(op, request, entry, node, upstream)
         params = _create_params(ops, request, hw, volid, entry)
         with held.hold() as say, op.step("vmid"):
             used = Snapshot.take(ops.client).used_ids()
@@ -222,6 +227,7 @@ def build_template(
         vmid = _create(op, node, params, used)
         virtual, final = _grow_disk(op, held, node, vmid, target_disk)
         meta = _metadata(request, entry, upstream, hw, virtual, final, actor, ops.now())
+        meta.update(copy or {})
         info = _finish_template(op, request, entry, node, vmid, meta)
         op.done(vmid=vmid, template_vmid=vmid, template_name=info.name,
                 template_version=info.version)  # fmt: skip
@@ -262,15 +268,20 @@ def _metadata(
 
 
 def _image(
-    op: Operation, request: TemplateBuildRequest, entry: Any, node: str
+    op: Operation,
+    request: TemplateBuildRequest,
+    entry: Any,
+    node: str,
+    pinned: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], str, bool]:
-    """The ``checksum`` and ``download`` steps: upstream's digest, then the image in the
-    import storage (skipped when the digest-named file is there). Returns upstream's
-    answer, the volume id and whether it was downloaded now."""
+    """The ``checksum`` and ``download`` steps: upstream's digest (or the ``pinned`` answer
+    of the build this copy belongs to), then the image in the import storage (skipped when
+    the digest-named file is there). Returns upstream's answer, the volume id and whether
+    it was downloaded now."""
     ops = op.ops
     storage = request.image_storage or ops.defaults.image_storage
-    with op.step("checksum", entry.checksum_url):
-        upstream = fetch_upstream(ops, request.distribution)
+    with op.step("checksum", entry.checksum_url if pinned is None else "the build's own"):
+        upstream = pinned if pinned is not None else fetch_upstream(ops, request.distribution)
     volid = f"{storage}:import/{upstream['filename']}"
     with op.step("download", upstream["filename"]):
         present = {c.get("volid") for c in ops.client.storage_content(node, storage, "import")}

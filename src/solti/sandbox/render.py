@@ -113,6 +113,8 @@ EMOJI = {
     "large_green_circle": "🟢",
     "red_circle": "🔴",
     "stopwatch": "⏱",
+    "camera": "📷",
+    "rewind": "⏪",
 }
 
 

@@ -32,7 +32,24 @@ _OUTCOME = {
 def _what(kind: str, target: str) -> str:
     if kind == "template_build":
         return f"Build a new template for *{escape(target)}*"
+    if kind == "vm_create":
+        return f"Create VM *{escape(target)}*"
     return f"Destroy template VMID *{escape(target)}*"
+
+
+def _short(kind: str, target: str) -> str:
+    """The request in a few plain words, for notification texts."""
+    if kind == "template_build":
+        return "build of " + target
+    if kind == "vm_create":
+        return "create of VM " + target
+    return "destroy of template " + target
+
+
+def tally(voters: Sequence[str], required: int) -> str:
+    """``1 of 2 approvals (<@U1>)``: how far a request is from being approved."""
+    who = f" ({', '.join(f'<@{v}>' for v in voters)})" if voters else ""
+    return f"{len(voters)} of {required} approvals{who}"
 
 
 def _body(
@@ -53,8 +70,13 @@ def pending_message(
     requester: str,
     details: Sequence[tuple[str, str]],
     expires_at: datetime,
+    voters: Sequence[str] = (),
+    required: int = 1,
 ) -> dict[str, Any]:
+    """The card with Approve/Deny; with ``required`` over 1 it counts the approvals so far."""
     blocks = _body(kind, target, requester, details)
+    if required > 1:
+        blocks.append(section(f":busts_in_silhouette: {tally(voters, required)}"))
     danger_confirm = None
     if kind == "template_destroy":
         danger_confirm = confirm_dialog(
@@ -70,8 +92,10 @@ def pending_message(
     blocks.append(
         context(f"Request `{request_id}` · only approvers may decide · expires {when(expires_at)}")
     )
-    what = "build of " + target if kind == "template_build" else "destroy of template " + target
-    return message(f"Approval needed: {what} (requested by <@{requester}>)", blocks)
+    so_far = f"; {tally(voters, required)}" if required > 1 else ""
+    return message(
+        f"Approval needed: {_short(kind, target)} (requested by <@{requester}>){so_far}", blocks
+    )
 
 
 def decided_message(
@@ -83,11 +107,16 @@ def decided_message(
     state: str,
     decided_by: str | None,
     decided_at: datetime | None,
+    voters: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The same card with the buttons replaced by who decided and when."""
+    """The same card with the buttons replaced by who decided and when (``voters``: every
+    approver of a request that needed more than one)."""
     blocks = _body(kind, target, requester, details)
     outcome = _OUTCOME.get(state, state)
-    who = f" by <@{decided_by}>" if decided_by else " (nobody decided in time)"
+    approvers = [v for v in voters if v != decided_by] if state == "approved" else []
+    deciders = [*approvers, decided_by]
+    names = " and ".join(f"<@{v}>" for v in deciders if v)
+    who = f" by {names}" if decided_by else " (nobody decided in time)"
     blocks.append(section(f"{outcome}{who} {when(decided_at)}"))
     blocks.append(context(f"Request `{request_id}`"))
     return message(f"{outcome.split(' ', 1)[1]}: {kind.replace('_', ' ')} {target}", blocks)
@@ -96,11 +125,9 @@ def decided_message(
 def requester_notice(
     kind: str, target: str, requester: str, state: str, decided_by: str | None
 ) -> dict[str, Any]:
-    what = (
-        f"build of *{escape(target)}*"
-        if kind == "template_build"
-        else f"destroy of template *{escape(target)}*"
-    )
+    words = _short(kind, target)
+    head, _, name = words.rpartition(" ")
+    what = f"{head} *{escape(name)}*"
     if state == "approved":
         text = f"<@{requester}> your {what} was approved by <@{decided_by}>; it is starting now."
     elif state == "denied":

@@ -23,14 +23,15 @@ class BulkRow:
     (a step), what it made (``running``) or why it failed."""
 
     name: str
-    vmid: int
+    vmid: int | None
     node: str
     state: str = "waiting"
     note: str | None = None
 
 
 def _row_text(row: BulkRow) -> str:
-    line = f"{_ICONS.get(row.state, '•')} `{escape(row.name)}` VM {row.vmid} on {escape(row.node)}"
+    vm = f" VM {row.vmid}" if row.vmid is not None else ""
+    line = f"{_ICONS.get(row.state, '•')} `{escape(row.name)}`{vm} on {escape(row.node)}"
     if row.note:
         line += f" — {escape(clip(row.note, 300))}"
     return line

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from solti.bot.blocks.elements import (
@@ -22,6 +22,8 @@ from solti.bot.blocks.elements import (
     size_text,
     when,
 )
+from solti.bot.blocks.snapshot_blocks import HELP_SNAPSHOT
+from solti.provisioning.template_copies import copies_of
 
 OPEN_MODAL_ACTION = "open_create_modal"
 REMOVE_ACTION = "vm_remove"
@@ -62,6 +64,7 @@ HELP_SECTIONS: dict[str, tuple[str, list[str]]] = {
     ),
 }
 HELP_SECTIONS["report"] = HELP_SECTIONS["audit"]
+HELP_SECTIONS["snapshot"] = HELP_SNAPSHOT
 
 
 def help_blocks(topic: str | None = None) -> list[Block]:
@@ -158,9 +161,12 @@ def vm_list_message(
     quota_left: int | None,
     page: int = 1,
     per_page: int = VMS_PER_PAGE,
+    lease_of: Callable[[Any], str] | None = None,
 ) -> dict[str, Any]:
     """One page of the VM list; a longer list says which part this is and how to see more
-    (never cut silently: 100 lines fit well within Slack's 50 blocks)."""
+    (never cut silently: 100 lines fit well within Slack's 50 blocks). ``lease_of`` words a
+    VM's lease (``lease 5d 3h left``: ``fleet_blocks.lease_note``), as `solti vm list` and
+    App Home show it."""
     title = "Your VMs" if mine else "VMs"
     pages = max(1, -(-len(vms) // per_page))
     if not vms:
@@ -176,6 +182,7 @@ def vm_list_message(
             f"`{vm.vmid}` *{escape(vm.name)}* on {escape(vm.node)}: {escape(vm.status)}"
             + (f", from {escape(vm.template_name)}" if vm.template_name else "")
             + (f", owner <@{vm.owner}>" if vm.owner and not mine else "")
+            + (f", {lease_of(vm)}" if lease_of is not None else "")
             for vm in shown
         ]
         blocks = [header(f"{title} ({len(vms)})")]
@@ -216,9 +223,10 @@ def template_list_message(templates: Sequence[Any]) -> dict[str, Any]:
     if not templates:
         return info_message("No templates yet. Ask for one with `/solti template build rocky9`.")
     lines = [
-        f"`{t.vmid}` *{escape(t.name)}* on {escape(t.node)}: {escape(t.distribution or '?')} "
-        f"{escape(t.version or '')}, built {when(t.build_date)}"
-        for t in templates
+        f"{', '.join(f'`{t.vmid}`' for t in copies)} *{escape(copies[0].name)}* on "
+        f"{escape(', '.join(t.node for t in copies))}: {escape(copies[0].distribution or '?')} "
+        f"{escape(copies[0].version or '')}, built {when(copies[0].build_date)}"
+        for copies in copies_of(list(templates)).values()
     ]
     blocks: list[Block] = [header(f"Templates ({len(templates)})")]
     for start in range(0, len(lines), 20):

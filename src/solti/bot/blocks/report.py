@@ -22,6 +22,8 @@ class DistributionReport:
     older: list[Any] = field(default_factory=list)
     clones: int = 0
     update: Any | None = None
+    # The latest build's copies on other nodes (``--all-nodes``): one build, said once.
+    copies: list[Any] = field(default_factory=list)
 
 
 def _upstream(update: Any | None) -> str:
@@ -59,6 +61,9 @@ def distribution_blocks(item: DistributionReport, now: datetime) -> list[Block]:
         f"{escape(t.version or 'unknown')}, built {when(t.build_date)} ({age(t.build_date, now)}), "
         f"checksum `{checksum}`\n{_upstream(item.update)} · {item.clones} VM(s) cloned from it"
     )
+    if item.copies:
+        where = ", ".join(f"`{c.vmid}` on {escape(c.node)}" for c in item.copies)
+        text += f"\nCopies of this build: {where}"
     blocks = [section(text)]
     if item.older:
         kept = ", ".join(f"`{o.vmid}` {escape(o.version or o.name)}" for o in item.older[:20])

@@ -13,12 +13,14 @@ from typing import Any
 from solti.bot.blocks import replies
 from solti.bot.blocks.bulk_blocks import BulkRow, bulk_message
 from solti.bot.bulk_progress import BulkProgress
+from solti.bot.flows import create_gate
 from solti.bot.flows.caller import Caller, as_sentence, describe_error
 from solti.bot.flows.vms import (
     CreateInput,
     FieldErrors,
     _keys_for,
     _record_create_refusal,
+    _Refused,
     request_from,
 )
 from solti.provisioning import InvalidRequest, PolicyDenied
@@ -42,10 +44,22 @@ def create_many_from_slash(caller: Caller, values: CreateInput, count: int) -> N
         return
     rows = [BulkRow(p.name, p.vmid, p.node) for p in plans]
     title = f"{count} VMs from {plans[0].template.name}"
+    # The N plans share sizes, clone mode and lease: the first says whether they need approval.
+    reasons = create_gate.create_reasons(caller, request, plans[0])
     if values.get("dry_run"):
         reply = bulk_message(f"Plan: {title}", rows, None)
         reply["blocks"].append(replies.context("Dry run: nothing was made."))
+        if reasons:
+            reply["blocks"].append(replies.context(create_gate.would_need_approval(reasons)))
         caller.reply(reply)
+        return
+    if reasons:  # an approval covers one create: --count would slip past approvals.vm_create
+        refusal = _CountNeedsApproval(
+            f"These VMs would need approval ({'; '.join(reasons)}), and a --count create "
+            "cannot wait for one: ask for them one at a time (each posts an approval card)."
+        )
+        _record_create_refusal(caller, values, refusal)
+        caller.say_error(refusal.message)
         return
     _build(caller, request, plans, title, rows)
 
@@ -93,3 +107,7 @@ def _build(caller: Caller, request: Any, plans: list[Any], title: str, rows: lis
         for index in range(1, len(plans) + 1):
             shown.ended(index, "failed", reason)
     shown.finish()
+
+
+class _CountNeedsApproval(_Refused):
+    """A ``--count`` create over ``approvals.vm_create``: refused, never run unapproved."""

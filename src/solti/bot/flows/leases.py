@@ -1,8 +1,10 @@
 """Lease flows: `vm extend` (command and button), and the sweep's reminders as DMs.
 
 The decisions are provisioning's (``Provisioner.extend_lease``, ``Provisioner.sweep_leases``);
-here is who may ask (owner or admin, usergroups included, as for stop and remove) and what
-people are told.
+here is who may ask and what people are told. Who may ask is the one authorization table's
+(``bot.authorization``, verb ``vm extend``: the owner or an admin, usergroups included, as for
+stop and remove), from a channel or from the person's own surfaces (the reminder DM, App
+Home), where ``allowed_channels`` does not apply. A refusal is recorded in the audit log.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ def extend(caller: Caller, vmid: int, duration: str | None) -> None:
     if owner is None:
         caller.say_error(f"VM {vmid} has no lease and no owner I know of. `/solti vm list`.")
         return
-    decision = runtime.rules.may_manage_vm(caller.user, caller.groups, owner)
+    decision = caller.authorize("vm extend", owner=owner)
     if not decision:
+        _record_refusal(caller, vmid, decision.reason)
         caller.say_error(decision.reason)
         return
     try:
@@ -49,6 +52,16 @@ def extend(caller: Caller, vmid: int, duration: str | None) -> None:
             f":hourglass: The lease of VM {vmid} now ends {when(lease.expires_at)}."
         )
     )
+
+
+def _record_refusal(caller: Caller, vmid: int, reason: str) -> None:
+    try:
+        caller.runtime.audit.record(
+            action="vm lease extend", actor=caller.user, via="slack", result="denied", error=reason,
+            vmid=vmid, request_id=caller.request_id,
+        )  # fmt: skip
+    except Exception:
+        log.exception("could not write the audit record of a refused vm extend")
 
 
 def run_sweep(runtime: Runtime) -> int:

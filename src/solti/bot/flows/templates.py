@@ -10,8 +10,12 @@ from solti.bot.blocks import approval as cards
 from solti.bot.blocks import progress as progress_views
 from solti.bot.blocks import replies
 from solti.bot.blocks.elements import mention
+from solti.bot.cluster_context import CLUSTER_DETAIL
+from solti.bot.flows import approved_create
 from solti.bot.flows.caller import Caller, describe_error
+from solti.bot.flows.template_copies_flow import build_copies_approved, copies_text, split_target
 from solti.bot.progress_message import ProgressMessage
+from solti.bot.recovery_book import ProgressBook
 from solti.bot.runtime import Runtime
 from solti.bot.slackcalls import send_retrying
 from solti.provisioning import TemplateBuildRequest
@@ -38,10 +42,14 @@ def _latest(templates: list[Any], distribution: str) -> Any | None:
     return max(own, key=lambda t: t.vmid) if own else None
 
 
-def _build_details(runtime: Runtime, distribution: str) -> list[tuple[str, str]]:
-    """What will happen: image, upstream version, which template stops being the latest."""
+def _build_details(runtime: Runtime, target: str) -> list[tuple[str, str]]:
+    """What will happen: image, upstream version, which template stops being the latest
+    (and, for ``DISTRO --all-nodes``, on which nodes)."""
+    distribution, all_nodes = split_target(target)
     entry = runtime.policy.catalog().get(distribution)  # NotFound names the known ones
     details = [("Distribution", distribution), ("Image", str(entry.image_url))]
+    if all_nodes:
+        details.append(("Nodes", copies_text(runtime, distribution)))
     try:
         statuses = runtime.provisioner.check_updates(distribution)
         status = statuses[0] if statuses else None
@@ -114,7 +122,13 @@ def request_approval(caller: Caller, kind: str, target: str) -> None:
         request_id=approval.id,
     )
     card = cards.pending_message(
-        approval.id, kind, target, caller.user, details, approval.expires_at
+        approval.id,
+        kind,
+        target,
+        caller.user,
+        details,
+        approval.expires_at,
+        required=rules.approvals_required,
     )
     response = send_retrying(
         lambda: runtime.client.chat_postMessage(channel=rules.approvals_channel, **card),
@@ -176,7 +190,9 @@ def finish_request(runtime: Runtime, approval: Approval) -> bool:
     if audit is None or approval.state == "pending":
         return False
     try:
-        row = audit.find_by_request_id(approval.id, action=request_action(approval.kind))
+        row = audit.find_by_request_id(  # written on the requester's cluster
+            approval.id, action=request_action(approval.kind), any_cluster=True
+        )
         if row is None or row.id is None or row.result != "running":
             return False
         result, error = request_outcome(approval)
@@ -230,6 +246,9 @@ def _refresh_card(runtime: Runtime, approval: Approval) -> None:
         approval.state,
         approval.decided_by,
         approval.decided_at,
+        voters=runtime.approvals.voters(approval.id)
+        if runtime.rules.approvals_required > 1
+        else (),
     )
     send_retrying(
         lambda: runtime.client.chat_update(channel=approval.channel, ts=approval.ts, **card),
@@ -280,6 +299,8 @@ def decide(caller: Caller, request_id: str, approve: bool) -> None:
         )
         caller.say_error(allowed.reason)
         return
+    if approve and not approved_create.count_vote(caller, approval):  # approvals.required
+        return
     outcome = runtime.approvals.decide(request_id, "approved" if approve else "denied", caller.user)
     if outcome is None:
         return
@@ -303,9 +324,6 @@ def decide(caller: Caller, request_id: str, approve: bool) -> None:
         _run(runtime, approval)
 
 
-CLUSTER_DETAIL = "Cluster"
-
-
 def _run(runtime: Runtime, approval: Approval) -> None:
     """The approved change, on the cluster it was requested for (not the approver's)."""
     cluster = dict(approval.details).get(CLUSTER_DETAIL)
@@ -314,14 +332,30 @@ def _run(runtime: Runtime, approval: Approval) -> None:
 
 
 def _run_on_cluster(runtime: Runtime, approval: Approval) -> None:
+    if approval.kind == "vm_create":
+        try:
+            approved_create.build_approved(runtime, approval)
+        except Exception as exc:
+            log.error("could not run the create of %s: %s", approval.id, describe_error(exc)[0])
+        return
     channel = approval.origin_channel or runtime.rules.approvals_channel or approval.requester
     if approval.kind == "template_build":
         title = f"Building a {approval.target} template"
     else:
         title = f"Destroying template {approval.target}"
-    progress = ProgressMessage(runtime.client, channel, title, requester=approval.requester)
     # Outside the thread's code block, so the approver shows as a name, not a raw user id.
     note = f"Approval `{approval.id}` by {mention(approval.decided_by)}"
+    if approval.kind == "template_build" and split_target(approval.target)[1]:
+        build_copies_approved(runtime, approval, note)
+        return
+    progress = ProgressMessage(
+        runtime.client,
+        channel,
+        title,
+        requester=approval.requester,
+        request_id=approval.id,
+        book=ProgressBook(runtime.database),
+    )
     try:
         progress.post()
     except Exception as exc:

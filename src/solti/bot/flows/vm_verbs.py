@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from solti.bot.blocks import replies
+from solti.bot.blocks.fleet_blocks import lease_note
 from solti.bot.flows.caller import Caller, describe_error
 
 __all__ = ["give", "list_vms", "quota", "vm_action"]
@@ -30,7 +31,10 @@ def list_vms(caller: Caller, mine: bool, page: int = 1) -> None:
     left = None
     if runtime.rules.max_vms_per_user is not None:
         left = runtime.rules.quota_left(sum(1 for vm in vms if vm.owner == caller.user))
-    caller.reply(replies.vm_list_message(vms, mine, left, page))
+    now = runtime.clock()
+    caller.reply(
+        replies.vm_list_message(vms, mine, left, page, lease_of=lambda vm: lease_note(vm, now))
+    )
 
 
 def quota(caller: Caller, user: str | None) -> None:

@@ -12,12 +12,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from solti.bot.approvals import Approval
 from solti.bot.blocks import progress as progress_views
 from solti.bot.blocks import replies
 from solti.bot.blocks.elements import escape
+from solti.bot.flows import create_gate
 from solti.bot.flows.caller import Caller, as_sentence, describe_error
 from solti.bot.flows.login import address_later, first_login
 from solti.bot.progress_message import ProgressMessage
+from solti.bot.recovery_book import ProgressBook
 from solti.provisioning import InvalidRequest, NotFound, SoltiError, VmCreateRequest, VmPlan
 
 __all__ = [
@@ -186,7 +189,10 @@ def _prepare_create(
     request = request_from(values, keys, caller.request_id)
     try:
         plan = runtime.provisioner.plan_vm(
-            request, actor=caller.user, **_shown_choices(values, shown)
+            request,
+            actor=caller.user,
+            lease_exempt=create_gate.lease_exempt(caller, request.lease),
+            **_shown_choices(values, shown),
         )
     except NotFound as exc:
         raise _template_not_found(caller, values.get("template"), exc) from None
@@ -287,20 +293,44 @@ def create_from_slash(caller: Caller, values: CreateInput, prefill: dict[str, An
         reply = replies.plan_message(plan, plan_prefill(plan, prefill))
         if left is not None:
             reply["blocks"].append(replies.context(f"Quota: you can create {left} more VM(s)."))
+        reasons = create_gate.create_reasons(caller, request, plan)
+        if reasons:
+            reply["blocks"].append(replies.context(create_gate.would_need_approval(reasons)))
         caller.reply(reply)
         return
-    build_vm(caller, request, plan)
+    _build_or_ask(caller, request, plan)
 
 
 def create_prepared(caller: Caller, prepared: Future[tuple[VmCreateRequest, VmPlan]]) -> None:
     """The form's create: the plan its submit made (still running when Proxmox was slow)."""
     plan = _prepared_or_said(caller, prepared.result)
     if plan is not None:
-        build_vm(caller, *plan)
+        _build_or_ask(caller, *plan)
 
 
-def build_vm(caller: Caller, request: VmCreateRequest, plan: VmPlan) -> None:
-    """Progress message, provisioning of exactly ``plan``, the final state."""
+def _build_or_ask(caller: Caller, request: VmCreateRequest, plan: VmPlan) -> None:
+    """Build now, or, over an ``approvals.vm_create`` threshold, post the approval card."""
+    try:
+        reasons = create_gate.create_reasons(caller, request, plan)
+    except Exception as exc:
+        caller.say_error(describe_error(exc)[0])
+        return
+    if reasons:
+        create_gate.ask_for_create(caller, request, plan, reasons)
+        return
+    build_vm(caller, request, plan)
+
+
+def build_vm(
+    caller: Caller,
+    request: VmCreateRequest,
+    plan: VmPlan,
+    *,
+    lease_exempt: bool | None = None,
+    approval: Approval | None = None,
+) -> None:
+    """Progress message, provisioning of exactly ``plan``, the final state (``approval``:
+    the request that let it run, named in the final details)."""
     runtime = caller.runtime
     title = f"Creating {plan.name} (VMID {plan.vmid}) from {plan.template.name}"
     if caller.channel is None:
@@ -308,7 +338,14 @@ def build_vm(caller: Caller, request: VmCreateRequest, plan: VmPlan) -> None:
             "I don't know which channel to report progress in; run the command in a channel."
         )
         return
-    progress = ProgressMessage(runtime.client, caller.channel, title, requester=caller.user)
+    progress = ProgressMessage(
+        runtime.client,
+        caller.channel,
+        title,
+        requester=caller.user,
+        request_id=caller.request_id,
+        book=ProgressBook(runtime.database),
+    )
     try:
         progress.post()
     except Exception as exc:
@@ -331,6 +368,11 @@ def build_vm(caller: Caller, request: VmCreateRequest, plan: VmPlan) -> None:
             via="slack",
             request_id=caller.request_id,
             progress=progress,
+            lease_exempt=(
+                create_gate.lease_exempt(caller, request.lease)
+                if lease_exempt is None
+                else lease_exempt
+            ),
         )
     except Exception as exc:
         reason, step = describe_error(exc)
@@ -342,6 +384,9 @@ def build_vm(caller: Caller, request: VmCreateRequest, plan: VmPlan) -> None:
         f"request {caller.request_id}",
         f"template {used_plan.template.name} v{used_plan.template.version}",
     ]
+    if approval is not None:
+        voters = runtime.approvals.voters(approval.id) or (approval.decided_by,)
+        details.append(f"approval {approval.id} by {', '.join(v for v in voters if v)}")
     if result.duration_ms is not None:
         details.append(f"provisioning: {result.duration_ms} ms")
     if runtime.rules.max_vms_per_user is not None:

@@ -36,6 +36,19 @@ from solti.bot.grammar.commands import (
 )
 from solti.bot.grammar.lease_grammar import lease_option, vm_extend
 from solti.bot.grammar.options import _convert, _no_extra, _options, _Spec, _tokens, _vmid
+from solti.bot.grammar.snapshot_grammar import (
+    SnapshotCreate as SnapshotCreate,  # re-exported: `grammar.SnapshotCreate` in the listeners
+)
+from solti.bot.grammar.snapshot_grammar import (
+    SnapshotDelete as SnapshotDelete,
+)
+from solti.bot.grammar.snapshot_grammar import (
+    SnapshotList as SnapshotList,
+)
+from solti.bot.grammar.snapshot_grammar import (
+    SnapshotRollback as SnapshotRollback,
+)
+from solti.bot.grammar.snapshot_grammar import snapshot_command
 from solti.bot.grammar.unescape import unescape
 
 # The parsed forms are part of the grammar's public face, so both lists travel together.
@@ -128,7 +141,8 @@ def _template(args: list[str]) -> Command:
     if not args:
         raise UsageError("`template` needs a verb: list, build, destroy.", "template")
     verb, rest = args[0].lower(), args[1:]
-    words, _ = _options(rest, _Spec(), "template")
+    spec = _Spec(flags=("all-nodes",)) if verb == "build" else _Spec()
+    words, opts = _options(rest, spec, "template")
     if verb == "list":
         _no_extra(words, "template list", "template")
         return TemplateList()
@@ -138,7 +152,9 @@ def _template(args: list[str]) -> Command:
                 "`template build` needs one distribution, e.g. `/solti template build rocky9`.",
                 "template",
             )
-        return TemplateBuild(distribution=words[0].lower())
+        return TemplateBuild(
+            distribution=words[0].lower(), all_nodes=bool(opts.get("all-nodes", False))
+        )
     if verb == "destroy":
         if len(words) != 1:
             raise UsageError(
@@ -202,7 +218,10 @@ def parse(text: str) -> Command:
     if head == "report":
         _no_extra(rest, "report", "report")
         return Report()
+    if head == "snapshot":
+        return snapshot_command(rest)
     raise UsageError(
-        f"Unknown command `{words[0]}`; allowed: vm, template, key, audit, quota, report, help.",
+        f"Unknown command `{words[0]}`; allowed: vm, template, key, audit, quota, report, "
+        "snapshot, help.",
         None,
     )

@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 VM_VERBS = ("verify", "start", "stop", "shutdown", "remove")
-TOPICS = ("vm", "template", "key", "audit", "report", "help")
+TOPICS = ("vm", "template", "key", "audit", "report", "help", "snapshot")
 
 
 class UsageError(ValueError):
@@ -106,6 +106,7 @@ class TemplateList:
 @dataclass(frozen=True)
 class TemplateBuild:
     distribution: str
+    all_nodes: bool = False  # `--all-nodes`: a copy on every node (local storage)
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,13 @@ from solti.bot.blocks.approval import APPROVE_ACTION, DENY_ACTION
 from solti.bot.blocks.home_view import START_ACTION, STOP_ACTION
 from solti.bot.blocks.lease_blocks import EXTEND_ACTION
 from solti.bot.blocks.replies import OPEN_MODAL_ACTION, REMOVE_ACTION
+from solti.bot.blocks.snapshot_blocks import (
+    DELETE_SNAPSHOT_ACTION,
+    ROLLBACK_SNAPSHOT_ACTION,
+    parse_button_value,
+)
 from solti.bot.cluster_context import split_button_value
-from solti.bot.flows import leases, templates, vm_verbs
+from solti.bot.flows import leases, snapshots, templates, vm_verbs
 from solti.bot.flows.caller import Caller
 from solti.bot.home import publish_home
 from solti.bot.listeners.dispatch import (
@@ -37,6 +42,8 @@ ACTION_VERBS = {
     EXTEND_ACTION: "vm extend",
     START_ACTION: "vm start",
     STOP_ACTION: "vm stop",
+    ROLLBACK_SNAPSHOT_ACTION: "snapshot rollback",
+    DELETE_SNAPSHOT_ACTION: "snapshot delete",
 }
 
 # Clicks whose work is a few milliseconds (opening the form: its trigger_id lives 3 s).
@@ -81,6 +88,21 @@ def _power(verb: str) -> Work:
             caller.say_error("That button does not name a VM.")
             return
         vm_verbs.vm_action(caller, verb, int(value))
+
+    return work
+
+
+def _snapshot_confirmed(verb: str) -> Work:
+    """[Roll back]/[Delete] after Slack's confirm dialog: the flow authorizes again."""
+
+    def work(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> None:
+        target = parse_button_value(str(action.get("value") or ""))
+        if target is None:
+            caller.say_error("That button does not name a VM snapshot.")
+            return
+        vmid, name = target
+        run = snapshots.rollback if verb == "rollback" else snapshots.delete
+        run(caller, vmid, name, confirmed=True)
 
     return work
 
@@ -132,3 +154,9 @@ def register(app: Any) -> None:
     app.action(EXTEND_ACTION)(_clicked(EXTEND_ACTION, _extend))
     app.action(START_ACTION)(_clicked(START_ACTION, _power("start")))
     app.action(STOP_ACTION)(_clicked(STOP_ACTION, _power("stop")))
+    app.action(ROLLBACK_SNAPSHOT_ACTION)(
+        _clicked(ROLLBACK_SNAPSHOT_ACTION, _snapshot_confirmed("rollback"), replace=True)
+    )
+    app.action(DELETE_SNAPSHOT_ACTION)(
+        _clicked(DELETE_SNAPSHOT_ACTION, _snapshot_confirmed("delete"), replace=True)
+    )

@@ -14,8 +14,17 @@ from solti import telemetry
 from solti.bot import grammar
 from solti.bot.blocks import modal as modal_views
 from solti.bot.blocks import replies
-from solti.bot.flows import bulk_create, keys_and_reports, leases, templates, vm_verbs, vms
+from solti.bot.flows import (
+    bulk_create,
+    keys_and_reports,
+    leases,
+    snapshots,
+    templates,
+    vm_verbs,
+    vms,
+)
 from solti.bot.flows.caller import Caller, describe_error
+from solti.bot.flows.template_copies_flow import ALL_NODES
 from solti.bot.grammar.cluster_option import take_cluster
 from solti.bot.listeners.dispatch import caller_from, ephemeral_via_respond, later
 
@@ -75,7 +84,9 @@ def _quick(parsed: grammar.Command) -> bool:
         return parsed.verb == "verify"
     quick = (grammar.KeyShow, grammar.KeySet, grammar.KeyRemove, grammar.Audit, grammar.Quota,
              grammar.VmGive)  # fmt: skip
-    return isinstance(parsed, (*quick, grammar.TemplateList, grammar.VmList))
+    if isinstance(parsed, (grammar.SnapshotRollback, grammar.SnapshotDelete)):
+        return True  # without a click these only post the confirmation prompt
+    return isinstance(parsed, (*quick, grammar.TemplateList, grammar.VmList, grammar.SnapshotList))
 
 
 def _count(verb: str, outcome: str) -> None:
@@ -174,6 +185,11 @@ _AUTHORIZED_IN_FLOW = (
     grammar.VmList,
     grammar.VmGive,
     grammar.Help,
+    grammar.SnapshotCreate,
+    grammar.SnapshotList,
+    grammar.SnapshotRollback,
+    grammar.SnapshotDelete,
+    grammar.VmExtend,
 )
 
 
@@ -215,8 +231,9 @@ def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> No
             leases.extend(caller, vmid, duration)
         case grammar.TemplateList():
             templates.list_templates(caller)
-        case grammar.TemplateBuild(distribution=distribution):
-            templates.request_approval(caller, "template_build", distribution)
+        case grammar.TemplateBuild(distribution=distribution, all_nodes=all_nodes):
+            target = f"{distribution}{ALL_NODES if all_nodes else ''}"
+            templates.request_approval(caller, "template_build", target)
         case grammar.TemplateDestroy(vmid=vmid):
             templates.request_approval(caller, "template_destroy", str(vmid))
         case grammar.KeySet(key=key):
@@ -233,6 +250,14 @@ def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> No
             vm_verbs.quota(caller, user)
         case grammar.VmGive(vmid=vmid, user=user):
             vm_verbs.give(caller, vmid, user)
+        case grammar.SnapshotCreate():
+            snapshots.create(caller, parsed)
+        case grammar.SnapshotList(vmid=vmid):
+            snapshots.list_snapshots(caller, vmid)
+        case grammar.SnapshotRollback(vmid=vmid, name=name):
+            snapshots.rollback(caller, vmid, name)
+        case grammar.SnapshotDelete(vmid=vmid, name=name):
+            snapshots.delete(caller, vmid, name)
 
 
 def register(app: Any) -> None:

@@ -62,6 +62,10 @@ PRIVILEGES: tuple[Requirement, ...] = (
         "set machine type q35, SCSI controller, serial console and display",
     ),
     Requirement("/vms", "VM.PowerMgmt", "start, stop and shut down VMs"),
+    Requirement("/vms", "VM.Snapshot", "take and delete VM snapshots (`snapshot create|delete`)"),
+    Requirement(
+        "/vms", "VM.Snapshot.Rollback", "roll a VM back to a snapshot (`snapshot rollback`)"
+    ),
     Requirement(
         "/vms",
         "VM.GuestAgent.Audit",

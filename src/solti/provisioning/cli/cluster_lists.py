@@ -35,11 +35,17 @@ def list_on_clusters(
     *,
     columns: Sequence[str],
     title: str,
+    text_rows: Callable[[list[Any]], list[Any]] | None = None,
 ) -> None:
-    """``ask`` the chosen cluster, or every cluster, and print one table (or JSON list)."""
+    """``ask`` the chosen cluster, or every cluster, and print one table (or JSON list).
+
+    ``text_rows`` shapes one cluster's items for the table only (template copies on one row);
+    JSON keeps one entry per item.
+    """
+    shape = text_rows if text_rows is not None and not as_json else list
     clusters = app.clusters
     if not clusters.many:
-        app.emit(ask(app.provisioner), as_json, columns=columns, title=title)
+        app.emit(shape(ask(app.provisioner)), as_json, columns=columns, title=title)
         return
     names = clusters.names if app.spans_clusters else [app.cluster_name]
     answers = clusters.each(ask, names)
@@ -49,7 +55,7 @@ def list_on_clusters(
         {"cluster": answer.cluster, **_plain(item)}
         for answer in answers
         if answer.error is None
-        for item in answer.value
+        for item in shape(answer.value)
     ]
     missing = [unanswered_line(a.cluster, a.error) for a in answers if a.error is not None]
     if len(missing) == len(answers):

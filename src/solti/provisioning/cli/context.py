@@ -42,6 +42,8 @@ __all__ = [
 ]  # fmt: skip
 
 DEFAULT_DB = "solti.db"
+# Longer tables are printed as plain padded columns (rich lays 5,000 rows out in seconds).
+PLAIN_TABLE_ROWS = 500
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -143,9 +145,12 @@ class CliApp:
         if text is not None:
             self.out.print(text)
             return
+        rows = plain if isinstance(plain, list) else [plain]
+        if len(rows) > PLAIN_TABLE_ROWS:
+            click.echo(_plain_table(rows, columns, title))
+            return
         from rich.table import Table
 
-        rows = plain if isinstance(plain, list) else [plain]
         table = Table(title=title)
         for column in columns:
             table.add_column(column)
@@ -199,6 +204,20 @@ def _plain(data: Any) -> Any:
     if isinstance(data, dict):
         return {k: _plain(v) for k, v in data.items()}
     return data
+
+
+def _plain_table(rows: list[dict[str, Any]], columns: Sequence[str], title: str | None) -> str:
+    """Columns padded to their widest cell, for lists too long for rich: laying out a 5,000-row
+    rich table took seconds (``bench/bench_list.py``), this takes milliseconds."""
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
+
+    head = [title] if title else []
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([*head, line(columns), rule, *(line(r) for r in cells)])
 
 
 def _cell(value: Any) -> str:

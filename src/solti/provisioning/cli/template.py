@@ -35,6 +35,12 @@ def template_group() -> None:
 @click.argument("distribution", required=False)
 @click.option("--all", "build_all", is_flag=True, help="Build every catalog distribution.")
 @click.option("--node", help="Target node (default: policy or the first node).")
+@click.option(
+    "--all-nodes",
+    is_flag=True,
+    help="A copy on every online node (local storage), from one download's checksum; "
+    "one template when the template storage is shared.",
+)
 @click.option("--disk", help="Template disk size, e.g. 10G (grown if the image is smaller).")
 @click.option("--secure-boot", is_flag=True, help="Pre-enrol Secure Boot keys.")
 @click.option("--request-id", help="Re-running with the same id makes no second template.")
@@ -45,6 +51,7 @@ def build(
     distribution: str | None,
     build_all: bool,
     node: str | None,
+    all_nodes: bool,
     disk: str | None,
     secure_boot: bool,
     request_id: str | None,
@@ -59,6 +66,16 @@ def build(
     p = app.provisioner
     if build_all == bool(distribution):
         raise click.UsageError("give one DISTRIBUTION or --all")
+    if all_nodes:
+        if build_all or node:
+            raise click.UsageError("--all-nodes builds one DISTRIBUTION on every node; "
+                                   "drop --all and --node")  # fmt: skip
+        from solti.provisioning.cli.template_copies_cli import build_on_all_nodes
+
+        request = {"distribution": distribution, "disk": disk, "secure_boot": secure_boot}
+        build_on_all_nodes(app, {k: v for k, v in request.items() if v is not None}, request_id,
+                           as_json)  # fmt: skip
+        return
     names = list(p.catalog.names) if build_all else [distribution]
     summary: list[dict[str, Any]] = []
     for name in names:
@@ -112,9 +129,11 @@ def summary_row(
 def list_(app: CliApp, distribution: str | None, as_json: bool) -> None:
     """Every template with its metadata, latest build of each distribution first."""
     from solti.provisioning.cli.cluster_lists import list_on_clusters
+    from solti.provisioning.cli.template_copies_cli import grouped_rows
 
     list_on_clusters(app, lambda p: p.list_templates(distribution), as_json,
-                     columns=TEMPLATE_COLUMNS, title="Templates")  # fmt: skip
+                     columns=TEMPLATE_COLUMNS, title="Templates",
+                     text_rows=grouped_rows)  # fmt: skip
 
 
 @template_group.command("verify")
@@ -129,14 +148,21 @@ def verify(app: CliApp, vmid: int, as_json: bool) -> None:
 
 @template_group.command("destroy")
 @click.argument("vmid", type=int)
+@click.option("--all-copies", is_flag=True, help="Also destroy the build's copies on other nodes.")
 @yes_option
 @json_option
 @pass_app
-def destroy(app: CliApp, vmid: int, yes: bool, as_json: bool) -> None:
-    """Remove a template (refused while linked clones use it)."""
-    app.confirm(f"Destroy template {vmid}?", yes)
-    app.provisioner.destroy_template(vmid, actor=app.actor, via="cli")
-    app.emit({"vmid": vmid, "destroyed": True}, as_json, text=f"template {vmid} destroyed")
+def destroy(app: CliApp, vmid: int, all_copies: bool, yes: bool, as_json: bool) -> None:
+    """Remove a template (refused while linked clones use it); the question names every copy
+    of its build on other nodes."""
+    from solti.provisioning.cli.template_copies_cli import destroy_with_copies
+
+    targets = destroy_with_copies(app, vmid, all_copies, yes)
+    for each in targets:
+        app.provisioner.destroy_template(each, actor=app.actor, via="cli")
+    done = [{"vmid": each, "destroyed": True} for each in targets]
+    text = "\n".join(f"template {each} destroyed" for each in targets)
+    app.emit(done[0] if len(done) == 1 else done, as_json, text=text)
 
 
 @template_group.command("updates")

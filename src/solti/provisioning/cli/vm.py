@@ -122,12 +122,16 @@ def create(app: CliApp, as_json: bool, dry_run: bool, request_id: str | None,
         columns = ("vmid", "name", "node", "full", "cores", "memory", "disk_before", "disk_after",
                    "user", "ipconfig")  # fmt: skip
         app.emit(plan, as_json, columns=columns, title=f"Plan (template {plan.template.vmid})")
+        _approval_note(app, p.create_approval_reasons(plan, actor=app.actor, lease=lease))
         return
     with app.progress("vm create") as progress:
         result = p.create_vm(
             request, progress=progress, actor=app.actor, via="cli", request_id=request_id,
             lease=lease,
         )  # fmt: skip
+    if result.plan is not None and not result.reused:
+        reasons = p.create_approval_reasons(result.plan, actor=app.actor, lease=lease)
+        _approval_note(app, reasons, made=result)
     login = None
     if result.vm.status == "running" and result.plan is not None:
         if app.err.is_terminal and not as_json:
@@ -142,6 +146,28 @@ def create(app: CliApp, as_json: bool, dry_run: bool, request_id: str | None,
         result.vm.address = found.address
         login = _login(result.plan.user, result.vm.vmid, found)
     app.emit(result, as_json, text=_created(result, login))
+
+
+def _approval_note(app: CliApp, reasons: list[str], made: Any = None) -> None:
+    """Over ``approvals.vm_create``: Slack would wait for an approver; the CLI does not.
+
+    The CLI is the operators' tool: whoever runs it holds the Proxmox token and could clone in
+    the Proxmox UI as well, so a gate here would only be in their way. It says so (stderr, so
+    ``--json`` stays one document) and, for a create, writes an audit record naming the rules,
+    so big creates that skipped an approver can be found in ``solti audit``.
+    """
+    if not reasons:
+        return
+    why = "; ".join(reasons)
+    if made is None:
+        click.echo(f"would need approval in Slack ({why}); the CLI does not wait for one", err=True)
+        return
+    vm = made.vm
+    click.echo(f"note: no approval asked ({why}): the CLI is the operators' tool", err=True)
+    app.provisioner.audit.record(
+        action="vm create unapproved", actor=app.actor, via="cli", result="ok", vmid=vm.vmid,
+        name=vm.name, params={"reasons": reasons, "create_audit_id": made.audit_id},
+    )  # fmt: skip
 
 
 def _login(user: str, vmid: int, found: Any) -> str:

@@ -6,11 +6,10 @@ a bar per VM on a terminal, and an exit code that says whether any VM failed.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
 from typing import Any
 
 from solti.provisioning.cli.context import CliApp, fail
+from solti.provisioning.cli.progress_rows import row_bars
 
 __all__ = ["create_many"]
 
@@ -35,7 +34,7 @@ def create_many(
         title = f"Plan: {count} VMs from template {plans[0].template.vmid}"
         app.emit(plans, as_json, columns=PLAN_COLUMNS, title=title)
         return
-    with _bars(app, count) as progress:
+    with row_bars(app, [f"VM {i}" for i in range(1, count + 1)]) as progress:
         result = p.create_vms(
             request, count, actor=app.actor, via="cli", request_id=request_id, lease=lease,
             progress=progress,
@@ -57,24 +56,3 @@ def _row(item: Any) -> dict[str, Any]:
     plan = item.plan
     return {"vmid": None, "name": plan.name, "node": plan.node, "status": "failed",
             "error": item.error, "lease_expires_at": None}  # fmt: skip
-
-
-@contextlib.contextmanager
-def _bars(app: CliApp, count: int) -> Iterator[Callable[[int, Any], None] | None]:
-    """One bar per VM on a terminal (stderr); nothing when stderr is a pipe."""
-    if not app.err.is_terminal:
-        yield None
-        return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    bars = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                    console=app.err, transient=True)  # fmt: skip
-    with bars:
-        tasks = [bars.add_task(f"VM {i}", total=None) for i in range(1, count + 1)]
-
-        def update(index: int, step: Any) -> None:
-            detail = f" ({step.detail})" if step.detail else ""
-            bars.update(tasks[index - 1], description=f"VM {index}: {step.step}{detail}",
-                        completed=step.index - 1, total=step.total)  # fmt: skip
-
-        yield update

@@ -6,10 +6,18 @@ from collections.abc import Callable
 from typing import Any
 
 from solti.sandbox.pve.api_errors import PveError
-from solti.sandbox.pve.handlers import Handler, cluster_routes, qemu, storage, task_routes
+from solti.sandbox.pve.handlers import (
+    Handler,
+    cluster_routes,
+    qemu,
+    snapshot_routes,
+    storage,
+    task_routes,
+)
 from solti.sandbox.pve.state.access import Access
 
 VM = "/nodes/{node}/qemu/{vmid}"
+SNAP = "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}"
 
 ROUTES: dict[tuple[str, str], Handler] = {
     ("GET", "/version"): cluster_routes.version,
@@ -40,6 +48,13 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "/nodes/{node}/storage/{storage}/download-url"): storage.download_url,
     ("GET", "/nodes/{node}/tasks/{upid}/status"): task_routes.status,
     ("GET", "/nodes/{node}/tasks/{upid}/log"): task_routes.log,
+    ("GET", f"{VM}/snapshot"): snapshot_routes.snapshot_list,
+    ("POST", f"{VM}/snapshot"): snapshot_routes.snapshot_create,
+    ("GET", SNAP): snapshot_routes.snapshot_index,
+    ("DELETE", SNAP): snapshot_routes.snapshot_delete,
+    ("GET", f"{SNAP}/config"): snapshot_routes.snapshot_config_get,
+    ("PUT", f"{SNAP}/config"): snapshot_routes.snapshot_config_put,
+    ("POST", f"{SNAP}/rollback"): snapshot_routes.rollback,
 }
 
 # Reachable without credentials, as pveproxy allows.
@@ -80,6 +95,15 @@ PERMISSIONS: dict[tuple[str, str], list[tuple[str, list[str]]]] = {
     ("POST", "/nodes/{node}/storage/{storage}/download-url"): [
         ("/storage/{storage}", ["Datastore.AllocateTemplate"])
     ],
+    # qemu-server ``API2/Qemu.pm`` snapshot subs' ``permissions`` (``any => 1`` lists).
+    ("GET", f"{VM}/snapshot"): [("/vms/{vmid}", ["VM.Audit"])],
+    ("POST", f"{VM}/snapshot"): [("/vms/{vmid}", ["VM.Snapshot"])],
+    ("DELETE", SNAP): [("/vms/{vmid}", ["VM.Snapshot"])],
+    ("GET", f"{SNAP}/config"): [
+        ("/vms/{vmid}", ["VM.Snapshot", "VM.Snapshot.Rollback", "VM.Audit"])
+    ],
+    ("PUT", f"{SNAP}/config"): [("/vms/{vmid}", ["VM.Snapshot"])],
+    ("POST", f"{SNAP}/rollback"): [("/vms/{vmid}", ["VM.Snapshot", "VM.Snapshot.Rollback"])],
 }
 
 

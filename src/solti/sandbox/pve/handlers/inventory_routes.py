@@ -101,22 +101,6 @@ def vm_pending(call: Call) -> list[dict[str, Any]]:
     return [{"key": key, "value": value} for key, value in conf.items()]
 
 
-def vm_snapshots(call: Call) -> list[dict[str, Any]]:
-    """qemu-server ``PVE/API2/Qemu.pm`` ``snapshot_list``: the simulator keeps no snapshots,
-    so only the ``current`` entry ("You are here!") with the config digest and run state."""
-    with call.cluster() as cluster:
-        cluster.nodes.require(call.node)
-        guest = cluster.guests.on(call.node, call.vmid)
-        return [
-            {
-                "name": "current",
-                "digest": digest(guest.conf),
-                "running": int(guest.running),
-                "description": "You are here!",
-            }
-        ]
-
-
 def cluster_tasks(call: Call) -> list[dict[str, Any]]:
     """pve-manager ``PVE/API2/Cluster.pm`` ``tasks``: pmxcfs's task list of every node,
     token tasks split into ``user``/``tokenid``; all of them for ``Sys.Audit`` on ``/``, else

@@ -14,6 +14,7 @@ from typing import Any
 
 from solti.sandbox.pve import path_catalog
 from solti.sandbox.pve.handlers import Call, Handler, inventory_routes
+from solti.sandbox.pve.handlers.node_reads import NODE_READS
 from solti.sandbox.pve.handlers.unconfigured import UNCONFIGURED
 
 # The simulated guest agent's version (qemu-guest-agent as in Debian trixie).
@@ -216,13 +217,13 @@ READS: dict[str, Handler] = {
     "/nodes/{node}/status": inventory_routes.node_status,
     "/nodes/{node}/storage/{storage}/status": inventory_routes.storage_status,
     "/nodes/{node}/qemu/{vmid}/pending": inventory_routes.vm_pending,
-    "/nodes/{node}/qemu/{vmid}/snapshot": inventory_routes.vm_snapshots,
     "/storage": inventory_routes.storage_config_rows,
     "/storage/{storage}": inventory_routes.storage_config,
     "/cluster/tasks": inventory_routes.cluster_tasks,
     **dict.fromkeys(NODE_EMPTY, node_empty_list),
     **dict.fromkeys(CLUSTER_EMPTY, cluster_empty_list),
     **UNCONFIGURED,
+    **NODE_READS,
 }
 
 # Path parameters whose values the simulator models; an index under any other id (an LXC

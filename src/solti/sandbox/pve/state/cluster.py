@@ -23,6 +23,7 @@ from solti.sandbox.pve.state.nodes import Nodes
 from solti.sandbox.pve.state.power import Power
 from solti.sandbox.pve.state.records import Guest, Volume
 from solti.sandbox.pve.state.seed import Seeder
+from solti.sandbox.pve.state.snapshots import Snapshots
 from solti.sandbox.pve.state.storages import Storages
 from solti.sandbox.pve.state.tasks import DefaultPolicy, TaskPolicy, Tasks
 
@@ -43,6 +44,7 @@ class Cluster:
     lifecycle: Lifecycle
     power: Power
     downloads: Downloads
+    snapshots: Snapshots
 
     def __init__(
         self,
@@ -80,6 +82,7 @@ class Cluster:
         self.lifecycle = Lifecycle(self.nodes, self.guests, self.storages, self.tasks, self.access)
         self.power = Power(now, self.guests, self.tasks, self.policy, self.storages)
         self.downloads = Downloads(self.storages, self.tasks)
+        self.snapshots = Snapshots(now, self.guests, self.storages, self.tasks)
         self._seeder = Seeder(now, self.guests, self.storages)
 
     def reset(self) -> None:

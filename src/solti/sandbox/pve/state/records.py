@@ -54,6 +54,20 @@ class Volume:
 
 
 @dataclass
+class Snapshot:
+    """One section of a VM config's snapshot list (pve-guest-common ``AbstractConfig.pm``):
+    the config copy, when, the description, the RAM state volume, and its ``parent``."""
+
+    name: str
+    conf: dict[str, str]
+    snaptime: int
+    description: str = ""
+    vmstate: str | None = None
+    parent: str | None = None
+    snapstate: str | None = None
+
+
+@dataclass
 class Guest:
     """A qemu VM: its config exactly as stored (strings) plus run state."""
 
@@ -64,6 +78,10 @@ class Guest:
     started_at: float = 0.0
     # When the VM's config first appeared (create, clone); seeded VMs are "long known".
     appeared_at: float = float("-inf")
+    # The config's snapshot sections and the ``parent`` of the current state (what the
+    # config file keeps besides the options); they go when the guest goes.
+    snapshots: dict[str, Snapshot] = field(default_factory=dict)
+    parent: str | None = None
 
     @property
     def is_template(self) -> bool:
