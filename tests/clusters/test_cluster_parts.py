@@ -162,3 +162,22 @@ def test_m005_marks_old_records_and_leases_default(tmp_path: Path) -> None:
     lab.record("vm gone", "U2", "cli", "ok", vmid=500)  # lab's 500 is another VM
     assert default.owners() == {500: "U1"}
     audit.close()
+
+
+# --- buttons name their cluster -------------------------------------------------------------
+
+
+def test_vm_buttons_carry_the_cluster_only_when_several_are_configured() -> None:
+    from solti.bot.cluster_context import NAMED, button_value, split_button_value
+
+    assert button_value("500") == "500"  # one cluster: values as they always were
+    token = NAMED.set("lab")
+    try:
+        assert button_value("500") == "500@lab"
+        assert button_value("500:before-upgrade") == "500:before-upgrade@lab"
+        assert button_value('{"template_vmid": 9000}') == '{"template_vmid": 9000}'
+    finally:
+        NAMED.reset(token)
+    assert split_button_value("500:before-upgrade@lab") == ("500:before-upgrade", "lab")
+    assert split_button_value("500@Lab!") == ("500@Lab!", None)
+    assert split_button_value("500") == ("500", None)

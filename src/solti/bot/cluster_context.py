@@ -9,6 +9,7 @@ clicked (a DM, the approvals channel, another cluster's channel).
 
 from __future__ import annotations
 
+import re
 from contextvars import ContextVar
 
 __all__ = [
@@ -18,6 +19,10 @@ __all__ = [
 # The approval card's detail naming the cluster a request is for (several configured); the
 # approved work runs there, whoever clicks where (``flows.templates._run``).
 CLUSTER_DETAIL = "Cluster"
+# Button values that name a VM: `500`, or `500:snapshot-name` (snapshot buttons).
+_VM_VALUE = r"\d+(?::[A-Za-z][A-Za-z0-9_-]*)?"
+_NAMES_A_VM = re.compile(rf"^{_VM_VALUE}$")
+_WITH_CLUSTER = re.compile(rf"^(?P<value>{_VM_VALUE})@(?P<cluster>[a-z][a-z0-9-]{{0,31}})$")
 
 # The cluster of the running work (None: default).
 CURRENT: ContextVar[str | None] = ContextVar("solti_cluster", default=None)
@@ -31,14 +36,13 @@ def named_cluster() -> str | None:
 
 
 def button_value(value: str) -> str:
-    """A VMID button value with the running work's cluster (``500@lab``) when it matters."""
+    """A VM's button value with the running work's cluster (``500@lab``,
+    ``500:before-upgrade@lab``) when several clusters are configured."""
     cluster = NAMED.get()
-    return f"{value}@{cluster}" if cluster and value.isdigit() else value
+    return f"{value}@{cluster}" if cluster and _NAMES_A_VM.match(value) else value
 
 
 def split_button_value(value: str) -> tuple[str, str | None]:
     """``500@lab`` -> ``("500", "lab")``; any other value -> ``(value, None)``."""
-    head, sep, cluster = value.partition("@")
-    if sep and head.isdigit() and cluster:
-        return head, cluster
-    return value, None
+    found = _WITH_CLUSTER.match(value)
+    return (found["value"], found["cluster"]) if found else (value, None)
