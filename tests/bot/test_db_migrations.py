@@ -37,11 +37,19 @@ def test_a_new_database_is_made_by_the_migrations(tmp_path: Path) -> None:
     path = tmp_path / "solti.db"
     database = BotDatabase(path)
     tables = set(database.db.table_names())
-    assert {"slack_approvals", "slack_ssh_keys", "slack_seen", "_sqlite_migrations"} <= tables
+    assert {
+        "slack_approvals",
+        "slack_ssh_keys",
+        "slack_seen",
+        "_sqlite_migrations",
+        "template_notices",
+    } <= tables
     assert ["at"] in [index.columns for index in database.db.table("slack_seen").indexes]
     database.close()
-    assert _applied(path) == NAMES and len(NAMES) == 6
-    assert {"m005_approvals_vm_create", "m006_progress_messages"} <= set(NAMES)
+    assert _applied(path) == NAMES and len(NAMES) == 7
+    assert {"m005_approvals_vm_create", "m006_progress_messages", "m007_template_notices"} <= set(
+        NAMES
+    )
 
 
 def test_a_database_made_by_the_old_code_is_adopted_in_place(tmp_path: Path) -> None:

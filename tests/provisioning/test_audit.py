@@ -35,7 +35,8 @@ def test_wal_and_migrations_applied_once(tmp_path: Path) -> None:
     names = [m.name for m in migrations().applied(again.db)]
     assert names == [
         "m001_audit", "m002_action_result_index", "m003_owner_and_heartbeat", "m004_leases",
-        "m005_clusters",
+        "m005_rebuild_journal",
+        "m006_clusters",
     ]  # fmt: skip
     again.close()
 

@@ -227,8 +227,8 @@ class RacingClient(PveClient):
         self._steal = list(steal)
         self._done = threading.Event()
 
-    def cluster_vms(self) -> list[dict[str, Any]]:
-        snapshot = super().cluster_vms()
+    def cluster_resources(self) -> list[dict[str, Any]]:
+        snapshot = super().cluster_resources()
         if not self._done.is_set():
             self._done.set()
             for vmid in self._steal:

@@ -76,6 +76,9 @@ VERBS: dict[str, Need] = {
     "audit": Need(),
     "report": Need(),
     "help": Need(),
+    "vm rebuild": Need(owner=True),
+    # [Dismiss] on an outdated-template notice: the flow checks it is the person's own notice.
+    "notice dismiss": Need(),
     # Snapshots: the VM's owner or an admin, listing too (names and notes are the owner's).
     "snapshot create": Need(owner=True),
     "snapshot list": Need(owner=True),

@@ -114,6 +114,19 @@ def m006_progress_messages(db: sqlite_utils.Database) -> None:
     db.table("slack_progress_messages").create_index(["state"], if_not_exists=True)
 
 
+@migrations()
+def m007_template_notices(db: sqlite_utils.Database) -> None:
+    """Outdated-template notices (``bot.notices``): one row per owner and newest build, made
+    before the DM goes out, so a restart never sends the same notice twice; ``dismissed_at``
+    once the owner clicked [Dismiss]."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS [template_notices] ("
+        " owner TEXT NOT NULL, template_vmid INTEGER NOT NULL, version TEXT,"
+        " vmids TEXT NOT NULL, sent_at TEXT NOT NULL, dismissed_at TEXT,"
+        " PRIMARY KEY (owner, template_vmid))"
+    )
+
+
 class BotDatabase:
     """A thread-safe handle on the bot's tables; ``transaction()`` serialises writers."""
 

@@ -21,6 +21,19 @@ SOON = timedelta(days=7)
 class Outdated:
     vm: Any
     latest: Any  # the newest template of the VM's distribution
+    versions_behind: int | None = None  # builds of its distribution newer than the VM's
+    days_behind: int | None = None  # the newest build's date minus the VM's build's
+
+    @property
+    def behind(self) -> str:
+        """``2 versions behind, 30 days older``: how far back the VM's template is."""
+        parts = []
+        if self.versions_behind:
+            plural = "s" if self.versions_behind != 1 else ""
+            parts.append(f"{self.versions_behind} version{plural} behind")
+        if self.days_behind is not None:
+            parts.append(f"{self.days_behind} day{'s' if self.days_behind != 1 else ''} older")
+        return ", ".join(parts) or "an older build"
 
 
 def latest_templates(templates: Sequence[Any]) -> dict[str, Any]:
@@ -54,8 +67,19 @@ def outdated_vms(vms: Sequence[Any], templates: Sequence[Any]) -> list[Outdated]
         key = _distribution_of(vm, by_vmid, newest)
         latest = newest.get(key) if key else None
         if latest is not None and latest.vmid != vm.template_vmid:
-            found.append(Outdated(vm, latest))
+            builds = [t for t in templates if (t.distribution or t.name) == key]
+            found.append(Outdated(vm, latest, *_behind(vm, by_vmid.get(vm.template_vmid),
+                                                       latest, builds)))  # fmt: skip
     return found
+
+
+def _behind(vm: Any, own: Any, latest: Any, builds: Sequence[Any]) -> tuple[int, int | None]:
+    """Builds newer than the VM's (by VMID: builds count up) and the days between the two
+    builds (None when the VM's template is gone or either date is unknown)."""
+    versions = sum(1 for t in builds if t.vmid > (vm.template_vmid or 0))
+    if own is None or own.build_date is None or latest.build_date is None:
+        return versions, None
+    return versions, max(0, (latest.build_date - own.build_date).days)
 
 
 def ending_within(vms: Sequence[Any], now: datetime, within: timedelta = SOON) -> list[Any]:

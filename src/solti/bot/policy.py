@@ -45,6 +45,7 @@ class Rules:
     reports_channel: str | None = None
     reports_cron: str | None = None
     reports_timezone: str = "UTC"
+    notify_owners: bool = False
     max_vms_per_user: int | None = None
     approval_expiry: timedelta = DEFAULT_APPROVAL_EXPIRY
     extra: dict[str, Any] = field(default_factory=dict)
@@ -178,6 +179,7 @@ def rules_from_policy(policy: Any) -> Rules:
         reports_channel=_get(policy, "reports", "channel"),
         reports_cron=_get(policy, "reports", "cron"),
         reports_timezone=_get(policy, "reports", "timezone") or "UTC",
+        notify_owners=bool(_get(policy, "reports", "notify_owners")),
         max_vms_per_user=_get(policy, "quotas", "max_vms_per_user"),
         approval_expiry=_expiry(expiry),
         approvals_required=int(_get(approvals, "required") or 1),

@@ -22,12 +22,14 @@ from apscheduler.triggers.cron import CronTrigger
 
 from solti.bot.flows.leases import run_sweep
 from solti.bot.flows.templates import expire_due
+from solti.bot.notices import send_notices
 from solti.bot.recovery import recover
 from solti.bot.reports import post_report
 from solti.bot.runtime import Runtime
 
 __all__ = [
     "LEASE_SWEEP_SECONDS",
+    "NOTICE_SECONDS",
     "RECOVERY_SECONDS",
     "REPORT_MISFIRE_GRACE_SECONDS",
     "SWEEP_SECONDS",
@@ -39,6 +41,7 @@ REPORT_MISFIRE_GRACE_SECONDS = 3600
 SWEEP_SECONDS = 30.0
 LEASE_SWEEP_SECONDS = 300.0
 RECOVERY_SECONDS = 300.0  # without a policy's `recovery.interval`
+NOTICE_SECONDS = 3600.0  # outdated-template notices: a new build is news for hours, not seconds
 
 
 def scheduled_report(runtime: Runtime) -> None:
@@ -56,6 +59,13 @@ def sweep(runtime: Runtime) -> None:
         expire_due(runtime)
     except Exception:
         log.exception("approval expiry sweep failed")
+
+
+def template_notices(runtime: Runtime) -> None:
+    try:
+        send_notices(runtime)
+    except Exception:
+        log.exception("outdated-template notices failed")
 
 
 def lease_sweep(runtime: Runtime) -> None:
@@ -103,7 +113,24 @@ class BotScheduler:
         )
         self.add_lease_sweep(scheduler)
         self.add_recovery(scheduler)
+        self.add_template_notices(scheduler)
         return scheduler
+
+    def add_template_notices(self, scheduler: BackgroundScheduler) -> None:
+        """With ``reports.notify_owners``, every hour: DM owners about new template builds
+        (each notice once: ``bot.notices`` remembers it in SQLite across restarts)."""
+        if not getattr(self.runtime.rules, "notify_owners", False):
+            return
+        scheduler.add_job(
+            template_notices,
+            "interval",
+            seconds=NOTICE_SECONDS,
+            args=[self.runtime],
+            id="template_notices",
+            coalesce=True,
+            max_instances=1,
+            next_run_time=datetime.now(UTC),
+        )
 
     def add_recovery(self, scheduler: BackgroundScheduler) -> None:
         """Reconcile at start and every ``recovery.interval`` (``bot.recovery``): interrupted

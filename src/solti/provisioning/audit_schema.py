@@ -88,7 +88,24 @@ def m004_leases(db: Database) -> None:
     )
 
 
-def m005_clusters(db: Database) -> None:
+def m005_rebuild_journal(db: Database) -> None:
+    """What a ``vm rebuild`` puts back on the re-made VM (``provisioning.rebuild_journal``).
+
+    Kept apart from the audit record because it holds the SSH public keys themselves (the
+    record names keys by fingerprint only), and a rebuild interrupted after its destroy needs
+    them to be finished by ``solti reconcile`` or by a retry. ``destroyed`` is set when the old
+    VM's destroy is sent, ``finished`` once the new one is complete.
+    """
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS [rebuild_journal] ("
+        " audit_id INTEGER PRIMARY KEY, vmid INTEGER NOT NULL, node TEXT NOT NULL,"
+        " restore TEXT NOT NULL, destroyed INTEGER NOT NULL DEFAULT 0,"
+        " finished INTEGER NOT NULL DEFAULT 0)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_rebuild_journal_vmid ON [rebuild_journal] (vmid)")
+
+
+def m006_clusters(db: Database) -> None:
     """Many clusters (policy ``clusters:``): every record names its cluster, and VMIDs are per
     cluster, so a lease and the sweep's done-list are keyed by (cluster, vmid).
 
@@ -127,7 +144,8 @@ def m005_clusters(db: Database) -> None:
 
 MIGRATION_SET = "solti.audit"
 _STEPS = (
-    m001_audit, m002_action_result_index, m003_owner_and_heartbeat, m004_leases, m005_clusters,
+    m001_audit, m002_action_result_index, m003_owner_and_heartbeat, m004_leases,
+    m005_rebuild_journal, m006_clusters,
 )  # fmt: skip
 
 

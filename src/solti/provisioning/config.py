@@ -33,7 +33,7 @@ from solti.provisioning.cloudinit import validate_ssh_keys, validate_user
 from solti.provisioning.cluster_policy import ClusterEntry, check_clusters
 from solti.provisioning.durations import parse_duration as parse_lease_duration
 from solti.provisioning.errors import ConfigError, InvalidRequest
-from solti.provisioning.fleet_policy import Flavor, Fleet, Limits, Quotas
+from solti.provisioning.fleet_policy import Flavor, Fleet, Limits, PlacementPolicy, Quotas
 from solti.provisioning.models import config_error_from
 from solti.provisioning.settings_sources import EnvironmentSettings
 from solti.provisioning.sizes import Size
@@ -195,6 +195,11 @@ class Reports(_Section):
     channel: str | None = Field(None, description="Channel id for scheduled reports; unset: none.")
     cron: str = Field("0 9 * * 1", description="Crontab line for the report (default Mon 09:00).")
     timezone: str = Field("UTC", description="Time zone the crontab is read in.")
+    notify_owners: bool = Field(
+        False,
+        description="DM each owner once per new template build about their VMs on older "
+        "builds, with [Rebuild] and [Dismiss].",
+    )
 
     @field_validator("cron")
     @classmethod
@@ -379,10 +384,14 @@ class Policy(_Section):
         default_factory=SnapshotPolicy,
         description="VM snapshots: max_per_vm, max_age (report), allow_memory.",
     )
+    placement: PlacementPolicy = Field(
+        default_factory=PlacementPolicy,
+        description="Which node a create without --node goes to; see docs/proxmox.md.",
+    )
     clusters: dict[str, ClusterEntry] = Field(
         default_factory=dict,
         description="More Proxmox VE clusters by name (the PROXMOX_* one is `default`); "
-        "see docs/proxmox.md, 8. Several clusters.",
+        "see docs/proxmox.md, 9. Several clusters.",
     )
 
     @field_validator("approvers", "admins", "creators")
@@ -415,6 +424,7 @@ class Policy(_Section):
             limits=self.limits,
             flavors=dict(self.flavors),
             quotas=self.quotas,
+            placement=self.placement,
             create_approvals=self.approvals.vm_create,
         )
 

@@ -1,46 +1,71 @@
-"""Refuse, while planning, the cross-node clones PVE would refuse (with PVE's own words).
+"""PVE's refusals of a clone to another node, decided from facts the plan already has.
 
 qemu-server ``src/PVE/API2/Qemu.pm`` ``clone_vm``: with ``target`` another node, a target
 ``storage`` must be shared ("can't clone to non-shared storage 'Y'"), and any volume of the
 source (disks, CD-ROMs, the cloud-init drive) on local storage makes the VM "local"
 (``$check_storage_access_clone``): "can't clone VM to node 'X' (VM uses local storage)",
-even when the target storage is shared.
+even when the target storage is shared. A shared storage serves only the nodes it is enabled
+on (storage.cfg ``nodes``; pve-storage ``storage_check_enabled``), which is also where
+``/cluster/resources`` lists it (pve-manager ``PVE/API2/Cluster.pm`` ``resources``), so a
+clone there would be made but could never start.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-_DRIVE_KEY = re.compile(r"^(?:ide|sata|scsi|virtio|efidisk|tpmstate)\d+$")
+__all__ = ["StorageFacts", "clone_refusal", "storage_facts"]
 
 
-def cross_node_refusal(
-    client: Any,
+@dataclass(frozen=True)
+class StorageFacts:
+    """One storage: shared or not, and the nodes it is enabled on (its storage rows)."""
+
+    shared: bool
+    nodes: frozenset[str]
+
+
+def storage_facts(rows: Iterable[Mapping[str, Any]]) -> dict[str, StorageFacts]:
+    """The ``type: storage`` rows of ``/cluster/resources`` folded per storage."""
+    shared: dict[str, bool] = {}
+    nodes: dict[str, set[str]] = {}
+    for r in rows:
+        if r.get("type") != "storage" or not r.get("storage"):
+            continue
+        sid = str(r["storage"])
+        shared[sid] = shared.get(sid, False) or r.get("shared") in (1, "1", True)
+        nodes.setdefault(sid, set()).add(str(r.get("node", "")))
+    return {sid: StorageFacts(shared[sid], frozenset(nodes[sid])) for sid in shared}
+
+
+def clone_refusal(
     template_node: str,
-    template_vmid: int,
+    volume_storages: Iterable[str],
+    storages: Mapping[str, StorageFacts],
     node: str,
-    target_storage: str | None,
+    target_storage: str | None = None,
 ) -> str | None:
-    """PVE's reason to refuse cloning ``template_vmid`` to ``node``, or None."""
+    """Why a clone of a template on ``template_node`` cannot go to ``node`` (None: it can).
+
+    The text starts with PVE's own words where PVE would refuse, then names the storage.
+    """
     if node == template_node:
         return None
-    if node not in {str(row.get("node")) for row in client.nodes()}:
-        return None  # ``check_node_exists`` comes first; that error is someone else's
-    shared = {
-        str(row["storage"]): bool(row.get("shared"))
-        for row in client.storages(template_node)
-        if "storage" in row
-    }
-    if target_storage and not shared.get(target_storage, False):
-        return f"can't clone to non-shared storage '{target_storage}'"
-    config = client.vm_config(template_node, template_vmid)
-    for key, value in config.items():
-        if not _DRIVE_KEY.match(key):
-            continue
-        volid = str(value).split(",", 1)[0]
-        if ":" not in volid or volid in ("none", "cdrom"):
-            continue
-        if not shared.get(volid.split(":", 1)[0], False):
-            return f"can't clone VM to node '{node}' (VM uses local storage)"
+    if target_storage is not None:
+        facts = storages.get(target_storage)
+        if facts is None or not facts.shared:
+            return f"can't clone to non-shared storage '{target_storage}'"
+        if node not in facts.nodes:
+            return f"storage {target_storage} is not enabled on {node}"
+    for sid in sorted(set(volume_storages)):
+        facts = storages.get(sid)
+        if facts is None or not facts.shared:
+            return (
+                f"can't clone VM to node '{node}' (VM uses local storage): its disks are on "
+                f"{sid}, local storage of {template_node}"
+            )
+        if node not in facts.nodes:
+            return f"its disks are on {sid}, shared storage not enabled on {node}"
     return None

@@ -1,15 +1,16 @@
-"""The policy sections that govern the fleet: per-VM limits, flavors, quotas.
+"""The policy sections that govern the fleet: per-VM limits, flavors, quotas, placement.
 
 Kept apart from ``config`` (the connection and the other sections) so the rules about how big
 VMs may be and how many a person may hold are read in one place. ``Fleet`` is what the
 provisioning verbs receive (``Collaborators.fleet``); the policy file's keys are ``limits``,
-``flavors`` and ``quotas``.
+``flavors``, ``quotas`` and ``placement``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -24,6 +25,7 @@ __all__ = [
     "Fleet",
     "Limits",
     "PerVmLimits",
+    "PlacementPolicy",
     "Quotas",
 ]
 
@@ -79,6 +81,36 @@ class Quotas(_Section):
     )
 
 
+class PlacementPolicy(_Section):
+    """Which node a create without ``--node`` goes to (docs/proxmox.md, "Placement").
+
+    Only online nodes that can take a clone of the template are considered.
+    """
+
+    strategy: Literal["most-free-memory", "spread", "fixed"] = Field(
+        "most-free-memory",
+        description="most-free-memory: the online node with the most free memory after the "
+        "VM; spread: the one with the fewest solti VMs; fixed: the template's node.",
+    )
+    nodes: list[str] = Field(
+        default_factory=list, description="Only these nodes take new VMs; empty: any node."
+    )
+    exclude: list[str] = Field(
+        default_factory=list, description="Nodes never chosen; --node of one is refused."
+    )
+
+    @field_validator("nodes", "exclude")
+    @classmethod
+    def _node_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not isinstance(name, str) or not _NODE_NAME.match(name):
+                raise ValueError(f"{name!r} is not a node name (letters, digits, '-', '.')")
+        return value
+
+
+_NODE_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$")
+
+
 @dataclass(frozen=True)
 class Fleet:
     """What the verbs need of the fleet rules, bundled (``Collaborators.fleet``)."""
@@ -86,5 +118,6 @@ class Fleet:
     limits: Limits = field(default_factory=Limits)
     flavors: dict[str, Flavor] = field(default_factory=dict)
     quotas: Quotas = field(default_factory=Quotas)
+    placement: PlacementPolicy = field(default_factory=PlacementPolicy)
     # ``approvals.vm_create``: which creates wait for an approver (None: none do).
     create_approvals: VmCreateApprovalRules | None = None

@@ -9,7 +9,8 @@ and why a name lookup that finds nothing falls back to the live per-node list.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,9 +25,11 @@ __all__ = [
     "TEMPLATE_TAG",
     "Snapshot",
     "boot_disk",
+    "copies_on_nodes",
     "disk_size",
     "split_tags",
     "template_from_config",
+    "volume_storages",
 ]
 
 TEMPLATE_TAG = "template"
@@ -87,24 +90,76 @@ def template_from_config(vmid: int, node: str, config: dict[str, Any]) -> Templa
         builder=_text(meta.get("builder")),
         tags=split_tags(config.get("tags")),
         balloon=int(config["balloon"]) if str(config.get("balloon", "")).isdigit() else None,
+        storages=volume_storages(config),
         disk_size=disk_size(config.get(disk)) if disk else None,
         status="template" if config.get("template") in (1, "1", True) else "not a template",
     )
+
+
+_DRIVE_KEY = re.compile(r"^(?:ide|sata|scsi|virtio|efidisk|tpmstate)\d+$")
+
+
+def volume_storages(config: dict[str, Any]) -> list[str]:
+    """Storages of every volume of a config (disks, cloud-init drive, a CD-ROM image): what
+    qemu-server's ``clone_vm`` (``$check_storage_access_clone``) looks at."""
+    found = set()
+    for key, value in config.items():
+        if not _DRIVE_KEY.match(key):
+            continue
+        volid = str(value).split(",", 1)[0]
+        if ":" in volid and volid not in ("none", "cdrom"):
+            found.add(volid.split(":", 1)[0])
+    return sorted(found)
 
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+_GUEST_TYPES = ("qemu", "lxc", "openvz")
+
+
 @dataclass
 class Snapshot:
-    """One ``/cluster/resources?type=vm`` answer, with the questions the verbs ask of it."""
+    """One ``/cluster/resources`` answer, with the questions the verbs ask of it.
+
+    ``entries`` are the guests (what ``type=vm`` lists); ``nodes`` and ``storages`` the node
+    and storage rows of the same answer, which placement decides from (``placement``) at no
+    extra request.
+    """
 
     entries: list[dict[str, Any]]
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    storages: list[dict[str, Any]] = field(default_factory=list)
+    # VMs planned from this snapshot but not made yet (a ``--count`` set): node and memory,
+    # which placement counts; never entries (quotas count holds, not these).
+    planned: list[tuple[str, int]] = field(default_factory=list)
+    # Template configs read while planning from this snapshot (a copy on another node),
+    # so a set of N placed on that node reads it once.
+    configs: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def take(cls, client: PveClient) -> Snapshot:
-        return cls(client.cluster_vms())
+        rows = client.cluster_resources()
+        return cls(
+            [r for r in rows if r.get("type", "qemu") in _GUEST_TYPES],
+            [r for r in rows if r.get("type") == "node"],
+            [r for r in rows if r.get("type") == "storage"],
+        )
+
+    def add_planned(self, plan: Any) -> None:
+        """A VM planned but not made yet: the next placement sees its node busier."""
+        self.planned.append((str(plan.node), int(plan.memory or 0)))
+
+    def template_config(self, client: PveClient, node: str, vmid: int) -> dict[str, Any]:
+        """A template's config, read once per snapshot."""
+        if vmid not in self.configs:
+            self.configs[vmid] = client.vm_config(node, vmid)
+        return self.configs[vmid]
+
+    def offline_nodes(self) -> set[str]:
+        """Nodes whose row says anything but ``online`` (PVE's proxy cannot reach them)."""
+        return {str(r["node"]) for r in self.nodes if r.get("status") != "online"}
 
     def used_ids(self) -> set[int]:
         return {int(e["vmid"]) for e in self.entries if "vmid" in e}
@@ -177,10 +232,12 @@ class Snapshot:
     def fill_names(self, client: PveClient) -> None:
         """Complete names, template flags and run status from the live per-node lists.
 
-        One call per node; the per-node list is read from the configs, not the RRD cache.
+        One call per online node (a request to an offline one would only fail); the per-node
+        list is read from the configs, not the RRD cache.
         """
         by_id = {int(e["vmid"]): e for e in self.entries}
-        for node in sorted({str(e["node"]) for e in self.entries if e.get("node")}):
+        offline = self.offline_nodes()
+        for node in sorted({str(e["node"]) for e in self.entries if e.get("node")} - offline):
             for live in client.node_vms(node):
                 entry = by_id.get(int(live["vmid"]))
                 if entry is None:
@@ -191,6 +248,32 @@ class Snapshot:
                     entry["template"] = 1 if live.get("template") in (1, "1", True) else 0
                 if entry.get("status") in (None, "unknown") and live.get("status"):
                     entry["status"] = live["status"]
+
+
+def copies_on_nodes(
+    snapshot: Snapshot, chosen: TemplateInfo, selector: int | str | None, distributions: set[str]
+) -> dict[str, TemplateInfo]:
+    """Per other node, the newest template of ``chosen``'s distribution there (light records).
+
+    A selector by distribution (or by the shared name ``{distribution}-template``) means "the
+    latest build", and on a cluster on local storage each node holds its own copy of a build;
+    a VMID or any other name means that one template, with no copies.
+    """
+    templates = snapshot.templates(distributions)
+    light = next((t for t in templates if t.vmid == chosen.vmid), None)
+    dist = chosen.distribution or (light.distribution if light else None)  # notes, else name
+    if dist is None or selector is None:
+        return {}
+    text = str(selector).strip()
+    if isinstance(selector, int) or text.isdigit() or text not in (dist, template_name(dist)):
+        return {}
+    newest: dict[str, TemplateInfo] = {}
+    for t in templates:
+        if t.distribution != dist or t.node == chosen.node:
+            continue
+        if t.node not in newest or t.vmid > newest[t.node].vmid:
+            newest[t.node] = t
+    return newest
 
 
 def choose_template(

@@ -1,6 +1,6 @@
 """The lease rows and the sweep's done-list, in the audit database (migration ``m004_leases``).
 
-VMIDs are per cluster (``m005_clusters``): rows are keyed by (cluster, vmid), and a store reads
+VMIDs are per cluster (``m006_clusters``): rows are keyed by (cluster, vmid), and a store reads
 and writes only the cluster of the audit log it is given (``AuditLog.scoped``).
 
 Times are stored as ISO-8601 UTC text with microseconds, so string order is time order and

@@ -63,6 +63,10 @@ class TemplateInfo(StrictModel):
     status: str | None = None
     # The template's ``balloon`` (MiB); PVE refuses a clone's memory below it.
     balloon: int | None = None
+    storages: list[str] = Field(
+        default_factory=list,
+        description="Storages the template's volumes are on (which nodes a clone can go to).",
+    )
 
 
 class VmInfo(StrictModel):
@@ -111,6 +115,11 @@ class VmPlan(StrictModel):
     ipconfig: str = "ip=dhcp"
     nameserver: str | None = None
     searchdomain: str | None = None
+    placement: str | None = Field(
+        None,
+        description='Why the VM goes to its node, for people ("pve2: 41 GiB free of 64 after '
+        'this VM ...", "pve2: asked for with --node").',
+    )
     owned_by_actor: int | None = Field(
         None,
         description="VMs the requester owned in the snapshot this plan was made from (the "

@@ -240,6 +240,10 @@ class PveClient:
         """ONE snapshot of every guest cluster-wide (qemu and lxc share the VMID space)."""
         return self.request("GET", "cluster/resources", type="vm") or []
 
+    def cluster_resources(self) -> list[dict[str, Any]]:
+        """ONE snapshot of guests, nodes and storages (no ``type`` filter): what a plan reads."""
+        return self.request("GET", "cluster/resources") or []
+
     def vmid_free(self, vmid: int) -> bool:
         """``nextid?vmid=N``: only true at the time of the check."""
         try:

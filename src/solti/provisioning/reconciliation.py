@@ -22,11 +22,13 @@ from typing import Any
 
 from solti.provisioning.audit_log import VM_CREATE, VM_GONE, VM_REMOVE
 from solti.provisioning.collaborators import Collaborators
-from solti.provisioning.errors import ProxmoxError
+from solti.provisioning.errors import ProxmoxError, SoltiError
 from solti.provisioning.ownership import RunningRecord, interrupted_reason
 from solti.provisioning.pve import VmMissing
 
-__all__ = ["Decision", "Finding", "Report", "carry_out", "decide_create", "survey"]
+__all__ = [
+    "Decision", "Finding", "Report", "carry_out", "decide_create", "decide_rebuild", "survey",
+]  # fmt: skip
 
 SOLTI_TAG = "solti"
 TEMPLATE_BUILD = "template build"
@@ -49,6 +51,7 @@ class Decision:
     text: str
     remove: bool = False
     person: bool = False
+    finish_rebuild: bool = False  # re-make the VM a `vm rebuild` destroyed (vm_rebuild.resume)
 
 
 @dataclass
@@ -144,6 +147,33 @@ def decide_power(running: RunningRecord, status: str | None) -> Decision:
     return Decision("failed", f"{why}; PVE says VM {record.vmid} is {status}")
 
 
+REBUILD = "vm rebuild"
+_BEFORE_DESTROY = (None, "plan", "stop", "destroy")
+
+
+def decide_rebuild(
+    running: RunningRecord, config: dict[str, Any] | None, journaled: bool
+) -> Decision:
+    """A ``vm rebuild`` cut short: the old VM untouched (before its destroy) is left as it is;
+    after the destroy, the new VM is made (or finished) from the journal, never given up."""
+    record, why = running.record, _step_text(running.step)
+    vmid = record.vmid
+    if not journaled:
+        return Decision("failed", f"{why}; nothing was changed")
+    if config is not None and running.step in _BEFORE_DESTROY:  # a destroy may be running:
+        # if it ends later, the journal says so and `vm rebuild` again finishes the work
+        return Decision("failed", f"{why}; VM {vmid} was not destroyed and is left as it is")
+    if config is not None and record.name and config.get("name") != record.name:
+        return Decision(
+            "failed", f"{why}; VM {vmid} is not the one it made and was left alone", person=True
+        )
+    made = "made again" if config is None else "finished"
+    return Decision(
+        "ok", f"finished by reconcile: VM {vmid} {made} from template {record.template_vmid}",
+        finish_rebuild=True,
+    )  # fmt: skip
+
+
 # --- survey --------------------------------------------------------------------------------------
 
 
@@ -191,6 +221,12 @@ def _interrupted(ops: Collaborators, running: RunningRecord, node: str | None) -
             decision = Decision("ok", f"finished by reconcile: VM {vmid} removed", remove=True)
     elif record.action in POWER_TARGETS:
         decision = decide_power(running, _status(ops, node, vmid))
+    elif record.action == REBUILD:
+        from solti.provisioning.rebuild_journal import RebuildJournal
+
+        entry = RebuildJournal(ops.audit).get(record.id)
+        node = node or (entry.node if entry else None)
+        decision = decide_rebuild(running, _config(ops, node, vmid), entry is not None)
     else:
         decision = Decision("failed", _step_text(running.step))
     return Finding(
@@ -278,7 +314,21 @@ def _drift(
                     node=str(vm.get("node")),
                 )
             )
+    from solti.provisioning.rebuild_journal import RebuildJournal
+
+    journal = RebuildJournal(ops.audit)
     for vmid, owner in sorted(ops.audit.owners().items()):
+        if vmid not in cluster and vmid not in handled and journal.unfinished(vmid):
+            out.append(  # a failed rebuild destroyed it: not "removed outside solti"
+                Finding(
+                    "unfinished rebuild",
+                    vmid,
+                    f"VM {vmid} of {owner} was destroyed by a rebuild that failed",
+                    f"`vm rebuild {vmid}` makes it again with its journaled settings",
+                    person=True,
+                )
+            )
+            continue
         if vmid not in cluster and vmid not in handled:
             out.append(
                 Finding(
@@ -315,6 +365,9 @@ def carry_out(ops: Collaborators, findings: list[Finding], *, destructive: bool)
         except ProxmoxError as exc:
             finding.done = f"could not: {exc.reason}"
             finding.person = True
+        except SoltiError as exc:  # a rebuild that cannot be finished: a person looks
+            finding.done = f"could not: {exc}"
+            finding.person = True
     return Report(findings)
 
 
@@ -346,11 +399,24 @@ def _do(ops: Collaborators, finding: Finding, destructive: bool) -> str | None:
         return "refused without --yes (nothing changed)"
     if decision.remove and finding.vmid is not None and finding.node:
         _remove(ops, finding.node, finding.vmid)
+    if decision.finish_rebuild:
+        _finish_rebuild(ops, finding)
     assert finding.audit_id is not None
     error = None if decision.result == "ok" else decision.text
     note = {"note": decision.text} if decision.result == "ok" else None
     ops.audit.finish(finding.audit_id, decision.result, error, params=note)  # type: ignore[arg-type]
     return f"closed `{decision.result}`"
+
+
+def _finish_rebuild(ops: Collaborators, finding: Finding) -> None:
+    """Clone, configure, resize and start what the rebuild's journal says (vm_rebuild)."""
+    from solti.provisioning.rebuild_journal import RebuildJournal
+    from solti.provisioning.vm_rebuild import resume
+
+    assert finding.audit_id is not None
+    entry = RebuildJournal(ops.audit).get(finding.audit_id)
+    assert entry is not None
+    resume(ops, ops.audit.get(finding.audit_id), entry)
 
 
 def _remove(ops: Collaborators, node: str, vmid: int) -> None:

@@ -394,6 +394,25 @@ class Provisioner:
         self.leases.forget(vmid)
         return info
 
+    def rebuild_vm(
+        self,
+        vmid: int,
+        *,
+        template: str | int | None = None,
+        dry_run: bool = False,
+        progress: ProgressFn = None,
+        actor: str = "unknown",
+        via: str = "cli",
+        request_id: str | None = None,
+    ) -> Any:
+        """``vm rebuild``: re-create ``vmid`` from the newest build of its distribution (or
+        ``template``), keeping VMID, name, node, MAC, static network, sizes, tags, user and
+        keys; owner and lease stay. ``dry_run`` returns the plan (``RebuildResult.plan``)."""
+        from solti.provisioning.vm_rebuild import rebuild_vm
+
+        return rebuild_vm(self.ops, vmid, template=template, dry_run=dry_run, progress=progress,
+                          actor=actor, via=via, request_id=request_id)  # fmt: skip
+
     # --- snapshots (provisioning.snapshots) ----------------------------------------------------
 
     def list_snapshots(self, vmid: int) -> Any:

@@ -17,11 +17,14 @@ from solti.provisioning.audit_log import VM_CREATE
 
 
 def linked_clones_on_record(audit: Any, template_vmid: int, existing: Iterable[int]) -> list[int]:
-    """VMs in ``existing`` whose newest successful ``vm create`` was a linked clone of
-    ``template_vmid`` (a full clone does not need its template)."""
+    """VMs in ``existing`` whose newest successful ``vm create`` or ``vm rebuild`` was a
+    linked clone of ``template_vmid`` (a full clone does not need its template)."""
     alive = set(existing) - {template_vmid}
     newest: dict[int, Any] = {}
-    for record in audit.query(action=VM_CREATE, result="ok", limit=None):  # newest first
+    # A ``vm rebuild`` re-clones the VM from another template: its newest record decides.
+    made = [*audit.query(action=VM_CREATE, result="ok", limit=None),
+            *audit.query(action="vm rebuild", result="ok", limit=None)]  # fmt: skip
+    for record in sorted(made, key=lambda r: r.id, reverse=True):  # newest first
         if record.vmid is not None and record.vmid in alive:
             newest.setdefault(int(record.vmid), record)
     return sorted(

@@ -24,7 +24,7 @@ from solti.provisioning.inventory import Snapshot, choose_template
 from solti.provisioning.models import Progress, VmCreateRequest, VmCreateResult, VmPlan
 from solti.provisioning.rules import default_vm_name
 from solti.provisioning.vm_create import create_vm
-from solti.provisioning.vm_plan import decide, distribution_of, refuse_cross_node
+from solti.provisioning.vm_plan import decide, distribution_of, place
 
 __all__ = ["BulkItem", "BulkResult", "bulk_names", "create_bulk", "plan_bulk"]
 
@@ -106,7 +106,7 @@ def plan_bulk(
     taken_at = ops.reservations.now()
     snapshot = Snapshot.take(ops.client)
     template = choose_template(ops.client, snapshot, request.template, set(ops.catalog.names))
-    refuse_cross_node(ops, request, template)
+    place(ops, request, snapshot, template)  # a --node mistake refused before any name work
     snapshot.complete_vm_names(ops.client)
     taken = snapshot.names() | ops.reservations.names()
     base = request.name or default_vm_name(distribution_of(template), ops.today())
@@ -114,12 +114,11 @@ def plan_bulk(
     plans: list[VmPlan] = []
     for name in bulk_names(base, count, taken):
         one = request.model_copy(update={"name": name})
-        plan = decide(ops, one, snapshot, template, ids, taken)
+        source, choice = place(ops, one, snapshot, template)  # sees the ones planned before
+        plan = decide(ops, one, snapshot, source, ids, taken, choice=choice)
         ids = ids | {plan.vmid}
         taken = taken | {plan.name}
-        placed = getattr(snapshot, "add_planned", None)
-        if placed is not None:  # placement counts the VMs planned before this one
-            placed(plan)
+        snapshot.add_planned(plan)
         plan._quota_basis = (snapshot, taken_at)
         plans.append(plan)
     if actor is not None:

@@ -25,7 +25,7 @@ from solti.provisioning.cloudinit import cloudinit_params
 from solti.provisioning.collaborators import Collaborators, elapsed_ms
 from solti.provisioning.errors import Conflict, InvalidRequest, SoltiError
 from solti.provisioning.fleet import hold_quota
-from solti.provisioning.inventory import SOLTI_TAG, Snapshot, choose_template
+from solti.provisioning.inventory import SOLTI_TAG, Snapshot
 from solti.provisioning.models import Progress, VmCreateRequest, VmCreateResult, VmInfo, VmPlan
 from solti.provisioning.operation import Operation
 from solti.provisioning.rules import next_free_after, normalize_tags, unique_name
@@ -34,7 +34,7 @@ from solti.provisioning.vm_plan import (
     distribution_of,
     plan_problem,
     plan_vm,
-    refuse_cross_node,
+    read_for_plan,
     request_keys,
 )
 
@@ -162,15 +162,11 @@ def _claim_new_plan(op: Operation, request: VmCreateRequest) -> tuple[VmPlan, se
     """Plan from one snapshot and reserve the plan's VMID and name in one step."""
     ops = op.ops
     taken_at = ops.reservations.now()
-    snapshot = Snapshot.take(ops.client)
-    template = choose_template(ops.client, snapshot, request.template, set(ops.catalog.names))
-    refuse_cross_node(ops, request, template)
-    if not request.name:  # a default name must not repeat one given seconds ago
-        snapshot.complete_vm_names(ops.client)
+    snapshot, template, node = read_for_plan(ops, request)
     chosen: list[VmPlan] = []
 
     def choose(ids: set[int], names: set[str]) -> tuple[int, str | None]:
-        chosen.append(decide(ops, request, snapshot, template, ids, names))
+        chosen.append(decide(ops, request, snapshot, template, ids, names, choice=node))
         return chosen[-1].vmid, chosen[-1].name
 
     op.claim(choose)
@@ -234,7 +230,10 @@ def _clone(op: Operation, request: VmCreateRequest, plan: VmPlan, used: set[int]
     return op.with_free_vmid(
         "clone",
         make,
-        detail=lambda vmid, _taken: f"VM {vmid} from {template.vmid}",
+        detail=lambda vmid, _taken: (
+            f"VM {vmid} from {template.vmid}"
+            + (f", node {plan.placement}" if plan.placement else "")
+        ),
         next_free=None if request.vmid is not None else next_free,
     )
 
@@ -313,6 +312,7 @@ def _audit_params(request: VmCreateRequest, plan: VmPlan) -> dict[str, Any]:
         "ipconfig0": plan.ipconfig,
         "nameserver": plan.nameserver,
         "target_storage": plan.target_storage,
+        **({"placement": plan.placement} if plan.placement else {}),  # why this node
         # reconcile keeps such a VM when its create is interrupted
         **({"keep_on_failure": True} if request.keep_on_failure else {}),
     }

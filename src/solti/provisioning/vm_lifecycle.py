@@ -44,9 +44,21 @@ _OUTCOME = {
 
 
 def _origin(ops: Collaborators, vmid: int) -> Any:
-    """The newest successful create of ``vmid`` in the audit log (owner, template)."""
+    """The newest successful create of ``vmid`` in the audit log (owner, template), with the
+    template of a later ``vm rebuild`` (the VM runs that one now)."""
     found = ops.audit.query(vmid=vmid, action="vm create", result="ok", limit=1)
-    return found[0] if found else None
+    if not found:
+        return None
+    rebuilt = ops.audit.query(vmid=vmid, action="vm rebuild", result="ok", limit=1)
+    return _rebuilt(found[0], rebuilt[0] if rebuilt else None)
+
+
+def _rebuilt(create: Any, rebuild: Any | None) -> Any:
+    """``create`` with the template of ``rebuild`` when that came later (vm_rebuild)."""
+    if rebuild is None or rebuild.id < create.id:
+        return create
+    fields = ("template_vmid", "template_name", "template_version")
+    return create.model_copy(update={f: getattr(rebuild, f) for f in fields})
 
 
 def _origins(ops: Collaborators) -> dict[int, Any]:
@@ -56,7 +68,11 @@ def _origins(ops: Collaborators) -> dict[int, Any]:
     for record in ops.audit.query(action="vm create", result="ok", limit=None):
         if record.vmid is not None:
             newest.setdefault(record.vmid, record)  # newest first: keep the first seen
-    return newest
+    rebuilds: dict[int, Any] = {}
+    for record in ops.audit.query(action="vm rebuild", result="ok", limit=None):
+        if record.vmid is not None:
+            rebuilds.setdefault(record.vmid, record)
+    return {vmid: _rebuilt(create, rebuilds.get(vmid)) for vmid, create in newest.items()}
 
 
 def _vm_entry(ops: Collaborators, vmid: int) -> tuple[Snapshot, dict[str, Any]]:
@@ -116,6 +132,7 @@ def list_vms(
     snapshot.complete_vm_names(ops.client)  # VMs made seconds ago: live name and status
     owners = ops.audit.owners()
     origins = _origins(ops) if owners else {}
+    offline = snapshot.offline_nodes()
     result = []
     for entry in snapshot.entries:
         if entry.get("type", "qemu") != "qemu" or Snapshot.is_template(entry):
@@ -123,11 +140,12 @@ def list_vms(
         vmid = int(entry["vmid"])
         if owner is not None and owners.get(vmid) != owner:
             continue
-        address = None
-        if addresses and entry.get("status") == "running":
-            address = probe(ops.client, str(entry["node"]), vmid).address
+        address, node = None, str(entry.get("node", ""))
+        if addresses and entry.get("status") == "running" and node not in offline:
+            address = probe(ops.client, node, vmid).address
         origin = origins.get(vmid) if vmid in owners else None
-        info = _info(entry, origin, address=address)
+        note = f"node {node} is offline" if node in offline else None  # PVE cannot reach it
+        info = _info(entry, origin, address=address, note=note)
         info.owner = owners.get(vmid)  # a `vm give` moves the owner away from the creator
         result.append(info)
     return sorted(result, key=lambda v: v.vmid)

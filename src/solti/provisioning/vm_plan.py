@@ -1,22 +1,39 @@
 """Planning a VM create: every decision made from reads only (a dry run shows the plan).
 
-One ``/cluster/resources`` snapshot decides template, VMID and name together, and counts the
-requester's VMs for the bot's quota; one config read verifies the template and gives its disk
-size and version. ``decide`` is the pure part. A plan made here can be carried to where it is
-built (``vm_create.create_vm(plan=...)``): ``plan_problem`` says when it no longer fits the request.
+One ``/cluster/resources`` snapshot decides template, node (``placement``), VMID and name
+together, and counts the requester's VMs for the bot's quota; one config read verifies the
+template and gives its disk size, version and storages. ``decide`` is the pure part. A plan
+made here can be carried to where it is built (``vm_create.create_vm(plan=...)``):
+``plan_problem`` says when it no longer fits the request.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from solti.provisioning.cloudinit import cloudinit_params, validate_ssh_keys
 from solti.provisioning.collaborators import Collaborators
-from solti.provisioning.cross_node import cross_node_refusal
 from solti.provisioning.errors import Conflict, InvalidRequest
 from solti.provisioning.fleet import asked_of, check_quota, quotas_set, sized, usage_of
-from solti.provisioning.inventory import Snapshot, choose_template
+from solti.provisioning.inventory import (
+    Snapshot,
+    choose_template,
+    copies_on_nodes,
+    template_from_config,
+)
 from solti.provisioning.models import TemplateInfo, VmCreateRequest, VmPlan
+from solti.provisioning.placement import (
+    Choice,
+    Reach,
+    check_asked_node,
+    choose_node,
+    node_facts,
+    reach_of,
+    solti_vm_counts,
+    storage_facts,
+    with_planned,
+)
 from solti.provisioning.rules import (
     choose_vmid,
     default_vm_name,
@@ -24,7 +41,16 @@ from solti.provisioning.rules import (
     unique_name,
 )
 
-__all__ = ["decide", "distribution_of", "plan_problem", "plan_vm", "request_keys"]
+__all__ = [
+    "decide",
+    "distribution_of",
+    "place",
+    "plan_problem",
+    "plan_vm",
+    "read_for_plan",
+    "request_keys",
+    "same_build",
+]
 
 _T = TypeVar("_T", int, str)
 
@@ -50,14 +76,108 @@ def request_keys(ops: Collaborators, request: VmCreateRequest) -> list[str]:
     return [*request.ssh_keys, *ops.defaults.ssh_keys]
 
 
-def refuse_cross_node(ops: Collaborators, request: VmCreateRequest, template: TemplateInfo) -> None:
-    """PVE's refusal of a clone to another node, said in the plan (``cross_node``)."""
-    if request.node and request.node != template.node:
-        refusal = cross_node_refusal(
-            ops.client, template.node, template.vmid, request.node, request.target_storage
+def read_for_plan(
+    ops: Collaborators, request: VmCreateRequest
+) -> tuple[Snapshot, TemplateInfo, Choice | None]:
+    """The reads of a plan: one snapshot, the template's config, the node (``placement``).
+
+    A copy of the template on another node costs one more config read, only when the VM
+    goes there; a default name on a cluster with VMs too new for the RRD cache one live list
+    per online node (``Snapshot.complete_vm_names``).
+    """
+    snapshot = Snapshot.take(ops.client)
+    template = choose_template(ops.client, snapshot, request.template, set(ops.catalog.names))
+    template, choice = place(ops, request, snapshot, template)
+    if not request.name:  # a default name must not repeat one given seconds ago
+        snapshot.complete_vm_names(ops.client)
+    return snapshot, template, choice
+
+
+def place(
+    ops: Collaborators, request: VmCreateRequest, snapshot: Snapshot, template: TemplateInfo
+) -> tuple[TemplateInfo, Choice | None]:
+    """The node of the VM and the template copy to clone there (``placement``).
+
+    The facts are the snapshot's node and storage rows; a node the chosen template cannot
+    reach (local storage) can still take the VM from its own copy of the same build, whose
+    config is read only when that node is chosen. No node rows (a token without the right to
+    see them): the template's node or ``--node``, unchecked, as before placement existed.
+    """
+    nodes = node_facts(snapshot.nodes)
+    if not nodes:
+        return template, None
+    reach = reach_of(
+        template.node, template.storages, storage_facts(snapshot.storages), nodes,
+        request.target_storage,
+    )  # fmt: skip
+    copies = copies_on_nodes(snapshot, template, request.template, set(ops.catalog.names))
+    via_copy = {n for n in copies if reach.why_not.get(n) is not None}
+    choice = _choose(ops, request, snapshot, template, reach, via_copy)
+    if choice.node not in via_copy:
+        return template, choice
+    light = copies[choice.node]
+    config = snapshot.template_config(ops.client, light.node, light.vmid)
+    copy = template_from_config(light.vmid, light.node, config)
+    if copy.status == "template" and same_build(copy, template):
+        return copy, Choice(choice.node, f"{choice.reason}; from its copy, VMID {copy.vmid}")
+    other = f"{choice.node!r} holds VMID {copy.vmid}, not a copy of build {_build_label(template)}"
+    if request.node:
+        fix = _fix(template, choice.node, ops.catalog.names)
+        raise InvalidRequest(f"{other}; {fix}", field="node")
+    again = _choose(ops, request, snapshot, template, reach, via_copy - {choice.node})
+    if again.node in via_copy:  # one more candidate copy: not read, the template's node it is
+        again = _choose(ops, request, snapshot, template, reach, set())
+    return template, Choice(again.node, f"{again.reason} ({other})")
+
+
+def _choose(
+    ops: Collaborators,
+    request: VmCreateRequest,
+    snapshot: Snapshot,
+    template: TemplateInfo,
+    reach: Reach,
+    via_copy: set[str],
+) -> Choice:
+    nodes = with_planned(node_facts(snapshot.nodes), snapshot.planned)
+    able = Reach({n: None if n in via_copy else why for n, why in reach.why_not.items()})
+    label = f"template {template.vmid} ({template.name})"
+    policy = ops.fleet.placement
+    if request.node:
+        fix = _fix(template, request.node, ops.catalog.names)
+        return check_asked_node(
+            request.node, nodes, able, template_label=label, fix=fix, policy=policy
         )
-        if refusal:
-            raise InvalidRequest(refusal, field="node")
+    return choose_node(
+        policy,
+        nodes,
+        able,
+        template_node=template.node,
+        memory_mib=sized(ops.fleet, ops.defaults, request)[1],
+        solti_vms=solti_vm_counts(snapshot.entries, planned=snapshot.planned),
+        template_label=label,
+    )
+
+
+def same_build(copy: TemplateInfo, template: TemplateInfo) -> bool:
+    """Copies of one build: same distribution and version (and checksum, when both say)."""
+    if copy.distribution != template.distribution or copy.version != template.version:
+        return False
+    return not (copy.checksum and template.checksum) or copy.checksum == template.checksum
+
+
+def _build_label(template: TemplateInfo) -> str:
+    return f"{template.distribution or template.name} {template.version or '(version unknown)'}"
+
+
+def _fix(template: TemplateInfo, node: str, known: Iterable[str] = ()) -> str:
+    """What would let ``node`` take a clone: shared storage, or a copy of the template there
+    (``known``: the catalog's distributions, for a template whose notes name none)."""
+    shared = f"put the template on storage shared with {node}"
+    dist = template.distribution or distribution_of(template)
+    if dist in (template.distribution, *known):
+        build = f"solti template build {dist} --node {node}"
+        return f"{shared}, or build a copy there: `{build}`"
+    return f"{shared}, or make a copy of it on {node}"
 
 
 def plan_vm(
@@ -76,11 +196,7 @@ def plan_vm(
     earlier (a dry run): kept when the request leaves them open and they are still free.
     """
     taken_at = ops.reservations.now()
-    snapshot = Snapshot.take(ops.client)
-    template = choose_template(ops.client, snapshot, request.template, set(ops.catalog.names))
-    refuse_cross_node(ops, request, template)
-    if not request.name:  # a default name must not repeat one given seconds ago
-        snapshot.complete_vm_names(ops.client)
+    snapshot, template, choice = read_for_plan(ops, request)
     plan = decide(
         ops,
         request,
@@ -90,6 +206,7 @@ def plan_vm(
         ops.reservations.names(),
         prefer_vmid=prefer_vmid,
         prefer_name=prefer_name,
+        choice=choice,
     )
     if actor is None:
         return plan
@@ -112,8 +229,10 @@ def decide(
     *,
     prefer_vmid: int | None = None,
     prefer_name: str | None = None,
+    choice: Choice | None = None,
 ) -> VmPlan:
-    """The pure part of planning: VMID, name, user, network, disk, from known facts."""
+    """The pure part of planning: VMID, name, user, network, disk, from known facts;
+    ``choice`` is the node ``place`` chose (None: ``--node`` or the template's node)."""
     keys = validate_ssh_keys(request_keys(ops, request))
     if request.vmid is not None and request.vmid in (reserved_ids or set()):
         raise Conflict(f"vmid: VM {request.vmid} is being created right now; choose another id")
@@ -135,7 +254,7 @@ def decide(
     cores, memory, minimum = sized(ops.fleet, ops.defaults, request)
     before = template.disk_size
     grow_to = disk_resize_needed(before, minimum) if before is not None else minimum
-    node = request.node or template.node
+    node = choice.node if choice is not None else request.node or template.node
     if request.target_storage and not request.full:
         raise InvalidRequest(
             "a target storage is only possible for a full clone; add --full", field="target_storage"
@@ -143,6 +262,7 @@ def decide(
     return VmPlan(
         template=template,
         node=node,
+        placement=choice.reason if choice is not None else None,
         vmid=vmid,
         name=name,
         full=request.full,

@@ -42,7 +42,7 @@ def fleet_blocks(ending: Sequence[Any], outdated: Sequence[Outdated]) -> list[Bl
     for owner, items in by_owner(outdated).items():
         vms = ", ".join(
             f"`{i.vm.vmid}` {escape(i.vm.name)} ({escape(i.vm.template_version or '?')}, "
-            f"newest {escape(i.latest.version or '?')})"
+            f"newest {escape(i.latest.version or '?')}: {escape(i.behind)})"
             for i in items[:10]
         )
         more = f" and {len(items) - 10} more" if len(items) > 10 else ""

@@ -92,7 +92,7 @@ def vm_done_message(title: str, vm: Any, plan: Any | None, login: str) -> dict[s
             [
                 ("VM", escape(vm.name)),
                 ("VMID", str(vm.vmid)),
-                ("Node", escape(vm.node)),
+                ("Node", escape(getattr(plan, "placement", None) or vm.node)),
                 ("Template", template_text),
                 ("Template version", escape(version)),
                 ("Clone", clone),

@@ -38,7 +38,7 @@ HELP_SECTIONS: dict[str, tuple[str, list[str]]] = {
         "leave it out to open a form.\n"
         "`/solti vm list [--mine] [--page N]`   `/solti vm verify|start|stop|shutdown|remove VMID`"
         "   `/solti vm give VMID @someone`   `/solti vm extend VMID [DURATION]`"
-        "   `/solti quota [@someone]`",
+        "   `/solti quota [@someone]`   `/solti vm rebuild VMID [TEMPLATE]`",
         [
             "/solti vm create rocky9",
             "/solti vm create rocky9 --size small",
@@ -128,7 +128,7 @@ def plan_blocks(plan: Any, prefill: dict[str, Any]) -> list[Block]:
             [
                 ("Template", f"{escape(template.name)} (VMID {template.vmid})"),
                 ("Version", escape(version)),
-                ("Node", escape(plan.node)),
+                ("Node", escape(getattr(plan, "placement", None) or plan.node)),
                 ("VMID", str(plan.vmid)),
                 ("Name", escape(plan.name)),
                 ("Size", disk),
@@ -183,6 +183,7 @@ def vm_list_message(
             + (f", from {escape(vm.template_name)}" if vm.template_name else "")
             + (f", owner <@{vm.owner}>" if vm.owner and not mine else "")
             + (f", {lease_of(vm)}" if lease_of is not None else "")
+            + (f" :warning: {escape(vm.note)}" if getattr(vm, "note", None) else "")
             for vm in shown
         ]
         blocks = [header(f"{title} ({len(vms)})")]

@@ -30,6 +30,7 @@ from solti.bot.grammar.commands import (
     VmCreate,
     VmGive,
     VmList,
+    VmRebuild,
 )
 from solti.bot.grammar.commands import (
     VmExtend as VmExtend,  # re-exported: `grammar.VmExtend` in the listeners
@@ -77,7 +78,8 @@ _VM_LIST = _Spec(values={"page": "page"}, flags=("mine",))
 def _vm(args: list[str]) -> Command:
     if not args:
         raise UsageError(
-            "`vm` needs a verb: create, list, give, extend, " + ", ".join(VM_VERBS) + ".", "vm"
+            "`vm` needs a verb: create, list, give, extend, rebuild, " + ", ".join(VM_VERBS) + ".",
+            "vm",
         )
     verb, rest = args[0].lower(), args[1:]
     if verb == "create":
@@ -124,13 +126,23 @@ def _vm(args: list[str]) -> Command:
     if verb == "extend":
         words, _ = _options(rest, _Spec(), "vm")
         return vm_extend(words)
+    if verb == "rebuild":
+        words, _ = _options(rest, _Spec(), "vm")
+        if len(words) not in (1, 2):
+            raise UsageError(
+                "`vm rebuild` needs one VMID and at most one template, "
+                "e.g. `/solti vm rebuild 512` or `/solti vm rebuild 512 rocky9`.",
+                "vm",
+            )
+        template = words[1] if len(words) == 2 else None
+        return VmRebuild(vmid=_vmid(words[0], "VMID", "vm"), template=template)
     if verb in VM_VERBS:
         words, _ = _options(rest, _Spec(), "vm")
         if len(words) != 1:
             raise UsageError(f"`vm {verb}` needs one VMID, e.g. `/solti vm {verb} 512`.", "vm")
         return VmAction(verb=verb, vmid=_vmid(words[0], "VMID", "vm"))
     raise UsageError(
-        f"Unknown vm verb `{verb}`; allowed: create, list, give, extend, "
+        f"Unknown vm verb `{verb}`; allowed: create, list, give, extend, rebuild, "
         + ", ".join(VM_VERBS)
         + ".",
         "vm",

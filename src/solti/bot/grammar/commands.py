@@ -27,6 +27,7 @@ __all__ = [
     "VmExtend",
     "VmGive",
     "VmList",
+    "VmRebuild",
 ]
 
 VM_VERBS = ("verify", "start", "stop", "shutdown", "remove")
@@ -99,6 +100,14 @@ class VmExtend:
 
 
 @dataclass(frozen=True)
+class VmRebuild:
+    """`vm rebuild VMID [TEMPLATE]`: re-create from the newest build (or TEMPLATE)."""
+
+    vmid: int
+    template: str | None = None
+
+
+@dataclass(frozen=True)
 class TemplateList:
     pass
 
@@ -163,4 +172,5 @@ Command = (
     | Audit
     | Report
     | Quota
+    | VmRebuild
 )

@@ -6,12 +6,14 @@ pool, counted in ``solti_commands_total`` under the verb named here.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from solti.bot.blocks.approval import APPROVE_ACTION, DENY_ACTION
 from solti.bot.blocks.home_view import START_ACTION, STOP_ACTION
 from solti.bot.blocks.lease_blocks import EXTEND_ACTION
+from solti.bot.blocks.rebuild_blocks import DISMISS_ACTION, REBUILD_ACTION
 from solti.bot.blocks.replies import OPEN_MODAL_ACTION, REMOVE_ACTION
 from solti.bot.blocks.snapshot_blocks import (
     DELETE_SNAPSHOT_ACTION,
@@ -19,7 +21,7 @@ from solti.bot.blocks.snapshot_blocks import (
     parse_button_value,
 )
 from solti.bot.cluster_context import split_button_value
-from solti.bot.flows import leases, snapshots, templates, vm_verbs
+from solti.bot.flows import leases, rebuild, snapshots, templates, vm_verbs
 from solti.bot.flows.caller import Caller
 from solti.bot.home import publish_home
 from solti.bot.listeners.dispatch import (
@@ -42,6 +44,8 @@ ACTION_VERBS = {
     EXTEND_ACTION: "vm extend",
     START_ACTION: "vm start",
     STOP_ACTION: "vm stop",
+    REBUILD_ACTION: "vm rebuild",
+    DISMISS_ACTION: "notice dismiss",
     ROLLBACK_SNAPSHOT_ACTION: "snapshot rollback",
     DELETE_SNAPSHOT_ACTION: "snapshot delete",
 }
@@ -77,6 +81,25 @@ def _extend(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> Non
         caller.say_error("That button does not name a VM.")
         return
     leases.extend(caller, int(value), None)
+
+
+def _rebuild(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> None:
+    """[Rebuild] in a rebuild prompt or an outdated-template notice (confirmed in Slack)."""
+    try:
+        value = json.loads(str(action.get("value") or ""))
+        vmid, template = int(value["vmid"]), value.get("template")
+    except (ValueError, TypeError, KeyError):
+        caller.say_error("That button does not name a VM.")
+        return
+    rebuild.rebuild(caller, vmid, None if template is None else str(template))
+
+
+def _dismiss(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> None:
+    value = str(action.get("value") or "")
+    if not value.isdigit():
+        caller.say_error("That button does not name a template.")
+        return
+    rebuild.dismiss(caller, int(value))
 
 
 def _power(verb: str) -> Work:
@@ -154,6 +177,8 @@ def register(app: Any) -> None:
     app.action(EXTEND_ACTION)(_clicked(EXTEND_ACTION, _extend))
     app.action(START_ACTION)(_clicked(START_ACTION, _power("start")))
     app.action(STOP_ACTION)(_clicked(STOP_ACTION, _power("stop")))
+    app.action(REBUILD_ACTION)(_clicked(REBUILD_ACTION, _rebuild))
+    app.action(DISMISS_ACTION)(_clicked(DISMISS_ACTION, _dismiss, replace=True))
     app.action(ROLLBACK_SNAPSHOT_ACTION)(
         _clicked(ROLLBACK_SNAPSHOT_ACTION, _snapshot_confirmed("rollback"), replace=True)
     )

@@ -18,6 +18,7 @@ from solti.bot.flows import (
     bulk_create,
     keys_and_reports,
     leases,
+    rebuild,
     snapshots,
     templates,
     vm_verbs,
@@ -83,7 +84,7 @@ def _quick(parsed: grammar.Command) -> bool:
     if isinstance(parsed, grammar.VmAction):
         return parsed.verb == "verify"
     quick = (grammar.KeyShow, grammar.KeySet, grammar.KeyRemove, grammar.Audit, grammar.Quota,
-             grammar.VmGive)  # fmt: skip
+             grammar.VmGive, grammar.VmRebuild)  # fmt: skip
     if isinstance(parsed, (grammar.SnapshotRollback, grammar.SnapshotDelete)):
         return True  # without a click these only post the confirmation prompt
     return isinstance(parsed, (*quick, grammar.TemplateList, grammar.VmList, grammar.SnapshotList))
@@ -185,6 +186,7 @@ _AUTHORIZED_IN_FLOW = (
     grammar.VmList,
     grammar.VmGive,
     grammar.Help,
+    grammar.VmRebuild,
     grammar.SnapshotCreate,
     grammar.SnapshotList,
     grammar.SnapshotRollback,
@@ -250,6 +252,8 @@ def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> No
             vm_verbs.quota(caller, user)
         case grammar.VmGive(vmid=vmid, user=user):
             vm_verbs.give(caller, vmid, user)
+        case grammar.VmRebuild(vmid=vmid, template=template):
+            rebuild.prompt(caller, vmid, template)
         case grammar.SnapshotCreate():
             snapshots.create(caller, parsed)
         case grammar.SnapshotList(vmid=vmid):

@@ -28,6 +28,10 @@ def unanswered_line(cluster: str, error: BaseException) -> str:
     return f"cluster {cluster} did not answer: {text}"
 
 
+def _filled(rows: list[Any], optional: Sequence[str]) -> list[str]:
+    return [c for c in optional if any(isinstance(r, dict) and r.get(c) for r in rows)]
+
+
 def list_on_clusters(
     app: CliApp,
     ask: Callable[[Any], list[Any]],
@@ -36,16 +40,20 @@ def list_on_clusters(
     columns: Sequence[str],
     title: str,
     text_rows: Callable[[list[Any]], list[Any]] | None = None,
+    optional: Sequence[str] = (),
 ) -> None:
     """``ask`` the chosen cluster, or every cluster, and print one table (or JSON list).
 
     ``text_rows`` shapes one cluster's items for the table only (template copies on one row);
-    JSON keeps one entry per item.
+    JSON keeps one entry per item. ``optional`` columns are shown when a row has a value
+    (``note``: a VM on an offline node).
     """
     shape = text_rows if text_rows is not None and not as_json else list
     clusters = app.clusters
     if not clusters.many:
-        app.emit(shape(ask(app.provisioner)), as_json, columns=columns, title=title)
+        items = shape(ask(app.provisioner))
+        shown = (*columns, *_filled(_plain(items), optional))
+        app.emit(items, as_json, columns=shown, title=title)
         return
     names = clusters.names if app.spans_clusters else [app.cluster_name]
     answers = clusters.each(ask, names)
@@ -60,6 +68,7 @@ def list_on_clusters(
     missing = [unanswered_line(a.cluster, a.error) for a in answers if a.error is not None]
     if len(missing) == len(answers):
         fail("; ".join(missing))
-    app.emit(rows, as_json, columns=("cluster", *columns), title=title)
+    shown = ("cluster", *columns, *_filled(rows, optional))
+    app.emit(rows, as_json, columns=shown, title=title)
     for line in missing:
         click.echo(line, err=as_json)

@@ -1,4 +1,4 @@
-"""`solti vm create|list|verify|start|stop|shutdown|remove`: one verb per function."""
+"""`solti vm create|list|verify|start|stop|shutdown|remove|rebuild`: one verb per function."""
 
 from __future__ import annotations
 
@@ -122,6 +122,8 @@ def create(app: CliApp, as_json: bool, dry_run: bool, request_id: str | None,
         columns = ("vmid", "name", "node", "full", "cores", "memory", "disk_before", "disk_after",
                    "user", "ipconfig")  # fmt: skip
         app.emit(plan, as_json, columns=columns, title=f"Plan (template {plan.template.vmid})")
+        if plan.placement and not as_json:  # the reason is a sentence: below the table
+            app.out.print(f"placed: {plan.placement}", highlight=False)
         _approval_note(app, p.create_approval_reasons(plan, actor=app.actor, lease=lease))
         return
     with app.progress("vm create") as progress:
@@ -190,6 +192,8 @@ def _created(result: Any, login: str | None = None) -> str:
         f"VM {vm.vmid} ({vm.name}) on {vm.node} from {vm.template_name}{version}: "
         f"{vm.status}{again}{ends}"
     )
+    placed = result.plan.placement if result.plan is not None else None
+    line = f"{line}\nplaced: {placed}" if placed else line
     return f"{line}\nlog in: {login}" if login else line
 
 
@@ -207,7 +211,7 @@ def list_(app: CliApp, mine: bool, addresses: bool, as_json: bool) -> None:
     owner = app.actor if mine else None
     columns = (*VM_COLUMNS, "address") if addresses else VM_COLUMNS
     list_on_clusters(app, lambda p: p.list_vms(owner=owner, addresses=addresses), as_json,
-                     columns=columns, title="VMs")  # fmt: skip
+                     columns=columns, title="VMs", optional=("note",))  # fmt: skip
 
 
 @vm_group.command("extend")
@@ -309,3 +313,62 @@ def give(app: CliApp, vmid: int, user: str, as_json: bool) -> None:
     previous = app.provisioner.give_vm(vmid, user, actor=app.actor, via="cli")
     result = {"vmid": vmid, "from": previous, "to": user}
     app.emit(result, as_json, text=f"VM {vmid} now belongs to {user} (was {previous}).")
+
+
+@vm_group.command("rebuild")
+@click.argument("vmid", type=BoundedInt(100, 999_999_999))
+@click.option("--template", help="Template (distribution, name or VMID); default: the newest "
+              "build of the VM's distribution.")  # fmt: skip
+@click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")
+@click.option("--request-id", help="Re-running with the same id rebuilds once.")
+@yes_option
+@json_option
+@pass_app
+def rebuild(app: CliApp, vmid: int, template: str | None, dry_run: bool, request_id: str | None,
+            yes: bool, as_json: bool) -> None:  # fmt: skip
+    """Re-create VMID from a newer template, keeping its VMID, name, node, MAC address,
+    static network, cores, memory, disk size, tags, user, SSH keys, owner and lease.
+
+    The disk's contents are lost: the VM starts again from the template's image.
+    """
+    p = app.provisioner
+    planned = p.rebuild_vm(vmid, template=template, dry_run=True, actor=app.actor, via="cli")
+    plan = planned.plan
+    if planned.nothing_to_do or dry_run:
+        text = planned.note if planned.nothing_to_do else rebuild_plan_text(plan)
+        app.emit(planned if as_json else plan, as_json, text=text)
+        return
+    if not yes:  # the plan first, then the question (or the refusal without a terminal)
+        app.err.print(rebuild_plan_text(plan), markup=False, highlight=False)
+    app.confirm(f"Rebuild VM {vmid} ({plan.name}) from {plan.template.name} "
+                f"{plan.template.version or ''}, losing its disk's contents?", yes)  # fmt: skip
+    with app.progress("vm rebuild") as progress:
+        result = p.rebuild_vm(vmid, template=template, progress=progress, actor=app.actor,
+                              via="cli", request_id=request_id)  # fmt: skip
+    vm = result.vm
+    again = " (already done by this request id)" if result.reused else ""
+    was = f" (was {plan.old_version or plan.old_template_name or '?'})"
+    text = (f"VM {vm.vmid} ({vm.name}) rebuilt on {vm.node} from {vm.template_name} "
+            f"{vm.template_version or ''}{was}: {vm.status}{again}")  # fmt: skip
+    app.emit(result, as_json, text=text)
+
+
+def rebuild_plan_text(plan: Any) -> str:
+    """The plan a person reads before saying yes: versions, what is kept, what is lost."""
+    new = plan.template
+    net = plan.ipconfig or "?"
+    if plan.nameserver:
+        net += f", nameserver {plan.nameserver}"
+    lines = [
+        f"Rebuild VM {plan.vmid} ({plan.name}) on {plan.node}, owner {plan.owner}",
+        f"  template: {plan.old_template_name or '?'} {plan.old_version or '?'} "
+        f"(VMID {plan.old_template_vmid}) -> {new.name} {new.version or '?'} (VMID {new.vmid})",
+        f"  keeps: MAC {plan.macaddr or '?'}, {net}, {plan.cores} cores, {plan.memory} MiB, "
+        f"disk {plan.disk_after}{' (the template is smaller: grown)' if plan.resize else ''}, "
+        f"user {plan.user}, "
+        f"{len(plan.ssh_key_fingerprints)} SSH key(s), tags {';'.join(plan.tags) or '-'}, "
+        "owner and lease",
+        f"  {'starts it again' if plan.start else 'leaves it stopped'} afterwards",
+        f"  WARNING: {plan.warning}",
+    ]
+    return "\n".join(lines)
