@@ -8,6 +8,7 @@ machine, however fast it is.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +88,113 @@ def test_sqlite_utils_loads_only_to_migrate_an_audit_log(tmp_path: Path) -> None
         "assert log.owners() == {501: 'alice'}, log.owners()\n"
     )
     assert "sqlite_utils" not in _modules_after(reuse)
+
+
+# Loaded by a whole `solti vm create` before the start-up work, and no longer: each is
+# 10-90 ms of start-up that a create does not use (figures in docs/performance.md).
+NOT_ON_THE_CREATE_PATH = (
+    "pydantic_settings",  # the environment is read without it unless a file source is named
+    "dotenv",
+    "asyncio",  # pydantic-settings imported it
+    "rich",  # --json output and a piped stderr need no console
+    "sqlite_utils",  # the audit file is up to date: no migration
+    "solti.provisioning.proxmox_settings",
+    "slack_sdk",
+    "slack_bolt",
+    "jsonschema",
+    "apscheduler",
+    "waitress",
+)
+
+
+def test_a_whole_create_loads_only_what_it_uses(tmp_path: Path) -> None:
+    """A real create, in a fresh interpreter, against the simulator: the modules it loaded."""
+    from solti.provisioning.audit_log import AuditLog
+    from solti.sandbox.environment import SimEnvironment
+    from tests.helpers.keys import new_ssh_key
+
+    db, report = tmp_path / "solti.db", tmp_path / "modules.json"
+    AuditLog(db)  # made and migrated, as by the operator's first command
+    argv = ["solti", "vm", "create", "rocky9", "--json", "--disk", "32G", "--user", "ops",
+            "--ssh-key", new_ssh_key("ops@example"), "--address-wait", "0"]  # fmt: skip
+    code = (
+        "import atexit, json, pathlib, sys\n"
+        f"out = pathlib.Path({str(report)!r})\n"
+        "atexit.register(lambda: out.write_text(json.dumps(sorted(sys.modules))))\n"
+        f"sys.argv = {argv!r}\n"
+        "from solti.cli import main\n"
+        "main()\n"
+    )
+    with SimEnvironment() as world:
+        world.pve.state.add_template(9000, "rocky9-template", disk_size="10G",
+                                     tags=["solti", "template", "rocky9"])  # fmt: skip
+        env = {**os.environ, **world.env, "SOLTI_DB": str(db)}
+        for name in ("SOLTI_ENV_FILE", "SOLTI_SECRETS_DIR"):
+            env.pop(name, None)
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+        )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["vm"]["status"] == "running"
+    loaded = set(json.loads(report.read_text()))
+    assert "solti.provisioning.vm_create" in loaded and "proxmoxer" in loaded  # it really ran
+    assert sorted(name for name in NOT_ON_THE_CREATE_PATH if name in loaded) == []
+    assert not any(name.startswith(("solti.bot", "solti.sandbox")) for name in loaded)
+
+
+SECRET = "0f3c5e1a-5b1f-4c59-8a7e-d2b9a3c4e5f6"
+ENVIRONMENTS = [
+    {"PROXMOX_URL": "https://pve1:8006/", "PROXMOX_TOKEN_ID": "root@pam!solti",
+     "PROXMOX_TOKEN_SECRET": SECRET},
+    {"proxmox_url": "https://pve1", "Proxmox_Token_Id": "ops@pve!bot",
+     "PROXMOX_TOKEN_SECRET": SECRET, "PROXMOX_VERIFY_SSL": "no", "PROXMOX_CA_BUNDLE": ""},
+    {"PROXMOX_URL": "", "proxmox_url": "https://pve2:8443", "PROXMOX_TOKEN_ID": "root@pam!solti",
+     "PROXMOX_TOKEN_SECRET": SECRET, "OTHER": "ignored"},
+]  # fmt: skip
+BAD_ENVIRONMENTS = [
+    {},
+    {"PROXMOX_URL": "http://pve1", "PROXMOX_TOKEN_ID": "root", "PROXMOX_VERIFY_SSL": "maybe",
+     "PROXMOX_TOKEN_SECRET": SECRET},
+    {"PROXMOX_URL": "https://pve1", "PROXMOX_TOKEN_ID": "root@pam!solti",
+     "PROXMOX_TOKEN_SECRET": SECRET, "SOLTI_ENV_FILE": "/nonexistent/solti.env"},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("environ", ENVIRONMENTS)
+def test_the_clis_settings_are_the_settings_sources_values(environ: dict[str, str]) -> None:
+    """`proxmox_from_env` (no pydantic-settings) reads what `ProxmoxSettings.from_env` reads."""
+    from solti.provisioning.config import ProxmoxSettings, proxmox_from_env
+
+    fast = proxmox_from_env(environ)
+    assert fast.model_dump() == ProxmoxSettings.from_env(environ).model_dump()
+    assert fast.token_secret.get_secret_value() == SECRET
+
+
+@pytest.mark.parametrize("environ", BAD_ENVIRONMENTS)
+def test_the_clis_settings_fail_as_the_settings_sources_do(environ: dict[str, str]) -> None:
+    """A bad or missing value, or a file source, goes to the settings: the same error."""
+    from solti.provisioning.config import ProxmoxSettings, proxmox_from_env
+    from solti.provisioning.errors import ConfigError
+
+    with pytest.raises(ConfigError) as expected:
+        ProxmoxSettings.from_env(environ)
+    with pytest.raises(ConfigError) as got:
+        proxmox_from_env(environ)
+    assert str(got.value) == str(expected.value)
+    assert SECRET not in str(got.value)
+
+
+def test_a_named_file_source_is_read_through_the_settings(tmp_path: Path) -> None:
+    from solti.provisioning import config, settings_sources
+    from solti.provisioning.proxmox_settings import ProxmoxSettings
+
+    # One table of names: the CLI's shortcut knows the variables that name a file source.
+    assert config.FILE_SOURCE_VARIABLES == (
+        settings_sources.ENV_FILE_VARIABLE,
+        settings_sources.SECRETS_DIR_VARIABLE,
+    )
+    assert config.DEFAULT_SECRETS_DIR == settings_sources.DEFAULT_SECRETS_DIR
+    (tmp_path / "proxmox_verify_ssl").write_text("false")  # only a secrets file says so
+    environ = {**ENVIRONMENTS[0], "SOLTI_SECRETS_DIR": str(tmp_path)}
+    settings = config.proxmox_from_env(environ)
+    assert isinstance(settings, ProxmoxSettings) and settings.verify_ssl is False

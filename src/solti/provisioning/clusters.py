@@ -31,7 +31,10 @@ if TYPE_CHECKING:
     from solti.provisioning.config import Policy, ProxmoxSettings
     from solti.provisioning.service import Provisioner
 
-__all__ = ["DEFAULT_CLUSTER", "ClusterAnswer", "ClusterConnection", "Clusters", "connection_of"]
+__all__ = [
+    "DEFAULT_CLUSTER", "ClusterAnswer", "ClusterConnection", "Clusters", "connection_of",
+    "secret_variables",
+]  # fmt: skip
 
 T = TypeVar("T")
 
@@ -48,6 +51,18 @@ class ClusterConnection:
     ca_bundle: Path | None = None
 
 
+def secret_variables(environ: Mapping[str, str]) -> Mapping[str, str]:
+    """The variables a cluster's secret is read from: the environment, and the `.env` file and
+    secrets directory when there are any (read then only: pydantic-settings loads ~50 ms)."""
+    from solti.provisioning.config import DEFAULT_SECRETS_DIR, FILE_SOURCE_VARIABLES
+
+    if any(environ.get(name) for name in FILE_SOURCE_VARIABLES) or DEFAULT_SECRETS_DIR.is_dir():
+        from solti.provisioning.settings_sources import environment_with_files
+
+        return environment_with_files(environ)
+    return environ
+
+
 def connection_of(name: str, entry: ClusterEntry, environ: Mapping[str, str]) -> ClusterConnection:
     """The connection of cluster ``name``; its secret from the variable the entry names."""
     secret = (environ.get(entry.token_secret_env) or "").strip()
@@ -57,6 +72,9 @@ def connection_of(name: str, entry: ClusterEntry, environ: Mapping[str, str]) ->
             "token_secret_env) is not set; export the API token secret in it",
             key=f"clusters.{name}.token_secret_env",
         )
+    from solti.telemetry.redaction import add_secret
+
+    add_secret(secret)  # scrubbed from every log line from now on
     return ClusterConnection(
         url=entry.url,
         token_id=entry.token_id,
@@ -105,7 +123,7 @@ class Clusters:
         default: ProxmoxSettings | Callable[[], ProxmoxSettings] | None,
         policy: Policy,
         db_path: str | Path,
-        environ: Mapping[str, str],
+        environ: Mapping[str, str] | Callable[[], Mapping[str, str]],
         *,
         audit: AuditLog | None = None,
         default_provisioner: Provisioner | None = None,
@@ -138,7 +156,8 @@ class Clusters:
 
         def builder(name: str, entry: ClusterEntry) -> Callable[[], Provisioner]:
             def build() -> Provisioner:
-                connection = connection_of(name, entry, environ)
+                variables = environ() if callable(environ) else environ
+                connection = connection_of(name, entry, variables)
                 return Provisioner.from_settings(
                     connection,  # type: ignore[arg-type]  # the fields PveClient reads
                     policy,

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
@@ -35,7 +34,7 @@ from solti.provisioning.durations import parse_duration as parse_lease_duration
 from solti.provisioning.errors import ConfigError, InvalidRequest
 from solti.provisioning.fleet_policy import Flavor, Fleet, Limits, PlacementPolicy, Quotas
 from solti.provisioning.models import config_error_from
-from solti.provisioning.settings_sources import EnvironmentSettings
+from solti.provisioning.proxmox_connection import ProxmoxConnection
 from solti.provisioning.sizes import Size
 from solti.provisioning.snapshots_policy import SnapshotPolicy
 from solti.provisioning.yaml_guard import parse_guarded_yaml
@@ -45,92 +44,19 @@ __all__ = [
     "Defaults",
     "LeasePolicy",
     "Policy",
+    "ProxmoxConnection",
     "ProxmoxSettings",
     "Quotas",
     "Recovery",
     "Reports",
     "check_database_path",
     "load_policy",
+    "proxmox_from_env",
 ]
 
-_TOKEN_ID = re.compile(r"^[^\s@!:]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]+$")
 _PERSON = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 _CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd]?)$")
-DEFAULT_PVE_PORT = 8006
-
-
-class ProxmoxSettings(EnvironmentSettings):
-    """How to reach Proxmox VE (``PROXMOX_*``); the secret stays a ``SecretStr``.
-
-    Read with ``ProxmoxSettings.from_env()``: the environment, ``SOLTI_ENV_FILE`` and the
-    secrets directory (``/run/secrets/proxmox_token_secret``), see ``settings_sources``.
-    """
-
-    url: str = Field(
-        validation_alias="PROXMOX_URL",
-        description="https://host[:port] of a PVE node; the port defaults to 8006.",
-    )
-    token_id: str = Field(
-        validation_alias="PROXMOX_TOKEN_ID",
-        description="API token id, user@realm!name (e.g. root@pam!solti).",
-    )
-    token_secret: SecretStr = Field(
-        validation_alias="PROXMOX_TOKEN_SECRET", description="API token secret (a UUID)."
-    )
-    verify_ssl: bool = Field(
-        True,
-        validation_alias="PROXMOX_VERIFY_SSL",
-        description="Verify the node's TLS certificate.",
-    )
-    ca_bundle: Path | None = Field(
-        None,
-        validation_alias="PROXMOX_CA_BUNDLE",
-        description="PEM file of the CA that signed the node.",
-    )
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        parts = urlsplit(value.strip())
-        if parts.scheme != "https" or not parts.hostname:
-            raise ValueError(f"{value!r} is not https://host[:port], e.g. https://pve1:8006")
-        if parts.path.strip("/") or parts.query:
-            raise ValueError(f"{value!r} has a path; give only https://host[:port]")
-        try:
-            parts.port  # noqa: B018 - raises on a bad port
-        except ValueError:
-            raise ValueError(f"{value!r} has a bad port; use 1-65535") from None
-        return value.strip().rstrip("/")
-
-    @field_validator("token_id")
-    @classmethod
-    def _token_id(cls, value: str) -> str:
-        if not _TOKEN_ID.match(value.strip()):
-            raise ValueError(f"{value!r} is not user@realm!tokenname, e.g. root@pam!solti")
-        return value.strip()
-
-    @field_validator("ca_bundle")
-    @classmethod
-    def _ca_bundle(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
-            raise ValueError(f"{str(value)!r} is not a readable file")
-        return value
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.url).hostname or ""
-
-    @property
-    def port(self) -> int:
-        return urlsplit(self.url).port or DEFAULT_PVE_PORT
-
-    @property
-    def verify(self) -> bool | str:
-        """What requests/proxmoxer take as ``verify``: the CA bundle path, else the flag."""
-        if self.verify_ssl and self.ca_bundle is not None:
-            return str(self.ca_bundle)
-        return self.verify_ssl
 
 
 class _Section(BaseModel):
@@ -478,3 +404,54 @@ def load_policy(path: str | Path | None = None) -> Policy:
         raise config_error_from(exc, Policy) from None
     policy.catalog()  # new or overridden distributions fail now, not at the first build
     return policy
+
+
+# The variables and the directory that make `settings_sources` read files (the same names as
+# its ENV_FILE_VARIABLE, SECRETS_DIR_VARIABLE, DEFAULT_SECRETS_DIR; a test holds them equal).
+FILE_SOURCE_VARIABLES = ("SOLTI_ENV_FILE", "SOLTI_SECRETS_DIR")
+DEFAULT_SECRETS_DIR = Path("/run/secrets")
+
+
+def proxmox_from_env(environ: Mapping[str, str]) -> ProxmoxConnection:
+    """``ProxmoxSettings.from_env(environ)``, the same values and the same errors.
+
+    With no `.env` file or secrets directory named (nor ``/run/secrets`` present), the
+    environment is the only source: it is read here as the environment source reads it
+    (names in any case, an empty value unset) and validated by ``ProxmoxConnection``, so
+    the CLI does not load pydantic-settings (~50 ms). Any file source, or any invalid or
+    missing value, goes to ``ProxmoxSettings.from_env``, which reads every source and reports
+    every bad variable at once.
+    """
+    if any(environ.get(name) for name in FILE_SOURCE_VARIABLES) or DEFAULT_SECRETS_DIR.is_dir():
+        return _settings_from_env(environ)
+    values = {name.lower(): value for name, value in environ.items() if value != ""}
+    aliases = [str(field.validation_alias) for field in ProxmoxConnection.model_fields.values()]
+    data = {alias: values[alias.lower()] for alias in aliases if alias.lower() in values}
+    try:
+        connection = ProxmoxConnection.model_validate(data)
+    except ValidationError:
+        return _settings_from_env(environ)
+    from solti.telemetry.redaction import add_secret
+
+    add_secret(connection.token_secret.get_secret_value())
+    return connection
+
+
+def _settings_from_env(environ: Mapping[str, str]) -> ProxmoxConnection:
+    from solti.provisioning.proxmox_settings import ProxmoxSettings
+
+    return ProxmoxSettings.from_env(environ)
+
+
+if TYPE_CHECKING:
+    from solti.provisioning.proxmox_settings import ProxmoxSettings
+
+
+def __getattr__(name: str) -> Any:
+    """``ProxmoxSettings`` loads pydantic-settings, so it is defined in ``proxmox_settings``
+    and loaded on first use; ``from solti.provisioning.config import ProxmoxSettings`` works."""
+    if name == "ProxmoxSettings":
+        from solti.provisioning.proxmox_settings import ProxmoxSettings
+
+        return ProxmoxSettings
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -157,6 +157,8 @@ class VmCreateResult(StrictModel):
 class TemplateBuildResult(StrictModel):
     """What a build made; ``downloaded`` is false when the image was already in storage."""
 
+    model_config = ConfigDict(defer_build=True)  # built on first use: not on the create path
+
     template: TemplateInfo
     downloaded: bool = True
     audit_id: int | None = None
@@ -166,6 +168,8 @@ class TemplateBuildResult(StrictModel):
 
 class UpdateStatus(StrictModel):
     """Upstream image versus the latest template of one distribution."""
+
+    model_config = ConfigDict(defer_build=True)  # built on first use: not on the create path
 
     distribution: str
     state: Literal["current", "update_available", "unknown"]

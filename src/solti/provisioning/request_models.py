@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from solti.provisioning.bounds import MAX_CORES, MAX_MEMORY
 from solti.provisioning.cloudinit import (
@@ -46,6 +46,8 @@ def _check_dns_label(value: str | None) -> str | None:
 
 class TemplateBuildRequest(StrictModel):
     """Build one template from a catalog distribution's upstream cloud image."""
+
+    model_config = ConfigDict(defer_build=True)  # built on first use: not on the create path
 
     distribution: str = Field(min_length=1, description="Catalog key, e.g. rocky9.")
     node: str | None = Field(None, description="Target node; default: policy or the first node.")

@@ -29,7 +29,7 @@ from solti.provisioning.addresses import AddressLookup
 from solti.provisioning.audit_log import AuditLog
 from solti.provisioning.catalog import Catalog
 from solti.provisioning.collaborators import Collaborators
-from solti.provisioning.config import Defaults, LeasePolicy, Policy, ProxmoxSettings
+from solti.provisioning.config import Defaults, LeasePolicy, Policy
 from solti.provisioning.fleet_policy import Fleet
 from solti.provisioning.lease_book import LeaseBook, SweepReport
 from solti.provisioning.lease_store import Lease
@@ -45,6 +45,7 @@ from solti.provisioning.models import (
     VmPlan,
     parse_request,
 )
+from solti.provisioning.proxmox_connection import ProxmoxConnection
 from solti.provisioning.pve import PveClient
 from solti.provisioning.snapshots_policy import SnapshotPolicy
 from solti.provisioning.task_waiter import TaskWaiter
@@ -105,7 +106,7 @@ class Provisioner:
     @classmethod
     def from_settings(
         cls,
-        settings: ProxmoxSettings,
+        settings: ProxmoxConnection,
         policy: Policy | None = None,
         db_path: str | Path = "solti.db",
         *,

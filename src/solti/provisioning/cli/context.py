@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import getpass
 import json
 import os
@@ -61,16 +62,32 @@ class CliApp:
     """Shared by the verbs of one ``solti`` run; everything is built on first use."""
 
     def __init__(self, environ: dict[str, str] | None = None) -> None:
-        from rich.console import Console
-
         self.environ = dict(os.environ if environ is None else environ)
-        # Piped output keeps whole cells (rich would cut them to 80 columns).
-        self.out: Console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
-        self.err: Console = Console(stderr=True)
         self._audit: Any = None
         self._clusters: Any = None
         # --cluster (set by ``cluster_option``), else SOLTI_CLUSTER; None: not chosen (default)
         self.cluster: str | None = self.environ.get("SOLTI_CLUSTER") or None
+
+    # The consoles load rich on first use: `--json` output and a piped stderr never need it.
+    @functools.cached_property
+    def out(self) -> Console:
+        from rich.console import Console
+
+        # Piped output keeps whole cells (rich would cut them to 80 columns).
+        return Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+
+    @functools.cached_property
+    def err(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True)
+
+    @property
+    def err_is_terminal(self) -> bool:
+        """rich's ``err.is_terminal``, without loading rich when stderr is plainly no terminal."""
+        if "err" not in self.__dict__ and not _may_be_terminal(sys.stderr):
+            return False
+        return self.err.is_terminal
 
     @property
     def actor(self) -> str:
@@ -89,16 +106,15 @@ class CliApp:
     def clusters(self) -> Any:
         """The ``Clusters`` registry (``default`` from ``PROXMOX_*``, then the policy's)."""
         if self._clusters is None:
-            from solti.provisioning.clusters import Clusters
-            from solti.provisioning.config import ProxmoxSettings, load_policy
-            from solti.provisioning.settings_sources import environment_with_files
+            from solti.provisioning.clusters import Clusters, secret_variables
+            from solti.provisioning.config import load_policy, proxmox_from_env
 
             policy = load_policy(self.environ.get("SOLTI_CONFIG") or None)
             self._clusters = Clusters.from_settings(
-                lambda: ProxmoxSettings.from_env(self.environ),
+                lambda: proxmox_from_env(self.environ),
                 policy,
                 self.db_path,
-                environment_with_files(self.environ),  # a cluster's secret may be in a file
+                lambda: secret_variables(self.environ),  # a cluster's secret may be in a file
                 audit=self.audit,
             )
         return self._clusters
@@ -115,7 +131,9 @@ class CliApp:
 
     @property
     def provisioner(self) -> Any:
-        return self.clusters.get(self.cluster_name)
+        provisioner = self.clusters.get(self.cluster_name)
+        gc.enable()  # off during start-up (solti.cli.LazyGroup.main): the imports are done
+        return provisioner
 
     @property
     def audit(self) -> Any:
@@ -124,6 +142,7 @@ class CliApp:
             from solti.provisioning.audit_log import AuditLog
 
             self._audit = AuditLog(self.db_path)
+            gc.enable()  # as for the provisioner
         return self._audit
 
     # --- output -------------------------------------------------------------------------------
@@ -170,7 +189,7 @@ class CliApp:
     @contextlib.contextmanager
     def progress(self, what: str) -> Iterator[Callable[[Any], None]]:
         """A progress callback drawing a bar on stderr (silent when stderr is not a terminal)."""
-        if not self.err.is_terminal:
+        if not self.err_is_terminal:
             yield lambda _p: None
             return
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -192,6 +211,17 @@ class CliApp:
                            total=p.total)  # fmt: skip
 
             yield update
+
+
+def _may_be_terminal(stream: Any) -> bool:
+    """False only where rich's ``Console.is_terminal`` is False too: no variable that rich
+    reads to force it (``TTY_COMPATIBLE``, ``FORCE_COLOR``) and a stream that is not a tty."""
+    if "TTY_COMPATIBLE" in os.environ or "FORCE_COLOR" in os.environ:
+        return True
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream: rich says False too
+        return False
 
 
 def _plain(data: Any) -> Any:

@@ -136,7 +136,7 @@ def create(app: CliApp, as_json: bool, dry_run: bool, request_id: str | None,
         _approval_note(app, reasons, made=result)
     login = None
     if result.vm.status == "running" and result.plan is not None:
-        if app.err.is_terminal and not as_json:
+        if app.err_is_terminal and not as_json:
             app.err.print(f"waiting for the address of VM {result.vm.vmid} ...", style="dim")
         found = p.vm_address(
             result.vm.node,
