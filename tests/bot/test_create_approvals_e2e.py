@@ -161,6 +161,7 @@ def test_four_eyes_create_needs_two_distinct_approvers_never_the_requester(
     assert bot.env.pve.state.guests[vm.vmid].conf["memory"] == "32768"
     made = [r for r in _creates(bot) if r.name == "big-four"]
     assert len(made) == 1 and made[0].result == "ok" and made[0].actor == ALICE
+    assert set((made[0].approver or "").split(", ")) == {APPROVER, ADMIN}  # both, on the create
     assert made[0].request_id and made[0].request_id.startswith("req-")
     request_row = bot.audit.find_by_request_id(made[0].request_id, action="vm create request")
     assert request_row is not None and request_row.result == "ok"

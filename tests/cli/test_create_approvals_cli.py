@@ -73,3 +73,19 @@ def test_a_create_over_a_threshold_runs_and_is_audited_as_unapproved(
     small_vmid = json.loads(plain.stdout)["vm"]["vmid"]
     rows = AuditLog(env["SOLTI_DB"]).query(vmid=small_vmid, limit=None)
     assert [r.action for r in rows] == ["vm create"]
+
+
+def test_a_count_create_over_a_threshold_says_so_once_and_audits_each_vm(
+    env: dict[str, str],
+) -> None:
+    key = new_ssh_key("ops@example")
+    plan = solti(env, "vm", "create", "rocky9", "--count", "2", "--memory", "32768",
+                 "--ssh-key", key, "--dry-run")  # fmt: skip
+    assert plan.exit_code == 0 and plan.stderr.count("would need approval in Slack") == 1
+    made = solti(env, "vm", "create", "rocky9", "--count", "2", "--name", "big-set",
+                 "--memory", "32768", "--ssh-key", key, "--json")  # fmt: skip
+    assert made.exit_code == 0, made.output
+    assert made.stderr.count("note: no approval asked (memory 32768 MiB is over") == 1
+    vmids = {v["vmid"] for v in json.loads(made.stdout)["vms"]}
+    rows = AuditLog(env["SOLTI_DB"]).query(action="vm create unapproved", limit=None)
+    assert {r.vmid for r in rows} == vmids and len(rows) == 2

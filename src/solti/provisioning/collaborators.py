@@ -11,6 +11,7 @@ always says which step failed and PVE's words why.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -25,6 +26,9 @@ from solti.provisioning.models import Progress
 from solti.provisioning.pve import PveClient, VmLocked, VmMissing
 from solti.provisioning.task_waiter import TaskWaiter
 from solti.telemetry import PROXMOX_ERRORS, step_timer
+
+log = logging.getLogger("solti.provisioning.collaborators")
+REMOVE_ATTEMPTS = 4  # a half-made VM's removal, tried again after a fault (backing off)
 
 __all__ = [
     "Collaborators",
@@ -188,18 +192,35 @@ class Collaborators:
             raise SoltiError("Proxmox VE lists no online node")
         return nodes[0]
 
-    def remove_half_made(self, node: str, vmid: int) -> str | None:
-        """Destroy what a failed operation left behind; a note for people when that fails too."""
-        try:
-            status = self.client.vm_status(node, vmid)
-            if status.get("status") == "running":
-                self.waiter.wait(self.client.stop(node, vmid), node=node)
-            self.waiter.wait(self.client.delete_vm(node, vmid), node=node)
-        except VmMissing:
-            return None
-        except ProxmoxError as exc:
-            return f"VM {vmid} could not be removed and needs cleanup: {exc.reason}"
-        return None
+    def remove_half_made(self, node: str, vmid: int, name: str | None = None) -> str | None:
+        """Destroy what a failed operation left behind; a note for people when that fails too.
+
+        The cleanup meets the same faults as the operation it undoes (a 5xx, a lost answer, a
+        lock, a failed task), so it is tried ``REMOVE_ATTEMPTS`` times, waiting out locks.
+        Before a retry the VM is looked at again: gone (an earlier try did take effect) ends
+        the cleanup, and so does another ``name`` (the VMID is someone else's by now).
+        """
+        last: ProxmoxError | None = None
+        for attempt in range(REMOVE_ATTEMPTS):
+            try:
+                if attempt:
+                    self.sleep(min(0.5 * 2**attempt, 4.0))
+                    if name and self.client.vm_config(node, vmid).get("name") != name:
+                        return None
+                self._remove_once(node, vmid)
+                return None
+            except VmMissing:
+                return None
+            except ProxmoxError as exc:
+                last = exc
+                log.warning("removing half-made VM %s failed (%s)", vmid, exc.reason)
+        assert last is not None
+        return f"VM {vmid} could not be removed and needs cleanup: {last.reason}"
+
+    def _remove_once(self, node: str, vmid: int) -> None:
+        if self.client.vm_status(node, vmid).get("status") == "running":
+            self.waiter.wait(self.until_unlocked(lambda: self.client.stop(node, vmid)), node=node)
+        self.waiter.wait(self.until_unlocked(lambda: self.client.delete_vm(node, vmid)), node=node)
 
     def until_unlocked(self, action: Callable[[], Any]) -> Any:
         """Run ``action``; while PVE answers ``VM is locked``, wait (backing off) and retry.

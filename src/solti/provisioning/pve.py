@@ -347,6 +347,7 @@ class PveClient:
         what exists and answers the clone's task (or None once it ended), ``VmidTaken`` when
         the id is someone else's, or ``MaybeApplied`` saying it checked and nothing exists.
         """
+        sent_at = time.time()
         try:
             return self.request(
                 "POST",
@@ -361,7 +362,8 @@ class PveClient:
         except MaybeApplied as exc:
             from solti.provisioning.clone_settle import settle_clone
 
-            return settle_clone(self, target or node, newid, name=name, cause=exc)
+            return settle_clone(self, target or node, newid, name=name, cause=exc, source=vmid,
+                                task_node=node, sent_at=sent_at)  # fmt: skip
 
     def resize(self, node: str, vmid: int, disk: str, size: str) -> str | None:
         """Grow a disk; a UPID since PVE 8.0 (None from older, synchronous servers)."""

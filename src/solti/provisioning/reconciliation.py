@@ -177,9 +177,14 @@ def decide_rebuild(
 # --- survey --------------------------------------------------------------------------------------
 
 
-def _config(ops: Collaborators, node: str | None, vmid: int | None) -> dict[str, Any] | None:
-    """The VM's config once a clone or create still running for the dead caller has ended
-    (its lock gone; bounded by ``ops.lock_timeout``): only then does it name the VM."""
+def _config(
+    ops: Collaborators, node: str | None, vmid: int | None, *, tasks: bool = False
+) -> dict[str, Any] | None:
+    """The VM's config once a task still running for the dead caller has ended (a clone's or
+    create's lock gone; with ``tasks``, no active task on the VM either, such as a template
+    conversion; bounded by ``ops.lock_timeout``): only then does it say what the VM is. A
+    conversion PVE finishes after its builder died makes a template, which must be kept,
+    never removed half-way."""
     if node is None or vmid is None:
         return None
     deadline = time.monotonic() + ops.lock_timeout
@@ -189,7 +194,9 @@ def _config(ops: Collaborators, node: str | None, vmid: int | None) -> dict[str,
             config = ops.client.vm_config(node, vmid)
         except VmMissing:
             return None
-        if config.get("lock") not in ("clone", "create") or time.monotonic() > deadline:
+        busy = config.get("lock") in ("clone", "create")
+        busy = busy or (tasks and _task_running(ops, node, vmid))
+        if not busy or time.monotonic() > deadline:
             return config
         ops.sleep(delay)
         delay = min(delay * 2, 2.0)
@@ -213,7 +220,7 @@ def _interrupted(ops: Collaborators, running: RunningRecord, node: str | None) -
             running, config, _status(ops, node, vmid), started=ops.defaults.start_after_create
         )
     elif record.action == TEMPLATE_BUILD:
-        decision = decide_build(running, _config(ops, node, vmid))
+        decision = decide_build(running, _config(ops, node, vmid, tasks=True))
     elif record.action == VM_REMOVE:
         if _config(ops, node, vmid) is None:
             decision = Decision("ok", f"closed by reconcile: PVE no longer has VM {vmid}")

@@ -218,6 +218,7 @@ class Provisioner:
         request_id: str | None = None,
         lease: str | None = None,
         lease_exempt: bool | None = None,
+        approver: str | None = None,
     ) -> VmCreateResult:
         """Make a VM. ``plan`` (from ``plan_vm`` of the same request, as shown to the person)
         is built as it is: the create then reads nothing before the clone.
@@ -231,7 +232,7 @@ class Provisioner:
             exempt=lease_exempt,
         )  # fmt: skip
         result = vm_create.create_vm(
-            self.ops, req, plan=plan, progress=progress, actor=actor, via=via
+            self.ops, req, plan=plan, progress=progress, actor=actor, via=via, approver=approver
         )
         if not result.reused or self.leases.get(result.vm.vmid) is None:
             self.leases.begin(result.vm.vmid, actor, duration, result.vm.name)

@@ -305,7 +305,7 @@ def _create(op: Operation, node: str, params: dict[str, Any], used: set[int]) ->
 
     def make(vmid: int) -> None:
         upid = ops.client.create_qemu_vm(node, vmid, **params)
-        op.undo_with(lambda: ops.remove_half_made(node, vmid))
+        op.undo_with(lambda: ops.remove_half_made(node, vmid, params.get("name")))
         ops.waiter.wait(upid, node=node)
 
     def next_free(reserved: set[int], taken: int) -> int:

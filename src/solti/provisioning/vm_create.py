@@ -51,6 +51,7 @@ def create_vm(
     progress: Callable[[Progress], None] | None = None,
     actor: str = "unknown",
     via: str = "cli",
+    approver: str | None = None,
 ) -> VmCreateResult:
     """Make one VM from a template; safe to re-run with the same ``request_id``.
 
@@ -58,7 +59,7 @@ def create_vm(
     as it is, without reading the cluster again; without one the create plans itself.
     """
     op = Operation(ops, "vm create", actor=actor, via=via, request_id=request.request_id,
-                   steps=CREATE_STEPS, progress=progress)  # fmt: skip
+                   steps=CREATE_STEPS, progress=progress, approver=approver)  # fmt: skip
     earlier = op.earlier()
     if earlier is not None and earlier.vmid is not None:
         return _reused(earlier)
@@ -217,7 +218,7 @@ def _clone(op: Operation, request: VmCreateRequest, plan: VmPlan, used: set[int]
         if request.keep_on_failure:
             op.undo_with(lambda: f"VM {vmid} kept for inspection (keep_on_failure)")
         else:
-            op.undo_with(lambda: ops.remove_half_made(plan.node, vmid))
+            op.undo_with(lambda: ops.remove_half_made(plan.node, vmid, plan.name))
         ops.waiter.wait(upid, node=template.node)
 
     def next_free(reserved: set[int], taken: int) -> int:

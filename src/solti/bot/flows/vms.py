@@ -332,7 +332,7 @@ def build_vm(
     """Progress message, provisioning of exactly ``plan``, the final state (``approval``:
     the request that let it run, named in the final details)."""
     runtime = caller.runtime
-    title = f"Creating {plan.name} (VMID {plan.vmid}) from {plan.template.name}"
+    title = _create_title(plan, plan.vmid)
     if caller.channel is None:
         caller.say_error(
             "I don't know which channel to report progress in; run the command in a channel."
@@ -367,18 +367,20 @@ def build_vm(
             actor=caller.user,
             via="slack",
             request_id=caller.request_id,
-            progress=progress,
+            progress=_retitled(progress, plan),
             lease_exempt=(
                 create_gate.lease_exempt(caller, request.lease)
                 if lease_exempt is None
                 else lease_exempt
             ),
+            approver=_approvers(runtime, approval),
         )
     except Exception as exc:
         reason, step = describe_error(exc)
         progress.fail(step, reason)
         return
     vm = result.vm
+    title = _create_title(plan, vm.vmid)
     used_plan = result.plan or plan
     details = [
         f"request {caller.request_id}",
@@ -397,3 +399,31 @@ def build_vm(
     progress.finish(progress_views.vm_done_message(title, vm, used_plan, login), details)
     if wait:
         address_later(caller, progress, vm, used_plan, wait)
+
+
+def _approvers(runtime: Any, approval: Approval | None) -> str | None:
+    """Who approved (``a, b`` with four eyes), for the create's own audit record."""
+    if approval is None:
+        return None
+    voters = runtime.approvals.voters(approval.id) or (approval.decided_by,)
+    return ", ".join(v for v in voters if v) or None
+
+
+def _create_title(plan: VmPlan, vmid: int) -> str:
+    return f"Creating {plan.name} (VMID {vmid}) from {plan.template.name}"
+
+
+def _retitled(progress: ProgressMessage, plan: VmPlan) -> Any:
+    """The progress callback; when the clone lands on another VMID than the plan's (another
+    process took that id first, and the create took the next free one), the message's title
+    names the VM being made from then on, not the planned id."""
+
+    def update(step: Any) -> None:
+        detail = str(step.detail or "")  # the clone step's detail: "VM <vmid> from <template>"
+        if step.step == "clone" and detail.startswith("VM "):
+            vmid = detail.split()[1]
+            if vmid.isdigit() and int(vmid) != plan.vmid:
+                progress.title = _create_title(plan, int(vmid))
+        progress(step)
+
+    return update

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from solti.provisioning.bounds import MAX_CORES, MAX_MEMORY, quoted
+from solti.provisioning.cli.approval_note import approval_note
 from solti.provisioning.cli.context import CliApp, GuardedGroup, json_option, pass_app, yes_option
 
 __all__ = ["vm_group"]
@@ -151,25 +152,7 @@ def create(app: CliApp, as_json: bool, dry_run: bool, request_id: str | None,
 
 
 def _approval_note(app: CliApp, reasons: list[str], made: Any = None) -> None:
-    """Over ``approvals.vm_create``: Slack would wait for an approver; the CLI does not.
-
-    The CLI is the operators' tool: whoever runs it holds the Proxmox token and could clone in
-    the Proxmox UI as well, so a gate here would only be in their way. It says so (stderr, so
-    ``--json`` stays one document) and, for a create, writes an audit record naming the rules,
-    so big creates that skipped an approver can be found in ``solti audit``.
-    """
-    if not reasons:
-        return
-    why = "; ".join(reasons)
-    if made is None:
-        click.echo(f"would need approval in Slack ({why}); the CLI does not wait for one", err=True)
-        return
-    vm = made.vm
-    click.echo(f"note: no approval asked ({why}): the CLI is the operators' tool", err=True)
-    app.provisioner.audit.record(
-        action="vm create unapproved", actor=app.actor, via="cli", result="ok", vmid=vm.vmid,
-        name=vm.name, params={"reasons": reasons, "create_audit_id": made.audit_id},
-    )  # fmt: skip
+    approval_note(app, reasons, [] if made is None else [made], planned=made is None)
 
 
 def _login(user: str, vmid: int, found: Any) -> str:

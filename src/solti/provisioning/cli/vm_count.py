@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from solti.provisioning.cli.approval_note import approval_note
 from solti.provisioning.cli.context import CliApp, fail
 from solti.provisioning.cli.progress_rows import row_bars
 
@@ -33,12 +34,18 @@ def create_many(
         plans = p.plan_vms(request, count, actor=app.actor)
         title = f"Plan: {count} VMs from template {plans[0].template.vmid}"
         app.emit(plans, as_json, columns=PLAN_COLUMNS, title=title)
+        reasons = p.create_approval_reasons(plans[0], actor=app.actor, lease=lease)
+        approval_note(app, reasons, [], planned=True)  # the N are sized alike
         return
     with row_bars(app, [f"VM {i}" for i in range(1, count + 1)]) as progress:
         result = p.create_vms(
             request, count, actor=app.actor, via="cli", request_id=request_id, lease=lease,
             progress=progress,
         )  # fmt: skip
+    made = [item.result for item in result.items if item.result is not None]
+    if made and made[0].plan is not None:
+        reasons = p.create_approval_reasons(made[0].plan, actor=app.actor, lease=lease)
+        approval_note(app, reasons, made, planned=False)
     rows = [_row(item) for item in result.items]
     if as_json:
         app.emit({"summary": result.summary(), "vms": rows}, True)

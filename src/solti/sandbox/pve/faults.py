@@ -10,10 +10,12 @@ method and path, where ``path`` is a shell-style glob over the API path without 
 from __future__ import annotations
 
 import fnmatch
+import random
+import re
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 DEFAULT_TASK_DURATIONS: dict[str, float] = {
@@ -33,6 +35,61 @@ FALLBACK_TASK_DURATION = 0.1
 # boots and starts qemu-guest-agent first; until then PVE says the agent is not running.
 DEFAULT_AGENT_BOOT = 1.5
 API_PREFIX = "/api2/json"
+
+
+# The requests that start a worker task, and its type (qemu-server ``API2/Qemu.pm`` and
+# pve-storage ``API2/Storage/Status.pm`` ``download_url``): what the chaos mode can fail or slow.
+TASK_REQUESTS: tuple[tuple[str, str, str], ...] = (
+    ("POST", "/nodes/*/qemu/*/clone", "qmclone"),
+    ("POST", "/nodes/*/qemu", "qmcreate"),
+    ("PUT", "/nodes/*/qemu/*/resize", "resize"),
+    ("POST", "/nodes/*/qemu/*/template", "qmtemplate"),
+    ("POST", "/nodes/*/qemu/*/status/start", "qmstart"),
+    ("POST", "/nodes/*/qemu/*/status/stop", "qmstop"),
+    ("POST", "/nodes/*/qemu/*/status/shutdown", "qmshutdown"),
+    ("DELETE", "/nodes/*/qemu/*", "qmdestroy"),
+    ("POST", "/nodes/*/storage/*/download-url", "download"),
+)
+CHAOS_KINDS = ("http_500", "drop", "task_failure", "slow_task", "held_lock")
+# Opt-in: the request takes effect and its answer is lost (``late_answers`` with no answer).
+EXTRA_CHAOS_KINDS = ("lost_answer",)
+_VM_PATH = re.compile(r"^/nodes/[^/]+/qemu/(\d+)(/|$)")
+
+
+def task_type_of(method: str, path: str) -> str | None:
+    """The type of the task ``method path`` starts, None when it starts none."""
+    for m, pattern, task_type in TASK_REQUESTS:
+        if m == method.upper() and fnmatch.fnmatchcase(path, pattern):
+            return task_type
+    return None
+
+
+@dataclass
+class Chaos:
+    """Random faults on ``rate`` of the API requests (seeded: a run can be repeated)."""
+
+    rate: float
+    kinds: tuple[str, ...]
+    rng: random.Random
+    slow: tuple[float, float] = (2.0, 6.0)
+    lock: tuple[float, float] = (1.0, 4.0)
+    injected: dict[str, int] = field(default_factory=dict)
+
+    def pick(self, method: str, path: str) -> str | None:
+        """The fault for this request, if the dice say so and one applies to it."""
+        if self.rng.random() >= self.rate:
+            return None
+        usable = [
+            k
+            for k in self.kinds
+            if (k not in ("task_failure", "slow_task") or task_type_of(method, path))
+            and (k != "held_lock" or _VM_PATH.match(path))
+        ]
+        if not usable:
+            return None
+        kind = self.rng.choice(usable)
+        self.injected[kind] = self.injected.get(kind, 0) + 1
+        return kind
 
 
 @dataclass
@@ -63,6 +120,9 @@ class TransportDecision:
     delay: float = 0.0
     drop: bool = False
     error_status: int | None = None
+    # After the request took effect: hold the answer this long, or never send it.
+    answer_delay: float = 0.0
+    drop_answer: bool = False
 
 
 class Faults:
@@ -84,6 +144,8 @@ class Faults:
         self._rules: list[Rule] = []
         self._durations: dict[str, float] = {}
         self._fail_next: dict[str, deque[str]] = {}
+        self._slow_next: dict[str, deque[float]] = {}
+        self._chaos: Chaos | None = None
         # vmid (None: every VM) -> boot seconds of its guest agent (None: it never starts).
         self._agent_boot: dict[int | None, float | None] = {}
         # VMs whose guest ignores ACPI power-down (None: every VM).
@@ -106,6 +168,27 @@ class Faults:
         """Close the socket of the next ``count`` matching requests without answering."""
         self._add(Rule("drop", method, path, int(count)))
 
+    def late_answers(
+        self,
+        count: int,
+        seconds: float | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        """Handle the next ``count`` matching requests (they take effect), then hold each
+        answer ``seconds`` before sending it, or with ``seconds`` None close the connection
+        without one: a busy ``pveproxy`` whose worker did the work while the client's read
+        timed out, the case where a client cannot know whether a change was made."""
+        self._add(
+            Rule(
+                "late",
+                method,
+                path,
+                int(count),
+                seconds=-1.0 if seconds is None else float(seconds),
+            )
+        )
+
     def task_duration(self, task_type: str, seconds: float) -> None:
         """How long tasks of ``task_type`` (``qmclone``, ``download``...) run from now on."""
         with self._lock:
@@ -115,6 +198,40 @@ class Faults:
         """The next task of ``task_type`` ends with ``message`` as its exit status."""
         with self._lock:
             self._fail_next.setdefault(task_type, deque()).append(message)
+
+    def slow_next_task(self, task_type: str, seconds: float) -> None:
+        """The next task of ``task_type`` runs ``seconds`` (others keep their duration)."""
+        with self._lock:
+            self._slow_next.setdefault(task_type, deque()).append(float(seconds))
+
+    def chaos(
+        self,
+        rate: float,
+        *,
+        kinds: list[str] | tuple[str, ...] | None = None,
+        seed: int | None = None,
+        slow: tuple[float, float] = (2.0, 6.0),
+        lock_seconds: tuple[float, float] = (1.0, 4.0),
+    ) -> None:
+        """Arm a random fault on ``rate`` of the API requests, from ``kinds`` (default all of
+        ``CHAOS_KINDS``): ``http_500`` (answered 500, no side effect), ``drop`` (connection
+        closed unanswered, no side effect), ``task_failure`` and ``slow_task`` (the task the
+        request starts fails, or runs ``slow`` seconds), ``held_lock`` (the VM the request
+        names is locked ``backup`` for ``lock_seconds``, as a backup job starting then
+        would; only a VM without a lock); opt-in ``lost_answer`` (the request takes effect,
+        its answer never comes). ``chaos_tally()`` counts what was injected."""
+        chosen = tuple(kinds or CHAOS_KINDS)
+        known = CHAOS_KINDS + EXTRA_CHAOS_KINDS
+        unknown = sorted(set(chosen) - set(known))
+        if unknown:
+            raise ValueError(f"unknown chaos kinds {unknown}; expected some of {known}")
+        with self._lock:
+            self._chaos = Chaos(float(rate), chosen, random.Random(seed), slow, lock_seconds)
+
+    def chaos_tally(self) -> dict[str, int]:
+        """How many faults of each kind the chaos mode injected so far."""
+        with self._lock:
+            return dict(self._chaos.injected) if self._chaos else {}
 
     def hold_lock(self, vmid: int, lock: str, seconds: float) -> None:
         """Put ``lock`` on VM ``vmid`` for ``seconds`` (as a backup job would)."""
@@ -179,6 +296,8 @@ class Faults:
             self._rules.clear()
             self._durations.clear()
             self._fail_next.clear()
+            self._slow_next.clear()
+            self._chaos = None
             self._agent_boot.clear()
             self._ignore_acpi.clear()
 
@@ -194,8 +313,11 @@ class Faults:
             "latency": self.latency,
             "task_duration": self.task_duration,
             "fail_next_task": self.fail_next_task,
+            "slow_next_task": self.slow_next_task,
+            "chaos": self.chaos,
             "http_errors": self.http_errors,
             "drop_connections": self.drop_connections,
+            "late_answers": self.late_answers,
             "hold_lock": self.hold_lock,
             "token_privileges": self.token_privileges,
             "hold_file_lock": self.hold_file_lock,
@@ -210,24 +332,77 @@ class Faults:
         actions[kind](**spec)
 
     # -- consulting ---------------------------------------------------------------------
-    def on_request(self, method: str, path: str) -> TransportDecision:
-        """Consume the transport rules matching this request."""
-        delay = 0.0
+    def pending(self, kind: str | None = None) -> int:
+        """How many more requests the counted transport rules (of ``kind``) will hit: 0 once
+        every armed drop, error or late answer has happened (tests check it did)."""
         with self._lock:
-            for rule in list(self._rules):
-                if not rule.matches(method, path):
-                    continue
-                if rule.kind == "latency":
-                    delay += rule.seconds
-                    continue
-                self._consume(rule)
-                if rule.kind == "drop":
-                    return TransportDecision(delay=delay, drop=True)
-                return TransportDecision(delay=delay, error_status=rule.status)
+            rules = [r for r in self._rules if kind is None or r.kind == kind]
+            return sum(r.count or 0 for r in rules)
+
+    def on_request(self, method: str, path: str) -> TransportDecision:
+        """Consume the transport rules matching this request, then roll the chaos dice."""
+        delay = 0.0
+        hold: tuple[int, float] | None = None
+        with self._lock:
+            decision = self._by_rules(method, path)
+            if decision is not None:
+                return decision
+            delay = sum(
+                r.seconds for r in self._rules if r.kind == "latency" and r.matches(method, path)
+            )
+            kind = self._chaos.pick(method, path) if self._chaos else None
+            if kind == "http_500":
+                return TransportDecision(delay=delay, error_status=500)
+            if kind == "drop":
+                return TransportDecision(delay=delay, drop=True)
+            if kind == "lost_answer":
+                return TransportDecision(delay=delay, drop_answer=True)
+            task_type = task_type_of(method, path)
+            if kind == "task_failure" and task_type:
+                message = f"{task_type} failed: simulated chaos fault"
+                self._fail_next.setdefault(task_type, deque()).append(message)
+            elif kind == "slow_task" and task_type and self._chaos:
+                seconds = self._chaos.rng.uniform(*self._chaos.slow)
+                self._slow_next.setdefault(task_type, deque()).append(seconds)
+            elif kind == "held_lock" and self._chaos and (match := _VM_PATH.match(path)):
+                hold = (int(match.group(1)), self._chaos.rng.uniform(*self._chaos.lock))
+        if hold is not None and self._hold_lock is not None:
+            self._hold_chaos_lock(*hold)
         return TransportDecision(delay=delay)
+
+    def _hold_chaos_lock(self, vmid: int, seconds: float) -> None:
+        """A backup starting now: it locks only a VM nobody holds (``check_lock``)."""
+        try:
+            assert self._hold_lock is not None
+            self._hold_lock(vmid, "backup", seconds, True)  # type: ignore[call-arg]
+        except Exception:  # the VM is gone or already locked: no backup starts
+            return
+
+    def _by_rules(self, method: str, path: str) -> TransportDecision | None:
+        """The decision of the armed rules, None when none but latency matched."""
+        delay = 0.0
+        for rule in list(self._rules):
+            if not rule.matches(method, path):
+                continue
+            if rule.kind == "latency":
+                delay += rule.seconds
+                continue
+            self._consume(rule)
+            if rule.kind == "drop":
+                return TransportDecision(delay=delay, drop=True)
+            if rule.kind == "late":
+                never = rule.seconds < 0
+                return TransportDecision(
+                    delay=delay, answer_delay=max(rule.seconds, 0.0), drop_answer=never
+                )
+            return TransportDecision(delay=delay, error_status=rule.status)
+        return None
 
     def duration_for(self, task_type: str) -> float:
         with self._lock:
+            slow = self._slow_next.get(task_type)
+            if slow:
+                return slow.popleft()
             if task_type in self._durations:
                 return self._durations[task_type]
         return DEFAULT_TASK_DURATIONS.get(task_type, FALLBACK_TASK_DURATION)

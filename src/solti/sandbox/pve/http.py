@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from solti.sandbox.pve.api_errors import ProxyError, PveError
 from solti.sandbox.pve.auth import Authenticator, Identity
-from solti.sandbox.pve.faults import API_PREFIX, Faults
+from solti.sandbox.pve.faults import API_PREFIX, Faults, TransportDecision
 from solti.sandbox.pve.handlers import Call, Handler
 from solti.sandbox.pve.handlers.reads import read_handler
 from solti.sandbox.pve.routes import COMPOUND_CHECKS, NO_AUTH, PERMISSIONS, ROUTES
@@ -218,11 +218,24 @@ class PveRequestHandler(BaseHTTPRequestHandler):
                 method, api_path, headers, query, body, self.headers.get("Content-Type", "")
             )
         except PveError as error:
-            self.send_error_response(error)
             api.record(method, api_path, params, error.status)
+            if self.answer_late(decision):
+                self.send_error_response(error)
             return
-        self.send_json(200, "OK", {"data": data})
         api.record(method, api_path, params, 200)
+        if self.answer_late(decision):
+            self.send_json(200, "OK", {"data": data})
+
+    def answer_late(self, decision: TransportDecision) -> bool:
+        """The ``late_answers`` fault, once the request took effect: wait before answering,
+        or close the connection without an answer (False: send nothing)."""
+        if decision.drop_answer:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return False
+        if decision.answer_delay:
+            time.sleep(decision.answer_delay)
+        return True
 
     def control(self, method: str, path: str, body: bytes) -> None:
         try:

@@ -235,7 +235,8 @@ class Cluster:
                     )
             self.storages.restrict(storage_id, nodes)
 
-    def hold_lock(self, vmid: int, lock: str, seconds: float) -> None:
-        """The ``hold_lock`` fault: ``vmid`` locked as by a long operation for ``seconds``."""
+    def hold_lock(self, vmid: int, lock: str, seconds: float, only_if_free: bool = False) -> None:
+        """The ``hold_lock`` fault: ``vmid`` locked as by a long operation for ``seconds``
+        (``only_if_free``: not when it is locked already, as ``check_lock`` refuses it)."""
         with self.mutex:
-            self.guests.hold_lock(vmid, lock, seconds)
+            self.guests.hold_lock(vmid, lock, seconds, only_if_free)

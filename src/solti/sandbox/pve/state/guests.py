@@ -160,11 +160,13 @@ class Guests(Mapping[int, Guest]):
             )
 
     # -- held locks (the hold_lock fault) ------------------------------------------------
-    def hold_lock(self, vmid: int, lock: str, seconds: float) -> None:
+    def hold_lock(self, vmid: int, lock: str, seconds: float, only_if_free: bool = False) -> None:
         """Lock a VM as another admin's long operation would, for ``seconds``."""
         guest = self._guests.get(vmid)
         if guest is None:
             raise PveError(500, f"unable to find configuration file for VM {vmid}")
+        if only_if_free and guest.conf.get("lock"):
+            raise PveError(500, f"VM is locked ({guest.conf['lock']})")
         guest.conf["lock"] = lock
         self._held_locks[vmid] = (lock, self._now() + seconds)
 
