@@ -124,6 +124,7 @@ def _type_name(annotation: Any) -> str:
         "Size": "size (e.g. 32G)",
         "DistributionOverride": "entry (below)",
         "VmCreateApprovalRules": "section (keys below)",
+        "ClusterEntry": "cluster (below)",
     }
     if getattr(annotation, "__name__", None) in named:
         return named[annotation.__name__]
@@ -264,6 +265,7 @@ def _catalog_table() -> list[str]:
 def render() -> str:
     """The whole page as it should be committed."""
     from solti.provisioning.catalog import DistributionOverride
+    from solti.provisioning.cluster_policy import ClusterEntry
     from solti.provisioning.config import Policy
 
     out = [HEADER, "## Environment variables", ""]
@@ -298,6 +300,16 @@ def render() -> str:
         "`checksum_url` and `checksum_algorithm`.",
         "",
         *_model_table(DistributionOverride, "distributions.NAME."),
+        "",
+        "### `clusters`",
+        "",
+        "A mapping from a cluster name (lower-case letters, digits, dashes; `default` is the "
+        "cluster of the `PROXMOX_*` variables) to its connection. The secret is not in the file: "
+        "`token_secret_env` names the variable that holds it (the environment, `SOLTI_ENV_FILE` or "
+        "the secrets directory, as for `PROXMOX_TOKEN_SECRET`). A channel may be routed to one "
+        "cluster only. In the CLI, `--cluster NAME` or `SOLTI_CLUSTER` chooses the cluster.",
+        "",
+        *_model_table(ClusterEntry, "clusters.NAME."),
         "",
         "## Built-in distributions",
         "",

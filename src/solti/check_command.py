@@ -24,14 +24,15 @@ import click
 from solti.bot.slack_check import SlackCheckConfig, check_slack
 from solti.provisioning.cli.check import run_provisioning_checks
 from solti.provisioning.cli.check_report import CheckResult, format_report
-from solti.provisioning.cli.context import guarded, json_option
+from solti.provisioning.cli.context import CliApp, cluster_option, guarded, json_option
 
 __all__ = ["check_command", "run_checks"]
 
 
-def run_checks(environ: Mapping[str, str]) -> list[CheckResult]:
-    """Every item in report order (provisioning first, then Slack); never raises."""
-    results = run_provisioning_checks(environ)
+def run_checks(environ: Mapping[str, str], cluster: str | None = None) -> list[CheckResult]:
+    """Every item in report order (provisioning first, then Slack); never raises.
+    ``cluster``: that cluster's Proxmox items alone (default: every cluster's)."""
+    results = run_provisioning_checks(environ, cluster)
     results.extend(check_slack(SlackCheckConfig.from_environ(environ)))
     return results
 
@@ -39,10 +40,12 @@ def run_checks(environ: Mapping[str, str]) -> list[CheckResult]:
 @click.command("check")
 @json_option
 @click.option("--strict", is_flag=True, help="Fail on warnings and skipped items too.")
+@cluster_option
 @guarded
 def check_command(as_json: bool, strict: bool) -> None:
     """Check the configuration, Slack, Proxmox VE and the database; exit 0 when all pass."""
-    results = run_checks(os.environ)
+    chosen = click.get_current_context().find_object(CliApp)
+    results = run_checks(os.environ, chosen.cluster if chosen else None)
     failing = {"fail", "warn", "skip"} if strict else {"fail"}
     passed = not any(result.status in failing for result in results)
     if as_json:

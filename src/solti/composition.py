@@ -8,7 +8,8 @@ Bolt app or a server. Read it top to bottom to see the whole house wired:
 
 1. ``load_configuration``: the Slack settings, the Proxmox settings and the policy file, every
    bad setting named at once (``ConfigurationError.problems``).
-2. ``build_provisioner``: the provisioning façade over the Proxmox API and the audit log.
+2. ``build_provisioner`` / ``build_clusters``: the provisioning façade over the Proxmox API and
+   the audit log, one per cluster (``default`` from ``PROXMOX_*``, then policy ``clusters:``).
 3. ``build_bot``: the bot's ``Runtime`` (stores, Slack client, the pools after the ack), the
    Bolt app around it, and its ``BotScheduler`` (report cron, approval sweep).
 4. ``HttpService`` / ``SocketModeService``: the bot behind its listeners (waitress), with
@@ -44,8 +45,9 @@ from solti.bot.serving import (
     make_wsgi_app,
 )
 from solti.bot.settings import BotSettings, SettingsError, load_settings
-from solti.provisioning import ConfigError, Provisioner, ProxmoxSettings, load_policy
+from solti.provisioning import Clusters, ConfigError, Provisioner, ProxmoxSettings, load_policy
 from solti.provisioning.config import Policy, check_database_path
+from solti.provisioning.settings_sources import environment_with_files
 
 __all__ = [
     "Bot",
@@ -54,6 +56,7 @@ __all__ = [
     "HttpService",
     "SocketModeService",
     "build_bot",
+    "build_clusters",
     "build_provisioner",
     "load_configuration",
 ]
@@ -77,6 +80,8 @@ class Configuration:
     proxmox: ProxmoxSettings
     policy: Policy
     metrics_port: int | None = None  # None: /metrics beside /slack/events on the same port
+    # The variables as the settings see them (files too): the clusters' secrets are read here.
+    environ: Mapping[str, str] | None = None
 
 
 def _metrics_port(source: Mapping[str, str]) -> int | None:
@@ -120,14 +125,49 @@ def load_configuration(env: Mapping[str, str] | None = None) -> Configuration:
         metrics_port = _metrics_port(source)
     except ValueError as exc:
         problems.append(str(exc))
+    variables = environment_with_files(source)
+    problems.extend(_missing_cluster_secrets(policy, variables))
     if problems or settings is None or proxmox is None or policy is None:
         raise ConfigurationError(problems)
-    return Configuration(settings, proxmox, policy, metrics_port)
+    return Configuration(settings, proxmox, policy, metrics_port, variables)
+
+
+def _missing_cluster_secrets(policy: Policy | None, variables: Mapping[str, str]) -> list[str]:
+    """Each cluster whose ``token_secret_env`` names an unset variable (by name only)."""
+    if policy is None:
+        return []
+    return [
+        f"clusters.{name}.token_secret_env: the environment variable {entry.token_secret_env} "
+        "is not set; export the cluster's API token secret in it"
+        for name, entry in policy.clusters.items()
+        if not (variables.get(entry.token_secret_env) or "").strip()
+    ]
 
 
 def build_provisioner(proxmox: ProxmoxSettings, policy: Policy, db: str | Path) -> Provisioner:
     """The provisioning façade: Proxmox client, audit log in ``db``, catalog and defaults."""
     return Provisioner.from_settings(proxmox, policy, db)
+
+
+def build_clusters(
+    proxmox: ProxmoxSettings,
+    policy: Policy,
+    db: str | Path,
+    environ: Mapping[str, str] | None = None,
+    *,
+    default: Provisioner | None = None,
+) -> Clusters:
+    """Every cluster's provisioner by name, over one audit file (each built on first use);
+    ``default``: an existing provisioner for the ``PROXMOX_*`` cluster."""
+    variables = environment_with_files(environ) if environ is None else environ
+    return Clusters.from_settings(
+        proxmox,
+        policy,
+        db,
+        variables,
+        audit=default.audit if default is not None else None,
+        default_provisioner=default,
+    )
 
 
 def slack_client(settings: BotSettings) -> WebClient:
@@ -147,18 +187,22 @@ def build_runtime(
     clock: Callable[[], datetime] | None = None,
     audit: Any = None,
 ) -> Runtime:
-    """The bot's stores over ``settings.solti_db``, its Slack client and its pools."""
+    """The bot's stores over ``settings.solti_db``, its Slack client and its pools.
+
+    ``provisioner``: a ``Clusters`` registry, or one provisioner (the ``default`` cluster alone).
+    """
     client = client or slack_client(settings)
+    clusters = provisioner if isinstance(provisioner, Clusters) else Clusters.single(provisioner)
     clock = clock or (lambda: datetime.now(UTC))
     rules = rules_from_policy(policy)
     database = BotDatabase(settings.solti_db)
     defaults = getattr(policy, "defaults", None)
     runtime = Runtime(
         settings=settings,
-        provisioner=provisioner,
+        clusters=clusters,
         policy=policy,
         rules=rules,
-        audit=audit if audit is not None else getattr(provisioner, "audit", None),
+        audit_override=audit,
         client=client,
         database=database,
         approvals=ApprovalStore(database, clock),
@@ -206,8 +250,10 @@ def build_bot(
 
 
 def bot_from_configuration(config: Configuration) -> Bot:
-    provisioner = build_provisioner(config.proxmox, config.policy, config.settings.solti_db)
-    return build_bot(config.settings, provisioner, config.policy)
+    clusters = build_clusters(
+        config.proxmox, config.policy, config.settings.solti_db, config.environ
+    )
+    return build_bot(config.settings, clusters, config.policy)
 
 
 def metrics_listener(host: str, port: int | None) -> WsgiListener | None:

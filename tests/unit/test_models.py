@@ -25,6 +25,7 @@ KEY = new_ssh_key("alice@laptop")
 CONTRACT = [
     "at", "actor", "via", "action", "vmid", "name", "node", "template_vmid", "template_name",
     "template_version", "params", "result", "error", "approver", "request_id", "duration_ms",
+    "cluster",
 ]  # fmt: skip
 
 

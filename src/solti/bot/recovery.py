@@ -118,7 +118,7 @@ def _orphans(
     for message in book.open_messages():
         if not _poster_gone(message, now, stale_after):
             continue
-        record = runtime.audit.find_by_request_id(message.request_id)
+        record = runtime.audit.find_by_request_id(message.request_id, any_cluster=True)
         if record is not None and record.action.endswith(" request"):
             record = None  # an approved build whose own record was never written
         if record is not None and record.result == "running":

@@ -4,6 +4,13 @@ The composition root (``solti.composition``) builds one ``Runtime`` per Bolt app
 middleware puts that very object in each request's context (``context["runtime"]``): no
 registry, no lookup by key. Work after the acknowledgement has one way in, ``Runtime.work``
 (``AfterAck.quick`` / ``AfterAck.long``). The scheduled jobs live in ``bot.scheduler``.
+
+Clusters (policy ``clusters:``): ``Runtime.clusters`` is the provisioning ``Clusters`` registry,
+and ``runtime.provisioner`` / ``runtime.audit`` are those of the cluster the current work is
+for: the listener resolves it once per request (``--cluster``, else the channel's route, else
+``default``; ``Caller.cluster``) and runs the work inside ``runtime.on_cluster(name)``. The
+choice is a context variable, so it follows the work onto the pools (``AfterAck`` copies the
+context) and never leaks into another request's thread.
 """
 
 from __future__ import annotations
@@ -20,19 +27,26 @@ from datetime import UTC, datetime
 from typing import Any
 
 from solti.bot.approvals import ApprovalStore
+from solti.bot.cluster_context import CURRENT as _CURRENT_CLUSTER
+from solti.bot.cluster_context import NAMED as _NAMED_CLUSTER
+from solti.bot.cluster_context import named_cluster
 from solti.bot.db import BotDatabase
 from solti.bot.directory import Directory
 from solti.bot.keys import KeyStore
 from solti.bot.policy import Rules
 from solti.bot.seen import SeenRequests
 
-__all__ = ["ACK_PRIORITY_SECONDS", "ACK_QUIET_SECONDS", "AckGate", "AfterAck", "Runtime"]
+__all__ = [
+    "ACK_PRIORITY_SECONDS", "ACK_QUIET_SECONDS", "DEFAULT_CLUSTER", "AckGate", "AfterAck",
+    "Runtime", "named_cluster",
+]  # fmt: skip
 
 log = logging.getLogger("solti.bot.runtime")
 # How long background work may be held back while acknowledgements are in progress.
 ACK_PRIORITY_SECONDS = 1.0
 # How long after the last acknowledgement ended a burst counts as over (see AckGate).
 ACK_QUIET_SECONDS = 0.02
+DEFAULT_CLUSTER = "default"  # the cluster of the PROXMOX_* variables
 
 
 class AckGate:
@@ -175,10 +189,10 @@ class Runtime:
     """The bot's stores, clients and pools, shared by every listener of one app."""
 
     settings: Any
-    provisioner: Any
+    clusters: Any  # provisioning.Clusters: name -> Provisioner, channel routes
     policy: Any
     rules: Rules
-    audit: Any
+    audit_override: Any  # an audit log tests give instead of the provisioner's, or None
     client: Any
     database: BotDatabase
     approvals: ApprovalStore
@@ -188,6 +202,44 @@ class Runtime:
     team_keys: tuple[str, ...] = ()
     work: AfterAck = field(default_factory=AfterAck)
     seen: SeenRequests | None = None
+
+    @property
+    def cluster(self) -> str:
+        """The cluster the running work is for (``on_cluster``), else ``default``."""
+        return _CURRENT_CLUSTER.get() or DEFAULT_CLUSTER
+
+    @property
+    def provisioner(self) -> Any:
+        """The provisioner of ``cluster`` (built on first use)."""
+        return self.clusters.get(self.cluster)
+
+    @property
+    def audit(self) -> Any:
+        """The audit log of ``cluster``: decisions recorded here carry it."""
+        if self.audit_override is not None:
+            return self.audit_override
+        return getattr(self.provisioner, "audit", None)
+
+    @contextmanager
+    def on_cluster(self, name: str | None) -> Iterator[None]:
+        """Run the block for cluster ``name`` (None: default)."""
+        token = _CURRENT_CLUSTER.set(name or DEFAULT_CLUSTER)
+        named = _NAMED_CLUSTER.set((name or DEFAULT_CLUSTER) if self.clusters.many else None)
+        try:
+            yield
+        finally:
+            _NAMED_CLUSTER.reset(named)
+            _CURRENT_CLUSTER.reset(token)
+
+    def for_each_cluster(self, job: Callable[[], None], what: str) -> None:
+        """A scheduled job once per cluster; one failing (down, no secret) never stops the
+        others, and is logged with its cluster."""
+        for name in self.clusters.names:
+            with self.on_cluster(name):
+                try:
+                    job()
+                except Exception:
+                    log.exception("%s failed on cluster %s", what, name)
 
     @property
     def acks(self) -> AckGate:

@@ -69,17 +69,13 @@ def template_notices(runtime: Runtime) -> None:
 
 
 def lease_sweep(runtime: Runtime) -> None:
-    try:
-        run_sweep(runtime)
-    except Exception:
-        log.exception("lease sweep failed")
+    """Every cluster's leases (VMIDs are per cluster); one down never stops the others."""
+    runtime.for_each_cluster(lambda: run_sweep(runtime), "lease sweep")
 
 
 def recovery(runtime: Runtime) -> None:
-    try:
-        recover(runtime)
-    except Exception:
-        log.exception("recovery (reconcile) failed")
+    """Every cluster's interrupted operations; one down never stops the others."""
+    runtime.for_each_cluster(lambda: recover(runtime), "recovery (reconcile)")
 
 
 class BotScheduler:

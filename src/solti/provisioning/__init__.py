@@ -17,6 +17,7 @@ if _typing.TYPE_CHECKING:
     from solti.provisioning.audit_log import AuditLog
     from solti.provisioning.catalog import Catalog, CatalogEntry
     from solti.provisioning.cloudinit import SshKey, parse_ssh_key
+    from solti.provisioning.clusters import ClusterAnswer, Clusters
     from solti.provisioning.config import Policy, ProxmoxSettings, load_policy
     from solti.provisioning.errors import (
         ConfigError,
@@ -52,6 +53,7 @@ _SOURCES: dict[str, str] = {
     "AuditLog": "audit_log",
     **dict.fromkeys(("Catalog", "CatalogEntry"), "catalog"),
     **dict.fromkeys(("SshKey", "parse_ssh_key"), "cloudinit"),
+    **dict.fromkeys(("ClusterAnswer", "Clusters"), "clusters"),
     **dict.fromkeys(("Policy", "ProxmoxSettings", "load_policy"), "config"),
     **dict.fromkeys(
         (
@@ -108,6 +110,8 @@ __all__ = [
     "AuditRecord",
     "Catalog",
     "CatalogEntry",
+    "ClusterAnswer",
+    "Clusters",
     "ConfigError",
     "Conflict",
     "InvalidRequest",

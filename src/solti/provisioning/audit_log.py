@@ -13,6 +13,7 @@ an up-to-date file, does not pay for it at start-up (docs/performance.md).
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
@@ -77,9 +78,16 @@ def _check_fields(fields: dict[str, Any]) -> None:
 
 
 class AuditLog:
-    """The audit store at ``path`` (a file; ``":memory:"`` for throwaway use)."""
+    """The audit store at ``path`` (a file; ``":memory:"`` for throwaway use).
 
-    def __init__(self, path: str | Path) -> None:
+    ``cluster`` (policy ``clusters:``): a log for one cluster writes its name into every record
+    and reads only that cluster's records (owners, request ids, running operations), since
+    VMIDs are per cluster. ``None`` (the CLI's ``solti audit``) reads every cluster and writes
+    ``default``. ``scoped(name)`` is a view of the same file for another cluster.
+    """
+
+    def __init__(self, path: str | Path, cluster: str | None = None) -> None:
+        self.cluster = cluster
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -92,6 +100,24 @@ class AuditLog:
             if pending(self.conn):
                 migrations().apply(self.db)
         self._started: dict[int, float] = {}
+
+    def scoped(self, cluster: str) -> AuditLog:
+        """This log (same connection and lock) for the records of ``cluster``."""
+        view = copy.copy(self)
+        view.cluster = cluster
+        return view
+
+    @property
+    def writes_cluster(self) -> str:
+        return self.cluster or "default"
+
+    def _in_cluster(self, where: str, args: list[Any], cluster: str | None = None) -> str:
+        """``where`` narrowed to ``cluster`` (default this log's), when there is one."""
+        chosen = cluster or self.cluster
+        if chosen is None:
+            return where
+        args.append(chosen)
+        return f"({where}) AND cluster = ?" if where else "cluster = ?"
 
     @property
     def db(self) -> Database:
@@ -140,6 +166,7 @@ class AuditLog:
 
     def _insert(self, record: AuditRecord) -> int:
         row = record.model_dump(mode="json")
+        row["cluster"] = self.writes_cluster
         row["at"] = _stamp(record.at)
         row["params"] = json.dumps(record.params, sort_keys=True, default=str)
         columns = ", ".join(f"[{name}]" for name in row)
@@ -198,7 +225,8 @@ class AuditLog:
 
     def running(self) -> list[RunningRecord]:
         """Every ``running`` record with its owner and heartbeat, oldest first."""
-        rows = self._rows("result = 'running'", [], order_by="id")
+        args: list[Any] = []
+        rows = self._rows(self._in_cluster("result = 'running'", args), args, order_by="id")
         out = []
         for row in rows:
             extra = {column: row.pop(column, None) for column in OWNER_COLUMNS}
@@ -294,10 +322,12 @@ class AuditLog:
         action: str | None = None,
         result: str | None = None,
         limit: int | None = 100,
+        cluster: str | None = None,
     ) -> list[AuditRecord]:
         """Records matching every given filter, newest first.
 
-        ``template`` is a template VMID or name; ``since`` is inclusive, ``until`` exclusive.
+        ``template`` is a template VMID or name; ``since`` is inclusive, ``until`` exclusive;
+        ``cluster`` (default: this log's, if it has one) narrows to one cluster.
         """
         where: list[str] = []
         args: list[Any] = []
@@ -319,15 +349,21 @@ class AuditLog:
         if until is not None:
             where.append("at < ?")
             args.append(_stamp(until))
-        rows = self._rows(" AND ".join(where), args, order_by="at DESC, id DESC", limit=limit)
+        clause = self._in_cluster(" AND ".join(where), args, cluster)
+        rows = self._rows(clause, args, order_by="at DESC, id DESC", limit=limit)
         return [self._from_row(row) for row in rows]
 
-    def find_by_request_id(self, request_id: str, action: str | None = None) -> AuditRecord | None:
-        """The newest record of ``request_id`` (for idempotent re-runs), or None."""
+    def find_by_request_id(
+        self, request_id: str, action: str | None = None, *, any_cluster: bool = False
+    ) -> AuditRecord | None:
+        """The newest record of ``request_id`` (for idempotent re-runs), or None; of this
+        log's cluster unless ``any_cluster`` (a Slack request id names one request anywhere)."""
         where, args = "request_id = ?", [request_id]
         if action is not None:
             where += " AND action = ?"
             args.append(action)
+        if not any_cluster:
+            where = self._in_cluster(where, args)
         rows = self._rows(where, args, order_by="id DESC", limit=1)
         return self._from_row(rows[0]) if rows else None
 
@@ -336,11 +372,9 @@ class AuditLog:
         successful remove (or by a ``vm gone`` record: removed outside solti, found by
         reconcile), or the person a later ``vm give`` moved it to."""
         owned: dict[int, str] = {}
-        rows = self._rows(
-            "result = 'ok' AND vmid IS NOT NULL AND action IN (?, ?, ?, ?)",
-            [VM_CREATE, VM_REMOVE, VM_GONE, VM_GIVE],
-            order_by="id",
-        )
+        args: list[Any] = [VM_CREATE, VM_REMOVE, VM_GONE, VM_GIVE]
+        where = "result = 'ok' AND vmid IS NOT NULL AND action IN (?, ?, ?, ?)"
+        rows = self._rows(self._in_cluster(where, args), args, order_by="id")
         for row in rows:
             if row["action"] == VM_CREATE:
                 owned[row["vmid"]] = row["actor"]

@@ -105,9 +105,48 @@ def m005_rebuild_journal(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_rebuild_journal_vmid ON [rebuild_journal] (vmid)")
 
 
+def m006_clusters(db: Database) -> None:
+    """Many clusters (policy ``clusters:``): every record names its cluster, and VMIDs are per
+    cluster, so a lease and the sweep's done-list are keyed by (cluster, vmid).
+
+    Rows written before are the ``default`` cluster's (the ``PROXMOX_*`` one).
+    """
+    db[TABLE].add_column("cluster", str, not_null_default="default")  # type: ignore[union-attr]
+    db[TABLE].create_index(["cluster", "vmid"], if_not_exists=True)  # type: ignore[union-attr]
+    db.execute("ALTER TABLE [lease] RENAME TO [lease_before_clusters]")
+    db.execute(
+        "CREATE TABLE [lease] ("
+        " cluster TEXT NOT NULL DEFAULT 'default', vmid INTEGER NOT NULL, owner TEXT NOT NULL,"
+        " expires_at TEXT, set_at TEXT NOT NULL, set_by TEXT NOT NULL, name TEXT,"
+        " PRIMARY KEY (cluster, vmid))"
+    )
+    db.execute(
+        "INSERT INTO [lease] (cluster, vmid, owner, expires_at, set_at, set_by, name)"
+        " SELECT 'default', vmid, owner, expires_at, set_at, set_by, name"
+        " FROM [lease_before_clusters]"
+    )
+    db.execute("DROP TABLE [lease_before_clusters]")
+    db.execute("DROP INDEX IF EXISTS idx_lease_expires_at")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_lease_expires_at ON [lease] (expires_at)")
+    db.execute("ALTER TABLE [lease_event] RENAME TO [lease_event_before_clusters]")
+    db.execute(
+        "CREATE TABLE [lease_event] ("
+        " cluster TEXT NOT NULL DEFAULT 'default', vmid INTEGER NOT NULL,"
+        " expires_at TEXT NOT NULL, kind TEXT NOT NULL, at TEXT NOT NULL,"
+        " PRIMARY KEY (cluster, vmid, expires_at, kind))"
+    )
+    db.execute(
+        "INSERT INTO [lease_event] (cluster, vmid, expires_at, kind, at)"
+        " SELECT 'default', vmid, expires_at, kind, at FROM [lease_event_before_clusters]"
+    )
+    db.execute("DROP TABLE [lease_event_before_clusters]")
+
+
 MIGRATION_SET = "solti.audit"
-_STEPS = (m001_audit, m002_action_result_index, m003_owner_and_heartbeat, m004_leases,
-          m005_rebuild_journal)  # fmt: skip
+_STEPS = (
+    m001_audit, m002_action_result_index, m003_owner_and_heartbeat, m004_leases,
+    m005_rebuild_journal, m006_clusters,
+)  # fmt: skip
 
 
 @functools.cache

@@ -29,6 +29,7 @@ from pydantic import (
 from solti.provisioning.approval_rules import VmCreateApprovalRules
 from solti.provisioning.catalog import Catalog, DistributionOverride
 from solti.provisioning.cloudinit import validate_ssh_keys, validate_user
+from solti.provisioning.cluster_policy import ClusterEntry, check_clusters
 from solti.provisioning.durations import parse_duration as parse_lease_duration
 from solti.provisioning.errors import ConfigError, InvalidRequest
 from solti.provisioning.fleet_policy import Flavor, Fleet, Limits, PlacementPolicy, Quotas
@@ -313,6 +314,11 @@ class Policy(_Section):
         default_factory=PlacementPolicy,
         description="Which node a create without --node goes to; see docs/proxmox.md.",
     )
+    clusters: dict[str, ClusterEntry] = Field(
+        default_factory=dict,
+        description="More Proxmox VE clusters by name (the PROXMOX_* one is `default`); "
+        "see docs/proxmox.md, 9. Several clusters.",
+    )
 
     @field_validator("approvers", "admins", "creators")
     @classmethod
@@ -328,6 +334,11 @@ class Policy(_Section):
     @classmethod
     def _approvals_channel(cls, value: str | None) -> str | None:
         return value if value is None else _ids([value], _CHANNEL, "Slack channel id (C...)")[0]
+
+    @field_validator("clusters")
+    @classmethod
+    def _clusters(cls, value: dict[str, ClusterEntry]) -> dict[str, ClusterEntry]:
+        return check_clusters(value)
 
     def catalog(self) -> Catalog:
         """The built-in catalog merged with this policy's ``distributions``."""

@@ -1,4 +1,7 @@
-"""The lease rows and the sweep's done-list, in the audit database (migration ``m003_leases``).
+"""The lease rows and the sweep's done-list, in the audit database (migration ``m004_leases``).
+
+VMIDs are per cluster (``m006_clusters``): rows are keyed by (cluster, vmid), and a store reads
+and writes only the cluster of the audit log it is given (``AuditLog.scoped``).
 
 Times are stored as ISO-8601 UTC text with microseconds, so string order is time order and
 ``expires_at <= ?`` works in SQL. ``claim`` is the one place concurrency is settled: an
@@ -45,13 +48,15 @@ class LeaseStore:
 
     def __init__(self, audit: AuditLog) -> None:
         self.audit = audit
+        self.cluster = audit.writes_cluster
 
     def put(self, lease: Lease) -> None:
         """Set (or replace: a reused VMID starts afresh) the lease of ``lease.vmid``."""
         with self.audit.lock, self.audit.conn:
             self.audit.conn.execute(
-                "INSERT OR REPLACE INTO [lease] (vmid, owner, expires_at, set_at, set_by, name)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO [lease]"
+                " (vmid, owner, expires_at, set_at, set_by, name, cluster)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     lease.vmid,
                     lease.owner,
@@ -59,11 +64,12 @@ class LeaseStore:
                     stamp(lease.set_at),
                     lease.set_by,
                     lease.name,
+                    self.cluster,
                 ],
             )
 
     def get(self, vmid: int) -> Lease | None:
-        found = self._select("WHERE vmid = ?", [vmid])
+        found = self._select("AND vmid = ?", [vmid])
         return found[0] if found else None
 
     def all(self) -> list[Lease]:
@@ -72,35 +78,42 @@ class LeaseStore:
     def ending_before(self, until: datetime) -> list[Lease]:
         """Leases that end before ``until`` (soonest first)."""
         return self._select(
-            "WHERE expires_at IS NOT NULL AND expires_at < ? ORDER BY expires_at", [stamp(until)]
+            "AND expires_at IS NOT NULL AND expires_at < ? ORDER BY expires_at", [stamp(until)]
         )
 
     def forget(self, vmid: int) -> None:
         """The VM is gone: its lease and done-list go too (a reused VMID starts clean)."""
         with self.audit.lock, self.audit.conn:
-            self.audit.conn.execute("DELETE FROM [lease] WHERE vmid = ?", [vmid])
-            self.audit.conn.execute("DELETE FROM [lease_event] WHERE vmid = ?", [vmid])
+            for table in ("lease", "lease_event"):
+                self.audit.conn.execute(
+                    f"DELETE FROM [{table}] WHERE cluster = ? AND vmid = ?", [self.cluster, vmid]
+                )
 
     def done(self) -> set[tuple[int, str, str]]:
         """Every claimed (vmid, expires_at, kind)."""
         with self.audit.lock:
-            rows = self.audit.conn.execute("SELECT vmid, expires_at, kind FROM [lease_event]")
+            rows = self.audit.conn.execute(
+                "SELECT vmid, expires_at, kind FROM [lease_event] WHERE cluster = ?", [self.cluster]
+            )
             return {(int(v), str(e), str(k)) for v, e, k in rows.fetchall()}
 
     def claim(self, vmid: int, expires_at: datetime, kind: str, at: datetime) -> bool:
         """Take one piece of sweep work; False when another sweep (or an earlier one) has."""
         with self.audit.lock, self.audit.conn:
             cursor = self.audit.conn.execute(
-                "INSERT OR IGNORE INTO [lease_event] (vmid, expires_at, kind, at)"
-                " VALUES (?, ?, ?, ?)",
-                [vmid, stamp(expires_at), kind, stamp(at)],
+                "INSERT OR IGNORE INTO [lease_event] (cluster, vmid, expires_at, kind, at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [self.cluster, vmid, stamp(expires_at), kind, stamp(at)],
             )
             return cursor.rowcount == 1
 
     def _select(self, where: str, args: list[object]) -> list[Lease]:
-        sql = f"SELECT vmid, owner, expires_at, set_at, set_by, name FROM [lease] {where}"
+        sql = (
+            "SELECT vmid, owner, expires_at, set_at, set_by, name FROM [lease]"
+            f" WHERE cluster = ? {where}"
+        )
         with self.audit.lock:
-            rows = self.audit.conn.execute(sql, args).fetchall()
+            rows = self.audit.conn.execute(sql, [self.cluster, *args]).fetchall()
         return [
             Lease(int(v), str(o), unstamp(e), unstamp(s) or datetime.now(UTC), str(b), n)
             for v, o, e, s, b, n in rows
@@ -110,6 +123,7 @@ class LeaseStore:
         """Give back claimed work that failed, so the next sweep tries again."""
         with self.audit.lock, self.audit.conn:
             self.audit.conn.executemany(
-                "DELETE FROM [lease_event] WHERE vmid = ? AND expires_at = ? AND kind = ?",
-                [(vmid, stamp(expires_at), kind) for kind in kinds],
+                "DELETE FROM [lease_event]"
+                " WHERE cluster = ? AND vmid = ? AND expires_at = ? AND kind = ?",
+                [(self.cluster, vmid, stamp(expires_at), kind) for kind in kinds],
             )

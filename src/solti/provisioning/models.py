@@ -213,3 +213,4 @@ class AuditRecord(StrictModel):
     approver: str | None = None
     request_id: str | None = None
     duration_ms: int | None = None
+    cluster: str = "default"  # the Proxmox VE cluster acted on (policy `clusters:`)

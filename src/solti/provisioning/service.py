@@ -109,12 +109,15 @@ class Provisioner:
         settings: ProxmoxConnection,
         policy: Policy | None = None,
         db_path: str | Path = "solti.db",
+        *,
+        audit: AuditLog | None = None,
     ) -> Provisioner:
-        """Wire the real parts from configuration (nothing is contacted yet)."""
+        """Wire the real parts from configuration (nothing is contacted yet); ``audit``: a log
+        shared with other clusters' provisioners (``AuditLog.scoped``), else one at ``db_path``."""
         policy = policy or Policy()
         return cls(
             PveClient.from_settings(settings),
-            AuditLog(db_path),
+            audit if audit is not None else AuditLog(db_path, cluster="default"),
             policy.catalog(),
             policy.defaults,
             fleet=policy.fleet(),
@@ -125,6 +128,11 @@ class Provisioner:
     @property
     def audit(self) -> AuditLog:
         return self.ops.audit
+
+    @property
+    def cluster(self) -> str:
+        """The cluster this provisioner acts on (its audit log's; ``default`` alone)."""
+        return self.ops.audit.writes_cluster
 
     @property
     def catalog(self) -> Catalog:

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from solti.bot.cluster_context import button_value
+
 Block = dict[str, Any]
 
 SECTION_TEXT_MAX = 3000
@@ -93,7 +95,7 @@ def button(
         "type": "button",
         "text": plain(text, BUTTON_TEXT_MAX),
         "action_id": action_id,
-        "value": clip(value, 2000),
+        "value": clip(button_value(value), 2000),  # `500@lab` with several clusters
     }
     if style:
         element["style"] = style

@@ -12,7 +12,7 @@ from typing import Any
 from solti.bot.authorization import Actor, authorize
 from solti.bot.blocks.replies import error_message
 from solti.bot.policy import Decision
-from solti.bot.runtime import Runtime
+from solti.bot.runtime import Runtime, named_cluster
 from solti.provisioning import (
     Conflict,
     InvalidRequest,
@@ -40,6 +40,19 @@ class Caller:
     request_id: str
     reply: Callable[[dict[str, Any]], None]
     trigger_id: str | None = None
+    # The cluster this request acts on: --cluster, else the channel's route, else default
+    # (``listeners.dispatch.caller_from``); its work runs in ``runtime.on_cluster(cluster)``.
+    cluster: str = "default"
+
+    @property
+    def provisioner(self) -> Any:
+        """The provisioner of this request's cluster."""
+        return self.runtime.clusters.get(self.cluster)
+
+    def within(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` for this request's cluster (work not started through ``later``)."""
+        with self.runtime.on_cluster(self.cluster):
+            return fn(*args)
 
     def say_error(self, text: str, topic: str | None = None) -> None:
         """A refusal or failure, as a sentence alone: usage help is for mistyped commands
@@ -109,15 +122,15 @@ def describe_error(exc: BaseException) -> tuple[str, str | None]:
     """A message for people and the step it happened at; never a traceback or a secret."""
     step = getattr(exc, "step", None)
     if isinstance(exc, Unreachable):
-        return (_unreachable_sentence(exc, step), step)
+        return (_unreachable_sentence(exc, step).replace("Proxmox VE", _pve(), 1), step)
     if isinstance(exc, TaskTimeout):
         return (
-            f"Proxmox VE is slow: a task did not finish in time ({exc.message}). "
+            f"{_pve()} is slow: a task did not finish in time ({exc.message}). "
             "It may still complete; check with `/solti vm list` before retrying.",
             step,
         )
     if isinstance(exc, ProxmoxError):
-        return (f"Proxmox VE refused: {exc.message}", step)
+        return (f"{_pve()} refused: {exc.message}", step)
     if isinstance(
         exc, InvalidRequest | NotFound | Conflict | RangeExhausted | PolicyDenied | SoltiError
     ):
@@ -126,6 +139,12 @@ def describe_error(exc: BaseException) -> tuple[str, str | None]:
     ref = uuid.uuid4().hex[:8]
     log.error("unexpected error (ref %s)", ref, exc_info=exc)
     return (f"Something went wrong on our side (reference `{ref}`); nothing more was done.", step)
+
+
+def _pve() -> str:
+    """ "Proxmox VE", naming the cluster when several are configured."""
+    cluster = named_cluster()
+    return f"Proxmox VE (cluster `{cluster}`)" if cluster else "Proxmox VE"
 
 
 # Steps before which nothing can have been made: only then may a lost connection be told as

@@ -16,6 +16,7 @@ from solti.bot.approvals import Approval
 from solti.bot.blocks import approval as cards
 from solti.bot.blocks import replies
 from solti.bot.blocks.elements import escape, size_text
+from solti.bot.cluster_context import CLUSTER_DETAIL
 from solti.bot.flows.caller import Caller
 from solti.bot.slackcalls import send_retrying
 from solti.provisioning import VmCreateRequest, VmPlan
@@ -97,6 +98,8 @@ def ask_for_create(
         "lease_exempt": lease_exempt(caller, request.lease),
     }
     details = _details(request, plan, reasons)
+    if runtime.clusters.many:  # the approver sees it, and the approved create runs there
+        details = [*details, (CLUSTER_DETAIL, caller.cluster)]
     approval = runtime.approvals.create(
         KIND, plan.name, caller.user, caller.channel, rules.approval_expiry, details, payload
     )

@@ -10,6 +10,7 @@ from solti.bot.blocks import approval as cards
 from solti.bot.blocks import progress as progress_views
 from solti.bot.blocks import replies
 from solti.bot.blocks.elements import mention
+from solti.bot.cluster_context import CLUSTER_DETAIL
 from solti.bot.flows import approved_create
 from solti.bot.flows.caller import Caller, describe_error
 from solti.bot.flows.template_copies_flow import build_copies_approved, copies_text, split_target
@@ -105,6 +106,8 @@ def request_approval(caller: Caller, kind: str, target: str) -> None:
     except Exception as exc:
         caller.say_error(describe_error(exc)[0], "template")
         return
+    if runtime.clusters.many:  # the approver sees it, and the approved run acts on it
+        details = [*details, (CLUSTER_DETAIL, caller.cluster)]
     approval = runtime.approvals.create(
         kind, target, caller.user, caller.channel, rules.approval_expiry, details
     )
@@ -187,7 +190,9 @@ def finish_request(runtime: Runtime, approval: Approval) -> bool:
     if audit is None or approval.state == "pending":
         return False
     try:
-        row = audit.find_by_request_id(approval.id, action=request_action(approval.kind))
+        row = audit.find_by_request_id(  # written on the requester's cluster
+            approval.id, action=request_action(approval.kind), any_cluster=True
+        )
         if row is None or row.id is None or row.result != "running":
             return False
         result, error = request_outcome(approval)
@@ -320,6 +325,13 @@ def decide(caller: Caller, request_id: str, approve: bool) -> None:
 
 
 def _run(runtime: Runtime, approval: Approval) -> None:
+    """The approved change, on the cluster it was requested for (not the approver's)."""
+    cluster = dict(approval.details).get(CLUSTER_DETAIL)
+    with runtime.on_cluster(cluster or runtime.clusters.route(approval.origin_channel)):
+        _run_on_cluster(runtime, approval)
+
+
+def _run_on_cluster(runtime: Runtime, approval: Approval) -> None:
     if approval.kind == "vm_create":
         try:
             approved_create.build_approved(runtime, approval)

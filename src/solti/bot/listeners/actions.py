@@ -20,6 +20,7 @@ from solti.bot.blocks.snapshot_blocks import (
     ROLLBACK_SNAPSHOT_ACTION,
     parse_button_value,
 )
+from solti.bot.cluster_context import split_button_value
 from solti.bot.flows import leases, rebuild, snapshots, templates, vm_verbs
 from solti.bot.flows.caller import Caller
 from solti.bot.home import publish_home
@@ -143,7 +144,15 @@ def _clicked(action_id: str, work: Work, replace: bool = False) -> Callable[...,
             if body.get("response_url")
             else ephemeral_via_api(runtime_in(context), None, context["requester"])
         )
-        caller = caller_from(context, reply, body.get("trigger_id"))
+        # A VM's button names its cluster (`500@lab`) when several are configured.
+        value, cluster = split_button_value(str(action.get("value") or ""))
+        if cluster is not None:
+            action = {**action, "value": value}
+            if cluster not in runtime_in(context).clusters.names:
+                reply({"text": f"That button is for cluster `{cluster}`, which is no longer "
+                       "configured; nothing was done."})  # fmt: skip
+                return
+        caller = caller_from(context, reply, body.get("trigger_id"), cluster)
         if action_id == OPEN_MODAL_ACTION:  # opened beside the ack: the trigger lives 3 s
             prefill = prefill_from_value(action.get("value"))
             open_create_modal(caller, body.get("trigger_id"), prefill, verb)

@@ -43,7 +43,8 @@ def ephemeral_via_api(
 def guarded(caller: Caller, work: Callable[[], None]) -> None:
     """Lazy listeners bypass app.error, so failures are turned into a polite reply here."""
     try:
-        work()
+        with caller.runtime.on_cluster(caller.cluster):
+            work()
     except Exception as exc:
         text, _ = describe_error(exc)
         try:
@@ -53,9 +54,15 @@ def guarded(caller: Caller, work: Callable[[], None]) -> None:
 
 
 def caller_from(
-    context: Any, reply: Callable[[dict[str, Any]], None], trigger_id: str | None = None
+    context: Any,
+    reply: Callable[[dict[str, Any]], None],
+    trigger_id: str | None = None,
+    cluster: str | None = None,
 ) -> Caller:
+    """The caller of this request; ``cluster`` as typed (``--cluster``, checked already),
+    else the channel's route (policy ``clusters.NAME.channels``), else ``default``."""
     runtime = runtime_in(context)
+    channel = context.get("origin_channel")
 
     def reply_after_acks(payload: dict[str, Any]) -> None:
         runtime.work.wait_for_acks()  # a reply can wait; an acknowledgement cannot (AckGate)
@@ -64,10 +71,11 @@ def caller_from(
     return Caller(
         runtime=runtime,
         user=context["requester"],
-        channel=context.get("origin_channel"),
+        channel=channel,
         request_id=context["request_id"],
         reply=reply_after_acks,
         trigger_id=trigger_id,
+        cluster=runtime.clusters.resolve(cluster, channel),
     )
 
 
@@ -79,6 +87,7 @@ def tracked(caller: Caller, verb: str, work: Callable[[], None]) -> None:
     with (
         telemetry.log_context(request_id=caller.request_id, user=caller.user),
         telemetry.track_command(verb, log) as outcome,
+        caller.runtime.on_cluster(caller.cluster),
     ):
         try:
             work()

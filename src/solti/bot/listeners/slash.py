@@ -26,6 +26,7 @@ from solti.bot.flows import (
 )
 from solti.bot.flows.caller import Caller, describe_error
 from solti.bot.flows.template_copies_flow import ALL_NODES
+from solti.bot.grammar.cluster_option import take_cluster
 from solti.bot.listeners.dispatch import caller_from, ephemeral_via_respond, later
 
 __all__ = ["COMMAND", "open_create_modal", "register"]
@@ -41,7 +42,10 @@ def _handle(ack: Any, command: dict[str, Any], context: Any, respond: Any) -> No
     handed to the background pool (``later``), so Proxmox never delays the answer.
     """
     try:
-        parsed = grammar.parse(command.get("text", ""))
+        text, cluster = take_cluster(command.get("text", ""))
+        if cluster is not None:
+            _known_cluster(context, cluster)
+        parsed = grammar.parse(text)
     except grammar.UsageError as exc:
         ack(**replies.error_message(exc.message, exc.topic, usage=True))
         _count(exc.topic if exc.topic in grammar.TOPICS else "unknown", "invalid")
@@ -51,11 +55,22 @@ def _handle(ack: Any, command: dict[str, Any], context: Any, respond: Any) -> No
         _count("help", "ok")
         return
     ack()
-    caller = caller_from(context, ephemeral_via_respond(respond), command.get("trigger_id"))
+    caller = caller_from(
+        context, ephemeral_via_respond(respond), command.get("trigger_id"), cluster
+    )
     if isinstance(parsed, grammar.VmCreate) and parsed.opens_modal:
         open_create_modal(caller, command.get("trigger_id"), _prefill(parsed), _verb(parsed))
         return
     later(caller, _verb(parsed), lambda: _run(caller, parsed, command), quick=_quick(parsed))
+
+
+def _known_cluster(context: Any, name: str) -> None:
+    """``--cluster NAME`` names a configured cluster, else a usage error in the ack."""
+    clusters = context["runtime"].clusters
+    if name not in clusters.names:
+        raise grammar.UsageError(
+            f"Unknown cluster `{name}`; known: {', '.join(clusters.names)}.", None
+        )
 
 
 def _quick(parsed: grammar.Command) -> bool:

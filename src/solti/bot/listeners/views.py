@@ -169,7 +169,7 @@ def _submit(ack: Any, body: dict[str, Any], view: dict[str, Any], context: Any) 
     # Planned once, here: the create below builds this plan (waiting for it if Proxmox is
     # slow), so the form costs what the command costs.
     shown = metadata.get("prefill") if isinstance(metadata.get("prefill"), dict) else None
-    future = runtime.work.during_ack(vms.prepare_create, caller, values, shown)
+    future = runtime.work.during_ack(caller.within, vms.prepare_create, caller, values, shown)
     try:
         future.result(timeout=VALIDATION_BUDGET_SECONDS)
     except FutureTimeout:

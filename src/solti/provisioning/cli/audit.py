@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 
 import click
 
-from solti.provisioning.cli.context import CliApp, guarded, pass_app
+from solti.provisioning.cli.context import CliApp, cluster_option, guarded, pass_app
 
 __all__ = ["audit_command"]
 
 COLUMNS = ("at", "actor", "via", "action", "vmid", "name", "template_name", "template_version",
-           "result", "error")  # fmt: skip
+           "result", "error", "cluster")  # fmt: skip
 
 
 def _when(value: str | None) -> datetime | None:
@@ -35,6 +35,7 @@ def _when(value: str | None) -> datetime | None:
 @click.option("--limit", type=int, default=100, show_default=True, help="At most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print the records as one JSON document.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print the records as CSV.")
+@cluster_option
 @pass_app
 @guarded
 def audit_command(
@@ -53,7 +54,7 @@ def audit_command(
         raise click.UsageError("choose one of --json and --csv")
     records = app.audit.query(
         user=user, vmid=vmid, template=template, since=_when(since), until=_when(until),
-        limit=limit,
+        limit=limit, cluster=app.cluster,
     )  # fmt: skip
     if as_json:
         click.echo(app.audit.to_json(records))

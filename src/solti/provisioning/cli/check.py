@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from solti.provisioning.cli.check_clusters import check_clusters
 from solti.provisioning.cli.check_proxmox import check_proxmox
 from solti.provisioning.cli.check_report import CheckConfig, CheckResult, policy_id_results
 
@@ -102,6 +103,7 @@ def _apply_policy(config: CheckConfig, policy: Any) -> None:
     for index, channel in enumerate(_get(policy, "allowed_channels") or []):
         channels[f"allowed_channels[{index}]"] = channel
     config.channels = {key: str(value) for key, value in channels.items() if value}
+    config.clusters = dict(_get(policy, "clusters") or {})
 
 
 # --- database -------------------------------------------------------------------------------
@@ -133,11 +135,32 @@ def check_database(path: Path) -> CheckResult:
 # --- all of the above -----------------------------------------------------------------------
 
 
-def run_provisioning_checks(environ: Mapping[str, str]) -> list[CheckResult]:
-    """The policy, database and Proxmox items in report order; never raises for a bad set-up."""
+def run_provisioning_checks(
+    environ: Mapping[str, str], cluster: str | None = None
+) -> list[CheckResult]:
+    """The policy, database and Proxmox items in report order; never raises for a bad set-up.
+
+    The Proxmox items run for ``default`` (``PROXMOX_*``) and then for each cluster of the
+    policy (``proxmox[NAME].…``); ``cluster`` checks that one alone.
+    """
     config, results = load_check_config(environ)
     if results and results[-1].status == "ok":
         results.extend(policy_id_results(config))
     results.append(check_database(config.db_path))
-    results.extend(check_proxmox(config))
+    if cluster in (None, "default"):
+        results.extend(check_proxmox(config))
+    elif cluster not in config.clusters:
+        known = ", ".join(["default", *config.clusters])
+        results.append(
+            CheckResult(
+                "cluster",
+                "fail",
+                f"unknown cluster {cluster!r}; known: {known}",
+                "name a cluster of the policy's `clusters:` (or default)",
+            )
+        )
+    if cluster != "default":
+        from solti.provisioning.settings_sources import environment_with_files
+
+        results.extend(check_clusters(config, environment_with_files(environ), cluster))
     return results

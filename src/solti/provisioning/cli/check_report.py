@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = ["CheckConfig", "CheckResult", "Status", "format_report", "policy_id_results"]
 
@@ -47,6 +47,7 @@ class CheckConfig:
     approvers: list[str] = field(default_factory=list)
     admins: list[str] = field(default_factory=list)
     channels: dict[str, str] = field(default_factory=dict)  # policy key -> channel id
+    clusters: dict[str, Any] = field(default_factory=dict)  # policy `clusters:` name -> entry
 
 
 def policy_id_results(config: CheckConfig) -> list[CheckResult]:

@@ -11,6 +11,10 @@ this module and needs neither (start-up figures in docs/performance.md).
 Environment: ``PROXMOX_*`` (see docs/configuration.md), ``SOLTI_CONFIG`` (policy file, optional)
 and ``SOLTI_DB`` (the audit SQLite file, default ``./solti.db``). The actor of CLI audit records
 is the local user name.
+
+Clusters (policy ``clusters:``): every verb of a ``GuardedGroup`` gets ``--cluster NAME``
+(``cluster_option``; ``SOLTI_CLUSTER`` when absent, else ``default``, the ``PROXMOX_*`` one), and
+``app.provisioner`` is that cluster's, from the ``Clusters`` registry (``app.clusters``).
 """
 
 from __future__ import annotations
@@ -33,7 +37,10 @@ from solti.provisioning.errors import SoltiError
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["CliApp", "GuardedGroup", "guarded", "json_option", "pass_app", "yes_option"]
+__all__ = [
+    "CliApp", "GuardedGroup", "cluster_option", "guarded", "json_option", "pass_app",
+    "yes_option",
+]  # fmt: skip
 
 DEFAULT_DB = "solti.db"
 # Longer tables are printed as plain padded columns (rich lays 5,000 rows out in seconds).
@@ -56,8 +63,10 @@ class CliApp:
 
     def __init__(self, environ: dict[str, str] | None = None) -> None:
         self.environ = dict(os.environ if environ is None else environ)
-        self._provisioner: Any = None
         self._audit: Any = None
+        self._clusters: Any = None
+        # --cluster (set by ``cluster_option``), else SOLTI_CLUSTER; None: not chosen (default)
+        self.cluster: str | None = self.environ.get("SOLTI_CLUSTER") or None
 
     # The consoles load rich on first use: `--json` output and a piped stderr never need it.
     @functools.cached_property
@@ -94,17 +103,37 @@ class CliApp:
         return check_database_path(self.environ.get("SOLTI_DB") or DEFAULT_DB)
 
     @property
-    def provisioner(self) -> Any:
-        if self._provisioner is None:
+    def clusters(self) -> Any:
+        """The ``Clusters`` registry (``default`` from ``PROXMOX_*``, then the policy's)."""
+        if self._clusters is None:
+            from solti.provisioning.clusters import Clusters, secret_variables
             from solti.provisioning.config import load_policy, proxmox_from_env
-            from solti.provisioning.service import Provisioner
 
-            settings = proxmox_from_env(self.environ)
             policy = load_policy(self.environ.get("SOLTI_CONFIG") or None)
-            self._provisioner = Provisioner.from_settings(settings, policy, self.db_path)
-            self._audit = self._provisioner.audit
-            gc.enable()  # off during start-up (solti.cli.LazyGroup.main): the imports are done
-        return self._provisioner
+            self._clusters = Clusters.from_settings(
+                lambda: proxmox_from_env(self.environ),
+                policy,
+                self.db_path,
+                lambda: secret_variables(self.environ),  # a cluster's secret may be in a file
+                audit=self.audit,
+            )
+        return self._clusters
+
+    @property
+    def cluster_name(self) -> str:
+        """The cluster a verb acts on: ``--cluster``, ``SOLTI_CLUSTER``, else ``default``."""
+        return self.clusters.resolve(self.cluster)
+
+    @property
+    def spans_clusters(self) -> bool:
+        """A list asks every cluster: several are configured and none was chosen."""
+        return self.cluster is None and self.clusters.many
+
+    @property
+    def provisioner(self) -> Any:
+        provisioner = self.clusters.get(self.cluster_name)
+        gc.enable()  # off during start-up (solti.cli.LazyGroup.main): the imports are done
+        return provisioner
 
     @property
     def audit(self) -> Any:
@@ -246,7 +275,13 @@ def _guard(call: Callable[[], Any]) -> Any:
 
 
 class GuardedGroup(click.Group):
-    """A group whose verbs fail with one stderr line instead of a traceback."""
+    """A group whose verbs fail with one stderr line instead of a traceback, and each take
+    ``--cluster NAME`` (added here, so a new verb cannot forget it)."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if not isinstance(cmd, click.Group) and not any(p.name == "cluster" for p in cmd.params):
+            cmd.params.append(_cluster_parameter())
+        super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         return _guard(lambda: super(GuardedGroup, self).invoke(ctx))
@@ -263,5 +298,29 @@ def guarded(func: F) -> F:
 
 
 pass_app = click.make_pass_decorator(CliApp, ensure=True)
+
+
+def _choose_cluster(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.ensure_object(CliApp).cluster = value
+
+
+def cluster_option(func: F) -> F:
+    """``--cluster NAME`` for a stand-alone command (``GuardedGroup`` adds it to its verbs)."""
+    return click.option("--cluster", **_CLUSTER_OPTION)(func)  # type: ignore[return-value]
+
+
+_CLUSTER_OPTION: dict[str, Any] = {
+    "metavar": "NAME",
+    "expose_value": False,
+    "callback": _choose_cluster,
+    "help": "The cluster to act on (policy `clusters:`; default: SOLTI_CLUSTER, else default).",
+}
+
+
+def _cluster_parameter() -> click.Option:
+    return click.Option(["--cluster"], **_CLUSTER_OPTION)
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from solti.provisioning.cli.context import CliApp, guarded, pass_app
+from solti.provisioning.cli.context import CliApp, cluster_option, guarded, pass_app
 
 __all__ = ["quota_command"]
 
@@ -19,6 +19,7 @@ def _line(key: str, used: Any, limit: Any) -> str:
 @click.command("quota")
 @click.option("--user", help="Whose quota (the owner as the audit log records it); default: you.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@cluster_option
 @pass_app
 @guarded
 def quota_command(app: CliApp, user: str | None, as_json: bool) -> None:

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from solti.provisioning.cli.context import CliApp, guarded, pass_app, yes_option
+from solti.provisioning.cli.context import CliApp, cluster_option, guarded, pass_app, yes_option
 
 __all__ = ["reconcile_command"]
 
@@ -18,6 +18,7 @@ COLUMNS = ("kind", "vmid", "found", "plan", "done")
 @click.option("--dry-run", is_flag=True, help="Report what would be done; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document instead of a table.")
 @yes_option
+@cluster_option
 @pass_app
 @guarded
 def reconcile_command(app: CliApp, dry_run: bool, as_json: bool, yes: bool) -> None:

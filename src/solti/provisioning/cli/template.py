@@ -128,13 +128,12 @@ def summary_row(
 @pass_app
 def list_(app: CliApp, distribution: str | None, as_json: bool) -> None:
     """Every template with its metadata, latest build of each distribution first."""
+    from solti.provisioning.cli.cluster_lists import list_on_clusters
     from solti.provisioning.cli.template_copies_cli import grouped_rows
 
-    templates = app.provisioner.list_templates(distribution)
-    if as_json:  # one entry per template, copies included: what scripts expect
-        app.emit(templates, True)
-        return
-    app.emit(grouped_rows(templates), False, columns=TEMPLATE_COLUMNS, title="Templates")
+    list_on_clusters(app, lambda p: p.list_templates(distribution), as_json,
+                     columns=TEMPLATE_COLUMNS, title="Templates",
+                     text_rows=grouped_rows)  # fmt: skip
 
 
 @template_group.command("verify")

@@ -189,11 +189,12 @@ def _created(result: Any, login: str | None = None) -> str:
 @pass_app
 def list_(app: CliApp, mine: bool, addresses: bool, as_json: bool) -> None:
     """VMs with their owner and template (from the audit log) and status."""
-    vms = app.provisioner.list_vms(owner=app.actor if mine else None, addresses=addresses)
+    from solti.provisioning.cli.cluster_lists import list_on_clusters
+
+    owner = app.actor if mine else None
     columns = (*VM_COLUMNS, "address") if addresses else VM_COLUMNS
-    if any(vm.note for vm in vms):  # e.g. "node pve2 is offline"
-        columns = (*columns, "note")
-    app.emit(vms, as_json, columns=columns, title="VMs")
+    list_on_clusters(app, lambda p: p.list_vms(owner=owner, addresses=addresses), as_json,
+                     columns=columns, title="VMs", optional=("note",))  # fmt: skip
 
 
 @vm_group.command("extend")

@@ -1,0 +1,249 @@
+"""One bot, two simulated clusters and one that is down, routed by channel; signed Slack requests.
+
+Built as `solti bot` builds itself (``composition.load_configuration`` ->
+``bot_from_configuration``), served over HTTP (waitress), driven with ``SlackUser`` (signed
+slash commands) against the Slack stand-in. The clusters are two ``SimEnvironment`` simulators
+over HTTPS and a URL where nothing listens.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from solti.composition import HttpService, bot_from_configuration, load_configuration
+from solti.provisioning.audit_log import AuditLog
+from solti.sandbox.environment import SimEnvironment
+from solti.sandbox.slack import SlackStandIn, SlackUser
+from tests.clusters.worlds import (
+    DEAD_SECRET_VARIABLE,
+    LAB_CHANNEL,
+    LAB_SECRET_VARIABLE,
+    closed_port,
+    cluster_entry,
+    dead_entry,
+    policy_file,
+    seed_template,
+)
+from tests.helpers.keys import new_ssh_key
+
+SIGNING_SECRET = "clusters-signing-secret"
+DEAD_SECRET = "dead-cluster-secret-never-shown"
+ALICE, APPROVER = "U0ALICE", "U0APPROVER"
+INFRA, DEAD_CHANNEL, APPROVALS = "C0INFRA", "C0DEAD", "C0APPROVALS"
+
+
+@pytest.fixture(scope="module")
+def home() -> Iterator[SimEnvironment]:
+    with SimEnvironment() as env:
+        yield env
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[SimEnvironment]:
+    with SimEnvironment() as env:
+        yield env
+
+
+@pytest.fixture(scope="module")
+def standin() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as server:
+        channels = ((INFRA, "infra"), (LAB_CHANNEL, "lab"), (DEAD_CHANNEL, "dead"),
+                    (APPROVALS, "approvals"))  # fmt: skip
+        for channel, name in channels:
+            server.add_channel(channel, name)
+        yield server
+
+
+class Served:
+    """The bot as served, the person typing, and the shared audit file."""
+
+    def __init__(self, server: HttpService, user: SlackUser, standin: SlackStandIn, db: Path):
+        self.server, self.user, self.standin, self.db = server, user, standin, db
+        self.audit = AuditLog(db)  # every cluster's records
+
+    def ephemerals(self) -> str:
+        return json.dumps(self.standin.ephemerals(ALICE))
+
+    def wait(self, check: Callable[[], Any], what: str, timeout: float = 30) -> Any:
+        """Work after the ack is asynchronous: wait (bounded) until ``check()`` holds."""
+        deadline = time.monotonic() + timeout
+        while not (found := check()):
+            assert time.monotonic() < deadline, f"never happened: {what}"
+            time.sleep(0.05)
+        return found
+
+    def wait_ephemeral(self, needle: str) -> str:
+        return self.wait(lambda: needle in self.ephemerals() and self.ephemerals(), needle)
+
+    def created(self, name: str) -> Any:
+        def found() -> Any:
+            for record in self.audit.query(action="vm create", result="ok"):
+                if record.name == name:
+                    return record
+            return None
+
+        return self.wait(found, f"VM {name} created")
+
+
+@pytest.fixture
+def served(
+    home: SimEnvironment, lab: SimEnvironment, standin: SlackStandIn, tmp_path: Path
+) -> Iterator[Served]:
+    home.reset()
+    lab.reset()
+    standin.reset()
+    seed_template(home)
+    seed_template(lab)
+    clusters = {
+        "lab": cluster_entry(lab, LAB_SECRET_VARIABLE, channels=[LAB_CHANNEL]),
+        "dead": {**dead_entry(home, closed_port()), "channels": [DEAD_CHANNEL]},
+    }
+    extra = {
+        "clusters": clusters,
+        "defaults": {"address_wait_seconds": 0},
+        "approvers": [APPROVER],
+        "admins": [ALICE],  # may remove the seeded VMs no one owns
+        "approvals_channel": APPROVALS,
+    }
+    policy = policy_file(home, tmp_path, extra)
+    db = tmp_path / "solti.db"
+    env = {
+        **home.env,
+        "SOLTI_CONFIG": str(policy),
+        "SOLTI_DB": str(db),
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": standin.url,
+        LAB_SECRET_VARIABLE: lab.pve.token_secret,
+        DEAD_SECRET_VARIABLE: DEAD_SECRET,
+    }
+    bot = bot_from_configuration(load_configuration(env))
+    server = HttpService(bot).start(jobs=False)
+    served = Served(server, SlackUser(server.events_url, SIGNING_SECRET, standin), standin, db)
+    try:
+        yield served
+    finally:
+        server.stop()
+        served.audit.close()
+        assert not standin.ack_timeouts, standin.ack_timeouts
+        everything = json.dumps([c.params for c in standin.calls], default=str)
+        for secret in (DEAD_SECRET, lab.pve.token_secret, home.pve.token_secret):
+            assert secret not in everything
+
+
+def test_channels_route_to_their_cluster_and_cluster_overrides(
+    served: Served, home: SimEnvironment, lab: SimEnvironment
+) -> None:
+    key = new_ssh_key("alice@laptop")
+    served.user.slash(f"key set {key}", user=ALICE, channel=INFRA)
+    served.wait_ephemeral("Fingerprint")
+
+    served.user.slash("vm create rocky9 --name on-lab", user=ALICE, channel=LAB_CHANNEL)
+    on_lab = served.created("on-lab")
+    served.user.slash("vm create rocky9 --name on-home", user=ALICE, channel=INFRA)
+    on_home = served.created("on-home")
+    served.user.slash("vm create rocky9 --name lab-too --cluster lab", user=ALICE, channel=INFRA)
+    lab_too = served.created("lab-too")
+
+    # VMIDs are per cluster; each VM is where its channel (or --cluster) sent it.
+    assert (on_lab.cluster, on_lab.vmid) == ("lab", 500)
+    assert (on_home.cluster, on_home.vmid) == ("default", 500)
+    assert (lab_too.cluster, lab_too.vmid) == ("lab", 501)
+    assert {v: g.conf["name"] for v, g in lab.pve.state.guests.items() if v < 9000} == {
+        500: "on-lab", 501: "lab-too",
+    }  # fmt: skip
+    assert {v: g.conf["name"] for v, g in home.pve.state.guests.items() if v < 9000} == {
+        500: "on-home"
+    }
+    # Leases are per cluster too.
+    rows = served.audit.conn.execute("SELECT cluster, vmid FROM lease ORDER BY cluster, vmid")
+    assert rows.fetchall() == [("default", 500), ("lab", 500), ("lab", 501)]
+
+    # The lab channel lists the lab cluster's VMs; --cluster default from there lists home's.
+    served.standin.reset()
+    served.user.slash("vm list", user=ALICE, channel=LAB_CHANNEL)
+    listed = served.wait_ephemeral("lab-too")
+    assert "on-lab" in listed and "on-home" not in listed
+    served.standin.reset()
+    served.user.slash("vm list --cluster default", user=ALICE, channel=LAB_CHANNEL)
+    listed = served.wait_ephemeral("on-home")
+    assert "on-lab" not in listed
+
+
+def test_a_cluster_that_is_down_answers_alone_and_the_others_still_work(
+    served: Served,
+) -> None:
+    served.user.slash("vm list", user=ALICE, channel=DEAD_CHANNEL)
+    served.user.slash("template list", user=ALICE, channel=LAB_CHANNEL)
+    down = served.wait_ephemeral("cluster `dead`")
+    assert "not answering" in down
+    served.wait_ephemeral("rocky9-template")
+    served.standin.reset()
+    served.user.slash("vm list --cluster lab", user=ALICE, channel=DEAD_CHANNEL)
+    served.wait_ephemeral("No VMs on the cluster")
+
+
+def test_unknown_or_malformed_cluster_is_refused_in_the_ack(served: Served) -> None:
+    unknown = served.user.slash("vm list --cluster prod", user=ALICE, channel=INFRA).json()
+    assert "Unknown cluster `prod`; known: default, lab, dead." in json.dumps(unknown)
+    bad = served.user.slash("vm list --cluster Prod!", user=ALICE, channel=INFRA).json()
+    assert "is not a cluster name" in json.dumps(bad)
+    twice = served.user.slash("vm list --cluster lab --cluster dead", channel=INFRA).json()
+    assert "given twice" in json.dumps(twice)
+
+
+def test_an_approved_build_runs_on_the_cluster_it_was_asked_for(
+    served: Served, home: SimEnvironment, lab: SimEnvironment
+) -> None:
+    """The approver clicks in the approvals channel (routed nowhere): the build still goes to
+    the cluster the requester named, which the card shows."""
+    served.user.slash("template build debian12 --cluster lab", user=ALICE, channel=INFRA)
+    served.wait_ephemeral("waiting for an approver")
+    card = served.standin.wait_for(lambda: served.standin.last_message(APPROVALS), 20)
+    assert "lab" in json.dumps(card["blocks"])
+    served.user.click(card, "approval_approve", user=APPROVER)
+
+    def built() -> Any:
+        records = served.audit.query(action="template build", result="ok")
+        return records[0] if records else None
+
+    record = served.wait(built, "the approved build", timeout=60)
+    assert record.cluster == "lab"
+    assert any(g.is_template and g.conf.get("name", "").startswith("debian12")
+               for g in lab.pve.state.guests.values())  # fmt: skip
+    assert [v for v, g in home.pve.state.guests.items() if g.is_template] == [9000]
+    # The request row (written on lab's side) is completed by the approver's click.
+    asked = served.audit.query(action="template build request")
+    assert [(r.cluster, r.result) for r in asked] == [("lab", "ok")]
+
+
+def test_a_button_acts_on_the_cluster_its_message_was_about(
+    served: Served, home: SimEnvironment, lab: SimEnvironment
+) -> None:
+    """`vm remove 500 --cluster lab` typed in a default-cluster channel: the confirmation's
+    Remove button removes lab's VM 500, never the other cluster's VM with the same VMID."""
+    home.pve.state.add_vm(500, "home-keeps")
+    lab.pve.state.add_vm(500, "lab-goes")
+    served.user.slash("vm remove 500 --cluster lab", user=ALICE, channel=INFRA)
+
+    def confirmation() -> Any:
+        for message in served.standin.ephemerals(ALICE):
+            if "vm_remove" in json.dumps(message.get("blocks", [])):
+                return message
+        return None
+
+    message = served.wait(confirmation, "the remove confirmation")
+    assert '"500@lab"' in json.dumps(message["blocks"])
+    served.user.click(message, "vm_remove", user=ALICE)
+    served.wait(lambda: 500 not in lab.pve.state.guests, "lab's VM 500 removed")
+    assert home.pve.state.guests[500].conf["name"] == "home-keeps"
+    record = served.wait(
+        lambda: served.audit.query(action="vm remove", result="ok"), "the remove record"
+    )[0]
+    assert (record.cluster, record.vmid) == ("lab", 500)
