@@ -17,10 +17,6 @@ from typing import TYPE_CHECKING, Any
 from solti.provisioning import (
     addresses,
     lease_book,
-    snapshots,
-    template_build,
-    template_copies,
-    template_lifecycle,
     vm_bulk,
     vm_create,
     vm_lifecycle,
@@ -35,19 +31,17 @@ from solti.provisioning.lease_book import LeaseBook, SweepReport
 from solti.provisioning.lease_store import Lease
 from solti.provisioning.models import (
     Progress,
-    TemplateBuildRequest,
-    TemplateBuildResult,
-    TemplateInfo,
-    UpdateStatus,
     VmCreateRequest,
     VmCreateResult,
     VmInfo,
     VmPlan,
-    parse_request,
 )
 from solti.provisioning.proxmox_connection import ProxmoxConnection
 from solti.provisioning.pve import PveClient
+from solti.provisioning.service_snapshots import SnapshotVerbs
+from solti.provisioning.service_templates import TemplateVerbs
 from solti.provisioning.snapshots_policy import SnapshotPolicy
+from solti.provisioning.strict_models import coerce_request as _request
 from solti.provisioning.task_waiter import TaskWaiter
 
 if TYPE_CHECKING:
@@ -58,16 +52,7 @@ __all__ = ["Provisioner"]
 ProgressFn = Callable[[Progress], None] | None
 
 
-def _request(model: type[Any], value: Any, **overrides: Any) -> Any:
-    """Accept a model, or a mapping (forms, JSON) validated into one."""
-    if isinstance(value, model):
-        return value.model_copy(update=overrides) if overrides else value
-    data = dict(value or {})
-    data.update({k: v for k, v in overrides.items() if v is not None})
-    return parse_request(model, data)
-
-
-class Provisioner:
+class Provisioner(TemplateVerbs, SnapshotVerbs):
     """Template and VM verbs over Proxmox VE, with an audit record for each."""
 
     def __init__(
@@ -414,126 +399,6 @@ class Provisioner:
 
         return rebuild_vm(self.ops, vmid, template=template, dry_run=dry_run, progress=progress,
                           actor=actor, via=via, request_id=request_id)  # fmt: skip
-
-    # --- snapshots (provisioning.snapshots) ----------------------------------------------------
-
-    def list_snapshots(self, vmid: int) -> Any:
-        """``SnapshotList``: the VM's snapshots, oldest first (reads only)."""
-        return snapshots.list_snapshots(self.ops, vmid)
-
-    def create_snapshot(
-        self, vmid: int, name: str | None = None, *, description: str | None = None,
-        memory: bool = False, actor: str = "unknown", via: str = "cli",
-        request_id: str | None = None,
-    ) -> Any:  # fmt: skip
-        """Take a snapshot (``solti-YYMMDD-HHMM`` by default) within ``snapshots:``."""
-        return snapshots.create_snapshot(
-            self.ops, self.snapshot_policy, vmid, name, description=description, memory=memory,
-            actor=actor, via=via, request_id=request_id,
-        )  # fmt: skip
-
-    def rollback_preview(self, vmid: int, name: str) -> Any:
-        """``RollbackPreview``: what a rollback to ``name`` loses, for the confirmation."""
-        return snapshots.rollback_preview(self.ops, vmid, name)
-
-    def rollback_snapshot(self, vmid: int, name: str, *, actor: str = "unknown",
-                          via: str = "cli", request_id: str | None = None) -> Any:  # fmt: skip
-        return snapshots.rollback_snapshot(
-            self.ops, vmid, name, actor=actor, via=via, request_id=request_id
-        )
-
-    def delete_snapshot(self, vmid: int, name: str, *, actor: str = "unknown",
-                        via: str = "cli", request_id: str | None = None) -> Any:  # fmt: skip
-        return snapshots.delete_snapshot(
-            self.ops, vmid, name, actor=actor, via=via, request_id=request_id
-        )
-
-    def old_snapshots(self) -> Any:
-        """Snapshots older than ``snapshots.max_age`` of owned VMs (for the report)."""
-        return snapshots.old_snapshots(self.ops, self.snapshot_policy)
-
-    # --- templates --------------------------------------------------------------------------
-
-    def build_template(
-        self,
-        request: TemplateBuildRequest | dict[str, Any] | str,
-        *,
-        progress: ProgressFn = None,
-        actor: str = "unknown",
-        via: str = "cli",
-        request_id: str | None = None,
-        approver: str | None = None,
-    ) -> TemplateBuildResult:
-        """Build a template; ``approver`` (who allowed it) is recorded in the audit log."""
-        if isinstance(request, str):
-            request = {"distribution": request}
-        req = _request(TemplateBuildRequest, request, request_id=request_id)
-        return template_build.build_template(
-            self.ops, req, progress=progress, actor=actor, via=via, approver=approver
-        )
-
-    def template_copy_nodes(
-        self, request: TemplateBuildRequest | dict[str, Any] | str
-    ) -> tuple[list[str], str | None]:
-        """Where ``--all-nodes`` would build: every online node, or one node and the shared
-        template storage that makes one template enough (``template_copies.copy_nodes``)."""
-        if isinstance(request, str):
-            request = {"distribution": request}
-        req = _request(TemplateBuildRequest, request)
-        self.catalog.get(req.distribution)  # NotFound before anything else
-        return template_copies.copy_nodes(self.ops, req)
-
-    def build_template_copies(
-        self,
-        request: TemplateBuildRequest | dict[str, Any] | str,
-        *,
-        actor: str = "unknown",
-        via: str = "cli",
-        request_id: str | None = None,
-        approver: str | None = None,
-        progress: Callable[[int, Progress], None] | None = None,
-        finished: Callable[[template_copies.CopyItem], None] | None = None,
-    ) -> template_copies.CopiesResult:
-        """``template build DISTRO --all-nodes``: one copy per online node from one checksum
-        answer, in parallel; or one template when the template storage is shared."""
-        if isinstance(request, str):
-            request = {"distribution": request}
-        req = _request(TemplateBuildRequest, request, request_id=request_id)
-        self.catalog.get(req.distribution)
-        return template_copies.build_copies(
-            self.ops, req, actor=actor, via=via, approver=approver, progress=progress,
-            finished=finished,
-        )  # fmt: skip
-
-    def list_templates(self, distribution: str | None = None) -> list[TemplateInfo]:
-        return template_lifecycle.list_templates(self.ops, distribution)
-
-    def verify_template(self, vmid: int) -> TemplateInfo:
-        return template_lifecycle.verify_template(self.ops, vmid)
-
-    def destroy_template(
-        self,
-        vmid: int,
-        *,
-        actor: str = "unknown",
-        via: str = "cli",
-        request_id: str | None = None,
-        approver: str | None = None,
-        progress: ProgressFn = None,
-    ) -> None:
-        """Destroy a template; ``approver`` (who allowed it) is recorded in the audit log."""
-        template_lifecycle.destroy_template(
-            self.ops,
-            vmid,
-            actor=actor,
-            via=via,
-            approver=approver,
-            request_id=request_id,
-            progress=progress,
-        )
-
-    def check_updates(self, distribution: str | None = None) -> list[UpdateStatus]:
-        return template_lifecycle.check_updates(self.ops, distribution)
 
     # --- recovery ---------------------------------------------------------------------------
 

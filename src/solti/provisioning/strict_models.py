@@ -17,6 +17,7 @@ from solti.provisioning.errors import ConfigError, InvalidRequest
 
 __all__ = [
     "StrictModel",
+    "coerce_request",
     "config_error_from",
     "invalid_request_from",
     "parse_request",
@@ -139,3 +140,12 @@ def parse_request(model: type[_M], data: Any) -> _M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise invalid_request_from(exc, model) from None
+
+
+def coerce_request(model: type[Any], value: Any, **overrides: Any) -> Any:
+    """Accept a model, or a mapping (forms, JSON) validated into one (``parse_request``)."""
+    if isinstance(value, model):
+        return value.model_copy(update=overrides) if overrides else value
+    data = dict(value or {})
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return parse_request(model, data)

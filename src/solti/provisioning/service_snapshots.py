@@ -1,0 +1,57 @@
+"""The snapshot verbs of ``Provisioner`` (``provisioning.snapshots``), apart from the VM
+verbs so the façade stays readable; ``Provisioner`` inherits them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from solti.provisioning import snapshots
+
+if TYPE_CHECKING:
+    from solti.provisioning.collaborators import Collaborators
+    from solti.provisioning.snapshots_policy import SnapshotPolicy
+
+__all__ = ["SnapshotVerbs"]
+
+
+class SnapshotVerbs:
+    """Mixed into ``Provisioner``, which provides ``ops`` and ``snapshot_policy``."""
+
+    ops: Collaborators
+    snapshot_policy: SnapshotPolicy
+
+    def list_snapshots(self, vmid: int) -> Any:
+        """``SnapshotList``: the VM's snapshots, oldest first (reads only)."""
+        return snapshots.list_snapshots(self.ops, vmid)
+
+    def create_snapshot(
+        self, vmid: int, name: str | None = None, *, description: str | None = None,
+        memory: bool = False, actor: str = "unknown", via: str = "cli",
+        request_id: str | None = None,
+    ) -> Any:  # fmt: skip
+        """Take a snapshot (``solti-YYMMDD-HHMM`` by default) within ``snapshots:``."""
+        return snapshots.create_snapshot(
+            self.ops, self.snapshot_policy, vmid, name, description=description, memory=memory,
+            actor=actor, via=via, request_id=request_id,
+        )  # fmt: skip
+
+    def rollback_preview(self, vmid: int, name: str) -> Any:
+        """``RollbackPreview``: what a rollback to ``name`` loses, for the confirmation."""
+        return snapshots.rollback_preview(self.ops, vmid, name)
+
+    def rollback_snapshot(self, vmid: int, name: str, *, actor: str = "unknown",
+                          via: str = "cli", request_id: str | None = None) -> Any:  # fmt: skip
+        return snapshots.rollback_snapshot(
+            self.ops, vmid, name, actor=actor, via=via, request_id=request_id
+        )
+
+    def delete_snapshot(self, vmid: int, name: str, *, actor: str = "unknown",
+                        via: str = "cli", request_id: str | None = None) -> Any:  # fmt: skip
+        return snapshots.delete_snapshot(
+            self.ops, vmid, name, actor=actor, via=via, request_id=request_id
+        )
+
+    def old_snapshots(self) -> Any:
+        """Snapshots older than ``snapshots.max_age`` of owned VMs (for the report)."""
+        return snapshots.old_snapshots(self.ops, self.snapshot_policy)
