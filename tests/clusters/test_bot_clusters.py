@@ -247,3 +247,28 @@ def test_a_button_acts_on_the_cluster_its_message_was_about(
         lambda: served.audit.query(action="vm remove", result="ok"), "the remove record"
     )[0]
     assert (record.cluster, record.vmid) == ("lab", 500)
+
+
+def test_the_form_opened_for_a_cluster_creates_there(
+    served: Served, home: SimEnvironment, lab: SimEnvironment
+) -> None:
+    """`/solti vm create --cluster lab` in a channel routed to `default`: the form lists lab's
+    templates, and its submit (a request of its own, with no --cluster) creates on lab."""
+    key = new_ssh_key("alice@laptop")
+    served.user.slash(f"key set {key}", user=ALICE, channel=INFRA)
+    served.wait_ephemeral("Fingerprint")
+    served.user.slash("vm create --cluster lab", user=ALICE, channel=INFRA)
+
+    def form() -> Any:
+        views = [v for v in served.standin.open_views(ALICE) if v.get("callback_id") == "vm_create"]
+        return views[0] if views else None
+
+    view = served.wait(form, "the create form")
+    assert json.loads(view["private_metadata"])["cluster"] == "lab"
+    template = next(v for v in lab.pve.state.guests if v >= 9000)
+    reply = served.user.submit_view(view, {"template": str(template), "name": "from-form"})
+    assert reply.status_code == 200, reply.text
+    made = served.created("from-form")
+    assert made.cluster == "lab"
+    assert "from-form" in {g.conf.get("name") for g in lab.pve.state.guests.values()}
+    assert "from-form" not in {g.conf.get("name") for g in home.pve.state.guests.values()}

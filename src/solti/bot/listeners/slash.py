@@ -117,7 +117,7 @@ def _open_loading(
     allowed = caller.authorize("form open")
     if not allowed:
         return None, allowed.reason
-    metadata = {"channel": caller.channel, "prefill": prefill}
+    metadata = _form_metadata(caller, prefill)
     try:
         opened = caller.runtime.client.views_open(
             trigger_id=trigger_id, view=modal_views.loading_view(metadata)
@@ -135,7 +135,7 @@ def _fill(caller: Caller, opening: Future[Any], prefill: dict[str, Any]) -> None
         caller.say_error(problem or "The form could not be opened.")
         return
     runtime = caller.runtime
-    metadata = {"channel": caller.channel, "prefill": prefill}
+    metadata = _form_metadata(caller, prefill)
     try:
         templates_found = runtime.provisioner.list_templates()
     except Exception as exc:
@@ -147,6 +147,12 @@ def _fill(caller: Caller, opening: Future[Any], prefill: dict[str, Any]) -> None
         hash=view.get("hash"),
         view=modal_views.create_view(templates_found, metadata, prefill, has_key),
     )
+
+
+def _form_metadata(caller: Caller, prefill: dict[str, Any]) -> dict[str, Any]:
+    """What the submit needs back: the channel, the values typed, and the cluster the form
+    lists templates of (``--cluster`` or the channel's route), so the create goes there."""
+    return {"channel": caller.channel, "prefill": prefill, "cluster": caller.cluster}
 
 
 def _prefill(parsed: grammar.VmCreate) -> dict[str, Any]:

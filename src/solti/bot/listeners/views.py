@@ -153,7 +153,11 @@ def _submit(ack: Any, body: dict[str, Any], view: dict[str, Any], context: Any) 
     if not isinstance(metadata, dict):
         metadata = {}
     channel = metadata.get("channel")
-    caller = caller_from(context, ephemeral_via_api(runtime, channel, context["requester"]))
+    cluster = metadata.get("cluster")  # the form's cluster; an unknown name: the route's
+    cluster = cluster if isinstance(cluster, str) and cluster in runtime.clusters.names else None
+    caller = caller_from(
+        context, ephemeral_via_api(runtime, channel, context["requester"]), cluster=cluster
+    )
     caller.channel = channel
     values, errors = form_values(view.get("state") or {})
     if errors:
