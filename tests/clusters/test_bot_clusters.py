@@ -170,6 +170,7 @@ def test_channels_route_to_their_cluster_and_cluster_overrides(
     served.user.slash("vm list", user=ALICE, channel=LAB_CHANNEL)
     listed = served.wait_ephemeral("lab-too")
     assert "on-lab" in listed and "on-home" not in listed
+    assert "VMs on cluster lab" in listed  # the list says which cluster it is
     served.standin.reset()
     served.user.slash("vm list --cluster default", user=ALICE, channel=LAB_CHANNEL)
     listed = served.wait_ephemeral("on-home")

@@ -162,15 +162,19 @@ def vm_list_message(
     page: int = 1,
     per_page: int = VMS_PER_PAGE,
     lease_of: Callable[[Any], str] | None = None,
+    cluster: str | None = None,
 ) -> dict[str, Any]:
     """One page of the VM list; a longer list says which part this is and how to see more
     (never cut silently: 100 lines fit well within Slack's 50 blocks). ``lease_of`` words a
     VM's lease (``lease 5d 3h left``: ``fleet_blocks.lease_note``), as `solti vm list` and
-    App Home show it."""
+    App Home show it. ``cluster``: its name, said when several clusters are configured."""
     title = "Your VMs" if mine else "VMs"
+    if cluster:
+        title += f" on cluster {cluster}"
     pages = max(1, -(-len(vms) // per_page))
     if not vms:
-        text = "You have no VMs." if mine else "No VMs on the cluster."
+        text = "You have no VMs" if mine else "No VMs on the cluster"
+        text += f" (cluster {cluster})." if cluster else "."
         blocks = [section(text)]
     elif page > pages:
         text = f"Page {page} is past the end: {len(vms)} VMs fill {pages} page(s)."

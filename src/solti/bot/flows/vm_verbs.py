@@ -11,6 +11,7 @@ from typing import Any
 
 from solti.bot.blocks import replies
 from solti.bot.blocks.fleet_blocks import lease_note
+from solti.bot.cluster_context import named_cluster
 from solti.bot.flows.caller import Caller, describe_error
 
 __all__ = ["give", "list_vms", "quota", "vm_action"]
@@ -33,7 +34,9 @@ def list_vms(caller: Caller, mine: bool, page: int = 1) -> None:
         left = runtime.rules.quota_left(sum(1 for vm in vms if vm.owner == caller.user))
     now = runtime.clock()
     caller.reply(
-        replies.vm_list_message(vms, mine, left, page, lease_of=lambda vm: lease_note(vm, now))
+        replies.vm_list_message(
+            vms, mine, left, page, lease_of=lambda vm: lease_note(vm, now), cluster=named_cluster()
+        )
     )
 
 
