@@ -7,7 +7,10 @@ another channel went through, and ``vm start`` skipped the owner check: one func
 table closes such side doors, and ``tests/bot/test_authorization.py`` runs the whole table.
 
 Pure: the caller resolves the person's usergroups beforehand and passes them in. The rules
-themselves (who is an admin, which channels are allowed) are ``bot.policy.Rules``.
+themselves (who is an admin, which channels are allowed) are ``bot.policy.Rules``. The table
+(``VERBS``) and the order of the checks are ``provisioning.authorization_rules``, shared with
+the CLI (``solti vm remove`` as a user asks the same function); this module is Slack's
+``Judge`` over it: Slack ids, usergroups, channels and personal surfaces.
 
 Surfaces: besides channels, a person meets Solti on surfaces of their own, the DM with the
 app (lease reminders with [Extend]) and App Home ([Extend], [Start], [Stop] beside their
@@ -20,70 +23,31 @@ channel rule before any flow (``bot.middleware``), so a personal surface is a bu
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 
 from solti.bot.policy import ALLOW, Decision, Rules
+from solti.provisioning import authorization_rules
+from solti.provisioning.authorization_rules import SLACK, Actor, Need
 
-__all__ = ["CHANNEL", "DM", "HOME", "VERBS", "Actor", "Need", "authorize", "surface_of"]
+__all__ = [
+    "CHANNEL",
+    "DM",
+    "HOME",
+    "VERBS",
+    "Actor",
+    "Need",
+    "SlackJudge",
+    "authorize",
+    "surface_of",
+]
 
 # Where a request came from (``surface_of``).
 CHANNEL, DM, HOME = "channel", "dm", "home"
 PERSONAL_SURFACES = frozenset({DM, HOME})
 
-
-@dataclass(frozen=True)
-class Actor:
-    """Who asks: a Slack user id and the usergroups they are in."""
-
-    user: str
-    groups: Collection[str] = ()
-
-
-@dataclass(frozen=True)
-class Need:
-    """What a verb asks of the person besides an allowed channel."""
-
-    creator: bool = False  # policy `creators` (or an admin)
-    owner: bool = False  # the VM's owner or an admin
-    approver: bool = False  # policy `approvers`, never the requester
-    personal: bool = False  # also from the person's DM with the app and App Home
-
-
-# Every verb an entry point can lead to. A verb missing here is refused (see ``authorize``),
-# so a new flow cannot forget to say what it needs.
+# The verbs a Slack entry point can lead to (the shared table without the CLI's own verbs).
 VERBS: dict[str, Need] = {
-    "vm create": Need(creator=True),
-    "form open": Need(creator=True),
-    "vm list": Need(),
-    "vm verify": Need(),
-    "vm start": Need(owner=True, personal=True),  # [Start] on App Home
-    "vm stop": Need(owner=True, personal=True),  # [Stop] on App Home
-    "vm shutdown": Need(owner=True),
-    "vm remove": Need(owner=True),
-    "vm give": Need(owner=True),
-    # [Extend] comes from a DM reminder or App Home too (personal surfaces).
-    "vm extend": Need(owner=True, personal=True),
-    "quota": Need(),
-    "template list": Need(),
-    "template build": Need(creator=True),
-    "template destroy": Need(creator=True),
-    "approval approve": Need(approver=True),
-    "approval deny": Need(approver=True),
-    "key set": Need(),
-    "key show": Need(),
-    "key remove": Need(),
-    "audit": Need(),
-    "report": Need(),
-    "help": Need(),
-    "vm rebuild": Need(owner=True),
-    # [Dismiss] on an outdated-template notice: the flow checks it is the person's own notice.
-    "notice dismiss": Need(),
-    # Snapshots: the VM's owner or an admin, listing too (names and notes are the owner's).
-    "snapshot create": Need(owner=True),
-    "snapshot list": Need(owner=True),
-    "snapshot rollback": Need(owner=True),
-    "snapshot delete": Need(owner=True),
+    verb: need for verb, need in authorization_rules.VERBS.items() if SLACK in need.entries
 }
 
 
@@ -95,6 +59,33 @@ def surface_of(channel: str | None) -> str:
     if channel.startswith("D"):
         return DM
     return CHANNEL
+
+
+@dataclass(frozen=True)
+class SlackJudge:
+    """``authorization_rules.Judge`` for Slack: the policy's ``Rules`` and Slack's surfaces."""
+
+    rules: Rules
+    entry: str = SLACK
+
+    def place_allowed(self, place: str | None, *, personal: bool) -> Decision:
+        if personal and surface_of(place) in PERSONAL_SURFACES:
+            return ALLOW
+        return self.rules.channel_allowed(place)
+
+    def may_create(self, actor: Actor) -> Decision:
+        return self.rules.may_create(actor.user, actor.groups)
+
+    def may_manage(self, actor: Actor, owner: str | None) -> Decision:
+        return self.rules.may_manage_vm(actor.user, actor.groups, owner)
+
+    def may_approve(self, actor: Actor, requester: str | None) -> Decision:
+        return self.rules.may_approve(actor.user, actor.groups, requester or "")
+
+    def may_operate(self, actor: Actor) -> Decision:
+        """Slack's fleet-wide verbs (template build, destroy) wait for an approver
+        (``approvers``): that is the operator's check here; asking needs ``creators``."""
+        return ALLOW
 
 
 def authorize(
@@ -111,25 +102,10 @@ def authorize(
     ``channel`` is where the request came from (for a form: the channel it was opened in);
     ``owner`` the target VM's owner (VM verbs); ``requester`` who asked for an approval.
     Checked in this order: the channel (not for a ``personal`` verb on a personal surface,
-    see the module), then what the verb needs.
+    see the module), then what the verb needs (``authorization_rules.authorize``).
     """
-    need = VERBS.get(verb)
-    if need is None:
+    if verb not in VERBS:
         return Decision(False, f"`{verb}` is not something Solti does.")
-    if not (need.personal and surface_of(channel) in PERSONAL_SURFACES):
-        where = rules.channel_allowed(channel)
-        if not where:
-            return where
-    if need.creator:
-        allowed = rules.may_create(actor.user, actor.groups)
-        if not allowed:
-            return allowed
-    if need.owner:
-        allowed = rules.may_manage_vm(actor.user, actor.groups, owner)
-        if not allowed:
-            return allowed
-    if need.approver:
-        allowed = rules.may_approve(actor.user, actor.groups, requester or "")
-        if not allowed:
-            return allowed
-    return ALLOW
+    return authorization_rules.authorize(
+        verb, actor, channel, SlackJudge(rules), owner=owner, requester=requester
+    )

@@ -12,21 +12,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+# One Decision for every rule, Slack's and the CLI's (shared with ``authorize``).
+from solti.provisioning.authorization_rules import ALLOW, Decision
+
 __all__ = ["Decision", "Rules", "rules_from_policy"]
 
 DEFAULT_APPROVAL_EXPIRY = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class Decision:
-    allowed: bool
-    reason: str = ""
-
-    def __bool__(self) -> bool:
-        return self.allowed
-
-
-ALLOW = Decision(True)
 
 
 def _ids(values: Iterable[Any] | None) -> frozenset[str]:
