@@ -190,7 +190,7 @@ class CliJudge:
         whose = owner or "nobody recorded in the audit log"
         return Decision(
             False,
-            f"it belongs to {whose}; only its owner or an operator (policy `cli.operators`, "
+            f"this VM belongs to {whose}; only its owner or an operator (policy `cli.operators`, "
             f"which does not list {actor.user}) may do that.",
         )
 

@@ -41,6 +41,7 @@ from solti.provisioning.yaml_guard import parse_guarded_yaml
 
 __all__ = [
     "Approvals",
+    "CliPolicy",
     "Defaults",
     "LeasePolicy",
     "Policy",
@@ -273,6 +274,25 @@ class Defaults(_Section):
             raise ValueError(exc.detail) from None
 
 
+class CliPolicy(_Section):
+    """Who the `solti` command trusts (``cli:``); see docs/operations.md, Who may do what."""
+
+    operators: list[str] | None = Field(
+        None,
+        description="Login names that may act on any VM and run template build/destroy, "
+        "reconcile and lease sweep; other CLI users act only on VMs they own. Unset: every "
+        "CLI user is an operator (an admin's own machine); [] : nobody is.",
+    )
+
+    @field_validator("operators")
+    @classmethod
+    def _logins(cls, value: list[str] | None) -> list[str] | None:
+        for name in value or ():
+            if not name or name != name.strip() or any(c.isspace() for c in name):
+                raise ValueError(f"{name!r} is not a login name (no spaces, not empty)")
+        return value
+
+
 class Policy(_Section):
     """The policy file (``SOLTI_CONFIG``). Empty lists mean "anyone" where noted."""
 
@@ -318,6 +338,10 @@ class Policy(_Section):
         default_factory=dict,
         description="More Proxmox VE clusters by name (the PROXMOX_* one is `default`); "
         "see docs/proxmox.md, 9. Several clusters.",
+    )
+    cli: CliPolicy = Field(
+        default_factory=CliPolicy,
+        description="Who the `solti` command trusts (operators); see docs/operations.md.",
     )
 
     @field_validator("approvers", "admins", "creators")

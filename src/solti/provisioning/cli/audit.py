@@ -50,6 +50,7 @@ def audit_command(
     as_csv: bool,
 ) -> None:
     """Who did what, to which VM, from which template version."""
+    app.authorize("audit")
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
     records = app.audit.query(

@@ -107,17 +107,52 @@ class CliApp:
         """The ``Clusters`` registry (``default`` from ``PROXMOX_*``, then the policy's)."""
         if self._clusters is None:
             from solti.provisioning.clusters import Clusters, secret_variables
-            from solti.provisioning.config import load_policy, proxmox_from_env
+            from solti.provisioning.config import proxmox_from_env
 
-            policy = load_policy(self.environ.get("SOLTI_CONFIG") or None)
             self._clusters = Clusters.from_settings(
                 lambda: proxmox_from_env(self.environ),
-                policy,
+                self.policy,
                 self.db_path,
                 lambda: secret_variables(self.environ),  # a cluster's secret may be in a file
                 audit=self.audit,
             )
         return self._clusters
+
+    @functools.cached_property
+    def policy(self) -> Any:
+        """The policy file (``SOLTI_CONFIG``), read once per run; no file: the defaults."""
+        from solti.provisioning.config import load_policy
+
+        return load_policy(self.environ.get("SOLTI_CONFIG") or None)
+
+    def authorize(self, verb: str, vmid: int | None = None) -> None:
+        """May this login run ``verb`` (on VM ``vmid``)? Every verb asks first, through the
+        one function the bot asks too (``authorization_rules.authorize``, with the CLI's
+        judge: policy ``cli.operators``). Refused: an audit record ``denied`` with the
+        sentence, then that sentence on stderr and exit 1; nothing else happens.
+
+        The policy and the VM's owner are read only when the verb's answer depends on them
+        (``solti audit`` needs neither), and an operator's owner is never looked up.
+        """
+        from solti.provisioning.authorization_rules import VERBS, Actor, CliJudge, authorize
+
+        need = VERBS.get(verb)
+        asks_who = need is not None and (need.owner or need.operator)
+        operators = self.policy.cli.operators if asks_who else None
+        judge = CliJudge(None if operators is None else frozenset(operators))
+        actor = Actor(self.actor)
+        owner = None
+        if asks_who and vmid is not None and not judge.is_operator(actor):
+            owner = self.audit.scoped(self.cluster_name).owners().get(vmid)
+        decision = authorize(verb, actor, None, judge, owner=owner)
+        if decision:
+            return
+        self.audit.scoped(self.cluster_name).record(
+            verb, actor.user, "cli", "denied", error=decision.reason, vmid=vmid,
+            params={"owner": owner} if owner else {},
+        )  # fmt: skip
+        target = f" {vmid}" if vmid is not None else ""
+        fail(f"solti {verb}{target}: {decision.reason}")
 
     @property
     def cluster_name(self) -> str:

@@ -43,6 +43,7 @@ def lease_group() -> None:
 @pass_app
 def sweep(app: CliApp, as_of: datetime | None, dry_run: bool, as_json: bool) -> None:
     """Send due reminders (recorded; the bot DMs them), stop or remove expired VMs."""
+    app.authorize("lease sweep")
     report = app.provisioner.sweep_leases(as_of=as_of, dry_run=dry_run, actor=app.actor, via="cli")
     if as_json:
         app.emit(report.as_json(), True)

@@ -24,6 +24,7 @@ def _line(key: str, used: Any, limit: Any) -> str:
 @guarded
 def quota_command(app: CliApp, user: str | None, as_json: bool) -> None:
     """A user's VMs, cores, memory (MiB) and disk against policy `quotas`."""
+    app.authorize("quota")
     report = app.provisioner.quota(user or app.actor)
     if as_json:
         click.echo(json.dumps(report, indent=2))

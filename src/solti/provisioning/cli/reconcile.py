@@ -26,6 +26,7 @@ def reconcile_command(app: CliApp, dry_run: bool, as_json: bool, yes: bool) -> N
 
     Exit 0 when nothing needs a person, 1 when something does, 2 on bad usage.
     """
+    app.authorize("reconcile")
     from solti.provisioning.config import load_policy
     from solti.provisioning.reconciliation import Report, carry_out, survey
 

@@ -35,6 +35,7 @@ def snapshot_group() -> None:
 def create(app: CliApp, vmid: int, name: str | None, description: str | None, memory: bool,
            request_id: str | None, as_json: bool) -> None:  # fmt: skip
     """Snapshot VM VMID as NAME (default solti-YYMMDD-HHMM, UTC)."""
+    app.authorize("snapshot create", vmid)
     result = app.provisioner.create_snapshot(
         vmid, name, description=description, memory=memory, actor=app.actor, via="cli",
         request_id=request_id,
@@ -51,6 +52,7 @@ def create(app: CliApp, vmid: int, name: str | None, description: str | None, me
 @pass_app
 def list_(app: CliApp, vmid: int, as_json: bool) -> None:
     """VMID's snapshots, oldest first; the current state grew from the last `parent`."""
+    app.authorize("snapshot list", vmid)
     listing = app.provisioner.list_snapshots(vmid)
     if as_json:
         app.emit(listing, True)
@@ -83,6 +85,7 @@ def _row(snap: Any) -> dict[str, Any]:
 @pass_app
 def rollback(app: CliApp, vmid: int, name: str, yes: bool, as_json: bool) -> None:
     """Put VM VMID back to snapshot NAME; every change since NAME was taken is lost."""
+    app.authorize("snapshot rollback", vmid)
     if not yes:  # with --yes the rollback itself checks (and records a refusal)
         preview = app.provisioner.rollback_preview(vmid, name)
         app.err.print(preview.lost, markup=False, highlight=False, soft_wrap=True)
@@ -100,6 +103,7 @@ def rollback(app: CliApp, vmid: int, name: str, yes: bool, as_json: bool) -> Non
 @pass_app
 def delete(app: CliApp, vmid: int, name: str, yes: bool, as_json: bool) -> None:
     """Delete snapshot NAME of VM VMID (the VM as it is now is not changed)."""
+    app.authorize("snapshot delete", vmid)
     app.confirm(f"Delete snapshot {name} of VM {vmid}?", yes)
     result = app.provisioner.delete_snapshot(vmid, name, actor=app.actor, via="cli")
     app.emit(result, as_json, text=f"VM {vmid} ({result.name}): snapshot {name} deleted")

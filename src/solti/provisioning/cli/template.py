@@ -63,6 +63,7 @@ def build(
     others, a summary table (or JSON list) says what became of each, and the exit code is 1
     when any failed.
     """
+    app.authorize("template build")
     p = app.provisioner
     if build_all == bool(distribution):
         raise click.UsageError("give one DISTRIBUTION or --all")
@@ -128,6 +129,7 @@ def summary_row(
 @pass_app
 def list_(app: CliApp, distribution: str | None, as_json: bool) -> None:
     """Every template with its metadata, latest build of each distribution first."""
+    app.authorize("template list")
     from solti.provisioning.cli.cluster_lists import list_on_clusters
     from solti.provisioning.cli.template_copies_cli import grouped_rows
 
@@ -142,6 +144,7 @@ def list_(app: CliApp, distribution: str | None, as_json: bool) -> None:
 @pass_app
 def verify(app: CliApp, vmid: int, as_json: bool) -> None:
     """Check a template is complete (flag, base disk, cloud-init drive, metadata)."""
+    app.authorize("template verify", vmid)
     info = app.provisioner.verify_template(vmid)
     app.emit(info, as_json, text=f"template {vmid} ({info.name} {info.version or ''}) is OK")
 
@@ -155,6 +158,7 @@ def verify(app: CliApp, vmid: int, as_json: bool) -> None:
 def destroy(app: CliApp, vmid: int, all_copies: bool, yes: bool, as_json: bool) -> None:
     """Remove a template (refused while linked clones use it); the question names every copy
     of its build on other nodes."""
+    app.authorize("template destroy", vmid)
     from solti.provisioning.cli.template_copies_cli import destroy_with_copies
 
     targets = destroy_with_copies(app, vmid, all_copies, yes)
@@ -171,6 +175,7 @@ def destroy(app: CliApp, vmid: int, all_copies: bool, yes: bool, as_json: bool) 
 @pass_app
 def updates(app: CliApp, distribution: str | None, as_json: bool) -> None:
     """Compare upstream images with the latest template of each distribution."""
+    app.authorize("template updates")
     statuses = app.provisioner.check_updates(distribution)
     columns = ("distribution", "state", "template_vmid", "template_version", "upstream_version",
                "reason")  # fmt: skip

@@ -108,6 +108,7 @@ def create(app: CliApp, as_json: bool, dry_run: bool, request_id: str | None,
     Once it runs, prints how to log in: `ssh user@address`, with the address from --ip or
     from the QEMU guest agent (waited for up to --address-wait seconds).
     """
+    app.authorize("vm create")
     request = {k: v for k, v in options.items() if v not in (None, ())}
     if "ssh_keys" in request:
         request["ssh_keys"] = list(request["ssh_keys"])
@@ -189,6 +190,7 @@ def _created(result: Any, login: str | None = None) -> str:
 @pass_app
 def list_(app: CliApp, mine: bool, addresses: bool, as_json: bool) -> None:
     """VMs with their owner and template (from the audit log) and status."""
+    app.authorize("vm list")
     from solti.provisioning.cli.cluster_lists import list_on_clusters
 
     owner = app.actor if mine else None
@@ -206,8 +208,10 @@ def extend(app: CliApp, vmid: int, duration: str | None, as_json: bool) -> None:
     """Extend VMID's lease by DURATION (30m, 12h, 7d, 2w; default leases.default), from its
     current end or from now, whichever is later; never past leases.max from now.
 
-    The CLI is the operators' tool: it may extend any VM (as an admin in Slack may).
+    An operator (policy `cli.operators`) may extend any VM, as an admin in Slack may; another
+    user only a VM they own.
     """
+    app.authorize("vm extend", vmid)
     from solti.provisioning.lease_book import stamp_z
 
     lease = app.provisioner.extend_lease(vmid, duration, actor=app.actor, admin=True, via="cli")
@@ -228,6 +232,7 @@ def lease_end_text(moment: Any) -> str:
 @pass_app
 def verify(app: CliApp, vmid: int, as_json: bool) -> None:
     """Check a VM exists, is unlocked and has its cloud-init drive."""
+    app.authorize("vm verify", vmid)
     info = app.provisioner.verify_vm(vmid)
     at = f", address {info.address}" if info.address else ""
     app.emit(info, as_json, text=f"VM {vmid} ({info.name}) is OK: {info.status}{at}")
@@ -239,6 +244,7 @@ def verify(app: CliApp, vmid: int, as_json: bool) -> None:
 @pass_app
 def start(app: CliApp, vmid: int, as_json: bool) -> None:
     """Start a VM."""
+    app.authorize("vm start", vmid)
     info = app.provisioner.start_vm(vmid, actor=app.actor, via="cli")
     app.emit(info, as_json, text=f"VM {vmid} ({info.name}): {info.status}")
 
@@ -250,6 +256,7 @@ def start(app: CliApp, vmid: int, as_json: bool) -> None:
 @pass_app
 def stop(app: CliApp, vmid: int, yes: bool, as_json: bool) -> None:
     """Power a VM off at once (like pulling the plug)."""
+    app.authorize("vm stop", vmid)
     app.confirm(f"Power off VM {vmid}?", yes)
     info = app.provisioner.stop_vm(vmid, actor=app.actor, via="cli")
     app.emit(info, as_json, text=f"VM {vmid} ({info.name}): {info.status}")
@@ -267,6 +274,7 @@ def stop(app: CliApp, vmid: int, yes: bool, as_json: bool) -> None:
 def shutdown(app: CliApp, vmid: int, timeout: int, force: bool, as_json: bool) -> None:
     """Ask the guest to shut down; reports when it does not within --timeout (or, with
     --force, then stops it hard)."""
+    app.authorize("vm shutdown", vmid)
     info = app.provisioner.shutdown_vm(
         vmid, timeout=timeout, force=force, actor=app.actor, via="cli"
     )
@@ -281,6 +289,7 @@ def shutdown(app: CliApp, vmid: int, timeout: int, force: bool, as_json: bool) -
 @pass_app
 def remove(app: CliApp, vmid: int, yes: bool, as_json: bool) -> None:
     """Stop (if running) and destroy a VM with its disks."""
+    app.authorize("vm remove", vmid)
     app.confirm(f"Remove VM {vmid} and its disks?", yes)
     info = app.provisioner.remove_vm(vmid, actor=app.actor, via="cli")
     app.emit(info, as_json, text=f"VM {vmid} ({info.name}) removed")
@@ -293,6 +302,7 @@ def remove(app: CliApp, vmid: int, yes: bool, as_json: bool) -> None:
 @pass_app
 def give(app: CliApp, vmid: int, user: str, as_json: bool) -> None:
     """Make USER the owner of VM VMID (audited); quotas and lists follow the new owner."""
+    app.authorize("vm give", vmid)
     previous = app.provisioner.give_vm(vmid, user, actor=app.actor, via="cli")
     result = {"vmid": vmid, "from": previous, "to": user}
     app.emit(result, as_json, text=f"VM {vmid} now belongs to {user} (was {previous}).")
@@ -314,6 +324,7 @@ def rebuild(app: CliApp, vmid: int, template: str | None, dry_run: bool, request
 
     The disk's contents are lost: the VM starts again from the template's image.
     """
+    app.authorize("vm rebuild", vmid)
     p = app.provisioner
     planned = p.rebuild_vm(vmid, template=template, dry_run=True, actor=app.actor, via="cli")
     plan = planned.plan
