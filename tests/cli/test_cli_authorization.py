@@ -95,16 +95,16 @@ def _as(env: dict[str, str], user: str) -> dict[str, str]:
     return {**env, "USER": user, "LOGNAME": user}
 
 
-def _template(world: SimEnvironment, vmid: int, month: int) -> None:
+def _template(world: SimEnvironment, vmid: int, month: int, distro: str = "rocky9") -> None:
     notes = render_notes(
         {
-            "distribution": "rocky9",
+            "distribution": distro,
             "version": f"9.6-2026{month:02}01",
             "build_date": datetime(2026, month, 1, tzinfo=UTC).isoformat(),
         }
     )
     world.pve.state.add_template(
-        vmid, f"rocky9-template-{month}", disk_size="10G", tags=["solti", "template", "rocky9"],
+        vmid, f"{distro}-template", disk_size="10G", tags=["solti", "template", distro],
         description=notes,
     )  # fmt: skip
 
@@ -114,7 +114,7 @@ def _fresh(world: SimEnvironment, tmp_path: Path, cli: dict[str, Any] | None) ->
     world.reset()
     world.pve.state.rrd_lag = 0
     _template(world, TEMPLATE, 11)
-    _template(world, SPARE, 10)
+    _template(world, SPARE, 10, "debian12")
     env = {
         **world.env,
         "SOLTI_DB": str(tmp_path / "solti.db"),
