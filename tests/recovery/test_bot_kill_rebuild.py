@@ -4,6 +4,7 @@ destroyed) and edits the rebuild's live progress message to that final state, te
 requester in its thread (issue 15: a rebuild in Slack is crash-safe like a create).
 """
 
+# ruff: noqa: F811  (the fixtures are imported from the create test and used by name)
 from __future__ import annotations
 
 import time
@@ -34,8 +35,9 @@ def _newer_build(world: SimEnvironment) -> str:
     version = "9.7-20261201"
     notes = render_notes({"distribution": "rocky9", "version": version,
                           "build_date": datetime(2026, 12, 1, tzinfo=UTC).isoformat()})  # fmt: skip
-    world.pve.state.add_template(9001, "rocky9-template", disk_size="10G",
-                                 tags=["solti", "template", "rocky9"], description=notes)  # fmt: skip
+    tags = ["solti", "template", "rocky9"]
+    world.pve.state.add_template(9001, "rocky9-template", disk_size="10G", tags=tags,
+                                 description=notes)  # fmt: skip
     return version
 
 
