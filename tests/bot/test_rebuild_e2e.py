@@ -11,10 +11,11 @@ import pytest
 
 from solti.bot.db import BotDatabase
 from solti.bot.notices import NoticeStore, send_notices
+from solti.bot.recovery_book import ProgressBook
 from solti.bot.scheduler import NOTICE_SECONDS, BotScheduler
 from solti.provisioning import load_policy
 from solti.provisioning.notes import render_notes
-from tests.bot.conftest import ADMIN, ALICE, BOB, KEY, Harness, make_harness
+from tests.bot.conftest import ADMIN, ALICE, BOB, INFRA, KEY, Harness, make_harness
 
 NEWER = 9090
 
@@ -66,8 +67,19 @@ def test_rebuild_asks_first_then_keeps_mac_and_address(bot: Harness, alices_vm: 
     assert version in shown and "disk's contents are lost" in shown and "confirm" in shown
     assert [r.action for r in bot.audit.query(vmid=vmid, action="vm rebuild")] == ["vm rebuild"]
     bot.user.click(prompt, "vm_rebuild")
-    done = bot.wait_ephemeral("is rebuilt", timeout=30)
-    assert version in done
+    done = _final_progress(bot, vmid)
+    assert f"VM alice-web (VMID {vmid}) is rebuilt from rocky9-template {version}" in done["text"]
+    shown = str(done["blocks"])
+    was = f"rocky9-template {alices_vm.template_version}"
+    assert "Template version" in shown and version in shown and was in shown  # new and was
+    steps = [m for m in bot.standin.calls_to("chat.update") if m.params.get("ts") == done["ts"]]
+    assert len(steps) >= 7  # one edit per step (plan ... start), then the final state
+    bot.standin.wait_for(  # step timings in the thread, as a create's
+        lambda: any("destroy" in str(m) for m in bot.standin.messages(INFRA, done["ts"])), 10
+    )
+    record = bot.audit.query(vmid=vmid, action="vm rebuild", result="ok")[0]
+    posted = ProgressBook(bot.runtime.database).get(str(record.request_id))
+    assert posted is not None and (posted.ts, posted.state) == (done["ts"], "final")
     after = bot.env.pve.state.guests[vmid].conf
     assert after["net0"] == before["net0"] and after["ipconfig0"] == before["ipconfig0"]
     assert after["sshkeys"] == before["sshkeys"]
@@ -76,6 +88,45 @@ def test_rebuild_asks_first_then_keeps_mac_and_address(bot: Harness, alices_vm: 
     assert bot.provisioner.owner_of(vmid) == ALICE
     bot.user.slash(f"vm rebuild {vmid}", user=ADMIN)  # an admin may; nothing to do now
     assert f"already on {version}; nothing to do" in bot.wait_ephemeral("nothing to do", ADMIN)
+
+
+def _final_progress(bot: Harness, vmid: int) -> dict[str, Any]:
+    """The rebuild's progress message in #infra once it shows its final state."""
+
+    def final() -> dict[str, Any] | None:
+        for message in bot.standin.messages(INFRA):
+            text = message.get("text", "")
+            if f"Rebuild of VM {vmid}" in str(message.get("blocks")) and "is rebuilt" in text:
+                return message
+        return None
+
+    return bot.standin.wait_for(final, 60)
+
+
+def test_a_failed_rebuild_says_how_to_finish_it(bot: Harness, alices_vm: Any) -> None:
+    vmid = alices_vm.vmid
+    seed_newer_build(bot)
+    bot.env.pve.faults.fail_next_task("qmclone", "clone failed: out of space")  # after the destroy
+    try:
+        bot.user.slash(f"vm rebuild {vmid}")
+        bot.wait_ephemeral("Rebuild VM")
+        prompt = next(m for m in bot.standin.ephemerals(ALICE) if "Rebuild VM" in m["text"])
+        bot.user.click(prompt, "vm_rebuild")
+
+        def failed() -> dict[str, Any] | None:
+            return next((m for m in bot.standin.messages(INFRA)
+                         if f"Rebuild of VM {vmid}" in m.get("text", "")
+                         and "failed" in m.get("text", "")), None)  # fmt: skip
+
+        message = bot.standin.wait_for(failed, 60)
+        shown = str(message["blocks"])
+        assert "at step *clone*" in shown and "Run the rebuild again to finish it" in shown
+        assert "Nothing else was changed" not in shown
+    finally:
+        bot.env.pve.faults.clear()
+    assert vmid not in bot.env.pve.state.guests  # destroyed: the journal has what it needs
+    bot.provisioner.rebuild_vm(vmid, actor=ALICE, via="cli")  # and a second run finishes it
+    assert bot.env.pve.state.guests[vmid].conf["name"] == "alice-web"
 
 
 def test_rebuild_refuses_a_vm_solti_did_not_make(bot: Harness) -> None:

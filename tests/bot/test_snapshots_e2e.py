@@ -51,12 +51,13 @@ def test_create_list_rollback_delete_with_confirmations(bot: Harness, owned: int
 
     bot.user.slash(f"snapshot rollback {owned} before")
     prompt = _prompt(bot, "back to `before`")
-    assert "is lost" in prompt["text"] and "it is stopped" in prompt["text"]
-    assert "confirm" in str(prompt["blocks"])
+    assert "is lost" in prompt["text"] and "then started again" in prompt["text"]
+    assert "then started again" in str(prompt["blocks"])  # the confirm dialog says so too
     assert bot.env.pve.state.guests[VMID].running  # nothing happens before the click
     bot.user.click(prompt, "snapshot_rollback")
-    bot.wait_ephemeral("is back at snapshot `before`", timeout=20)
-    assert not bot.env.pve.state.guests[VMID].running
+    done = bot.wait_ephemeral("is back at snapshot `before`", timeout=20)
+    assert "it is running again" in done
+    assert bot.env.pve.state.guests[VMID].running  # started again: the owner's VM as it was
 
     bot.user.slash(f"snapshot delete {owned} before")
     prompt = _prompt(bot, "Delete snapshot `before`")

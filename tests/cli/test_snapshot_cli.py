@@ -131,16 +131,43 @@ def test_duplicate_name_is_refused(env, world):
     assert "already has a snapshot named `twice`" in error
 
 
-def test_rollback_needs_yes_says_what_is_lost_and_stops_the_vm(env, world):
+def _rollback_starts(world) -> list[object]:
+    """The ``start`` parameter of each rollback request PVE received."""
+    return [r.params.get("start") for r in world.pve.requests if r.path.endswith("/rollback")]
+
+
+def test_rollback_needs_yes_says_what_is_lost_and_starts_a_running_vm_again(env, world):
     assert solti(env, "snapshot", "create", "100", "base").exit_code == 0
     refused = solti(env, "snapshot", "rollback", "100", "base")
     assert refused.exit_code == 1
     assert "is lost" in refused.stderr and "refusing without --yes" in refused.stderr
+    assert "it is stopped, then started again from the snapshot's disks" in refused.stderr
     assert world.pve.state.guests[100].running
     done = as_json(solti(env, "snapshot", "rollback", "100", "base", "--yes", "--json"))
+    assert done["status"] == "running"
+    assert world.pve.state.guests[100].running  # PVE's start=1: the owner's VM as it was
+    assert _rollback_starts(world) == ["1"]
+    assert ("snapshot rollback", "ok", "base") in actions(env)
+
+
+def test_rollback_no_start_leaves_a_running_vm_stopped(env, world):
+    assert solti(env, "snapshot", "create", "100", "base").exit_code == 0
+    refused = solti(env, "snapshot", "rollback", "100", "base", "--no-start")
+    assert "it is stopped and stays stopped" in refused.stderr
+    done = as_json(
+        solti(env, "snapshot", "rollback", "100", "base", "--no-start", "--yes", "--json")
+    )
     assert done["status"] == "stopped"
     assert not world.pve.state.guests[100].running
-    assert ("snapshot rollback", "ok", "base") in actions(env)
+    assert _rollback_starts(world) == [None]
+
+
+def test_rollback_of_a_stopped_vm_leaves_it_stopped(env, world):
+    assert solti(env, "snapshot", "create", "100", "base").exit_code == 0
+    world.pve.state.guests[100].running = False  # stopped outside solti
+    done = as_json(solti(env, "snapshot", "rollback", "100", "base", "--yes", "--json"))
+    assert done["status"] == "stopped" and not world.pve.state.guests[100].running
+    assert _rollback_starts(world) == [None]
 
 
 def test_rollback_of_a_missing_snapshot_names_the_ones_there(env, world):

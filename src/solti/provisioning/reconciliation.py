@@ -234,6 +234,8 @@ def _interrupted(ops: Collaborators, running: RunningRecord, node: str | None) -
         entry = RebuildJournal(ops.audit).get(record.id)
         node = node or (entry.node if entry else None)
         decision = decide_rebuild(running, _config(ops, node, vmid), entry is not None)
+    elif record.action.startswith("snapshot "):
+        decision = _snapshot_decision(ops, running, node, vmid)
     else:
         decision = Decision("failed", _step_text(running.step))
     return Finding(
@@ -250,6 +252,20 @@ def _interrupted(ops: Collaborators, running: RunningRecord, node: str | None) -
         person=decision.person,
         decision=decision,
     )
+
+
+def _snapshot_decision(
+    ops: Collaborators, running: RunningRecord, node: str | None, vmid: int | None
+) -> Decision:
+    """`snapshot create|rollback|delete`: judged by the VM's snapshot list once PVE's worker
+    has ended (``snapshots_reconcile``), not closed blind."""
+    from solti.provisioning.snapshots_reconcile import decide_snapshot, snapshot_facts
+
+    record = running.record
+    snapname = str((record.params or {}).get("snapshot") or "")
+    facts = snapshot_facts(ops, node or record.node, vmid)
+    verdict = decide_snapshot(record.action, vmid, snapname, running.step, facts)
+    return Decision(verdict.result, verdict.text, person=verdict.person)
 
 
 def survey(

@@ -36,14 +36,17 @@ class SnapshotVerbs:
             actor=actor, via=via, request_id=request_id,
         )  # fmt: skip
 
-    def rollback_preview(self, vmid: int, name: str) -> Any:
+    def rollback_preview(self, vmid: int, name: str, *, start: bool = True) -> Any:
         """``RollbackPreview``: what a rollback to ``name`` loses, for the confirmation."""
-        return snapshots.rollback_preview(self.ops, vmid, name)
+        return snapshots.rollback_preview(self.ops, vmid, name, start=start)
 
     def rollback_snapshot(self, vmid: int, name: str, *, actor: str = "unknown",
-                          via: str = "cli", request_id: str | None = None) -> Any:  # fmt: skip
+                          via: str = "cli", request_id: str | None = None,
+                          start: bool = True) -> Any:  # fmt: skip
+        """``start``: a VM that was running is started again (unless the snapshot's RAM
+        resumes it); False leaves it stopped."""
         return snapshots.rollback_snapshot(
-            self.ops, vmid, name, actor=actor, via=via, request_id=request_id
+            self.ops, vmid, name, actor=actor, via=via, request_id=request_id, start=start
         )
 
     def delete_snapshot(self, vmid: int, name: str, *, actor: str = "unknown",

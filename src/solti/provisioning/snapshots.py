@@ -152,9 +152,10 @@ def _require(vmid: int, snapshots: list[VmSnapshot], name: str) -> VmSnapshot:
 
 
 def rollback_preview(
-    ops: Collaborators, vmid: int, name: str, *, now: datetime | None = None
+    ops: Collaborators, vmid: int, name: str, *, start: bool = True, now: datetime | None = None
 ) -> RollbackPreview:
-    """The snapshot and the sentence of what is lost: every change since it was taken."""
+    """The snapshot and the sentence of what is lost: every change since it was taken, and
+    what becomes of a running VM (``start``: as ``rollback_snapshot`` is told)."""
     entry = _vm(ops, vmid)
     node = str(entry["node"])
     snap = _require(vmid, _listed(ops, node, vmid)[0], name)
@@ -166,11 +167,7 @@ def rollback_preview(
         since = "since the snapshot was taken"
     power = ""
     if running:
-        power = (
-            " The VM is running: it is stopped, then resumed from the snapshot's RAM."
-            if snap.memory
-            else " The VM is running: it is stopped and stays stopped."
-        )
+        power = " The VM is running: " + power_after_rollback(snap.memory, start)
     lost = f"Everything written to its disks and every config change {since} is lost.{power}"
     return RollbackPreview(
         vmid=vmid,
@@ -179,6 +176,17 @@ def rollback_preview(
         running=running,
         lost=lost,
     )
+
+
+def power_after_rollback(memory: bool, start: bool) -> str:
+    """What a rollback does to a running VM: PVE stops it hard first, resumes it from a RAM
+    snapshot, and starts it again only when asked (``start``, qemu-server ``API2/Qemu.pm``
+    ``rollback``); Solti asks by default, so the owner's VM comes back as it was."""
+    if memory:
+        return "it is stopped, then resumed from the snapshot's RAM."
+    if start:
+        return "it is stopped, then started again from the snapshot's disks."
+    return "it is stopped and stays stopped."
 
 
 # --- changes ---------------------------------------------------------------------------------
@@ -259,11 +267,13 @@ def rollback_snapshot(
     actor: str = "unknown",
     via: str = "cli",
     request_id: str | None = None,
+    start: bool = True,
 ) -> SnapshotResult:
-    """Roll back to ``name``: PVE stops a running VM first and resumes it only from a RAM
-    snapshot; what ``rollback_preview`` said is gone is gone."""
+    """Roll back to ``name``: PVE stops a running VM first and resumes it from a RAM
+    snapshot; a VM that was running is started again (PVE's ``start=1``) unless ``start``
+    is False; what ``rollback_preview`` said is gone is gone."""
     return _change(ops, SNAPSHOT_ROLLBACK, vmid, name, actor=actor, via=via,
-                   request_id=request_id)  # fmt: skip
+                   request_id=request_id, start=start)  # fmt: skip
 
 
 def delete_snapshot(
@@ -282,7 +292,7 @@ def delete_snapshot(
 
 def _change(
     ops: Collaborators, action: str, vmid: int, name: str, *, actor: str, via: str,
-    request_id: str | None,
+    request_id: str | None, start: bool = False,
 ) -> SnapshotResult:  # fmt: skip
     verb = action.split()[-1]
     op = Operation(ops, action, actor=actor, via=via, request_id=request_id, steps=[verb])
@@ -295,6 +305,9 @@ def _change(
         entry = _vm(ops, vmid)
         node = str(entry["node"])
         snap = _require(vmid, _listed(ops, node, vmid)[0], name)
+        if action == SNAPSHOT_ROLLBACK:  # start again only what ran (a RAM one resumes)
+            start = start and not snap.memory and _status(ops, node, vmid, entry) == "running"
+            params["start"] = start
     except Exception as exc:
         op.refused(exc, vmid=vmid, name=entry.get("name"), params=params)
         raise
@@ -304,7 +317,7 @@ def _change(
     with op.audited(vmid=vmid, name=vm_name, node=node, params=params):
         with op.step(verb, f"VM {vmid}: {name}"):
             if action == SNAPSHOT_ROLLBACK:
-                upid = ops.client.request("POST", f"{path}/rollback")
+                upid = ops.client.request("POST", f"{path}/rollback", start=1 if start else None)
             else:
                 upid = ops.client.request("DELETE", path)
             try:
@@ -313,7 +326,7 @@ def _change(
                 exc.message = f"{verb} of snapshot `{name}` of VM {vmid}: {exc.reason}"
                 raise
         if action == SNAPSHOT_ROLLBACK:
-            status = "running" if snap.memory else "stopped"
+            status = "running" if snap.memory or start else "stopped"
             params["status"] = status
         op.done(params=params)
     return SnapshotResult(action=action, vmid=vmid, name=vm_name, snapshot=name, status=status)

@@ -1,5 +1,6 @@
-"""Rebuild messages: the plan with its confirmed [Rebuild] button, and the outdated-template
-notice DM'd to an owner ([Rebuild] per VM, [Dismiss]). One button, one handler, for both."""
+"""Rebuild messages: the plan with its confirmed [Rebuild] button, the outdated-template
+notice DM'd to an owner ([Rebuild] per VM, [Dismiss]), one button and one handler for both;
+and the final states of the rebuild's live progress message (``bot.progress_message``)."""
 
 from __future__ import annotations
 
@@ -14,16 +15,21 @@ from solti.bot.blocks.elements import (
     confirm_dialog,
     context,
     escape,
+    fields,
     message,
     section,
 )
+from solti.bot.blocks.progress import StepLine, failed_message
 
 __all__ = [
     "DISMISS_ACTION",
     "REBUILD_ACTION",
     "notice_message",
     "rebuild_button",
+    "rebuild_done_message",
+    "rebuild_failed_message",
     "rebuild_prompt_message",
+    "rebuild_title",
     "rebuild_value",
 ]
 
@@ -100,3 +106,71 @@ def notice_message(items: Sequence[Any], latest: Any) -> dict[str, Any]:
         )
     )
     return message(text, blocks)
+
+
+def rebuild_title(vmid: int, name: str | None = None) -> str:
+    """The progress message's title (plain text); the name once the rebuild knows it."""
+    return f"Rebuild of VM {vmid}" + (f" ({name})" if name else "")
+
+
+def _who(requester: str | None) -> str:
+    return f" for <@{requester}>" if requester else ""
+
+
+def rebuild_done_message(title: str, result: Any, requester: str | None = None) -> dict[str, Any]:
+    """The final state: the VM, its new template version and the one it had before."""
+    vm, plan = result.vm, result.plan
+    if result.nothing_to_do:
+        text = f"{result.note}."
+        return message(
+            escape(text), [section(f":white_check_mark: *{escape(title)}*{_who(requester)}: "
+                                   f"{escape(text)}")]
+        )  # fmt: skip
+    new = _version(vm.template_name, vm.template_version)
+    was = _version(plan.old_template_name, plan.old_version)
+    head = (
+        f":white_check_mark: *{escape(title)}*{_who(requester)}: VM *{escape(vm.name)}* is "
+        f"rebuilt from {escape(new)} and is {escape(vm.status)}."
+    )
+    blocks: list[Block] = [
+        section(head),
+        fields(
+            [
+                ("VM", escape(vm.name)),
+                ("VMID", str(vm.vmid)),
+                ("Node", escape(vm.node or "?")),
+                ("Template", f"{escape(vm.template_name or '?')} (VMID {vm.template_vmid})"),
+                ("Template version", escape(vm.template_version or "unknown")),
+                ("Was", escape(was)),
+                ("Kept", f"MAC `{escape(plan.macaddr or '?')}`, "
+                         f"`{escape(plan.ipconfig or 'dhcp')}`, owner, lease"),
+                ("Power", escape(vm.status)),
+            ]
+        ),
+        context("The disk is new: what was on the old one is gone. Step timings in the thread."),
+    ]  # fmt: skip
+    fallback = f"VM {vm.name} (VMID {vm.vmid}) is rebuilt from {new} (was {was}): {vm.status}"
+    return message(escape(fallback), blocks)
+
+
+def rebuild_failed_message(
+    title: str,
+    steps: Sequence[StepLine],
+    step: str | None,
+    reason: str,
+    requester: str | None = None,
+) -> dict[str, Any]:
+    """The progress message's failure, with what a person does next: the generic failure's
+    last line ("nothing else was changed") is wrong once the old VM is destroyed, so the
+    reason (which says so) is followed by how to finish, not by that line."""
+    payload = failed_message(title, steps, step, reason, requester)
+    blocks = [b for b in payload["blocks"] if b.get("type") != "context"]
+    blocks.append(
+        context(
+            "Run the rebuild again to finish it: it puts back the VM's MAC, address, sizes "
+            "and keys from its journal. ({escape(clip(reason, 200))})"
+            if "destroyed" in reason or "re-made" in reason
+            else "The VM was left as it was. Fix the cause and run the rebuild again."
+        )
+    )
+    return {**payload, "blocks": blocks}

@@ -4,16 +4,28 @@ The slash command only plans (``Provisioner.rebuild_vm(dry_run=True)``) and show
 a danger button behind Slack's confirm dialog; the click runs the same rebuild, whichever
 message it came from. Both ask ``Caller.authorize("vm rebuild", owner=...)``: the owner or an
 admin. A refusal is an audit record, as for the other VM verbs.
+
+The rebuild itself shows the live progress message a create has (``ProgressMessage``: one
+message edited at each step, details in its thread), remembered by request id in the
+``ProgressBook``: a bot restarted mid-rebuild finds it and ``bot.recovery`` edits it to what
+reconcile did (a rebuild cut after its destroy is finished, one cut before is left as it was).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import replace
 
 from solti.bot.blocks import replies
-from solti.bot.blocks.rebuild_blocks import rebuild_prompt_message
+from solti.bot.blocks.rebuild_blocks import (
+    rebuild_done_message,
+    rebuild_failed_message,
+    rebuild_prompt_message,
+    rebuild_title,
+)
 from solti.bot.flows.caller import Caller, describe_error
+from solti.bot.progress_message import ProgressMessage
+from solti.bot.recovery_book import ProgressBook
 
 __all__ = ["prompt", "rebuild"]
 
@@ -65,30 +77,56 @@ def prompt(caller: Caller, vmid: int, template: str | None) -> None:
 
 
 def rebuild(caller: Caller, vmid: int, template: str | None) -> None:
-    """The confirmed click: rebuild now (idempotent by the click's request id)."""
+    """The confirmed click: rebuild now (idempotent by the click's request id), with a live
+    progress message in the channel (or the DM) the button was in."""
     if not _allowed(caller, vmid):
         return
-    caller.reply(replies.info_message(f":arrows_counterclockwise: Rebuilding VM {vmid}..."))
+    runtime = caller.runtime
+    if caller.channel is None:
+        caller.say_error(
+            "I don't know which channel to report progress in; run the command in a channel."
+        )
+        return
+    progress = ProgressMessage(
+        runtime.client,
+        caller.channel,
+        rebuild_title(vmid),
+        requester=caller.user,
+        request_id=caller.request_id,
+        book=ProgressBook(runtime.database),
+    )
     try:
-        result = caller.runtime.provisioner.rebuild_vm(
+        progress.post()
+    except Exception as exc:
+        caller.say_error(
+            f"I could not post in this channel ({type(exc).__name__}); "
+            "invite me with `/invite @solti`, or click the button in your DM with me."
+        )
+        return
+    try:
+        result = runtime.provisioner.rebuild_vm(
             vmid, template=template, actor=caller.user, via="slack",
-            request_id=caller.request_id,
+            request_id=caller.request_id, progress=progress,
         )  # fmt: skip
     except Exception as exc:
-        caller.say_error(describe_error(exc)[0])
+        reason, step = describe_error(exc)
+        # Not ``progress.fail``: its generic words say "nothing else was changed", and a
+        # rebuild may have destroyed the old VM by then; this failure says how to finish.
+        steps = progress.steps
+        if steps and steps[-1].state == "running":
+            steps[-1] = replace(steps[-1], state="failed")
+        step = step or (steps[-1].name if steps else None)
+        failed = rebuild_failed_message(progress.title, steps, step, reason, caller.user)
+        progress.finish(failed, [f"failed at {step or 'start'}: {reason}"])
         return
-    caller.reply(replies.info_message(_done(result)))
-
-
-def _done(result: Any) -> str:
-    if result.nothing_to_do:
-        return f":white_check_mark: {result.note}."
-    vm, plan = result.vm, result.plan
-    was = plan.old_version or plan.old_template_name or "?"
-    return (
-        f":white_check_mark: VM {vm.vmid} ({vm.name}) is rebuilt from {vm.template_name} "
-        f"{vm.template_version or ''} (was {was}): {vm.status}."
-    )
+    progress.title = rebuild_title(vmid, result.vm.name)
+    details = [f"request {caller.request_id}"]
+    if not result.nothing_to_do:
+        new = result.plan.template
+        details.append(f"template {new.name} v{new.version} (VMID {new.vmid})")
+    if result.duration_ms is not None:
+        details.append(f"rebuild: {result.duration_ms} ms")
+    progress.finish(rebuild_done_message(progress.title, result, caller.user), details)
 
 
 def dismiss(caller: Caller, template_vmid: int) -> None:

@@ -95,7 +95,7 @@ def rollback(caller: Caller, vmid: int, name: str, *, confirmed: bool = False) -
         caller.say_error(describe_error(exc)[0])
         return
     state = (
-        "it is running again from the snapshot's RAM."
+        "it is running again, as it was before."
         if result.status == "running"
         else f"it is stopped (`/solti vm start {vmid}` starts it)."
     )

@@ -80,17 +80,27 @@ def _row(snap: Any) -> dict[str, Any]:
 @snapshot_group.command("rollback")
 @click.argument("vmid", type=click.IntRange(100, 999_999_999))
 @click.argument("name")
+@click.option(
+    "--no-start",
+    is_flag=True,
+    help="Leave a VM that was running stopped after the rollback (default: started again).",
+)
 @yes_option
 @json_option
 @pass_app
-def rollback(app: CliApp, vmid: int, name: str, yes: bool, as_json: bool) -> None:
-    """Put VM VMID back to snapshot NAME; every change since NAME was taken is lost."""
+def rollback(app: CliApp, vmid: int, name: str, no_start: bool, yes: bool,
+             as_json: bool) -> None:  # fmt: skip
+    """Put VM VMID back to snapshot NAME; every change since NAME was taken is lost.
+
+    A VM that was running is started again (a RAM snapshot resumes it) unless --no-start."""
     app.authorize("snapshot rollback", vmid)
     if not yes:  # with --yes the rollback itself checks (and records a refusal)
-        preview = app.provisioner.rollback_preview(vmid, name)
+        preview = app.provisioner.rollback_preview(vmid, name, start=not no_start)
         app.err.print(preview.lost, markup=False, highlight=False, soft_wrap=True)
         app.confirm(f"Roll VM {vmid} ({preview.name}) back to {name}?", yes)
-    result = app.provisioner.rollback_snapshot(vmid, name, actor=app.actor, via="cli")
+    result = app.provisioner.rollback_snapshot(
+        vmid, name, actor=app.actor, via="cli", start=not no_start
+    )
     text = f"VM {vmid} ({result.name}) rolled back to {name}: {result.status}"
     app.emit(result, as_json, text=text)
 

@@ -157,7 +157,20 @@ class Snapshots:
             guest.parent = snapname
             return lines
 
-        return self._tasks.start(node, "qmsnapshot", vmid, user, commit).upid
+        def cleanup() -> None:
+            """A failed worker leaves no half-made snapshot: pve-guest-common
+            ``PVE/AbstractConfig.pm`` ``snapshot_create`` warns "snapshot create failed:
+            starting cleanup" and runs ``snapshot_delete`` forced, which drops the
+            snapshot, its RAM state and the lock."""
+            snap = guest.snapshots.pop(snapname, None)
+            if snap is not None and snap.vmstate:
+                state = self._storages.find_volume(snap.vmstate, guest.node)
+                if state is not None:
+                    self._storages.remove_volume(state)
+            if guest.conf.get("lock") == "snapshot":
+                guest.conf.pop("lock", None)
+
+        return self._tasks.start(node, "qmsnapshot", vmid, user, commit, rollback=cleanup).upid
 
     def _prepare(
         self, guest: Guest, snapname: str, save_vmstate: bool, params: dict[str, Any]
