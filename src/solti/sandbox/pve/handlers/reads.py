@@ -14,7 +14,9 @@ from typing import Any
 
 from solti.sandbox.pve import path_catalog
 from solti.sandbox.pve.handlers import Call, Handler, inventory_routes
+from solti.sandbox.pve.handlers.agent_reads import AGENT_READS
 from solti.sandbox.pve.handlers.node_reads import NODE_READS
+from solti.sandbox.pve.handlers.rrd_reads import RRD_READS
 from solti.sandbox.pve.handlers.unconfigured import UNCONFIGURED
 
 # The simulated guest agent's version (qemu-guest-agent as in Debian trixie).
@@ -224,6 +226,8 @@ READS: dict[str, Handler] = {
     **dict.fromkeys(CLUSTER_EMPTY, cluster_empty_list),
     **UNCONFIGURED,
     **NODE_READS,
+    **RRD_READS,
+    **AGENT_READS,
 }
 
 # Path parameters whose values the simulator models; an index under any other id (an LXC
