@@ -15,6 +15,7 @@ from typing import Any
 from solti.sandbox.pve import path_catalog
 from solti.sandbox.pve.handlers import Call, Handler, inventory_routes
 from solti.sandbox.pve.handlers.agent_reads import AGENT_READS
+from solti.sandbox.pve.handlers.builtin_reads import BUILTIN_READS
 from solti.sandbox.pve.handlers.node_reads import NODE_READS
 from solti.sandbox.pve.handlers.rrd_reads import RRD_READS
 from solti.sandbox.pve.handlers.unconfigured import UNCONFIGURED
@@ -228,6 +229,7 @@ READS: dict[str, Handler] = {
     **NODE_READS,
     **RRD_READS,
     **AGENT_READS,
+    **BUILTIN_READS,
 }
 
 # Path parameters whose values the simulator models; an index under any other id (an LXC
