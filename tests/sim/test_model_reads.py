@@ -1,0 +1,133 @@
+"""GET answers built from the simulator's model: RRD rows, guest agent reads, cloud-init.
+
+Issue 11 ("every GET path answers"): each answer follows the handler its module names;
+these tests pin the parts that depend on state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from proxmoxer.core import ResourceException
+
+from solti.sandbox.pve import PveSimulator
+from tests.sim.conftest import NODE, run_ok
+
+
+def test_vm_rrddata_memory_follows_a_started_vm(pve: PveSimulator, api: Any) -> None:
+    """pve-cluster ``RRD.pm`` ``create_rrd_data``: ``hour`` is 60 rows a minute apart, each
+    with the ``pve-vm-9.0`` data sources; ``mem`` is 0 stopped and the guest's use running."""
+    pve.state.add_vm(150, "db", memory="4096")
+    vm = api.nodes(NODE).qemu(150)
+    stopped = vm.rrddata.get(timeframe="hour")
+    assert len(stopped) == 60
+    assert stopped[1]["time"] - stopped[0]["time"] == 60
+    assert {row["mem"] for row in stopped} == {0}
+    assert stopped[-1]["maxmem"] == 4096 * 1024**2
+    run_ok(api, vm.status.start.post())
+    running = vm.rrddata.get(timeframe="hour")
+    assert running[-1]["mem"] > 0
+    assert running[-1]["maxcpu"] == 2
+
+
+def test_node_rrddata_memory_counts_the_running_vms(pve: PveSimulator, api: Any) -> None:
+    """``pve-node-9.0`` rows: ``memused`` grows by a started VM's memory; ``week`` steps are
+    30 minutes, 336 rows."""
+    before = api.nodes(NODE).rrddata.get(timeframe="week")
+    assert len(before) == 336
+    assert before[1]["time"] - before[0]["time"] == 1800
+    pve.state.add_vm(151, "big", memory="8192", running=True)
+    after = api.nodes(NODE).rrddata.get(timeframe="week")
+    assert after[-1]["memused"] - before[-1]["memused"] == 8192 * 1024**2
+    assert after[-1]["memavailable"] == after[-1]["memtotal"] - after[-1]["memused"]
+
+
+def test_storage_rrddata_reports_the_storage_use(pve: PveSimulator, api: Any) -> None:
+    """``pve-storage-9.0`` rows carry ``total`` and ``used`` as the storage status has them."""
+    pve.state.add_vm(152, "disk", disk_size="10G")
+    status = api.nodes(NODE).storage("local-lvm").status.get()
+    rows = api.nodes(NODE).storage("local-lvm").rrddata.get(timeframe="hour")
+    assert rows[-1]["used"] == status["used"]
+    assert rows[-1]["total"] == status["total"]
+
+
+def test_agent_reads_follow_the_vm_config(pve: PveSimulator, api: Any) -> None:
+    """qemu-server ``API2/Qemu/Agent.pm``: ``{result: ...}`` of QGA; the host name is the
+    name cloud-init set, one vCPU per core, 128 MiB memory blocks over the VM's memory."""
+    pve.state.add_vm(153, "web-1", running=True, cores="4", memory="1024")
+    agent = api.nodes(NODE).qemu(153).agent
+    assert agent("get-host-name").get() == {"result": {"host-name": "web-1"}}
+    cpus = agent("get-vcpus").get()["result"]
+    assert [cpu["logical-id"] for cpu in cpus] == [0, 1, 2, 3]
+    assert len(agent("get-memory-blocks").get()["result"]) == 8
+    assert agent("get-osinfo").get()["result"]["id"] == "debian"
+
+
+def test_agent_reads_fail_as_pve_does_on_a_stopped_vm(pve: PveSimulator, api: Any) -> None:
+    """``assert_agent_available``: a stopped VM is "not running" before any agent call."""
+    pve.state.add_vm(154, "off")
+    with pytest.raises(ResourceException) as failed:
+        api.nodes(NODE).qemu(154).agent("get-host-name").get()
+    assert "VM 154 is not running" in str(failed.value)
+
+
+def test_cloudinit_dump_writes_what_the_nocloud_generator_writes(
+    pve: PveSimulator, api: Any
+) -> None:
+    """qemu-server ``QemuServer/Cloudinit.pm``: ``cloudinit_userdata`` (hostname, user,
+    keys, ``package_upgrade`` unless ``ciupgrade=0``), ``nocloud_network`` (static address
+    with a dotted netmask, nameserver from the host), ``nocloud_gen_metadata`` (SHA1 of both)."""
+    key = "ssh-ed25519 AAAAC3Nza alice@example"
+    pve.state.add_vm(
+        155,
+        "app",
+        ciuser="alice",
+        ciupgrade="0",
+        sshkeys=quote(key + "\n", safe=""),
+        ipconfig0="ip=10.0.0.5/24,gw=10.0.0.1",
+    )
+    vm = api.nodes(NODE).qemu(155)
+    user = vm.cloudinit.dump.get(type="user")
+    assert user.startswith("#cloud-config\nhostname: app\nmanage_etc_hosts: true\nfqdn: app\n")
+    assert "user: alice\n" in user
+    assert f"ssh_authorized_keys:\n  - {key}\n" in user
+    assert "package_upgrade" not in user
+    network = vm.cloudinit.dump.get(type="network")
+    assert "name: eth0" in network
+    assert "address: '10.0.0.5'\n" in network and "netmask: '255.255.255.0'\n" in network
+    assert "gateway: '10.0.0.1'\n" in network
+    meta = vm.cloudinit.dump.get(type="meta")
+    assert meta == f"instance-id: {hashlib.sha1((user + network).encode()).hexdigest()}\n"
+
+
+def test_cloudinit_pending_lists_the_set_options_masking_the_password(
+    pve: PveSimulator, api: Any
+) -> None:
+    """qemu-server ``API2/Qemu.pm`` ``cloudinit_pending``: the set ``$cloudinitoptions``,
+    ``cipassword`` masked."""
+    pve.state.add_vm(156, "ci", ciuser="bob", cipassword="secret")
+    rows = api.nodes(NODE).qemu(156).cloudinit.get()
+    assert {"key": "ciuser", "value": "bob"} in rows
+    assert {"key": "cipassword", "value": "**********"} in rows
+    assert "secret" not in str(rows)
+
+
+def test_builtin_notification_target_and_matcher(api: Any) -> None:
+    """proxmox-notify ``context/pve.rs`` ``DEFAULT_CONFIG``: ``mail-to-root`` and
+    ``default-matcher``, both ``origin: builtin``."""
+    targets = api.cluster.notifications.targets.get()
+    assert [(t["name"], t["type"], t["origin"]) for t in targets] == [
+        ("mail-to-root", "sendmail", "builtin")
+    ]
+    [matcher] = api.cluster.notifications.matchers.get()
+    assert matcher["target"] == ["mail-to-root"] and matcher["mode"] == "all"
+
+
+def test_corosync_nodes_list_every_member(api: Any) -> None:
+    """pve-cluster ``ClusterConfig.pm`` ``nodes``: one corosync node section per member."""
+    rows = api.cluster.config.nodes.get()
+    assert [row["node"] for row in rows] == ["pve", "pve2", "pve3"]
+    assert rows[1]["ring0_addr"] == "192.168.100.12"
