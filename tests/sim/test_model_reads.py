@@ -131,3 +131,18 @@ def test_corosync_nodes_list_every_member(api: Any) -> None:
     rows = api.cluster.config.nodes.get()
     assert [row["node"] for row in rows] == ["pve", "pve2", "pve3"]
     assert rows[1]["ring0_addr"] == "192.168.100.12"
+
+
+def test_feature_follows_the_storage_of_each_disk(pve: PveSimulator, api: Any) -> None:
+    """qemu-server ``vm_feature``: lvmthin snapshots a current volume but clones only a base
+    one (``LvmThinPlugin.pm`` ``volume_has_feature``); a VM on local storage is reachable
+    from its own node only (``shared_nodes``)."""
+    pve.state.add_vm(157, "thin")
+    vm = api.nodes(NODE).qemu(157)
+    assert vm.feature.get(feature="snapshot") == {"hasFeature": 1, "nodes": [NODE]}
+    assert vm.feature.get(feature="clone")["hasFeature"] == 0
+    pve.state.add_template(158, "tpl")
+    assert api.nodes(NODE).qemu(158).feature.get(feature="clone")["hasFeature"] == 1
+    pve.state.add_vm(159, "nfs", storage="shared", cloudinit=False)
+    shared = api.nodes(NODE).qemu(159).feature.get(feature="snapshot")
+    assert shared["nodes"] == ["pve", "pve2", "pve3"]
