@@ -146,3 +146,13 @@ def test_feature_follows_the_storage_of_each_disk(pve: PveSimulator, api: Any) -
     pve.state.add_vm(159, "nfs", storage="shared", cloudinit=False)
     shared = api.nodes(NODE).qemu(159).feature.get(feature="snapshot")
     assert shared["nodes"] == ["pve", "pve2", "pve3"]
+
+
+def test_cpu_models_list_qemu_models_host_and_the_abstract_levels(api: Any) -> None:
+    """qemu-server ``CPUConfig.pm`` ``get_cpu_models``: QEMU's models with their vendor,
+    ``host``, and the ``x86-64-v2``..``v4`` levels flagged ``abstract``; no custom models."""
+    rows = {row["name"]: row for row in api.nodes(NODE).capabilities.qemu.cpu.get()}
+    assert rows["EPYC-Genoa"]["vendor"] == "AuthenticAMD"
+    assert rows["host"] == {"name": "host", "custom": 0, "vendor": "default"}
+    assert rows["x86-64-v2-AES"]["abstract"] == 1
+    assert not [name for name, row in rows.items() if row["custom"]]

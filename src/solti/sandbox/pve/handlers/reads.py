@@ -17,6 +17,7 @@ from solti.sandbox.pve.handlers import Call, Handler, inventory_routes
 from solti.sandbox.pve.handlers.agent_reads import AGENT_READS
 from solti.sandbox.pve.handlers.builtin_reads import BUILTIN_READS
 from solti.sandbox.pve.handlers.cloudinit_reads import CLOUDINIT_READS
+from solti.sandbox.pve.handlers.cpu_models import CPU_READS
 from solti.sandbox.pve.handlers.feature_reads import FEATURE_READS
 from solti.sandbox.pve.handlers.node_reads import NODE_READS
 from solti.sandbox.pve.handlers.rrd_reads import RRD_READS
@@ -234,6 +235,7 @@ READS: dict[str, Handler] = {
     **BUILTIN_READS,
     **CLOUDINIT_READS,
     **FEATURE_READS,
+    **CPU_READS,
 }
 
 # Path parameters whose values the simulator models; an index under any other id (an LXC
