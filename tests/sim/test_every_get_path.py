@@ -21,7 +21,7 @@ from solti.sandbox.pve import PveSimulator, path_catalog
 from solti.sandbox.pve.handlers.reads import MODELLED_IDS, read_handler
 from solti.sandbox.pve.routes import ROUTES
 from tests.sim.conftest import NODE, run_ok
-from tests.sim.returns_schema import validate
+from tests.sim.returns_schema import to_json_schema
 
 VMID = 100
 
@@ -78,6 +78,24 @@ def get(pve: PveSimulator, path: str, params: dict[str, str] | None = None) -> r
     )
 
 
+# Where real PVE's own answer departs from its ``returns`` schema, the simulator answers as PVE
+# does; the walk forgives exactly that departure (the error message) and nothing else.
+PVE_OWN_SCHEMA_GAPS = {
+    # qemu-server QemuServer.pm foreach_volid sets ``size`` only from a drive's ``size=``, and
+    # API2/Qemu.pm create_disks writes the cloud-init drive without one, so its local_disks
+    # entry has no size although the schema does not mark it optional.
+    "/nodes/{node}/qemu/{vmid}/migrate": "'size' is a required property",
+}
+
+
+def schema_errors(template: str, data: Any) -> list[str]:
+    """The messages of every way ``data`` breaks the path's ``returns`` schema, less the
+    departure real PVE itself makes there (``PVE_OWN_SCHEMA_GAPS``)."""
+    schema = to_json_schema(path_catalog.returns("GET", template))
+    errors = [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(data)]
+    return [e for e in errors if e != PVE_OWN_SCHEMA_GAPS.get(template)]
+
+
 def test_the_paths_clients_named_in_issue_11_are_routed() -> None:
     """The reads found failing with common exporters (issue 11, "Real clients read more")."""
     named = [
@@ -109,17 +127,14 @@ def test_every_routed_get_path_answers_schema_valid_data(
         if response.status_code != 200:
             failures.append(f"{path}: {response.status_code} {response.reason}")
             continue
-        try:
-            validate(response.json()["data"], path_catalog.returns("GET", template))
-        except jsonschema.ValidationError as exc:
-            failures.append(f"{path}: {str(exc).splitlines()[0]}")
+        failures += [f"{path}: {e}" for e in schema_errors(template, response.json()["data"])]
     assert failures == []
     assert checked >= 60
 
 
 # GET paths (of those with modelled ids) still answered 501: a ratchet, to shrink to 0 as
 # handlers are read (issue 11). Raising it needs a reason in the commit.
-UNROUTED_AT_MOST = 83
+UNROUTED_AT_MOST = 82
 
 
 def test_unrouted_get_paths_only_shrink() -> None:

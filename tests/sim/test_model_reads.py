@@ -156,3 +156,29 @@ def test_cpu_models_list_qemu_models_host_and_the_abstract_levels(api: Any) -> N
     assert rows["host"] == {"name": "host", "custom": 0, "vendor": "default"}
     assert rows["x86-64-v2-AES"]["abstract"] == 1
     assert not [name for name, row in rows.items() if row["custom"]]
+
+
+def test_migrate_precondition_lists_local_disks_and_allowed_nodes(
+    pve: PveSimulator, api: Any
+) -> None:
+    """qemu-server ``migrate_vm_precondition``: a running VM on local-lvm may go to every
+    other node (local disks move with it) and lists its disk and cloud-init drive."""
+    pve.state.add_vm(160, "mig", running=True)
+    answer = api.nodes(NODE).qemu(160).migrate.get()
+    assert answer["running"] == 1
+    assert answer["allowed_nodes"] == ["pve2", "pve3"]
+    disks = {disk["volid"]: disk for disk in answer["local_disks"]}
+    assert disks["local-lvm:vm-160-disk-0"]["cdrom"] == 0
+    assert disks["local-lvm:vm-160-disk-0"]["size"] == 3584 * 1024**2
+    assert disks["local-lvm:vm-160-cloudinit"]["cdrom"] == 1
+    assert answer["local_resources"] == []
+
+
+def test_migrate_precondition_names_storages_missing_on_a_node(pve: PveSimulator, api: Any) -> None:
+    """``check_local_storage_availability``: a storage limited to some nodes (storage.cfg
+    ``nodes``) makes the others not allowed, naming it."""
+    pve.state.add_vm(161, "pinned")
+    pve.state.storages.restrict("local-lvm", ["pve", "pve2"])
+    answer = api.nodes(NODE).qemu(161).migrate.get()
+    assert answer["allowed_nodes"] == ["pve2"]
+    assert answer["not_allowed_nodes"] == {"pve3": {"unavailable_storages": ["local-lvm"]}}
