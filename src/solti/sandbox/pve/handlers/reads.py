@@ -14,6 +14,7 @@ from typing import Any
 
 from solti.sandbox.pve import path_catalog
 from solti.sandbox.pve.handlers import Call, Handler, inventory_routes
+from solti.sandbox.pve.handlers.absent_features import ABSENT_FEATURES
 from solti.sandbox.pve.handlers.agent_reads import AGENT_READS
 from solti.sandbox.pve.handlers.builtin_reads import BUILTIN_READS
 from solti.sandbox.pve.handlers.cloudinit_reads import CLOUDINIT_READS
@@ -238,6 +239,7 @@ READS: dict[str, Handler] = {
     **FEATURE_READS,
     **CPU_READS,
     **MIGRATE_READS,
+    **ABSENT_FEATURES,
 }
 
 # Path parameters whose values the simulator models; an index under any other id (an LXC
