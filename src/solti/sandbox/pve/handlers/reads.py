@@ -20,6 +20,7 @@ from solti.sandbox.pve.handlers.builtin_reads import BUILTIN_READS
 from solti.sandbox.pve.handlers.cloudinit_reads import CLOUDINIT_READS
 from solti.sandbox.pve.handlers.cpu_models import CPU_READS
 from solti.sandbox.pve.handlers.feature_reads import FEATURE_READS
+from solti.sandbox.pve.handlers.fresh_node import FRESH_NODE_READS
 from solti.sandbox.pve.handlers.migrate_reads import MIGRATE_READS
 from solti.sandbox.pve.handlers.node_reads import NODE_READS
 from solti.sandbox.pve.handlers.rrd_reads import RRD_READS
@@ -240,6 +241,7 @@ READS: dict[str, Handler] = {
     **CPU_READS,
     **MIGRATE_READS,
     **ABSENT_FEATURES,
+    **FRESH_NODE_READS,
 }
 
 # Path parameters whose values the simulator models; an index under any other id (an LXC
