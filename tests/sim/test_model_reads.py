@@ -182,3 +182,30 @@ def test_migrate_precondition_names_storages_missing_on_a_node(pve: PveSimulator
     answer = api.nodes(NODE).qemu(161).migrate.get()
     assert answer["allowed_nodes"] == ["pve2"]
     assert answer["not_allowed_nodes"] == {"pve3": {"unavailable_storages": ["local-lvm"]}}
+
+
+def test_totem_and_join_info_follow_the_corosync_conf_pve_writes(api: Any) -> None:
+    """pve-cluster ``ClusterConfig.pm`` ``totem``/``join_info`` over ``Corosync.pm``
+    ``create_conf``: ``config_version`` counts the writes (creation plus two joins); the
+    join info names every member with its address and the answering node as preferred."""
+    totem = api.cluster.config.totem.get()
+    assert totem["config_version"] == "3"
+    assert totem["link_mode"] == "passive" and totem["interface"] == {"0": {"linknumber": "0"}}
+    join = api.cluster.config.join.get()
+    assert join["preferred_node"] == NODE
+    assert sorted(n["pve_addr"] for n in join["nodelist"]) == [
+        "192.168.100.11",
+        "192.168.100.12",
+        "192.168.100.13",
+    ]
+    assert len(join["config_digest"]) == 40
+
+
+def test_a_single_node_has_no_join_info() -> None:
+    """``join_info`` without ``corosync.conf``: 424, "node is not in a cluster"."""
+    with PveSimulator(nodes=1) as single:
+        with pytest.raises(ResourceException) as failed:
+            single.client().cluster.config.join.get()
+        assert single.client().cluster.config.nodes.get() == []
+    assert failed.value.status_code == 424
+    assert "node is not in a cluster" in str(failed.value)

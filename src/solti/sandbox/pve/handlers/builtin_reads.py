@@ -9,10 +9,6 @@
   ``get_matcher_fields`` is a fixed list; ``get_matcher_field_values`` the fixed ``type``
   values, then the backup and replication job ids (none here), then one ``hostname`` per
   cluster node (``PVE::Cluster::get_nodelist``).
-- pve-cluster ``src/PVE/API2/ClusterConfig.pm`` ``nodes``: ``PVE::Corosync::nodelist`` of
-  ``corosync.conf`` through ``hash_to_array``: nothing without a cluster (one node); with
-  several, each node's section as ``src/PVE/Corosync.pm`` ``create_conf`` writes it (``name``,
-  ``nodeid``, ``quorum_votes``, ``ring0_addr``, all strings as the parser reads them).
 - pve-access-control ``src/PVE/API2/TFA.pm`` ``list_tfa``: ``priv/tfa.cfg`` has no entries.
 - qemu-server ``src/PVE/API2/NodeCapabilities/Qemu/Migration.pm``: ``has-dbus-vmstate`` is
   whether ``/usr/libexec/qemu-server/dbus-vmstate`` exists; qemu-server 9 installs it
@@ -76,23 +72,6 @@ def matcher_field_values(call: Call) -> list[dict[str, str]]:
     return values + [{"value": node, "field": "hostname"} for node in nodes]
 
 
-def corosync_nodes(call: Call) -> list[dict[str, str]]:
-    with call.cluster() as cluster:
-        names = list(cluster.nodes.names)
-        if len(names) == 1:
-            return []
-        return [
-            {
-                "node": name,
-                "name": name,
-                "nodeid": str(index),
-                "quorum_votes": "1",
-                "ring0_addr": cluster.nodes.address(name),
-            }
-            for index, name in enumerate(names, start=1)
-        ]
-
-
 def tfa_entries(call: Call) -> list[Any]:
     return []
 
@@ -113,7 +92,6 @@ BUILTIN_READS: dict[str, Handler] = {
     f"{NOTIFY}/matchers": matchers,
     f"{NOTIFY}/matcher-fields": matcher_fields,
     f"{NOTIFY}/matcher-field-values": matcher_field_values,
-    "/cluster/config/nodes": corosync_nodes,
     "/access/tfa": tfa_entries,
     "/nodes/{node}/capabilities/qemu/migration": migration_capabilities,
 }

@@ -18,6 +18,7 @@ from solti.sandbox.pve.handlers.absent_features import ABSENT_FEATURES
 from solti.sandbox.pve.handlers.agent_reads import AGENT_READS
 from solti.sandbox.pve.handlers.builtin_reads import BUILTIN_READS
 from solti.sandbox.pve.handlers.cloudinit_reads import CLOUDINIT_READS
+from solti.sandbox.pve.handlers.corosync_reads import COROSYNC_READS
 from solti.sandbox.pve.handlers.cpu_models import CPU_READS
 from solti.sandbox.pve.handlers.feature_reads import FEATURE_READS
 from solti.sandbox.pve.handlers.fresh_node import FRESH_NODE_READS
@@ -242,6 +243,7 @@ READS: dict[str, Handler] = {
     **MIGRATE_READS,
     **ABSENT_FEATURES,
     **FRESH_NODE_READS,
+    **COROSYNC_READS,
 }
 
 # Path parameters whose values the simulator models; an index under any other id (an LXC
