@@ -30,6 +30,12 @@ from solti.sandbox.pve.handlers.unconfigured import UNCONFIGURED
 # The simulated guest agent's version (qemu-guest-agent as in Debian trixie).
 QGA_VERSION = "10.0.2"
 QGA_COMMANDS = ["guest-info", "guest-ping", "guest-network-get-interfaces"]
+# ... and the reads ``agent_reads`` answers (the ``guest-`` commands behind each path).
+QGA_COMMANDS += [
+    "guest-get-host-name", "guest-get-osinfo", "guest-get-time", "guest-get-timezone",
+    "guest-get-users", "guest-get-vcpus", "guest-get-memory-blocks",
+    "guest-get-memory-block-info",
+]  # fmt: skip
 CLUSTER_NAME = "solti-sim"
 SUBSCRIPTION_URL = "https://www.proxmox.com/en/proxmox-virtual-environment/pricing"
 
