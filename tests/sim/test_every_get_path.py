@@ -18,10 +18,11 @@ import pytest
 import requests
 
 from solti.sandbox.pve import PveSimulator, path_catalog
+from solti.sandbox.pve.handlers.absent_features import ABSENT_FEATURES
 from solti.sandbox.pve.handlers.reads import MODELLED_IDS, read_handler
 from solti.sandbox.pve.routes import ROUTES
 from tests.sim.conftest import NODE, run_ok
-from tests.sim.returns_schema import validate
+from tests.sim.returns_schema import to_json_schema
 
 VMID = 100
 
@@ -51,13 +52,61 @@ def seeded(pve: PveSimulator, api: Any) -> dict[str, str]:
     return {"node": NODE, "vmid": str(VMID), "storage": "local", "upid": upid}
 
 
-def get(pve: PveSimulator, path: str) -> requests.Response:
+# Values for required query parameters the schema gives no enum for (an enum's first value
+# is sent otherwise: rrddata's ``timeframe=hour``, cloudinit/dump's ``type=user``...).
+SAMPLE_PARAMS = {"ds": "cpu,mem", "schedule": "*/15", "config-keys": "global:fsid", "id": "0"}
+
+# Paths real PVE answers with an error on a fresh cluster (``handlers/absent_features.py``
+# names each handler): the walk expects exactly that error.
+CEPH = "binary not installed: /usr/bin/ceph-mon"
+EXPECTED_ERRORS = {
+    **{
+        template: (500, CEPH)
+        for template in ABSENT_FEATURES
+        if template.startswith(("/nodes/{node}/ceph/", "/cluster/ceph/"))
+    },
+    "/cluster/ha/groups": (500, "cannot index groups: ha groups have been migrated to rules"),
+}
+
+
+def required_params(template: str) -> dict[str, str]:
+    """The query parameters ``template``'s GET declares required, filled from the schema."""
+    info = path_catalog.endpoints()[template]["GET"]
+    props = (info.get("parameters") or {}).get("properties") or {}
+    out = {}
+    for name, prop in props.items():
+        if prop.get("optional") or "{" + name + "}" in template:
+            continue
+        out[name] = prop["enum"][0] if prop.get("enum") else SAMPLE_PARAMS[name]
+    return out
+
+
+def get(pve: PveSimulator, path: str, params: dict[str, str] | None = None) -> requests.Response:
     return requests.get(
         f"{pve.url}/api2/json{path}",
+        params=params,
         headers={"Authorization": f"PVEAPIToken={pve.token_id}={pve.token_secret}"},
         verify=pve.ca_path,
         timeout=5,
     )
+
+
+# Where real PVE's own answer departs from its ``returns`` schema, the simulator answers as PVE
+# does; the walk forgives exactly that departure (the error message) and nothing else.
+PVE_OWN_SCHEMA_GAPS = {
+    # qemu-server QemuServer.pm foreach_volid sets ``size`` only from a drive's ``size=``, and
+    # API2/Qemu.pm create_disks writes the cloud-init drive without one, so its local_disks
+    # entry has no size although the schema does not mark it optional.
+    "/nodes/{node}/qemu/{vmid}/migrate": "'size' is a required property",
+}
+
+
+def schema_errors(template: str, data: Any) -> list[str]:
+    """The messages of every way ``data`` breaks the path's ``returns`` schema, less the
+    departure real PVE itself makes there (``PVE_OWN_SCHEMA_GAPS``)."""
+    schema = to_json_schema(path_catalog.returns("GET", template))
+    errors = [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(data)]
+    return [e for e in errors if e != PVE_OWN_SCHEMA_GAPS.get(template)]
 
 
 def test_the_paths_clients_named_in_issue_11_are_routed() -> None:
@@ -86,22 +135,24 @@ def test_every_routed_get_path_answers_schema_valid_data(
         if not routed(template):
             continue
         path = template.format(**seeded)
-        response = get(pve, path)
+        response = get(pve, path, required_params(template))
         checked += 1
+        if template in EXPECTED_ERRORS:
+            status, message = EXPECTED_ERRORS[template]
+            if (response.status_code, response.reason) != (status, message):
+                failures.append(f"{path}: {response.status_code} {response.reason}")
+            continue
         if response.status_code != 200:
             failures.append(f"{path}: {response.status_code} {response.reason}")
             continue
-        try:
-            validate(response.json()["data"], path_catalog.returns("GET", template))
-        except jsonschema.ValidationError as exc:
-            failures.append(f"{path}: {str(exc).splitlines()[0]}")
+        failures += [f"{path}: {e}" for e in schema_errors(template, response.json()["data"])]
     assert failures == []
     assert checked >= 60
 
 
 # GET paths (of those with modelled ids) still answered 501: a ratchet, to shrink to 0 as
 # handlers are read (issue 11). Raising it needs a reason in the commit.
-UNROUTED_AT_MOST = 109
+UNROUTED_AT_MOST = 50
 
 
 def test_unrouted_get_paths_only_shrink() -> None:

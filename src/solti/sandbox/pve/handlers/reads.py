@@ -14,12 +14,28 @@ from typing import Any
 
 from solti.sandbox.pve import path_catalog
 from solti.sandbox.pve.handlers import Call, Handler, inventory_routes
+from solti.sandbox.pve.handlers.absent_features import ABSENT_FEATURES
+from solti.sandbox.pve.handlers.agent_reads import AGENT_READS
+from solti.sandbox.pve.handlers.builtin_reads import BUILTIN_READS
+from solti.sandbox.pve.handlers.cloudinit_reads import CLOUDINIT_READS
+from solti.sandbox.pve.handlers.corosync_reads import COROSYNC_READS
+from solti.sandbox.pve.handlers.cpu_models import CPU_READS
+from solti.sandbox.pve.handlers.feature_reads import FEATURE_READS
+from solti.sandbox.pve.handlers.fresh_node import FRESH_NODE_READS
+from solti.sandbox.pve.handlers.migrate_reads import MIGRATE_READS
 from solti.sandbox.pve.handlers.node_reads import NODE_READS
+from solti.sandbox.pve.handlers.rrd_reads import RRD_READS
 from solti.sandbox.pve.handlers.unconfigured import UNCONFIGURED
 
 # The simulated guest agent's version (qemu-guest-agent as in Debian trixie).
 QGA_VERSION = "10.0.2"
 QGA_COMMANDS = ["guest-info", "guest-ping", "guest-network-get-interfaces"]
+# ... and the reads ``agent_reads`` answers (the ``guest-`` commands behind each path).
+QGA_COMMANDS += [
+    "guest-get-host-name", "guest-get-osinfo", "guest-get-time", "guest-get-timezone",
+    "guest-get-users", "guest-get-vcpus", "guest-get-memory-blocks",
+    "guest-get-memory-block-info",
+]  # fmt: skip
 CLUSTER_NAME = "solti-sim"
 SUBSCRIPTION_URL = "https://www.proxmox.com/en/proxmox-virtual-environment/pricing"
 
@@ -224,6 +240,16 @@ READS: dict[str, Handler] = {
     **dict.fromkeys(CLUSTER_EMPTY, cluster_empty_list),
     **UNCONFIGURED,
     **NODE_READS,
+    **RRD_READS,
+    **AGENT_READS,
+    **BUILTIN_READS,
+    **CLOUDINIT_READS,
+    **FEATURE_READS,
+    **CPU_READS,
+    **MIGRATE_READS,
+    **ABSENT_FEATURES,
+    **FRESH_NODE_READS,
+    **COROSYNC_READS,
 }
 
 # Path parameters whose values the simulator models; an index under any other id (an LXC
