@@ -273,3 +273,42 @@ def test_the_form_opened_for_a_cluster_creates_there(
     assert made.cluster == "lab"
     assert "from-form" in {g.conf.get("name") for g in lab.pve.state.guests.values()}
     assert "from-form" not in {g.conf.get("name") for g in home.pve.state.guests.values()}
+
+
+def test_vm_list_over_every_cluster_groups_them_and_names_the_one_down(
+    served: Served, home: SimEnvironment, lab: SimEnvironment
+) -> None:
+    """A channel routed nowhere lists every cluster (as `solti vm list` does); `--cluster all`
+    does from anywhere; `--mine` keeps the caller's; the dead cluster is one line."""
+    key = new_ssh_key("alice@laptop")
+    served.user.slash(f"key set {key}", user=ALICE, channel=INFRA)
+    served.wait_ephemeral("Fingerprint")
+    served.user.slash("vm create rocky9 --name alice-lab", user=ALICE, channel=LAB_CHANNEL)
+    served.created("alice-lab")
+    home.pve.state.add_vm(600, "nobodys-home")
+    lab.pve.state.add_vm(601, "nobodys-lab")
+
+    served.standin.reset()
+    served.user.slash("vm list", user=ALICE, channel=INFRA)
+    listed = served.wait_ephemeral("nobodys-lab")
+    order = [listed.index(s) for s in ("Cluster `default`", "nobodys-home", "Cluster `lab`",
+                                       "alice-lab", "Cluster `dead` did not answer")]  # fmt: skip
+    assert order == sorted(order)
+    assert listed.count("did not answer") == 1 and "not answering" in listed
+    assert "Traceback" not in listed
+
+    served.standin.reset()
+    served.user.slash("vm list --cluster all --mine", user=ALICE, channel=LAB_CHANNEL)
+    mine = served.wait_ephemeral("Your VMs on clusters")
+    assert "alice-lab" in mine and "nobodys" not in mine
+    assert "You have no VMs here." in mine  # default: none of Alice's
+    # The routed channel alone still lists its own cluster only.
+    served.standin.reset()
+    served.user.slash("vm list", user=ALICE, channel=LAB_CHANNEL)
+    only_lab = served.wait_ephemeral("VMs on cluster lab")
+    assert "nobodys-home" not in only_lab and "did not answer" not in only_lab
+
+
+def test_cluster_all_is_for_the_vm_list_only(served: Served) -> None:
+    refused = served.user.slash("vm remove 500 --cluster all", user=ALICE, channel=INFRA).json()
+    assert "`--cluster all` is for `vm list` only" in json.dumps(refused)
