@@ -222,6 +222,22 @@ def test_an_approved_build_runs_on_the_cluster_it_was_asked_for(
     # The request row (written on lab's side) is completed by the approver's click.
     asked = served.audit.query(action="template build request")
     assert [(r.cluster, r.result) for r in asked] == [("lab", "ok")]
+    # The decision is recorded on the request's cluster, not the approvals channel's.
+    approved = served.audit.query(action="template build approve")
+    assert [(r.cluster, r.actor) for r in approved] == [("lab", APPROVER)]
+
+
+def test_a_denial_is_recorded_on_the_cluster_of_the_request(served: Served) -> None:
+    served.user.slash("template build debian12", user=ALICE, channel=LAB_CHANNEL)
+    served.wait_ephemeral("waiting for an approver")
+    card = served.standin.wait_for(lambda: served.standin.last_message(APPROVALS), 20)
+    served.user.click(card, "approval_deny", user=APPROVER)
+    denied = served.wait(
+        lambda: served.audit.query(action="template build deny"), "the denial record"
+    )
+    assert [(r.cluster, r.actor, r.result) for r in denied] == [("lab", APPROVER, "denied")]
+    asked = served.audit.query(action="template build request")
+    assert [(r.cluster, r.result) for r in asked] == [("lab", "denied")]
 
 
 def test_a_button_acts_on_the_cluster_its_message_was_about(
