@@ -328,3 +328,39 @@ def test_vm_list_over_every_cluster_groups_them_and_names_the_one_down(
 def test_cluster_all_is_for_the_vm_list_only(served: Served) -> None:
     refused = served.user.slash("vm remove 500 --cluster all", user=ALICE, channel=INFRA).json()
     assert "`--cluster all` is for `vm list` only" in json.dumps(refused)
+
+
+def test_app_home_shows_every_cluster_and_its_buttons_act_there(
+    served: Served, home: SimEnvironment, lab: SimEnvironment
+) -> None:
+    key = new_ssh_key("alice@laptop")
+    served.user.slash(f"key set {key}", user=ALICE, channel=INFRA)
+    served.wait_ephemeral("Fingerprint")
+    served.user.slash("vm create rocky9 --name home-one", user=ALICE, channel=INFRA)
+    served.created("home-one")
+    served.user.slash("vm create rocky9 --name lab-one", user=ALICE, channel=LAB_CHANNEL)
+    served.created("lab-one")
+    assert home.pve.state.guests[500].running and lab.pve.state.guests[500].running
+
+    served.user.open_home(user=ALICE)
+    view = served.wait(lambda: served.standin.home(ALICE), "the Home tab")
+    shown = json.dumps(view["blocks"])
+    assert "Cluster `default`" in shown and "Cluster `lab`" in shown
+    assert '"500@default"' in shown and '"500@lab"' in shown  # same VMID, two clusters
+    assert shown.count("did not answer") == 1 and "Cluster `dead` did not answer" in shown
+    assert "Your quota" in shown
+
+    # [Stop] of lab's VM 500 stops that one, not default's VM 500.
+    lab_block = next(b for b in view["blocks"] if '"500@lab"' in json.dumps(b)
+                     and b.get("type") == "actions")  # fmt: skip
+    served.user.click({**view, "blocks": [lab_block]}, "vm_stop", user=ALICE)
+    served.wait(lambda: not lab.pve.state.guests[500].running, "lab's VM 500 stopped")
+    assert home.pve.state.guests[500].running
+    stop = served.wait(lambda: served.audit.query(action="vm stop", result="ok"), "the stop")[0]
+    assert (stop.cluster, stop.vmid) == ("lab", 500)
+
+    def redrawn() -> bool:  # the click draws the tab again: lab's VM now offers [Start]
+        blocks = (served.standin.home(ALICE) or {}).get("blocks", [])
+        return any('"500@lab"' in json.dumps(b) and "vm_start" in json.dumps(b) for b in blocks)
+
+    served.wait(redrawn, "the Home tab drawn again")
