@@ -364,3 +364,26 @@ def test_app_home_shows_every_cluster_and_its_buttons_act_there(
         return any('"500@lab"' in json.dumps(b) and "vm_start" in json.dumps(b) for b in blocks)
 
     served.wait(redrawn, "the Home tab drawn again")
+
+
+def test_the_report_has_a_section_per_cluster_and_names_the_dead_one(
+    served: Served, home: SimEnvironment, lab: SimEnvironment
+) -> None:
+    lab.pve.state.add_template(
+        9001, "debian12-template", disk_size="2G", tags=["solti", "template", "debian12"]
+    )
+    served.user.slash("report", user=ALICE, channel=INFRA)
+
+    def posted() -> str | None:
+        message = served.standin.last_message(INFRA)
+        text = json.dumps(message) if message else ""
+        return text if "Cluster lab" in text else None
+
+    report = served.wait(posted, "the report")
+    order = [report.index(s) for s in ("Cluster default", "rocky9-template", "Cluster lab",
+                                       "debian12-template", "Cluster `dead` did not answer")]  # fmt: skip
+    assert order == sorted(order)
+    default_part = report[report.index("Cluster default") : report.index("Cluster lab")]
+    assert "debian12-template" not in default_part  # lab's template is in lab's section only
+    assert report.count("did not answer") == 2  # the line, and the summary text
+    assert DEAD_SECRET not in report
