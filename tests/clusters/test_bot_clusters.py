@@ -380,8 +380,9 @@ def test_the_report_has_a_section_per_cluster_and_names_the_dead_one(
         return text if "Cluster lab" in text else None
 
     report = served.wait(posted, "the report")
-    order = [report.index(s) for s in ("Cluster default", "rocky9-template", "Cluster lab",
-                                       "debian12-template", "Cluster `dead` did not answer")]  # fmt: skip
+    expected = ("Cluster default", "rocky9-template", "Cluster lab", "debian12-template",
+                "Cluster `dead` did not answer")  # fmt: skip
+    order = [report.index(s) for s in expected]
     assert order == sorted(order)
     default_part = report[report.index("Cluster default") : report.index("Cluster lab")]
     assert "debian12-template" not in default_part  # lab's template is in lab's section only
