@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from solti.bot.notices import NoticeStore, send_notices
 from solti.composition import HttpService, bot_from_configuration, load_configuration
 from solti.provisioning.audit_log import AuditLog
+from solti.provisioning.notes import render_notes
 from solti.sandbox.environment import SimEnvironment
 from solti.sandbox.slack import SlackStandIn, SlackUser
 from tests.clusters.worlds import (
@@ -110,6 +113,7 @@ def served(
         "approvers": [APPROVER],
         "admins": [ALICE],  # may remove the seeded VMs no one owns
         "approvals_channel": APPROVALS,
+        "reports": {"notify_owners": True},  # notices run only when a test calls them
     }
     policy = policy_file(home, tmp_path, extra)
     db = tmp_path / "solti.db"
@@ -388,3 +392,45 @@ def test_the_report_has_a_section_per_cluster_and_names_the_dead_one(
     assert "debian12-template" not in default_part  # lab's template is in lab's section only
     assert report.count("did not answer") == 2  # the line, and the summary text
     assert DEAD_SECRET not in report
+
+
+def seed_rocky_build(world: SimEnvironment, vmid: int, days: int) -> None:
+    """A finished rocky9 build ``days`` from now (its notes as a build writes them)."""
+    built = datetime.now(UTC) + timedelta(days=days)
+    meta = {"distribution": "rocky9", "version": f"9.7-{built:%Y%m%d}"}
+    notes = render_notes({**meta, "build_date": built.isoformat()})
+    world.pve.state.add_template(
+        vmid, "rocky9-template", disk_size="10G", tags=["solti", "template", "rocky9"],
+        description=notes,
+    )  # fmt: skip
+
+
+def test_outdated_template_notices_per_cluster_and_dismissed_on_one(
+    served: Served, home: SimEnvironment, lab: SimEnvironment
+) -> None:
+    """The same template VMID (9002) is news on both clusters: two notices, each naming its
+    cluster; [Dismiss] on lab's dismisses lab's only. The dead cluster stops neither."""
+    seed_rocky_build(home, 9001, days=-30)
+    seed_rocky_build(lab, 9001, days=-30)
+    key = new_ssh_key("alice@laptop")
+    served.user.slash(f"key set {key}", user=ALICE, channel=INFRA)
+    served.wait_ephemeral("Fingerprint")
+    served.user.slash("vm create rocky9 --name home-old", user=ALICE, channel=INFRA)
+    served.created("home-old")
+    served.user.slash("vm create rocky9 --name lab-old", user=ALICE, channel=LAB_CHANNEL)
+    served.created("lab-old")
+    home.pve.state.rrd_lag = lab.pve.state.rrd_lag = 0
+    seed_rocky_build(home, 9002, days=1)
+    seed_rocky_build(lab, 9002, days=1)
+    runtime = served.server.bot.runtime
+    assert send_notices(runtime) == 2
+    assert send_notices(runtime) == 0  # once per cluster, owner and build
+    dm = served.standin.state.resolve_channel(ALICE)
+    notices = [m for m in served.standin.messages(dm) if "newer" in m.get("text", "")]
+    assert sorted(m["text"].rsplit("(cluster ", 1)[1] for m in notices) == ["default)", "lab)"]
+    lab_notice = next(m for m in notices if m["text"].endswith("(cluster lab)"))
+    assert '"9002@lab"' in json.dumps(lab_notice["blocks"])
+    served.user.click(lab_notice, "template_notice_dismiss", user=ALICE)
+    store = NoticeStore(runtime.database)
+    served.wait(lambda: store.get(ALICE, 9002, cluster="lab")["dismissed_at"], "lab's dismissal")
+    assert store.get(ALICE, 9002, cluster="default")["dismissed_at"] is None
