@@ -46,7 +46,7 @@ def test_a_new_database_is_made_by_the_migrations(tmp_path: Path) -> None:
     } <= tables
     assert ["at"] in [index.columns for index in database.db.table("slack_seen").indexes]
     database.close()
-    assert _applied(path) == NAMES and len(NAMES) == 7
+    assert _applied(path) == NAMES and len(NAMES) == 8
     assert {"m005_approvals_vm_create", "m006_progress_messages", "m007_template_notices"} <= set(
         NAMES
     )

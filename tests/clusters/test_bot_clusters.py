@@ -1,140 +1,22 @@
-"""One bot, two simulated clusters and one that is down, routed by channel; signed Slack requests.
-
-Built as `solti bot` builds itself (``composition.load_configuration`` ->
-``bot_from_configuration``), served over HTTP (waitress), driven with ``SlackUser`` (signed
-slash commands) against the Slack stand-in. The clusters are two ``SimEnvironment`` simulators
-over HTTPS and a URL where nothing listens.
-"""
+"""One bot, two simulated clusters and one that is down, routed by channel; signed Slack requests
+(the bot: tests/clusters/conftest.py ``served``)."""
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from solti.composition import HttpService, bot_from_configuration, load_configuration
-from solti.provisioning.audit_log import AuditLog
 from solti.sandbox.environment import SimEnvironment
-from solti.sandbox.slack import SlackStandIn, SlackUser
 from tests.clusters.worlds import (
-    DEAD_SECRET_VARIABLE,
+    ALICE,
+    APPROVALS,
+    APPROVER,
+    DEAD_CHANNEL,
+    INFRA,
     LAB_CHANNEL,
-    LAB_SECRET_VARIABLE,
-    closed_port,
-    cluster_entry,
-    dead_entry,
-    policy_file,
-    seed_template,
+    Served,
 )
 from tests.helpers.keys import new_ssh_key
-
-SIGNING_SECRET = "clusters-signing-secret"
-DEAD_SECRET = "dead-cluster-secret-never-shown"
-ALICE, APPROVER = "U0ALICE", "U0APPROVER"
-INFRA, DEAD_CHANNEL, APPROVALS = "C0INFRA", "C0DEAD", "C0APPROVALS"
-
-
-@pytest.fixture(scope="module")
-def home() -> Iterator[SimEnvironment]:
-    with SimEnvironment() as env:
-        yield env
-
-
-@pytest.fixture(scope="module")
-def lab() -> Iterator[SimEnvironment]:
-    with SimEnvironment() as env:
-        yield env
-
-
-@pytest.fixture(scope="module")
-def standin() -> Iterator[SlackStandIn]:
-    with SlackStandIn() as server:
-        channels = ((INFRA, "infra"), (LAB_CHANNEL, "lab"), (DEAD_CHANNEL, "dead"),
-                    (APPROVALS, "approvals"))  # fmt: skip
-        for channel, name in channels:
-            server.add_channel(channel, name)
-        yield server
-
-
-class Served:
-    """The bot as served, the person typing, and the shared audit file."""
-
-    def __init__(self, server: HttpService, user: SlackUser, standin: SlackStandIn, db: Path):
-        self.server, self.user, self.standin, self.db = server, user, standin, db
-        self.audit = AuditLog(db)  # every cluster's records
-
-    def ephemerals(self) -> str:
-        return json.dumps(self.standin.ephemerals(ALICE))
-
-    def wait(self, check: Callable[[], Any], what: str, timeout: float = 30) -> Any:
-        """Work after the ack is asynchronous: wait (bounded) until ``check()`` holds."""
-        deadline = time.monotonic() + timeout
-        while not (found := check()):
-            assert time.monotonic() < deadline, f"never happened: {what}"
-            time.sleep(0.05)
-        return found
-
-    def wait_ephemeral(self, needle: str) -> str:
-        return self.wait(lambda: needle in self.ephemerals() and self.ephemerals(), needle)
-
-    def created(self, name: str) -> Any:
-        def found() -> Any:
-            for record in self.audit.query(action="vm create", result="ok"):
-                if record.name == name:
-                    return record
-            return None
-
-        return self.wait(found, f"VM {name} created")
-
-
-@pytest.fixture
-def served(
-    home: SimEnvironment, lab: SimEnvironment, standin: SlackStandIn, tmp_path: Path
-) -> Iterator[Served]:
-    home.reset()
-    lab.reset()
-    standin.reset()
-    seed_template(home)
-    seed_template(lab)
-    clusters = {
-        "lab": cluster_entry(lab, LAB_SECRET_VARIABLE, channels=[LAB_CHANNEL]),
-        "dead": {**dead_entry(home, closed_port()), "channels": [DEAD_CHANNEL]},
-    }
-    extra = {
-        "clusters": clusters,
-        "defaults": {"address_wait_seconds": 0},
-        "approvers": [APPROVER],
-        "admins": [ALICE],  # may remove the seeded VMs no one owns
-        "approvals_channel": APPROVALS,
-    }
-    policy = policy_file(home, tmp_path, extra)
-    db = tmp_path / "solti.db"
-    env = {
-        **home.env,
-        "SOLTI_CONFIG": str(policy),
-        "SOLTI_DB": str(db),
-        "SLACK_BOT_TOKEN": "xoxb-test-token",
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": standin.url,
-        LAB_SECRET_VARIABLE: lab.pve.token_secret,
-        DEAD_SECRET_VARIABLE: DEAD_SECRET,
-    }
-    bot = bot_from_configuration(load_configuration(env))
-    server = HttpService(bot).start(jobs=False)
-    served = Served(server, SlackUser(server.events_url, SIGNING_SECRET, standin), standin, db)
-    try:
-        yield served
-    finally:
-        server.stop()
-        served.audit.close()
-        assert not standin.ack_timeouts, standin.ack_timeouts
-        everything = json.dumps([c.params for c in standin.calls], default=str)
-        for secret in (DEAD_SECRET, lab.pve.token_secret, home.pve.token_secret):
-            assert secret not in everything
 
 
 def test_channels_route_to_their_cluster_and_cluster_overrides(
@@ -222,6 +104,22 @@ def test_an_approved_build_runs_on_the_cluster_it_was_asked_for(
     # The request row (written on lab's side) is completed by the approver's click.
     asked = served.audit.query(action="template build request")
     assert [(r.cluster, r.result) for r in asked] == [("lab", "ok")]
+    # The decision is recorded on the request's cluster, not the approvals channel's.
+    approved = served.audit.query(action="template build approve")
+    assert [(r.cluster, r.actor) for r in approved] == [("lab", APPROVER)]
+
+
+def test_a_denial_is_recorded_on_the_cluster_of_the_request(served: Served) -> None:
+    served.user.slash("template build debian12", user=ALICE, channel=LAB_CHANNEL)
+    served.wait_ephemeral("waiting for an approver")
+    card = served.standin.wait_for(lambda: served.standin.last_message(APPROVALS), 20)
+    served.user.click(card, "approval_deny", user=APPROVER)
+    denied = served.wait(
+        lambda: served.audit.query(action="template build deny"), "the denial record"
+    )
+    assert [(r.cluster, r.actor, r.result) for r in denied] == [("lab", APPROVER, "denied")]
+    asked = served.audit.query(action="template build request")
+    assert [(r.cluster, r.result) for r in asked] == [("lab", "denied")]
 
 
 def test_a_button_acts_on_the_cluster_its_message_was_about(

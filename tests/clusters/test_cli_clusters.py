@@ -183,3 +183,91 @@ def test_check_runs_the_proxmox_items_for_each_cluster(
     names = [c["name"] for c in json.loads(only_lab.stdout)["checks"]]
     assert "proxmox[lab].version" in names
     assert not [n for n in names if n.startswith(("proxmox.", "proxmox[dead]"))]
+
+
+def with_dead(
+    env: dict[str, str], home: SimEnvironment, lab: SimEnvironment, folder: Path
+) -> dict[str, str]:
+    """``env`` with a third cluster, ``dead``, whose URL answers nothing."""
+    clusters = {"lab": cluster_entry(lab, LAB_SECRET_VARIABLE),
+                "dead": dead_entry(home, closed_port())}  # fmt: skip
+    policy = policy_file(home, folder, {"clusters": clusters})
+    return {**env, "SOLTI_CONFIG": str(policy), DEAD_SECRET_VARIABLE: "not-a-real-secret-value"}
+
+
+def test_lease_sweep_without_cluster_sweeps_every_cluster(
+    env: dict[str, str], home: SimEnvironment, lab: SimEnvironment, tmp_path: Path
+) -> None:
+    seed_template(home)
+    seed_template(lab)
+    ok_json(create(env, "--name", "home1", "--lease", "2d"))
+    ok_json(create(env, "--cluster", "lab", "--name", "lab1", "--lease", "2d"))
+    env = with_dead(env, home, lab, tmp_path)
+    later = ("--as-of", "2099-01-01T00:00:00Z")
+    due = solti(env, "lease", "sweep", *later, "--dry-run", "--json")
+    assert due.exit_code == 1  # the dead cluster was not swept
+    parts = {p["cluster"]: p for p in json.loads(due.stdout)["clusters"]}
+    assert [(a["vmid"], a["action"]) for a in parts["default"]["actions"]] == [(500, "stop")]
+    assert [(a["vmid"], a["action"]) for a in parts["lab"]["actions"]] == [(500, "stop")]
+    assert "error" in parts["dead"] and "not-a-real-secret-value" not in due.output
+
+    done = solti(env, "lease", "sweep", *later)
+    assert done.exit_code == 1, done.output
+    lines = done.stdout.splitlines()
+    assert [line.split(" as of")[0] for line in lines if line.startswith("lease sweep")] == [
+        "lease sweep on cluster default", "lease sweep on cluster lab",
+    ]  # fmt: skip
+    assert next(line for line in lines if "did not answer" in line).startswith("cluster dead")
+    # Both live clusters' VMs were stopped; each cluster's stop is recorded on it.
+    assert not home.pve.state.guests[500].running and not lab.pve.state.guests[500].running
+    stops = AuditLog(env["SOLTI_DB"]).query(action="vm stop", result="ok")
+    assert sorted(r.cluster for r in stops) == ["default", "lab"]
+    only_lab = ok_json(solti(env, "lease", "sweep", *later, "--cluster", "lab", "--json"))
+    # With several clusters configured the document has one shape, whatever --cluster says.
+    assert [(p["cluster"], p["actions"]) for p in only_lab["clusters"]] == [("lab", [])]
+
+
+def test_quota_shows_each_clusters_usage(
+    env: dict[str, str], home: SimEnvironment, lab: SimEnvironment, tmp_path: Path
+) -> None:
+    seed_template(home)
+    seed_template(lab)
+    made = ok_json(create(env, "--name", "home1"))
+    ok_json(create(env, "--cluster", "lab", "--name", "lab1"))
+    ok_json(create(env, "--cluster", "lab", "--name", "lab2"))
+    owner = AuditLog(env["SOLTI_DB"]).scoped("default").owners()[made["vm"]["vmid"]]
+    env = with_dead(env, home, lab, tmp_path)
+    report = ok_json(solti(env, "quota", "--user", owner, "--json"))
+    parts = {p["cluster"]: p for p in report["clusters"]}
+    assert parts["default"]["used"]["vms"] == 1 and parts["lab"]["used"]["vms"] == 2
+    assert sorted(v["vmid"] for v in parts["lab"]["vms"]) == [500, 501]
+    assert "error" in parts["dead"]
+    text = solti(env, "quota", "--user", owner)
+    assert text.exit_code == 0, text.output
+    assert f"quota of {owner} on cluster lab" in text.stdout
+    assert "cluster dead did not answer" in text.stdout
+    alone = ok_json(solti(env, "quota", "--user", owner, "--cluster", "lab", "--json"))
+    assert [(p["cluster"], p["used"]["vms"]) for p in alone["clusters"]] == [("lab", 2)]
+
+
+def test_reconcile_without_cluster_reconciles_every_cluster(
+    env: dict[str, str], home: SimEnvironment, lab: SimEnvironment, tmp_path: Path
+) -> None:
+    seed_template(home)
+    seed_template(lab)
+    ok_json(create(env, "--name", "home1"))
+    ok_json(create(env, "--cluster", "lab", "--name", "lab1"))
+    lab.pve.state.guests.drop(500)  # removed outside solti, on lab only
+    clean = solti(env, "reconcile", "--dry-run")
+    assert clean.exit_code == 0, clean.output
+    assert "lab" in clean.stdout and "vm gone" in clean.stdout
+    assert "Nothing to reconcile on cluster default" in clean.stdout
+    env = with_dead(env, home, lab, tmp_path)
+    done = solti(env, "reconcile", "--json")
+    assert done.exit_code == 1  # the dead cluster needs a person
+    parts = {p["cluster"]: p for p in json.loads(done.stdout)["clusters"]}
+    assert [f["kind"] for f in parts["lab"]["findings"]] == ["vm gone"]
+    assert parts["default"]["findings"] == [] and "error" in parts["dead"]
+    gone = AuditLog(env["SOLTI_DB"]).query(action="vm gone")
+    assert [(r.cluster, r.vmid) for r in gone] == [("lab", 500)]
+    assert sorted(home.pve.state.guests) == [500, 9000]

@@ -4,6 +4,7 @@ audit migration of a database made before clusters."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ def test_a_cluster_entry_loads_with_its_defaults(tmp_path: Path) -> None:
     ("clusters", "message"),
     [
         ({"default": ENTRY}, "'default' is the cluster of the PROXMOX_* variables"),
+        ({"all": ENTRY}, "'all' means every cluster (--cluster all)"),
         ({"Lab": ENTRY}, "'Lab' is not a cluster name"),
         ({"lab": {**ENTRY, "token_secret_env": "3f0c-uuid-secret"}}, "NAME of an environment"),
         ({"lab": {**ENTRY, "url": "http://pve-lab"}}, "is not https://host[:port]"),
@@ -181,3 +183,34 @@ def test_vm_buttons_carry_the_cluster_only_when_several_are_configured() -> None
     assert split_button_value("500:before-upgrade@lab") == ("500:before-upgrade", "lab")
     assert split_button_value("500@Lab!") == ("500@Lab!", None)
     assert split_button_value("500") == ("500", None)
+
+
+def test_notices_sent_before_clusters_become_the_default_clusters(tmp_path: Path) -> None:
+    """A bot database at m007 (notices keyed by owner and template) keeps its rows, now the
+    default cluster's; the same template VMID on another cluster is a notice of its own."""
+    import sqlite_utils
+
+    from solti.bot.db import BotDatabase, migrations
+    from solti.bot.notices import NoticeStore
+
+    path = tmp_path / "bot.db"
+    old = sqlite_utils.Database(path)
+    migrations.apply(old, stop_before="m008_h2clusterlists_notice_cluster")
+    old.execute(
+        "INSERT INTO [template_notices] (owner, template_vmid, version, vmids, sent_at)"
+        " VALUES ('U0ALICE', 9001, '9.7', '[500]', '2026-12-01T00:00:00+00:00')"
+    )
+    old.conn.commit()
+    old.close()
+    database = BotDatabase(path)
+    store = NoticeStore(database)
+    assert store.get("U0ALICE", 9001, cluster="default")["vmids"] == "[500]"
+    assert store.get("U0ALICE", 9001, cluster="lab") is None
+
+    class Build:
+        vmid, version = 9001, "9.7"
+
+    at = datetime(2026, 12, 2, tzinfo=UTC)
+    assert store.claim("U0ALICE", Build(), [500], at, cluster="lab")
+    assert not store.claim("U0ALICE", Build(), [500], at, cluster="default")
+    database.close()

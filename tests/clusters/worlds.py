@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from solti.composition import HttpService
+from solti.provisioning.audit_log import AuditLog
 from solti.sandbox.environment import SimEnvironment, merge_policy
+from solti.sandbox.slack import SlackStandIn, SlackUser
 
 LAB_SECRET_VARIABLE = "PROXMOX_LAB_TOKEN_SECRET"
 DEAD_SECRET_VARIABLE = "PROXMOX_DEAD_TOKEN_SECRET"
 LAB_CHANNEL = "C0LAB"
+# The bot's side (tests/clusters/conftest.py ``served``).
+SIGNING_SECRET = "clusters-signing-secret"
+DEAD_SECRET = "dead-cluster-secret-never-shown"
+ALICE, APPROVER = "U0ALICE", "U0APPROVER"
+INFRA, DEAD_CHANNEL, APPROVALS = "C0INFRA", "C0DEAD", "C0APPROVALS"
 
 
 def closed_port() -> int:
@@ -57,3 +68,34 @@ def seed_template(world: SimEnvironment, vmid: int = 9000) -> None:
     world.pve.state.add_template(
         vmid, "rocky9-template", disk_size="10G", tags=["solti", "template", "rocky9"]
     )
+
+
+class Served:
+    """The bot as served, the person typing, and the shared audit file."""
+
+    def __init__(self, server: HttpService, user: SlackUser, standin: SlackStandIn, db: Path):
+        self.server, self.user, self.standin, self.db = server, user, standin, db
+        self.audit = AuditLog(db)  # every cluster's records
+
+    def ephemerals(self) -> str:
+        return json.dumps(self.standin.ephemerals(ALICE))
+
+    def wait(self, check: Callable[[], Any], what: str, timeout: float = 30) -> Any:
+        """Work after the ack is asynchronous: wait (bounded) until ``check()`` holds."""
+        deadline = time.monotonic() + timeout
+        while not (found := check()):
+            assert time.monotonic() < deadline, f"never happened: {what}"
+            time.sleep(0.05)
+        return found
+
+    def wait_ephemeral(self, needle: str) -> str:
+        return self.wait(lambda: needle in self.ephemerals() and self.ephemerals(), needle)
+
+    def created(self, name: str) -> Any:
+        def found() -> Any:
+            for record in self.audit.query(action="vm create", result="ok"):
+                if record.name == name:
+                    return record
+            return None
+
+        return self.wait(found, f"VM {name} created")

@@ -127,6 +127,26 @@ def m007_template_notices(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m008_h2clusterlists_notice_cluster(db: sqlite_utils.Database) -> None:
+    """Notices per cluster: template VMIDs are per cluster, so a notice is keyed by
+    (cluster, owner, template_vmid); rows from before clusters are the default cluster's."""
+    db.execute(
+        "CREATE TABLE [template_notices_new] ("
+        " cluster TEXT NOT NULL DEFAULT 'default', owner TEXT NOT NULL,"
+        " template_vmid INTEGER NOT NULL, version TEXT, vmids TEXT NOT NULL,"
+        " sent_at TEXT NOT NULL, dismissed_at TEXT,"
+        " PRIMARY KEY (cluster, owner, template_vmid))"
+    )
+    db.execute(
+        "INSERT INTO [template_notices_new] (cluster, owner, template_vmid, version, vmids,"
+        " sent_at, dismissed_at) SELECT 'default', owner, template_vmid, version, vmids,"
+        " sent_at, dismissed_at FROM [template_notices]"
+    )
+    db.execute("DROP TABLE [template_notices]")
+    db.execute("ALTER TABLE [template_notices_new] RENAME TO [template_notices]")
+
+
 class BotDatabase:
     """A thread-safe handle on the bot's tables; ``transaction()`` serialises writers."""
 

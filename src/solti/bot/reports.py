@@ -1,6 +1,10 @@
 """The template-version report: gathered from provisioning, posted to a channel.
 
 ``bot.scheduler`` posts it on the policy's cron; ``/solti report`` posts it on demand.
+
+With several clusters configured the report covers every cluster, asked at once
+(``every_cluster``): a section per cluster (its distributions, leases ending, outdated clones,
+old snapshots), and a cluster that does not answer named in one line under the others.
 """
 
 from __future__ import annotations
@@ -10,11 +14,18 @@ from collections import defaultdict
 from typing import Any
 
 from solti.bot.blocks.fleet_blocks import fleet_blocks
-from solti.bot.blocks.report import DistributionReport, report_messages
+from solti.bot.blocks.report import (
+    ClusterReport,
+    DistributionReport,
+    report_messages,
+    report_messages_clusters,
+)
 from solti.bot.blocks.snapshot_blocks import old_snapshot_blocks
+from solti.bot.every_cluster import on_every_cluster, unanswered_text
 from solti.bot.fleet_facts import ending_within, outdated_vms
 from solti.bot.runtime import Runtime
 from solti.bot.slackcalls import send_retrying
+from solti.provisioning.clusters import split
 from solti.provisioning.template_copies import copies_of
 
 __all__ = ["gather", "gather_fleet", "gather_old_snapshots", "post_report"]
@@ -75,11 +86,14 @@ def gather_old_snapshots(runtime: Runtime) -> list[Any]:
 
 def post_report(runtime: Runtime, channel: str) -> list[str]:
     """Post the report to ``channel`` (one or more messages); returns their timestamps."""
-    templates = runtime.provisioner.list_templates()
-    vms = runtime.provisioner.list_vms()
-    messages = report_messages(
-        gather(runtime, templates, vms), runtime.clock(), gather_fleet(runtime, templates, vms)
-    )
+    if runtime.clusters.many:
+        messages = _messages_of_clusters(runtime)
+    else:
+        templates = runtime.provisioner.list_templates()
+        vms = runtime.provisioner.list_vms()
+        messages = report_messages(
+            gather(runtime, templates, vms), runtime.clock(), gather_fleet(runtime, templates, vms)
+        )
     stamps = []
     for payload in messages:
         # Parts go out back to back, about Slack's one message a second per channel.
@@ -89,3 +103,22 @@ def post_report(runtime: Runtime, channel: str) -> list[str]:
         )
         stamps.append(response["ts"])
     return stamps
+
+
+def _messages_of_clusters(runtime: Runtime) -> list[dict[str, Any]]:
+    """Every cluster's part at once; one that fails is named, the others reported."""
+
+    def part() -> ClusterReport:  # runs on one cluster (runtime.on_cluster)
+        templates = runtime.provisioner.list_templates()
+        vms = runtime.provisioner.list_vms()
+        return ClusterReport(
+            runtime.cluster, gather(runtime, templates, vms), gather_fleet(runtime, templates, vms)
+        )
+
+    answered, unanswered = split(on_every_cluster(runtime, part))
+    for answer in unanswered:
+        log.warning("report: cluster %s did not answer: %s", answer.cluster,
+                    type(answer.error).__name__)  # fmt: skip
+    return report_messages_clusters(
+        [a.value for a in answered], [unanswered_text(a) for a in unanswered], runtime.clock()
+    )

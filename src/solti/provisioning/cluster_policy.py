@@ -127,6 +127,10 @@ def check_clusters(clusters: dict[str, ClusterEntry]) -> dict[str, ClusterEntry]
             raise ValueError(
                 "'default' is the cluster of the PROXMOX_* variables; give this one another name"
             )
+        if name == "all":
+            raise ValueError(
+                "'all' means every cluster (--cluster all); give this one another name"
+            )
         check_cluster_name(name)
         for channel in entry.channels:
             if channel in routed:

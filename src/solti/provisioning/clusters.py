@@ -10,6 +10,11 @@ is named, not its value.
 Which cluster a command uses: the one it names (``--cluster``), else the channel's route
 (``channels:`` of an entry), else ``default`` (``resolve``). Lists over every cluster ask each
 one on its own (``each``): one cluster that does not answer never hides the others.
+
+Which clusters a list or a sweep covers (``span``): the one named, every one for ``all``, the
+channel's route, else every cluster. The CLI (``cli.cluster_lists``) and the bot
+(``bot.every_cluster``) both use ``span``, ``each``/``each_named``, ``split`` and
+``unanswered_reason``, and only word the result their own way.
 """
 
 from __future__ import annotations
@@ -32,9 +37,12 @@ if TYPE_CHECKING:
     from solti.provisioning.service import Provisioner
 
 __all__ = [
-    "DEFAULT_CLUSTER", "ClusterAnswer", "ClusterConnection", "Clusters", "connection_of",
-    "secret_variables",
+    "ALL_CLUSTERS", "DEFAULT_CLUSTER", "ClusterAnswer", "ClusterConnection", "Clusters",
+    "connection_of", "secret_variables", "split", "unanswered_line", "unanswered_reason",
 ]  # fmt: skip
+
+# `--cluster all`: every configured cluster (lists, sweeps); no cluster may take this name.
+ALL_CLUSTERS = "all"
 
 T = TypeVar("T")
 
@@ -95,6 +103,26 @@ class ClusterAnswer:
     @property
     def answered(self) -> bool:
         return self.error is None
+
+
+def split(answers: list[ClusterAnswer]) -> tuple[list[ClusterAnswer], list[ClusterAnswer]]:
+    """``(answered, unanswered)``, each in the clusters' order."""
+    return [a for a in answers if a.error is None], [a for a in answers if a.error is not None]
+
+
+def unanswered_reason(cluster: str, error: BaseException) -> str:
+    """Why ``cluster`` gave no answer, in one line: the error's own sentence (never a secret:
+    the clients' messages name URLs and variables, not values), with the policy key of this
+    cluster's URL where the client names ``PROXMOX_URL``."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    if cluster != DEFAULT_CLUSTER:
+        text = text.replace("PROXMOX_URL", f"clusters.{cluster}.url")
+    return text
+
+
+def unanswered_line(cluster: str, error: BaseException) -> str:
+    """``cluster lab did not answer: ...`` (the CLI's line under the others' rows)."""
+    return f"cluster {cluster} did not answer: {unanswered_reason(cluster, error)}"
 
 
 class Clusters:
@@ -200,6 +228,16 @@ class Clusters:
         """The cluster a channel is routed to (policy ``clusters.NAME.channels``), if any."""
         return self.routes.get(channel) if channel else None
 
+    def span(self, explicit: str | None = None, channel: str | None = None) -> list[str]:
+        """The clusters a list or a sweep covers: ``all`` -> every one; a name -> that one;
+        else the channel's route; else every cluster (with one configured: ``default``)."""
+        if explicit == ALL_CLUSTERS:
+            return self.names
+        if explicit:
+            return [self.check_name(explicit)]
+        routed = self.route(channel)
+        return [routed] if routed else self.names
+
     def resolve(self, explicit: str | None = None, channel: str | None = None) -> str:
         """The cluster a command uses: the one it names, else its channel's, else default."""
         if explicit:
@@ -231,11 +269,18 @@ class Clusters:
         In parallel, so a cluster that times out costs its own timeout, not the others' too;
         a failure (unreachable, refused token, missing secret) is that cluster's answer only.
         """
+        return self.each_named(lambda name: ask(self.get(name)), names)
+
+    def each_named(
+        self, ask: Callable[[str], T], names: list[str] | None = None
+    ) -> list[ClusterAnswer]:
+        """``each``, for work that needs the cluster's name rather than its provisioner (the
+        bot runs it inside ``runtime.on_cluster(name)``)."""
         chosen = names or self.names
 
         def one(name: str) -> ClusterAnswer:
             try:
-                return ClusterAnswer(name, ask(self.get(name)))
+                return ClusterAnswer(name, ask(name))
             except Exception as exc:
                 return ClusterAnswer(name, error=exc)
 

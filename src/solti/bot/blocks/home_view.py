@@ -8,6 +8,7 @@ Slack allows 100 blocks in a Home view; each VM takes two (facts, buttons), so a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,9 +25,13 @@ from solti.bot.blocks.elements import (
     when,
 )
 from solti.bot.blocks.lease_blocks import extend_button, lease_left, remove_button
+from solti.bot.cluster_context import button_value
 from solti.provisioning import Size
 
-__all__ = ["START_ACTION", "STOP_ACTION", "home_view", "quota_lines"]
+__all__ = [
+    "START_ACTION", "STOP_ACTION", "ClusterHome", "home_view", "home_view_clusters", "quota_lines",
+    "vm_blocks",
+]  # fmt: skip
 
 START_ACTION = "vm_start"
 STOP_ACTION = "vm_stop"
@@ -52,7 +57,7 @@ def _vm_blocks(vm: Any, now: datetime, newest: str | None) -> list[Block]:
         extend_button(vm.vmid),
         power,
         remove_button(vm.vmid, vm.name, "Remove"),
-        block_id=f"home-vm-{vm.vmid}",
+        block_id=f"home-vm-{button_value(str(vm.vmid))}",  # unique over clusters: `500@lab`
     )
     return [section(facts), buttons]
 
@@ -114,5 +119,72 @@ def home_view(
         blocks.append(section("\n".join(lines) if lines else "None."))
         if len(expiring) > MAX_EXPIRING:
             blocks.append(context(f"{len(expiring) - MAX_EXPIRING} more."))
+    blocks.append(context(f"Updated {when(now)} · `/solti vm extend VMID DURATION`"))
+    return {"type": "home", "blocks": blocks}
+
+
+def vm_blocks(mine: Sequence[Any], now: datetime, newer: dict[int, str], limit: int) -> list[Block]:
+    """The first ``limit`` of ``mine``, two blocks each. Built while the VMs' cluster is the
+    running one (``runtime.on_cluster``), so each button's value names it (``500@lab``)."""
+    blocks: list[Block] = []
+    for vm in mine[:limit]:
+        blocks += _vm_blocks(vm, now, newer.get(vm.vmid))
+    return blocks
+
+
+@dataclass
+class ClusterHome:
+    """One cluster's part of the Home tab (several clusters configured)."""
+
+    cluster: str
+    mine: list[Any]
+    blocks: list[Block]  # ``vm_blocks`` of ``mine``, built on the cluster
+    quota: dict[str, Any] | None = None
+    expiring: list[Any] | None = None  # admins only
+    shown: int = field(default=0)
+
+
+def home_view_clusters(
+    parts: Sequence[ClusterHome], unanswered: Sequence[str], now: datetime
+) -> dict[str, Any]:
+    """The Home tab over several clusters: your VMs and your quota per cluster (quotas are
+    per cluster), leases ending this week per cluster for admins, and one line per cluster
+    that did not answer (``unanswered``, already worded)."""
+    blocks: list[Block] = [header("Your VMs")]
+    total = sum(len(p.mine) for p in parts)
+    if not total:
+        blocks.append(section("You have no VMs. `/solti vm create rocky9` makes one."))
+    for part in parts:
+        if part.mine:
+            blocks.append(section(f"*Cluster `{part.cluster}`* ({len(part.mine)})"))
+            blocks += part.blocks
+            if len(part.mine) > part.shown:
+                more = f"{len(part.mine) - part.shown} more: `/solti vm list --mine --cluster "
+                blocks.append(context(more + f"{part.cluster}`."))
+    for line in unanswered:
+        blocks.append(section(f":warning: {line}"))
+    blocks += [divider(), header("Your quota")]
+    for part in parts:
+        if part.quota is None:
+            text = "could not be read just now; `/solti quota` asks again."
+            blocks.append(section(f"*Cluster `{part.cluster}`*: {text}"))
+        else:
+            lines = quota_lines(part.quota)
+            blocks.append(section(f"*Cluster `{part.cluster}`*\n" + "\n".join(lines)))
+    admin = [p for p in parts if p.expiring is not None]
+    if admin:
+        blocks += [divider(), header("Leases ending this week (all VMs)")]
+        per_cluster = max(1, MAX_EXPIRING // len(admin))
+        for part in admin:
+            ending = part.expiring or []
+            lines = [
+                f"`{vm.vmid}` {escape(vm.name)} · {mention(vm.owner) if vm.owner else 'nobody'}"
+                f" · {when(vm.lease_expires_at)}"
+                for vm in ending[:per_cluster]
+            ]
+            if len(ending) > per_cluster:
+                lines.append(f"{len(ending) - per_cluster} more.")
+            body = "\n".join(lines) if lines else "None."
+            blocks.append(section(f"*Cluster `{part.cluster}`*\n{body}"))
     blocks.append(context(f"Updated {when(now)} · `/solti vm extend VMID DURATION`"))
     return {"type": "home", "blocks": blocks}

@@ -182,14 +182,7 @@ def vm_list_message(
     else:
         first = (page - 1) * per_page
         shown = vms[first : first + per_page]
-        lines = [
-            f"`{vm.vmid}` *{escape(vm.name)}* on {escape(vm.node)}: {escape(vm.status)}"
-            + (f", from {escape(vm.template_name)}" if vm.template_name else "")
-            + (f", owner <@{vm.owner}>" if vm.owner and not mine else "")
-            + (f", {lease_of(vm)}" if lease_of is not None else "")
-            + (f" :warning: {escape(vm.note)}" if getattr(vm, "note", None) else "")
-            for vm in shown
-        ]
+        lines = [_vm_line(vm, mine, lease_of) for vm in shown]
         blocks = [header(f"{title} ({len(vms)})")]
         chunk: list[str] = []
         for line in lines:
@@ -208,6 +201,67 @@ def vm_list_message(
             text = f"{title}: {where}"
     if quota_left is not None:
         blocks.append(context(f"You can create {quota_left} more VM(s) under your quota."))
+    return message(text, blocks)
+
+
+def _vm_line(vm: Any, mine: bool, lease_of: Callable[[Any], str] | None) -> str:
+    return (
+        f"`{vm.vmid}` *{escape(vm.name)}* on {escape(vm.node)}: {escape(vm.status)}"
+        + (f", from {escape(vm.template_name)}" if vm.template_name else "")
+        + (f", owner <@{vm.owner}>" if vm.owner and not mine else "")
+        + (f", {lease_of(vm)}" if lease_of is not None else "")
+        + (f" :warning: {escape(vm.note)}" if getattr(vm, "note", None) else "")
+    )
+
+
+def vm_lists_message(
+    groups: Sequence[tuple[str, Sequence[Any]]],
+    unanswered: Sequence[str],
+    mine: bool,
+    quota_left: dict[str, int] | None = None,
+    page: int = 1,
+    per_page: int = VMS_PER_PAGE,
+    lease_of: Callable[[Any], str] | None = None,
+) -> dict[str, Any]:
+    """The VM list over several clusters: a heading per cluster, its VMs under it (a cluster
+    with none says so), then one line per cluster that did not answer (``unanswered``, already
+    worded). Pages count VMs over all clusters, in the clusters' order; ``quota_left`` is per
+    cluster (quotas are)."""
+    title = "Your VMs" if mine else "VMs"
+    rows = [(cluster, vm) for cluster, vms in groups for vm in vms]
+    pages = max(1, -(-len(rows) // per_page))
+    names = ", ".join(cluster for cluster, _ in groups) or "none"
+    blocks: list[Block] = [header(f"{title} on clusters {names} ({len(rows)})")]
+    text = f"{title} on clusters {names}: {len(rows)}"
+    first = (page - 1) * per_page
+    shown = rows[first : first + per_page]
+    if page > pages:
+        blocks.append(
+            section(f"Page {page} is past the end: {len(rows)} VMs fill {pages} page(s).")
+        )
+    for cluster, vms in groups:
+        lines = [_vm_line(vm, mine, lease_of) for where, vm in shown if where == cluster]
+        if not lines and (vms or page > pages):
+            continue  # its VMs are on another page
+        heading = f"*Cluster `{cluster}`* ({len(vms)})"
+        body = "\n".join(lines) or ("You have no VMs here." if mine else "No VMs here.")
+        chunk = [heading]
+        for line in body.split("\n"):
+            if sum(len(x) + 1 for x in chunk) + len(line) > 2800:
+                blocks.append(section("\n".join(chunk)))
+                chunk = []
+            chunk.append(line)
+        blocks.append(section("\n".join(chunk)))
+    for line in unanswered:
+        blocks.append(section(f":warning: {line}"))
+    if pages > 1 and page <= pages:
+        where = f"{first + 1}-{first + len(shown)} of {len(rows)}"
+        more = f"`/solti vm list{' --mine' if mine else ''} --cluster all --page {page + 1}`"
+        blocks.append(context(f"{where}; {more}" if page < pages else f"{where} (the last page)"))
+        text = f"{title}: {where}"
+    if quota_left:
+        left = ", ".join(f"`{cluster}` {n}" for cluster, n in quota_left.items())
+        blocks.append(context(f"VMs you can still create under your quotas: {left}."))
     return message(text, blocks)
 
 

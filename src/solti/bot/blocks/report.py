@@ -76,12 +76,62 @@ def report_messages(
 ) -> list[dict[str, Any]]:
     """Every message stays within 50 blocks and well under the text limit; ``fleet`` (leases
     ending, outdated clones: ``blocks.fleet``) follows the distributions."""
-    messages: list[dict[str, Any]] = []
-    current: list[Block] = [header("Template report")]
-    chars = 0
     parts: list[list[Block]] = [distribution_blocks(item, now) for item in items]
     if fleet:
         parts += [[divider()]] + [[block] for block in fleet]
+    if not items:
+        parts.append([section("No distributions in the catalog.")])
+    return _split(parts, _summary(items), now)
+
+
+@dataclass
+class ClusterReport:
+    """One cluster's part of the report (several clusters configured)."""
+
+    cluster: str
+    items: list[DistributionReport]
+    fleet: list[Block] = field(default_factory=list)
+
+
+def report_messages_clusters(
+    clusters: Sequence[ClusterReport], unanswered: Sequence[str], now: datetime
+) -> list[dict[str, Any]]:
+    """The report over several clusters: a section per cluster (its distributions, then its
+    fleet), then one line per cluster that did not answer (``unanswered``, already worded)."""
+    parts: list[list[Block]] = []
+    for part in clusters:
+        parts.append([header(f"Cluster {part.cluster}")])
+        parts += [distribution_blocks(item, now) for item in part.items]
+        if not part.items:
+            parts.append([section("No distributions in the catalog.")])
+        parts += [[block] for block in part.fleet]
+        parts.append([divider()])
+    parts += [[section(f":warning: {line}")] for line in unanswered]
+    items = [item for part in clusters for item in part.items]
+    names = ", ".join(part.cluster for part in clusters) or "none"
+    summary = _summary(items) + f" on cluster(s) {names}"
+    if unanswered:
+        summary += f"; {len(unanswered)} cluster(s) did not answer"
+    return _split(parts, summary, now)
+
+
+def _summary(items: Sequence[DistributionReport]) -> str:
+    stale = [
+        i.distribution
+        for i in items
+        if i.update is not None and i.update.state == "update_available"
+    ]
+    summary = f"Template report: {len(items)} distribution(s)"
+    if stale:
+        summary += f"; newer upstream images for {', '.join(sorted(set(stale)))}"
+    return summary
+
+
+def _split(parts: Sequence[list[Block]], summary: str, now: datetime) -> list[dict[str, Any]]:
+    """``parts`` (each kept whole) into messages within Slack's block and text limits."""
+    messages: list[list[Block]] = []
+    current: list[Block] = [header("Template report")]
+    chars = 0
     for blocks in parts:
         size = sum(len(str(b)) for b in blocks)
         if len(current) + len(blocks) > BLOCKS_PER_MESSAGE or chars + size > CHARS_PER_MESSAGE:
@@ -90,19 +140,9 @@ def report_messages(
             chars = 0
         current.extend(blocks)
         chars += size
-    if not items:
-        current.append(section("No distributions in the catalog."))
     current.append(divider())
     current.append(context(f"Generated {when(now)}"))
     messages.append(current)
-    stale = [
-        i.distribution
-        for i in items
-        if i.update is not None and i.update.state == "update_available"
-    ]
-    summary = f"Template report: {len(items)} distribution(s)"
-    if stale:
-        summary += f"; newer upstream images for {', '.join(stale)}"
     return [
         {"text": summary if n == 0 else summary + " (continued)", "blocks": b}
         for n, b in enumerate(messages)

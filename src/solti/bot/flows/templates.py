@@ -154,12 +154,21 @@ def _record_decision(
     params: dict[str, Any],
     error: str | None = None,
     approver: str | None = None,
+    about: Approval | None = None,
 ) -> None:
     """One request or decision in the audit log (asked, approved, denied, expired).
 
-    A failing audit log must not hide the decision from the people waiting for it: the
-    failure is logged and the flow goes on.
+    A decision ``about`` a request is recorded on the request's cluster (``request_cluster``),
+    not the cluster of the channel the approver clicked in. A failing audit log must not hide
+    the decision from the people waiting for it: the failure is logged and the flow goes on.
     """
+    if about is not None:
+        with runtime.on_cluster(request_cluster(runtime, about)):
+            _record_decision(
+                runtime, actor=actor, action=action, result=result, request_id=request_id,
+                params=params, error=error, approver=approver,
+            )  # fmt: skip
+        return
     try:
         runtime.audit.record(
             action=action,
@@ -296,6 +305,7 @@ def decide(caller: Caller, request_id: str, approve: bool) -> None:
             error=allowed.reason,
             params={"target": approval.target, "approval": request_id},
             request_id=f"{request_id}:{caller.request_id}",
+            about=approval,
         )
         caller.say_error(allowed.reason)
         return
@@ -316,6 +326,7 @@ def decide(caller: Caller, request_id: str, approve: bool) -> None:
         approver=caller.user if approval.state != "expired" else None,
         params={"target": approval.target, "approval": request_id, "requester": approval.requester},
         request_id=f"{request_id}:decision",
+        about=approval,
     )
     finish_request(runtime, approval)
     _refresh_card(runtime, approval)
@@ -324,10 +335,16 @@ def decide(caller: Caller, request_id: str, approve: bool) -> None:
         _run(runtime, approval)
 
 
+def request_cluster(runtime: Runtime, approval: Approval) -> str | None:
+    """The cluster a request is for: the card's ``Cluster`` line (stored with the approval),
+    else its channel's route (a request from before clusters), else None (default)."""
+    cluster = dict(approval.details).get(CLUSTER_DETAIL)
+    return cluster or runtime.clusters.route(approval.origin_channel)
+
+
 def _run(runtime: Runtime, approval: Approval) -> None:
     """The approved change, on the cluster it was requested for (not the approver's)."""
-    cluster = dict(approval.details).get(CLUSTER_DETAIL)
-    with runtime.on_cluster(cluster or runtime.clusters.route(approval.origin_channel)):
+    with runtime.on_cluster(request_cluster(runtime, approval)):
         _run_on_cluster(runtime, approval)
 
 
@@ -417,6 +434,7 @@ def expire_due(runtime: Runtime) -> int:
                 "requester": approval.requester,
             },
             request_id=f"{approval.id}:decision",
+            about=approval,
         )
         finish_request(runtime, outcome.approval)
         try:

@@ -12,19 +12,30 @@ from typing import Any
 from solti.bot.blocks import replies
 from solti.bot.blocks.fleet_blocks import lease_note
 from solti.bot.cluster_context import named_cluster
+from solti.bot.every_cluster import on_every_cluster, unanswered_text
 from solti.bot.flows.caller import Caller, describe_error
+from solti.provisioning.clusters import split
 
 __all__ = ["give", "list_vms", "quota", "vm_action"]
 
 log = logging.getLogger("solti.bot.flows.vm_verbs")
 
 
-def list_vms(caller: Caller, mine: bool, page: int = 1) -> None:
-    """One page of the VM list (``--page N``), only the caller's with ``mine``."""
+def list_vms(caller: Caller, mine: bool, page: int = 1, typed: str | None = None) -> None:
+    """One page of the VM list (``--page N``), only the caller's with ``mine``.
+
+    Which clusters (``Clusters.span``): ``typed`` (``--cluster NAME``, or ``all``), else the
+    channel's route, else every cluster: a channel routed nowhere lists them all, as
+    `solti vm list` without ``--cluster`` does (a list only reads, and shows what is where).
+    """
     runtime = caller.runtime
     allowed = caller.authorize("vm list")
     if not allowed:
         caller.say_error(allowed.reason)
+        return
+    names = runtime.clusters.span(typed, caller.channel)
+    if len(names) > 1:
+        _list_on_clusters(caller, mine, page, names)
         return
     vms = runtime.provisioner.list_vms()
     if mine:
@@ -38,6 +49,30 @@ def list_vms(caller: Caller, mine: bool, page: int = 1) -> None:
             vms, mine, left, page, lease_of=lambda vm: lease_note(vm, now), cluster=named_cluster()
         )
     )
+
+
+def _list_on_clusters(caller: Caller, mine: bool, page: int, names: list[str]) -> None:
+    """Every cluster of ``names`` at once, grouped by cluster; a silent one named in a line."""
+    runtime = caller.runtime
+    answers = on_every_cluster(runtime, lambda: runtime.provisioner.list_vms(), names)
+    answered, unanswered = split(answers)
+    if not answered:  # nothing to list: the reply is the reasons
+        caller.say_error(" ".join(unanswered_text(a) for a in unanswered))
+        return
+    groups = [
+        (a.cluster, [vm for vm in a.value if vm.owner == caller.user] if mine else a.value)
+        for a in answered
+    ]
+    left = None
+    if runtime.rules.max_vms_per_user is not None:
+        left = {
+            a.cluster: runtime.rules.quota_left(sum(1 for vm in a.value if vm.owner == caller.user))
+            for a in answered
+        }
+    now = runtime.clock()
+    down = [unanswered_text(a) for a in unanswered]
+    lease_of = lambda vm: lease_note(vm, now)  # noqa: E731
+    caller.reply(replies.vm_lists_message(groups, down, mine, left, page, lease_of=lease_of))
 
 
 def quota(caller: Caller, user: str | None) -> None:

@@ -28,6 +28,7 @@ from solti.bot.flows.caller import Caller, describe_error
 from solti.bot.flows.template_copies_flow import ALL_NODES
 from solti.bot.grammar.cluster_option import take_cluster
 from solti.bot.listeners.dispatch import caller_from, ephemeral_via_respond, later
+from solti.provisioning.clusters import ALL_CLUSTERS
 
 __all__ = ["COMMAND", "open_create_modal", "register"]
 
@@ -43,9 +44,9 @@ def _handle(ack: Any, command: dict[str, Any], context: Any, respond: Any) -> No
     """
     try:
         text, cluster = take_cluster(command.get("text", ""))
-        if cluster is not None:
-            _known_cluster(context, cluster)
         parsed = grammar.parse(text)
+        if cluster is not None:
+            _known_cluster(context, cluster, parsed)
     except grammar.UsageError as exc:
         ack(**replies.error_message(exc.message, exc.topic, usage=True))
         _count(exc.topic if exc.topic in grammar.TOPICS else "unknown", "invalid")
@@ -55,17 +56,23 @@ def _handle(ack: Any, command: dict[str, Any], context: Any, respond: Any) -> No
         _count("help", "ok")
         return
     ack()
-    caller = caller_from(
-        context, ephemeral_via_respond(respond), command.get("trigger_id"), cluster
-    )
+    chosen = None if cluster == ALL_CLUSTERS else cluster  # `all`: the list spans them
+    caller = caller_from(context, ephemeral_via_respond(respond), command.get("trigger_id"), chosen)
     if isinstance(parsed, grammar.VmCreate) and parsed.opens_modal:
         open_create_modal(caller, command.get("trigger_id"), _prefill(parsed), _verb(parsed))
         return
     later(caller, _verb(parsed), lambda: _run(caller, parsed, command), quick=_quick(parsed))
 
 
-def _known_cluster(context: Any, name: str) -> None:
-    """``--cluster NAME`` names a configured cluster, else a usage error in the ack."""
+def _known_cluster(context: Any, name: str, parsed: grammar.Command) -> None:
+    """``--cluster NAME`` names a configured cluster (``all``: `vm list` only), else a usage
+    error in the ack."""
+    if name == ALL_CLUSTERS:
+        if isinstance(parsed, grammar.VmList):
+            return
+        raise grammar.UsageError(
+            "`--cluster all` is for `vm list` only; name one cluster, e.g. --cluster lab.", None
+        )
     clusters = context["runtime"].clusters
     if name not in clusters.names:
         raise grammar.UsageError(
@@ -232,7 +239,7 @@ def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> No
             prefill = _prefill(parsed)
             vms.create_from_slash(caller, values, prefill)
         case grammar.VmList(mine=mine, page=page):
-            vm_verbs.list_vms(caller, mine, page)
+            vm_verbs.list_vms(caller, mine, page, take_cluster(command.get("text", ""))[1])
         case grammar.VmAction(verb=verb, vmid=vmid):
             vm_verbs.vm_action(caller, verb, vmid)
         case grammar.VmExtend(vmid=vmid, duration=duration):

@@ -4,7 +4,11 @@ With one cluster configured a list is what it always was. With several (policy `
 each row gains a ``cluster`` column; without ``--cluster`` every cluster is asked at once
 (``Clusters.each``) and a cluster that does not answer is named in one line under the others'
 rows (on stderr with ``--json``, so the document stays a list): one cluster being down never
-hides the rest. Only when no cluster answers does the command fail.
+hides the rest. Only when no cluster answers does the command fail. ``--cluster all`` asks every
+cluster as no ``--cluster`` does (``Clusters.span``).
+
+``spanned`` is the same choice for verbs that act rather than list (``reconcile``,
+``lease sweep``, ``quota``): the clusters to act on, each one's result or error.
 """
 
 from __future__ import annotations
@@ -15,17 +19,30 @@ from typing import Any
 import click
 
 from solti.provisioning.cli.context import CliApp, _plain, fail
+from solti.provisioning.clusters import (
+    ALL_CLUSTERS,
+    DEFAULT_CLUSTER,
+    ClusterAnswer,
+    unanswered_line,
+)
 
-__all__ = ["list_on_clusters", "unanswered_line"]
+__all__ = ["chosen_provisioner", "list_on_clusters", "spanned", "unanswered_line"]
 
 
-def unanswered_line(cluster: str, error: BaseException) -> str:
-    """``cluster lab did not answer: ...``; the error's own sentence (never a secret), with
-    the policy key of this cluster's URL where the client names ``PROXMOX_URL``."""
-    text = " ".join(str(error).split()) or type(error).__name__
-    if cluster != "default":
-        text = text.replace("PROXMOX_URL", f"clusters.{cluster}.url")
-    return f"cluster {cluster} did not answer: {text}"
+def chosen_provisioner(app: CliApp) -> Any:
+    """The one cluster's provisioner (``--cluster all`` with one cluster: ``default``)."""
+    if app.cluster == ALL_CLUSTERS:
+        return app.clusters.get(DEFAULT_CLUSTER)
+    return app.provisioner
+
+
+def spanned(app: CliApp, work: Callable[[Any], Any]) -> list[ClusterAnswer] | None:
+    """``work`` on every cluster the verb covers (``Clusters.span``), at once; None when only
+    one cluster is configured (the verb then prints as it always did)."""
+    clusters = app.clusters
+    if not clusters.many:
+        return None
+    return clusters.each(work, clusters.span(app.cluster))
 
 
 def _filled(rows: list[Any], optional: Sequence[str]) -> list[str]:
@@ -51,12 +68,11 @@ def list_on_clusters(
     shape = text_rows if text_rows is not None and not as_json else list
     clusters = app.clusters
     if not clusters.many:
-        items = shape(ask(app.provisioner))
+        items = shape(ask(chosen_provisioner(app)))
         shown = (*columns, *_filled(_plain(items), optional))
         app.emit(items, as_json, columns=shown, title=title)
         return
-    names = clusters.names if app.spans_clusters else [app.cluster_name]
-    answers = clusters.each(ask, names)
+    answers = clusters.each(ask, clusters.span(app.cluster))
     if len(answers) == 1 and answers[0].error is not None:
         raise answers[0].error
     rows = [
