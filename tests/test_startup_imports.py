@@ -105,6 +105,10 @@ NOT_ON_THE_CREATE_PATH = (
     "apscheduler",
     "waitress",
     "prometheus_client",  # the step timings wait in solti.telemetry.metrics until served
+    "solti.provisioning.snapshots",  # loaded by the first snapshot verb
+    "solti.provisioning.template_build",  # loaded by the first template verb
+    "solti.provisioning.template_copies",
+    "solti.provisioning.template_lifecycle",
 )
 
 
