@@ -104,6 +104,11 @@ NOT_ON_THE_CREATE_PATH = (
     "jsonschema",
     "apscheduler",
     "waitress",
+    "prometheus_client",  # the step timings wait in solti.telemetry.metrics until served
+    "solti.provisioning.snapshots",  # loaded by the first snapshot verb
+    "solti.provisioning.template_build",  # loaded by the first template verb
+    "solti.provisioning.template_copies",
+    "solti.provisioning.template_lifecycle",
 )
 
 
@@ -198,3 +203,87 @@ def test_a_named_file_source_is_read_through_the_settings(tmp_path: Path) -> Non
     environ = {**ENVIRONMENTS[0], "SOLTI_SECRETS_DIR": str(tmp_path)}
     settings = config.proxmox_from_env(environ)
     assert isinstance(settings, ProxmoxSettings) and settings.verify_ssl is False
+
+
+def test_metrics_recorded_before_the_registry_loads_are_all_served() -> None:
+    """A command records steps, errors and outcomes without prometheus_client; whatever then
+    reads the registry sees every one of them, exactly as if the series had been real."""
+    code = (
+        "import sys\n"
+        "from solti import telemetry\n"
+        "with telemetry.track_command('vm create'):\n"
+        "    with telemetry.step_timer('vm create', 'clone'):\n"
+        "        pass\n"
+        "telemetry.PROXMOX_ERRORS.labels(kind='TaskFailed').inc()\n"
+        "telemetry.PROXMOX_ERRORS.labels('TaskFailed').inc(2)\n"
+        "telemetry.PROVISIONING_STEP.labels(operation='vm create', step='clone').observe(7)\n"
+        "assert 'prometheus_client' not in sys.modules\n"
+        "body = telemetry.render_metrics()[0].decode()\n"
+        "assert 'prometheus_client' in sys.modules\n"
+        "telemetry.PROXMOX_ERRORS.labels(kind='TaskFailed').inc()  # now straight through\n"
+        "print(body)\n"
+        "print(telemetry.REGISTRY.get_sample_value('solti_proxmox_errors_total',"
+        " {'kind': 'TaskFailed'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    body = done.stdout
+    assert 'solti_commands_total{outcome="ok",verb="vm create"} 1.0' in body
+    assert 'solti_proxmox_errors_total{kind="TaskFailed"} 3.0' in body
+    assert 'solti_provisioning_step_seconds_count{operation="vm create",step="clone"} 2.0' in body
+    # 7 s lands in the 10 s bucket, the quick clone in the first one
+    assert (
+        'solti_provisioning_step_seconds_bucket{le="0.1",operation="vm create",step="clone"} 1.0'
+        in body
+    )
+    assert (
+        'solti_provisioning_step_seconds_bucket{le="10.0",operation="vm create",step="clone"} 2.0'
+        in body
+    )
+    assert body.splitlines()[-1] == "4.0"
+
+
+def test_a_wrong_metrics_call_fails_where_it_is_made_as_prometheus_client_would() -> None:
+    """The stand-ins check what prometheus_client checks, before it is loaded."""
+    code = (
+        "import sys\n"
+        "from solti import telemetry\n"
+        "for call in (lambda: telemetry.COMMANDS.labels(verb='vm create'),\n"
+        "             lambda: telemetry.PROXMOX_ERRORS.labels('a', 'b'),\n"
+        "             lambda: telemetry.PROXMOX_ERRORS.labels('a', kind='b'),\n"
+        "             lambda: telemetry.PROXMOX_ERRORS.labels(kind='a').inc(-1)):\n"
+        "    try:\n"
+        "        call()\n"
+        "    except ValueError as exc:\n"
+        "        print(exc)\n"
+        "assert 'prometheus_client' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == [
+        "Incorrect label names",
+        "Incorrect label count",
+        "Can't pass both *args and **kwargs",
+        "Counters can only be incremented by non-negative amounts.",
+    ]
+
+
+def test_the_stand_ins_have_the_real_series_label_names() -> None:
+    from solti.telemetry import metrics, prometheus_registry
+
+    for name in ("COMMANDS", "PROVISIONING_STEP", "PROXMOX_ERRORS"):
+        stand_in, real = getattr(metrics, name), getattr(prometheus_registry, name)
+        assert stand_in._labelnames == real._labelnames, name
+
+
+def test_pending_metrics_are_bounded_in_a_process_that_never_serves() -> None:
+    code = (
+        "import sys\n"
+        "from solti.telemetry import metrics\n"
+        "for _ in range(metrics.PENDING_LIMIT):\n"
+        "    metrics.PROXMOX_ERRORS.labels(kind='x').inc()\n"
+        "assert 'prometheus_client' not in sys.modules\n"
+        "metrics.PROXMOX_ERRORS.labels(kind='x').inc()  # one more: the registry loads\n"
+        "assert len(metrics._pending) == 0\n"
+        "print(metrics.REGISTRY.get_sample_value('solti_proxmox_errors_total', {'kind': 'x'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "10001.0"

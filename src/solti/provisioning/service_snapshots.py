@@ -6,11 +6,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from solti.provisioning import snapshots
-
 if TYPE_CHECKING:
+    from solti.provisioning import snapshots
     from solti.provisioning.collaborators import Collaborators
     from solti.provisioning.snapshots_policy import SnapshotPolicy
+else:
+
+    class _OnFirstUse:
+        """``snapshots``, imported by the first snapshot verb: a create never loads it
+        (its models are ~2 % of a `solti vm create`, docs/performance.md "Start-up")."""
+
+        def __getattr__(self, name: str) -> Any:
+            from solti.provisioning import snapshots as module
+
+            globals()["snapshots"] = module
+            return getattr(module, name)
+
+    snapshots = _OnFirstUse()
 
 __all__ = ["SnapshotVerbs"]
 
