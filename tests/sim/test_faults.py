@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 import requests
 from proxmoxer import ResourceException
@@ -109,3 +112,28 @@ def test_clear_and_reset_disarm_faults(pve, api):
     pve.reset()
     assert api.version.get()["release"] == "9.1"
     assert api.cluster.resources.get(type="vm") == []
+
+
+def test_a_request_delayed_across_a_reset_never_lands_in_the_new_world(pve, api):
+    """A write held by a latency fault while the test resets the simulator (the next test's
+    world) is dropped, not applied there: a kill test's in-flight config write once changed
+    the next test's VM (its MAC) seconds after that test had started."""
+    pve.state.add_vm(100, "old")
+    pve.faults.latency(1.0, method="PUT", path="*/qemu/100/config")
+    outcome: list[object] = []
+
+    def write() -> None:
+        try:
+            api.nodes("pve").qemu(100).config.put(description="from the old world")
+            outcome.append("applied")
+        except Exception as exc:  # the connection is closed without an answer
+            outcome.append(type(exc).__name__)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    time.sleep(0.2)  # the write is inside its delay
+    pve.reset()
+    pve.state.add_vm(100, "new")
+    writer.join(10)
+    assert outcome and outcome[0] != "applied"
+    assert "description" not in pve.state.guests[100].conf

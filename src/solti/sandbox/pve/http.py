@@ -64,6 +64,9 @@ class Api:
         self.lock = cluster.mutex
         self.records: list[RequestRecord] = []
         self._records_lock = threading.Lock()
+        # Bumped by every reset: a request delayed by a latency fault across a reset belongs
+        # to a world that no longer exists, and must not land in the new one.
+        self.generation = 0
 
     def record(self, method: str, path: str, params: dict[str, Any], status: int) -> None:
         shown = {k: ("**********" if k in SECRET_PARAMS else v) for k, v in params.items()}
@@ -77,6 +80,7 @@ class Api:
     def clear_records(self) -> None:
         with self._records_lock:
             self.records.clear()
+            self.generation += 1
 
     def dispatch(
         self,
@@ -194,10 +198,11 @@ class PveRequestHandler(BaseHTTPRequestHandler):
         path = unquote(split.path)
         api_path = path[len(API_PREFIX) :] if path.startswith(API_PREFIX + "/") else path
         query = parse_qsl(split.query, keep_blank_values=True)
+        born = api.generation
         decision = api.faults.on_request(method, api_path)
         if decision.delay:
             time.sleep(decision.delay)
-        if decision.drop:
+        if decision.drop or api.generation != born:  # a reset came while it waited: gone
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
