@@ -85,6 +85,13 @@ PRIVILEGES: tuple[Requirement, ...] = (
         "/storage/{image_storage}", "Datastore.Audit", "list and import downloaded cloud images"
     ),
     Requirement("/nodes/{node}", "Sys.AccessNetwork", "let the node fetch a URL (download-url)"),
+    Requirement(
+        "/nodes/{node}",
+        "Sys.Audit",
+        "see each node's memory, so placement can choose the node with the most free memory "
+        "(without it VMs are spread by count)",
+        optional=True,
+    ),
     Requirement("/sdn/zones/localnetwork/{bridge}", "SDN.Use", "connect VMs to the bridge"),
 )
 
