@@ -13,7 +13,6 @@ takes 0.5 s; the other tasks keep the simulator's defaults. Both runs go through
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 import tempfile
@@ -22,13 +21,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from doc_section import write_section
+
 from solti.provisioning.config import ProxmoxSettings, load_policy
 from solti.provisioning.service import Provisioner
 from solti.sandbox.environment import SimEnvironment
 from tests.helpers.keys import new_ssh_key
 
-BEGIN = "<!-- bench_bulk:begin -->"
-END = "<!-- bench_bulk:end -->"
 RATIO_GOAL = 2.0
 
 
@@ -88,13 +87,7 @@ def table(r: dict[str, Any]) -> str:
 
 
 def write(path: Path, text: str) -> None:
-    section = f"{BEGIN}\n{text}\n{END}"
-    current = path.read_text("utf-8")
-    if BEGIN in current:
-        current = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), section, current, flags=re.S)
-    else:
-        current = current.rstrip("\n") + "\n\n## Bulk creates\n\n" + section + "\n"
-    path.write_text(current, "utf-8")
+    write_section(path, "bench_bulk", text, heading="Bulk creates")
 
 
 def main(argv: list[str] | None = None) -> int:

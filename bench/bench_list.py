@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
+from doc_section import write_section
 
 from solti.bot.settings import load_settings
 from solti.cli import main as solti_main
@@ -38,8 +39,6 @@ from solti.provisioning.service import Provisioner
 from solti.sandbox.environment import SimEnvironment
 from solti.sandbox.slack import SlackStandIn, SlackUser
 
-BEGIN = "<!-- bench_list:begin -->"
-END = "<!-- bench_list:end -->"
 SECRET = "bench-signing-secret"
 CHANNEL = "C0BENCH"
 OWNERS = [f"U{i:08d}" for i in range(97)]
@@ -179,13 +178,7 @@ def table(rows: list[dict[str, Any]], vms: int, nodes: int) -> str:
 
 
 def write(path: Path, text: str) -> None:
-    section = f"{BEGIN}\n{text}\n{END}"
-    current = path.read_text("utf-8")
-    if BEGIN in current:
-        current = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), section, current, flags=re.S)
-    else:
-        current = current.rstrip("\n") + "\n\n## VM list of a big fleet\n\n" + section + "\n"
-    path.write_text(current, "utf-8")
+    write_section(path, "bench_list", text, heading="VM list of a big fleet")
 
 
 def main(argv: list[str] | None = None) -> int:

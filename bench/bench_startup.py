@@ -55,12 +55,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from doc_section import write_section
 
 VERBS = ("vm", "template", "audit", "check", "sim", "bot", "sandbox")
 GOAL_IMPORT_MS = 150.0
 GOAL_SPEEDUP = 10.0
-BEGIN = "<!-- bench_startup:begin -->"
-END = "<!-- bench_startup:end -->"
 _IMPORT_LINE = re.compile(r"^import time:\s+\d+ \|\s+(\d+) \| (\S.*)$")
 
 
@@ -400,15 +399,7 @@ def report(imports: list[dict[str, Any]], creates: dict[str, Any] | None, runs: 
 
 
 def write(path: Path, section: str) -> None:
-    block = f"{BEGIN}\n{section}\n{END}"
-    text = path.read_text("utf-8") if path.exists() else "# Performance\n"
-    if BEGIN in text:
-        text = re.sub(
-            re.escape(BEGIN) + r".*?" + re.escape(END), lambda _m: block, text, flags=re.S
-        )
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text, "utf-8")
+    write_section(path, "bench_startup", section)
 
 
 def main(argv: list[str] | None = None) -> int:

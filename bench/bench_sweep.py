@@ -16,7 +16,6 @@ writing.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import tempfile
 import time
@@ -24,13 +23,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from doc_section import write_section
+
 from solti.provisioning.config import Policy, ProxmoxSettings
 from solti.provisioning.lease_store import Lease, LeaseStore
 from solti.provisioning.service import Provisioner
 from solti.sandbox.environment import SimEnvironment
 
-BEGIN = "<!-- bench_sweep:begin -->"
-END = "<!-- bench_sweep:end -->"
 CPU_BUDGET = 1.0
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -90,13 +89,7 @@ def table(rows: list[dict[str, Any]], vms: int, nodes: int) -> str:
 
 
 def write(path: Path, text: str) -> None:
-    section = f"{BEGIN}\n{text}\n{END}"
-    current = path.read_text("utf-8")
-    if BEGIN in current:
-        current = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), section, current, flags=re.S)
-    else:
-        current = current.rstrip("\n") + "\n\n## Lease sweep\n\n" + section + "\n"
-    path.write_text(current, "utf-8")
+    write_section(path, "bench_sweep", text, heading="Lease sweep")
 
 
 def main(argv: list[str] | None = None) -> int:
