@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -121,16 +122,7 @@ class BotScheduler:
         (each notice once: ``bot.notices`` remembers it in SQLite across restarts)."""
         if not getattr(self.runtime.rules, "notify_owners", False):
             return
-        scheduler.add_job(
-            template_notices,
-            "interval",
-            seconds=NOTICE_SECONDS,
-            args=[self.runtime],
-            id="template_notices",
-            coalesce=True,
-            max_instances=1,
-            next_run_time=datetime.now(UTC),
-        )
+        self._every(scheduler, template_notices, NOTICE_SECONDS, "template_notices")
 
     def add_recovery(self, scheduler: BackgroundScheduler) -> None:
         """Reconcile at start and every ``recovery.interval`` (``bot.recovery``): interrupted
@@ -139,12 +131,16 @@ class BotScheduler:
         recovery_policy = getattr(getattr(self.runtime, "policy", None), "recovery", None)
         interval = getattr(recovery_policy, "interval", None)
         seconds = interval.total_seconds() if interval else RECOVERY_SECONDS
+        self._every(scheduler, recovery, seconds, "recovery")
+
+    def _every(self, scheduler: BackgroundScheduler, job: Any, seconds: float, name: str) -> None:
+        """``job(runtime)`` now and every ``seconds``; one run at a time, late runs merged."""
         scheduler.add_job(
-            recovery,
+            job,
             "interval",
             seconds=seconds,
             args=[self.runtime],
-            id="recovery",
+            id=name,
             coalesce=True,
             max_instances=1,
             next_run_time=datetime.now(UTC),
@@ -156,16 +152,7 @@ class BotScheduler:
         The sweep's state is in SQLite, so a restart neither loses nor repeats its work, and
         another process sweeping at the same moment (``solti lease sweep``) is harmless.
         """
-        scheduler.add_job(
-            lease_sweep,
-            "interval",
-            seconds=LEASE_SWEEP_SECONDS,
-            args=[self.runtime],
-            id="lease_sweep",
-            coalesce=True,
-            max_instances=1,
-            next_run_time=datetime.now(UTC),
-        )
+        self._every(scheduler, lease_sweep, LEASE_SWEEP_SECONDS, "lease_sweep")
 
     def start(self) -> None:
         if self.scheduler is None:
