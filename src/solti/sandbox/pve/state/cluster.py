@@ -23,7 +23,7 @@ from solti.sandbox.pve.state.nodes import Nodes
 from solti.sandbox.pve.state.power import Power
 from solti.sandbox.pve.state.records import Guest, Volume
 from solti.sandbox.pve.state.seed import Seeder
-from solti.sandbox.pve.state.snapshots import Snapshots
+from solti.sandbox.pve.state.guest_snapshots import Snapshots
 from solti.sandbox.pve.state.storages import Storages
 from solti.sandbox.pve.state.tasks import DefaultPolicy, TaskPolicy, Tasks
 
