@@ -30,6 +30,7 @@ from solti.sandbox.pve.handlers.node_reads import NODE_READS
 from solti.sandbox.pve.handlers.notification_reads import NOTIFICATION_READS
 from solti.sandbox.pve.handlers.pull_metrics_reads import PULL_METRICS_READS
 from solti.sandbox.pve.handlers.rrd_reads import RRD_READS
+from solti.sandbox.pve.handlers.schedule_reads import SCHEDULE_READS
 from solti.sandbox.pve.handlers.unconfigured import UNCONFIGURED
 
 # The simulated guest agent's version (qemu-guest-agent as in Debian trixie).
@@ -260,6 +261,7 @@ READS: dict[str, Handler] = {
     **ACME_READS,
     **CLUSTER_LOG_READS,
     **PULL_METRICS_READS,
+    **SCHEDULE_READS,
 }
 
 # Path parameters whose values the simulator models; an index under any other id (an LXC
