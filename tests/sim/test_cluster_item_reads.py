@@ -155,3 +155,18 @@ def test_schedule_analyze_lists_the_next_runs(pve: PveSimulator, api: Any) -> No
     failure = _error(lambda: api.cluster.jobs("schedule-analyze").get(schedule="nonsense"))
     assert failure.status_code == 400
     assert failure.errors["schedule"].startswith("invalid calendar event 'nonsense' - ")
+
+
+def test_permission_checks_run_before_the_lookup(pve: PveSimulator, api: Any) -> None:
+    """The methods' ``check`` runs first: ``['perm', '/', ['Sys.Audit']]`` (HA Resources.pm
+    read, MetricServer.pm export) and the ``or`` of Notifications.pm and Mapping/*.pm, whose
+    failure is the bare "Permission check failed"."""
+    pve.state.access.revoke_token_privileges(
+        "/", "Sys.Audit", "Mapping.Audit", "Mapping.Modify", "Mapping.Use"
+    )
+    denied = _error(api.cluster.ha.resources("vm:100").get)
+    assert (denied.status_code, denied.content) == (403, "Permission check failed (/, Sys.Audit)")
+    assert _error(api.cluster.metrics.export.get).status_code == 403
+    denied = _error(api.cluster.notifications.endpoints.sendmail("mail-to-root").get)
+    assert (denied.status_code, denied.content) == (403, "Permission check failed")
+    assert _error(api.cluster.mapping.pci("gpu").get).content == "Permission check failed"

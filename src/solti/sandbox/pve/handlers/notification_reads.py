@@ -52,8 +52,19 @@ BUILTIN_MATCHERS: dict[str, dict[str, Any]] = {
 }
 
 
+def _may_read(call: Call) -> None:
+    """The handlers' ``or`` of Mapping.Modify and Mapping.Audit on /mapping/notifications; a
+    failed ``or`` is the bare ``raise_perm_exc()``."""
+    path = "/mapping/notifications"
+    with call.cluster() as cluster:
+        held = cluster.access.permissions_for(path)[path]
+    if not {"Mapping.Modify", "Mapping.Audit"} & set(held):
+        raise PveError(403, "Permission check failed")
+
+
 def _endpoint_reader(kind: str) -> Handler:
     def read(call: Call) -> dict[str, Any]:
+        _may_read(call)
         name = call.params["name"]
         found = BUILTIN_ENDPOINTS[kind].get(name)
         if found is None:
@@ -64,6 +75,7 @@ def _endpoint_reader(kind: str) -> Handler:
 
 
 def matcher(call: Call) -> dict[str, Any]:
+    _may_read(call)
     name = call.params["name"]
     found = BUILTIN_MATCHERS.get(name)
     if found is None:
