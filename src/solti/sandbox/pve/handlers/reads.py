@@ -15,16 +15,22 @@ from typing import Any
 from solti.sandbox.pve import path_catalog
 from solti.sandbox.pve.handlers import Call, Handler, inventory_routes
 from solti.sandbox.pve.handlers.absent_features import ABSENT_FEATURES
+from solti.sandbox.pve.handlers.acme_reads import ACME_READS
 from solti.sandbox.pve.handlers.agent_reads import AGENT_READS
 from solti.sandbox.pve.handlers.builtin_reads import BUILTIN_READS
 from solti.sandbox.pve.handlers.cloudinit_reads import CLOUDINIT_READS
+from solti.sandbox.pve.handlers.cluster_item_reads import CLUSTER_ITEM_READS
+from solti.sandbox.pve.handlers.cluster_log_reads import CLUSTER_LOG_READS
 from solti.sandbox.pve.handlers.corosync_reads import COROSYNC_READS
 from solti.sandbox.pve.handlers.cpu_models import CPU_READS
 from solti.sandbox.pve.handlers.feature_reads import FEATURE_READS
 from solti.sandbox.pve.handlers.fresh_node import FRESH_NODE_READS
 from solti.sandbox.pve.handlers.migrate_reads import MIGRATE_READS
 from solti.sandbox.pve.handlers.node_reads import NODE_READS
+from solti.sandbox.pve.handlers.notification_reads import NOTIFICATION_READS
+from solti.sandbox.pve.handlers.pull_metrics_reads import PULL_METRICS_READS
 from solti.sandbox.pve.handlers.rrd_reads import RRD_READS
+from solti.sandbox.pve.handlers.schedule_reads import SCHEDULE_READS
 from solti.sandbox.pve.handlers.unconfigured import UNCONFIGURED
 
 # The simulated guest agent's version (qemu-guest-agent as in Debian trixie).
@@ -250,6 +256,12 @@ READS: dict[str, Handler] = {
     **ABSENT_FEATURES,
     **FRESH_NODE_READS,
     **COROSYNC_READS,
+    **CLUSTER_ITEM_READS,
+    **NOTIFICATION_READS,
+    **ACME_READS,
+    **CLUSTER_LOG_READS,
+    **PULL_METRICS_READS,
+    **SCHEDULE_READS,
 }
 
 # Path parameters whose values the simulator models; an index under any other id (an LXC
