@@ -79,6 +79,18 @@ def test_acme_standalone_plugin_always_exists(pve: PveSimulator, api: Any) -> No
     assert _error(api.cluster.acme.plugins("cf").get).content == ("ACME plugin 'cf' not defined")
 
 
+def test_acme_challenge_schema_lists_the_dns_plugins_of_9_1(api: Any) -> None:
+    """ACMEAccount.pm challengeschema: one ``dns`` row per key of proxmox-acme's
+    dns-challenge-schema.json, sorted, ``name`` falling back to the id; the 9.1 schema carries
+    those keys as the enum of DNSChallenge.pm's ``api`` option (160 of them)."""
+    rows = api.cluster.acme("challenge-schema").get()
+    ids = [row["id"] for row in rows]
+    assert len(ids) == 160 and ids == sorted(ids)
+    assert {"cf", "acmedns", "ovh"} <= set(ids) and "standalone" not in ids
+    assert {row["type"] for row in rows} == {"dns"}
+    assert all(row["name"] == row["id"] for row in rows)
+
+
 def test_acme_meta_fails_on_the_directory_it_was_asked_for(pve: PveSimulator, api: Any) -> None:
     """proxmox-acme PVE/ACME.pm do(): the CA cannot be reached from the simulated cluster."""
     staging = "https://acme-staging-v02.api.letsencrypt.org/directory"

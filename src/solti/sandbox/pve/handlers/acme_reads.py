@@ -13,6 +13,15 @@
   request fails and ``do`` calls ``fatal("Error: GET to $url\\n" . content)``: a 500 whose
   first line (the HTTP reason) is "Error: GET to <directory url>". The rest of the message is
   LWP's own connect error text, given here as LWP words a failed name lookup.
+- ``PVE/API2/ACMEAccount.pm`` ``challengeschema``: one row per DNS plugin of proxmox-acme's
+  ``/usr/share/proxmox-acme/dns-challenge-schema.json`` (``PVE::ACME::DNSChallenge``
+  ``get_supported_plugins``), ``{id, name => $schema->{name} // $id, type => 'dns', schema}``,
+  sorted by id; the standalone plugin has no ``get_supported_plugins`` and is not listed. The
+  ids are exactly that file's keys, which the 9.1 schema carries as the enum of the plugin's
+  ``api`` option (``DNSChallenge.pm`` ``properties``). The file's per-plugin names and field
+  schemas are not vendored (no 9.1 copy was reachable, and an older fork's would mix
+  versions), so each row's ``name`` falls back to its id, as PVE's own does for a plugin
+  without one, and ``schema`` is ``{}``.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, NoReturn
 
+from solti.sandbox.pve import path_catalog
 from solti.sandbox.pve.api_errors import PveError, param_error, server_error
 from solti.sandbox.pve.handlers import Call, Handler
 
@@ -53,7 +63,15 @@ def _directory_unreachable(call: Call) -> NoReturn:
     raise PveError(500, f"Error: GET to {url}\n{detail}\n")
 
 
+def challenge_schema(call: Call) -> list[dict[str, Any]]:
+    """Permission ``user => 'all'``: any authenticated caller."""
+    api = path_catalog.endpoints()["/cluster/acme/plugins"]["POST"]["parameters"]["properties"]
+    plugins = sorted(api["api"]["enum"])
+    return [{"id": id_, "name": id_, "type": "dns", "schema": {}} for id_ in plugins]
+
+
 ACME_READS: dict[str, Handler] = {
+    "/cluster/acme/challenge-schema": challenge_schema,
     "/cluster/acme/plugins/{id}": acme_plugin,
     "/cluster/acme/account/{name}": acme_account,
     "/cluster/acme/tos": _directory_unreachable,
