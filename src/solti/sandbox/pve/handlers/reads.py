@@ -15,6 +15,7 @@ from typing import Any
 from solti.sandbox.pve import path_catalog
 from solti.sandbox.pve.handlers import Call, Handler, inventory_routes
 from solti.sandbox.pve.handlers.absent_features import ABSENT_FEATURES
+from solti.sandbox.pve.handlers.access_reads import ACCESS_READS
 from solti.sandbox.pve.handlers.agent_reads import AGENT_READS
 from solti.sandbox.pve.handlers.builtin_reads import BUILTIN_READS
 from solti.sandbox.pve.handlers.cloudinit_reads import CLOUDINIT_READS
@@ -25,6 +26,7 @@ from solti.sandbox.pve.handlers.fresh_node import FRESH_NODE_READS
 from solti.sandbox.pve.handlers.migrate_reads import MIGRATE_READS
 from solti.sandbox.pve.handlers.node_reads import NODE_READS
 from solti.sandbox.pve.handlers.rrd_reads import RRD_READS
+from solti.sandbox.pve.handlers.sdn_reads import SDN_READS
 from solti.sandbox.pve.handlers.unconfigured import UNCONFIGURED
 
 # The simulated guest agent's version (qemu-guest-agent as in Debian trixie).
@@ -250,6 +252,8 @@ READS: dict[str, Handler] = {
     **ABSENT_FEATURES,
     **FRESH_NODE_READS,
     **COROSYNC_READS,
+    **ACCESS_READS,
+    **SDN_READS,
 }
 
 # Path parameters whose values the simulator models; an index under any other id (an LXC
