@@ -9,7 +9,10 @@ from __future__ import annotations
 
 NO_VNET = (500, "sdn vnet 'soltimis' does not exist")
 # pve-firewall src/PVE/API2/Firewall/Helpers.pm check_vnet_access: die without "\n".
-INVALID_VNET = (500, "invalid vnet specified at /usr/share/perl5/PVE/API2/Firewall/Helpers.pm line 55.")
+INVALID_VNET = (
+    500,
+    "invalid vnet specified at /usr/share/perl5/PVE/API2/Firewall/Helpers.pm line 55.",
+)
 NO_SECTION = (500, "sdn 'soltimis' does not exist")
 NO_FABRIC = (500, "fabric 'soltimis' does not exist in configuration")
 PARAM = (400, "Parameter verification failed.")
