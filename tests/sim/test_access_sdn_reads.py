@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import requests
+from proxmoxer import ProxmoxAPI
 from proxmoxer.core import ResourceException
 
 from solti.sandbox.pve import PveSimulator
@@ -121,14 +122,13 @@ def test_pool_reads_check_pool_audit_before_the_pool(pve: PveSimulator, api: Any
 
 def test_sdn_items_of_a_never_configured_cluster(pve: PveSimulator, api: Any) -> None:
     """pve-network Ipams.pm read/ipamindex (the built-in pve IPAM, an empty database),
-    Zones.pm read, pve-firewall Vnet.pm index, Nodes/Zone.pm diridx/content."""
+    Zones.pm read, Nodes/Zone.pm diridx/content."""
     assert api.cluster.sdn.ipams("pve").get() == {
         "type": "pve",
         "ipam": "pve",
         "digest": SHA1_OF_NOTHING,
     }
     assert api.cluster.sdn.ipams("pve").status.get() == []
-    assert api.cluster.sdn.vnets("vnet1").firewall.get() == [{"name": "rules"}, {"name": "options"}]
     assert refusal(api.cluster.sdn.zones("zone1").get) == (500, "sdn 'zone1' does not exist")
     zone = api.nodes(NODE).sdn.zones("zone1")
     assert [row["subdir"] for row in zone.get()] == ["content", "bridges", "ip-vrf"]
@@ -152,3 +152,25 @@ def test_sdn_reads_check_the_methods_permissions(pve: PveSimulator, api: Any) ->
         403,
         "Permission check failed (/sdn/zones/zone1, SDN.Audit)",
     )
+
+
+def test_vnet_firewall_index_is_for_root_itself(pve: PveSimulator, api: Any) -> None:
+    """pve-firewall API2/Firewall/Vnet.pm index declares no permissions, so
+    RPCEnvironment.pm check_api2_permissions admits root@pam (a ticket) and no token."""
+    assert refusal(api.cluster.sdn.vnets("vnet1").firewall.get) == (
+        403,
+        "Permission check failed (user != root@pam)",
+    )
+    root = ProxmoxAPI(
+        pve.host,
+        port=pve.port,
+        user="root@pam",
+        password=pve.password,
+        verify_ssl=pve.ca_path,
+        backend="https",
+    )
+    assert root.cluster.sdn.vnets("vnet1").firewall.get() == [
+        {"name": "rules"},
+        {"name": "options"},
+    ]
+    assert len(root.access.acl.get()) == 1  # root sees every entry without any ACL of its own

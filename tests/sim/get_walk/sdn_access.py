@@ -30,6 +30,9 @@ EXPECTED_ERRORS: dict[str, tuple[int, str]] = {
     # pve-network Nodes/Vnet.pm diridx and mac-vrf: $check_vnet_access first.
     "/nodes/{node}/sdn/vnets/{vnet}": NO_VNET,
     "/nodes/{node}/sdn/vnets/{vnet}/mac-vrf": NO_VNET,
+    # pve-firewall src/PVE/API2/Firewall/Vnet.pm index has no ``permissions``: root@pam only
+    # (pve-access-control RPCEnvironment.pm check_api2_permissions); the walk uses a token.
+    "/cluster/sdn/vnets/{vnet}/firewall": (403, "Permission check failed (user != root@pam)"),
     # pve-firewall src/PVE/API2/Firewall/Vnet.pm get_options, Rules.pm VnetRules get_rules and
     # get_rule: Helpers.pm check_vnet_access on the running config.
     "/cluster/sdn/vnets/{vnet}/firewall/rules": INVALID_VNET,

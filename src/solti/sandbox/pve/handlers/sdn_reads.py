@@ -27,10 +27,10 @@ Permission checks (``perm_checks``) run first, as ``rest_handler`` does, from ea
   parameter error for a zone missing from the running config.
 - ``Nodes/Vnet.pm`` ``diridx``/``mac-vrf``: ``$check_vnet_access`` first, as ``Vnets.pm``.
 - pve-firewall ``src/PVE/API2/Firewall/Vnet.pm``: ``index`` is fixed (``rules``,
-  ``options``); ``get_options`` and ``Rules.pm`` ``VnetRules`` go through
-  ``API2/Firewall/Helpers.pm`` ``check_vnet_access``, whose ``die "invalid vnet
-  specified"`` (no newline) gets Perl's "at FILE line 55." for a vnet not in the running
-  config.
+  ``options``) and, declaring no permissions, for ``root@pam`` only; ``get_options`` and
+  ``Rules.pm`` ``VnetRules`` go through ``API2/Firewall/Helpers.pm`` ``check_vnet_access``,
+  whose ``die "invalid vnet specified"`` (no newline) gets Perl's "at FILE line 55." for a
+  vnet not in the running config.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from typing import Any
 
 from solti.sandbox.pve.api_errors import PveError, param_error
 from solti.sandbox.pve.handlers import Call, Handler
-from solti.sandbox.pve.handlers.perm_checks import perm
+from solti.sandbox.pve.handlers.perm_checks import checked, perm
 from solti.sandbox.pve.handlers.unconfigured import EMPTY_DIGEST
 
 PERL5 = "/usr/share/perl5/PVE/API2"
@@ -75,6 +75,10 @@ def vnet_missing(call: Call) -> Any:
 
 
 def vnet_firewall_index(call: Call) -> list[dict[str, str]]:
+    """``Vnet.pm`` ``index`` declares no ``permissions``: ``check_api2_permissions`` lets only
+    ``root@pam`` itself in (``raise_perm_exc('user != root@pam')``), never a token."""
+    if checked(call):
+        raise PveError(403, "Permission check failed (user != root@pam)\n")
     return [{"name": "rules"}, {"name": "options"}]
 
 
