@@ -174,3 +174,31 @@ def test_vnet_firewall_index_is_for_root_itself(pve: PveSimulator, api: Any) -> 
         {"name": "options"},
     ]
     assert len(root.access.acl.get()) == 1  # root sees every entry without any ACL of its own
+
+
+def test_localnetwork_bridges_list_the_running_vms_ports(pve: PveSimulator, api: Any) -> None:
+    """pve-network Nodes/Zone.pm bridges for ``localnetwork``: each Linux bridge of the node
+    with its ``ip link`` members: the uplink, ``tap<VMID>i<N>`` of a running VM's NIC, or
+    ``fwpr<VMID>p<N>`` with ``firewall=1``; the vmid is the regex capture (a string)."""
+    mac = "BC:24:11:00:00:01"
+    pve.state.add_vm(100, "web", running=True)
+    pve.state.add_vm(101, "db", running=True, net1=f"virtio={mac},bridge=vmbr0,firewall=1")
+    pve.state.add_vm(102, "tagged", running=True, net0=f"virtio={mac},bridge=vmbr0,tag=10")
+    pve.state.add_vm(103, "off")
+    (bridge,) = api.nodes(NODE).sdn.zones("localnetwork").bridges.get()
+    assert bridge == {
+        "name": "vmbr0",
+        "vlan_filtering": 0,
+        "ports": [
+            {"name": "eno1"},
+            {"name": "tap100i0", "vmid": "100", "index": "net0"},
+            {"name": "tap101i0", "vmid": "101", "index": "net0"},
+            {"name": "fwpr101p1", "vmid": "101", "index": "net1"},
+        ],
+    }
+    pve.state.access.set_token_privileges("/sdn/zones/localnetwork/vmbr0", {"SDN.Use": 1})
+    assert api.nodes(NODE).sdn.zones("localnetwork").bridges.get() == []
+    assert refusal(api.nodes(NODE).sdn.zones("zone1").bridges.get) == (
+        400,
+        "Parameter verification failed.",
+    )

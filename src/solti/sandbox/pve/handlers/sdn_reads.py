@@ -23,7 +23,9 @@ Permission checks (``perm_checks``) run first, as ``rest_handler`` does, from ea
   reads ``/etc/pve/sdn/.running-config`` directly: absent until the first apply, so the
   io error (libpve-rs-perl 0.11.2+, "handle missing running-config").
 - ``Nodes/Zone.pm``: ``diridx`` is a fixed list; ``content`` lists the vnets of the zone in
-  ``Zones::status`` (nothing without a running config); ``bridges`` and ``ip-vrf`` raise a
+  ``Zones::status`` (nothing without a running config); ``bridges`` of the ``localnetwork``
+  pseudo-zone lists the node's Linux bridges with their ``ip link`` members (the model's
+  bridges and running VMs' NICs); ``bridges`` of any other zone and ``ip-vrf`` raise a
   parameter error for a zone missing from the running config.
 - ``Nodes/Vnet.pm`` ``diridx``/``mac-vrf``: ``$check_vnet_access`` first, as ``Vnets.pm``.
 - pve-firewall ``src/PVE/API2/Firewall/Vnet.pm``: ``index`` is fixed (``rules``,
@@ -41,12 +43,16 @@ from solti.sandbox.pve.api_errors import PveError, param_error
 from solti.sandbox.pve.handlers import Call, Handler
 from solti.sandbox.pve.handlers.perm_checks import checked, perm
 from solti.sandbox.pve.handlers.unconfigured import EMPTY_DIGEST
+from solti.sandbox.pve.state import Cluster
+from solti.sandbox.pve.state.drives import split_property_string
 
 PERL5 = "/usr/share/perl5/PVE/API2"
 INVALID_VNET = f"invalid vnet specified at {PERL5}/Firewall/Helpers.pm line 55.\n"
 ONLY_PVE_IPAM = f"Currently only PVE IPAM is supported! at {PERL5}/Network/SDN/Ipams.pm line 319.\n"
 NO_RUNNING_CONFIG = "No such file or directory (os error 2)\n"
 DEFAULT_IPAM = "pve"
+# pve-network Nodes/Zone.pm bridges: the pseudo-zone of the node's own Linux bridges.
+LOCALNETWORK = "localnetwork"
 
 
 def _no_vnet(call: Call) -> PveError:
@@ -163,6 +169,56 @@ def node_zone_content(call: Call) -> list[Any]:
     return []
 
 
+def _bridge_ports(cluster: Cluster, node: str, row: dict[str, Any]) -> list[dict[str, str]]:
+    """The members ``ip link`` shows for a bridge: its configured ports, then one port per
+    NIC of a running VM on that bridge (pve-common ``PVE/Network.pm`` ``tap_plug``: the
+    ``tap<VMID>i<N>`` device itself, or with ``firewall=1`` the ``fwpr<VMID>p<N>`` veth of
+    the firewall bridge). A NIC with a ``tag`` on a bridge that is not VLAN-aware is plugged
+    into ``<bridge>v<TAG>`` instead, which is no bridge of /etc/network/interfaces."""
+    ports = [{"name": name} for name in str(row.get("bridge_ports") or "").split() if name]
+    for vmid in sorted(cluster.guests):
+        guest = cluster.guests[vmid]
+        if guest.node != node or not guest.running:
+            continue
+        for key in sorted(guest.conf, key=lambda k: (len(k), k)):
+            if not (key.startswith("net") and key[3:].isdigit()):
+                continue
+            net = split_property_string(guest.conf[key], None)
+            if net.get("bridge") != row["iface"] or net.get("tag"):
+                continue
+            index = key[3:]
+            name = f"fwpr{vmid}p{index}" if net.get("firewall") == "1" else f"tap{vmid}i{index}"
+            # The regex captures are Perl strings, so ``vmid`` is a JSON string.
+            ports.append({"name": name, "vmid": str(vmid), "index": key})
+    return ports
+
+
+def localnetwork_bridges(call: Call) -> list[dict[str, Any]]:
+    """``bridges`` of the ``localnetwork`` zone: every Linux bridge of the node's
+    /etc/network/interfaces the caller may audit (``SDN.Audit``/``SDN.Allocate`` on
+    ``/sdn/zones/localnetwork/<bridge>``). The simulated bridges are not VLAN-aware
+    (``vlan_filtering`` 0, so no VLAN lists on the ports)."""
+    with call.cluster() as cluster:
+        rows = []
+        for row in cluster.network.interfaces(call.node, "bridge"):
+            path = f"/sdn/zones/localnetwork/{row['iface']}"
+            if checked(call) and not (
+                cluster.access.has(path, "SDN.Audit") or cluster.access.has(path, "SDN.Allocate")
+            ):
+                continue
+            ports = _bridge_ports(cluster, call.node, row)
+            rows.append({"name": row["iface"], "vlan_filtering": 0, "ports": ports})
+        return rows
+
+
+def node_zone_bridges(call: Call) -> Any:
+    _perm(call, f"/sdn/zones/{call.params['zone']}", ["SDN.Audit"])
+    _require_node(call)
+    if call.params["zone"] == LOCALNETWORK:
+        return localnetwork_bridges(call)
+    raise param_error({"zone": "zone does not exist"})
+
+
 def node_zone_missing(call: Call) -> Any:
     """``bridges`` (a zone other than ``localnetwork``) and ``ip-vrf``."""
     _perm(call, f"/sdn/zones/{call.params['zone']}", ["SDN.Audit"])
@@ -192,7 +248,7 @@ SDN_READS: dict[str, Handler] = {
     "/nodes/{node}/sdn/fabrics/{fabric}/interfaces": node_fabric_status,
     "/nodes/{node}/sdn/zones/{zone}": node_zone_index,
     "/nodes/{node}/sdn/zones/{zone}/content": node_zone_content,
-    "/nodes/{node}/sdn/zones/{zone}/bridges": node_zone_missing,
+    "/nodes/{node}/sdn/zones/{zone}/bridges": node_zone_bridges,
     "/nodes/{node}/sdn/zones/{zone}/ip-vrf": node_zone_missing,
     "/nodes/{node}/sdn/vnets/{vnet}": vnet_missing,
     "/nodes/{node}/sdn/vnets/{vnet}/mac-vrf": vnet_missing,
