@@ -174,6 +174,16 @@ def test_vnet_firewall_index_is_for_root_itself(pve: PveSimulator, api: Any) -> 
         {"name": "options"},
     ]
     assert len(root.access.acl.get()) == 1  # root sees every entry without any ACL of its own
+    # No permission test for root@pam: the handlers' own lookups answer.
+    assert refusal(root.access.users("nobody@pve").token.get) == (
+        500,
+        "no such user ('nobody@pve')",
+    )
+    assert root.access.tfa("nobody@pve").get() == []
+    assert refusal(root.access.users("nobody@corp").tfa.get) == (
+        500,
+        "auth domain 'corp' does not exist",
+    )
 
 
 def test_localnetwork_bridges_list_the_running_vms_ports(pve: PveSimulator, api: Any) -> None:

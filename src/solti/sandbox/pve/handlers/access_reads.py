@@ -36,8 +36,10 @@ from solti.sandbox.pve.handlers.node_reads import builtin_roles
 from solti.sandbox.pve.handlers.perm_checks import (
     ROOT,
     checked,
+    no_such_user,
     perm,
     self_or_userid_group,
+    user_exists,
     userid_group,
 )
 from solti.sandbox.pve.handlers.unconfigured import DEFAULT_REALMS, EMPTY_DIGEST
@@ -59,15 +61,27 @@ def _tokens_of(call: Call, userid: str) -> dict[str, dict[str, int]]:
     return {token: {"expire": 0, "privsep": 1}} if userid == user else {}
 
 
+def _existing_user(call: Call) -> str:
+    """The handler's own ``check_user_exist`` (root@pam skips the permission tests)."""
+    userid = call.params["userid"]
+    if not user_exists(userid):
+        raise no_such_user(userid)
+    return userid
+
+
 def read_user(call: Call) -> dict[str, Any]:
     with call.cluster() as cluster:
         userid_group(call, cluster, ["User.Modify", "Sys.Audit"], noerr=False)
+    _existing_user(call)
     return {"enable": 1, "expire": 0, "groups": [], "tokens": _tokens_of(call, ROOT)}
 
 
 def read_user_tfa_type(call: Call) -> dict[str, Any]:
     with call.cluster() as cluster:
         self_or_userid_group(call, cluster, ["User.Modify", "Sys.Audit"])
+    realm = call.params["userid"].rpartition("@")[2]
+    if realm not in {row["realm"] for row in DEFAULT_REALMS}:
+        raise PveError(500, f"auth domain '{realm}' does not exist\n")
     if call.params.get("multiple") in (1, True, "1"):
         return {"user": []}
     return {}
@@ -76,14 +90,14 @@ def read_user_tfa_type(call: Call) -> dict[str, Any]:
 def token_index(call: Call) -> list[dict[str, Any]]:
     with call.cluster() as cluster:
         self_or_userid_group(call, cluster, ["User.Modify"])
-    tokens = _tokens_of(call, call.params["userid"])
+    tokens = _tokens_of(call, _existing_user(call))
     return [{"tokenid": name, **info} for name, info in tokens.items()]
 
 
 def read_token(call: Call) -> dict[str, Any]:
     with call.cluster() as cluster:
         self_or_userid_group(call, cluster, ["User.Modify"])
-    userid, tokenid = call.params["userid"], call.params["tokenid"]
+    userid, tokenid = _existing_user(call), call.params["tokenid"]
     info = _tokens_of(call, userid).get(tokenid)
     if info is None:
         raise PveError(500, f"no such token '{tokenid}' for user '{userid}'\n")

@@ -42,16 +42,21 @@ def user_exists(userid: str) -> bool:
     return userid == ROOT
 
 
+def no_such_user(userid: str) -> PveError:
+    """pve-access-control ``AccessControl.pm`` ``check_user_exist``."""
+    return PveError(500, f"no such user ('{userid}')\n")
+
+
 def userid_group(call: Call, cluster: Cluster, privileges: list[str], noerr: bool) -> bool:
     """``['userid-group', privileges]``: the user must exist (``no such user`` dies with 500
     unless ``noerr``), then the token needs one of ``privileges`` on ``/access/groups``."""
+    if not checked(call):
+        return True
     userid = call.params["userid"]
     if not user_exists(userid):
         if noerr:
             return False
-        raise PveError(500, f"no such user ('{userid}')\n")
-    if not checked(call):
-        return True
+        raise no_such_user(userid)
     if any(cluster.access.has("/access/groups", p) for p in privileges):
         return True
     if noerr:
@@ -62,9 +67,9 @@ def userid_group(call: Call, cluster: Cluster, privileges: list[str], noerr: boo
 def self_or_userid_group(call: Call, cluster: Cluster, privileges: list[str]) -> None:
     """``['or', ['userid-param', 'self'], ['userid-group', privileges]]``: each test runs with
     ``noerr``, so a user that does not exist ends in the bare ``raise_perm_exc()``. A token is
-    never its user itself (``$username`` is the token id)."""
-    userid = call.params["userid"]
-    is_self = user_exists(userid) and not checked(call) and userid == ROOT
-    if is_self or userid_group(call, cluster, privileges, noerr=True):
+    never its user itself (``$username`` is the token id), so only ``userid-group`` helps."""
+    if not checked(call):
+        return  # root@pam: check_api2_permissions admits it before any test
+    if userid_group(call, cluster, privileges, noerr=True):
         return
     raise PveError(403, PERMISSION_DENIED)
