@@ -154,9 +154,10 @@ def test_sdn_reads_check_the_methods_permissions(pve: PveSimulator, api: Any) ->
     )
 
 
-def test_vnet_firewall_index_is_for_root_itself(pve: PveSimulator, api: Any) -> None:
-    """pve-firewall API2/Firewall/Vnet.pm index declares no permissions, so
-    RPCEnvironment.pm check_api2_permissions admits root@pam (a ticket) and no token."""
+def test_root_ticket_skips_the_permission_tests(pve: PveSimulator, api: Any) -> None:
+    """RPCEnvironment.pm check_api2_permissions admits root@pam (a ticket) before any test:
+    pve-firewall API2/Firewall/Vnet.pm index, which declares no permissions, is root's alone,
+    and unknown users meet the handlers' own lookups instead of the permission tests."""
     assert refusal(api.cluster.sdn.vnets("vnet1").firewall.get) == (
         403,
         "Permission check failed (user != root@pam)",
