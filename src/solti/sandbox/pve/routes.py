@@ -59,6 +59,8 @@ ROUTES: dict[tuple[str, str], Handler] = {
 
 # Reachable without credentials, as pveproxy allows.
 NO_AUTH = {("POST", "/access/ticket")}
+# pve-manager PVE/HTTPServer.pm auth_handler: the GET ticket dummy needs no credentials either.
+NO_AUTH |= {("GET", "/access/ticket")}
 
 CONFIG_PRIVS = [
     "VM.Config.Disk",

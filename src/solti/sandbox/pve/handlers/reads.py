@@ -15,6 +15,7 @@ from typing import Any
 from solti.sandbox.pve import path_catalog
 from solti.sandbox.pve.handlers import Call, Handler, inventory_routes
 from solti.sandbox.pve.handlers.absent_features import ABSENT_FEATURES
+from solti.sandbox.pve.handlers.access_reads import ACCESS_READS
 from solti.sandbox.pve.handlers.acme_reads import ACME_READS
 from solti.sandbox.pve.handlers.agent_reads import AGENT_READS
 from solti.sandbox.pve.handlers.builtin_reads import BUILTIN_READS
@@ -31,6 +32,7 @@ from solti.sandbox.pve.handlers.notification_reads import NOTIFICATION_READS
 from solti.sandbox.pve.handlers.pull_metrics_reads import PULL_METRICS_READS
 from solti.sandbox.pve.handlers.rrd_reads import RRD_READS
 from solti.sandbox.pve.handlers.schedule_reads import SCHEDULE_READS
+from solti.sandbox.pve.handlers.sdn_reads import SDN_READS
 from solti.sandbox.pve.handlers.unconfigured import UNCONFIGURED
 
 # The simulated guest agent's version (qemu-guest-agent as in Debian trixie).
@@ -262,6 +264,8 @@ READS: dict[str, Handler] = {
     **CLUSTER_LOG_READS,
     **PULL_METRICS_READS,
     **SCHEDULE_READS,
+    **ACCESS_READS,
+    **SDN_READS,
 }
 
 # Path parameters whose values the simulator models; an index under any other id (an LXC
