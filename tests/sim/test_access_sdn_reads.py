@@ -113,6 +113,16 @@ def test_ticket_get_is_the_unauthenticated_dummy(pve: PveSimulator) -> None:
     assert (response.status_code, response.json()) == (200, {"data": None})
 
 
+def test_realm_list_needs_no_login(pve: PveSimulator) -> None:
+    """AccessControl.pm/Domains.pm index says ``user => 'world'`` (the login form lists the
+    realms before anyone is logged in); other reads still want credentials (401)."""
+    response = requests.get(f"{pve.url}/api2/json/access/domains", verify=pve.ca_path, timeout=5)
+    assert response.status_code == 200
+    assert "pam" in [row["realm"] for row in response.json()["data"]]
+    refused = requests.get(f"{pve.url}/api2/json/access/users", verify=pve.ca_path, timeout=5)
+    assert refused.status_code == 401
+
+
 def test_pool_reads_check_pool_audit_before_the_pool(pve: PveSimulator, api: Any) -> None:
     """Pool.pm read_pool: ['perm', '/pool/{poolid}', ['Pool.Audit']], then index's die."""
     assert refusal(api.pools("web").get) == (500, "pool 'web' does not exist")

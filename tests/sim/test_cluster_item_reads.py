@@ -12,6 +12,7 @@ import hashlib
 from typing import Any
 
 import pytest
+from proxmoxer import ProxmoxAPI
 from proxmoxer.core import ResourceException
 
 from solti.sandbox.pve import PveSimulator
@@ -63,9 +64,24 @@ def test_param_errors_name_the_id(pve: PveSimulator, api: Any) -> None:
     assert _error(api.cluster.backup("nightly").get).errors == {"id": "No such job 'nightly'"}
     assert _error(api.cluster.jobs("realm-sync")("ldap").get).errors == {"id": "No such job 'ldap'"}
     assert _error(api.cluster.firewall.aliases("lan").get).errors == {"name": "no such alias"}
-    assert _error(api.cluster.acme.account("default").get).errors == {
+
+
+def test_methods_without_permissions_are_root_at_pams_alone(pve: PveSimulator, api: Any) -> None:
+    """RPCEnvironment.pm check_api2_permissions: no ``permissions`` -> "user != root@pam" for
+    every token (ACMEAccount.pm get_account, BackupInfo.pm index); root@pam with a ticket
+    reaches the handler: get_account's raise_param_exc, BackupInfo's one child."""
+    for get in (api.cluster.acme.account("default").get, api.cluster("backup-info").get):
+        failure = _error(get)
+        assert (failure.status_code, failure.content) == (
+            403,
+            "Permission check failed (user != root@pam)",
+        )
+    root = ProxmoxAPI(pve.host, port=pve.port, user="root@pam", password=pve.password,
+                      verify_ssl=pve.ca_path, backend="https")  # fmt: skip
+    assert _error(root.cluster.acme.account("default").get).errors == {
         "name": "ACME account config file 'default' does not exist."
     }
+    assert root.cluster("backup-info").get() == [{"subdir": "not-backed-up"}]
 
 
 def test_acme_standalone_plugin_always_exists(pve: PveSimulator, api: Any) -> None:

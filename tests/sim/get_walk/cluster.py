@@ -54,8 +54,11 @@ EXPECTED_ERRORS: dict[str, tuple[int, str]] = {
     ),
     # pve-ha-manager API2/HA/Rules.pm read_rule -> $get_api_ha_rule.
     "/cluster/ha/rules/{rule}": (500, f"no such ha rule '{MISSING}'"),
-    # pve-manager PVE/API2/ACMEAccount.pm get_account: raise_param_exc (no account file).
-    "/cluster/acme/account/{name}": (400, PARAM),
+    # pve-manager PVE/API2/ACMEAccount.pm get_account declares no ``permissions``, so
+    # RPCEnvironment.pm check_api2_permissions refuses every token before the lookup.
+    "/cluster/acme/account/{name}": (403, "Permission check failed (user != root@pam)"),
+    # PVE/API2/Cluster/BackupInfo.pm index: no ``permissions`` either.
+    "/cluster/backup-info": (403, "Permission check failed (user != root@pam)"),
     # ACMEAccount.pm get_tos/get_meta: proxmox-acme PVE/ACME.pm do() fails offline.
     "/cluster/acme/tos": (500, "Error: GET to https://acme-v02.api.letsencrypt.org/directory"),
     "/cluster/acme/meta": (500, "Error: GET to https://acme-v02.api.letsencrypt.org/directory"),
