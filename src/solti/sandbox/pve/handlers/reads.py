@@ -23,6 +23,7 @@ from solti.sandbox.pve.handlers.corosync_reads import COROSYNC_READS
 from solti.sandbox.pve.handlers.cpu_models import CPU_READS
 from solti.sandbox.pve.handlers.feature_reads import FEATURE_READS
 from solti.sandbox.pve.handlers.fresh_node import FRESH_NODE_READS
+from solti.sandbox.pve.handlers.graph_reads import GRAPH_READS
 from solti.sandbox.pve.handlers.guest_agent_file_reads import GUEST_AGENT_FILE_READS
 from solti.sandbox.pve.handlers.guest_firewall_reads import GUEST_FIREWALL_READS
 from solti.sandbox.pve.handlers.lxc_absent_reads import LXC_ABSENT_READS
@@ -262,6 +263,7 @@ READS: dict[str, Handler] = {
     **GUEST_AGENT_FILE_READS,
     **STORAGE_ITEM_READS,
     **VZDUMP_READS,
+    **GRAPH_READS,
 }
 
 # Path parameters whose values the simulator models; an index under any other id (an LXC
