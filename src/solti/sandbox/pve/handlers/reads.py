@@ -29,6 +29,7 @@ from solti.sandbox.pve.handlers.guest_firewall_reads import GUEST_FIREWALL_READS
 from solti.sandbox.pve.handlers.lxc_absent_reads import LXC_ABSENT_READS
 from solti.sandbox.pve.handlers.migrate_reads import MIGRATE_READS
 from solti.sandbox.pve.handlers.node_reads import NODE_READS
+from solti.sandbox.pve.handlers.qemu_capability_reads import QEMU_CAPABILITY_READS
 from solti.sandbox.pve.handlers.rrd_reads import RRD_READS
 from solti.sandbox.pve.handlers.storage_item_reads import STORAGE_ITEM_READS
 from solti.sandbox.pve.handlers.unconfigured import UNCONFIGURED
@@ -264,6 +265,7 @@ READS: dict[str, Handler] = {
     **STORAGE_ITEM_READS,
     **VZDUMP_READS,
     **GRAPH_READS,
+    **QEMU_CAPABILITY_READS,
 }
 
 # Path parameters whose values the simulator models; an index under any other id (an LXC
