@@ -23,18 +23,26 @@ from solti.sandbox.pve.handlers.builtin_reads import BUILTIN_READS
 from solti.sandbox.pve.handlers.cloudinit_reads import CLOUDINIT_READS
 from solti.sandbox.pve.handlers.cluster_item_reads import CLUSTER_ITEM_READS
 from solti.sandbox.pve.handlers.cluster_log_reads import CLUSTER_LOG_READS
+from solti.sandbox.pve.handlers.console_socket_reads import CONSOLE_SOCKET_READS
 from solti.sandbox.pve.handlers.corosync_reads import COROSYNC_READS
 from solti.sandbox.pve.handlers.cpu_models import CPU_READS
 from solti.sandbox.pve.handlers.feature_reads import FEATURE_READS
 from solti.sandbox.pve.handlers.fresh_node import FRESH_NODE_READS
+from solti.sandbox.pve.handlers.graph_reads import GRAPH_READS
+from solti.sandbox.pve.handlers.guest_agent_file_reads import GUEST_AGENT_FILE_READS
+from solti.sandbox.pve.handlers.guest_firewall_reads import GUEST_FIREWALL_READS
+from solti.sandbox.pve.handlers.lxc_absent_reads import LXC_ABSENT_READS
 from solti.sandbox.pve.handlers.migrate_reads import MIGRATE_READS
 from solti.sandbox.pve.handlers.node_reads import NODE_READS
 from solti.sandbox.pve.handlers.notification_reads import NOTIFICATION_READS
 from solti.sandbox.pve.handlers.pull_metrics_reads import PULL_METRICS_READS
+from solti.sandbox.pve.handlers.qemu_capability_reads import QEMU_CAPABILITY_READS
 from solti.sandbox.pve.handlers.rrd_reads import RRD_READS
 from solti.sandbox.pve.handlers.schedule_reads import SCHEDULE_READS
 from solti.sandbox.pve.handlers.sdn_reads import SDN_READS
+from solti.sandbox.pve.handlers.storage_item_reads import STORAGE_ITEM_READS
 from solti.sandbox.pve.handlers.unconfigured import UNCONFIGURED
+from solti.sandbox.pve.handlers.vzdump_reads import VZDUMP_READS
 
 # The simulated guest agent's version (qemu-guest-agent as in Debian trixie).
 QGA_VERSION = "10.0.2"
@@ -267,6 +275,14 @@ READS: dict[str, Handler] = {
     **SCHEDULE_READS,
     **ACCESS_READS,
     **SDN_READS,
+    **LXC_ABSENT_READS,
+    **GUEST_FIREWALL_READS,
+    **CONSOLE_SOCKET_READS,
+    **GUEST_AGENT_FILE_READS,
+    **STORAGE_ITEM_READS,
+    **VZDUMP_READS,
+    **GRAPH_READS,
+    **QEMU_CAPABILITY_READS,
 }
 
 # Path parameters whose values the simulator models; an index under any other id (an LXC
