@@ -14,7 +14,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from solti.sandbox.pve.api_errors import PveError
-from solti.sandbox.pve.state.drives import is_drive_key, parse_drive, parse_size
+from solti.sandbox.pve.state.drives import (
+    is_drive_key,
+    parse_drive,
+    parse_size,
+    split_property_string,
+)
 from solti.sandbox.pve.state.records import Guest
 from solti.sandbox.pve.state.tasks import Now
 
@@ -209,12 +214,17 @@ class Guests(Mapping[int, Guest]):
         return data
 
     def status(self, node: str, vmid: int) -> dict[str, Any]:
-        """``GET .../status/current``."""
+        """``GET .../status/current``: qemu-server ``PVE/API2/Qemu.pm`` ``vm_status`` adds
+        ``ha`` and ``agent: 1`` when the config enables the guest agent (``get_qga_key($conf,
+        'enabled')``), which is how clients learn whether to ask the agent at all."""
         guest = self.on(node, vmid)
         data = self.summary(guest)
         data.update({"ha": {"managed": 0}, "qmpstatus": data["status"]})
         if guest.running:
             data["pid"] = 10000 + guest.vmid
+        agent = split_property_string(guest.conf.get("agent", "0"), "enabled")
+        if str(agent.get("enabled", "0")).lower() in ("1", "on", "yes", "true"):
+            data["agent"] = 1
         return data
 
     def listed_on(self, node: str) -> list[dict[str, Any]]:
