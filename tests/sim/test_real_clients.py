@@ -8,8 +8,8 @@ its ``config_from_yaml``: token auth, ``verify_ssl`` = the simulator's CA), scra
 ``target`` ``host:port`` as Prometheus would ask it to. An exception anywhere in its collectors
 fails the test; the metrics it produces must carry the simulator's values.
 
-The Ansible inventory plugin ``community.proxmox.proxmox`` is tried by hand
-(``scripts/try_ansible_inventory.sh``; too heavy for the suite): see docs/proxmox.md
+The Ansible inventory plugin ``community.proxmox.proxmox`` and prometheus-pve-sd are tried by
+hand (``scripts/try_real_clients.sh``; Ansible is too heavy for the suite): see docs/design.md
 "Real clients".
 """
 
@@ -213,3 +213,31 @@ def test_the_exporter_needs_no_request_the_simulator_refuses(fleet):
     assert ("GET", "/cluster/config/qdevice") in paths
     assert ("GET", f"/nodes/{NODE}/replication") in paths
     assert ("GET", f"/nodes/{NODE}/lxc") in paths
+
+
+def test_a_read_only_pve_auditor_token_is_enough(fleet):
+    """Exporters get a read-only token: the PVEAuditor role on ``/`` (pve-access-control
+    ``src/PVE/AccessControl.pm`` ``create_roles``: every ``audit`` privilege). Every collector
+    still runs: ``get_guests_not_in_backup`` needs ``Sys.Audit`` on ``/``, ``resources`` and
+    the configs ``VM.Audit``, ``Subscription.pm`` ``get`` shows the server ID with
+    ``Sys.Audit``."""
+    auditor = fleet.client().access.roles("PVEAuditor").get()
+    assert "VM.Allocate" not in auditor
+    fleet.state.set_token_privileges("/", dict.fromkeys(auditor, 1))
+    samples = scrape(fleet)
+    assert by_id(samples, "pve_up")["qemu/100"] == 1
+    assert len(by_id(samples, "pve_not_backed_up_info")) == 3
+    assert by_id(samples, "pve_onboot_status") == {"qemu/100": 1}
+    assert {r.status for r in fleet.requests if r.path != "/access/roles/PVEAuditor"} == {200}
+
+
+def test_a_token_that_may_audit_one_vm_sees_only_that_vm(fleet):
+    """``/cluster/resources`` and ``get_guests_not_in_backup`` leave out guests the token may
+    not ``VM.Audit`` (pve-manager ``PVE/API2/Cluster.pm`` ``resources``: ``check($authuser,
+    "/vms/$vmid", ['VM.Audit'], 1)``); the exporter reports the one it may see."""
+    fleet.state.set_token_privileges("/", {"Sys.Audit": 1, "Datastore.Audit": 1})
+    fleet.state.set_token_privileges("/vms/101", {"VM.Audit": 1})
+    samples = scrape(fleet, node=False)
+    guests = {g["id"] for g in labels_of(samples, "pve_guest_info")}
+    assert guests == {"qemu/101"}
+    assert by_id(samples, "pve_not_backed_up_total") == {"cluster/solti-sim": 1}

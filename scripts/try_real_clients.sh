@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
-# Run the Ansible inventory plugin community.proxmox.proxmox against `solti sim pve --nodes 3`.
+# Run real read-only Proxmox clients against `solti sim pve --nodes 3`, by hand (not in CI:
+# Ansible is too heavy for the suite; prometheus-pve-exporter runs in tests/sim/).
 #
-# By hand, not in CI (Ansible is too heavy for the suite). Issue 11: read-only clients must run
-# against the simulator without an error, and one client "silently reports no address for
-# every VM because a read it tries first fails". This starts the simulator, makes four VMs
-# through the API (two running with their guest agent, one stopped, one running without an
-# agent key) and a template, then runs `ansible-inventory --list` with want_facts, the nodes'
-# ansible_host and the guest agents' interfaces, as an operator would: once with the
-# simulator's token (every privilege), once with a read-only token (the PVEAuditor role on /).
-# It prints each host's address and every API request of the run that did not answer 200, and
-# exits 1 when a running VM with an agent has no address or a request answered 501. The result
-# is in docs/design.md, "Real clients".
+# Issue 11: read-only clients must run against the simulator without an error, and one client
+# "silently reports no address for every VM because a read it tries first fails". This starts
+# the simulator, makes four VMs through the API (two running with their guest agent, one
+# stopped, one running without an agent key) and a template, then runs, as an operator would:
+# - the Ansible inventory plugin community.proxmox.proxmox (`ansible-inventory --list` with
+#   want_facts, the nodes' ansible_host and ansible_host from the guest agents' interfaces);
+# - prometheus-pve-sd (Prometheus file service discovery; it reads agent/info first), when
+#   its virtual environment is given;
+# once with the simulator's token (every privilege), once with a read-only token (the
+# PVEAuditor role on /). It prints each host's address and every API request of the run that
+# did not answer 200, and exits 1 when a running VM with an agent has no address or a request
+# answered 501. The result is in docs/design.md, "Real clients".
 #
-# Usage: scripts/try_ansible_inventory.sh [ANSIBLE_VENV]   (default /tmp/ansible-venv: a venv
-#        with `pip install ansible`, which brings the community.proxmox collection)
+# Usage: scripts/try_real_clients.sh [ANSIBLE_VENV [PVE_SD_VENV]]
+#   ANSIBLE_VENV  default /tmp/ansible-venv: a venv with `pip install ansible` (it brings the
+#                 community.proxmox collection)
+#   PVE_SD_VENV   optional: a venv with `pip install prometheus-pve-sd`
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ANSIBLE_VENV=${1:-/tmp/ansible-venv}
+PVE_SD_VENV=${2:-}
 PYTHON="$ROOT/.venv/bin/python"
 WORK=$(mktemp -d)
 SIM_PID=""
@@ -109,12 +115,14 @@ keyed_groups:
 PY
 "$PYTHON" -c "$SEED" "$WORK"
 
-# The report of one run: each host's address and facts, every request that did not answer 200.
+# The report of one run: each host's address, every request that did not answer 200.
 read -r -d '' REPORT <<'PY' || true
 import json, sys
 from pathlib import Path
 
-work, before = Path(sys.argv[1]), int(sys.argv[2])
+work, before, client = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+# The running VMs with an enabled agent: each must come out with an address.
+NEEDS_ADDRESS = {"web-1", "cache-1"}
 
 
 def plain(value):
@@ -128,19 +136,29 @@ def plain(value):
     return value
 
 
-inventory = plain(json.loads((work / "inventory.json").read_text()))
-problems = []
-print(f"{'host':10} {'ansible_host':16} {'status':8} agent interfaces")
-for name, facts in sorted(inventory["_meta"]["hostvars"].items()):
-    ifaces = facts.get("proxmox_agent_interfaces")
-    shown = ", ".join(f"{i['name']}={' '.join(i['ip-addresses'])}" for i in ifaces or [])
-    status = facts.get("proxmox_status", "node")
-    print(f"{name:10} {facts.get('ansible_host') or '-':16} {status:8} {shown or '-'}")
-    agent = facts.get("proxmox_agent")
-    if status == "running" and agent and not facts.get("ansible_host"):
-        problems.append(f"{name}: running with agent {agent}, but no address")
-groups = {g: v.get("hosts", []) for g, v in inventory.items() if g not in ("_meta", "all")}
-print("groups:", json.dumps({g: sorted(h) for g, h in sorted(groups.items()) if h}))
+addresses = {}
+if client == "ansible":
+    inventory = plain(json.loads((work / "inventory.json").read_text()))
+    print(f"{'host':10} {'ansible_host':16} {'status':8} agent interfaces")
+    for name, facts in sorted(inventory["_meta"]["hostvars"].items()):
+        ifaces = facts.get("proxmox_agent_interfaces")
+        shown = ", ".join(f"{i['name']}={' '.join(i['ip-addresses'])}" for i in ifaces or [])
+        status = facts.get("proxmox_status", "node")
+        print(f"{name:10} {facts.get('ansible_host') or '-':16} {status:8} {shown or '-'}")
+        addresses[name] = facts.get("ansible_host")
+    groups = {g: v.get("hosts", []) for g, v in inventory.items() if g not in ("_meta", "all")}
+    print("groups:", json.dumps({g: sorted(h) for g, h in sorted(groups.items()) if h}))
+else:
+    print(f"{'target':10} {'ipv4':16} {'status':8} labels")
+    for group in json.loads((work / "targets.json").read_text()):
+        labels = group["labels"]
+        [name] = group["targets"]
+        ipv4 = labels.get("__meta_pve_ipv4")
+        shown = ", ".join(f"{k[11:]}={v}" for k, v in labels.items() if k[11:] not in ("ipv4", "status"))
+        print(f"{name:10} {ipv4:16} {labels.get('__meta_pve_status', '-'):8} {shown}")
+        addresses[name] = None if ipv4 == "False" else ipv4
+problems = [f"{name}: running with its agent, but no address" for name in sorted(NEEDS_ADDRESS)
+            if not addresses.get(name)]
 log = json.loads((work / "requests.json").read_text())["data"][before:]
 reads = [r for r in log if r["method"] == "GET"]
 print(f"{len(reads)} GET requests; not 200:")
@@ -157,30 +175,45 @@ PY
 requests_seen() { curl -s --cacert "$CA" "$URL/_sim/requests" | tee "$WORK/requests.json" |
     "$PYTHON" -c 'import json,sys; print(len(json.load(sys.stdin)["data"]))'; }
 
-# inventory LABEL: one `ansible-inventory --list` and its report.
-inventory() {
-    local before
+# clients TOKEN_LABEL: one `ansible-inventory --list` (and one prometheus-pve-sd run), reported.
+clients() {
+    local before status=0
     before=$(requests_seen)
     echo
-    echo "== $1"
+    echo "== ansible-inventory, $1"
     # requests (under the plugin) verifies against REQUESTS_CA_BUNDLE when validate_certs is on.
     REQUESTS_CA_BUNDLE="$CA" "$ANSIBLE_VENV/bin/ansible-inventory" \
         -i "$WORK/solti.proxmox.yml" --list >"$WORK/inventory.json"
     requests_seen >/dev/null
-    "$PYTHON" -c "$REPORT" "$WORK" "$before"
+    "$PYTHON" -c "$REPORT" "$WORK" "$before" ansible || status=1
+    [[ -n "$PVE_SD_VENV" ]] || return $status
+    before=$(requests_seen)
+    echo
+    echo "== prometheus-pve-sd, $1"
+    # Its PVE_VERIFY_SSL is a boolean; proxmoxer's requests session takes the CA from the env.
+    (cd "$WORK" && REQUESTS_CA_BUNDLE="$CA" PROMETHEUS_PVE_SD_PVE_SERVER="${URL#https://}" \
+        PROMETHEUS_PVE_SD_PVE_USER="${TOKEN_ID%%!*}" PROMETHEUS_PVE_SD_PVE_TOKEN_NAME="${TOKEN_ID#*!}" \
+        PROMETHEUS_PVE_SD_PVE_TOKEN_VALUE="$TOKEN_SECRET" PROMETHEUS_PVE_SD_CONFIG_FILE="$WORK/none.yml" \
+        "$PVE_SD_VENV/bin/prometheus-pve-sd" --no-service -o "$WORK/targets.json" -q)
+    requests_seen >/dev/null
+    "$PYTHON" -c "$REPORT" "$WORK" "$before" pve-sd || status=1
+    return $status
 }
 
+TOKEN_ID=$(sim 'env["PROXMOX_TOKEN_ID"]')
+TOKEN_SECRET=$(sim 'env["PROXMOX_TOKEN_SECRET"]')
 VERSION=$("$ANSIBLE_VENV/bin/ansible-inventory" --version)
 COLLECTION=$("$ANSIBLE_VENV/bin/ansible-galaxy" collection list community.proxmox 2>/dev/null)
 echo "${VERSION%%$'\n'*}; ${COLLECTION##*$'\n'}"
+if [[ -n "$PVE_SD_VENV" ]]; then "$PVE_SD_VENV/bin/prometheus-pve-sd" --version; fi
 status=0
-inventory "token with every privilege on / (the simulator's default)" || status=1
+clients "token with every privilege on / (the simulator's default)" || status=1
 
 # A read-only token, as monitoring and inventory tools are given: the PVEAuditor role on /.
-AUDITOR=$(curl -s --cacert "$CA" -H "Authorization: PVEAPIToken=$(sim 'env["PROXMOX_TOKEN_ID"]')=$(sim 'env["PROXMOX_TOKEN_SECRET"]')" \
+AUDITOR=$(curl -s --cacert "$CA" -H "Authorization: PVEAPIToken=$TOKEN_ID=$TOKEN_SECRET" \
     "$URL/api2/json/access/roles/PVEAuditor" |
     "$PYTHON" -c 'import json,sys; print(json.dumps(sorted(json.load(sys.stdin)["data"])))')
 curl -s --fail --cacert "$CA" -H 'Content-Type: application/json' \
     -d "{\"kind\": \"token_privileges\", \"acl\": {\"/\": $AUDITOR}}" "$URL/_sim/faults" >/dev/null
-inventory "read-only token: PVEAuditor on / $AUDITOR" || status=1
+clients "read-only token: PVEAuditor on / $AUDITOR" || status=1
 exit $status
