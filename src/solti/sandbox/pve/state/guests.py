@@ -14,7 +14,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from solti.sandbox.pve.api_errors import PveError
-from solti.sandbox.pve.state.drives import is_drive_key, parse_drive, parse_size
+from solti.sandbox.pve.state.drives import (
+    is_drive_key,
+    parse_drive,
+    parse_size,
+    split_property_string,
+)
 from solti.sandbox.pve.state.records import Guest
 from solti.sandbox.pve.state.tasks import Now
 
@@ -195,6 +200,8 @@ class Guests(Mapping[int, Guest]):
             "cpus": int(guest.conf.get("cores", "1")) * int(guest.conf.get("sockets", "1")),
             "cpu": 0.01 if guest.running else 0,
             "mem": max_memory(guest) // 2 if guest.running else 0,
+            # PVE 9 ``vmstatus``: the cgroup's memory on the host (QEMU maps all of it here).
+            "memhost": max_memory(guest) if guest.running else 0,
             "disk": 0,
             "diskread": 0,
             "diskwrite": 0,
@@ -209,17 +216,42 @@ class Guests(Mapping[int, Guest]):
         return data
 
     def status(self, node: str, vmid: int) -> dict[str, Any]:
-        """``GET .../status/current``."""
+        """``GET .../status/current``: qemu-server ``PVE/API2/Qemu.pm`` ``vm_status`` adds
+        ``ha`` and ``agent: 1`` when the config enables the guest agent (``get_qga_key($conf,
+        'enabled')``), which is how clients learn whether to ask the agent at all."""
         guest = self.on(node, vmid)
         data = self.summary(guest)
         data.update({"ha": {"managed": 0}, "qmpstatus": data["status"]})
         if guest.running:
-            data["pid"] = 10000 + guest.vmid
+            data["pid"] = self.pid(guest)
+        agent = split_property_string(guest.conf.get("agent", "0"), "enabled")
+        if str(agent.get("enabled", "0")).lower() in ("1", "on", "yes", "true"):
+            data["agent"] = 1
         return data
 
-    def listed_on(self, node: str) -> list[dict[str, Any]]:
-        """``GET /nodes/{node}/qemu``."""
-        return [self.summary(g) for g in self._sorted() if g.node == node]
+    @staticmethod
+    def pid(guest: Guest) -> int:
+        """The QEMU process id of a running VM (made up, stable per VMID)."""
+        return 10000 + guest.vmid
+
+    def listed_on(self, node: str, full: bool = False) -> list[dict[str, Any]]:
+        """``GET /nodes/{node}/qemu``: qemu-server ``vmlist`` returns ``QemuServer.pm``
+        ``vmstatus``, which names the ``pid`` of each running VM even without ``full``;
+        ``diskread``/``diskwrite`` (QMP blockstats of running VMs) and ``qmpstatus`` (every
+        VM: QMP's, else ``status``) only with ``full``."""
+        rows = []
+        for guest in self._sorted():
+            if guest.node != node:
+                continue
+            row = self.summary(guest)
+            if not (full and guest.running):
+                del row["diskread"], row["diskwrite"]
+            if guest.running:
+                row["pid"] = self.pid(guest)
+            if full:
+                row["qmpstatus"] = row["status"]
+            rows.append(row)
+        return rows
 
     def resources(
         self, rrd_lag: float, rrd_gone: frozenset[str] = frozenset()
