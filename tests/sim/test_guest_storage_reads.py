@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from solti.sandbox.pve import PveSimulator
-from tests.sim.conftest import NODE, run_ok
+from tests.sim.conftest import NODE, qcow2_image, run_ok
 
 VMID = 100
 GIB = 1024**3
@@ -54,6 +54,18 @@ def test_volume_info_reads_the_model_disk(pve: PveSimulator) -> None:
     assert disk == {"path": "/dev/pve/vm-100-disk-0", "size": 8 * GIB, "used": 0, "format": "raw"}
     # the storage may come from the volume ID alone
     assert data(pve, f"/nodes/{NODE}/storage/local-lvm/content/vm-100-disk-0") == disk
+
+
+def test_a_directory_volume_keeps_its_slash_in_the_path(pve: PveSimulator, api: Any) -> None:
+    """pve-storage API2/Storage/Status.pm registers ``{storage}/content`` with
+    ``fragmentDelimiter => ''`` ("volume IDs may contain a slash"), so pve-common
+    RESTHandler.pm map_path_to_methods takes the rest of the URI as the volume: proxmoxer's
+    unencoded ``content("local:import/noble.qcow2")`` reaches Content.pm ``info``."""
+    pve.state.add_import_image("noble.qcow2", qcow2_image(3 * GIB))
+    info = api.nodes(NODE).storage("local").content("local:import/noble.qcow2").get()
+    assert info["path"] == "/var/lib/vz/import/noble.qcow2"
+    assert (info["size"], info["format"]) == (3 * GIB, "qcow2")
+    assert error(pve, f"/nodes/{NODE}/storage/local/content/local:import/absent.qcow2")[0] == 500
 
 
 def test_volume_info_errors_as_pve(pve: PveSimulator) -> None:
@@ -148,10 +160,10 @@ def test_mtunnelwebsocket_answers_only_on_the_local_node(pve: PveSimulator) -> N
     )
 
 
-def test_vzdump_defaults_once_local_takes_backups(pve: PveSimulator) -> None:
-    """docs/proxmox.md sets ``local`` to take backups too: then the defaults of
-    Common.pm's ``$confdesc``, the storage's dump directory, prune-backups printed back."""
-    pve.state.storages["local"].content.add("backup")
+def test_vzdump_defaults_of_a_node_whose_local_takes_backups(pve: PveSimulator) -> None:
+    """``local`` takes backups (the installer's ``iso,vztmpl,backup``, kept by docs/proxmox.md):
+    the defaults of Common.pm's ``$confdesc``, its dump directory, prune-backups printed back."""
+    assert "backup" in pve.state.storages["local"].content
     defaults = data(pve, f"/nodes/{NODE}/vzdump/defaults")
     assert defaults["storage"] == "local"
     assert defaults["dumpdir"] == "/var/lib/vz/dump"
@@ -164,8 +176,8 @@ def test_vzdump_defaults_once_local_takes_backups(pve: PveSimulator) -> None:
     )
 
 
-def test_prune_backups_once_local_takes_backups(pve: PveSimulator) -> None:
-    pve.state.storages["local"].content.add("backup")
+def test_prune_backups_of_local_need_options(pve: PveSimulator) -> None:
+    """Storage.pm prune_backups: no options configured or sent dies; with some, no backups."""
     path = f"/nodes/{NODE}/storage/local/prunebackups"
     assert error(pve, path) == (500, "no prune-backups options configured for storage 'local'")
     assert data(pve, path, **{"prune-backups": "keep-last=1"}) == []

@@ -158,7 +158,13 @@ def test_node_vm_list(pve, api):
 def test_storage_listing(api):
     storages = {s["storage"]: s for s in api.nodes(NODE).storage.get()}
     assert storages["local"]["type"] == "dir"
-    assert set(storages["local"]["content"].split(",")) == {"iso", "vztmpl", "import", "snippets"}
+    assert set(storages["local"]["content"].split(",")) == {
+        "iso",
+        "vztmpl",
+        "backup",
+        "import",
+        "snippets",
+    }
     assert storages["local-lvm"]["type"] == "lvmthin"
     assert storages["shared"]["shared"] == 1
     assert [s["storage"] for s in api.nodes(NODE).storage.get(content="images")] == [

@@ -71,8 +71,9 @@ EXPECTED_ERRORS: dict[str, tuple[int, str]] = {
         "Agent error: failed to open file '/etc/solti-missing' (mode: 'r'): "
         "No such file or directory",
     ),
-    # pve-storage PVE/Storage.pm prune_backups: the simulator's ``local`` has no backup content.
-    f"{STORAGE}/prunebackups": (500, "storage 'local' does not support backups"),
+    # pve-storage PVE/Storage.pm prune_backups: ``local`` takes backups (the installer's
+    # ``iso,vztmpl,backup``) but has no ``prune-backups`` option and the walk sends none.
+    f"{STORAGE}/prunebackups": (500, "no prune-backups options configured for storage 'local'"),
     # API2/Storage/FileRestore.pm list/download: only PBS storages (raise_param_exc).
     f"{STORAGE}/file-restore/list": (400, "Parameter verification failed."),
     f"{STORAGE}/file-restore/download": (400, "Parameter verification failed."),
@@ -84,11 +85,6 @@ EXPECTED_ERRORS: dict[str, tuple[int, str]] = {
         500,
         "RRD error: realpath(/var/lib/rrdcached/db/pve2-storage/pve/local): "
         "No such file or directory",
-    ),
-    # pve-manager PVE/VZDump.pm storage_info on the default storage ``local``.
-    "/nodes/{node}/vzdump/defaults": (
-        500,
-        "can't use storage 'local' for backups - wrong content type",
     ),
     # pve-storage Storage.pm extract_vzdump_config -> abs_filesystem_path.
     "/nodes/{node}/vzdump/extractconfig": (500, f"can't find file '{BACKUP}'"),

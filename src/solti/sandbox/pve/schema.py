@@ -84,12 +84,25 @@ def _group(name: str) -> str:
     return name.replace("-", "__")
 
 
+# Subclasses registered with ``fragmentDelimiter => ''``: below them the rest of the URI is one
+# component, so a volume id keeps its slashes (pve-storage ``PVE/API2/Storage/Status.pm``:
+# "volume IDs may contain a slash"; pve-common ``RESTHandler.pm`` ``map_path_to_methods``).
+WHOLE_FRAGMENT_BELOW = ("/nodes/{node}/storage/{storage}/content/",)
+
+
 def _compile_template(template: str) -> re.Pattern[str]:
-    # RESTHandler matches each `{name}` path component with \S+ (components never hold '/').
+    # RESTHandler matches each `{name}` path component with \S+ (components never hold '/'),
+    # except the one component below a whole-fragment subclass, which takes the rest.
+    whole = any(template.startswith(prefix) for prefix in WHOLE_FRAGMENT_BELOW)
     parts = []
     for component in template.strip("/").split("/"):
         name = re.fullmatch(r"\{([\w-]+)\}", component)
-        parts.append(f"(?P<{_group(name[1])}>[^/\\s]+)" if name else re.escape(component))
+        if name is None:
+            parts.append(re.escape(component))
+            continue
+        last = whole and component == template.rsplit("/", 1)[1]
+        value = r"\S+" if last else r"[^/\s]+"
+        parts.append(f"(?P<{_group(name[1])}>{value})")
     return re.compile("^/" + "/".join(parts) + r"\Z")
 
 

@@ -20,7 +20,7 @@ def default_storages(shared_storage: bool) -> dict[str, Storage]:
     ``shared`` one when asked (for cross-node clones)."""
     storages = {
         "local": Storage(
-            "local", "dir", {"iso", "vztmpl", "import", "snippets"}, False, "/var/lib/vz"
+            "local", "dir", {"iso", "vztmpl", "backup", "import", "snippets"}, False, "/var/lib/vz"
         ),
         "local-lvm": Storage("local-lvm", "lvmthin", {"images", "rootdir"}),
     }
