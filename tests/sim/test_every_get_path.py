@@ -97,9 +97,10 @@ def required_params(template: str) -> dict[str, str]:
     """The query parameters ``template``'s GET declares required, filled from the schema."""
     info = path_catalog.endpoints()[template]["GET"]
     props = (info.get("parameters") or {}).get("properties") or {}
+    given = get_walk.PARAMS.get(template, {})
     out = {}
     for name, prop in props.items():
-        if prop.get("optional") or "{" + name + "}" in template:
+        if prop.get("optional") or "{" + name + "}" in template or name in given:
             continue
         out[name] = prop["enum"][0] if prop.get("enum") else SAMPLE_PARAMS[name]
     return out
@@ -117,11 +118,14 @@ def get(pve: PveSimulator, path: str, params: dict[str, str] | None = None) -> r
 
 # Where real PVE's own answer departs from its ``returns`` schema, the simulator answers as PVE
 # does; the walk forgives exactly that departure (the error message) and nothing else.
-PVE_OWN_SCHEMA_GAPS = {
+PVE_OWN_SCHEMA_GAPS: dict[str, str | tuple[str, ...]] = {
     # qemu-server QemuServer.pm foreach_volid sets ``size`` only from a drive's ``size=``, and
     # API2/Qemu.pm create_disks writes the cloud-init drive without one, so its local_disks
     # entry has no size although the schema does not mark it optional.
     "/nodes/{node}/qemu/{vmid}/migrate": "'size' is a required property",
+    # pve-storage Diskmanage.pm get_disks sets ``mounted`` only for a mounted device and
+    # ``osdid-list`` to undef without Ceph OSDs, though the schema requires both.
+    "/nodes/{node}/disks/list": ("'mounted' is a required property", "None is not of type 'array'"),
 }
 
 
@@ -130,7 +134,8 @@ def schema_errors(template: str, data: Any) -> list[str]:
     departure real PVE itself makes there (``PVE_OWN_SCHEMA_GAPS``)."""
     schema = to_json_schema(path_catalog.returns("GET", template))
     errors = [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(data)]
-    return [e for e in errors if e != PVE_OWN_SCHEMA_GAPS.get(template)]
+    gaps = PVE_OWN_SCHEMA_GAPS.get(template, ())
+    return [e for e in errors if e not in ((gaps,) if isinstance(gaps, str) else gaps)]
 
 
 def test_the_paths_clients_named_in_issue_11_are_routed() -> None:

@@ -16,15 +16,22 @@ from solti.sandbox.pve import path_catalog
 from solti.sandbox.pve.handlers import Call, Handler, inventory_routes
 from solti.sandbox.pve.handlers.absent_features import ABSENT_FEATURES
 from solti.sandbox.pve.handlers.agent_reads import AGENT_READS
+from solti.sandbox.pve.handlers.apt_reads import APT_READS
 from solti.sandbox.pve.handlers.builtin_reads import BUILTIN_READS
+from solti.sandbox.pve.handlers.certificate_reads import CERTIFICATE_READS
 from solti.sandbox.pve.handlers.cloudinit_reads import CLOUDINIT_READS
 from solti.sandbox.pve.handlers.corosync_reads import COROSYNC_READS
 from solti.sandbox.pve.handlers.cpu_models import CPU_READS
 from solti.sandbox.pve.handlers.feature_reads import FEATURE_READS
 from solti.sandbox.pve.handlers.fresh_node import FRESH_NODE_READS
+from solti.sandbox.pve.handlers.host_disk_reads import HOST_DISK_READS
 from solti.sandbox.pve.handlers.migrate_reads import MIGRATE_READS
+from solti.sandbox.pve.handlers.node_item_reads import NODE_ITEM_READS
+from solti.sandbox.pve.handlers.node_log_reads import NODE_LOG_READS
 from solti.sandbox.pve.handlers.node_reads import NODE_READS
+from solti.sandbox.pve.handlers.remote_scan_reads import REMOTE_SCAN_READS
 from solti.sandbox.pve.handlers.rrd_reads import RRD_READS
+from solti.sandbox.pve.handlers.services_reads import SERVICES_READS
 from solti.sandbox.pve.handlers.unconfigured import UNCONFIGURED
 
 # The simulated guest agent's version (qemu-guest-agent as in Debian trixie).
@@ -250,6 +257,13 @@ READS: dict[str, Handler] = {
     **ABSENT_FEATURES,
     **FRESH_NODE_READS,
     **COROSYNC_READS,
+    **SERVICES_READS,
+    **HOST_DISK_READS,
+    **REMOTE_SCAN_READS,
+    **NODE_ITEM_READS,
+    **CERTIFICATE_READS,
+    **APT_READS,
+    **NODE_LOG_READS,
 }
 
 # Path parameters whose values the simulator models; an index under any other id (an LXC
