@@ -52,6 +52,9 @@ def test_the_thin_pool_and_the_volume_group_grow_with_the_vms_disks(
 def test_disk_partitions_and_smart_of_a_device_that_is_not_there(pve: PveSimulator) -> None:
     rows = data(pve, "/disks/list", **{"include-partitions": 1})
     assert [r["used"] for r in rows] == ["partitions", "BIOS boot", "EFI", "LVM"]
+    assert data(pve, "/disks/list", type="journal_disks") == []
+    journal = data(pve, "/disks/list", type="journal_disks", **{"include-partitions": 1})
+    assert [r["devpath"] for r in journal] == ["/dev/sda", "/dev/sda3"]
     missing = get(pve, f"/nodes/{NODE}/disks/smart", {"disk": "/dev/sdz"})
     assert (missing.status_code, missing.reason) == (500, "not a valid block device")
 

@@ -165,18 +165,10 @@ def _disk_row(size: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def disks_list(call: Call) -> list[dict[str, Any]]:
-    size = layout(call)
-    disk = _disk_row(size)
-    kind = call.params.get("type")
-    if kind == "unused":
-        return []
-    if call.params.get("include-partitions") not in (1, True, "1"):
-        return [disk]
-    disk["used"] = "partitions"
+def _partitions(size: dict[str, Any]) -> list[dict[str, Any]]:
     parts = [("1", BIOS_BOOT, "BIOS boot", False), ("2", ESP_SIZE, "EFI", True)]
     parts.append(("3", size["vg_size"], "LVM", False))
-    rows = [disk]
+    rows = []
     for number, part_size, used, mounted in parts:
         row: dict[str, Any] = {
             "devpath": f"{DISK}{number}",
@@ -193,6 +185,28 @@ def disks_list(call: Call) -> list[dict[str, Any]]:
             row["mounted"] = 1
         rows.append(row)
     return rows
+
+
+def _wanted(row: dict[str, Any], kind: str | None) -> bool:
+    """``list``'s ``type`` filter: ``unused`` drops what has a use; ``journal_disks`` keeps
+    what is no OSD and unused, or a GPT disk with partitions, or LVM."""
+    used = row.get("used")
+    if kind == "unused":
+        return not used
+    if kind == "journal_disks":
+        fits = not used or (used == "partitions" and row["gpt"]) or used == "LVM"
+        return row["osdid"] < 0 and bool(fits)
+    return True
+
+
+def disks_list(call: Call) -> list[dict[str, Any]]:
+    size = layout(call)
+    disk = _disk_row(size)
+    rows = [disk]
+    if call.params.get("include-partitions") in (1, True, "1"):
+        disk["used"] = "partitions"
+        rows += _partitions(size)
+    return [row for row in rows if _wanted(row, call.params.get("type"))]
 
 
 def disks_smart(call: Call) -> dict[str, Any]:
