@@ -188,3 +188,19 @@ def test_pci_class_blacklist_filters_bridges_by_default(pve: PveSimulator) -> No
     everything = {row["id"] for row in data(pve, "/hardware/pci", **{"pci-class-blacklist": ""})}
     assert "0000:00:00.0" in everything - default
     assert "0000:00:02.0" in default
+
+
+def test_each_read_checks_its_privileges_for_a_token(pve: PveSimulator) -> None:
+    """RPCEnvironment.pm exec_api2_perm_check: a 'perm' names what is missing, an 'or' not."""
+    pve.state.revoke_token_privileges("/", "Sys.Syslog", "Sys.Audit", "Sys.Modify")
+    syslog = get(pve, f"/nodes/{NODE}/syslog")
+    assert (syslog.status_code, syslog.reason) == (
+        403,
+        f"Permission check failed (/nodes/{NODE}, Sys.Syslog)",
+    )
+    disks = get(pve, f"/nodes/{NODE}/disks/list")
+    assert (disks.status_code, disks.reason) == (403, "Permission check failed")
+    pve.state.set_token_privileges(f"/nodes/{NODE}", {"Sys.Audit": 1})
+    assert get(pve, f"/nodes/{NODE}/disks/list").status_code == 200
+    pci = get(pve, f"/nodes/{NODE}/hardware/pci")
+    assert pci.reason == "Permission check failed (/, Sys.Audit|Sys.Modify)"
