@@ -168,6 +168,9 @@ def test_versions_and_report_agree_with_the_node_version(pve: PveSimulator) -> N
     assert rows[0]["Package"] == "pve-manager"
     assert rows[0]["Version"] == version["version"]
     assert rows[0]["ManagerVersion"] == f"{version['version']}/{version['repoid']}"
+    release = data(pve, "/status")["current-kernel"]["release"]
+    kernel = next(row for row in rows if row["Package"] == f"proxmox-kernel-{release}-signed")
+    assert kernel["Version"] == release.removesuffix("-pve")
     report = data(pve, "/report")
     for row in rows[1:]:
         assert f"\n{row['Package']}: {row['Version']}\n" in report

@@ -11,8 +11,10 @@ pve-manager ``PVE/API2/APT.pm``:
   against, at its newest release on or before pve-manager 9.1.4's (2025-12-22, the version
   ``/nodes/{node}/version`` reports); Section, Priority, Architecture and the descriptions
   are the binary package's ``debian/control`` entry. (``livpve-notify-perl`` in ``@pkgs`` is
-  misspelt in PVE, so ``libpve-notify-perl`` never shows.) Packages without such a source
-  (the kernel, ``proxmox-ve``, Debian's) are not listed.
+  misspelt in PVE, so ``libpve-notify-perl`` never shows.) The installed kernels follow
+  ``pve-manager`` (``/^(?:pve|proxmox)-kernel-/``): the signed image of the release
+  ``/nodes/{node}/status`` reports and its series metapackage. Packages without a source
+  (``proxmox-ve``, ``proxmox-kernel-helper``, Debian's) are not listed.
 - ``list_updates`` (``update``): the packages whose candidate is newer than the installed
   version; the node runs the newest release the simulator knows of, so none.
 - ``changelog``: ``apt-get changelog`` output (stdout and stderr), plus "RC: <code>" when it
@@ -77,7 +79,34 @@ PACKAGES: dict[str, tuple[str, str, str, str, str, str]] = {
         "HA Manager Proxmox VE."),
     "qemu-server": ("9.1.3", "amd64", "admin", "optional", "Qemu Server Tools",
         "This package contains the Qemu Server tools used by Proxmox VE"),
+    "proxmox-widget-toolkit": ("5.1.5", "all", "web", "optional",
+        "Core Widgets and ExtJS Helper Classes for Proxmox Web UIs",
+        "The base framework providing widgets, models, and general utilities for the ExtJS "
+        "based Web UIs of various Proxmox projects"),
+    "pve-qemu-kvm": ("10.1.2-5", "amd64", "admin", "optional",
+        "Full virtualization on x86 hardware",
+        "Using KVM, one can run multiple virtual PCs, each running unmodified Linux or Windows "
+        "images. Each virtual machine has private virtualized hardware: a network card, disk, "
+        "graphics adapter, etc."),
 }  # fmt: skip
+
+
+def kernel_packages(release: str) -> dict[str, tuple[str, str, str, str, str, str]]:
+    """The running kernel's packages (pve-kernel ``debian/control.in`` and
+    ``signing-template/control.in``): the signed image of ``release`` and the
+    ``proxmox-kernel-<major.minor>`` metapackage that pulls it in."""
+    version = release.removesuffix("-pve")
+    series = ".".join(version.split(".")[:2])
+    return {
+        f"proxmox-kernel-{series}": (version, "all", "admin", "optional",
+            "Latest Proxmox Kernel Image",
+            "This is a metapackage which will install the latest available proxmox kernel "
+            f"from the {series} series."),
+        f"proxmox-kernel-{release}-signed": (version, "amd64", "admin", "optional",
+            "Proxmox Kernel Image (signed)",
+            "This package contains the linux kernel and initial ramdisk used for booting . "
+            "This package contains the kernel image signed by the Proxmox Secure Boot CA."),
+    }  # fmt: skip
 
 
 def _require_node(call: Call) -> None:
@@ -85,8 +114,8 @@ def _require_node(call: Call) -> None:
         cluster.nodes.require(call.node)
 
 
-def package_row(name: str) -> dict[str, Any]:
-    version, arch, section, priority, title, description = PACKAGES[name]
+def package_row(name: str, packages: dict[str, tuple[str, ...]] = PACKAGES) -> dict[str, Any]:
+    version, arch, section, priority, title, description = packages[name]
     return {
         "Package": name,
         "Title": title,
@@ -105,7 +134,10 @@ def versions(call: Call) -> list[dict[str, Any]]:
     with call.cluster() as cluster:
         cluster.nodes.require(call.node)
         info = cluster.nodes.version()
+        release = cluster.nodes.hardware()["current-kernel"]["release"]
     rows = [{**package_row("pve-manager"), "ManagerVersion": f"{info['version']}/{info['repoid']}"}]
+    kernels = kernel_packages(release)
+    rows += [package_row(name, kernels) for name in kernels]
     rows += [package_row(name) for name in sorted(PACKAGES) if name != "pve-manager"]
     return rows
 

@@ -32,7 +32,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from solti.sandbox.pve.handlers import Call, Handler
-from solti.sandbox.pve.handlers.apt_reads import PACKAGES
+from solti.sandbox.pve.handlers.apt_reads import PACKAGES, kernel_packages
 from solti.sandbox.pve.handlers.node_reads import hosts_file
 from solti.sandbox.pve.handlers.read_guard import guarded, node
 
@@ -123,11 +123,13 @@ def journal(call: Call) -> list[str]:
     ]
 
 
-def pveversion_verbose(manager: dict[str, str]) -> str:
+def pveversion_verbose(manager: dict[str, str], kernel_release: str) -> str:
     """``pveversion --verbose``: ``pve-manager`` with its running version, then each package
     of ``apt/versions`` as ``name: version``."""
     running = f"{manager['version']}/{manager['repoid']}"
     lines = [f"pve-manager: {PACKAGES['pve-manager'][0]} (running version: {running})"]
+    kernels = kernel_packages(kernel_release)
+    lines += [f"{name}: {row[0]}" for name, row in kernels.items()]
     lines += [f"{name}: {PACKAGES[name][0]}" for name in sorted(PACKAGES) if name != "pve-manager"]
     return "\n".join(lines)
 
@@ -136,12 +138,13 @@ def report(call: Call) -> str:
     with call.cluster() as cluster:
         cluster.nodes.require(call.node)
         manager = cluster.nodes.version()
+        kernel = cluster.nodes.hardware()["current-kernel"]["release"]
         hosts = hosts_file(cluster.nodes.names, cluster.nodes.address)
         now = cluster.now or time.time()
     commands = [
         ("hostname", call.node),
         ("date -R", format_datetime(datetime.fromtimestamp(now, UTC))),
-        ("pveversion --verbose", pveversion_verbose(manager)),
+        ("pveversion --verbose", pveversion_verbose(manager, kernel)),
         ("cat /etc/hosts", hosts.rstrip("\n")),
     ]
     text = "\n==== general system info ====\n"
