@@ -25,6 +25,7 @@ pve-manager ``PVE/API2/APT.pm``:
   (Debian trixie in ``debian.sources``, the enterprise repositories for PVE and Ceph Squid),
   each with its SHA-256 ``digest`` as bytes, the ``infos`` (the origin of each repository),
   the common ``digest`` and the ``standard-repos`` with the configured ones' ``status``.
+  Booleans travel as ``1`` (perlmod's conversion, as captured PVE 9 answers show).
 """
 
 from __future__ import annotations
@@ -215,9 +216,8 @@ def repositories(call: Call) -> dict[str, Any]:
                     "Suites": suites,
                     "Components": components,
                     "Options": [{"Key": "Signed-By", "Values": [signed]}],
-                    "Comment": "",
                     "FileType": "sources",
-                    "Enabled": True,
+                    "Enabled": 1,
                 }
             )
             infos.append({"path": path, "index": str(index), "kind": "origin", "message": origin})
@@ -229,7 +229,7 @@ def repositories(call: Call) -> dict[str, Any]:
     for handle, name in STANDARD_REPOS.items():
         row: dict[str, Any] = {"handle": handle, "name": name}
         if handle in CONFIGURED:
-            row["status"] = True
+            row["status"] = 1
         standard.append(row)
     return {
         "files": files,
