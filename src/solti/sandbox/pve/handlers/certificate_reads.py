@@ -53,7 +53,7 @@ def _san(cert: x509.Certificate) -> list[str]:
         if isinstance(entry, x509.DNSName):
             out.append(entry.value)
         elif isinstance(entry, x509.IPAddress) and isinstance(entry.value, ipaddress.IPv6Address):
-            out.append(":".join(entry.value.exploded.split(":")))
+            out.append(entry.value.exploded)  # unpack("H4" x 8): every group four digits
         elif isinstance(entry, x509.IPAddress):
             out.append(str(entry.value))
     return out
