@@ -46,7 +46,11 @@ def test_the_thin_pool_and_the_volume_group_grow_with_the_vms_disks(
     assert vg["size"] == vg["children"][0]["size"] == vg_before["size"]
     disk = data(pve, "/disks/list")[0]
     assert disk["devpath"] == "/dev/sda" and disk["size"] > vg["size"]
-    assert data(pve, "/scan/lvmthin", vg="other") == []
+    other = get(pve, f"/nodes/{NODE}/scan/lvmthin", {"vg": "other"})
+    assert other.status_code == 500
+    assert other.reason.startswith("command '/sbin/lvs ") and other.reason.endswith(
+        " other' failed: exit code 5"
+    )
 
 
 def test_disk_partitions_and_smart_of_a_device_that_is_not_there(pve: PveSimulator) -> None:

@@ -16,7 +16,8 @@ Answers, by handler:
 - pve-storage ``PVE/API2/Disks/LVM.pm`` ``index``: ``lvm_vgs(1)`` as a tree of VGs and PVs.
 - ``PVE/API2/Disks/LVMThin.pm`` ``index`` and ``API2/Storage/Scan.pm`` ``lvmthinscan``:
   ``LvmThinPlugin::list_thinpools`` (``lvs``: ``lv``, ``vg``, ``lv_size``, ``used``,
-  ``metadata_size``, ``metadata_used``, ``lv_state``, ``lv_type``, ``ctime``).
+  ``metadata_size``, ``metadata_used``, ``lv_state``, ``lv_type``, ``ctime``); ``lvs`` of a
+  volume group that does not exist fails, and ``run_command`` dies with its command line.
 - ``API2/Storage/Scan.pm`` ``lvmscan``: ``lvm_vgs()`` (``vg``, ``size``, ``free``,
   ``lvcount``).
 - ``PVE/API2/Disks/ZFS.pm`` ``detail``: ``zpool status -P <name>`` fails for a pool that
@@ -106,10 +107,19 @@ def disks_lvm(call: Call) -> dict[str, Any]:
     return {"leaf": 0, "children": [vg]}
 
 
+# LVMPlugin.pm lvm_list_volumes: the lvs command line, as run_command quotes it.
+LVS = (
+    "/sbin/lvs --separator : --noheadings --units b --unbuffered --nosuffix --config "
+    "'report/time_format=\"%s\"' --options vg_name,lv_name,lv_size,lv_attr,pool_lv,"
+    "data_percent,metadata_percent,snap_percent,uuid,tags,metadata_size,time"
+)
+
+
 def thinpools(call: Call, vg: str | None = None) -> list[dict[str, Any]]:
     size = layout(call)
     if vg not in (None, VG):
-        return []
+        # lvs exits 5 (ECMD_FAILED) for a volume group that is not there.
+        raise PveError(500, f"command '{LVS} {vg}' failed: exit code 5\n")
     return [
         {
             "lv": "data",
