@@ -261,3 +261,44 @@ def test_final_rows_are_forgotten_after_a_week_open_ones_never(bot: Harness) -> 
     assert book.forget_final() == 1
     assert book.get("req-old") is None
     assert book.get("req-open") is not None and book.get("req-open").state == "open"  # type: ignore[union-attr]
+
+
+def test_a_message_is_claimed_by_one_process_at_a_time(bot: Harness) -> None:
+    """Two bot processes on one database: the first claim lands, the second does not until
+    the first lapses or is given back; a final message is never claimed again."""
+    _posted(bot, "req-claim")
+    now = datetime.now(UTC)
+    first = ProgressBook(bot.runtime.database, identity=ProcessIdentity("a", 1, "1"))
+    second = ProgressBook(bot.runtime.database, identity=ProcessIdentity("b", 2, "2"))
+    assert first.claim("req-claim") is True
+    assert second.claim("req-claim") is False
+    assert first.claim("req-claim") is True  # its own claim, renewed
+    first.release("req-claim")
+    assert second.claim("req-claim") is True
+    later = ProgressBook(bot.runtime.database, clock=lambda: now + timedelta(minutes=6),
+                         identity=ProcessIdentity("a", 1, "1"))  # fmt: skip
+    assert later.claim("req-claim") is True  # the second's claim lapsed (its holder died)
+    later.mark_final("req-claim")
+    assert second.claim("req-claim") is False
+
+
+def test_recovery_leaves_a_message_another_process_is_finishing(bot: Harness) -> None:
+    """A rolling deploy: the old and the new bot both find a dead poster's open message; the
+    one whose claim landed edits it, the other says nothing, so the requester hears once."""
+    dead = ProcessIdentity(socket.gethostname(), _dead_pid(), "1")
+    bot.audit.record("vm create", ALICE, "slack", "ok", request_id="req-twice", vmid=VMID)
+    ts = _posted(bot, "req-twice", identity=dead)
+    other = ProgressBook(bot.runtime.database, identity=ProcessIdentity("other-host", 9, "9"))
+    assert other.claim("req-twice")
+
+    assert recover(bot.runtime).messages == []
+    assert "ready" not in _text(bot.standin, ts) and _thread(bot.standin, ts) == []
+
+    # Its holder died without finishing: once the claim lapses, this process finishes it.
+    stale = (datetime.now(UTC) - timedelta(minutes=6)).isoformat()
+    with sqlite3.connect(bot.db) as conn:
+        conn.execute("UPDATE slack_progress_messages SET claimed_at = ? WHERE request_id = ?",
+                     [stale, "req-twice"])  # fmt: skip
+    assert recover(bot.runtime).messages == ["req-twice"]
+    assert f"finished before a restart; VM {VMID} is ready" in _text(bot.standin, ts)
+    assert len(_thread(bot.standin, ts)) == 1

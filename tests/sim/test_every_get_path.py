@@ -97,10 +97,11 @@ def required_params(template: str) -> dict[str, str]:
     """The query parameters ``template``'s GET declares required, filled from the schema."""
     info = path_catalog.endpoints()[template]["GET"]
     props = (info.get("parameters") or {}).get("properties") or {}
-    given = get_walk.PARAMS.get(template, {})
     out = {}
     for name, prop in props.items():
-        if prop.get("optional") or "{" + name + "}" in template or name in given:
+        if prop.get("optional") or "{" + name + "}" in template:
+            continue
+        if name in get_walk.PARAMS.get(template, {}):
             continue
         out[name] = prop["enum"][0] if prop.get("enum") else SAMPLE_PARAMS[name]
     return out
@@ -123,6 +124,9 @@ PVE_OWN_SCHEMA_GAPS: dict[str, str | tuple[str, ...]] = {
     # API2/Qemu.pm create_disks writes the cloud-init drive without one, so its local_disks
     # entry has no size although the schema does not mark it optional.
     "/nodes/{node}/qemu/{vmid}/migrate": "'size' is a required property",
+    # pve-container src/PVE/API2/LXC.pm ip: get_interfaces returns nothing when the VMID has
+    # no running container (find_lxc_pid dies), and PVE does not verify results: data null.
+    "/nodes/{node}/lxc/{vmid}/interfaces": "None is not of type 'array'",
     # pve-storage Diskmanage.pm get_disks sets ``mounted`` only for a mounted device and
     # ``osdid-list`` to undef without Ceph OSDs, though the schema requires both.
     "/nodes/{node}/disks/list": ("'mounted' is a required property", "None is not of type 'array'"),

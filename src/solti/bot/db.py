@@ -147,6 +147,18 @@ def m008_h2clusterlists_notice_cluster(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE [template_notices_new] RENAME TO [template_notices]")
 
 
+@migrations()
+def m009_progress_claims(db: sqlite_utils.Database) -> None:
+    """Who is bringing an open progress message to its final state, and since when: two bot
+    processes on one database (a rolling deploy, two replicas) both find the same dead
+    operation's message; only the one whose claim lands edits it (``ProgressBook.claim``)."""
+    table = db.table("slack_progress_messages")
+    if "claimed_by" not in table.columns_dict:
+        table.add_column("claimed_by", str)
+    if "claimed_at" not in table.columns_dict:
+        table.add_column("claimed_at", str)
+
+
 class BotDatabase:
     """A thread-safe handle on the bot's tables; ``transaction()`` serialises writers."""
 

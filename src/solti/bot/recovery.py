@@ -83,7 +83,12 @@ def _tell(
     payload: dict[str, Any],
     note: str,
 ) -> bool:
-    """Edit the message in place and tell the requester in its thread; final once edited."""
+    """Edit the message in place and tell the requester in its thread; final once edited.
+    Only under a claim, so a second bot process recovering at the same time says it once."""
+    if not book.claim(message.request_id):
+        log.info("progress message of %s is being finished by another process",
+                 message.request_id)  # fmt: skip
+        return False
     client = runtime.client
     try:
         send_retrying(
@@ -93,6 +98,7 @@ def _tell(
     except Exception as exc:  # Slack down: the row stays open, the next run tries again
         log.warning("could not edit the message of %s: %s", message.request_id,
                     type(exc).__name__)  # fmt: skip
+        book.release(message.request_id)
         return False
     book.mark_final(message.request_id)
     try:

@@ -9,6 +9,12 @@ channel, ts, thread, requester, title, and who posted it), the final state marks
 
 The poster's identity (host, pid, process start time, as ``provisioning.ownership`` has it)
 lets recovery leave alone the messages of operations a live process is still running.
+
+Two bot processes on one database (a rolling deploy overlaps the old and the new, or two
+replicas share the file) both find a dead operation's open message. Before editing it, a
+recovery ``claim``s the row in one write transaction; the loser leaves it alone, so the
+message is edited and the requester told once. A claim whose holder died before finishing
+lapses after ``CLAIM_LAPSES_AFTER``, and a failed edit gives the row back at once.
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ __all__ = ["PostedMessage", "ProgressBook"]
 
 TABLE = "slack_progress_messages"
 KEEP_FINAL = timedelta(days=7)  # final rows are kept a while for people who look into the db
+# An edit and a thread note take seconds even with Slack's rate-limit retries; a claim older
+# than this is one whose holder died in between.
+CLAIM_LAPSES_AFTER = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,31 @@ class ProgressBook:
                 f"UPDATE {TABLE} SET state = 'final', final_at = ? "
                 "WHERE request_id = ? AND state = 'open'",
                 [self.clock().isoformat(), request_id],
+            )
+
+    def claim(self, request_id: str) -> bool:
+        """Take the open message of ``request_id`` for this process to finish; False when it
+        is final or another process holds a claim that has not lapsed."""
+        now = self.clock()
+        lapsed = (now - CLAIM_LAPSES_AFTER).isoformat()
+        me = owner_text(self.identity)
+        with self.database.transaction() as conn:
+            cursor = conn.execute(
+                f"UPDATE {TABLE} SET claimed_by = ?, claimed_at = ? "
+                "WHERE request_id = ? AND state = 'open' "
+                "AND (claimed_by IS NULL OR claimed_by = ? OR claimed_at < ?)",
+                [me, now.isoformat(), request_id, me, lapsed],
+            )
+        return cursor.rowcount == 1
+
+    def release(self, request_id: str) -> None:
+        """Give back a claim this process could not finish (Slack was down): the next run,
+        here or elsewhere, tries again at once rather than after the claim lapses."""
+        with self.database.transaction() as conn:
+            conn.execute(
+                f"UPDATE {TABLE} SET claimed_by = NULL, claimed_at = NULL "
+                "WHERE request_id = ? AND claimed_by = ?",
+                [request_id, owner_text(self.identity)],
             )
 
     def forget_final(self, older_than: timedelta = KEEP_FINAL) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from solti.sandbox.pve import path_catalog
 from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.handlers import (
     Handler,
@@ -57,8 +58,15 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", f"{SNAP}/rollback"): snapshot_routes.rollback,
 }
 
-# Reachable without credentials, as pveproxy allows.
-NO_AUTH = {("POST", "/access/ticket")}
+# Reachable without credentials, as pveproxy allows: pve-manager ``PVE/HTTPServer.pm``
+# ``auth_handler`` skips authentication for a method whose ``permissions`` say
+# ``user => 'world'`` (the ticket calls, and ``/access/domains`` for the login form's realm list).
+NO_AUTH = {
+    (method, path)
+    for path, methods in path_catalog.endpoints().items()
+    for method, info in methods.items()
+    if (info.get("permissions") or {}).get("user") == "world"
+}
 
 CONFIG_PRIVS = [
     "VM.Config.Disk",

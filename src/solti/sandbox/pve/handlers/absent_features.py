@@ -28,7 +28,12 @@ NODE_CEPH = [
     "status", "crush", "log", "rules", "cmd-safety", "osd", "mds", "mgr", "mon", "fs", "pool",
     "cfg/raw", "cfg/db", "cfg/value",
 ]  # fmt: skip
+# Items that check the same way first: ``OSD.pm`` ``osddetails`` and ``osdvolume``
+# (``check_ceph_inited``), ``Pool.pm`` ``getpool`` (``check_ceph_inited``) and
+# ``Cluster/Ceph.pm`` ``get_flag`` (``check_ceph_configured``, which calls it first).
+NODE_CEPH += ["osd/{osdid}/metadata", "osd/{osdid}/lv-info", "pool/{name}/status"]
 CLUSTER_CEPH = ["metadata", "status", "flags"]
+CLUSTER_CEPH += ["flags/{flag}"]
 
 
 def ceph_not_installed(call: Call) -> NoReturn:

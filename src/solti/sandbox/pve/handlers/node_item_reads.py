@@ -11,14 +11,13 @@ graph, the VNC websocket check and the appliance list, each read as the handler 
   ``log``, ``status`` for any id; ``job_status`` and ``read_job_log`` die "no such
   replication job '<id>'" when ``replication.cfg`` has no such job (it has none here).
 - pve-manager ``PVE/API2/Nodes.pm`` ``rrd`` → pve-cluster ``src/PVE/RRD.pm``
-  ``create_rrd_graph``: ``{filename, image}``, the file name built from the RRD path and the
-  data sources, the image an 800x200 PNG (``--full-size-mode``). The simulator keeps no RRD
-  history to draw, so the image is the empty canvas. A data source the node's RRD file does
-  not have fails as ``RRDs::graphv`` reports it ("RRD error: No DS called ...").
+  ``create_rrd_graph`` over ``pve-node-9.0/<node>``, drawn by ``graph_reads.graph`` from the
+  node's current ``rrddata`` figures (the data sources of ``rrd_def_node_pve9_0``).
 - ``vncwebsocket``: ``PVE::AccessControl::verify_vnc_ticket`` → pve-common
   ``PVE/Ticket.pm`` ``verify_rsa_ticket`` raises "permission denied - invalid PVEVNC ticket"
   (401) unless the ticket was signed by the cluster for this user and node; the simulator
-  issues no VNC tickets (``vncshell`` is not modelled), so every ticket is invalid.
+  issues no VNC tickets (``vncshell`` is not modelled), so every ticket is invalid
+  (``console_socket_reads``). The handler has no ``proxyto``: the node is not looked up.
 - ``aplinfo``: ``PVE::APLInfo::load_data`` reads the appliance index ``pveam update``
   downloads from download.proxmox.com; a simulated node reaches no outside server, so there
   is none and the list is empty.
@@ -26,24 +25,14 @@ graph, the VNC websocket check and the appliance list, each read as the handler 
 
 from __future__ import annotations
 
-import struct
-import zlib
-from functools import cache
 from typing import Any, NoReturn
 
 from solti.sandbox.pve.api_errors import PveError, param_error
 from solti.sandbox.pve.handlers import Call, Handler
+from solti.sandbox.pve.handlers.console_socket_reads import invalid_ticket
+from solti.sandbox.pve.handlers.graph_reads import graph
 from solti.sandbox.pve.handlers.read_guard import guarded, node
-from solti.sandbox.pve.handlers.rrd_reads import PRESSURE_MEM, PRESSURE_NODE
-
-RRD_DIR = "/var/lib/rrdcached/db"
-# pve-cluster src/pmxcfs/status.c rrd_def_node_pve9_0: the data sources of a node's RRD.
-NODE_SOURCES = {
-    "loadavg", "maxcpu", "cpu", "iowait", "memtotal", "memused", "swaptotal", "swapused",
-    "roottotal", "rootused", "netin", "netout", "memavailable", "arcsize",
-    *PRESSURE_NODE, *PRESSURE_MEM,
-}  # fmt: skip
-GRAPH_SIZE = (800, 200)
+from solti.sandbox.pve.handlers.rrd_reads import node_rrddata
 
 
 def _require_node(call: Call) -> None:
@@ -75,39 +64,14 @@ def replication_missing(call: Call) -> NoReturn:
     raise PveError(500, f"no such replication job '{call.params['id']}'\n")
 
 
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    body = kind + data
-    return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-
-@cache
-def blank_png(width: int, height: int) -> bytes:
-    """A white RGB PNG of the graph's size (no data drawn)."""
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    rows = b"".join(b"\x00" + b"\xff" * (3 * width) for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", header)
-        + _png_chunk(b"IDAT", zlib.compress(rows, 9))
-        + _png_chunk(b"IEND", b"")
-    )
-
-
 def rrd_graph(call: Call) -> dict[str, str]:
-    _require_node(call)
-    sources = [s for s in call.params["ds"].replace(";", ",").split(",") if s.strip()]
-    rrd = f"{RRD_DIR}/pve-node-9.0/{call.node}"
-    for source in sources:
-        if source.strip() not in NODE_SOURCES:
-            # RRDs::graphv's error for a DEF naming a source the file does not have.
-            raise PveError(500, f"RRD error: No DS called '{source.strip()}' in '{rrd}'\n")
-    filename = f"{rrd}_{'_'.join(s.strip() for s in sources)}.png"
-    # Perl's JSON encoder sends the PNG's bytes as the characters of the same code points.
-    return {"filename": filename, "image": blank_png(*GRAPH_SIZE).decode("latin-1")}
+    rows = node_rrddata(call)
+    figures = {k: v for k, v in rows[-1].items() if k != "time"}
+    return graph(f"pve-node-9.0/{call.node}", call.params["ds"], figures)
 
 
 def vnc_websocket(call: Call) -> NoReturn:
-    raise PveError(401, "permission denied - invalid PVEVNC ticket\n")
+    raise invalid_ticket("PVEVNC")
 
 
 def aplinfo(call: Call) -> list[Any]:

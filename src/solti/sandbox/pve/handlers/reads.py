@@ -13,26 +13,43 @@ from functools import cache
 from typing import Any
 
 from solti.sandbox.pve import path_catalog
+from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.handlers import Call, Handler, inventory_routes
 from solti.sandbox.pve.handlers.absent_features import ABSENT_FEATURES
+from solti.sandbox.pve.handlers.access_reads import ACCESS_READS
+from solti.sandbox.pve.handlers.acme_reads import ACME_READS
 from solti.sandbox.pve.handlers.agent_reads import AGENT_READS
 from solti.sandbox.pve.handlers.apt_reads import APT_READS
 from solti.sandbox.pve.handlers.builtin_reads import BUILTIN_READS
 from solti.sandbox.pve.handlers.certificate_reads import CERTIFICATE_READS
 from solti.sandbox.pve.handlers.cloudinit_reads import CLOUDINIT_READS
+from solti.sandbox.pve.handlers.cluster_item_reads import CLUSTER_ITEM_READS
+from solti.sandbox.pve.handlers.cluster_log_reads import CLUSTER_LOG_READS
+from solti.sandbox.pve.handlers.console_socket_reads import CONSOLE_SOCKET_READS
 from solti.sandbox.pve.handlers.corosync_reads import COROSYNC_READS
 from solti.sandbox.pve.handlers.cpu_models import CPU_READS
 from solti.sandbox.pve.handlers.feature_reads import FEATURE_READS
 from solti.sandbox.pve.handlers.fresh_node import FRESH_NODE_READS
+from solti.sandbox.pve.handlers.graph_reads import GRAPH_READS
+from solti.sandbox.pve.handlers.guest_agent_file_reads import GUEST_AGENT_FILE_READS
+from solti.sandbox.pve.handlers.guest_firewall_reads import GUEST_FIREWALL_READS
 from solti.sandbox.pve.handlers.host_disk_reads import HOST_DISK_READS
+from solti.sandbox.pve.handlers.lxc_absent_reads import LXC_ABSENT_READS
 from solti.sandbox.pve.handlers.migrate_reads import MIGRATE_READS
 from solti.sandbox.pve.handlers.node_item_reads import NODE_ITEM_READS
 from solti.sandbox.pve.handlers.node_log_reads import NODE_LOG_READS
 from solti.sandbox.pve.handlers.node_reads import NODE_READS
+from solti.sandbox.pve.handlers.notification_reads import NOTIFICATION_READS
+from solti.sandbox.pve.handlers.pull_metrics_reads import PULL_METRICS_READS
+from solti.sandbox.pve.handlers.qemu_capability_reads import QEMU_CAPABILITY_READS
 from solti.sandbox.pve.handlers.remote_scan_reads import REMOTE_SCAN_READS
 from solti.sandbox.pve.handlers.rrd_reads import RRD_READS
+from solti.sandbox.pve.handlers.schedule_reads import SCHEDULE_READS
+from solti.sandbox.pve.handlers.sdn_reads import SDN_READS
 from solti.sandbox.pve.handlers.services_reads import SERVICES_READS
+from solti.sandbox.pve.handlers.storage_item_reads import STORAGE_ITEM_READS
 from solti.sandbox.pve.handlers.unconfigured import UNCONFIGURED
+from solti.sandbox.pve.handlers.vzdump_reads import VZDUMP_READS
 
 # The simulated guest agent's version (qemu-guest-agent as in Debian trixie).
 QGA_VERSION = "10.0.2"
@@ -257,6 +274,22 @@ READS: dict[str, Handler] = {
     **ABSENT_FEATURES,
     **FRESH_NODE_READS,
     **COROSYNC_READS,
+    **CLUSTER_ITEM_READS,
+    **NOTIFICATION_READS,
+    **ACME_READS,
+    **CLUSTER_LOG_READS,
+    **PULL_METRICS_READS,
+    **SCHEDULE_READS,
+    **ACCESS_READS,
+    **SDN_READS,
+    **LXC_ABSENT_READS,
+    **GUEST_FIREWALL_READS,
+    **CONSOLE_SOCKET_READS,
+    **GUEST_AGENT_FILE_READS,
+    **STORAGE_ITEM_READS,
+    **VZDUMP_READS,
+    **GRAPH_READS,
+    **QEMU_CAPABILITY_READS,
     **SERVICES_READS,
     **HOST_DISK_READS,
     **REMOTE_SCAN_READS,
@@ -289,4 +322,22 @@ def _directories() -> dict[str, Handler]:
 
 def read_handler(template: str) -> Handler | None:
     """The handler answering GET ``template`` outside ``routes.ROUTES``, if any."""
-    return READS.get(template) or _directories().get(template)
+    found = READS.get(template) or _directories().get(template)
+    if found is None or "permissions" in path_catalog.endpoints()[template]["GET"]:
+        return found
+    return _root_only(found)
+
+
+def _root_only(handler: Handler) -> Handler:
+    """A method that declares no ``permissions`` is root@pam's alone: pve-access-control
+    ``RPCEnvironment.pm`` ``check_api2_permissions`` admits ``root@pam`` and then raises
+    "user != root@pam" when ``$perm`` is absent, so every API token gets a 403 (9.1's GETs of
+    this kind: ``/cluster/backup-info``, ``/cluster/acme/account/{name}``, the vnet firewall
+    index)."""
+
+    def checked(call: Call) -> Any:
+        if call.identity and call.identity.tokenid:
+            raise PveError(403, "Permission check failed (user != root@pam)\n")
+        return handler(call)
+
+    return checked

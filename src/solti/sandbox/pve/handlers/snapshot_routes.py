@@ -1,6 +1,6 @@
 """Snapshot endpoints of a VM: qemu-server ``src/PVE/API2/Qemu.pm`` ``snapshot_list``,
 ``snapshot``, ``snapshot_cmd_idx``, ``update_snapshot_config``, ``get_snapshot_config``,
-``rollback`` and ``delsnapshot``; the rules are in ``state/snapshots.py``."""
+``rollback`` and ``delsnapshot``; the rules are in ``state/guest_snapshots.py``."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ from typing import Any
 from solti.sandbox.pve.state.access import Access
 from solti.sandbox.pve.state.configs import Configs
 from solti.sandbox.pve.state.downloads import Downloads
+from solti.sandbox.pve.state.guest_snapshots import Snapshots
 from solti.sandbox.pve.state.guests import Guests
 from solti.sandbox.pve.state.lifecycle import Lifecycle
 from solti.sandbox.pve.state.network import Network
@@ -23,7 +24,6 @@ from solti.sandbox.pve.state.nodes import Nodes
 from solti.sandbox.pve.state.power import Power
 from solti.sandbox.pve.state.records import Guest, Volume
 from solti.sandbox.pve.state.seed import Seeder
-from solti.sandbox.pve.state.snapshots import Snapshots
 from solti.sandbox.pve.state.storages import Storages
 from solti.sandbox.pve.state.tasks import DefaultPolicy, TaskPolicy, Tasks
 
