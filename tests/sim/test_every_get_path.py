@@ -119,7 +119,7 @@ def get(pve: PveSimulator, path: str, params: dict[str, str] | None = None) -> r
 
 # Where real PVE's own answer departs from its ``returns`` schema, the simulator answers as PVE
 # does; the walk forgives exactly that departure (the error message) and nothing else.
-PVE_OWN_SCHEMA_GAPS = {
+PVE_OWN_SCHEMA_GAPS: dict[str, set[str]] = {
     # qemu-server QemuServer.pm foreach_volid sets ``size`` only from a drive's ``size=``, and
     # API2/Qemu.pm create_disks writes the cloud-init drive without one, so its local_disks
     # entry has no size although the schema does not mark it optional.
@@ -134,6 +134,9 @@ PVE_OWN_SCHEMA_GAPS = {
         "{'max-workers': 16, 'pbs-entries-max': 1048576} is not of type 'string'",
         "{'enabled': 0} is not of type 'string'",
     },
+    # pve-storage Diskmanage.pm get_disks sets ``mounted`` only for a mounted device and
+    # ``osdid-list`` to undef without Ceph OSDs, though the schema requires both.
+    "/nodes/{node}/disks/list": {"'mounted' is a required property", "None is not of type 'array'"},
 }
 
 

@@ -33,6 +33,11 @@ class LoopbackTLS:
         self._cert.configure_cert(context)
         return context
 
+    def certificate_pems(self) -> tuple[bytes, bytes]:
+        """The CA's and the server's certificate (PEM): what a PVE node keeps as
+        ``pve-root-ca.pem`` and ``pve-ssl.pem`` (``/nodes/{node}/certificates/info``)."""
+        return self._ca.cert_pem.bytes(), self._cert.cert_chain_pems[0].bytes()
+
     def client_context(self) -> ssl.SSLContext:
         """A client context trusting only this CA (for our own probes and tests)."""
         context = ssl.create_default_context(cafile=self.ca_path)

@@ -46,6 +46,7 @@ class PveSimulator:
             storage_nodes=storage_nodes,
         )
         self.state.advance(self.clock.time())
+        self.state.certificate_pems = self._tls.certificate_pems()
         self._auth = Authenticator(self.clock)
         self._api = Api(self.state, self._auth, self.faults, self.clock.time, self._control)
         self._server: PveHTTPServer | None = None

@@ -19,7 +19,9 @@ from solti.sandbox.pve.handlers.absent_features import ABSENT_FEATURES
 from solti.sandbox.pve.handlers.access_reads import ACCESS_READS
 from solti.sandbox.pve.handlers.acme_reads import ACME_READS
 from solti.sandbox.pve.handlers.agent_reads import AGENT_READS
+from solti.sandbox.pve.handlers.apt_reads import APT_READS
 from solti.sandbox.pve.handlers.builtin_reads import BUILTIN_READS
+from solti.sandbox.pve.handlers.certificate_reads import CERTIFICATE_READS
 from solti.sandbox.pve.handlers.cloudinit_reads import CLOUDINIT_READS
 from solti.sandbox.pve.handlers.cluster_item_reads import CLUSTER_ITEM_READS
 from solti.sandbox.pve.handlers.cluster_log_reads import CLUSTER_LOG_READS
@@ -31,15 +33,20 @@ from solti.sandbox.pve.handlers.fresh_node import FRESH_NODE_READS
 from solti.sandbox.pve.handlers.graph_reads import GRAPH_READS
 from solti.sandbox.pve.handlers.guest_agent_file_reads import GUEST_AGENT_FILE_READS
 from solti.sandbox.pve.handlers.guest_firewall_reads import GUEST_FIREWALL_READS
+from solti.sandbox.pve.handlers.host_disk_reads import HOST_DISK_READS
 from solti.sandbox.pve.handlers.lxc_absent_reads import LXC_ABSENT_READS
 from solti.sandbox.pve.handlers.migrate_reads import MIGRATE_READS
+from solti.sandbox.pve.handlers.node_item_reads import NODE_ITEM_READS
+from solti.sandbox.pve.handlers.node_log_reads import NODE_LOG_READS
 from solti.sandbox.pve.handlers.node_reads import NODE_READS
 from solti.sandbox.pve.handlers.notification_reads import NOTIFICATION_READS
 from solti.sandbox.pve.handlers.pull_metrics_reads import PULL_METRICS_READS
 from solti.sandbox.pve.handlers.qemu_capability_reads import QEMU_CAPABILITY_READS
+from solti.sandbox.pve.handlers.remote_scan_reads import REMOTE_SCAN_READS
 from solti.sandbox.pve.handlers.rrd_reads import RRD_READS
 from solti.sandbox.pve.handlers.schedule_reads import SCHEDULE_READS
 from solti.sandbox.pve.handlers.sdn_reads import SDN_READS
+from solti.sandbox.pve.handlers.services_reads import SERVICES_READS
 from solti.sandbox.pve.handlers.storage_item_reads import STORAGE_ITEM_READS
 from solti.sandbox.pve.handlers.unconfigured import UNCONFIGURED
 from solti.sandbox.pve.handlers.vzdump_reads import VZDUMP_READS
@@ -283,6 +290,13 @@ READS: dict[str, Handler] = {
     **VZDUMP_READS,
     **GRAPH_READS,
     **QEMU_CAPABILITY_READS,
+    **SERVICES_READS,
+    **HOST_DISK_READS,
+    **REMOTE_SCAN_READS,
+    **NODE_ITEM_READS,
+    **CERTIFICATE_READS,
+    **APT_READS,
+    **NODE_LOG_READS,
 }
 
 # Path parameters whose values the simulator models; an index under any other id (an LXC

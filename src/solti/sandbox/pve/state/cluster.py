@@ -61,6 +61,8 @@ class Cluster:
         self._shared_storage = shared_storage
         # storage.cfg ``nodes`` options the cluster starts with (and a reset goes back to).
         self._storage_nodes = {k: list(v) for k, v in (storage_nodes or {}).items()}
+        # The CA and node certificate (PEM) the simulator serves HTTPS with, when it does.
+        self.certificate_pems: tuple[bytes, bytes] | None = None
         self._build()
 
     def _time(self) -> float:

@@ -1,0 +1,248 @@
+"""The node's packages and APT repositories (``/nodes/{node}/apt/*``).
+
+pve-manager ``PVE/API2/APT.pm``:
+
+- ``versions``: ``pve-manager`` first (with ``ManagerVersion``, ``pvecfg::version_text``),
+  then the fixed ``@pkgs``/``@opt_pack`` names in order, each as ``$assemble_pkginfo`` builds
+  it (``Title`` the short description, ``Description`` the long one without its first line,
+  ``Section``/``Arch``/``Priority`` of the version, ``Version`` the candidate, ``OldVersion``
+  the installed one). The simulator lists the packages whose version it can source: each
+  Proxmox package built from a repository whose ``debian/changelog`` the simulator was checked
+  against, at its newest release on or before pve-manager 9.1.4's (2025-12-22, the version
+  ``/nodes/{node}/version`` reports); Section, Priority, Architecture and the descriptions
+  are the binary package's ``debian/control`` entry. (``livpve-notify-perl`` in ``@pkgs`` is
+  misspelt in PVE, so ``libpve-notify-perl`` never shows.) The installed kernels follow
+  ``pve-manager`` (``/^(?:pve|proxmox)-kernel-/``): the signed image of the release
+  ``/nodes/{node}/status`` reports and its series metapackage. Packages without a source
+  (``proxmox-ve``, ``proxmox-kernel-helper``, Debian's) are not listed.
+- ``list_updates`` (``update``): the packages whose candidate is newer than the installed
+  version; the node runs the newest release the simulator knows of, so none.
+- ``changelog``: ``apt-get changelog`` output (stdout and stderr), plus "RC: <code>" when it
+  failed: "E: No packages found" for a package apt does not know; for a known one the
+  download from the repository fails, as no simulated node reaches it (apt's wording of that
+  failure is approximated).
+- ``repositories``: proxmox-apt ``repositories("pve")``: the files the 9.1 installer writes
+  (Debian trixie in ``debian.sources``, the enterprise repositories for PVE and Ceph Squid),
+  each with its SHA-256 ``digest`` as bytes, the ``infos`` (the origin of each repository),
+  the common ``digest`` and the ``standard-repos`` with the configured ones' ``status``.
+  Booleans travel as ``1`` (perlmod's conversion, as captured PVE 9 answers show).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from solti.sandbox.pve.handlers import Call, Handler
+from solti.sandbox.pve.handlers.read_guard import guarded, node
+
+# name -> (version, Arch, Section, Priority, Title, long Description)
+PACKAGES: dict[str, tuple[str, str, str, str, str, str]] = {
+    "pve-manager": ("9.1.4", "all", "admin", "optional",
+        "Proxmox Virtual Environment Management Tools",
+        "This package contains the Proxmox Virtual Environment management tools."),
+    "libpve-access-control": ("9.0.5", "all", "perl", "optional",
+        "Proxmox VE access control library",
+        "This package contains the role based user management and access control function "
+        "used by Proxmox VE."),
+    "libpve-cluster-api-perl": ("9.0.7", "all", "admin", "optional",
+        "Proxmox Virtual Environment cluster Perl API modules.",
+        "This package contains the API2 endpoints and CLI binary 'pvecm'."),
+    "libpve-cluster-perl": ("9.0.7", "all", "admin", "optional",
+        "Proxmox Virtual Environment cluster Perl modules.",
+        "This package contains various cluster-related perl modules."),
+    "libpve-common-perl": ("9.1.3", "all", "perl", "optional", "Proxmox VE base library",
+        "This package contains the base library used by other Proxmox VE components."),
+    "libpve-guest-common-perl": ("6.0.2", "all", "perl", "optional",
+        "Proxmox VE common guest-related modules",
+        "This package contains a common code base for Proxmox VE guests. It is mainly used "
+        "by pve-container and qemu-server."),
+    "libpve-http-server-perl": ("6.0.5", "all", "perl", "optional",
+        "Proxmox Asynchrounous HTTP Server Implementation",
+        "This package is used as base to implement the REST API in all perl based Proxmox "
+        "projects."),
+    "libpve-network-perl": ("1.2.4", "all", "perl", "optional",
+        "Proxmox VE's SDN (Software Defined Network) stack",
+        "This package contains the perl side of the Software Defined Network implementation "
+        "for Proxmox VE."),
+    "libpve-storage-perl": ("9.1.0", "all", "perl", "optional",
+        "Proxmox VE storage management library",
+        "This package contains the storage management library used by Proxmox VE."),
+    "pve-cluster": ("9.0.7", "amd64", "admin", "optional",
+        '"pmxcfs" distributed cluster filesystem for Proxmox Virtual Environment.',
+        "This FUSE filesystem is using corosync and sqlite3 to provide a cluster-wide, "
+        "consistent view of config and other files."),
+    "pve-container": ("6.0.18", "all", "perl", "optional",
+        "Proxmox VE Container management tool", "Tool to manage Linux Containers on Proxmox VE."),
+    "pve-firewall": ("6.0.4", "amd64", "admin", "optional", "Proxmox VE Firewall",
+        "This package contains the Proxmox VE Firewall."),
+    "pve-ha-manager": ("5.1.0", "amd64", "perl", "optional", "Proxmox VE HA Manager",
+        "HA Manager Proxmox VE."),
+    "qemu-server": ("9.1.3", "amd64", "admin", "optional", "Qemu Server Tools",
+        "This package contains the Qemu Server tools used by Proxmox VE"),
+    "proxmox-widget-toolkit": ("5.1.5", "all", "web", "optional",
+        "Core Widgets and ExtJS Helper Classes for Proxmox Web UIs",
+        "The base framework providing widgets, models, and general utilities for the ExtJS "
+        "based Web UIs of various Proxmox projects"),
+    "pve-qemu-kvm": ("10.1.2-5", "amd64", "admin", "optional",
+        "Full virtualization on x86 hardware",
+        "Using KVM, one can run multiple virtual PCs, each running unmodified Linux or Windows "
+        "images. Each virtual machine has private virtualized hardware: a network card, disk, "
+        "graphics adapter, etc."),
+}  # fmt: skip
+
+
+def kernel_packages(release: str) -> dict[str, tuple[str, str, str, str, str, str]]:
+    """The running kernel's packages (pve-kernel ``debian/control.in`` and
+    ``signing-template/control.in``): the signed image of ``release`` and the
+    ``proxmox-kernel-<major.minor>`` metapackage that pulls it in."""
+    version = release.removesuffix("-pve")
+    series = ".".join(version.split(".")[:2])
+    return {
+        f"proxmox-kernel-{series}": (version, "all", "admin", "optional",
+            "Latest Proxmox Kernel Image",
+            "This is a metapackage which will install the latest available proxmox kernel "
+            f"from the {series} series."),
+        f"proxmox-kernel-{release}-signed": (version, "amd64", "admin", "optional",
+            "Proxmox Kernel Image (signed)",
+            "This package contains the linux kernel and initial ramdisk used for booting . "
+            "This package contains the kernel image signed by the Proxmox Secure Boot CA."),
+    }  # fmt: skip
+
+
+def _require_node(call: Call) -> None:
+    with call.cluster() as cluster:
+        cluster.nodes.require(call.node)
+
+
+def package_row(name: str, packages: dict[str, tuple[str, ...]] = PACKAGES) -> dict[str, Any]:
+    version, arch, section, priority, title, description = packages[name]
+    return {
+        "Package": name,
+        "Title": title,
+        "Origin": "Proxmox",
+        "Description": description,
+        "Section": section,
+        "Arch": arch,
+        "Priority": priority,
+        "Version": version,
+        "OldVersion": version,
+        "CurrentState": "Installed",
+    }
+
+
+def versions(call: Call) -> list[dict[str, Any]]:
+    with call.cluster() as cluster:
+        cluster.nodes.require(call.node)
+        info = cluster.nodes.version()
+        release = cluster.nodes.hardware()["current-kernel"]["release"]
+    rows = [{**package_row("pve-manager"), "ManagerVersion": f"{info['version']}/{info['repoid']}"}]
+    kernels = kernel_packages(release)
+    rows += [package_row(name, kernels) for name in kernels]
+    rows += [package_row(name) for name in sorted(PACKAGES) if name != "pve-manager"]
+    return rows
+
+
+def updates(call: Call) -> list[Any]:
+    _require_node(call)
+    return []
+
+
+def changelog(call: Call) -> str:
+    _require_node(call)
+    name = call.params["name"]
+    if name not in PACKAGES:
+        return "E: No packages found\nRC: 100"
+    version = call.params.get("version") or PACKAGES[name][0]
+    return (
+        f"E: Failed to fetch changelog:/{name}.changelog  Could not resolve "
+        "'enterprise.proxmox.com'\n"
+        f"E: changelog download for {name}={version} failed\nRC: 100"
+    )
+
+
+SIGNED_BY_DEBIAN = "/usr/share/keyrings/debian-archive-keyring.gpg"
+SIGNED_BY_PROXMOX = "/usr/share/keyrings/proxmox-archive-keyring.gpg"
+# (path, [(URI, suites, components, signed-by, origin)]) as the installer writes them.
+SOURCES = [
+    ("/etc/apt/sources.list.d/debian.sources", [
+        ("http://deb.debian.org/debian/", ["trixie", "trixie-updates"],
+         ["main", "contrib", "non-free-firmware"], SIGNED_BY_DEBIAN, "Debian"),
+        ("http://security.debian.org/debian-security/", ["trixie-security"],
+         ["main", "contrib", "non-free-firmware"], SIGNED_BY_DEBIAN, "Debian"),
+    ]),
+    ("/etc/apt/sources.list.d/pve-enterprise.sources", [
+        ("https://enterprise.proxmox.com/debian/pve", ["trixie"], ["pve-enterprise"],
+         SIGNED_BY_PROXMOX, "Proxmox"),
+    ]),
+    ("/etc/apt/sources.list.d/ceph.sources", [
+        ("https://enterprise.proxmox.com/debian/ceph-squid", ["trixie"], ["enterprise"],
+         SIGNED_BY_PROXMOX, "Proxmox"),
+    ]),
+]  # fmt: skip
+# proxmox-apt standard repositories of the "pve" product: handle -> name.
+STANDARD_REPOS = {
+    "enterprise": "Enterprise",
+    "no-subscription": "No-Subscription",
+    "test": "Test",
+    "ceph-squid-enterprise": "Ceph Squid Enterprise",
+    "ceph-squid-no-subscription": "Ceph Squid No-Subscription",
+    "ceph-squid-test": "Ceph Squid Test",
+}
+CONFIGURED = {"enterprise", "ceph-squid-enterprise"}
+
+
+def _deb822(entries: list[tuple[str, list[str], list[str], str, str]]) -> str:
+    stanzas = [
+        f"Types: deb\nURIs: {uri}\nSuites: {' '.join(suites)}\n"
+        f"Components: {' '.join(components)}\nSigned-By: {signed}\n"
+        for uri, suites, components, signed, _ in entries
+    ]
+    return "\n".join(stanzas)
+
+
+def repositories(call: Call) -> dict[str, Any]:
+    _require_node(call)
+    files, infos, digests = [], [], []
+    for path, entries in SOURCES:
+        digest = hashlib.sha256(_deb822(entries).encode()).digest()
+        digests.append((path, digest))
+        repos = []
+        for index, (uri, suites, components, signed, origin) in enumerate(entries):
+            repos.append(
+                {
+                    "Types": ["deb"],
+                    "URIs": [uri],
+                    "Suites": suites,
+                    "Components": components,
+                    "Options": [{"Key": "Signed-By", "Values": [signed]}],
+                    "FileType": "sources",
+                    "Enabled": 1,
+                }
+            )
+            infos.append({"path": path, "index": str(index), "kind": "origin", "message": origin})
+        files.append(
+            {"path": path, "file-type": "sources", "repositories": repos, "digest": list(digest)}
+        )
+    common = hashlib.sha256(b"".join(d for _, d in sorted(digests))).hexdigest()
+    standard = []
+    for handle, name in STANDARD_REPOS.items():
+        row: dict[str, Any] = {"handle": handle, "name": name}
+        if handle in CONFIGURED:
+            row["status"] = 1
+        standard.append(row)
+    return {
+        "files": files,
+        "errors": [],
+        "digest": common,
+        "infos": infos,
+        "standard-repos": standard,
+    }
+
+
+APT_READS: dict[str, Handler] = {
+    "/nodes/{node}/apt/versions": guarded(versions, node("Sys.Audit")),
+    "/nodes/{node}/apt/update": guarded(updates, node("Sys.Modify")),
+    "/nodes/{node}/apt/changelog": guarded(changelog, node("Sys.Modify")),
+    "/nodes/{node}/apt/repositories": guarded(repositories, node("Sys.Audit")),
+}
