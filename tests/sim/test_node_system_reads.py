@@ -211,3 +211,21 @@ def test_each_read_checks_its_privileges_for_a_token(pve: PveSimulator) -> None:
     assert get(pve, f"/nodes/{NODE}/disks/list").status_code == 200
     pci = get(pve, f"/nodes/{NODE}/hardware/pci")
     assert pci.reason == "Permission check failed (/, Sys.Audit|Sys.Modify)"
+
+
+def test_the_node_fingerprint_is_the_served_certificates(pve: PveSimulator, api: Any) -> None:
+    """pve-manager Nodes.pm index reads ``ssl_fingerprint`` from the node's pve-ssl.pem
+    (Cluster.pm join info's ``pve_fp`` too): the certificate the client really talks to, so a
+    client that pins the fingerprint it read there can connect."""
+    context = ssl.create_default_context(cafile=pve.ca_path)
+    with (
+        socket.create_connection((pve.host, pve.port)) as raw,
+        context.wrap_socket(raw, server_hostname=pve.host) as tls,
+    ):
+        served = hashlib.sha256(tls.getpeercert(binary_form=True) or b"").hexdigest()
+    expected = ":".join(served[i : i + 2] for i in range(0, 64, 2)).upper()
+    assert {row["ssl_fingerprint"] for row in api.nodes.get()} == {expected}
+    joined = api.cluster.config.join.get()
+    assert {entry["pve_fp"] for entry in joined["nodelist"]} == {expected}
+    info = api.nodes(NODE).certificates.info.get()
+    assert [c["fingerprint"] for c in info if c["filename"] == "pve-ssl.pem"] == [expected]

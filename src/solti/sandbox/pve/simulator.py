@@ -9,6 +9,7 @@ from typing import Any
 from solti.sandbox.pve.auth import Authenticator
 from solti.sandbox.pve.clock import SwitchableClock
 from solti.sandbox.pve.faults import Faults
+from solti.sandbox.pve.handlers.certificate_reads import fingerprint
 from solti.sandbox.pve.http import Api, PveHTTPServer, RequestRecord, records_as_json
 from solti.sandbox.pve.state import Cluster
 from solti.sandbox.tls import LoopbackTLS
@@ -47,6 +48,8 @@ class PveSimulator:
         )
         self.state.advance(self.clock.time())
         self.state.certificate_pems = self._tls.certificate_pems()
+        # Every simulated node answers with the one certificate this server presents.
+        self.state.nodes.ssl_fingerprint = fingerprint(self.state.certificate_pems[1])
         self._auth = Authenticator(self.clock)
         self._api = Api(self.state, self._auth, self.faults, self.clock.time, self._control)
         self._server: PveHTTPServer | None = None

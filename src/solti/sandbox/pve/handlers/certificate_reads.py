@@ -74,13 +74,18 @@ def _key(cert: x509.Certificate) -> tuple[str, int]:
     return "UNDEF", 0
 
 
+def fingerprint(pem: bytes) -> str:
+    """The certificate's SHA-256 fingerprint as PVE prints it (``AA:BB:...``)."""
+    digest = x509.load_pem_x509_certificate(pem).fingerprint(hashes.SHA256()).hex().upper()
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+
+
 def certificate_info(pem: bytes, filename: str) -> dict[str, Any]:
     """``get_certificate_info`` of one PEM file."""
     cert = x509.load_pem_x509_certificate(pem)
-    digest = cert.fingerprint(hashes.SHA256()).hex().upper()
     key_type, key_bits = _key(cert)
     return {
-        "fingerprint": ":".join(digest[i : i + 2] for i in range(0, len(digest), 2)),
+        "fingerprint": fingerprint(pem),
         "subject": oneline(cert.subject),
         "issuer": oneline(cert.issuer),
         "notbefore": int(cert.not_valid_before_utc.timestamp()),

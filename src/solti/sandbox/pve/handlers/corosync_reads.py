@@ -27,7 +27,6 @@ from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.handlers import Call, Handler
 
 CLUSTER_NAME = "solti-sim"  # as reads.cluster_status names it
-NODE_FINGERPRINT = "00:" * 31 + "00"  # Nodes.row's ssl_fingerprint
 
 
 def corosync_conf(names: list[str], address: Any) -> dict[str, Any] | None:
@@ -101,10 +100,12 @@ def join_info(call: Call) -> dict[str, Any]:
         raise PveError(424, "node is not in a cluster, no join info available!")
     wanted = call.params.get("node") or local
     members = conf["nodelist"]["node"]
+    with call.cluster() as cluster:
+        fingerprint = cluster.nodes.ssl_fingerprint
     if wanted not in members:
         raise PveError(500, f"unknown node '{wanted}'")
     nodelist = [
-        {**entry, "pve_fp": NODE_FINGERPRINT, "pve_addr": entry["ring0_addr"]}
+        {**entry, "pve_fp": fingerprint, "pve_addr": entry["ring0_addr"]}
         for entry in members.values()
     ]
     return {

@@ -43,6 +43,9 @@ class Nodes:
         self.memory.update(memory or {})
         # node -> simulator time it went offline
         self._offline_since: dict[str, float] = {}
+        # The SHA-256 fingerprint of the node certificate (``GET /nodes``); the simulator sets
+        # the one it serves HTTPS with, so a client may pin what it reads there.
+        self.ssl_fingerprint = "00:" * 31 + "00"
 
     def check_exists(self, node: str) -> None:
         """pve-cluster ``PVE/Cluster.pm`` ``check_node_exists`` (clone's ``target``): only
@@ -141,7 +144,7 @@ class Nodes:
         """One node as ``GET /nodes`` lists it (pve-manager ``PVE/API2/Nodes.pm`` ``index``:
         ``extract_node_stats`` plus the certificate's ``ssl_fingerprint``, read from
         /etc/pve, so an offline node has one too)."""
-        return {**self.stats(node, now, vm_memory), "ssl_fingerprint": "00:" * 31 + "00"}
+        return {**self.stats(node, now, vm_memory), "ssl_fingerprint": self.ssl_fingerprint}
 
     def rows(self, now: float = 0.0, vm_memory: Mapping[str, int] | None = None) -> list[dict]:
         used = vm_memory or {}
