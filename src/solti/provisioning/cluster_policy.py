@@ -12,9 +12,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from solti.provisioning.connection_checks import (
+    check_ca_bundle,
+    check_token_id,
+    https_url,
+    tls_verify,
+)
 
 __all__ = [
     "CLUSTER_NAME",
@@ -22,28 +28,12 @@ __all__ = [
     "ClusterEntry",
     "check_cluster_name",
     "check_clusters",
-    "https_url",
 ]
 
 DEFAULT_CLUSTER = "default"
 CLUSTER_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
-_TOKEN_ID = re.compile(r"^[^\s@!:]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]+$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
-
-
-def https_url(value: str) -> str:
-    """``https://host[:port]`` without a path, trailing slash removed (as ``PROXMOX_URL``)."""
-    parts = urlsplit(value.strip())
-    if parts.scheme != "https" or not parts.hostname:
-        raise ValueError(f"{value!r} is not https://host[:port], e.g. https://pve1:8006")
-    if parts.path.strip("/") or parts.query:
-        raise ValueError(f"{value!r} has a path; give only https://host[:port]")
-    try:
-        parts.port  # noqa: B018 - raises on a bad port
-    except ValueError:
-        raise ValueError(f"{value!r} has a bad port; use 1-65535") from None
-    return value.strip().rstrip("/")
 
 
 def check_cluster_name(name: str) -> str:
@@ -82,9 +72,7 @@ class ClusterEntry(BaseModel):
     @field_validator("token_id")
     @classmethod
     def _token_id(cls, value: str) -> str:
-        if not _TOKEN_ID.match(value.strip()):
-            raise ValueError(f"{value!r} is not user@realm!tokenname, e.g. root@pam!solti")
-        return value.strip()
+        return check_token_id(value)
 
     @field_validator("token_secret_env")
     @classmethod
@@ -99,9 +87,7 @@ class ClusterEntry(BaseModel):
     @field_validator("ca_bundle")
     @classmethod
     def _ca_bundle(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
-            raise ValueError(f"{str(value)!r} is not a readable file")
-        return value
+        return check_ca_bundle(value)
 
     @field_validator("channels")
     @classmethod
@@ -114,9 +100,7 @@ class ClusterEntry(BaseModel):
     @property
     def verify(self) -> bool | str:
         """What requests takes as ``verify``: the CA bundle path, else the flag."""
-        if self.verify_ssl and self.ca_bundle is not None:
-            return str(self.ca_bundle)
-        return self.verify_ssl
+        return tls_verify(self.verify_ssl, self.ca_bundle)
 
 
 def check_clusters(clusters: dict[str, ClusterEntry]) -> dict[str, ClusterEntry]:
