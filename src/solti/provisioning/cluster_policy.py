@@ -13,14 +13,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from solti.provisioning.connection_checks import (
-    check_ca_bundle,
-    check_token_id,
-    https_url,
-    tls_verify,
-)
+from solti.provisioning.connection_checks import CheckedConnection
 
 __all__ = [
     "CLUSTER_NAME",
@@ -46,7 +41,7 @@ def check_cluster_name(name: str) -> str:
     return name
 
 
-class ClusterEntry(BaseModel):
+class ClusterEntry(CheckedConnection):
     """One more cluster (``clusters.NAME``)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -64,16 +59,6 @@ class ClusterEntry(BaseModel):
         description="Slack channel ids whose commands use this cluster without --cluster.",
     )
 
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return https_url(value)
-
-    @field_validator("token_id")
-    @classmethod
-    def _token_id(cls, value: str) -> str:
-        return check_token_id(value)
-
     @field_validator("token_secret_env")
     @classmethod
     def _variable(cls, value: str) -> str:
@@ -84,11 +69,6 @@ class ClusterEntry(BaseModel):
             )
         return value
 
-    @field_validator("ca_bundle")
-    @classmethod
-    def _ca_bundle(cls, value: Path | None) -> Path | None:
-        return check_ca_bundle(value)
-
     @field_validator("channels")
     @classmethod
     def _channels(cls, value: list[str]) -> list[str]:
@@ -96,11 +76,6 @@ class ClusterEntry(BaseModel):
             if not _CHANNEL.match(channel):
                 raise ValueError(f"{channel!r} is not a Slack channel id (C...)")
         return value
-
-    @property
-    def verify(self) -> bool | str:
-        """What requests takes as ``verify``: the CA bundle path, else the flag."""
-        return tls_verify(self.verify_ssl, self.ca_bundle)
 
 
 def check_clusters(clusters: dict[str, ClusterEntry]) -> dict[str, ClusterEntry]:

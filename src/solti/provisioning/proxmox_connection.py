@@ -11,21 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import ConfigDict, Field, SecretStr
 
-from solti.provisioning.connection_checks import (
-    check_ca_bundle,
-    check_token_id,
-    https_url,
-    tls_verify,
-)
+from solti.provisioning.connection_checks import CheckedConnection
 
 __all__ = ["DEFAULT_PVE_PORT", "ProxmoxConnection"]
 
 DEFAULT_PVE_PORT = 8006
 
 
-class ProxmoxConnection(BaseModel):
+class ProxmoxConnection(CheckedConnection):
     """How to reach Proxmox VE (``PROXMOX_*``); the secret stays a ``SecretStr``.
 
     The fields and their checks, without a settings source: ``ProxmoxSettings``
@@ -60,21 +55,6 @@ class ProxmoxConnection(BaseModel):
         description="PEM file of the CA that signed the node.",
     )
 
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return https_url(value)
-
-    @field_validator("token_id")
-    @classmethod
-    def _token_id(cls, value: str) -> str:
-        return check_token_id(value)
-
-    @field_validator("ca_bundle")
-    @classmethod
-    def _ca_bundle(cls, value: Path | None) -> Path | None:
-        return check_ca_bundle(value)
-
     @property
     def host(self) -> str:
         return urlsplit(self.url).hostname or ""
@@ -82,8 +62,3 @@ class ProxmoxConnection(BaseModel):
     @property
     def port(self) -> int:
         return urlsplit(self.url).port or DEFAULT_PVE_PORT
-
-    @property
-    def verify(self) -> bool | str:
-        """What requests/proxmoxer take as ``verify``: the CA bundle path, else the flag."""
-        return tls_verify(self.verify_ssl, self.ca_bundle)
