@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from solti.bot.flows.templates import complete_decided_requests, expire_due
+from solti.bot.flows.approval_lifecycle import expire_due
+from solti.bot.flows.approval_records import complete_decided_requests
 from solti.provisioning import AuditRecord
 from solti.sandbox.environment import SimEnvironment
 from solti.sandbox.slack import SlackStandIn

@@ -257,7 +257,7 @@ def test_the_form_over_a_threshold_posts_the_card_too(
 def test_a_create_nobody_decides_on_expires_and_makes_nothing(
     harness_with: Callable[..., Harness],
 ) -> None:
-    from solti.bot.flows.templates import expire_due
+    from solti.bot.flows.approval_lifecycle import expire_due
 
     bot = harness_with()
     before = len(_creates(bot))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from solti.bot.flows.templates import expire_due
+from solti.bot.flows.approval_lifecycle import expire_due
 from solti.provisioning.template_build import BUILD_STEPS
 from tests.bot.conftest import ADMIN, ALICE, APPROVALS, APPROVER, BOB, INFRA, KEY, REPORTS, Harness
 

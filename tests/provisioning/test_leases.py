@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from solti.provisioning.config import LeasePolicy, Policy, ProxmoxSettings, load_policy
+from solti.provisioning.config import Policy, ProxmoxSettings, load_policy
 from solti.provisioning.durations import parse_duration
 from solti.provisioning.errors import ConfigError, InvalidRequest, PolicyDenied
+from solti.provisioning.lease_policy import LeasePolicy
 from solti.provisioning.service import Provisioner
 from solti.sandbox.environment import SimEnvironment
 

@@ -27,10 +27,10 @@ from solti.sandbox.environment import SimEnvironment
 from solti.sandbox.slack import SlackStandIn, SlackUser
 from tests.helpers.keys import new_ssh_key
 from tests.packaging.processes import free_port
+from tests.recovery.kill import stretch_create_step
 
 SIGNING_SECRET = "3c1f0a9b8e7d6c5b4a3f2e1d0c9b8a7f"
 ALICE, APPROVER, INFRA, APPROVALS = "U0ALICE", "U0APPROVER", "C0INFRA", "C0APPROVALS"
-STRETCH = 30.0  # seconds a stretched task lasts: long enough to be killed inside
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -130,18 +130,6 @@ def _running_step(db: str, action: str = "vm create") -> str | None:
     return rows[0][0] if rows else None
 
 
-def _stretch(world: SimEnvironment, step: str) -> None:
-    faults = world.pve.faults
-    if step == "clone":
-        faults.task_duration("qmclone", 3)
-    elif step == "configure":
-        faults.latency(3, method="PUT", path="*/qemu/500/config")
-    elif step == "resize":
-        faults.task_duration("resize", STRETCH)
-    else:
-        faults.task_duration("qmstart", STRETCH)
-
-
 def _progress_message(slack: SlackStandIn) -> dict[str, Any]:
     def posted() -> dict[str, Any] | None:
         found = [m for m in slack.messages(INFRA) if "Creating" in m.get("text", "")]
@@ -159,7 +147,7 @@ def test_kill_the_bot_inside_a_create_step_then_restart_it(
     bot: BotProcess, world: SimEnvironment, slack: SlackStandIn, step: str
 ) -> None:
     db = bot.env["SOLTI_DB"]
-    _stretch(world, step)
+    stretch_create_step(world, step)
     user = SlackUser(bot.url + "/slack/events", SIGNING_SECRET, slack)
     assert user.slash("vm create rocky9 --disk 20G").status_code == 200
     message = _progress_message(slack)

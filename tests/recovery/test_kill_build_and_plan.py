@@ -8,18 +8,13 @@ Each step is stretched in the simulator (a task duration, a request's latency, o
 `step` column says where the process was when it died.
 """
 
+# ruff: noqa: F811  (the fixture world is imported and used by name)
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
-import sqlite3
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +23,15 @@ import yaml
 from solti.provisioning.pve import PveClient
 from solti.sandbox.environment import SimEnvironment
 from tests.helpers.keys import new_ssh_key
+from tests.recovery.kill import (  # noqa: F401  (the fixture world)
+    audit_rows,
+    cli_env,
+    kill_when,
+    running_step,
+    solti,
+    start,
+    world,
+)
 
 LONG = 30.0  # a step that must still run when reconcile looks (it is never waited out)
 SHORT = 3.0  # a step whose task reconcile waits out (its VM is locked until it ends)
@@ -57,58 +61,9 @@ class SilentServer:
         self.sock.close()
 
 
-@pytest.fixture(scope="module")
-def world() -> Iterator[SimEnvironment]:
-    with SimEnvironment() as env:
-        yield env
-
-
 @pytest.fixture
 def env(world: SimEnvironment, tmp_path: Path) -> dict[str, str]:
-    world.reset()
-    world.pve.state.rrd_lag = 0
-    return {**world.env, "SOLTI_DB": str(tmp_path / "solti.db"), "PATH": "/usr/bin:/bin",
-            "PYTHONPATH": os.environ["PYTHONPATH"]}  # fmt: skip
-
-
-def _solti(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "solti.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=180,
-                          stdin=subprocess.DEVNULL)  # fmt: skip
-
-
-def _rows(db: str) -> list[tuple[str, str | None, str | None]]:
-    try:
-        with sqlite3.connect(db) as conn:
-            return list(conn.execute("SELECT result, step, error FROM audit ORDER BY id"))
-    except sqlite3.OperationalError:
-        return []
-
-
-def _running_step(db: str) -> str | None:
-    return next((step for result, step, _ in _rows(db) if result == "running"), None)
-
-
-def _start(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "solti.cli", *args], env=env,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)  # fmt: skip
-
-
-def _kill_when(process: subprocess.Popen[bytes], inside: object, what: str) -> None:
-    """SIGKILL ``process`` once ``inside()`` is true (plus a moment: its request is sent)."""
-    try:
-        for _ in range(1200):
-            if inside():  # type: ignore[operator]
-                break
-            assert process.poll() is None, f"the process ended before {what}"
-            time.sleep(0.05)
-        else:
-            raise AssertionError(f"never saw {what}")
-        time.sleep(0.3)
-    finally:
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
+    return cli_env(world, tmp_path)
 
 
 def _images(world: SimEnvironment) -> list[str]:
@@ -118,12 +73,12 @@ def _images(world: SimEnvironment) -> list[str]:
 
 
 def _reconcile_clean(env: dict[str, str]) -> dict[str, object]:
-    done = _solti(env, "reconcile", "--yes", "--json")
+    done = solti(env, "reconcile", "--yes", "--json", timeout=180)
     assert done.stdout, done.stderr
     report = json.loads(done.stdout)
-    again = _solti(env, "reconcile", "--json")
+    again = solti(env, "reconcile", "--json", timeout=180)
     assert json.loads(again.stdout)["findings"] == [], again.stdout
-    assert all(result != "running" for result, _, _ in _rows(env["SOLTI_DB"]))
+    assert all(result != "running" for result, _, _ in audit_rows(env["SOLTI_DB"]))
     return {"report": report, "code": done.returncode}
 
 
@@ -138,13 +93,13 @@ def test_kill_inside_the_create_plan_step_leaves_nothing(
     world.pve.state.add_template(TEMPLATE, "rocky9-template", disk_size="10G",
                                  tags=["solti", "template", "rocky9"])  # fmt: skip
     world.pve.faults.latency(LONG, method="GET", path=f"/nodes/*/qemu/{TEMPLATE}/config")
-    create = _start(env, "vm", "create", "rocky9", "--ssh-key", new_ssh_key("ops@example"))
+    create = start(env, "vm", "create", "rocky9", "--ssh-key", new_ssh_key("ops@example"))
 
     def planning() -> bool:  # the snapshot is read; the template's config is on its way
         return any(r.path == "/cluster/resources" for r in world.pve.requests)
 
-    _kill_when(create, planning, "the plan step")
-    assert _rows(env["SOLTI_DB"]) == []
+    kill_when(create, planning, "the plan step", polls=1200)
+    assert audit_rows(env["SOLTI_DB"]) == []
     world.pve.faults.clear()
     outcome = _reconcile_clean(env)
     assert outcome["report"] == {"needs_person": False, "findings": []}
@@ -194,18 +149,18 @@ def test_kill_inside_a_build_step_then_reconcile(
 ) -> None:
     extra = _stretch(world, env, step, tmp_path)
     silent = env.pop("_silent", None)
-    build = _start(env, "template", "build", "rocky9", *extra)
+    build = start(env, "template", "build", "rocky9", *extra)
     try:
-        _kill_when(build, lambda: _running_step(env["SOLTI_DB"]) == step, f"step {step}")
+        kill_when(build, lambda: running_step(env["SOLTI_DB"]) == step, f"step {step}", polls=1200)
     finally:
         if silent is not None:
             silent.close()  # type: ignore[attr-defined]
-    assert _running_step(env["SOLTI_DB"]) == step  # the record still says where it was
+    assert running_step(env["SOLTI_DB"]) == step  # the record still says where it was
     world.pve.faults.clear()
     outcome = _reconcile_clean(env)
     (finding,) = [f for f in outcome["report"]["findings"] if f["kind"] == "interrupted"]  # type: ignore[index]
     assert finding["step"] == step and finding["action"] == "template build"
-    (row,) = _rows(env["SOLTI_DB"])
+    (row,) = audit_rows(env["SOLTI_DB"])
     assert row[0] == "failed" and f"interrupted at step {step}" in (row[2] or "")
     guests = world.pve.state.guests
     if step in ("convert", "verify"):
@@ -232,6 +187,6 @@ def test_kill_inside_a_build_step_then_reconcile(
     (image,) = _images(world)
     assert image.startswith("local:import/Rocky-9-GenericCloud-Base")
     # and the next build reuses it: no second download
-    again = _solti(env, "template", "build", "rocky9", "--json")
+    again = solti(env, "template", "build", "rocky9", "--json", timeout=180)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["downloaded"] is False

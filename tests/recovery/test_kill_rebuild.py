@@ -2,16 +2,11 @@
 destroy the old VM is left as it was; after it the VM is made again with its MAC and static
 address, and no `running` record is left."""
 
+# ruff: noqa: F811  (the fixture world is imported and used by name)
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,13 +15,7 @@ import pytest
 from solti.provisioning.notes import render_notes
 from solti.sandbox.environment import SimEnvironment
 from tests.helpers.keys import new_ssh_key
-from tests.recovery.test_kill_at_every_step import STRETCH, _running_step, _solti
-
-
-@pytest.fixture(scope="module")
-def world() -> Iterator[SimEnvironment]:
-    with SimEnvironment() as env:
-        yield env
+from tests.recovery.kill import STRETCH, cli_env, kill_inside_step, running_step, solti, world  # noqa: F401
 
 
 def _build(world: SimEnvironment, vmid: int, version: str) -> None:
@@ -48,35 +37,13 @@ def _build(world: SimEnvironment, vmid: int, version: str) -> None:
 
 @pytest.fixture
 def env(world: SimEnvironment, tmp_path: Path) -> dict[str, str]:
-    world.reset()
-    world.pve.state.rrd_lag = 0
+    env = cli_env(world, tmp_path)
     _build(world, 9000, "9.6-20261101")
-    env = {**world.env, "SOLTI_DB": str(tmp_path / "solti.db"), "PATH": "/usr/bin:/bin",
-           "PYTHONPATH": os.environ["PYTHONPATH"]}  # fmt: skip
-    made = _solti(env, "vm", "create", "rocky9", "--ssh-key", new_ssh_key("ops@example"),
-                  "--ip", "10.0.0.7/24", "--gw", "10.0.0.1")  # fmt: skip
+    made = solti(env, "vm", "create", "rocky9", "--ssh-key", new_ssh_key("ops@example"),
+                 "--ip", "10.0.0.7/24", "--gw", "10.0.0.1")  # fmt: skip
     assert made.returncode == 0, made.stderr
     _build(world, 9001, "9.7-20261201")
     return env
-
-
-def _kill_inside(env: dict[str, str], step: str) -> None:
-    rebuild = subprocess.Popen(
-        [sys.executable, "-m", "solti.cli", "vm", "rebuild", "500", "--yes"],
-        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        for _ in range(600):
-            if _running_step(env["SOLTI_DB"]) == step:
-                break
-            assert rebuild.poll() is None, f"the rebuild ended before step {step}"
-            time.sleep(0.05)
-        else:
-            raise AssertionError(f"never saw step {step}")
-        time.sleep(0.3)  # inside the step, its request sent
-    finally:
-        os.kill(rebuild.pid, signal.SIGKILL)
-        rebuild.wait()
 
 
 @pytest.mark.parametrize("step", ["stop", "clone", "configure", "start"])
@@ -90,10 +57,10 @@ def test_kill_inside_a_rebuild_step_then_reconcile(
     if step == "configure":
         faults.clear()
         faults.latency(3, method="PUT", path="*/qemu/500/config")
-    _kill_inside(env, step)
-    assert _running_step(env["SOLTI_DB"]) == step
+    kill_inside_step(env, step, "vm", "rebuild", "500", "--yes")
+    assert running_step(env["SOLTI_DB"]) == step
     faults.clear()
-    done = _solti(env, "reconcile", "--yes", "--json")
+    done = solti(env, "reconcile", "--yes", "--json")
     assert done.returncode == 0, done.stderr
     (finding,) = [f for f in json.loads(done.stdout)["findings"] if f["kind"] == "interrupted"]
     assert finding["action"] == "vm rebuild" and finding["step"] == step
@@ -109,9 +76,9 @@ def test_kill_inside_a_rebuild_step_then_reconcile(
         assert results == ["ok", "ok"]
         assert after["net0"] == before["net0"] and after["ipconfig0"] == before["ipconfig0"]
         assert world.pve.state.guests[500].running
-        listed = json.loads(_solti(env, "vm", "list", "--json").stdout)
+        listed = json.loads(solti(env, "vm", "list", "--json").stdout)
         assert [(v["template_version"], v["owner"]) for v in listed] == [
             ("9.7-20261201", listed[0]["owner"])
         ]
-    again = _solti(env, "reconcile", "--json")
+    again = solti(env, "reconcile", "--json")
     assert again.returncode == 0 and json.loads(again.stdout)["findings"] == []

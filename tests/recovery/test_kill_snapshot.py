@@ -8,48 +8,28 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from typing import Any
 
 from solti.sandbox.environment import SimEnvironment
 from tests.helpers.keys import new_ssh_key
-from tests.recovery.test_kill_at_every_step import _running_step, _solti, env, world  # noqa: F401
+from tests.recovery.kill import env, kill_inside_step, solti, world  # noqa: F401
 
 STRETCH = 3.0  # seconds a stretched task lasts; reconcile waits it out
 
 
 def _vm(env: dict[str, str]) -> None:
-    made = _solti(env, "vm", "create", "rocky9", "--ssh-key", new_ssh_key("ops@example"))
+    made = solti(env, "vm", "create", "rocky9", "--ssh-key", new_ssh_key("ops@example"))
     assert made.returncode == 0, made.stderr
 
 
 def _kill_inside(env: dict[str, str], *args: str) -> None:
-    cli = subprocess.Popen(
-        [sys.executable, "-m", "solti.cli", "snapshot", *args],
-        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    step = args[0] if args[0] != "create" else "snapshot"
-    try:
-        for _ in range(600):
-            if _running_step(env["SOLTI_DB"]) == step:
-                break
-            assert cli.poll() is None, f"snapshot {args[0]} ended before its task"
-            time.sleep(0.05)
-        else:
-            raise AssertionError(f"never saw step {step}")
-        time.sleep(0.3)  # inside the task
-    finally:
-        os.kill(cli.pid, signal.SIGKILL)
-        cli.wait()
+    """Kill `solti snapshot ARGS` inside its task (step ``snapshot`` for a create)."""
+    kill_inside_step(env, args[0] if args[0] != "create" else "snapshot", "snapshot", *args)
 
 
 def _reconcile(env: dict[str, str], action: str) -> tuple[dict[str, Any], tuple[Any, ...]]:
-    done = _solti(env, "reconcile", "--yes", "--json")
+    done = solti(env, "reconcile", "--yes", "--json")
     assert done.stdout, done.stderr
     (finding,) = [f for f in json.loads(done.stdout)["findings"] if f["kind"] == "interrupted"]
     assert finding["action"] == action
@@ -57,7 +37,7 @@ def _reconcile(env: dict[str, str], action: str) -> tuple[dict[str, Any], tuple[
         (row,) = conn.execute(
             "SELECT result, error FROM audit WHERE action = ?", [action]
         ).fetchall()
-    again = json.loads(_solti(env, "reconcile", "--json").stdout)
+    again = json.loads(solti(env, "reconcile", "--json").stdout)
     assert [f for f in again["findings"] if f["kind"] == "interrupted"] == []
     return finding, row
 
@@ -92,7 +72,7 @@ def test_a_delete_whose_snapshot_is_gone_is_closed_ok(
     env: dict[str, str], world: SimEnvironment
 ) -> None:
     _vm(env)
-    assert _solti(env, "snapshot", "create", "500", "old").returncode == 0
+    assert solti(env, "snapshot", "create", "500", "old").returncode == 0
     world.pve.faults.task_duration("qmdelsnapshot", STRETCH)
     _kill_inside(env, "delete", "500", "old", "--yes")
     finding, row = _reconcile(env, "snapshot delete")
@@ -104,7 +84,7 @@ def test_a_rollback_is_closed_with_what_pve_says(
     env: dict[str, str], world: SimEnvironment
 ) -> None:
     _vm(env)
-    assert _solti(env, "snapshot", "create", "500", "good").returncode == 0
+    assert solti(env, "snapshot", "create", "500", "good").returncode == 0
     world.pve.faults.task_duration("qmrollback", STRETCH)
     _kill_inside(env, "rollback", "500", "good", "--yes")
     finding, row = _reconcile(env, "snapshot rollback")
@@ -117,7 +97,7 @@ def test_a_rollback_that_failed_leaves_its_lock_for_a_person(
     env: dict[str, str], world: SimEnvironment
 ) -> None:
     _vm(env)
-    assert _solti(env, "snapshot", "create", "500", "good").returncode == 0
+    assert solti(env, "snapshot", "create", "500", "good").returncode == 0
     world.pve.faults.task_duration("qmrollback", STRETCH)
     world.pve.faults.fail_next_task("qmrollback", "rbd rollback failed")
     _kill_inside(env, "rollback", "500", "good", "--yes")

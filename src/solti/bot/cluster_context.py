@@ -17,7 +17,7 @@ __all__ = [
 ]  # fmt: skip
 
 # The approval card's detail naming the cluster a request is for (several configured); the
-# approved work runs there, whoever clicks where (``flows.templates._run``).
+# approved work runs there, whoever clicks where (``flows.approval_lifecycle._run``).
 CLUSTER_DETAIL = "Cluster"
 # Button values that name a VM: `500`, or `500:snapshot-name` (snapshot buttons).
 _VM_VALUE = r"\d+(?::[A-Za-z][A-Za-z0-9_-]*)?"

@@ -21,8 +21,8 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from solti.bot.flows.approval_lifecycle import expire_due
 from solti.bot.flows.leases import run_sweep
-from solti.bot.flows.templates import expire_due
 from solti.bot.notices import send_notices
 from solti.bot.recovery import recover
 from solti.bot.reports import post_report

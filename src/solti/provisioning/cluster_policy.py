@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
+
+from solti.provisioning.connection_checks import CheckedConnection
 
 __all__ = [
     "CLUSTER_NAME",
@@ -22,28 +23,12 @@ __all__ = [
     "ClusterEntry",
     "check_cluster_name",
     "check_clusters",
-    "https_url",
 ]
 
 DEFAULT_CLUSTER = "default"
 CLUSTER_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
-_TOKEN_ID = re.compile(r"^[^\s@!:]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]+$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
-
-
-def https_url(value: str) -> str:
-    """``https://host[:port]`` without a path, trailing slash removed (as ``PROXMOX_URL``)."""
-    parts = urlsplit(value.strip())
-    if parts.scheme != "https" or not parts.hostname:
-        raise ValueError(f"{value!r} is not https://host[:port], e.g. https://pve1:8006")
-    if parts.path.strip("/") or parts.query:
-        raise ValueError(f"{value!r} has a path; give only https://host[:port]")
-    try:
-        parts.port  # noqa: B018 - raises on a bad port
-    except ValueError:
-        raise ValueError(f"{value!r} has a bad port; use 1-65535") from None
-    return value.strip().rstrip("/")
 
 
 def check_cluster_name(name: str) -> str:
@@ -56,7 +41,7 @@ def check_cluster_name(name: str) -> str:
     return name
 
 
-class ClusterEntry(BaseModel):
+class ClusterEntry(CheckedConnection):
     """One more cluster (``clusters.NAME``)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -74,18 +59,6 @@ class ClusterEntry(BaseModel):
         description="Slack channel ids whose commands use this cluster without --cluster.",
     )
 
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return https_url(value)
-
-    @field_validator("token_id")
-    @classmethod
-    def _token_id(cls, value: str) -> str:
-        if not _TOKEN_ID.match(value.strip()):
-            raise ValueError(f"{value!r} is not user@realm!tokenname, e.g. root@pam!solti")
-        return value.strip()
-
     @field_validator("token_secret_env")
     @classmethod
     def _variable(cls, value: str) -> str:
@@ -96,13 +69,6 @@ class ClusterEntry(BaseModel):
             )
         return value
 
-    @field_validator("ca_bundle")
-    @classmethod
-    def _ca_bundle(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
-            raise ValueError(f"{str(value)!r} is not a readable file")
-        return value
-
     @field_validator("channels")
     @classmethod
     def _channels(cls, value: list[str]) -> list[str]:
@@ -110,13 +76,6 @@ class ClusterEntry(BaseModel):
             if not _CHANNEL.match(channel):
                 raise ValueError(f"{channel!r} is not a Slack channel id (C...)")
         return value
-
-    @property
-    def verify(self) -> bool | str:
-        """What requests takes as ``verify``: the CA bundle path, else the flag."""
-        if self.verify_ssl and self.ca_bundle is not None:
-            return str(self.ca_bundle)
-        return self.verify_ssl
 
 
 def check_clusters(clusters: dict[str, ClusterEntry]) -> dict[str, ClusterEntry]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from solti.provisioning.config import Defaults
+from solti.provisioning.defaults_policy import Defaults
 from solti.provisioning.errors import ProxmoxError, SoltiError, TaskFailed
 from solti.provisioning.fleet_policy import Fleet
 from solti.provisioning.models import Progress

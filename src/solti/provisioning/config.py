@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -23,27 +23,23 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
-    model_validator,
 )
 
 from solti.provisioning.approval_rules import VmCreateApprovalRules
 from solti.provisioning.catalog import Catalog, DistributionOverride
-from solti.provisioning.cloudinit import validate_ssh_keys, validate_user
 from solti.provisioning.cluster_policy import ClusterEntry, check_clusters
-from solti.provisioning.durations import parse_duration as parse_lease_duration
-from solti.provisioning.errors import ConfigError, InvalidRequest
+from solti.provisioning.defaults_policy import Defaults
+from solti.provisioning.errors import ConfigError
 from solti.provisioning.fleet_policy import Flavor, Fleet, Limits, PlacementPolicy, Quotas
+from solti.provisioning.lease_policy import LeasePolicy
 from solti.provisioning.models import config_error_from
 from solti.provisioning.proxmox_connection import ProxmoxConnection
-from solti.provisioning.sizes import Size
 from solti.provisioning.snapshots_policy import SnapshotPolicy
 from solti.provisioning.yaml_guard import parse_guarded_yaml
 
 __all__ = [
     "Approvals",
     "CliPolicy",
-    "Defaults",
-    "LeasePolicy",
     "Policy",
     "ProxmoxConnection",
     "ProxmoxSettings",
@@ -156,122 +152,6 @@ class Reports(_Section):
     @classmethod
     def _channel(cls, value: str | None) -> str | None:
         return value if value is None else _ids([value], _CHANNEL, "Slack channel id (C...)")[0]
-
-
-class LeasePolicy(_Section):
-    """How long VMs live (``leases:``); durations are 30m, 12h, 7d or 2w."""
-
-    default: timedelta | None = Field(
-        timedelta(days=14),
-        description='Lease of a create without --lease; "none": no lease by default.',
-    )
-    max: timedelta = Field(
-        timedelta(days=90), description="No lease ends more than this from now (create or extend)."
-    )
-    warn_before: list[timedelta] = Field(
-        default_factory=lambda: [timedelta(days=3), timedelta(days=1)],
-        description="Reminders to the owner this long before the lease ends.",
-    )
-    on_expiry: Literal["stop", "remove"] = Field(
-        "stop", description="What happens to a VM whose lease has ended: stop or remove."
-    )
-    grace: timedelta = Field(
-        timedelta(days=7),
-        description="A stopped, expired VM is removed this long after expiry (0: never).",
-    )
-    exempt: list[str] = Field(
-        default_factory=list,
-        description="Users/usergroups (Slack ids, or CLI user names) who may use --lease none.",
-    )
-
-    @field_validator("default", mode="before")
-    @classmethod
-    def _default(cls, value: Any) -> Any:
-        if value is None or (isinstance(value, str) and value.strip().lower() == "none"):
-            return None
-        return parse_lease_duration(value)
-
-    @field_validator("max", mode="before")
-    @classmethod
-    def _max(cls, value: Any) -> Any:
-        return parse_lease_duration(value)
-
-    @field_validator("grace", mode="before")
-    @classmethod
-    def _grace(cls, value: Any) -> Any:
-        return parse_lease_duration(value, allow_zero=True)
-
-    @field_validator("warn_before", mode="before")
-    @classmethod
-    def _warnings(cls, value: Any) -> Any:
-        if not isinstance(value, list):
-            raise ValueError("must be a list of durations, e.g. [3d, 1d]")
-        return sorted({parse_lease_duration(v) for v in value}, reverse=True)
-
-    @model_validator(mode="after")
-    def _default_within_max(self) -> LeasePolicy:
-        if self.default is not None and self.default > self.max:
-            raise ValueError("leases.default is longer than leases.max")
-        return self
-
-
-class Defaults(_Section):
-    """Values used when a request leaves them out."""
-
-    node: str | None = Field(None, description="Node for builds and clones; unset: the first.")
-    cores: int = Field(2, ge=1, le=512, description="vCPU cores.")
-    memory: int = Field(2048, ge=16, description="Memory in MiB.")
-    disk: Size = Field(Size("32G"), description="Minimum VM boot disk (grown, never shrunk).")
-    template_disk: Size = Field(Size("10G"), description="Template boot disk size.")
-    ssh_user: str | None = Field(None, description="Cloud-init user; unset: the image's user.")
-    ssh_keys: list[str] = Field(default_factory=list, description="Team keys added to every VM.")
-    bridge: str = Field("vmbr0", description="Network bridge.")
-    vm_storage: str = Field("local-lvm", description="Storage for VM and template disks.")
-    template_storage: str | None = Field(
-        None,
-        description="Storage for template disks; unset: vm_storage. A shared one lets one "
-        "template serve every node (`template build --all-nodes` then builds one).",
-    )
-    image_storage: str = Field("local", description="Storage with `import` content for images.")
-    cpu: str = Field("host", description="CPU type (host, x86-64-v2-AES, ...).")
-    balloon: int = Field(0, ge=0, description="Balloon minimum in MiB; 0 disables ballooning.")
-    numa: bool = Field(False, description="Enable NUMA.")
-    nameserver: str | None = Field(None, description="DNS server for VMs; unset: DHCP's.")
-    searchdomain: str | None = Field(None, description="DNS search domain for VMs.")
-    start_after_create: bool = Field(True, description="Start a VM once it is created.")
-    upgrade_on_first_boot: bool = Field(
-        False,
-        description=(
-            "Let cloud-init upgrade every package on a VM's first boot (PVE's `ciupgrade`, on "
-            "by default since PVE 8.0); false sets `ciupgrade=0`, so the guest agent and the "
-            "address come up minutes sooner."
-        ),
-    )
-    address_wait_seconds: int = Field(
-        120,
-        ge=0,
-        le=3600,
-        description=(
-            "Seconds to wait after a create for the QEMU guest agent to report the VM's IP "
-            "address (for the `ssh user@host` line); 0: do not ask the agent."
-        ),
-    )
-
-    @field_validator("ssh_keys")
-    @classmethod
-    def _keys(cls, value: list[str]) -> list[str]:
-        try:
-            return [key.line for key in validate_ssh_keys(value)]
-        except InvalidRequest as exc:
-            raise ValueError(exc.detail) from None
-
-    @field_validator("ssh_user")
-    @classmethod
-    def _user(cls, value: str | None) -> str | None:
-        try:
-            return value if value is None else validate_user(value)
-        except InvalidRequest as exc:
-            raise ValueError(exc.detail) from None
 
 
 class CliPolicy(_Section):

@@ -20,10 +20,10 @@ from typing import Any
 from solti.provisioning import vm_lifecycle
 from solti.provisioning.audit_log import AuditLog
 from solti.provisioning.collaborators import Collaborators
-from solti.provisioning.config import LeasePolicy
 from solti.provisioning.durations import format_duration, parse_duration
 from solti.provisioning.errors import InvalidRequest, NotFound, PolicyDenied, SoltiError
 from solti.provisioning.inventory import Snapshot
+from solti.provisioning.lease_policy import LeasePolicy
 from solti.provisioning.lease_store import Lease, LeaseStore, stamp
 
 __all__ = [

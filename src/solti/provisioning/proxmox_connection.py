@@ -2,24 +2,25 @@
 
 ``proxmox_settings.ProxmoxSettings`` reads it through pydantic-settings;
 ``config.proxmox_from_env`` reads it from the environment alone (no pydantic-settings, for
-the operator CLI's start-up). A leaf module, so neither of them imports the other.
+the operator CLI's start-up). Its checks are ``connection_checks`` (shared with each
+``clusters.NAME``); no other module, so neither of them imports the other.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import ConfigDict, Field, SecretStr
+
+from solti.provisioning.connection_checks import CheckedConnection
 
 __all__ = ["DEFAULT_PVE_PORT", "ProxmoxConnection"]
 
-_TOKEN_ID = re.compile(r"^[^\s@!:]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]+$")
 DEFAULT_PVE_PORT = 8006
 
 
-class ProxmoxConnection(BaseModel):
+class ProxmoxConnection(CheckedConnection):
     """How to reach Proxmox VE (``PROXMOX_*``); the secret stays a ``SecretStr``.
 
     The fields and their checks, without a settings source: ``ProxmoxSettings``
@@ -54,34 +55,6 @@ class ProxmoxConnection(BaseModel):
         description="PEM file of the CA that signed the node.",
     )
 
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        parts = urlsplit(value.strip())
-        if parts.scheme != "https" or not parts.hostname:
-            raise ValueError(f"{value!r} is not https://host[:port], e.g. https://pve1:8006")
-        if parts.path.strip("/") or parts.query:
-            raise ValueError(f"{value!r} has a path; give only https://host[:port]")
-        try:
-            parts.port  # noqa: B018 - raises on a bad port
-        except ValueError:
-            raise ValueError(f"{value!r} has a bad port; use 1-65535") from None
-        return value.strip().rstrip("/")
-
-    @field_validator("token_id")
-    @classmethod
-    def _token_id(cls, value: str) -> str:
-        if not _TOKEN_ID.match(value.strip()):
-            raise ValueError(f"{value!r} is not user@realm!tokenname, e.g. root@pam!solti")
-        return value.strip()
-
-    @field_validator("ca_bundle")
-    @classmethod
-    def _ca_bundle(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
-            raise ValueError(f"{str(value)!r} is not a readable file")
-        return value
-
     @property
     def host(self) -> str:
         return urlsplit(self.url).hostname or ""
@@ -89,10 +62,3 @@ class ProxmoxConnection(BaseModel):
     @property
     def port(self) -> int:
         return urlsplit(self.url).port or DEFAULT_PVE_PORT
-
-    @property
-    def verify(self) -> bool | str:
-        """What requests/proxmoxer take as ``verify``: the CA bundle path, else the flag."""
-        if self.verify_ssl and self.ca_bundle is not None:
-            return str(self.ca_bundle)
-        return self.verify_ssl

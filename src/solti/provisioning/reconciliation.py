@@ -8,9 +8,10 @@ Two phases, so a person (or ``--dry-run``) sees everything before anything chang
   ``Finding`` s, each with what it will do (``plan``) and whether that is destructive;
 * ``carry_out(ops, findings, destructive=...)`` does it and fills ``done``.
 
-The decisions (``decide_create``, ``decide_build``, ``decide_power``) are pure functions of a
-record and what PVE says, tested without a cluster. A record whose owner is alive and fresh
-is never touched: two CLIs running at once must not reconcile each other's work.
+The decisions (``decide_create``, ``decide_build``, ``decide_power``, ``decide_rebuild``) are
+pure functions of a record and what PVE says, in ``reconciliation_rules``, tested without a
+cluster. A record whose owner is alive and fresh is never touched: two CLIs running at once
+must not reconcile each other's work.
 """
 
 from __future__ import annotations
@@ -25,33 +26,24 @@ from solti.provisioning.collaborators import Collaborators
 from solti.provisioning.errors import ProxmoxError, SoltiError
 from solti.provisioning.ownership import RunningRecord, interrupted_reason
 from solti.provisioning.pve import VmMissing
+from solti.provisioning.reconciliation_rules import (
+    POWER_TARGETS,
+    REBUILD,
+    SOLTI_TAG,
+    TEMPLATE_BUILD,
+    Decision,
+    decide_build,
+    decide_create,
+    decide_power,
+    decide_rebuild,
+    step_text,
+)
 
-__all__ = [
-    "Decision", "Finding", "Report", "carry_out", "decide_create", "decide_rebuild", "survey",
-]  # fmt: skip
+__all__ = ["Finding", "Report", "carry_out", "survey"]
 
-SOLTI_TAG = "solti"
-TEMPLATE_BUILD = "template build"
-POWER_TARGETS = {
-    "vm start": "running",
-    "vm reboot": "running",
-    "vm stop": "stopped",
-    "vm shutdown": "stopped",
-}
+
 VIA = "reconcile"
 KNOWN_OPERATIONS = {VM_CREATE, TEMPLATE_BUILD, VM_REMOVE, *POWER_TARGETS}
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What to do with one interrupted record: close it ``result`` with ``text``; ``remove``
-    the VM first; ``finish_remove`` a remove; ``person`` when someone must look."""
-
-    result: str
-    text: str
-    remove: bool = False
-    person: bool = False
-    finish_rebuild: bool = False  # re-make the VM a `vm rebuild` destroyed (vm_rebuild.resume)
 
 
 @dataclass
@@ -88,90 +80,6 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         return {"needs_person": self.needs_person, "findings": [f.as_dict() for f in self.findings]}
-
-
-# --- pure decisions ------------------------------------------------------------------------------
-
-
-def _step_text(step: str | None) -> str:
-    return f"interrupted at step {step or 'start'}"
-
-
-def as_planned(record: Any, config: dict[str, Any], status: str | None, started: bool) -> bool:
-    """Whether a create's VM is what the record planned (every step had completed)."""
-    params = record.params or {}
-    tags = str(config.get("tags") or "").replace(",", ";").split(";")
-    if config.get("lock") or SOLTI_TAG not in tags:
-        return False
-    if params.get("cores") is not None and int(config.get("cores") or 0) != int(params["cores"]):
-        return False
-    if params.get("memory") is not None and str(config.get("memory")) != str(params["memory"]):
-        return False
-    return not started or status == "running"
-
-
-def decide_create(
-    running: RunningRecord, config: dict[str, Any] | None, status: str | None, *, started: bool
-) -> Decision:
-    record, why = running.record, _step_text(running.step)
-    vmid = record.vmid
-    if config is None:
-        return Decision("failed", f"{why}; no VM was made")
-    if (record.name and config.get("name") != record.name) or config.get("template"):
-        return Decision("failed", f"{why}; VM {vmid} is not the one it made and was left alone")
-    if as_planned(record, config, status, started):
-        return Decision("ok", "closed by reconcile: every step had completed")
-    if (record.params or {}).get("keep_on_failure"):
-        return Decision("failed", f"{why}; half-made VM {vmid} kept (keep_on_failure)", person=True)
-    return Decision("failed", f"{why}; half-made VM {vmid} removed", remove=True)
-
-
-def decide_build(running: RunningRecord, config: dict[str, Any] | None) -> Decision:
-    record, why = running.record, _step_text(running.step)
-    vmid = record.vmid
-    if vmid is None or config is None:
-        return Decision("failed", f"{why}; no VM was made")
-    if config.get("template"):
-        return Decision("failed", f"{why}; template {vmid} was finished and is kept", person=True)
-    if record.name and config.get("name") != record.name:
-        return Decision("failed", f"{why}; VM {vmid} is not the one it made and was left alone")
-    return Decision("failed", f"{why}; half-built VM {vmid} removed", remove=True)
-
-
-def decide_power(running: RunningRecord, status: str | None) -> Decision:
-    record, why = running.record, _step_text(running.step)
-    if status is None:
-        return Decision("failed", f"{why}; PVE no longer has VM {record.vmid}")
-    if POWER_TARGETS.get(record.action) == status:
-        return Decision("ok", f"closed by reconcile: PVE says VM {record.vmid} is {status}")
-    return Decision("failed", f"{why}; PVE says VM {record.vmid} is {status}")
-
-
-REBUILD = "vm rebuild"
-_BEFORE_DESTROY = (None, "plan", "stop", "destroy")
-
-
-def decide_rebuild(
-    running: RunningRecord, config: dict[str, Any] | None, journaled: bool
-) -> Decision:
-    """A ``vm rebuild`` cut short: the old VM untouched (before its destroy) is left as it is;
-    after the destroy, the new VM is made (or finished) from the journal, never given up."""
-    record, why = running.record, _step_text(running.step)
-    vmid = record.vmid
-    if not journaled:
-        return Decision("failed", f"{why}; nothing was changed")
-    if config is not None and running.step in _BEFORE_DESTROY:  # a destroy may be running:
-        # if it ends later, the journal says so and `vm rebuild` again finishes the work
-        return Decision("failed", f"{why}; VM {vmid} was not destroyed and is left as it is")
-    if config is not None and record.name and config.get("name") != record.name:
-        return Decision(
-            "failed", f"{why}; VM {vmid} is not the one it made and was left alone", person=True
-        )
-    made = "made again" if config is None else "finished"
-    return Decision(
-        "ok", f"finished by reconcile: VM {vmid} {made} from template {record.template_vmid}",
-        finish_rebuild=True,
-    )  # fmt: skip
 
 
 # --- survey --------------------------------------------------------------------------------------
@@ -237,7 +145,7 @@ def _interrupted(ops: Collaborators, running: RunningRecord, node: str | None) -
     elif record.action.startswith("snapshot "):
         decision = _snapshot_decision(ops, running, node, vmid)
     else:
-        decision = Decision("failed", _step_text(running.step))
+        decision = Decision("failed", step_text(running.step))
     return Finding(
         kind="interrupted",
         vmid=vmid,

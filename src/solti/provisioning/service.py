@@ -25,9 +25,11 @@ from solti.provisioning.addresses import AddressLookup
 from solti.provisioning.audit_log import AuditLog
 from solti.provisioning.catalog import Catalog
 from solti.provisioning.collaborators import Collaborators
-from solti.provisioning.config import Defaults, LeasePolicy, Policy
+from solti.provisioning.config import Policy
+from solti.provisioning.defaults_policy import Defaults
 from solti.provisioning.fleet_policy import Fleet
 from solti.provisioning.lease_book import LeaseBook, SweepReport
+from solti.provisioning.lease_policy import LeasePolicy
 from solti.provisioning.lease_store import Lease
 from solti.provisioning.models import (
     Progress,

@@ -3,7 +3,7 @@
 ``approvals.required`` (default 1) is how many different approvers must approve a request
 before it runs; 2 is "four eyes". Every click is a row in ``slack_approval_votes`` (one per
 person: a second click by the same approver is refused, not counted), and only the click that
-completes the count decides the request (``templates.decide``), so the work starts once.
+completes the count decides the request (``approval_lifecycle.decide``), so the work starts once.
 The requester never counts: ``authorize`` refuses their click before it gets here.
 """
 

@@ -1,17 +1,20 @@
-"""Template flows: list, ask for a build or destroy, decide, expire, and run what was approved."""
+"""Template flows: list, ask for a build or destroy, and run it once approved.
+
+Deciding a request (clicks, expiry) is ``approval_lifecycle``; its records ``approval_records``.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from solti.bot.approvals import KINDS, Approval, request_action, request_outcome
+from solti.bot.approvals import Approval, request_action
 from solti.bot.blocks import approval as cards
 from solti.bot.blocks import progress as progress_views
 from solti.bot.blocks import replies
 from solti.bot.blocks.elements import mention
 from solti.bot.cluster_context import CLUSTER_DETAIL
-from solti.bot.flows import approved_create
+from solti.bot.flows.approval_records import record_decision
 from solti.bot.flows.caller import Caller, describe_error
 from solti.bot.flows.template_copies_flow import build_copies_approved, copies_text, split_target
 from solti.bot.progress_message import ProgressMessage
@@ -20,14 +23,7 @@ from solti.bot.runtime import Runtime
 from solti.bot.slackcalls import send_retrying
 from solti.provisioning import TemplateBuildRequest
 
-__all__ = [
-    "complete_decided_requests",
-    "decide",
-    "expire_due",
-    "finish_request",
-    "list_templates",
-    "request_approval",
-]
+__all__ = ["list_templates", "request_approval", "run_approved"]
 
 log = logging.getLogger("solti.bot.flows.templates")
 
@@ -113,7 +109,7 @@ def request_approval(caller: Caller, kind: str, target: str) -> None:
     )
     # The request row is written before the card exists, so no click can decide a request
     # whose row is not there yet to be completed.
-    _record_decision(
+    record_decision(
         runtime,
         actor=caller.user,
         action=request_action(kind),
@@ -144,217 +140,9 @@ def request_approval(caller: Caller, kind: str, target: str) -> None:
     )
 
 
-def _record_decision(
-    runtime: Runtime,
-    *,
-    actor: str,
-    action: str,
-    result: str,
-    request_id: str,
-    params: dict[str, Any],
-    error: str | None = None,
-    approver: str | None = None,
-    about: Approval | None = None,
-) -> None:
-    """One request or decision in the audit log (asked, approved, denied, expired).
-
-    A decision ``about`` a request is recorded on the request's cluster (``request_cluster``),
-    not the cluster of the channel the approver clicked in. A failing audit log must not hide
-    the decision from the people waiting for it: the failure is logged and the flow goes on.
-    """
-    if about is not None:
-        with runtime.on_cluster(request_cluster(runtime, about)):
-            _record_decision(
-                runtime, actor=actor, action=action, result=result, request_id=request_id,
-                params=params, error=error, approver=approver,
-            )  # fmt: skip
-        return
-    try:
-        runtime.audit.record(
-            action=action,
-            actor=actor,
-            via="slack",
-            result=result,
-            error=error,
-            params=params,
-            request_id=request_id,
-            approver=approver,
-        )
-    except Exception:
-        log.exception("could not write the audit record of %s", action)
-
-
-def _kind_words(kind: str) -> str:
-    return kind.replace("_", " ")
-
-
-def finish_request(runtime: Runtime, approval: Approval) -> bool:
-    """Complete the request's ``running`` row with its decision; never fails the caller.
-
-    The row is found by the request id, not kept in memory, so a request posted before a
-    restart (or by another bot on the same file) is completed too. A row already complete is
-    left alone, so a second call (the sweep after a decision) changes nothing.
-    """
-    audit = runtime.audit
-    if audit is None or approval.state == "pending":
-        return False
-    try:
-        row = audit.find_by_request_id(  # written on the requester's cluster
-            approval.id, action=request_action(approval.kind), any_cluster=True
-        )
-        if row is None or row.id is None or row.result != "running":
-            return False
-        result, error = request_outcome(approval)
-        decided = approval.decided_at or runtime.approvals.clock()
-        audit.finish(
-            row.id,
-            result,
-            error=error,
-            approver=approval.decided_by,
-            duration_ms=max(0, int((decided - row.at).total_seconds() * 1000)),
-            params={"decision": approval.state, "decided_at": decided.isoformat()},
-        )
-        return True
-    except Exception:  # the decision stands; the sweep tries the row again
-        log.exception("could not complete the audit record of request %s", approval.id)
-        return False
-
-
-def complete_decided_requests(runtime: Runtime) -> int:
-    """Complete request rows left ``running`` although their approval is decided.
-
-    Rows written before requests were completed, or a stop between a decision and its record,
-    would otherwise read as a crash forever; every expiry sweep (also the first after a start)
-    settles them from the approvals table.
-    """
-    if runtime.audit is None:
-        return 0
-    done = 0
-    for kind in KINDS:
-        try:
-            rows = runtime.audit.query(action=request_action(kind), result="running", limit=None)
-        except Exception:
-            log.exception("could not list open %s rows", request_action(kind))
-            continue
-        for row in rows:
-            approval = runtime.approvals.get(row.request_id) if row.request_id else None
-            if approval is not None and finish_request(runtime, approval):
-                done += 1
-    return done
-
-
-def _refresh_card(runtime: Runtime, approval: Approval) -> None:
-    if approval.channel is None or approval.ts is None:
-        return
-    card = cards.decided_message(
-        approval.id,
-        approval.kind,
-        approval.target,
-        approval.requester,
-        list(approval.details),
-        approval.state,
-        approval.decided_by,
-        approval.decided_at,
-        voters=runtime.approvals.voters(approval.id)
-        if runtime.rules.approvals_required > 1
-        else (),
-    )
-    send_retrying(
-        lambda: runtime.client.chat_update(channel=approval.channel, ts=approval.ts, **card),
-        "approval card update",
-    )
-
-
-def _tell_requester(runtime: Runtime, approval: Approval) -> None:
-    channel = approval.origin_channel or approval.requester
-    notice = cards.requester_notice(
-        approval.kind, approval.target, approval.requester, approval.state, approval.decided_by
-    )
-    try:
-        send_retrying(
-            lambda: runtime.client.chat_postMessage(channel=channel, **notice), "requester notice"
-        )
-    except Exception as exc:
-        log.warning("could not tell the requester of %s: %s", approval.id, type(exc).__name__)
-
-
-def decide(caller: Caller, request_id: str, approve: bool) -> None:
-    """An approver's click: checked, applied once, audited, shown in place and to the requester."""
-    runtime = caller.runtime
-    approval = runtime.approvals.get(request_id)
-    if approval is None:
-        caller.say_error(f"Request `{request_id}` is unknown.")
-        return
-    action = _kind_words(approval.kind) + (" approve" if approve else " deny")
-    if approval.state != "pending":
-        caller.say_error(
-            f"Request `{request_id}` is already {approval.state}"
-            + (f" by <@{approval.decided_by}>" if approval.decided_by else "")
-            + "; nothing was done."
-        )
-        return
-    allowed = caller.authorize(
-        "approval approve" if approve else "approval deny", requester=approval.requester
-    )
-    if not allowed:
-        _record_decision(
-            runtime,
-            actor=caller.user,
-            action=action,
-            result="denied",
-            error=allowed.reason,
-            params={"target": approval.target, "approval": request_id},
-            request_id=f"{request_id}:{caller.request_id}",
-            about=approval,
-        )
-        caller.say_error(allowed.reason)
-        return
-    if approve and not approved_create.count_vote(caller, approval):  # approvals.required
-        return
-    outcome = runtime.approvals.decide(request_id, "approved" if approve else "denied", caller.user)
-    if outcome is None:
-        return
-    approval = outcome.approval
-    if not outcome.changed:
-        caller.say_error(f"Request `{request_id}` is already {approval.state}; nothing was done.")
-        return
-    _record_decision(
-        runtime,
-        actor=caller.user,
-        action=action,
-        result={"approved": "ok", "denied": "denied", "expired": "expired"}[approval.state],
-        approver=caller.user if approval.state != "expired" else None,
-        params={"target": approval.target, "approval": request_id, "requester": approval.requester},
-        request_id=f"{request_id}:decision",
-        about=approval,
-    )
-    finish_request(runtime, approval)
-    _refresh_card(runtime, approval)
-    _tell_requester(runtime, approval)
-    if approval.state == "approved":
-        _run(runtime, approval)
-
-
-def request_cluster(runtime: Runtime, approval: Approval) -> str | None:
-    """The cluster a request is for: the card's ``Cluster`` line (stored with the approval),
-    else its channel's route (a request from before clusters), else None (default)."""
-    cluster = dict(approval.details).get(CLUSTER_DETAIL)
-    return cluster or runtime.clusters.route(approval.origin_channel)
-
-
-def _run(runtime: Runtime, approval: Approval) -> None:
-    """The approved change, on the cluster it was requested for (not the approver's)."""
-    with runtime.on_cluster(request_cluster(runtime, approval)):
-        _run_on_cluster(runtime, approval)
-
-
-def _run_on_cluster(runtime: Runtime, approval: Approval) -> None:
-    if approval.kind == "vm_create":
-        try:
-            approved_create.build_approved(runtime, approval)
-        except Exception as exc:
-            log.error("could not run the create of %s: %s", approval.id, describe_error(exc)[0])
-        return
+def run_approved(runtime: Runtime, approval: Approval) -> None:
+    """The approved build or destroy, with its progress message (on the request's cluster:
+    ``approval_lifecycle`` enters it)."""
     channel = approval.origin_channel or runtime.rules.approvals_channel or approval.requester
     if approval.kind == "template_build":
         title = f"Building a {approval.target} template"
@@ -413,34 +201,3 @@ def _run_on_cluster(runtime: Runtime, approval: Approval) -> None:
     except Exception as exc:
         reason, step = describe_error(exc)
         progress.fail(step, reason)
-
-
-def expire_due(runtime: Runtime) -> int:
-    """Expire overdue requests: state ``expired`` (not ``denied``), card and requester updated."""
-    count = 0
-    for approval in runtime.approvals.due():
-        outcome = runtime.approvals.decide(approval.id, "expired", None)
-        if outcome is None or not outcome.changed:
-            continue
-        count += 1
-        _record_decision(
-            runtime,
-            actor="solti",
-            action=_kind_words(approval.kind) + " expire",
-            result="expired",
-            params={
-                "target": approval.target,
-                "approval": approval.id,
-                "requester": approval.requester,
-            },
-            request_id=f"{approval.id}:decision",
-            about=approval,
-        )
-        finish_request(runtime, outcome.approval)
-        try:
-            _refresh_card(runtime, outcome.approval)
-            _tell_requester(runtime, outcome.approval)
-        except Exception as exc:
-            log.warning("could not update expired request %s: %s", approval.id, type(exc).__name__)
-    complete_decided_requests(runtime)
-    return count

@@ -21,7 +21,7 @@ from solti.bot.blocks.snapshot_blocks import (
     parse_button_value,
 )
 from solti.bot.cluster_context import split_button_value
-from solti.bot.flows import leases, rebuild, snapshots, templates, vm_verbs
+from solti.bot.flows import approval_lifecycle, leases, rebuild, snapshots, vm_verbs
 from solti.bot.flows.caller import Caller
 from solti.bot.home import publish_home
 from solti.bot.listeners.dispatch import (
@@ -62,7 +62,7 @@ def _no_work(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> No
 
 def _decide(approve: bool) -> Work:
     def work(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> None:
-        templates.decide(caller, str(action.get("value") or ""), approve)
+        approval_lifecycle.decide(caller, str(action.get("value") or ""), approve)
 
     return work
 

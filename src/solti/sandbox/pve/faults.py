@@ -4,19 +4,20 @@ Transport faults (latency, HTTP errors, dropped connections) are consulted by th
 once per request; domain faults (task durations, failing the next task of a type) are read by
 the task model; a held lock is state and is delegated to the cluster model. Rules match on
 method and path, where ``path`` is a shell-style glob over the API path without the
-``/api2/json`` prefix and without the query string (``/nodes/*/qemu/*/clone``).
+``/api2/json`` prefix and without the query string (``/nodes/*/qemu/*/clone``). The random
+faults of the chaos mode are ``chaos_mode``'s; armed and applied here.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import random
-import re
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from solti.sandbox.pve.chaos_mode import Chaos
 
 DEFAULT_TASK_DURATIONS: dict[str, float] = {
     "qmcreate": 0.2,
@@ -35,61 +36,6 @@ FALLBACK_TASK_DURATION = 0.1
 # boots and starts qemu-guest-agent first; until then PVE says the agent is not running.
 DEFAULT_AGENT_BOOT = 1.5
 API_PREFIX = "/api2/json"
-
-
-# The requests that start a worker task, and its type (qemu-server ``API2/Qemu.pm`` and
-# pve-storage ``API2/Storage/Status.pm`` ``download_url``): what the chaos mode can fail or slow.
-TASK_REQUESTS: tuple[tuple[str, str, str], ...] = (
-    ("POST", "/nodes/*/qemu/*/clone", "qmclone"),
-    ("POST", "/nodes/*/qemu", "qmcreate"),
-    ("PUT", "/nodes/*/qemu/*/resize", "resize"),
-    ("POST", "/nodes/*/qemu/*/template", "qmtemplate"),
-    ("POST", "/nodes/*/qemu/*/status/start", "qmstart"),
-    ("POST", "/nodes/*/qemu/*/status/stop", "qmstop"),
-    ("POST", "/nodes/*/qemu/*/status/shutdown", "qmshutdown"),
-    ("DELETE", "/nodes/*/qemu/*", "qmdestroy"),
-    ("POST", "/nodes/*/storage/*/download-url", "download"),
-)
-CHAOS_KINDS = ("http_500", "drop", "task_failure", "slow_task", "held_lock")
-# Opt-in: the request takes effect and its answer is lost (``late_answers`` with no answer).
-EXTRA_CHAOS_KINDS = ("lost_answer",)
-_VM_PATH = re.compile(r"^/nodes/[^/]+/qemu/(\d+)(/|$)")
-
-
-def task_type_of(method: str, path: str) -> str | None:
-    """The type of the task ``method path`` starts, None when it starts none."""
-    for m, pattern, task_type in TASK_REQUESTS:
-        if m == method.upper() and fnmatch.fnmatchcase(path, pattern):
-            return task_type
-    return None
-
-
-@dataclass
-class Chaos:
-    """Random faults on ``rate`` of the API requests (seeded: a run can be repeated)."""
-
-    rate: float
-    kinds: tuple[str, ...]
-    rng: random.Random
-    slow: tuple[float, float] = (2.0, 6.0)
-    lock: tuple[float, float] = (1.0, 4.0)
-    injected: dict[str, int] = field(default_factory=dict)
-
-    def pick(self, method: str, path: str) -> str | None:
-        """The fault for this request, if the dice say so and one applies to it."""
-        if self.rng.random() >= self.rate:
-            return None
-        usable = [
-            k
-            for k in self.kinds
-            if (k not in ("task_failure", "slow_task") or task_type_of(method, path))
-            and (k != "held_lock" or _VM_PATH.match(path))
-        ]
-        if not usable:
-            return None
-        kind = self.rng.choice(usable)
-        self.injected[kind] = self.injected.get(kind, 0) + 1
-        return kind
 
 
 @dataclass
@@ -220,13 +166,9 @@ class Faults:
         names is locked ``backup`` for ``lock_seconds``, as a backup job starting then
         would; only a VM without a lock); opt-in ``lost_answer`` (the request takes effect,
         its answer never comes). ``chaos_tally()`` counts what was injected."""
-        chosen = tuple(kinds or CHAOS_KINDS)
-        known = CHAOS_KINDS + EXTRA_CHAOS_KINDS
-        unknown = sorted(set(chosen) - set(known))
-        if unknown:
-            raise ValueError(f"unknown chaos kinds {unknown}; expected some of {known}")
+        chaos = Chaos.arm(rate, kinds=kinds, seed=seed, slow=slow, lock_seconds=lock_seconds)
         with self._lock:
-            self._chaos = Chaos(float(rate), chosen, random.Random(seed), slow, lock_seconds)
+            self._chaos = chaos
 
     def chaos_tally(self) -> dict[str, int]:
         """How many faults of each kind the chaos mode injected so far."""
@@ -350,22 +292,23 @@ class Faults:
             delay = sum(
                 r.seconds for r in self._rules if r.kind == "latency" and r.matches(method, path)
             )
-            kind = self._chaos.pick(method, path) if self._chaos else None
-            if kind == "http_500":
-                return TransportDecision(delay=delay, error_status=500)
-            if kind == "drop":
-                return TransportDecision(delay=delay, drop=True)
-            if kind == "lost_answer":
-                return TransportDecision(delay=delay, drop_answer=True)
-            task_type = task_type_of(method, path)
-            if kind == "task_failure" and task_type:
-                message = f"{task_type} failed: simulated chaos fault"
+            effect = self._chaos.roll(method, path) if self._chaos else None
+            if effect is None:
+                return TransportDecision(delay=delay)
+            if effect.error_status or effect.drop or effect.drop_answer:
+                return TransportDecision(
+                    delay=delay,
+                    error_status=effect.error_status,
+                    drop=effect.drop,
+                    drop_answer=effect.drop_answer,
+                )
+            if effect.fail_task is not None:
+                task_type, message = effect.fail_task
                 self._fail_next.setdefault(task_type, deque()).append(message)
-            elif kind == "slow_task" and task_type and self._chaos:
-                seconds = self._chaos.rng.uniform(*self._chaos.slow)
+            elif effect.slow_task is not None:
+                task_type, seconds = effect.slow_task
                 self._slow_next.setdefault(task_type, deque()).append(seconds)
-            elif kind == "held_lock" and self._chaos and (match := _VM_PATH.match(path)):
-                hold = (int(match.group(1)), self._chaos.rng.uniform(*self._chaos.lock))
+            hold = effect.hold_lock
         if hold is not None and self._hold_lock is not None:
             self._hold_chaos_lock(*hold)
         return TransportDecision(delay=delay)
