@@ -198,3 +198,14 @@ def test_only_the_console_script_and_the_sandbox_itself_import_the_sandbox() -> 
 def test_only_entry_points_import_the_composition_root() -> None:
     entry_points = ("solti.cli", "solti.bot_command", "solti.bot.wsgi", "solti.sandbox.console")
     assert _outside("solti.composition", entry_points) == []
+
+
+def test_no_two_modules_share_a_name() -> None:
+    """A reader who meets ``snapshots`` or ``progress`` should not have to ask which one
+    (issue 10, "Names"): every module under src/solti has a file name of its own, apart from
+    the ``__init__``/``__main__`` each package has."""
+    seen: dict[str, list[str]] = {}
+    for path in sorted(SRC.rglob("*.py")):
+        if path.name not in ("__init__.py", "__main__.py"):
+            seen.setdefault(path.name, []).append(str(path.relative_to(SRC)))
+    assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}

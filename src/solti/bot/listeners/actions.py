@@ -21,7 +21,7 @@ from solti.bot.blocks.snapshot_blocks import (
     parse_button_value,
 )
 from solti.bot.cluster_context import split_button_value
-from solti.bot.flows import approval_lifecycle, leases, rebuild, snapshots, vm_verbs
+from solti.bot.flows import approval_lifecycle, leases, rebuild, snapshot_flow, vm_verbs
 from solti.bot.flows.caller import Caller
 from solti.bot.home import publish_home
 from solti.bot.listeners.dispatch import (
@@ -124,7 +124,7 @@ def _snapshot_confirmed(verb: str) -> Work:
             caller.say_error("That button does not name a VM snapshot.")
             return
         vmid, name = target
-        run = snapshots.rollback if verb == "rollback" else snapshots.delete
+        run = snapshot_flow.rollback if verb == "rollback" else snapshot_flow.delete
         run(caller, vmid, name, confirmed=True)
 
     return work

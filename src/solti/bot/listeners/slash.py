@@ -19,7 +19,7 @@ from solti.bot.flows import (
     keys_and_reports,
     leases,
     rebuild,
-    snapshots,
+    snapshot_flow,
     templates,
     vm_verbs,
     vms,
@@ -268,13 +268,13 @@ def _run(caller: Caller, parsed: grammar.Command, command: dict[str, Any]) -> No
         case grammar.VmRebuild(vmid=vmid, template=template):
             rebuild.prompt(caller, vmid, template)
         case grammar.SnapshotCreate():
-            snapshots.create(caller, parsed)
+            snapshot_flow.create(caller, parsed)
         case grammar.SnapshotList(vmid=vmid):
-            snapshots.list_snapshots(caller, vmid)
+            snapshot_flow.list_snapshots(caller, vmid)
         case grammar.SnapshotRollback(vmid=vmid, name=name):
-            snapshots.rollback(caller, vmid, name)
+            snapshot_flow.rollback(caller, vmid, name)
         case grammar.SnapshotDelete(vmid=vmid, name=name):
-            snapshots.delete(caller, vmid, name)
+            snapshot_flow.delete(caller, vmid, name)
 
 
 def register(app: Any) -> None:

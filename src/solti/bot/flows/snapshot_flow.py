@@ -16,7 +16,7 @@ from solti.bot.grammar.snapshot_grammar import SnapshotCreate
 
 __all__ = ["create", "delete", "list_snapshots", "rollback"]
 
-log = logging.getLogger("solti.bot.flows.snapshots")
+log = logging.getLogger("solti.bot.flows.snapshot_flow")
 
 
 def _allowed(caller: Caller, verb: str, vmid: int, snapshot: str | None = None) -> bool:
