@@ -46,10 +46,12 @@ def test_a_new_database_is_made_by_the_migrations(tmp_path: Path) -> None:
     } <= tables
     assert ["at"] in [index.columns for index in database.db.table("slack_seen").indexes]
     database.close()
-    assert _applied(path) == NAMES and len(NAMES) == 8
+    assert _applied(path) == NAMES and len(NAMES) == 9
     assert {"m005_approvals_vm_create", "m006_progress_messages", "m007_template_notices"} <= set(
         NAMES
     )
+    columns = database_columns(path, "slack_progress_messages")
+    assert {"claimed_by", "claimed_at"} <= columns  # m009_progress_claims
 
 
 def test_a_database_made_by_the_old_code_is_adopted_in_place(tmp_path: Path) -> None:
@@ -102,3 +104,8 @@ def test_processes_opening_at_once_apply_each_migration_once(tmp_path: Path) -> 
         thread.join()
     assert errors == []
     assert _applied(path) == NAMES
+
+
+def database_columns(path: Path, table: str) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        return {row[1] for row in conn.execute(f"PRAGMA table_info([{table}])")}
