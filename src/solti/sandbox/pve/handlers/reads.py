@@ -35,6 +35,7 @@ from solti.sandbox.pve.handlers.guest_agent_file_reads import GUEST_AGENT_FILE_R
 from solti.sandbox.pve.handlers.guest_firewall_reads import GUEST_FIREWALL_READS
 from solti.sandbox.pve.handlers.host_disk_reads import HOST_DISK_READS
 from solti.sandbox.pve.handlers.lxc_absent_reads import LXC_ABSENT_READS
+from solti.sandbox.pve.handlers.machine_type_reads import MACHINE_TYPE_READS
 from solti.sandbox.pve.handlers.migrate_reads import MIGRATE_READS
 from solti.sandbox.pve.handlers.node_item_reads import NODE_ITEM_READS
 from solti.sandbox.pve.handlers.node_log_reads import NODE_LOG_READS
@@ -297,6 +298,7 @@ READS: dict[str, Handler] = {
     **CERTIFICATE_READS,
     **APT_READS,
     **NODE_LOG_READS,
+    **MACHINE_TYPE_READS,
 }
 
 # Path parameters whose values the simulator models; an index under any other id (an LXC
