@@ -46,6 +46,7 @@ from solti.sandbox.pve.handlers.qemu_capability_reads import QEMU_CAPABILITY_REA
 from solti.sandbox.pve.handlers.remote_scan_reads import REMOTE_SCAN_READS
 from solti.sandbox.pve.handlers.rrd_reads import RRD_READS
 from solti.sandbox.pve.handlers.schedule_reads import SCHEDULE_READS
+from solti.sandbox.pve.handlers.sdn_dry_run_reads import SDN_DRY_RUN_READS
 from solti.sandbox.pve.handlers.sdn_reads import SDN_READS
 from solti.sandbox.pve.handlers.services_reads import SERVICES_READS
 from solti.sandbox.pve.handlers.storage_item_reads import STORAGE_ITEM_READS
@@ -299,6 +300,7 @@ READS: dict[str, Handler] = {
     **APT_READS,
     **NODE_LOG_READS,
     **MACHINE_TYPE_READS,
+    **SDN_DRY_RUN_READS,
 }
 
 # Path parameters whose values the simulator models; an index under any other id (an LXC
