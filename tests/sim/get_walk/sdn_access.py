@@ -74,4 +74,8 @@ EXPECTED_ERRORS: dict[str, tuple[int, str]] = {
     "/pools/{poolid}": (500, "pool 'solti-missing' does not exist"),
 }
 NOT_JSON: dict[str, str] = {}
-PARAMS: dict[str, dict[str, str]] = {}
+PARAMS: dict[str, dict[str, str]] = {
+    # pve-network src/PVE/API2/Network/SDN.pm dry-run: ``node`` is required (proxyto), a
+    # query parameter of a /cluster path; the walk's seeded node.
+    "/cluster/sdn/dry-run": {"node": "pve"},
+}

@@ -35,6 +35,7 @@ from solti.sandbox.pve.handlers.guest_agent_file_reads import GUEST_AGENT_FILE_R
 from solti.sandbox.pve.handlers.guest_firewall_reads import GUEST_FIREWALL_READS
 from solti.sandbox.pve.handlers.host_disk_reads import HOST_DISK_READS
 from solti.sandbox.pve.handlers.lxc_absent_reads import LXC_ABSENT_READS
+from solti.sandbox.pve.handlers.machine_type_reads import MACHINE_TYPE_READS
 from solti.sandbox.pve.handlers.migrate_reads import MIGRATE_READS
 from solti.sandbox.pve.handlers.node_item_reads import NODE_ITEM_READS
 from solti.sandbox.pve.handlers.node_log_reads import NODE_LOG_READS
@@ -45,6 +46,7 @@ from solti.sandbox.pve.handlers.qemu_capability_reads import QEMU_CAPABILITY_REA
 from solti.sandbox.pve.handlers.remote_scan_reads import REMOTE_SCAN_READS
 from solti.sandbox.pve.handlers.rrd_reads import RRD_READS
 from solti.sandbox.pve.handlers.schedule_reads import SCHEDULE_READS
+from solti.sandbox.pve.handlers.sdn_dry_run_reads import SDN_DRY_RUN_READS
 from solti.sandbox.pve.handlers.sdn_reads import SDN_READS
 from solti.sandbox.pve.handlers.services_reads import SERVICES_READS
 from solti.sandbox.pve.handlers.storage_item_reads import STORAGE_ITEM_READS
@@ -297,6 +299,8 @@ READS: dict[str, Handler] = {
     **CERTIFICATE_READS,
     **APT_READS,
     **NODE_LOG_READS,
+    **MACHINE_TYPE_READS,
+    **SDN_DRY_RUN_READS,
 }
 
 # Path parameters whose values the simulator models; an index under any other id (an LXC
