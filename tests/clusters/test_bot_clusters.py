@@ -118,7 +118,14 @@ def test_a_denial_is_recorded_on_the_cluster_of_the_request(served: Served) -> N
         lambda: served.audit.query(action="template build deny"), "the denial record"
     )
     assert [(r.cluster, r.actor, r.result) for r in denied] == [("lab", APPROVER, "denied")]
-    asked = served.audit.query(action="template build request")
+    # The request's own record is closed by a second write after the denial's (a busy
+    # machine can run this line between the two): wait for it rather than read it once.
+    asked = served.wait(
+        lambda: [
+            r for r in served.audit.query(action="template build request") if r.result != "running"
+        ],
+        "the request record closed",
+    )
     assert [(r.cluster, r.result) for r in asked] == [("lab", "denied")]
 
 
