@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.handlers import Call
+from solti.sandbox.pve.handlers.read_guard import Perm
 from solti.sandbox.pve.state import Cluster
 
 # user.cfg of a fresh cluster: the installer's root@pam (AccessControl.pm
@@ -27,14 +28,13 @@ def checked(call: Call) -> bool:
 
 
 def perm(call: Call, cluster: Cluster, path: str, privileges: list[str], any_of: bool) -> None:
-    """``['perm', path, privileges, any => any_of]``: 403 as ``check``/``check_any`` raise it."""
+    """``['perm', path, privileges, any => any_of]``: 403 as ``check``/``check_any`` raise it
+    (the test and its wording are ``read_guard.Perm``'s, for a path already filled in)."""
     if not checked(call):
         return
-    if any_of:
-        cluster.access.check_privileges(path, privileges)
-        return
-    for privilege in privileges:
-        cluster.access.check_privileges(path, [privilege])
+    detail = Perm(path, tuple(privileges), any_of).missing(cluster.access, {})
+    if detail:
+        raise PveError(403, f"{PERMISSION_DENIED} ({detail})")
 
 
 def user_exists(userid: str) -> bool:
