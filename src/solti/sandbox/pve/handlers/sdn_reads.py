@@ -81,10 +81,8 @@ def vnet_missing(call: Call) -> Any:
 
 
 def vnet_firewall_index(call: Call) -> list[dict[str, str]]:
-    """``Vnet.pm`` ``index`` declares no ``permissions``: ``check_api2_permissions`` lets only
-    ``root@pam`` itself in (``raise_perm_exc('user != root@pam')``), never a token."""
-    if checked(call):
-        raise PveError(403, "Permission check failed (user != root@pam)\n")
+    """``Vnet.pm`` ``index`` declares no ``permissions``, so only ``root@pam`` gets here: the
+    refusal of tokens is ``reads.read_handler``'s, for every such method."""
     return [{"name": "rules"}, {"name": "options"}]
 
 
