@@ -1,7 +1,8 @@
 """What a request and its decision leave behind: audit rows, the card, the requester's notice.
 
-Shared by the asking flow (``templates.request_approval``) and the deciding one
-(``approval_lifecycle``), so the rows are written, completed and shown one way.
+Shared by the asking flows (``templates.request_approval``, ``create_gate.ask_for_create``)
+and the deciding ones (``approval_lifecycle``, ``approved_create``), so the rows are written,
+completed and shown one way.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from solti.bot.slackcalls import send_retrying
 __all__ = [
     "complete_decided_requests",
     "finish_request",
+    "post_card",
     "record_decision",
     "refresh_card",
     "request_cluster",
@@ -120,6 +122,25 @@ def complete_decided_requests(runtime: Runtime) -> int:
             if approval is not None and finish_request(runtime, approval):
                 done += 1
     return done
+
+
+def post_card(runtime: Runtime, approval: Approval, details: list[tuple[str, str]]) -> None:
+    """The pending card with Approve/Deny in the approvals channel, and where it went stored
+    with the approval, so decisions and tallies can update that message in place."""
+    card = cards.pending_message(
+        approval.id,
+        approval.kind,
+        approval.target,
+        approval.requester,
+        details,
+        approval.expires_at,
+        required=runtime.rules.approvals_required,
+    )
+    response = send_retrying(
+        lambda: runtime.client.chat_postMessage(channel=runtime.rules.approvals_channel, **card),
+        "approval card",
+    )
+    runtime.approvals.attach_message(approval.id, response["channel"], response["ts"])
 
 
 def refresh_card(runtime: Runtime, approval: Approval) -> None:
