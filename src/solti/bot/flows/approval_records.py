@@ -24,6 +24,7 @@ __all__ = [
     "refresh_card",
     "request_cluster",
     "tell_requester",
+    "update_card",
 ]
 
 log = logging.getLogger("solti.bot.flows.approval_records")
@@ -143,9 +144,17 @@ def post_card(runtime: Runtime, approval: Approval, details: list[tuple[str, str
     runtime.approvals.attach_message(approval.id, response["channel"], response["ts"])
 
 
-def refresh_card(runtime: Runtime, approval: Approval) -> None:
+def update_card(runtime: Runtime, approval: Approval, card: dict[str, Any]) -> None:
+    """The approval's card message replaced by ``card``; nothing when it was never posted."""
     if approval.channel is None or approval.ts is None:
         return
+    send_retrying(
+        lambda: runtime.client.chat_update(channel=approval.channel, ts=approval.ts, **card),
+        "approval card update",
+    )
+
+
+def refresh_card(runtime: Runtime, approval: Approval) -> None:
     card = cards.decided_message(
         approval.id,
         approval.kind,
@@ -159,10 +168,7 @@ def refresh_card(runtime: Runtime, approval: Approval) -> None:
         if runtime.rules.approvals_required > 1
         else (),
     )
-    send_retrying(
-        lambda: runtime.client.chat_update(channel=approval.channel, ts=approval.ts, **card),
-        "approval card update",
-    )
+    update_card(runtime, approval, card)
 
 
 def tell_requester(runtime: Runtime, approval: Approval) -> None:
