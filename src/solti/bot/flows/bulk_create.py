@@ -14,7 +14,7 @@ from solti.bot.blocks import replies
 from solti.bot.blocks.bulk_blocks import BulkRow, bulk_message
 from solti.bot.bulk_progress import BulkProgress
 from solti.bot.flows import create_gate
-from solti.bot.flows.caller import Caller, as_sentence, describe_error
+from solti.bot.flows.caller import NO_CHANNEL_TEXT, Caller, as_sentence, describe_error
 from solti.bot.flows.vms import (
     CreateInput,
     FieldErrors,
@@ -78,8 +78,7 @@ def _prepare(caller: Caller, values: CreateInput, count: int) -> tuple[Any, list
 
 def _build(caller: Caller, request: Any, plans: list[Any], title: str, rows: list[BulkRow]) -> None:
     if caller.channel is None:
-        caller.say_error("I don't know which channel to report progress in; run the command "
-                         "in a channel.")  # fmt: skip
+        caller.say_error(NO_CHANNEL_TEXT)
         return
     shown = BulkProgress(caller.runtime.client, caller.channel, f"Creating {title}", rows,
                          requester=caller.user)  # fmt: skip

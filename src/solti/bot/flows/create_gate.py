@@ -17,7 +17,7 @@ from solti.bot.blocks import replies
 from solti.bot.blocks.elements import escape, size_text
 from solti.bot.cluster_context import CLUSTER_DETAIL
 from solti.bot.flows.approval_records import post_card
-from solti.bot.flows.caller import Caller
+from solti.bot.flows.caller import NO_CHANNEL_TEXT, Caller
 from solti.provisioning import VmCreateRequest, VmPlan
 
 __all__ = [
@@ -86,9 +86,7 @@ def ask_for_create(
         )
         return None
     if caller.channel is None:
-        caller.say_error(
-            "I don't know which channel to report progress in; run the command in a channel."
-        )
+        caller.say_error(NO_CHANNEL_TEXT)
         return None
     payload: dict[str, Any] = {
         "request": request.model_dump(mode="json"),

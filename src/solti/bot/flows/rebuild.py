@@ -23,9 +23,7 @@ from solti.bot.blocks.rebuild_blocks import (
     rebuild_prompt_message,
     rebuild_title,
 )
-from solti.bot.flows.caller import Caller, describe_error
-from solti.bot.progress_message import ProgressMessage
-from solti.bot.recovery_book import ProgressBook
+from solti.bot.flows.caller import Caller, channel_progress, describe_error
 
 __all__ = ["prompt", "rebuild"]
 
@@ -82,19 +80,9 @@ def rebuild(caller: Caller, vmid: int, template: str | None) -> None:
     if not _allowed(caller, vmid):
         return
     runtime = caller.runtime
-    if caller.channel is None:
-        caller.say_error(
-            "I don't know which channel to report progress in; run the command in a channel."
-        )
+    progress = channel_progress(caller, rebuild_title(vmid))
+    if progress is None:
         return
-    progress = ProgressMessage(
-        runtime.client,
-        caller.channel,
-        rebuild_title(vmid),
-        requester=caller.user,
-        request_id=caller.request_id,
-        book=ProgressBook(runtime.database),
-    )
     try:
         progress.post()
     except Exception as exc:

@@ -17,10 +17,9 @@ from solti.bot.blocks import progress as progress_views
 from solti.bot.blocks import replies
 from solti.bot.blocks.elements import escape
 from solti.bot.flows import create_gate
-from solti.bot.flows.caller import Caller, as_sentence, describe_error
+from solti.bot.flows.caller import Caller, as_sentence, channel_progress, describe_error
 from solti.bot.flows.login import address_later, first_login
 from solti.bot.progress_message import ProgressMessage
-from solti.bot.recovery_book import ProgressBook
 from solti.provisioning import InvalidRequest, NotFound, SoltiError, VmCreateRequest, VmPlan
 
 __all__ = [
@@ -333,19 +332,9 @@ def build_vm(
     the request that let it run, named in the final details)."""
     runtime = caller.runtime
     title = _create_title(plan, plan.vmid)
-    if caller.channel is None:
-        caller.say_error(
-            "I don't know which channel to report progress in; run the command in a channel."
-        )
+    progress = channel_progress(caller, title)
+    if progress is None:
         return
-    progress = ProgressMessage(
-        runtime.client,
-        caller.channel,
-        title,
-        requester=caller.user,
-        request_id=caller.request_id,
-        book=ProgressBook(runtime.database),
-    )
     try:
         progress.post()
     except Exception as exc:
