@@ -18,12 +18,11 @@ from solti.bot.flows.caller import NO_CHANNEL_TEXT, Caller, as_sentence, describ
 from solti.bot.flows.vms import (
     CreateInput,
     FieldErrors,
-    _keys_for,
+    _keyed_request,
     _record_create_refusal,
     _Refused,
-    request_from,
 )
-from solti.provisioning import InvalidRequest, PolicyDenied
+from solti.provisioning import PolicyDenied
 
 __all__ = ["create_many_from_slash"]
 
@@ -68,10 +67,7 @@ def _prepare(caller: Caller, values: CreateInput, count: int) -> tuple[Any, list
     allowed = caller.authorize("vm create")
     if not allowed:
         raise PolicyDenied(allowed.reason)
-    keys = _keys_for(caller, values.get("ssh_key"))
-    if keys is None:
-        raise InvalidRequest(replies.NO_KEY_TEXT, field="ssh_key")
-    request = request_from(values, keys, caller.request_id)
+    request = _keyed_request(caller, values)
     plans = caller.runtime.provisioner.plan_vms(request, count, actor=caller.user)
     return request, plans
 

@@ -113,6 +113,15 @@ def _keys_for(caller: Caller, given: str | None) -> list[str] | None:
     return None
 
 
+def _keyed_request(caller: Caller, values: CreateInput) -> VmCreateRequest:
+    """The create request of the form or command, with the SSH key it names or the caller's
+    stored one; InvalidRequest on ``ssh_key`` when there is neither, FieldErrors for bad fields."""
+    keys = _keys_for(caller, values.get("ssh_key"))
+    if keys is None:
+        raise InvalidRequest(replies.NO_KEY_TEXT, field="ssh_key")
+    return request_from(values, keys, caller.request_id)
+
+
 def _shown_choices(values: CreateInput, shown: Mapping[str, Any] | None) -> dict[str, Any]:
     """The VMID and name a dry run showed, when the form still asks for its template.
 
@@ -182,10 +191,7 @@ def _prepare_create(
     allowed = caller.authorize("vm create")
     if not allowed:
         raise _Refused(allowed.reason)
-    keys = _keys_for(caller, values.get("ssh_key"))
-    if keys is None:
-        raise InvalidRequest(replies.NO_KEY_TEXT, field="ssh_key")
-    request = request_from(values, keys, caller.request_id)
+    request = _keyed_request(caller, values)
     try:
         plan = runtime.provisioner.plan_vm(
             request,
