@@ -84,24 +84,19 @@ def _build(caller: Caller, request: Any, plans: list[Any], title: str, rows: lis
         caller.say_error(f"I could not post in this channel ({type(exc).__name__}); "
                          "invite me with `/invite @solti`.")  # fmt: skip
         return
-
-    def ended(item: Any) -> None:
-        if item.result is not None:
-            vm = item.result.vm
-            shown.ended(item.index, "done", f"{vm.status} on {vm.node}")
-        else:
-            shown.ended(item.index, "failed", item.error or "failed")
-
     try:
         caller.runtime.provisioner.create_vms(
             request, len(plans), plans=plans, actor=caller.user, via="slack",
-            request_id=caller.request_id, progress=shown.step, finished=ended,
+            request_id=caller.request_id, progress=shown.step,
+            finished=lambda item: shown.item_ended(item, _made),
         )  # fmt: skip
     except Exception as exc:  # the quota hold of all N refused: nothing was started
-        reason = describe_error(exc)[0]
-        for index in range(1, len(plans) + 1):
-            shown.ended(index, "failed", reason)
+        shown.all_failed(describe_error(exc)[0])
     shown.finish()
+
+
+def _made(result: Any) -> str:
+    return f"{result.vm.status} on {result.vm.node}"
 
 
 class _CountNeedsApproval(_Refused):
