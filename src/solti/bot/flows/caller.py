@@ -84,6 +84,22 @@ class Caller:
             verb, actor, self.channel, self.runtime.rules, owner=owner, requester=requester
         )
 
+    def record_denied(self, action: str, reason: str, **fields: Any) -> None:
+        """The audit record of a refusal the bot decided (``result="denied"``) for this person
+        and request; a failing audit log must not hide the refusal, so it is only logged."""
+        try:
+            self.runtime.audit.record(
+                action=action,
+                actor=self.user,
+                via="slack",
+                result="denied",
+                error=reason,
+                request_id=self.request_id,
+                **fields,
+            )
+        except Exception:
+            log.exception("could not write the audit record of a refused %s", action)
+
 
 # Request fields as people call them (the form's labels); provisioning's messages start with
 # the field's code name (``vmid: ...``), which means nothing to someone in Slack.

@@ -13,7 +13,6 @@ reconcile did (a rebuild cut after its destroy is finished, one cut before is le
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 
 from solti.bot.blocks import replies
@@ -26,8 +25,6 @@ from solti.bot.blocks.rebuild_blocks import (
 from solti.bot.flows.caller import Caller, channel_progress, describe_error
 
 __all__ = ["prompt", "rebuild"]
-
-log = logging.getLogger("solti.bot.flows.rebuild")
 
 
 def _allowed(caller: Caller, vmid: int) -> bool:
@@ -46,13 +43,7 @@ def _allowed(caller: Caller, vmid: int) -> bool:
     decision = caller.authorize("vm rebuild", owner=owner)
     if decision:
         return True
-    try:
-        caller.runtime.audit.record(
-            action="vm rebuild", actor=caller.user, via="slack", result="denied",
-            error=decision.reason, vmid=vmid, request_id=caller.request_id,
-        )  # fmt: skip
-    except Exception:
-        log.exception("could not write the audit record of a refused vm rebuild")
+    caller.record_denied("vm rebuild", decision.reason, vmid=vmid)
     caller.say_error(decision.reason)
     return False
 
