@@ -185,12 +185,16 @@ class Collaborators:
             return requested
         if self.defaults.node:
             return self.defaults.node
+        return self.online_nodes()[0]
+
+    def online_nodes(self) -> list[str]:
+        """The cluster's online nodes by name; SoltiError when there is none."""
         nodes = sorted(
-            n["node"] for n in self.client.nodes() if n.get("status", "online") == "online"
+            str(n["node"]) for n in self.client.nodes() if n.get("status", "online") == "online"
         )
         if not nodes:
             raise SoltiError("Proxmox VE lists no online node")
-        return nodes[0]
+        return nodes
 
     def remove_half_made(self, node: str, vmid: int, name: str | None = None) -> str | None:
         """Destroy what a failed operation left behind; a note for people when that fails too.
