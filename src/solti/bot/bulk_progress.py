@@ -68,6 +68,19 @@ class BulkProgress:
         """VM ``index`` is made (``done``) or failed: always shown."""
         self._set(index, state, note, force=True)
 
+    def item_ended(self, item: Any, done_note: Callable[[Any], str]) -> None:
+        """Provisioning's ``finished`` callback of a run of many: the item's row is done, with
+        ``done_note(item.result)``, or failed with the item's error."""
+        if item.result is not None:
+            self.ended(item.index, "done", done_note(item.result))
+        else:
+            self.ended(item.index, "failed", item.error or "failed")
+
+    def all_failed(self, reason: str) -> None:
+        """The run was refused before any item started: every row failed with ``reason``."""
+        for index in range(1, len(self.rows) + 1):
+            self.ended(index, "failed", reason)
+
     def finish(self) -> None:
         with self._lock:
             self._send(bulk_message(self.title, self.rows, self.requester, final=True), True)

@@ -185,12 +185,16 @@ class Collaborators:
             return requested
         if self.defaults.node:
             return self.defaults.node
+        return self.online_nodes()[0]
+
+    def online_nodes(self) -> list[str]:
+        """The cluster's online nodes by name; SoltiError when there is none."""
         nodes = sorted(
-            n["node"] for n in self.client.nodes() if n.get("status", "online") == "online"
+            str(n["node"]) for n in self.client.nodes() if n.get("status", "online") == "online"
         )
         if not nodes:
             raise SoltiError("Proxmox VE lists no online node")
-        return nodes[0]
+        return nodes
 
     def remove_half_made(self, node: str, vmid: int, name: str | None = None) -> str | None:
         """Destroy what a failed operation left behind; a note for people when that fails too.
@@ -221,6 +225,25 @@ class Collaborators:
         if self.client.vm_status(node, vmid).get("status") == "running":
             self.waiter.wait(self.until_unlocked(lambda: self.client.stop(node, vmid)), node=node)
         self.waiter.wait(self.until_unlocked(lambda: self.client.delete_vm(node, vmid)), node=node)
+
+    def settled_config(
+        self, node: str, vmid: int, busy: Callable[[dict[str, Any]], bool]
+    ) -> tuple[dict[str, Any], bool] | None:
+        """The VM's config once ``busy(config)`` is false, read again with backoff up to
+        ``lock_timeout``, and whether it was still busy when the wait ran out; None when the VM
+        is gone. A reconcile judges a VM only once the worker of the dead caller has ended."""
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.2
+        while True:
+            try:
+                config = self.client.vm_config(node, vmid)
+            except VmMissing:
+                return None
+            still = busy(config)
+            if not still or time.monotonic() > deadline:
+                return config, still
+            self.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
     def until_unlocked(self, action: Callable[[], Any]) -> Any:
         """Run ``action``; while PVE answers ``VM is locked``, wait (backing off) and retry.

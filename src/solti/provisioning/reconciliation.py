@@ -16,7 +16,6 @@ must not reconcile each other's work.
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -95,19 +94,14 @@ def _config(
     never removed half-way."""
     if node is None or vmid is None:
         return None
-    deadline = time.monotonic() + ops.lock_timeout
-    delay = 0.2
-    while True:
-        try:
-            config = ops.client.vm_config(node, vmid)
-        except VmMissing:
-            return None
-        busy = config.get("lock") in ("clone", "create")
-        busy = busy or (tasks and _task_running(ops, node, vmid))
-        if not busy or time.monotonic() > deadline:
-            return config
-        ops.sleep(delay)
-        delay = min(delay * 2, 2.0)
+    settled = ops.settled_config(
+        node,
+        vmid,
+        lambda config: (
+            config.get("lock") in ("clone", "create") or (tasks and _task_running(ops, node, vmid))
+        ),
+    )
+    return settled[0] if settled is not None else None
 
 
 def _status(ops: Collaborators, node: str | None, vmid: int | None) -> str | None:

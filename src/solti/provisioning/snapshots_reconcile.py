@@ -21,7 +21,6 @@ nothing from ``reconciliation`` (which calls it): no import cycle.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,22 +108,21 @@ def snapshot_facts(ops: Collaborators, node: str | None, vmid: int | None) -> Sn
     on). None when the VM is gone."""
     if node is None or vmid is None:
         return None
-    deadline = time.monotonic() + ops.lock_timeout
-    delay = 0.2
-    while True:
-        try:
+    settled = ops.settled_config(
+        node,
+        vmid,
+        lambda config: config.get("lock") in TASK_LOCKS and _task_running(ops, node, vmid),
+    )
+    if settled is None:
+        return None
+    config, busy = settled
+    try:
+        if config.get("lock") in TASK_LOCKS and not busy:  # the task just ended
             config = ops.client.vm_config(node, vmid)
-            busy = config.get("lock") in TASK_LOCKS and _task_running(ops, node, vmid)
-            if not busy or time.monotonic() > deadline:
-                if config.get("lock") in TASK_LOCKS and not busy:  # the task just ended
-                    config = ops.client.vm_config(node, vmid)
-                rows = ops.client.request("GET", f"nodes/{node}/qemu/{vmid}/snapshot") or []
-                status = ops.client.vm_status(node, vmid).get("status")
-                break
-        except VmMissing:
-            return None
-        ops.sleep(delay)
-        delay = min(delay * 2, 2.0)
+        rows = ops.client.request("GET", f"nodes/{node}/qemu/{vmid}/snapshot") or []
+        status = ops.client.vm_status(node, vmid).get("status")
+    except VmMissing:
+        return None
     lock = config.get("lock")
     snapshots: dict[str, str | None] = {}
     parent = None

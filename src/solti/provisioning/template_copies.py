@@ -64,12 +64,7 @@ def copy_nodes(ops: Collaborators, request: TemplateBuildRequest) -> tuple[list[
     rows = ops.client.storages(home)
     if any(str(r.get("storage")) == storage and r.get("shared") for r in rows):
         return [home], storage
-    online = sorted(
-        str(n["node"]) for n in ops.client.nodes() if n.get("status", "online") == "online"
-    )
-    if not online:
-        raise SoltiError("Proxmox VE lists no online node")
-    return online, None
+    return ops.online_nodes(), None
 
 
 def build_copies(

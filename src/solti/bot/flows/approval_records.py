@@ -1,7 +1,8 @@
 """What a request and its decision leave behind: audit rows, the card, the requester's notice.
 
-Shared by the asking flow (``templates.request_approval``) and the deciding one
-(``approval_lifecycle``), so the rows are written, completed and shown one way.
+Shared by the asking flows (``templates.request_approval``, ``create_gate.ask_for_create``)
+and the deciding ones (``approval_lifecycle``, ``approved_create``), so the rows are written,
+completed and shown one way.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from solti.bot.slackcalls import send_retrying
 __all__ = [
     "complete_decided_requests",
     "finish_request",
+    "post_card",
     "record_decision",
     "refresh_card",
     "request_cluster",
     "tell_requester",
+    "update_card",
 ]
 
 log = logging.getLogger("solti.bot.flows.approval_records")
@@ -122,9 +125,36 @@ def complete_decided_requests(runtime: Runtime) -> int:
     return done
 
 
-def refresh_card(runtime: Runtime, approval: Approval) -> None:
+def post_card(runtime: Runtime, approval: Approval, details: list[tuple[str, str]]) -> None:
+    """The pending card with Approve/Deny in the approvals channel, and where it went stored
+    with the approval, so decisions and tallies can update that message in place."""
+    card = cards.pending_message(
+        approval.id,
+        approval.kind,
+        approval.target,
+        approval.requester,
+        details,
+        approval.expires_at,
+        required=runtime.rules.approvals_required,
+    )
+    response = send_retrying(
+        lambda: runtime.client.chat_postMessage(channel=runtime.rules.approvals_channel, **card),
+        "approval card",
+    )
+    runtime.approvals.attach_message(approval.id, response["channel"], response["ts"])
+
+
+def update_card(runtime: Runtime, approval: Approval, card: dict[str, Any]) -> None:
+    """The approval's card message replaced by ``card``; nothing when it was never posted."""
     if approval.channel is None or approval.ts is None:
         return
+    send_retrying(
+        lambda: runtime.client.chat_update(channel=approval.channel, ts=approval.ts, **card),
+        "approval card update",
+    )
+
+
+def refresh_card(runtime: Runtime, approval: Approval) -> None:
     card = cards.decided_message(
         approval.id,
         approval.kind,
@@ -138,10 +168,7 @@ def refresh_card(runtime: Runtime, approval: Approval) -> None:
         if runtime.rules.approvals_required > 1
         else (),
     )
-    send_retrying(
-        lambda: runtime.client.chat_update(channel=approval.channel, ts=approval.ts, **card),
-        "approval card update",
-    )
+    update_card(runtime, approval, card)
 
 
 def tell_requester(runtime: Runtime, approval: Approval) -> None:

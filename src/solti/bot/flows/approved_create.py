@@ -15,6 +15,7 @@ from solti.bot.approvals import Approval
 from solti.bot.blocks import approval as cards
 from solti.bot.blocks import replies
 from solti.bot.flows import create_gate
+from solti.bot.flows.approval_records import update_card
 from solti.bot.flows.caller import Caller
 from solti.bot.flows.vms import build_vm
 from solti.bot.runtime import Runtime
@@ -71,8 +72,6 @@ def count_vote(caller: Caller, approval: Approval) -> bool:
 
 def _show_tally(runtime: Runtime, approval: Approval, voters: tuple[str, ...]) -> None:
     """The pending card again, with the approvals so far (its buttons stay)."""
-    if approval.channel is None or approval.ts is None:
-        return
     card = cards.pending_message(
         approval.id,
         approval.kind,
@@ -84,10 +83,7 @@ def _show_tally(runtime: Runtime, approval: Approval, voters: tuple[str, ...]) -
         required=runtime.rules.approvals_required,
     )
     try:
-        send_retrying(
-            lambda: runtime.client.chat_update(channel=approval.channel, ts=approval.ts, **card),
-            "approval card update",
-        )
+        update_card(runtime, approval, card)
     except Exception as exc:
         log.warning("could not show the votes on %s: %s", approval.id, type(exc).__name__)
 

@@ -14,16 +14,15 @@ from solti.bot.blocks import replies
 from solti.bot.blocks.bulk_blocks import BulkRow, bulk_message
 from solti.bot.bulk_progress import BulkProgress
 from solti.bot.flows import create_gate
-from solti.bot.flows.caller import Caller, as_sentence, describe_error
+from solti.bot.flows.caller import NO_CHANNEL_TEXT, Caller, as_sentence, describe_error
 from solti.bot.flows.vms import (
     CreateInput,
     FieldErrors,
-    _keys_for,
+    _keyed_request,
     _record_create_refusal,
     _Refused,
-    request_from,
 )
-from solti.provisioning import InvalidRequest, PolicyDenied
+from solti.provisioning import PolicyDenied
 
 __all__ = ["create_many_from_slash"]
 
@@ -68,18 +67,14 @@ def _prepare(caller: Caller, values: CreateInput, count: int) -> tuple[Any, list
     allowed = caller.authorize("vm create")
     if not allowed:
         raise PolicyDenied(allowed.reason)
-    keys = _keys_for(caller, values.get("ssh_key"))
-    if keys is None:
-        raise InvalidRequest(replies.NO_KEY_TEXT, field="ssh_key")
-    request = request_from(values, keys, caller.request_id)
+    request = _keyed_request(caller, values)
     plans = caller.runtime.provisioner.plan_vms(request, count, actor=caller.user)
     return request, plans
 
 
 def _build(caller: Caller, request: Any, plans: list[Any], title: str, rows: list[BulkRow]) -> None:
     if caller.channel is None:
-        caller.say_error("I don't know which channel to report progress in; run the command "
-                         "in a channel.")  # fmt: skip
+        caller.say_error(NO_CHANNEL_TEXT)
         return
     shown = BulkProgress(caller.runtime.client, caller.channel, f"Creating {title}", rows,
                          requester=caller.user)  # fmt: skip
@@ -89,24 +84,19 @@ def _build(caller: Caller, request: Any, plans: list[Any], title: str, rows: lis
         caller.say_error(f"I could not post in this channel ({type(exc).__name__}); "
                          "invite me with `/invite @solti`.")  # fmt: skip
         return
-
-    def ended(item: Any) -> None:
-        if item.result is not None:
-            vm = item.result.vm
-            shown.ended(item.index, "done", f"{vm.status} on {vm.node}")
-        else:
-            shown.ended(item.index, "failed", item.error or "failed")
-
     try:
         caller.runtime.provisioner.create_vms(
             request, len(plans), plans=plans, actor=caller.user, via="slack",
-            request_id=caller.request_id, progress=shown.step, finished=ended,
+            request_id=caller.request_id, progress=shown.step,
+            finished=lambda item: shown.item_ended(item, _made),
         )  # fmt: skip
     except Exception as exc:  # the quota hold of all N refused: nothing was started
-        reason = describe_error(exc)[0]
-        for index in range(1, len(plans) + 1):
-            shown.ended(index, "failed", reason)
+        shown.all_failed(describe_error(exc)[0])
     shown.finish()
+
+
+def _made(result: Any) -> str:
+    return f"{result.vm.status} on {result.vm.node}"
 
 
 class _CountNeedsApproval(_Refused):

@@ -12,6 +12,8 @@ from typing import Any
 from solti.bot.authorization import Actor, authorize
 from solti.bot.blocks.replies import error_message
 from solti.bot.policy import Decision
+from solti.bot.progress_message import ProgressMessage
+from solti.bot.recovery_book import ProgressBook
 from solti.bot.runtime import Runtime, named_cluster
 from solti.provisioning import (
     Conflict,
@@ -25,9 +27,18 @@ from solti.provisioning import (
     Unreachable,
 )
 
-__all__ = ["FIELD_WORDS", "Caller", "as_sentence", "describe_error"]
+__all__ = [
+    "FIELD_WORDS",
+    "NO_CHANNEL_TEXT",
+    "Caller",
+    "as_sentence",
+    "channel_progress",
+    "describe_error",
+]
 
 log = logging.getLogger("solti.bot.flows")
+
+NO_CHANNEL_TEXT = "I don't know which channel to report progress in; run the command in a channel."
 
 
 @dataclass
@@ -72,6 +83,22 @@ class Caller:
         return authorize(
             verb, actor, self.channel, self.runtime.rules, owner=owner, requester=requester
         )
+
+    def record_denied(self, action: str, reason: str, **fields: Any) -> None:
+        """The audit record of a refusal the bot decided (``result="denied"``) for this person
+        and request; a failing audit log must not hide the refusal, so it is only logged."""
+        try:
+            self.runtime.audit.record(
+                action=action,
+                actor=self.user,
+                via="slack",
+                result="denied",
+                error=reason,
+                request_id=self.request_id,
+                **fields,
+            )
+        except Exception:
+            log.exception("could not write the audit record of a refused %s", action)
 
 
 # Request fields as people call them (the form's labels); provisioning's messages start with
@@ -167,4 +194,21 @@ def _unreachable_sentence(exc: Unreachable, step: str | None) -> str:
         f"Proxmox VE stopped answering{where}, so what was started may still exist "
         f"({exc.message}). Check with `/solti vm list` before retrying; an admin can run "
         "`solti reconcile` to finish or remove it."
+    )
+
+
+def channel_progress(caller: Caller, title: str) -> ProgressMessage | None:
+    """The live progress message of a long run, in the caller's channel (not posted yet), kept
+    in the progress book so a restarted bot finds it; None, the person told why, when the
+    command came from nowhere a message can go."""
+    if caller.channel is None:
+        caller.say_error(NO_CHANNEL_TEXT)
+        return None
+    return ProgressMessage(
+        caller.runtime.client,
+        caller.channel,
+        title,
+        requester=caller.user,
+        request_id=caller.request_id,
+        book=ProgressBook(caller.runtime.database),
     )

@@ -13,12 +13,11 @@ import logging
 from typing import Any
 
 from solti.bot.approvals import Approval
-from solti.bot.blocks import approval as cards
 from solti.bot.blocks import replies
 from solti.bot.blocks.elements import escape, size_text
 from solti.bot.cluster_context import CLUSTER_DETAIL
-from solti.bot.flows.caller import Caller
-from solti.bot.slackcalls import send_retrying
+from solti.bot.flows.approval_records import post_card
+from solti.bot.flows.caller import NO_CHANNEL_TEXT, Caller
 from solti.provisioning import VmCreateRequest, VmPlan
 
 __all__ = [
@@ -87,9 +86,7 @@ def ask_for_create(
         )
         return None
     if caller.channel is None:
-        caller.say_error(
-            "I don't know which channel to report progress in; run the command in a channel."
-        )
+        caller.say_error(NO_CHANNEL_TEXT)
         return None
     payload: dict[str, Any] = {
         "request": request.model_dump(mode="json"),
@@ -121,20 +118,7 @@ def ask_for_create(
         )
     except Exception:
         log.exception("could not write the audit record of create request %s", approval.id)
-    card = cards.pending_message(
-        approval.id,
-        KIND,
-        plan.name,
-        caller.user,
-        details,
-        approval.expires_at,
-        required=rules.approvals_required,
-    )
-    response = send_retrying(
-        lambda: runtime.client.chat_postMessage(channel=rules.approvals_channel, **card),
-        "approval card",
-    )
-    runtime.approvals.attach_message(approval.id, response["channel"], response["ts"])
+    post_card(runtime, approval, details)
     caller.reply(
         replies.info_message(
             f":inbox_tray: Your create of *{escape(plan.name)}* needs approval ({escape(why)}). "

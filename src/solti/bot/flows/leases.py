@@ -37,7 +37,7 @@ def extend(caller: Caller, vmid: int, duration: str | None) -> None:
         return
     decision = caller.authorize("vm extend", owner=owner)
     if not decision:
-        _record_refusal(caller, vmid, decision.reason)
+        caller.record_denied("vm lease extend", decision.reason, vmid=vmid)
         caller.say_error(decision.reason)
         return
     try:
@@ -52,16 +52,6 @@ def extend(caller: Caller, vmid: int, duration: str | None) -> None:
             f":hourglass: The lease of VM {vmid} now ends {when(lease.expires_at)}."
         )
     )
-
-
-def _record_refusal(caller: Caller, vmid: int, reason: str) -> None:
-    try:
-        caller.runtime.audit.record(
-            action="vm lease extend", actor=caller.user, via="slack", result="denied", error=reason,
-            vmid=vmid, request_id=caller.request_id,
-        )  # fmt: skip
-    except Exception:
-        log.exception("could not write the audit record of a refused vm extend")
 
 
 def run_sweep(runtime: Runtime) -> int:

@@ -13,7 +13,6 @@ reconcile did (a rebuild cut after its destroy is finished, one cut before is le
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 
 from solti.bot.blocks import replies
@@ -23,13 +22,9 @@ from solti.bot.blocks.rebuild_blocks import (
     rebuild_prompt_message,
     rebuild_title,
 )
-from solti.bot.flows.caller import Caller, describe_error
-from solti.bot.progress_message import ProgressMessage
-from solti.bot.recovery_book import ProgressBook
+from solti.bot.flows.caller import Caller, channel_progress, describe_error
 
 __all__ = ["prompt", "rebuild"]
-
-log = logging.getLogger("solti.bot.flows.rebuild")
 
 
 def _allowed(caller: Caller, vmid: int) -> bool:
@@ -48,13 +43,7 @@ def _allowed(caller: Caller, vmid: int) -> bool:
     decision = caller.authorize("vm rebuild", owner=owner)
     if decision:
         return True
-    try:
-        caller.runtime.audit.record(
-            action="vm rebuild", actor=caller.user, via="slack", result="denied",
-            error=decision.reason, vmid=vmid, request_id=caller.request_id,
-        )  # fmt: skip
-    except Exception:
-        log.exception("could not write the audit record of a refused vm rebuild")
+    caller.record_denied("vm rebuild", decision.reason, vmid=vmid)
     caller.say_error(decision.reason)
     return False
 
@@ -82,19 +71,9 @@ def rebuild(caller: Caller, vmid: int, template: str | None) -> None:
     if not _allowed(caller, vmid):
         return
     runtime = caller.runtime
-    if caller.channel is None:
-        caller.say_error(
-            "I don't know which channel to report progress in; run the command in a channel."
-        )
+    progress = channel_progress(caller, rebuild_title(vmid))
+    if progress is None:
         return
-    progress = ProgressMessage(
-        runtime.client,
-        caller.channel,
-        rebuild_title(vmid),
-        requester=caller.user,
-        request_id=caller.request_id,
-        book=ProgressBook(runtime.database),
-    )
     try:
         progress.post()
     except Exception as exc:

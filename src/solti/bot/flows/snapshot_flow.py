@@ -8,15 +8,11 @@ with ``confirmed=True`` and is authorized again (the VM may have changed hands s
 
 from __future__ import annotations
 
-import logging
-
 from solti.bot.blocks import replies, snapshot_blocks
 from solti.bot.flows.caller import Caller, describe_error
 from solti.bot.grammar.snapshot_grammar import SnapshotCreate
 
 __all__ = ["create", "delete", "list_snapshots", "rollback"]
-
-log = logging.getLogger("solti.bot.flows.snapshot_flow")
 
 
 def _allowed(caller: Caller, verb: str, vmid: int, snapshot: str | None = None) -> bool:
@@ -29,19 +25,12 @@ def _allowed(caller: Caller, verb: str, vmid: int, snapshot: str | None = None) 
     decision = caller.authorize(f"snapshot {verb}", owner=owner)
     if decision:
         return True
-    try:
-        caller.runtime.audit.record(
-            action=f"snapshot {verb}",
-            actor=caller.user,
-            via="slack",
-            result="denied",
-            error=decision.reason,
-            vmid=vmid,
-            params={"snapshot": snapshot} if snapshot else None,
-            request_id=caller.request_id,
-        )
-    except Exception:
-        log.exception("could not write the audit record of a refused snapshot %s", verb)
+    caller.record_denied(
+        f"snapshot {verb}",
+        decision.reason,
+        vmid=vmid,
+        params={"snapshot": snapshot} if snapshot else None,
+    )
     caller.say_error(decision.reason)
     return False
 

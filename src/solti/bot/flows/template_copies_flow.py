@@ -54,23 +54,19 @@ def build_copies_approved(runtime: Runtime, approval: Any, note: str) -> None:
         shown.post()
     except Exception as exc:
         log.warning("could not post build progress: %s", type(exc).__name__)
-
-    def ended(item: Any) -> None:
-        if item.result is not None:
-            t = item.result.template
-            shown.ended(item.index, "done", f"VMID {t.vmid}, {t.version or 'no version'}")
-        else:
-            shown.ended(item.index, "failed", item.error or "failed")
-
     try:
         runtime.provisioner.build_template_copies(
             distribution, actor=approval.requester, via="slack", request_id=approval.id,
-            approver=approval.decided_by, progress=shown.step, finished=ended,
+            approver=approval.decided_by, progress=shown.step,
+            finished=lambda item: shown.item_ended(item, _built),
         )  # fmt: skip
     except Exception as exc:  # the checksum, before any copy started
-        reason = describe_error(exc)[0]
-        for index in range(1, len(rows) + 1):
-            shown.ended(index, "failed", reason)
+        shown.all_failed(describe_error(exc)[0])
     shown.finish()
     if shown.ts is not None:
         runtime.client.chat_postMessage(channel=shown.channel, thread_ts=shown.ts, text=note)
+
+
+def _built(result: Any) -> str:
+    template = result.template
+    return f"VMID {template.vmid}, {template.version or 'no version'}"

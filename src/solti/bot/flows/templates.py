@@ -9,18 +9,16 @@ import logging
 from typing import Any
 
 from solti.bot.approvals import Approval, request_action
-from solti.bot.blocks import approval as cards
 from solti.bot.blocks import progress as progress_views
 from solti.bot.blocks import replies
 from solti.bot.blocks.elements import mention
 from solti.bot.cluster_context import CLUSTER_DETAIL
-from solti.bot.flows.approval_records import record_decision
+from solti.bot.flows.approval_records import post_card, record_decision
 from solti.bot.flows.caller import Caller, describe_error
 from solti.bot.flows.template_copies_flow import build_copies_approved, copies_text, split_target
 from solti.bot.progress_message import ProgressMessage
 from solti.bot.recovery_book import ProgressBook
 from solti.bot.runtime import Runtime
-from solti.bot.slackcalls import send_retrying
 from solti.provisioning import TemplateBuildRequest
 
 __all__ = ["list_templates", "request_approval", "run_approved"]
@@ -117,20 +115,7 @@ def request_approval(caller: Caller, kind: str, target: str) -> None:
         params={"target": target, "approval": approval.id},
         request_id=approval.id,
     )
-    card = cards.pending_message(
-        approval.id,
-        kind,
-        target,
-        caller.user,
-        details,
-        approval.expires_at,
-        required=rules.approvals_required,
-    )
-    response = send_retrying(
-        lambda: runtime.client.chat_postMessage(channel=rules.approvals_channel, **card),
-        "approval card",
-    )
-    runtime.approvals.attach_message(approval.id, response["channel"], response["ts"])
+    post_card(runtime, approval, details)
     what = "build" if kind == "template_build" else "destroy"
     caller.reply(
         replies.info_message(

@@ -6,7 +6,6 @@ records a refusal in the audit log.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from solti.bot.blocks import replies
@@ -17,8 +16,6 @@ from solti.bot.flows.caller import Caller, describe_error
 from solti.provisioning.clusters import split
 
 __all__ = ["give", "list_vms", "quota", "vm_action"]
-
-log = logging.getLogger("solti.bot.flows.vm_verbs")
 
 
 def list_vms(caller: Caller, mine: bool, page: int = 1, typed: str | None = None) -> None:
@@ -158,19 +155,7 @@ def vm_action(caller: Caller, verb: str, vmid: int, *, confirmed: bool = False) 
 
 def _record_refusal(caller: Caller, verb: str, vm: Any, reason: str) -> None:
     """The audit record of a refused verb; a failing audit log must not hide the refusal."""
-    try:
-        caller.runtime.audit.record(
-            action=f"vm {verb}",
-            actor=caller.user,
-            via="slack",
-            result="denied",
-            error=reason,
-            vmid=vm.vmid,
-            name=vm.name,
-            request_id=caller.request_id,
-        )
-    except Exception:
-        log.exception("could not write the audit record of a refused vm %s", verb)
+    caller.record_denied(f"vm {verb}", reason, vmid=vm.vmid, name=vm.name)
 
 
 def _run_verb(caller: Caller, verb: str, vmid: int) -> None:

@@ -17,10 +17,9 @@ from solti.bot.blocks import progress as progress_views
 from solti.bot.blocks import replies
 from solti.bot.blocks.elements import escape
 from solti.bot.flows import create_gate
-from solti.bot.flows.caller import Caller, as_sentence, describe_error
+from solti.bot.flows.caller import Caller, as_sentence, channel_progress, describe_error
 from solti.bot.flows.login import address_later, first_login
 from solti.bot.progress_message import ProgressMessage
-from solti.bot.recovery_book import ProgressBook
 from solti.provisioning import InvalidRequest, NotFound, SoltiError, VmCreateRequest, VmPlan
 
 __all__ = [
@@ -114,6 +113,15 @@ def _keys_for(caller: Caller, given: str | None) -> list[str] | None:
     return None
 
 
+def _keyed_request(caller: Caller, values: CreateInput) -> VmCreateRequest:
+    """The create request of the form or command, with the SSH key it names or the caller's
+    stored one; InvalidRequest on ``ssh_key`` when there is neither, FieldErrors for bad fields."""
+    keys = _keys_for(caller, values.get("ssh_key"))
+    if keys is None:
+        raise InvalidRequest(replies.NO_KEY_TEXT, field="ssh_key")
+    return request_from(values, keys, caller.request_id)
+
+
 def _shown_choices(values: CreateInput, shown: Mapping[str, Any] | None) -> dict[str, Any]:
     """The VMID and name a dry run showed, when the form still asks for its template.
 
@@ -183,10 +191,7 @@ def _prepare_create(
     allowed = caller.authorize("vm create")
     if not allowed:
         raise _Refused(allowed.reason)
-    keys = _keys_for(caller, values.get("ssh_key"))
-    if keys is None:
-        raise InvalidRequest(replies.NO_KEY_TEXT, field="ssh_key")
-    request = request_from(values, keys, caller.request_id)
+    request = _keyed_request(caller, values)
     try:
         plan = runtime.provisioner.plan_vm(
             request,
@@ -333,19 +338,9 @@ def build_vm(
     the request that let it run, named in the final details)."""
     runtime = caller.runtime
     title = _create_title(plan, plan.vmid)
-    if caller.channel is None:
-        caller.say_error(
-            "I don't know which channel to report progress in; run the command in a channel."
-        )
+    progress = channel_progress(caller, title)
+    if progress is None:
         return
-    progress = ProgressMessage(
-        runtime.client,
-        caller.channel,
-        title,
-        requester=caller.user,
-        request_id=caller.request_id,
-        book=ProgressBook(runtime.database),
-    )
     try:
         progress.post()
     except Exception as exc:

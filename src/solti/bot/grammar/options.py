@@ -91,24 +91,23 @@ def _vmid(value: str, option: str, topic: str) -> int:
     return number
 
 
+# Kinds whose value is a whole number from 1 to a most, refused with one sentence:
+# "count" (--cores), "howmany" (--count), "page" (--page).
+_FROM_ONE_TO = {"count": MAX_CORES, "howmany": MAX_HOW_MANY, "page": MAX_PAGE}
+
+
 def _convert(kind: str, value: str, option: str, topic: str) -> str | int:
     shown = quoted(value)
     if kind == "vmid":
         return _vmid(value, option, topic)
-    if kind == "count":
-        cores = whole_number(value, 1, MAX_CORES)
-        if cores is None:
+    if kind in _FROM_ONE_TO:
+        most = _FROM_ONE_TO[kind]
+        number = whole_number(value, 1, most)
+        if number is None:
             raise UsageError(
-                f"{option} must be a whole number from 1 to {MAX_CORES}, not `{shown}`.", topic
+                f"{option} must be a whole number from 1 to {most}, not `{shown}`.", topic
             )
-        return cores
-    if kind == "howmany":
-        howmany = whole_number(value, 1, MAX_HOW_MANY)
-        if howmany is None:
-            raise UsageError(
-                f"{option} must be a whole number from 1 to {MAX_HOW_MANY}, not `{shown}`.", topic
-            )
-        return howmany
+        return number
     if kind == "memory":
         memory = whole_number(value, 16, MAX_MEMORY)
         if memory is None:
@@ -118,13 +117,6 @@ def _convert(kind: str, value: str, option: str, topic: str) -> str | int:
                 topic,
             )
         return memory
-    if kind == "page":
-        page = whole_number(value, 1, MAX_PAGE)
-        if page is None:
-            raise UsageError(
-                f"{option} must be a whole number from 1 to {MAX_PAGE}, not `{shown}`.", topic
-            )
-        return page
     if kind == "size":
         problem = size_problem(value, f"`{shown}`")
         if problem:

@@ -66,21 +66,24 @@ def _require_node(call: Call) -> None:
         cluster.nodes.require(call.node)
 
 
-def scan_nfs(call: Call) -> NoReturn:
+def _server_address(call: Call) -> str:
+    """``scan_nfs``'s and ``scan_cifs``'s first step: the ``server`` parameter resolved."""
     server = call.params["server"]
     address = resolve(call, server)
     if address is None:
         raise PveError(500, f"unable to resolve address for server '{server}'\n")
+    return address
+
+
+def scan_nfs(call: Call) -> NoReturn:
+    address = _server_address(call)
     raise PveError(
         500, f"command '/sbin/showmount --no-headers --exports {address}' failed: exit code 1\n"
     )
 
 
 def scan_cifs(call: Call) -> NoReturn:
-    server = call.params["server"]
-    address = resolve(call, server)
-    if address is None:
-        raise PveError(500, f"unable to resolve address for server '{server}'\n")
+    address = _server_address(call)
     raise PveError(
         500, f"do_connect: Connection to {address} failed (Error NT_STATUS_CONNECTION_REFUSED)\n"
     )

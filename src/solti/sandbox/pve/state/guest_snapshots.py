@@ -225,11 +225,8 @@ class Snapshots:
         running VM, lock ``rollback``) runs at once; the second pass (the snapshot's config
         becomes current, a RAM snapshot resumes the VM, ``start`` starts it) when it ends."""
         snapname = str(params["snapname"])
-        guest = self._guests.get(vmid)
         try:
-            if guest is None or guest.node != node:
-                self._guests.on(node, vmid)
-            assert guest is not None
+            guest = self._guests.on(node, vmid)
             snap = self._rollback_prepare(guest, snapname)
         except PveError as refused:
             return self._failed_task(node, "qmrollback", vmid, user, refused.message)
@@ -285,11 +282,8 @@ class Snapshots:
         ``snapshot_delete`` checks, takes lock ``snapshot-delete`` and, when it ends, drops
         the RAM state, relinks children to the snapshot's parent and frees the lock."""
         snapname = str(params["snapname"])
-        guest = self._guests.get(vmid)
         try:
-            if guest is None or guest.node != node:
-                self._guests.on(node, vmid)
-            assert guest is not None
+            guest = self._guests.on(node, vmid)
             self._guests.check_file_lock(vmid)
             snap = self._existing(guest, snapname)
             check_lock(guest)  # ``set_lock``
