@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from solti.bot.blocks import approval, modal, progress, replies, report
@@ -144,3 +145,18 @@ def test_only_a_usage_error_points_to_help() -> None:
     assert "Type `/solti help`" in str(usage["blocks"])
     refusal = replies.error_message("You cannot approve or deny your own request.")
     assert [b["type"] for b in refusal["blocks"]] == ["section"]
+
+
+def test_a_rebuild_that_destroyed_the_old_vm_says_how_to_finish() -> None:
+    """The failure names the reason once (its first section) and, once the old VM is gone,
+    how to finish; no template text of the code may reach Slack."""
+    from solti.bot.blocks import rebuild_blocks
+
+    steps = [progress.StepLine("destroy", "done"), progress.StepLine("clone", "failed")]
+    reason = "clone failed <after> the old VM 500 was destroyed"
+    payload = rebuild_blocks.rebuild_failed_message("Rebuilding web", steps, "clone", reason)
+    assert validate_blocks(payload["blocks"]) == []
+    texts = [str(block) for block in payload["blocks"]]
+    assert any("puts back the VM's MAC, address, sizes and keys" in t for t in texts)
+    assert "escape(" not in json.dumps(payload) and "clip(" not in json.dumps(payload)
+    assert sum("&lt;after&gt;" in t for t in texts) == 1

@@ -168,7 +168,7 @@ def rebuild_failed_message(
     blocks.append(
         context(
             "Run the rebuild again to finish it: it puts back the VM's MAC, address, sizes "
-            "and keys from its journal. ({escape(clip(reason, 200))})"
+            "and keys from its journal."
             if "destroyed" in reason or "re-made" in reason
             else "The VM was left as it was. Fix the cause and run the rebuild again."
         )
