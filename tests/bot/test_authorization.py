@@ -7,6 +7,7 @@ a person could ``vm start`` someone else's VM.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -226,3 +227,19 @@ def test_extend_from_the_reminder_dm_and_app_home_under_allowed_channels(fenced)
         assert not [t for t in bot.ephemeral_texts() if "not enabled in this channel" in t]
     finally:
         bot.provisioner.remove_vm(vmid, actor=ADMIN, via="cli")  # the package shares one cluster
+
+
+def test_a_count_create_refused_here_is_audited_as_denied(fenced) -> None:  # type: ignore[no-untyped-def]
+    """`vm create --count` by someone the policy's `creators` leaves out is audited `denied`,
+    as a single create's refusal is (not `failed`: nothing was attempted)."""
+    bot = fenced
+    bot.runtime.rules = dataclasses.replace(bot.runtime.rules, creators=frozenset({"U0ELSE"}))
+    bot.runtime.keys.set(ALICE, KEY)
+    before = {v.vmid for v in bot.provisioner.list_vms()}
+    for command in ("vm create rocky9 --count 2", "vm create rocky9"):
+        bot.user.slash(command, channel=INFRA)
+    rows = bot.standin.wait_for(
+        lambda: (r := bot.audit.query(action="vm create")) and len(r) >= 2 and r, 20
+    )
+    assert [(r.result, r.actor) for r in rows] == [("denied", ALICE), ("denied", ALICE)]
+    assert {v.vmid for v in bot.provisioner.list_vms()} == before

@@ -22,7 +22,6 @@ from solti.bot.flows.vms import (
     _record_create_refusal,
     _Refused,
 )
-from solti.provisioning import PolicyDenied
 
 __all__ = ["create_many_from_slash"]
 
@@ -66,7 +65,7 @@ def create_many_from_slash(caller: Caller, values: CreateInput, count: int) -> N
 def _prepare(caller: Caller, values: CreateInput, count: int) -> tuple[Any, list[Any]]:
     allowed = caller.authorize("vm create")
     if not allowed:
-        raise PolicyDenied(allowed.reason)
+        raise _Refused(allowed.reason)  # audited "denied", as a single create's refusal is
     request = _keyed_request(caller, values)
     plans = caller.runtime.provisioner.plan_vms(request, count, actor=caller.user)
     return request, plans
