@@ -22,8 +22,8 @@ from solti.provisioning.pve import PveClient
 from solti.sandbox.environment import SimEnvironment
 from solti.sandbox.slack import SlackStandIn
 from tests.bot.conftest import ALICE, INFRA, KEY, POLICY, Harness, make_harness
+from tests.helpers.worlds import TEMPLATE, fresh_world
 
-TEMPLATE = 9000
 CLONE = "/nodes/*/qemu/*/clone"
 CLONE_STATUS = "/nodes/*/tasks/*:qmclone:*/status"
 
@@ -43,11 +43,7 @@ def standin() -> Iterator[SlackStandIn]:
 
 @pytest.fixture
 def world(sim: SimEnvironment) -> SimEnvironment:
-    sim.reset()
-    sim.pve.state.rrd_lag = 0
-    sim.pve.state.add_template(TEMPLATE, "rocky9-template", disk_size="10G",
-                               tags=["solti", "template", "rocky9"])  # fmt: skip
-    return sim
+    return fresh_world(sim)
 
 
 @pytest.fixture
