@@ -64,12 +64,6 @@ def policy_file(world: SimEnvironment, folder: Path, extra: dict[str, Any]) -> P
     return path
 
 
-def seed_template(world: SimEnvironment, vmid: int = 9000) -> None:
-    world.pve.state.add_template(
-        vmid, "rocky9-template", disk_size="10G", tags=["solti", "template", "rocky9"]
-    )
-
-
 class Served:
     """The bot as served, the person typing, and the shared audit file."""
 
@@ -99,3 +93,4 @@ class Served:
             return None
 
         return self.wait(found, f"VM {name} created")
+
