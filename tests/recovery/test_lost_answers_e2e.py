@@ -21,7 +21,7 @@ from solti.provisioning import AuditLog, Provisioner, ProxmoxSettings, load_poli
 from solti.provisioning.pve import PveClient
 from solti.sandbox.environment import SimEnvironment
 from solti.sandbox.slack import SlackStandIn
-from tests.bot.conftest import ALICE, INFRA, KEY, POLICY, Harness, make_harness
+from tests.bot.conftest import ALICE, INFRA, KEY, POLICY, Harness, running_bot
 from tests.helpers.worlds import TEMPLATE, fresh_world
 
 CLONE = "/nodes/*/qemu/*/clone"
@@ -49,14 +49,11 @@ def world(sim: SimEnvironment) -> SimEnvironment:
 @pytest.fixture
 def bot(world: SimEnvironment, standin: SlackStandIn, tmp_path: Path) -> Iterator[Harness]:
     standin.reset()
-    harness = make_harness(world, standin, tmp_path)
-    harness.runtime.keys.set(ALICE, KEY)
-    try:
+    with running_bot(world, standin, tmp_path) as harness:
+        harness.runtime.keys.set(ALICE, KEY)
         yield harness
-    finally:
-        harness.server.stop()
-        world.pve.faults.clear()
-        assert not standin.ack_timeouts
+    world.pve.faults.clear()
+    assert not standin.ack_timeouts
 
 
 def _final(bot: Harness, timeout: float = 90) -> dict:
