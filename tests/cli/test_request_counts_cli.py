@@ -6,7 +6,6 @@ The budget the Slack create is held to (tests/bot/test_request_counts.py): one
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,12 +14,6 @@ from solti.sandbox.environment import SimEnvironment
 from tests.cli.clihelpers import solti
 from tests.helpers.keys import new_ssh_key
 from tests.helpers.worlds import fresh_world, solti_env
-
-
-@pytest.fixture(scope="module")
-def world() -> Iterator[SimEnvironment]:
-    with SimEnvironment() as env:
-        yield env
 
 
 @pytest.fixture
