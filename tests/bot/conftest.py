@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -152,21 +153,36 @@ def make_harness(
     return Harness(sim, standin, server, user, provisioner, provisioner.audit, clock, bot, db)
 
 
+@contextmanager
+def running_bot(
+    sim: SimEnvironment, standin: SlackStandIn, tmp: Path, policy: Any = None
+) -> Iterator[Harness]:
+    """``make_harness``'s bot while the block runs; its HTTP server stopped after the block,
+    however it ends (a fixture yields inside the block)."""
+    harness = make_harness(sim, standin, tmp, policy)
+    try:
+        yield harness
+    finally:
+        harness.server.stop()
+
+
+def assert_blocks_accepted(standin: SlackStandIn) -> None:
+    """Slack answered no call ``invalid_blocks`` (a message or view it would not show)."""
+    bad = [c for c in standin.calls if c.response.get("error") == "invalid_blocks"]
+    assert not bad, f"Slack answered invalid_blocks: {[c.response for c in bad]}"
+
+
 @pytest.fixture
 def bot(
     sim: SimEnvironment, standin: SlackStandIn, tmp_path: Path, template_built: int
 ) -> Iterator[Harness]:
     standin.reset()
-    harness = make_harness(sim, standin, tmp_path)
-    harness.extras["template_vmid"] = template_built
-    try:
+    with running_bot(sim, standin, tmp_path) as harness:
+        harness.extras["template_vmid"] = template_built
         yield harness
-    finally:
-        harness.server.stop()
-        bad = [c for c in standin.calls if c.response.get("error") == "invalid_blocks"]
-        assert not bad, f"Slack answered invalid_blocks: {[c.response for c in bad]}"
-        late = standin.ack_timeouts  # Slack shows operation_timeout after 3 s
-        assert not late, f"the bot acknowledged too late for Slack: {late}"
+    assert_blocks_accepted(standin)
+    late = standin.ack_timeouts  # Slack shows operation_timeout after 3 s
+    assert not late, f"the bot acknowledged too late for Slack: {late}"
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from solti.bot.policy import Rules
 from solti.provisioning import load_policy
 from solti.sandbox.environment import SimEnvironment
 from solti.sandbox.slack import SlackStandIn
-from tests.bot.conftest import ADMIN, ALICE, APPROVALS, APPROVER, BOB, INFRA, KEY, make_harness
+from tests.bot.conftest import ADMIN, ALICE, APPROVALS, APPROVER, BOB, INFRA, KEY, running_bot
 
 OUTSIDE = "C0OUTSIDE"
 RULES = Rules(
@@ -68,14 +68,11 @@ def fenced(sim: SimEnvironment, standin: SlackStandIn, tmp_path: Path, template_
     standin.reset()
     standin.add_channel(OUTSIDE, "outside")
     policy = load_policy(sim.config_path)
-    harness = make_harness(
+    with running_bot(
         sim, standin, tmp_path, policy=policy.model_copy(update={"allowed_channels": [INFRA]})
-    )
-    harness.extras["template_vmid"] = template_built
-    try:
+    ) as harness:
+        harness.extras["template_vmid"] = template_built
         yield harness
-    finally:
-        harness.server.stop()
 
 
 def _views(bot, user: str = ALICE) -> list[dict]:  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ from solti.provisioning import load_policy
 from solti.provisioning.catalog import DistributionOverride
 from solti.sandbox.environment import SimEnvironment
 from solti.sandbox.slack import SlackStandIn
-from tests.bot.conftest import INFRA, KEY, Harness, make_harness
+from tests.bot.conftest import INFRA, KEY, Harness, running_bot
 
 
 def _ready(bot: Harness, name: str, needle: str, timeout: float = 30) -> dict[str, Any]:
@@ -98,12 +98,9 @@ def impatient(
     policy = policy.model_copy(
         update={"defaults": policy.defaults.model_copy(update={"address_wait_seconds": 1})}
     )
-    harness = make_harness(sim, standin, tmp_path, policy=policy)
-    try:
+    with running_bot(sim, standin, tmp_path, policy=policy) as harness:
         yield harness
-    finally:
-        harness.server.stop()
-        sim.pve.faults.clear()
+    sim.pve.faults.clear()
 
 
 def test_timeout_message_names_the_console_and_the_vmid(impatient: Harness) -> None:
@@ -152,13 +149,10 @@ def agentless(
     standin.reset()
     policy = load_policy(sim.config_path)
     overrides = {**policy.distributions, "rocky9": DistributionOverride(guest_agent=False)}
-    harness = make_harness(
+    with running_bot(
         sim, standin, tmp_path, policy=policy.model_copy(update={"distributions": overrides})
-    )
-    try:
+    ) as harness:
         yield harness
-    finally:
-        harness.server.stop()
 
 
 def test_image_without_an_agent_says_so_at_once_and_never_asks(agentless: Harness) -> None:

@@ -12,7 +12,15 @@ import yaml
 from solti.provisioning.config import Policy
 from solti.sandbox.environment import SimEnvironment
 from solti.sandbox.slack import SlackStandIn
-from tests.bot.conftest import ALICE, BOB, INFRA, KEY, Harness, make_harness
+from tests.bot.conftest import (
+    ALICE,
+    BOB,
+    INFRA,
+    KEY,
+    Harness,
+    assert_blocks_accepted,
+    running_bot,
+)
 
 FLEET = {
     "limits": {"per_vm": {"cores": 8, "memory": 16384, "disk": "500G"}},
@@ -28,13 +36,9 @@ def fleet_bot(
     standin.reset()
     base = yaml.safe_load(sim.config_path.read_text("utf-8"))
     policy = Policy.model_validate({**base, **FLEET})
-    harness = make_harness(sim, standin, tmp_path, policy=policy)
-    try:
+    with running_bot(sim, standin, tmp_path, policy=policy) as harness:
         yield harness
-    finally:
-        harness.server.stop()
-        bad = [c for c in standin.calls if c.response.get("error") == "invalid_blocks"]
-        assert not bad, f"Slack answered invalid_blocks: {[c.response for c in bad]}"
+    assert_blocks_accepted(standin)
 
 
 def test_numbers_are_bounded_in_the_parser(fleet_bot: Harness) -> None:

@@ -11,7 +11,15 @@ import pytest
 
 from solti.sandbox.environment import SimEnvironment
 from solti.sandbox.slack import SlackStandIn
-from tests.bot.conftest import ALICE, INFRA, KEY, POLICY, Harness, make_harness
+from tests.bot.conftest import (
+    ALICE,
+    INFRA,
+    KEY,
+    POLICY,
+    Harness,
+    assert_blocks_accepted,
+    running_bot,
+)
 
 
 @pytest.fixture(scope="module")
@@ -26,14 +34,10 @@ def bot3(sim3: SimEnvironment, standin: SlackStandIn, tmp_path: Path) -> Iterato
     sim3.pve.state.add_template(9000, "rocky9-template", storage="shared",
                                 tags=["solti", "template", "rocky9"])  # fmt: skip
     standin.reset()
-    harness = make_harness(sim3, standin, tmp_path)
-    harness.runtime.keys.set(ALICE, KEY)
-    try:
+    with running_bot(sim3, standin, tmp_path) as harness:
+        harness.runtime.keys.set(ALICE, KEY)
         yield harness
-    finally:
-        harness.server.stop()
-        bad = [c for c in standin.calls if c.response.get("error") == "invalid_blocks"]
-        assert not bad, f"Slack answered invalid_blocks: {[c.response for c in bad]}"
+    assert_blocks_accepted(standin)
 
 
 def _ready(bot: Harness, name: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from tests.bot.conftest import (
     INFRA,
     POLICY,
     Harness,
-    make_harness,
+    running_bot,
 )
 
 
@@ -32,11 +32,8 @@ def three() -> Iterator[SimEnvironment]:
 def bot3(three: SimEnvironment, standin: SlackStandIn, tmp_path: Path) -> Iterator[Harness]:
     standin.reset()
     three.reset()
-    harness = make_harness(three, standin, tmp_path)
-    try:
+    with running_bot(three, standin, tmp_path) as harness:
         yield harness
-    finally:
-        harness.server.stop()
 
 
 def test_one_approval_builds_a_copy_on_every_node_with_one_message(bot3: Harness) -> None:

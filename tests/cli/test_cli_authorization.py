@@ -11,7 +11,6 @@ exit 1, a ``denied`` audit record, Proxmox untouched) or carried out.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -76,12 +75,6 @@ def expected(verb: str, who: str) -> bool:
     ):  # fmt: skip
         return who == "owner"
     return True
-
-
-@pytest.fixture(scope="module")
-def world() -> Iterator[SimEnvironment]:
-    with SimEnvironment() as env:
-        yield env
 
 
 def _policy(world: SimEnvironment, tmp_path: Path, cli: dict[str, Any] | None) -> str:

@@ -11,6 +11,7 @@ import pytest
 from solti.sandbox.environment import SimEnvironment
 from tests.cli.clihelpers import solti
 from tests.helpers.keys import new_ssh_key
+from tests.helpers.worlds import fresh_world, solti_env
 
 FLEET = {
     "limits": {"per_vm": {"cores": 8, "memory": 16384, "disk": "500G"}},
@@ -27,11 +28,8 @@ def world() -> Iterator[SimEnvironment]:
 
 @pytest.fixture
 def env(world: SimEnvironment, tmp_path: Path) -> dict[str, str]:
-    world.reset()
-    world.pve.state.add_template(9000, "rocky9-template", disk_size="10G",
-                                 tags=["solti", "template", "rocky9"])  # fmt: skip
-    world.pve.state.rrd_lag = 0
-    return {**world.env, "SOLTI_DB": str(tmp_path / "solti.db"), "USER": "ops"}
+    fresh_world(world)
+    return solti_env(world, tmp_path, USER="ops")
 
 
 def test_numbers_are_refused_with_their_bound_before_any_arithmetic(env: dict[str, str]) -> None:

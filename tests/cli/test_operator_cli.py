@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +14,6 @@ import pytest
 from solti.sandbox.environment import SimEnvironment
 from tests.cli.clihelpers import solti
 from tests.helpers.keys import new_ssh_key
-
-
-@pytest.fixture(scope="module")
-def world() -> Iterator[SimEnvironment]:
-    with SimEnvironment() as env:
-        yield env
 
 
 @pytest.fixture

@@ -3,47 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from solti.provisioning.notes import render_notes
 from solti.sandbox.environment import SimEnvironment
 from tests.cli.clihelpers import solti
 from tests.helpers.keys import new_ssh_key
-
-
-@pytest.fixture(scope="module")
-def world() -> Iterator[SimEnvironment]:
-    with SimEnvironment() as env:
-        yield env
-
-
-def _build(world: SimEnvironment, vmid: int, version: str, day: int) -> None:
-    notes = render_notes(
-        {
-            "distribution": "rocky9",
-            "version": version,
-            "build_date": datetime(2026, 11, day, tzinfo=UTC).isoformat(),
-        }
-    )
-    world.pve.state.add_template(
-        vmid,
-        "rocky9-template",
-        disk_size="10G",
-        tags=["solti", "template", "rocky9"],
-        description=notes,
-    )
+from tests.helpers.worlds import seed_build, solti_env
 
 
 @pytest.fixture
 def env(world: SimEnvironment, tmp_path: Path) -> dict[str, str]:
     world.reset()
     world.pve.state.rrd_lag = 0
-    _build(world, 9000, "9.6-20261101", 1)
-    env = {**world.env, "SOLTI_DB": str(tmp_path / "solti.db"), "USER": "ops"}
+    seed_build(world, 9000, "9.6-20261101", day=1)
+    env = solti_env(world, tmp_path, USER="ops")
     made = solti(
         env,
         "vm",
@@ -63,7 +38,7 @@ def env(world: SimEnvironment, tmp_path: Path) -> dict[str, str]:
 
 
 def test_plan_then_rebuild_with_yes(env: dict[str, str], world: SimEnvironment) -> None:
-    _build(world, 9001, "9.7-20261201", 30)
+    seed_build(world, 9001, "9.7-20261201", day=30)
     mac = world.pve.state.guests[500].conf["net0"]
     plan = solti(env, "vm", "rebuild", "500", "--dry-run")
     assert plan.exit_code == 0, plan.output

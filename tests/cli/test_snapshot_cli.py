@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +14,6 @@ import yaml
 from solti.provisioning.audit_log import AuditLog
 from solti.sandbox.environment import SimEnvironment, merge_policy
 from tests.cli.clihelpers import solti
-
-
-@pytest.fixture(scope="module")
-def world() -> Iterator[SimEnvironment]:
-    with SimEnvironment() as env:
-        yield env
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,20 +11,13 @@ import pytest
 from solti.sandbox.environment import SimEnvironment
 from tests.cli.clihelpers import solti
 from tests.helpers.keys import new_ssh_key
-
-
-@pytest.fixture(scope="module")
-def world() -> Iterator[SimEnvironment]:
-    with SimEnvironment() as env:
-        yield env
+from tests.helpers.worlds import fresh_world, solti_env
 
 
 @pytest.fixture
 def env(world: SimEnvironment, tmp_path: Path) -> dict[str, str]:
-    world.reset()
-    world.pve.state.add_template(9000, "rocky9-template", disk_size="10G",
-                                 tags=["solti", "template", "rocky9"])  # fmt: skip
-    return {**world.env, "SOLTI_DB": str(tmp_path / "solti.db")}
+    fresh_world(world, rrd_lag=True)
+    return solti_env(world, tmp_path)
 
 
 def _create(env: dict[str, str], *args: str) -> Any:

@@ -3,7 +3,8 @@
 Built as `solti bot` builds itself (``composition.load_configuration`` ->
 ``bot_from_configuration``), served over HTTP (waitress), driven with ``SlackUser`` (signed
 slash commands) against the Slack stand-in. The clusters are two ``SimEnvironment`` simulators
-over HTTPS and a URL where nothing listens. (test_cli_clusters.py has its own ``home``/``lab``.)
+over HTTPS and a URL where nothing listens. ``home`` and ``lab`` serve test_cli_clusters.py
+too (module-scoped: one pair per test module).
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ from tests.clusters.worlds import (
     cluster_entry,
     dead_entry,
     policy_file,
-    seed_template,
 )
+from tests.helpers.worlds import seed_template
 
 
 @pytest.fixture(scope="module")

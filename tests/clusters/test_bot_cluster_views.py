@@ -16,7 +16,6 @@ from tests.clusters.worlds import (
     LAB_CHANNEL,
     Served,
 )
-from tests.helpers.keys import new_ssh_key
 
 
 def test_vm_list_over_every_cluster_groups_them_and_names_the_one_down(
@@ -24,11 +23,8 @@ def test_vm_list_over_every_cluster_groups_them_and_names_the_one_down(
 ) -> None:
     """A channel routed nowhere lists every cluster (as `solti vm list` does); `--cluster all`
     does from anywhere; `--mine` keeps the caller's; the dead cluster is one line."""
-    key = new_ssh_key("alice@laptop")
-    served.user.slash(f"key set {key}", user=ALICE, channel=INFRA)
-    served.wait_ephemeral("Fingerprint")
-    served.user.slash("vm create rocky9 --name alice-lab", user=ALICE, channel=LAB_CHANNEL)
-    served.created("alice-lab")
+    served.set_key()
+    served.create("alice-lab", LAB_CHANNEL)
     home.pve.state.add_vm(600, "nobodys-home")
     lab.pve.state.add_vm(601, "nobodys-lab")
 
@@ -61,13 +57,9 @@ def test_cluster_all_is_for_the_vm_list_only(served: Served) -> None:
 def test_app_home_shows_every_cluster_and_its_buttons_act_there(
     served: Served, home: SimEnvironment, lab: SimEnvironment
 ) -> None:
-    key = new_ssh_key("alice@laptop")
-    served.user.slash(f"key set {key}", user=ALICE, channel=INFRA)
-    served.wait_ephemeral("Fingerprint")
-    served.user.slash("vm create rocky9 --name home-one", user=ALICE, channel=INFRA)
-    served.created("home-one")
-    served.user.slash("vm create rocky9 --name lab-one", user=ALICE, channel=LAB_CHANNEL)
-    served.created("lab-one")
+    served.set_key()
+    served.create("home-one", INFRA)
+    served.create("lab-one", LAB_CHANNEL)
     assert home.pve.state.guests[500].running and lab.pve.state.guests[500].running
 
     served.user.open_home(user=ALICE)
@@ -136,13 +128,9 @@ def test_outdated_template_notices_per_cluster_and_dismissed_on_one(
     cluster; [Dismiss] on lab's dismisses lab's only. The dead cluster stops neither."""
     seed_rocky_build(home, 9001, days=-30)
     seed_rocky_build(lab, 9001, days=-30)
-    key = new_ssh_key("alice@laptop")
-    served.user.slash(f"key set {key}", user=ALICE, channel=INFRA)
-    served.wait_ephemeral("Fingerprint")
-    served.user.slash("vm create rocky9 --name home-old", user=ALICE, channel=INFRA)
-    served.created("home-old")
-    served.user.slash("vm create rocky9 --name lab-old", user=ALICE, channel=LAB_CHANNEL)
-    served.created("lab-old")
+    served.set_key()
+    served.create("home-old", INFRA)
+    served.create("lab-old", LAB_CHANNEL)
     home.pve.state.rrd_lag = lab.pve.state.rrd_lag = 0
     seed_rocky_build(home, 9002, days=1)
     seed_rocky_build(lab, 9002, days=1)

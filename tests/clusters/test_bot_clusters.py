@@ -16,22 +16,16 @@ from tests.clusters.worlds import (
     LAB_CHANNEL,
     Served,
 )
-from tests.helpers.keys import new_ssh_key
 
 
 def test_channels_route_to_their_cluster_and_cluster_overrides(
     served: Served, home: SimEnvironment, lab: SimEnvironment
 ) -> None:
-    key = new_ssh_key("alice@laptop")
-    served.user.slash(f"key set {key}", user=ALICE, channel=INFRA)
-    served.wait_ephemeral("Fingerprint")
+    served.set_key()
 
-    served.user.slash("vm create rocky9 --name on-lab", user=ALICE, channel=LAB_CHANNEL)
-    on_lab = served.created("on-lab")
-    served.user.slash("vm create rocky9 --name on-home", user=ALICE, channel=INFRA)
-    on_home = served.created("on-home")
-    served.user.slash("vm create rocky9 --name lab-too --cluster lab", user=ALICE, channel=INFRA)
-    lab_too = served.created("lab-too")
+    on_lab = served.create("on-lab", LAB_CHANNEL)
+    on_home = served.create("on-home", INFRA)
+    lab_too = served.create("lab-too", INFRA, "--cluster", "lab")
 
     # VMIDs are per cluster; each VM is where its channel (or --cluster) sent it.
     assert (on_lab.cluster, on_lab.vmid) == ("lab", 500)
@@ -160,9 +154,7 @@ def test_the_form_opened_for_a_cluster_creates_there(
 ) -> None:
     """`/solti vm create --cluster lab` in a channel routed to `default`: the form lists lab's
     templates, and its submit (a request of its own, with no --cluster) creates on lab."""
-    key = new_ssh_key("alice@laptop")
-    served.user.slash(f"key set {key}", user=ALICE, channel=INFRA)
-    served.wait_ephemeral("Fingerprint")
+    served.set_key()
     served.user.slash("vm create --cluster lab", user=ALICE, channel=INFRA)
 
     def form() -> Any:

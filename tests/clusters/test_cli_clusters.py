@@ -7,7 +7,6 @@ Real parts: two ``PveSimulator`` behind ``SimEnvironment`` over HTTPS, the real 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,21 +22,9 @@ from tests.clusters.worlds import (
     cluster_entry,
     dead_entry,
     policy_file,
-    seed_template,
 )
 from tests.helpers.keys import new_ssh_key
-
-
-@pytest.fixture(scope="module")
-def home() -> Iterator[SimEnvironment]:
-    with SimEnvironment() as env:
-        yield env
-
-
-@pytest.fixture(scope="module")
-def lab() -> Iterator[SimEnvironment]:
-    with SimEnvironment() as env:
-        yield env
+from tests.helpers.worlds import seed_template
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from solti.composition import HttpService
 from solti.provisioning.audit_log import AuditLog
 from solti.sandbox.environment import SimEnvironment, merge_policy
 from solti.sandbox.slack import SlackStandIn, SlackUser
+from tests.helpers.keys import new_ssh_key
 
 LAB_SECRET_VARIABLE = "PROXMOX_LAB_TOKEN_SECRET"
 DEAD_SECRET_VARIABLE = "PROXMOX_DEAD_TOKEN_SECRET"
@@ -64,12 +65,6 @@ def policy_file(world: SimEnvironment, folder: Path, extra: dict[str, Any]) -> P
     return path
 
 
-def seed_template(world: SimEnvironment, vmid: int = 9000) -> None:
-    world.pve.state.add_template(
-        vmid, "rocky9-template", disk_size="10G", tags=["solti", "template", "rocky9"]
-    )
-
-
 class Served:
     """The bot as served, the person typing, and the shared audit file."""
 
@@ -99,3 +94,15 @@ class Served:
             return None
 
         return self.wait(found, f"VM {name} created")
+
+    def set_key(self) -> None:
+        """Alice sets a fresh SSH key (in #infra), as her creates need."""
+        self.user.slash(f"key set {new_ssh_key('alice@laptop')}", user=ALICE, channel=INFRA)
+        self.wait_ephemeral("Fingerprint")
+
+    def create(self, name: str, channel: str, *options: str) -> Any:
+        """Alice's `/solti vm create rocky9 --name NAME [OPTIONS]` in ``channel``: its ``ok``
+        audit record, once there."""
+        command = " ".join(("vm create rocky9 --name", name, *options))
+        self.user.slash(command, user=ALICE, channel=channel)
+        return self.created(name)

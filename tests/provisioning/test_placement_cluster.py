@@ -55,6 +55,14 @@ def _template(world: SimEnvironment, vmid: int, node: str = "pve", storage: str 
                                  description=_notes(version, checksum))  # fmt: skip
 
 
+def _on_shared(world: SimEnvironment, tmp_path: Path) -> Provisioner:
+    """``_provisioner`` on the shared-storage cluster, the rocky9 build 9000 on ``shared``
+    (every node can clone it)."""
+    p = _provisioner(world, tmp_path)
+    _template(world, 9000, storage="shared")
+    return p
+
+
 def _writes(world: SimEnvironment, start: int = 0) -> list[str]:
     return [f"{r.method} {r.path}" for r in world.pve.requests[start:] if r.method != "GET"]
 
@@ -137,8 +145,7 @@ def test_an_older_build_on_a_node_is_not_taken_for_a_copy(
 def test_shared_storage_spreads_creates_over_all_three_nodes(
     shared3: SimEnvironment, tmp_path: Path, ssh_key: str
 ) -> None:
-    p = _provisioner(shared3, tmp_path)
-    _template(shared3, 9000, storage="shared")
+    p = _on_shared(shared3, tmp_path)
     made = [_create(p, ssh_key) for _ in range(3)]
     assert sorted(r.vm.node for r in made) == ["pve", "pve2", "pve3"]
     for r in made:
@@ -151,8 +158,7 @@ def test_shared_storage_spreads_creates_over_all_three_nodes(
 
 
 def test_policy_fixed_and_exclude(shared3: SimEnvironment, tmp_path: Path, ssh_key: str) -> None:
-    p = _provisioner(shared3, tmp_path)
-    _template(shared3, 9000, storage="shared")
+    p = _on_shared(shared3, tmp_path)
     fleet = p.ops.fleet
     p.ops.fleet = dataclasses.replace(fleet, placement=PlacementPolicy(strategy="fixed"))
     assert [_create(p, ssh_key).vm.node for _ in range(2)] == ["pve", "pve"]
@@ -166,8 +172,7 @@ def test_the_plan_costs_no_request_per_node(
     shared3: SimEnvironment, tmp_path: Path, ssh_key: str
 ) -> None:
     """Three nodes, the plan reads what it read on one: one snapshot, one template config."""
-    p = _provisioner(shared3, tmp_path)
-    _template(shared3, 9000, storage="shared")
+    p = _on_shared(shared3, tmp_path)
     start = len(shared3.pve.requests)
     plan = p.plan_vm({"template": "rocky9", "ssh_keys": [ssh_key], "name": "counted"})
     made = [f"{r.method} {r.path}" for r in shared3.pve.requests[start:]]
@@ -180,8 +185,7 @@ def test_a_count_set_is_placed_one_by_one(
 ) -> None:
     """`--count 6`: each VM placed seeing the ones planned before it (two per node); on
     local storage with copies, each from its node's copy, read once per node."""
-    p = _provisioner(shared3, tmp_path)
-    _template(shared3, 9000, storage="shared")
+    p = _on_shared(shared3, tmp_path)
     plans = p.plan_vms({"template": "rocky9", "ssh_keys": [ssh_key], "name": "lab"}, 6)
     assert sorted(plan.node for plan in plans) == ["pve", "pve", "pve2", "pve2", "pve3", "pve3"]
     q = _provisioner(local3, tmp_path / "local")

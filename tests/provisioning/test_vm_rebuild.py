@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from solti.provisioning.errors import PolicyDenied, ProxmoxError
-from solti.provisioning.notes import render_notes
 from solti.provisioning.rebuild_journal import RebuildJournal
 from solti.provisioning.reconciliation import survey
 from solti.provisioning.service import Provisioner
 from solti.sandbox.environment import SimEnvironment
-
-
-def seed_build(world: SimEnvironment, vmid: int, version: str, *, dist: str = "rocky9",
-               disk: str = "10G", day: int = 1, node: str = "pve") -> None:  # fmt: skip
-    """A finished template build with Solti's notes (distribution, version, build date)."""
-    notes = render_notes({
-        "distribution": dist, "version": version,
-        "build_date": datetime(2026, 11, day, tzinfo=UTC).isoformat(),
-    })  # fmt: skip
-    world.pve.state.add_template(vmid, f"{dist}-template", disk_size=disk,
-                                 tags=["solti", "template", dist], description=notes,
-                                 node=node)  # fmt: skip
+from tests.helpers.worlds import seed_build
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from solti.provisioning import ProxmoxSettings, load_policy
 from solti.provisioning.service import Provisioner
 from solti.sandbox.environment import SimEnvironment
-from tests.provisioning.test_vm_rebuild import seed_build
+from tests.helpers.worlds import seed_build
 
 
 @pytest.fixture(scope="module")

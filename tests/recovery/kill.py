@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from solti.sandbox.environment import SimEnvironment
+from tests.helpers.worlds import seed_template
 
 __all__ = [
     "STRETCH", "audit_rows", "cli_env", "env", "kill_inside_step", "kill_when", "running_step",
@@ -27,7 +28,6 @@ __all__ = [
 ]  # fmt: skip
 
 STRETCH = 30.0  # seconds a stretched step lasts: long enough to be killed inside
-TEMPLATE = 9000
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +63,7 @@ def cli_env(world: SimEnvironment, tmp_path: Path) -> dict[str, str]:
 def env(world: SimEnvironment, tmp_path: Path) -> dict[str, str]:
     """``cli_env`` with the rocky9 template a create clones."""
     environment = cli_env(world, tmp_path)
-    world.pve.state.add_template(TEMPLATE, "rocky9-template", disk_size="10G",
-                                 tags=["solti", "template", "rocky9"])  # fmt: skip
+    seed_template(world)
     return environment
 
 

@@ -16,8 +16,8 @@ from solti.provisioning.errors import TaskFailed
 from solti.provisioning.pve import PveClient, VmMissing
 from solti.sandbox.environment import SimEnvironment
 from tests.bot.conftest import KEY
+from tests.helpers.worlds import TEMPLATE, fresh_world
 
-TEMPLATE = 9000
 DELETE = "/nodes/*/qemu/*"
 
 
@@ -29,11 +29,7 @@ def sim() -> Iterator[SimEnvironment]:
 
 @pytest.fixture
 def world(sim: SimEnvironment) -> SimEnvironment:
-    sim.reset()
-    sim.pve.state.rrd_lag = 0
-    sim.pve.state.add_template(TEMPLATE, "rocky9-template", disk_size="10G",
-                               tags=["solti", "template", "rocky9"])  # fmt: skip
-    return sim
+    return fresh_world(sim)
 
 
 @pytest.fixture

@@ -7,42 +7,24 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from solti.provisioning.notes import render_notes
 from solti.sandbox.environment import SimEnvironment
 from tests.helpers.keys import new_ssh_key
+from tests.helpers.worlds import seed_build
 from tests.recovery.kill import STRETCH, cli_env, kill_inside_step, running_step, solti, world  # noqa: F401
-
-
-def _build(world: SimEnvironment, vmid: int, version: str) -> None:
-    notes = render_notes(
-        {
-            "distribution": "rocky9",
-            "version": version,
-            "build_date": datetime(2026, 11, vmid - 8990, tzinfo=UTC).isoformat(),
-        }
-    )
-    world.pve.state.add_template(
-        vmid,
-        "rocky9-template",
-        disk_size="10G",
-        tags=["solti", "template", "rocky9"],
-        description=notes,
-    )
 
 
 @pytest.fixture
 def env(world: SimEnvironment, tmp_path: Path) -> dict[str, str]:
     env = cli_env(world, tmp_path)
-    _build(world, 9000, "9.6-20261101")
+    seed_build(world, 9000, "9.6-20261101", day=10)
     made = solti(env, "vm", "create", "rocky9", "--ssh-key", new_ssh_key("ops@example"),
                  "--ip", "10.0.0.7/24", "--gw", "10.0.0.1")  # fmt: skip
     assert made.returncode == 0, made.stderr
-    _build(world, 9001, "9.7-20261201")
+    seed_build(world, 9001, "9.7-20261201", day=11)
     return env
 
 

@@ -21,9 +21,9 @@ from solti.provisioning import AuditLog, Provisioner, ProxmoxSettings, load_poli
 from solti.provisioning.pve import PveClient
 from solti.sandbox.environment import SimEnvironment
 from solti.sandbox.slack import SlackStandIn
-from tests.bot.conftest import ALICE, INFRA, KEY, POLICY, Harness, make_harness
+from tests.bot.conftest import ALICE, INFRA, KEY, POLICY, Harness, running_bot
+from tests.helpers.worlds import TEMPLATE, fresh_world
 
-TEMPLATE = 9000
 CLONE = "/nodes/*/qemu/*/clone"
 CLONE_STATUS = "/nodes/*/tasks/*:qmclone:*/status"
 
@@ -43,24 +43,17 @@ def standin() -> Iterator[SlackStandIn]:
 
 @pytest.fixture
 def world(sim: SimEnvironment) -> SimEnvironment:
-    sim.reset()
-    sim.pve.state.rrd_lag = 0
-    sim.pve.state.add_template(TEMPLATE, "rocky9-template", disk_size="10G",
-                               tags=["solti", "template", "rocky9"])  # fmt: skip
-    return sim
+    return fresh_world(sim)
 
 
 @pytest.fixture
 def bot(world: SimEnvironment, standin: SlackStandIn, tmp_path: Path) -> Iterator[Harness]:
     standin.reset()
-    harness = make_harness(world, standin, tmp_path)
-    harness.runtime.keys.set(ALICE, KEY)
-    try:
+    with running_bot(world, standin, tmp_path) as harness:
+        harness.runtime.keys.set(ALICE, KEY)
         yield harness
-    finally:
-        harness.server.stop()
-        world.pve.faults.clear()
-        assert not standin.ack_timeouts
+    world.pve.faults.clear()
+    assert not standin.ack_timeouts
 
 
 def _final(bot: Harness, timeout: float = 90) -> dict:

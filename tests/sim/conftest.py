@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from proxmoxer import ProxmoxAPI
 
 from solti.sandbox.pve import PveSimulator
 from solti.sandbox.pve.schema import Schema, get_schema
@@ -26,6 +27,15 @@ def _session_pve() -> Iterator[PveSimulator]:
 def pve(_session_pve: PveSimulator) -> PveSimulator:
     _session_pve.reset()
     return _session_pve
+
+
+def root_login(pve: PveSimulator, password: str | None = None) -> ProxmoxAPI:
+    """proxmoxer logged in as root@pam with a password (``pve.password`` unless given): a
+    ticket and its CSRF token, not the API token of ``api``; PVE's permission tests admit
+    root@pam before any other check (RPCEnvironment.pm check_api2_permissions)."""
+    return ProxmoxAPI(pve.host, port=pve.port, user="root@pam",
+                      password=pve.password if password is None else password,
+                      verify_ssl=pve.ca_path, backend="https")  # fmt: skip
 
 
 @pytest.fixture(scope="session")

@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 import requests
-from proxmoxer import ProxmoxAPI
 from proxmoxer.core import ResourceException
 
 from solti.sandbox.pve import PveSimulator
 from solti.sandbox.pve.handlers.node_reads import builtin_roles
-from tests.sim.conftest import NODE
+from tests.sim.conftest import NODE, root_login
 
 SHA1_OF_NOTHING = hashlib.sha1(b"").hexdigest()
 
@@ -172,14 +171,7 @@ def test_root_ticket_skips_the_permission_tests(pve: PveSimulator, api: Any) -> 
         403,
         "Permission check failed (user != root@pam)",
     )
-    root = ProxmoxAPI(
-        pve.host,
-        port=pve.port,
-        user="root@pam",
-        password=pve.password,
-        verify_ssl=pve.ca_path,
-        backend="https",
-    )
+    root = root_login(pve)
     assert root.cluster.sdn.vnets("vnet1").firewall.get() == [
         {"name": "rules"},
         {"name": "options"},

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import requests
-from proxmoxer import AuthenticationError, ProxmoxAPI, ResourceException
+from proxmoxer import AuthenticationError, ResourceException
 
-from tests.sim.conftest import NODE
+from tests.sim.conftest import NODE, root_login
 
 
 def _raw(pve, method: str, path: str, headers: dict[str, str], **kw) -> requests.Response:
@@ -52,14 +52,7 @@ def test_proxmoxer_wrong_secret_raises_401(pve):
 
 
 def test_password_login_gets_ticket_and_csrf_for_writes(pve):
-    client = ProxmoxAPI(
-        pve.host,
-        port=pve.port,
-        user="root@pam",
-        password=pve.password,
-        verify_ssl=pve.ca_path,
-        backend="https",
-    )
+    client = root_login(pve)
     assert client.version.get()["release"] == "9.1"
     upid = client.nodes(NODE).qemu.post(vmid=150, scsi0="local-lvm:1")
     assert ":root@pam:" in upid
@@ -98,14 +91,7 @@ def test_bad_password_is_401_authentication_failure_with_body(pve):
     assert response.reason == "authentication failure"
     assert response.json() == {"data": None, "message": "authentication failure\n"}
     with pytest.raises(AuthenticationError):
-        ProxmoxAPI(
-            pve.host,
-            port=pve.port,
-            user="root@pam",
-            password="nope",
-            verify_ssl=pve.ca_path,
-            backend="https",
-        )
+        root_login(pve, "nope")
 
 
 def test_permissions_default_and_configurable(pve, api):

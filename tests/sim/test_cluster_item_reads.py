@@ -12,11 +12,10 @@ import hashlib
 from typing import Any
 
 import pytest
-from proxmoxer import ProxmoxAPI
 from proxmoxer.core import ResourceException
 
 from solti.sandbox.pve import PveSimulator
-from tests.sim.conftest import NODE, run_ok
+from tests.sim.conftest import NODE, root_login, run_ok
 
 
 def _error(call: Any) -> ResourceException:
@@ -76,8 +75,7 @@ def test_methods_without_permissions_are_root_at_pams_alone(pve: PveSimulator, a
             403,
             "Permission check failed (user != root@pam)",
         )
-    root = ProxmoxAPI(pve.host, port=pve.port, user="root@pam", password=pve.password,
-                      verify_ssl=pve.ca_path, backend="https")  # fmt: skip
+    root = root_login(pve)
     assert _error(root.cluster.acme.account("default").get).errors == {
         "name": "ACME account config file 'default' does not exist."
     }

@@ -10,33 +10,23 @@ import zlib
 from typing import Any
 
 import pytest
-import requests
 
 from solti.sandbox.pve import PveSimulator
 from tests.sim.conftest import NODE, qcow2_image, run_ok
+from tests.sim.test_every_get_path import get
 
 VMID = 100
 GIB = 1024**3
 
 
-def get(pve: PveSimulator, path: str, **params: Any) -> requests.Response:
-    return requests.get(
-        f"{pve.url}/api2/json{path}",
-        params=params,
-        headers={"Authorization": f"PVEAPIToken={pve.token_id}={pve.token_secret}"},
-        verify=pve.ca_path,
-        timeout=5,
-    )
-
-
 def data(pve: PveSimulator, path: str, **params: Any) -> Any:
-    response = get(pve, path, **params)
+    response = get(pve, path, params)
     assert response.status_code == 200, (response.status_code, response.reason)
     return response.json()["data"]
 
 
 def error(pve: PveSimulator, path: str, **params: Any) -> tuple[int, str]:
-    response = get(pve, path, **params)
+    response = get(pve, path, params)
     return response.status_code, response.reason
 
 
@@ -191,8 +181,8 @@ def test_file_restore_needs_a_backup_volume(pve: PveSimulator) -> None:
     )
     name = base64.b64encode(b"/etc").decode()
     backup = "vzdump-qemu-100-2026_12_03-00_00_00.vma.zst"
-    response = get(pve, path, volume=backup, filepath=name)
+    response = get(pve, path, {"volume": backup, "filepath": name})
     assert response.status_code == 400
     assert response.json()["errors"] == {"storage": "Only PBS storages supported for file-restore."}
-    response = get(pve, path, volume=f"local-lvm:backup/{backup}", filepath=name)
+    response = get(pve, path, {"volume": f"local-lvm:backup/{backup}", "filepath": name})
     assert response.json()["errors"] == {"volume": "storage ID mismatch (local-lvm != local)."}
