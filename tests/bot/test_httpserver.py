@@ -165,6 +165,22 @@ def test_stop_closes_the_port_and_may_be_called_twice() -> None:
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
 
 
+def test_stop_still_closes_the_port_when_the_loop_already_closed_its_trigger() -> None:
+    """CI once saw ``stop()`` raise EBADF: the loop had closed its wake-up pipe on the way down.
+
+    Closing the trigger by hand puts the listener in that state; stop must still close the
+    listening socket and end the loop's thread, not raise.
+    """
+    listener = WsgiListener(_echo).start()
+    port = listener.port
+    thread = listener._thread
+    listener._server.trigger.close()
+    listener.stop()
+    assert thread is not None and not thread.is_alive()
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
 # -- the bot behind it: what `solti bot` serves in HTTP mode --------------------------------
 
 

@@ -168,8 +168,14 @@ class WsgiListener:
         if server is None:
             return
         server.task_dispatcher.shutdown(timeout=5)
-        # Closing the sockets is the loop's own business: ask it, through its trigger.
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        # Closing the sockets is the loop's own business: ask it, through its trigger. A trigger
+        # the loop has already closed (a channel error on the way down closes it with the rest)
+        # cannot be pulled: then nothing runs the loop's thunks, so close the map from here,
+        # which ends the loop (it runs while the map holds a channel).
+        try:
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        except OSError:
+            wasyncore.close_all(server._map, ignore_all=True)
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
