@@ -28,6 +28,17 @@ def test_notes_round_trip_and_tolerate_edits() -> None:
     assert parse_notes("solti:\n  : [broken") == {}
 
 
+def test_an_alias_bomb_in_the_notes_reads_as_no_metadata() -> None:
+    """Notes are editable by any PVE user with VM.Config.Options; nine levels of ten aliases
+    (10^9 strings once expanded) must be refused by the node count, not expanded."""
+    lines = ["solti:", '  a0: &a0 ["x"]']
+    for level in range(1, 10):
+        lines.append(f"  a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * 10) + "]")
+    lines.append("  distribution: rocky9")
+    assert parse_notes("\n".join(lines)) == {}
+    assert parse_notes("solti:\n  distribution: rocky9\n  a: &x [1]\n  b: *x")["b"] == [1]
+
+
 def test_classify_keeps_wire_facts() -> None:
     taken = classify("unable to create VM 501: config file already exists", 500, None)
     assert isinstance(taken, VmidTaken) and isinstance(taken, Conflict) and taken.status == 500

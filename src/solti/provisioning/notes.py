@@ -9,13 +9,18 @@ lines above it in the web UI without breaking anything. Pure: text in, values ou
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import yaml
 
+from solti.provisioning.errors import ConfigError
+from solti.provisioning.yaml_guard import parse_guarded_yaml
+
 __all__ = ["MARKER", "parse_notes", "render_notes"]
 
 MARKER = "solti:"
+_NOTES = Path("notes")  # what a refused block would be called (never shown)
 
 # The keys we write, in the order people read them.
 KEYS = (
@@ -75,9 +80,11 @@ def parse_notes(text: str | None) -> dict[str, Any]:
         if line and not line[0].isspace():
             break
         block.append(line)
+    # Anyone with VM.Config.Options on the template may edit its notes: an alias bomb there
+    # must cost a refusal, not the CLI's memory, hence the guarded parser (libyaml when present).
     try:
-        loaded = yaml.safe_load("\n".join(block))
-    except yaml.YAMLError:
+        loaded = parse_guarded_yaml("\n".join(block), _NOTES)
+    except ConfigError:
         return {}
     meta = loaded.get("solti") if isinstance(loaded, dict) else None
     if not isinstance(meta, dict):
