@@ -97,13 +97,6 @@ def test_the_data_file_is_what_parse_machines_prints() -> None:
     assert i440fx[0] == "pc-i440fx-9.2"
 
 
-def test_aarch64_is_not_made_up(pve: PveSimulator, api: Any) -> None:
-    """No derivation of pve-qemu's aarch64 list exists here: 501, never invented data."""
-    with pytest.raises(ResourceException) as caught:
-        machines(api, arch="aarch64")
-    assert caught.value.status_code == 501
-
-
 def dry_run(api: Any) -> dict[str, Any]:
     return api.cluster.sdn("dry-run").get(node=NODE)
 

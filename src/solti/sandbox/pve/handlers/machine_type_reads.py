@@ -10,11 +10,15 @@ together, newest first, with ``machine_version_cmp`` (major, minor, pve revision
 version counts as revision 0). Perl's ``sort`` is a stable merge sort, so equal versions keep
 their order: the file's before the added ones, i440fx before q35 as the file lists them.
 
-The file is pve-qemu-kvm's (10.1.2-7), written at build time by ``debian/parse-machines.pl``
-from ``qemu-system-x86_64 -machine help``; ``data/machine-versions-x86_64.SOURCE.md`` says how
-the copy here was derived. pve-qemu-kvm 10.1.2-6 and later also ship an aarch64 list, but this
-simulator has no derivation of it: ``arch=aarch64`` is answered "not implemented" rather than
-with an invented list.
+The files are those of the node's pve-qemu-kvm (``state/qemu_host.py``: 10.1.2-7), written
+at build time by ``debian/parse-machines.pl`` from ``qemu-system-<arch> -machine help``;
+``data/machine-versions-<arch>.SOURCE.md`` say how the copies here were derived. For
+``aarch64`` (shipped since pve-qemu-kvm 10.1.2-6) they are the ``virt-X.Y`` types, with
+``type`` ``virt``: the ``returns`` schema's ``enum`` for ``type`` names only ``q35`` and
+``i440fx``, but PVE does not check answers against it over HTTP (pve-common
+``PVE/RESTHandler.pm`` ``handle``: ``$result_verification`` is off for API calls), so the
+real answer carries ``virt`` too. ``virt-10.0`` and ``virt-9.2`` get their ``+pve1`` like the
+x86 types: ``get_machine_pve_revisions`` looks only at the version.
 """
 
 from __future__ import annotations
@@ -24,22 +28,13 @@ import re
 from functools import cache
 from importlib import resources
 
-from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.handlers import Call, Handler
+from solti.sandbox.pve.state.qemu_host import PVE_MACHINE_REVISIONS
 
 HOST_ARCH = "x86_64"
-MACHINE_FILES = {"x86_64": "machine-versions-x86_64.json"}
-
-# qemu-server src/PVE/QemuServer/Machine.pm $PVE_MACHINE_VERSION as of 9.1.5 (5a3ca252): the
-# PVE revisions of an upstream machine version and what each changed. (11.0 came later, with
-# pve-qemu-kvm 11.)
-PVE_MACHINE_REVISIONS: dict[str, dict[str, str]] = {
-    "4.1": {
-        "+pve1": "Introduction of pveX versioning, no changes.",
-        "+pve2": "Increases the number of SCSI drives supported.",
-    },
-    "9.2": {"+pve1": "Disables S3/S4 power states by default."},
-    "10.0": {"+pve1": "Set host_mtu vNIC option even with default value for migration compat."},
+MACHINE_FILES = {
+    "x86_64": "machine-versions-x86_64.json",
+    "aarch64": "machine-versions-aarch64.json",
 }
 
 # Machine.pm extract_version_parts: major, minor and the +pveN revision of a machine id.
@@ -92,10 +87,8 @@ def machine_types(arch: str) -> list[dict[str, str]]:
 def machines(call: Call) -> list[dict[str, str]]:
     with call.cluster() as cluster:
         cluster.nodes.require(call.node)
-    arch = call.params.get("arch", HOST_ARCH)
-    if arch not in MACHINE_FILES:
-        raise PveError(501, f"machine types for arch '{arch}' are not modelled by the simulator")
-    return machine_types(arch)
+    # The schema's enum admits only x86_64 and aarch64, both of which have a file.
+    return machine_types(call.params.get("arch", HOST_ARCH))
 
 
 MACHINE_TYPE_READS: dict[str, Handler] = {

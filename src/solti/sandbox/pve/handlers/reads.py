@@ -53,7 +53,10 @@ from solti.sandbox.pve.handlers.storage_item_reads import STORAGE_ITEM_READS
 from solti.sandbox.pve.handlers.unconfigured import UNCONFIGURED
 from solti.sandbox.pve.handlers.vzdump_reads import VZDUMP_READS
 
-# The simulated guest agent's version (qemu-guest-agent as in Debian trixie).
+# The guest agent's version, as QGA ``guest-info`` reports it: the agent runs inside the guest,
+# so it is the guest distribution's package, not the host's QEMU (``state/qemu_host.py``,
+# 10.1.2). The simulated guest is a Debian 13 (trixie) cloud image (``agent_reads.OSINFO``),
+# whose qemu-guest-agent is trixie's qemu 1:10.0.2+ds: QEMU_VERSION 10.0.2.
 QGA_VERSION = "10.0.2"
 QGA_COMMANDS = ["guest-info", "guest-ping", "guest-network-get-interfaces"]
 # ... and the reads ``agent_reads`` answers (the ``guest-`` commands behind each path).

@@ -36,6 +36,7 @@ from solti.sandbox.pve.state.guests import (
     normalise_tags,
     random_mac,
 )
+from solti.sandbox.pve.state.qemu_host import QEMU_VERSION, machine_at_start, pinned_on_create
 from solti.sandbox.pve.state.records import Guest
 from solti.sandbox.pve.state.storages import Storages
 from solti.sandbox.pve.state.tasks import Now, TaskError, Tasks
@@ -67,7 +68,6 @@ SSH_KEY_TYPES = {
     "sk-ssh-ed25519@openssh.com",
     "sk-ecdsa-sha2-nistp256@openssh.com",
 }
-QEMU_VERSION = "9.2.0"
 IMPORT_SYNTAX = "'import-from' requires special syntax - use <storage ID>:0,import-from=<source>"
 EFI_SIZES = {"4m": 540672, "2m": 131072}
 
@@ -281,10 +281,17 @@ class Configs:
             for key, alloc in allocations.items():
                 conf[key] = alloc()
             self._fill_defaults(vmid, conf)
+            lines = []
+            # API2/Qemu.pm create_vm: "always pin Windows' machine version on create".
+            if pinned := pinned_on_create(conf):
+                conf["machine"] = pinned
+                machine = pinned.split(",")[0]
+                lines.append(f"pinning machine type to '{machine}' for Windows guest OS")
             guest.conf = conf
             if start_after:
                 guest.running, guest.started_at = True, self._now()
-            return [f"created VM {vmid}"]
+                guest.started_machine = (guest.started_at, machine_at_start(conf))
+            return [*lines, f"created VM {vmid}"]
 
         def rollback() -> None:
             self._storages.remove_volumes_of(vmid)

@@ -20,6 +20,7 @@ from solti.sandbox.pve.state.drives import (
     parse_size,
     split_property_string,
 )
+from solti.sandbox.pve.state.qemu_host import QEMU_VERSION, machine_at_start
 from solti.sandbox.pve.state.records import Guest
 from solti.sandbox.pve.state.tasks import Now
 
@@ -224,10 +225,23 @@ class Guests(Mapping[int, Guest]):
         data.update({"ha": {"managed": 0}, "qmpstatus": data["status"]})
         if guest.running:
             data["pid"] = self.pid(guest)
+            data.update(self.running_versions(guest))
         agent = split_property_string(guest.conf.get("agent", "0"), "enabled")
         if str(agent.get("enabled", "0")).lower() in ("1", "on", "yes", "true"):
             data["agent"] = 1
         return data
+
+    @staticmethod
+    def running_versions(guest: Guest) -> dict[str, str]:
+        """``vmstatus`` with ``full`` asks a running VM's QMP ``query-machines`` and
+        ``query-version`` (qemu-server ``PVE/QemuServer.pm`` ``$machinecb``/``$versioncb``):
+        the machine it was started with (``Machine.pm`` ``current_from_query_machines``) and
+        the QEMU version of its process, which is the host's at start (``qemu_host``)."""
+        recorded = guest.started_machine
+        if recorded is None or recorded[0] != guest.started_at:
+            recorded = (guest.started_at, machine_at_start(guest.conf))
+            guest.started_machine = recorded
+        return {"running-machine": recorded[1], "running-qemu": QEMU_VERSION}
 
     @staticmethod
     def pid(guest: Guest) -> int:
@@ -237,8 +251,9 @@ class Guests(Mapping[int, Guest]):
     def listed_on(self, node: str, full: bool = False) -> list[dict[str, Any]]:
         """``GET /nodes/{node}/qemu``: qemu-server ``vmlist`` returns ``QemuServer.pm``
         ``vmstatus``, which names the ``pid`` of each running VM even without ``full``;
-        ``diskread``/``diskwrite`` (QMP blockstats of running VMs) and ``qmpstatus`` (every
-        VM: QMP's, else ``status``) only with ``full``."""
+        ``diskread``/``diskwrite`` (QMP blockstats of running VMs), ``running-machine`` and
+        ``running-qemu`` (running VMs) and ``qmpstatus`` (every VM: QMP's, else ``status``)
+        only with ``full``."""
         rows = []
         for guest in self._sorted():
             if guest.node != node:
@@ -248,6 +263,8 @@ class Guests(Mapping[int, Guest]):
                 del row["diskread"], row["diskwrite"]
             if guest.running:
                 row["pid"] = self.pid(guest)
+            if full and guest.running:
+                row.update(self.running_versions(guest))
             if full:
                 row["qmpstatus"] = row["status"]
             rows.append(row)

@@ -15,6 +15,7 @@ from typing import Any
 from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.state.drives import is_drive_key, split_property_string
 from solti.sandbox.pve.state.guests import Guests, check_lock
+from solti.sandbox.pve.state.qemu_host import machine_at_start
 from solti.sandbox.pve.state.records import Guest
 from solti.sandbox.pve.state.storages import Storages
 from solti.sandbox.pve.state.tasks import Now, TaskError, TaskPolicy, Tasks
@@ -55,6 +56,7 @@ class Power:
                 raise TaskError(f"VM {vmid} already running")
             self._activate_volumes(node, guest)
             guest.running, guest.started_at = True, self._now()
+            guest.started_machine = (guest.started_at, machine_at_start(guest.conf))
             return [f"started VM {vmid}"]
 
         def stop() -> list[str]:

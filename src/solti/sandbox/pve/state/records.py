@@ -76,6 +76,10 @@ class Guest:
     conf: dict[str, str]
     running: bool = False
     started_at: float = 0.0
+    # (started_at, machine) of the start that recorded the machine the VM runs
+    # (``qemu_host.machine_at_start``): ``running-machine`` until it stops, whatever the
+    # config says meanwhile; a start that recorded none (another ``started_at``) reads it anew.
+    started_machine: tuple[float, str] | None = None
     # When the VM's config first appeared (create, clone); seeded VMs are "long known".
     appeared_at: float = float("-inf")
     # The config's snapshot sections and the ``parent`` of the current state (what the

@@ -12,6 +12,7 @@ from typing import Any
 from solti.sandbox.pve.propstring import format_size
 from solti.sandbox.pve.state.drives import parse_size, print_drive, print_net
 from solti.sandbox.pve.state.guests import Guests, normalise_tags, random_mac
+from solti.sandbox.pve.state.qemu_host import QEMU_VERSION, machine_at_start
 from solti.sandbox.pve.state.records import Guest, Volume
 from solti.sandbox.pve.state.storages import Storages
 from solti.sandbox.pve.state.tasks import Now
@@ -57,7 +58,7 @@ class Seeder:
             ),
             "net0": print_net({"model": "virtio", "macaddr": random_mac(), "bridge": "vmbr0"}),
             "boot": "order=scsi0",
-            "meta": f"creation-qemu=9.2.0,ctime={int(self._now())}",
+            "meta": f"creation-qemu={QEMU_VERSION},ctime={int(self._now())}",
             "smbios1": f"uuid={uuid.uuid4()}",
             "vmgenid": str(uuid.uuid4()),
         }
@@ -78,6 +79,8 @@ class Seeder:
         # A seeded running VM has long booted (its guest agent answers at once).
         now = self._now()
         guest.started_at = now - SEEDED_UPTIME if guest.running else now
+        if guest.running:
+            guest.started_machine = (guest.started_at, machine_at_start(guest.conf))
         return guest
 
     def add_template(self, vmid: int, name: str | None = None, **kw: Any) -> Guest:
