@@ -169,14 +169,20 @@ def test_scans_of_a_cluster_node_reach_it_and_find_no_server(pve: PveSimulator) 
 def test_versions_and_report_agree_with_the_node_version(pve: PveSimulator) -> None:
     version = data(pve, "/version")
     rows = data(pve, "/apt/versions")
-    assert rows[0]["Package"] == "pve-manager"
-    assert rows[0]["Version"] == version["version"]
-    assert rows[0]["ManagerVersion"] == f"{version['version']}/{version['repoid']}"
     release = data(pve, "/status")["current-kernel"]["release"]
+    # pve-manager PVE/API2/APT.pm versions: proxmox-ve (RunningKernel) first, pve-manager next.
+    assert (rows[0]["Package"], rows[0]["RunningKernel"]) == ("proxmox-ve", release)
+    assert rows[1]["Package"] == "pve-manager"
+    assert rows[1]["Version"] == version["version"]
+    running = f"{version['version']}/{version['repoid']}"
+    assert rows[1]["ManagerVersion"] == running
     kernel = next(row for row in rows if row["Package"] == f"proxmox-kernel-{release}-signed")
     assert kernel["Version"] == release.removesuffix("-pve")
     report = data(pve, "/report")
-    for row in rows[1:]:
+    # bin/pveversion print_status: the running kernel and version beside the first two.
+    assert f"\nproxmox-ve: {rows[0]['Version']} (running kernel: {release})\n" in report
+    assert f"\npve-manager: {version['version']} (running version: {running})\n" in report
+    for row in rows[2:]:
         assert f"\n{row['Package']}: {row['Version']}\n" in report
     assert f"\n# hostname\n{NODE}\n" in report
 

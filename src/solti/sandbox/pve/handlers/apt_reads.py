@@ -2,19 +2,26 @@
 
 pve-manager ``PVE/API2/APT.pm``:
 
-- ``versions``: ``pve-manager`` first (with ``ManagerVersion``, ``pvecfg::version_text``),
-  then the fixed ``@pkgs``/``@opt_pack`` names in order, each as ``$assemble_pkginfo`` builds
-  it (``Title`` the short description, ``Description`` the long one without its first line,
-  ``Section``/``Arch``/``Priority`` of the version, ``Version`` the candidate, ``OldVersion``
-  the installed one). The simulator lists the packages whose version it can source: each
-  Proxmox package built from a repository whose ``debian/changelog`` the simulator was checked
-  against, at its newest release on or before pve-manager 9.1.4's (2025-12-22, the version
-  ``/nodes/{node}/version`` reports); Section, Priority, Architecture and the descriptions
-  are the binary package's ``debian/control`` entry. (``livpve-notify-perl`` in ``@pkgs`` is
-  misspelt in PVE, so ``libpve-notify-perl`` never shows.) The installed kernels follow
-  ``pve-manager`` (``/^(?:pve|proxmox)-kernel-/``): the signed image of the release
-  ``/nodes/{node}/status`` reports and its series metapackage. Packages without a source
-  (``proxmox-ve``, ``proxmox-kernel-helper``, Debian's) are not listed.
+- ``versions`` (pve-manager 9.1.4, commit 5ac30304): ``proxmox-ve`` first (with
+  ``RunningKernel``, the node's ``uname`` release), ``pve-manager`` (with ``ManagerVersion``,
+  ``pvecfg::version_text``), the installed ``/^(?:pve|proxmox)-kernel-/`` packages newest
+  first, then the fixed ``@pkgs``/``@opt_pack`` names sorted together, each as
+  ``$assemble_pkginfo`` builds it (``Title`` the short description, ``Description`` the long
+  one without its first line, ``Section``/``Arch``/``Priority`` of the version, ``Version`` the
+  candidate, ``OldVersion`` the installed one). The Proxmox packages in ``PACKAGES`` were
+  checked against their repositories: ``debian/control``, and the newest release in
+  ``debian/changelog`` on or before pve-manager 9.1.4's (2025-12-22, the version
+  ``/nodes/{node}/version`` reports) but ``pve-qemu-kvm``, which is the node's QEMU
+  (``state/qemu_host.py``: 10.1.2-7, the build the machine lists come from). The rest
+  (``proxmox-ve``, the Debian-based ``corosync``, ``lvm2``, ``smartmontools``, ``swtpm``, ...)
+  are in ``data/apt-base-packages.json``, whose SOURCE.md says where each value comes from.
+  The kernels are the signed image of the release ``/nodes/{node}/status`` reports and its
+  series metapackage. (``livpve-notify-perl`` in ``@pkgs`` is misspelt in PVE 9.1.4 and
+  ``libknet1``/``libqb0`` have other names in trixie, so none of them shows.) Not listed yet,
+  though a fresh 9.1 node has them: ``proxmox-kernel-helper`` (listed twice by PVE, among the
+  kernels and in ``@opt_pack``) and the other Proxmox-built packages whose control data the
+  simulator has not checked (``libjs-extjs``, ``lxc-pve``, ``pve-docs``, ``zfsutils-linux``,
+  ...): no invented rows.
 - ``list_updates`` (``update``): the packages whose candidate is newer than the installed
   version; the node runs the newest release the simulator knows of, so none.
 - ``changelog``: ``apt-get changelog`` output (stdout and stderr), plus "RC: <code>" when it
@@ -31,10 +38,14 @@ pve-manager ``PVE/API2/APT.pm``:
 from __future__ import annotations
 
 import hashlib
+import json
+from functools import cache
+from importlib import resources
 from typing import Any
 
 from solti.sandbox.pve.handlers import Call, Handler
 from solti.sandbox.pve.handlers.read_guard import guarded, node
+from solti.sandbox.pve.state.qemu_host import QEMU_PACKAGE_VERSION
 
 # name -> (version, Arch, Section, Priority, Title, long Description)
 PACKAGES: dict[str, tuple[str, str, str, str, str, str]] = {
@@ -84,7 +95,7 @@ PACKAGES: dict[str, tuple[str, str, str, str, str, str]] = {
         "Core Widgets and ExtJS Helper Classes for Proxmox Web UIs",
         "The base framework providing widgets, models, and general utilities for the ExtJS "
         "based Web UIs of various Proxmox projects"),
-    "pve-qemu-kvm": ("10.1.2-5", "amd64", "admin", "optional",
+    "pve-qemu-kvm": (QEMU_PACKAGE_VERSION, "amd64", "admin", "optional",
         "Full virtualization on x86 hardware",
         "Using KVM, one can run multiple virtual PCs, each running unmodified Linux or Windows "
         "images. Each virtual machine has private virtualized hardware: a network card, disk, "
@@ -131,16 +142,55 @@ def package_row(name: str, packages: dict[str, tuple[str, ...]] = PACKAGES) -> d
     }
 
 
+@cache
+def base_packages() -> dict[str, dict[str, str]]:
+    """``data/apt-base-packages.json``: ``proxmox-ve`` and the packages beyond ``PACKAGES``."""
+    text = resources.files("solti.sandbox.pve.data").joinpath("apt-base-packages.json")
+    return json.loads(text.read_text())
+
+
+def known_packages() -> set[str]:
+    """Every package the simulated node's apt knows (all of them installed)."""
+    return set(PACKAGES) | set(base_packages())
+
+
+def _row(name: str) -> dict[str, Any]:
+    if name in PACKAGES:
+        return package_row(name)
+    fields = base_packages()[name]
+    return {
+        "Package": name,
+        "Title": fields["Title"],
+        "Origin": fields["Origin"],
+        "Description": fields["Description"],
+        "Section": fields["Section"],
+        "Arch": fields["Arch"],
+        "Priority": fields["Priority"],
+        "Version": fields["Version"],
+        "OldVersion": fields["Version"],
+        "CurrentState": "Installed",
+    }
+
+
+def version_rows(info: dict[str, str], release: str) -> list[dict[str, Any]]:
+    """``versions``' answer for a node running pve-manager ``info`` on kernel ``release``."""
+    rows = [
+        {**_row("proxmox-ve"), "RunningKernel": release},
+        {**_row("pve-manager"), "ManagerVersion": f"{info['version']}/{info['repoid']}"},
+    ]
+    kernels = kernel_packages(release)
+    # Equal versions: the signed image before its metapackage, as PVE 9.1 nodes list them.
+    rows += [package_row(name, kernels) for name in sorted(kernels, reverse=True)]
+    rest = sorted(known_packages() - {"proxmox-ve", "pve-manager"})
+    return rows + [_row(name) for name in rest]
+
+
 def versions(call: Call) -> list[dict[str, Any]]:
     with call.cluster() as cluster:
         cluster.nodes.require(call.node)
         info = cluster.nodes.version()
         release = cluster.nodes.hardware()["current-kernel"]["release"]
-    rows = [{**package_row("pve-manager"), "ManagerVersion": f"{info['version']}/{info['repoid']}"}]
-    kernels = kernel_packages(release)
-    rows += [package_row(name, kernels) for name in kernels]
-    rows += [package_row(name) for name in sorted(PACKAGES) if name != "pve-manager"]
-    return rows
+    return version_rows(info, release)
 
 
 def updates(call: Call) -> list[Any]:
@@ -151,9 +201,9 @@ def updates(call: Call) -> list[Any]:
 def changelog(call: Call) -> str:
     _require_node(call)
     name = call.params["name"]
-    if name not in PACKAGES:
+    if name not in known_packages():
         return "E: No packages found\nRC: 100"
-    version = call.params.get("version") or PACKAGES[name][0]
+    version = call.params.get("version") or _row(name)["Version"]
     return (
         f"E: Failed to fetch changelog:/{name}.changelog  Could not resolve "
         "'enterprise.proxmox.com'\n"

@@ -32,7 +32,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from solti.sandbox.pve.handlers import Call, Handler
-from solti.sandbox.pve.handlers.apt_reads import PACKAGES, kernel_packages
+from solti.sandbox.pve.handlers.apt_reads import version_rows
 from solti.sandbox.pve.handlers.node_reads import hosts_file
 from solti.sandbox.pve.handlers.read_guard import guarded, node
 
@@ -124,13 +124,17 @@ def journal(call: Call) -> list[str]:
 
 
 def pveversion_verbose(manager: dict[str, str], kernel_release: str) -> str:
-    """``pveversion --verbose``: ``pve-manager`` with its running version, then each package
-    of ``apt/versions`` as ``name: version``."""
-    running = f"{manager['version']}/{manager['repoid']}"
-    lines = [f"pve-manager: {PACKAGES['pve-manager'][0]} (running version: {running})"]
-    kernels = kernel_packages(kernel_release)
-    lines += [f"{name}: {row[0]}" for name, row in kernels.items()]
-    lines += [f"{name}: {PACKAGES[name][0]}" for name in sorted(PACKAGES) if name != "pve-manager"]
+    """``pveversion --verbose`` (pve-manager ``bin/pveversion`` ``print_status``): each row of
+    ``apt/versions`` as ``name: version``, with the running kernel of ``proxmox-ve`` and the
+    running version of ``pve-manager``."""
+    lines = []
+    for row in version_rows(manager, kernel_release):
+        line = f"{row['Package']}: {row['OldVersion']}"
+        if "RunningKernel" in row:
+            line += f" (running kernel: {row['RunningKernel']})"
+        elif "ManagerVersion" in row:
+            line += f" (running version: {row['ManagerVersion']})"
+        lines.append(line)
     return "\n".join(lines)
 
 
