@@ -124,6 +124,19 @@ def test_creating_a_windows_guest_pins_its_machine(pve: PveSimulator, api: Any) 
     assert plain["machine"] == "pc-i440fx-10.1"
 
 
+def test_switching_to_a_windows_ostype_pins_the_machine(pve: PveSimulator, api: Any) -> None:
+    """``update_vm``: a new Windows ``ostype`` pins the machine as on create, unless the same
+    request sets or deletes ``machine``."""
+    pve.state.add_vm(100, machine="q35")
+    pve.state.add_vm(101)
+    api.nodes(NODE).qemu(100).config.put(ostype="win11")
+    api.nodes(NODE).qemu(101).config.put(ostype="win11", machine="pc-i440fx-9.2")
+    assert api.nodes(NODE).qemu(100).config.get()["machine"] == "pc-q35-10.1"
+    assert api.nodes(NODE).qemu(101).config.get()["machine"] == "pc-i440fx-9.2"
+    api.nodes(NODE).qemu(101).config.put(ostype="l26")
+    assert api.nodes(NODE).qemu(101).config.get()["machine"] == "pc-i440fx-9.2"
+
+
 def test_the_full_vm_list_carries_the_running_versions(pve: PveSimulator, api: Any) -> None:
     """``vmlist`` is ``vmstatus(undef, $full)``: the QMP fields only with ``full``."""
     pve.state.add_vm(100, running=True)

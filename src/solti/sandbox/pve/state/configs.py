@@ -368,6 +368,11 @@ class Configs:
             for k, v in settings.items()
             if not is_drive_key(k) and k != "cipassword"
         }
+        # API2/Qemu.pm update_vm: switching the OS type pins the machine "just like upon
+        # creation" (applied at once here, as every change: the simulator has no pending).
+        pin = "ostype" in values and "machine" not in values and "machine" not in deletes
+        if pin and (pinned := pinned_on_create({**guest.conf, "ostype": values["ostype"]})):
+            values["machine"] = pinned
         for key in deletes:
             self._delete_key(guest, key)
         for key, alloc in allocations.items():
