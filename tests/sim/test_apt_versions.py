@@ -124,6 +124,18 @@ def test_the_debian_base_packages_are_listed(api: Any) -> None:
     assert not {"libknet1", "libqb0", "livpve-notify-perl"} & set(rows)
 
 
+def test_proxmox_packages_are_at_their_release_of_late_2025(api: Any) -> None:
+    """The newest release on or before pve-manager 9.1.4's (2025-12-22) in each repository's
+    ``debian/changelog``: pve-docs 9.1.2 (2025-12-12), proxmox-i18n's pve-i18n 3.6.6
+    (2025-12-10), lxc-pve 6.0.5-3; Section/Arch from ``debian/control`` (an ``Architecture:
+    any`` package is amd64 here)."""
+    rows = {row["Package"]: row for row in versions(api)}
+    assert rows["pve-docs"]["Version"] == "9.1.2" and rows["pve-docs"]["Section"] == "doc"
+    assert rows["pve-i18n"]["Version"] == "3.6.6"
+    assert (rows["lxc-pve"]["Version"], rows["lxc-pve"]["Arch"]) == ("6.0.5-3", "amd64")
+    assert rows["libpve-rs-perl"]["Version"] == "0.11.4"
+
+
 def test_pve_qemu_kvm_is_the_nodes_qemu(pve: PveSimulator, api: Any) -> None:
     """One QEMU per node: the package version ``state/qemu_host.py`` names, whose upstream
     part is what a running VM's ``running-qemu`` reports."""

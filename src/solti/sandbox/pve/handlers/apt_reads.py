@@ -18,10 +18,13 @@ pve-manager ``PVE/API2/APT.pm``:
   The kernels are the signed image of the release ``/nodes/{node}/status`` reports and its
   series metapackage. (``livpve-notify-perl`` in ``@pkgs`` is misspelt in PVE 9.1.4 and
   ``libknet1``/``libqb0`` have other names in trixie, so none of them shows.) Not listed yet,
-  though a fresh 9.1 node has them: ``proxmox-kernel-helper`` (listed twice by PVE, among the
-  kernels and in ``@opt_pack``) and the other Proxmox-built packages whose control data the
-  simulator has not checked (``libjs-extjs``, ``lxc-pve``, ``pve-docs``, ``zfsutils-linux``,
-  ...): no invented rows.
+  though a fresh 9.1 node has them, for want of a checked source of their control data or
+  version: ``proxmox-kernel-helper`` (PVE lists it twice: among the kernels, its version
+  sorting first, and in ``@opt_pack``), ``libjs-extjs``, ``libproxmox-acme-perl``,
+  ``novnc-pve``, ``proxmox-backup-client``, ``proxmox-backup-file-restore``,
+  ``proxmox-backup-restore-image``, ``proxmox-mini-journalreader``,
+  ``proxmox-offline-mirror-helper``, ``pve-esxi-import-tools``, ``pve-firmware``, ``vncterm``,
+  ``zfsutils-linux`` and the CPU vendor's microcode: no invented rows.
 - ``list_updates`` (``update``): the packages whose candidate is newer than the installed
   version; the node runs the newest release the simulator knows of, so none.
 - ``changelog``: ``apt-get changelog`` output (stdout and stderr), plus "RC: <code>" when it
