@@ -273,3 +273,46 @@ def test_every_get_of_the_schema_has_a_form_the_gate_knows() -> None:
         seen |= forms_of(permissions["check"])
     assert kinds == {"none", "all", "world"}
     assert seen == {"perm", "perm-any", "and", "or", "userid-param", "userid-group"}
+
+
+# --- root@pam's own privileges inside a method's code ------------------------------------
+
+
+def test_a_root_ticket_sees_what_the_token_may_not(pve: PveSimulator, api: Any) -> None:
+    """qemu-server ``API2/Qemu.pm`` ``vmlist`` filters by ``$rpcenv->check($authuser,
+    "/vms/$vmid", ['VM.Audit'], 1)``; for root@pam ``RPCEnvironment.pm`` ``permissions``
+    gives every privilege, so root's list is whole while the token's is empty."""
+    pve.state.add_vm(100)
+    grant(pve, {"/": []})
+    assert api.nodes(NODE).qemu.get() == []
+    assert [vm["vmid"] for vm in root_login(pve).nodes(NODE).qemu.get()] == [100]
+    assert api.nodes(NODE).qemu.get() == []  # the token's view is unchanged afterwards
+
+
+def test_access_permissions_answers_for_the_user_asked_about(pve: PveSimulator, api: Any) -> None:
+    """pve-access-control ``API2/AccessControl.pm`` ``permissions``: the caller's own by
+    default, root@pam's are every privilege on ``/``, a token's are its ACL; another user's
+    need ``Sys.Audit`` on ``/access`` ("Permission check failed (/access, Sys.Audit)")."""
+    grant(pve, {"/vms": ["VM.Audit"]})
+    root = root_login(pve)
+    assert api.access.permissions.get() == {"/vms": {"VM.Audit": 1}}
+    everything = root.access.permissions.get()
+    assert list(everything) == ["/"] and everything["/"]["Sys.Audit"] == 1
+    assert len(everything["/"]) == len(Access().permissions_for("/")["/"])
+    assert root.access.permissions.get(userid=pve.token_id) == {"/vms": {"VM.Audit": 1}}
+    assert root.access.permissions.get(userid=pve.token_id, path="/vms/100") == {
+        "/vms/100": {"VM.Audit": 1}
+    }
+    assert refusal(lambda: api.access.permissions.get(userid="root@pam")) == (
+        403,
+        "Permission check failed (/access, Sys.Audit)",
+    )
+    assert root.access.permissions.get(userid="alice@pve") == {}
+
+
+def test_access_acl_lists_the_token_entries_to_root_too(pve: PveSimulator) -> None:
+    """``/access/acl`` (``read_acl``) lists the ACL as configured, whoever asks: root@pam's
+    every privilege is not an ACL entry."""
+    grant(pve, {"/vms": ["VM.Audit"]})
+    rows = root_login(pve).access.acl.get()
+    assert {(row["path"], row["ugid"]) for row in rows} == {("/vms", pve.token_id)}

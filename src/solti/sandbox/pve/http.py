@@ -130,7 +130,9 @@ class Api:
                     compound(self.cluster.access, values)
         self.check_proxy(route.template, values)
         call = Call(values, identity, self.cluster, self.lock, self.now, self.auth)
-        return handler(call)
+        user, tokenid = (identity.user, identity.tokenid) if identity else (None, None)
+        with self.cluster.access.acting_for(user, tokenid):
+            return handler(call)
 
     def check_read_permissions(
         self, route: Route, identity: Identity | None, query: dict[str, str]

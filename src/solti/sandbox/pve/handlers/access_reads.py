@@ -159,7 +159,7 @@ def _may_modify(access: Access, path: str) -> bool:
 def acl_entries(access: Access, tokenid: str, audit_all: bool) -> list[dict[str, Any]]:
     """``read_acl`` over the token's ACL: per path (tree order), one entry per role and
     propagate flag; paths the caller may neither audit nor modify are left out."""
-    acl = access.permissions_for(None)
+    acl = access.stored_acl()
     rows: list[dict[str, Any]] = []
     for path in sorted(acl, key=lambda p: [part for part in p.split("/") if part]):
         if not (audit_all or _may_modify(access, path)):
