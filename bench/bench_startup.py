@@ -9,7 +9,11 @@ Three figures, each the median of N fresh processes:
 2. **A whole `solti vm create`** against the PVE simulator (`SimEnvironment`, started here):
    process start to exit, for a linked clone with cloud-init (user, SSH key, DHCP), disk growth
    and start, not waiting for the guest agent's address (`--address-wait 0`).
-3. **The same four steps as an Ansible playbook** of the community.proxmox modules
+3. **The floor of the stack**: a process that imports only what any create on the chosen stack
+   must (proxmoxer with requests, pydantic with one model validated, sqlite3), run interleaved
+   with the creates; with the simulator's task time it bounds the best ratio any create on this
+   stack could reach.
+4. **The same four steps as an Ansible playbook** of the community.proxmox modules
    (`proxmox_kvm` clone, `proxmox_kvm` cloud-init update, `proxmox_disk` resize,
    `proxmox_kvm` start) against the same simulator, when `ansible-playbook` is found (`--ansible
    PATH`, or on PATH) with the community.proxmox collection and proxmoxer for its Python.
@@ -39,7 +43,6 @@ import argparse
 import compileall
 import json
 import os
-import platform
 import re
 import resource
 import shutil
@@ -47,7 +50,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -56,10 +58,9 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from doc_section import write_section
+from startup_report import CREATE_TASKS, GOAL_IMPORT_MS, report
 
 VERBS = ("vm", "template", "audit", "check", "sim", "bot", "sandbox")
-GOAL_IMPORT_MS = 150.0
-GOAL_SPEEDUP = 10.0
 _IMPORT_LINE = re.compile(r"^import time:\s+\d+ \|\s+(\d+) \| (\S.*)$")
 
 
@@ -162,6 +163,42 @@ def measure_imports(runs: int) -> list[dict[str, Any]]:
     return rows
 
 
+# The least any create on the chosen stack imports: proxmoxer with its requests backend (the
+# HTTPS client), pydantic with one model validated (the first validation pays pydantic's own
+# set-up), sqlite3 (the audit log). Nothing of solti, no CLI parser, no YAML, no SSH-key check.
+STACK_FLOOR = """\
+import sqlite3
+
+import pydantic
+from proxmoxer.backends import https  # noqa: F401 - imports requests and urllib3
+
+
+class Floor(pydantic.BaseModel):
+    vmid: int
+    name: str = "floor"
+
+
+Floor.model_validate({"vmid": 100})
+"""
+
+
+def _task_seconds() -> float:
+    from solti.sandbox.pve.faults import DEFAULT_TASK_DURATIONS
+
+    return sum(DEFAULT_TASK_DURATIONS[task] for task in CREATE_TASKS)
+
+
+def _floor(runs: list[float], cpus: list[float]) -> Callable[[], None]:
+    """A function running the stack's floor once, appending its wall and CPU time."""
+
+    def run() -> None:
+        elapsed, cpu, _, _ = _run([sys.executable, "-c", STACK_FLOOR])
+        runs.append(elapsed)
+        cpus.append(cpu)
+
+    return run
+
+
 PLAYBOOK = """\
 - hosts: localhost
   connection: local
@@ -233,6 +270,9 @@ def measure_creates(runs: int, ansible: str | None, instructions_runs: int = 0) 
         key = _key()
         playbook = _playbook(ansible, world, template, key, Path(tmp)) if ansible else None
         solti, solti_cpu, played, played_cpu, imports = [], [], [], [], []
+        floor_runs: list[float] = []
+        floor_cpu: list[float] = []
+        floor = _floor(floor_runs, floor_cpu)
         instructions = _callgrind(Path(tmp)) if instructions_runs else None
 
         def create(
@@ -250,6 +290,7 @@ def measure_creates(runs: int, ansible: str | None, instructions_runs: int = 0) 
             elapsed, cpu, _ = create(f"solti{run}")
             solti.append(elapsed)
             solti_cpu.append(cpu)
+            floor()
             if playbook:
                 elapsed, cpu = playbook(run)
                 played.append(elapsed)
@@ -267,6 +308,9 @@ def measure_creates(runs: int, ansible: str | None, instructions_runs: int = 0) 
         result["solti_runs"] = solti
         result["solti_cpu_s"] = statistics.median(solti_cpu)
         result["create_import_ms"] = statistics.median(imports)
+        result["floor_s"] = statistics.median(floor_runs)
+        result["floor_cpu_s"] = statistics.median(floor_cpu)
+        result["task_s"] = _task_seconds()
         if played:
             result["ansible_s"] = statistics.median(played)
             result["ansible_runs"] = played
@@ -319,83 +363,6 @@ def _playbook(
         return elapsed, cpu
 
     return play
-
-
-def _machine() -> str:
-    cpus = os.cpu_count()
-    model = ""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return f"{model or platform.processor() or platform.machine()}, {cpus} CPUs, " + (
-        f"{platform.system()} {platform.release()}, Python {platform.python_version()}, "
-        f"load average {load:.1f} at the start"
-    )
-
-
-def report(imports: list[dict[str, Any]], creates: dict[str, Any] | None, runs: int) -> str:
-    lines = [
-        "## Start-up",
-        "",
-        textwrap.fill(
-            f"Measured by `bench/bench_startup.py` on {_machine()} (median of {runs} fresh "
-            "processes each). Import time is what `python -X importtime` reports for the top-level "
-            "imports of `python -m solti <verb> --help`, less those of a bare `python -c pass`; "
-            "wall time is the whole `--help` process, of which the bare interpreter takes "
-            f"{imports[0]['bare_ms'] if imports else float('nan'):.0f} ms.",
-            100,
-        ),
-        "",
-        f"| verb | import time | `--help` wall time | goal < {GOAL_IMPORT_MS:.0f} ms |",
-        "|---|---|---|---|",
-    ]
-    for row in imports:
-        goal = "met" if row["import_ms"] < GOAL_IMPORT_MS else "not met"
-        if row["verb"] not in ("vm",):
-            goal = "—"
-        lines.append(
-            f"| `solti {row['verb']}` | {row['import_ms']:.0f} ms | {row['wall_ms']:.0f} ms "
-            f"| {goal} |"
-        )
-    if creates:
-        goal = "met" if creates["create_import_ms"] < GOAL_IMPORT_MS else "not met"
-        lines += [
-            f"| `solti vm create`, a whole create against the simulator "
-            f"| {creates['create_import_ms']:.0f} ms | — | {goal} |",
-            "",
-            "| the same VM (linked clone, cloud-init, disk growth, start) | wall time (median) "
-            "| CPU time (median) |",
-            "|---|---|---|",
-            f"| `solti vm create` (whole process) | {creates['solti_s']:.2f} s "
-            f"| {creates['solti_cpu_s']:.2f} s |",
-        ]
-        if "ansible_s" in creates:
-            speedup = creates["ansible_s"] / creates["solti_s"]
-            lines.append(
-                f"| Ansible playbook, community.proxmox modules | {creates['ansible_s']:.2f} s "
-                f"| {creates['ansible_cpu_s']:.2f} s |"
-            )
-            ratios = ", ".join(f"{ratio:.1f}x" for ratio in creates["ratios"])
-            lines += [
-                "",
-                f"`solti vm create` is **{speedup:.1f}x** faster than the playbook (ratio of the "
-                f"medians; goal: {GOAL_SPEEDUP:.0f}x, "
-                f"{'met' if speedup >= GOAL_SPEEDUP else 'not met'}). The two ran interleaved; "
-                f"the ratio of each pair of runs: {ratios}.",
-            ]
-    if creates and creates.get("instructions"):
-        counts = sorted(creates["instructions"])
-        lines += [
-            "",
-            "Instructions of one whole `solti vm create` (valgrind's callgrind, steady under "
-            f"load): **{statistics.median(counts) / 1e6:,.0f} million** (median; runs: "
-            f"{', '.join(f'{count / 1e6:,.1f}' for count in counts)} million).",
-        ]
-    return "\n".join(lines)
 
 
 def write(path: Path, section: str) -> None:

@@ -109,3 +109,28 @@ def test_override_errors_name_the_key(overrides: dict, key: str, message: str) -
 def test_unknown_distribution() -> None:
     with pytest.raises(NotFound, match=r"unknown distribution 'fedora'; the catalog knows alma"):
         Catalog.load().get("fedora")
+
+
+def test_one_policy_overrides_do_not_leak_into_the_next_load() -> None:
+    """The built-in file is parsed once per process (``_builtin_parsed``); each load merges a
+    policy's overrides into its own copy, so a bot serving several clusters, or a test after
+    another, sees the built-in values again."""
+    changed = Catalog.load(
+        {
+            "rocky9": {"ssh_user": "admin", "image_url": "https://mirror.example/r9.qcow2"},
+            "mine": {
+                "image_url": "https://mirror.example/mine.qcow2",
+                "checksum_url": "https://mirror.example/SHA256SUMS",
+                "checksum_algorithm": "sha256",
+                "ssh_user": "me",
+            },
+        }
+    )
+    assert changed.get("rocky9").ssh_user == "admin"
+    assert changed.get("rocky9").image_filename == "r9.qcow2"
+    again = Catalog.load()
+    assert again.names == BUILTIN
+    rocky = again.get("rocky9")
+    assert rocky.ssh_user == "rocky"
+    assert rocky.image_url.startswith("https://dl.rockylinux.org/")
+    assert rocky.image_filename == "Rocky-9-GenericCloud-Base.latest.x86_64.qcow2"

@@ -15,13 +15,8 @@ from solti.bot.blocks.bulk_blocks import BulkRow, bulk_message
 from solti.bot.bulk_progress import BulkProgress
 from solti.bot.flows import create_gate
 from solti.bot.flows.caller import NO_CHANNEL_TEXT, Caller, as_sentence, describe_error
-from solti.bot.flows.vms import (
-    CreateInput,
-    FieldErrors,
-    _keyed_request,
-    _record_create_refusal,
-    _Refused,
-)
+from solti.bot.flows.create_request import CreateInput, FieldErrors, keyed_request
+from solti.bot.flows.vms import _record_create_refusal, _Refused
 
 __all__ = ["create_many_from_slash"]
 
@@ -66,7 +61,7 @@ def _prepare(caller: Caller, values: CreateInput, count: int) -> tuple[Any, list
     allowed = caller.authorize("vm create")
     if not allowed:
         raise _Refused(allowed.reason)  # audited "denied", as a single create's refusal is
-    request = _keyed_request(caller, values)
+    request = keyed_request(caller, values)
     plans = caller.runtime.provisioner.plan_vms(request, count, actor=caller.user)
     return request, plans
 

@@ -14,7 +14,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from solti.bot.blocks import modal as modal_views
-from solti.bot.flows import vms
+from solti.bot.flows import create_request, vms
 from solti.bot.flows.caller import as_sentence, describe_error
 from solti.bot.grammar.options import size_problem, whole_number
 from solti.bot.listeners.dispatch import caller_from, ephemeral_via_api, later, runtime_in
@@ -95,7 +95,7 @@ def _with_request_problems(values: dict[str, Any], errors: dict[str, str]) -> di
         drop.add("gw")
     checked = {k: v for k, v in values.items() if k not in drop}
     keys = [checked["ssh_key"]] if checked.get("ssh_key") else []
-    return {**_errors_of(vms.request_problems(checked, keys)), **errors}
+    return {**_errors_of(create_request.request_problems(checked, keys)), **errors}
 
 
 def form_values(state: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -178,7 +178,7 @@ def _submit(ack: Any, body: dict[str, Any], view: dict[str, Any], context: Any) 
         future.result(timeout=VALIDATION_BUDGET_SECONDS)
     except FutureTimeout:
         pass  # Proxmox is slow: close the form; the create reports by message instead
-    except vms.FieldErrors as exc:
+    except create_request.FieldErrors as exc:
         ack(response_action="errors", errors=_errors_of(exc.problems))
         return
     except SoltiError as exc:

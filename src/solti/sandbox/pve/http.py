@@ -1,7 +1,8 @@
 """The wire: HTTPS server, request decoding, auth/schema/handler pipeline, PVE's envelope.
 
 Every API request goes: transport faults -> body rule for GET/DELETE -> authentication ->
-``Schema.resolve`` (501) -> ``Schema.validate`` (400) -> handler. Errors become PVE's answer
+``Schema.resolve`` (501) -> a GET's schema ``permissions`` (403) -> ``Schema.validate`` (400)
+-> handler. Errors become PVE's answer
 with the first message line as HTTP reason phrase. ``/_sim/*`` is the control plane.
 """
 
@@ -24,6 +25,7 @@ from solti.sandbox.pve.api_errors import ProxyError, PveError
 from solti.sandbox.pve.auth import Authenticator, Identity
 from solti.sandbox.pve.faults import API_PREFIX, Faults, TransportDecision
 from solti.sandbox.pve.handlers import Call, Handler
+from solti.sandbox.pve.handlers.api_permissions import check_api2_permissions, method_permissions
 from solti.sandbox.pve.handlers.reads import read_handler
 from solti.sandbox.pve.routes import COMPOUND_CHECKS, NO_AUTH, PERMISSIONS, ROUTES
 from solti.sandbox.pve.schema import Route, Schema, get_schema
@@ -113,6 +115,8 @@ class Api:
                 f"Permission check failed (URI '{path}' not available with API "
                 "token, need proper ticket.)",
             )
+        if method == "GET":
+            self.check_read_permissions(route, identity, dict(query))
         json_body = content_type.startswith("application/json")
         params = decode_body(body, json_body)
         params.update(dict(query))
@@ -126,7 +130,21 @@ class Api:
                     compound(self.cluster.access, values)
         self.check_proxy(route.template, values)
         call = Call(values, identity, self.cluster, self.lock, self.now, self.auth)
-        return handler(call)
+        user, tokenid = (identity.user, identity.tokenid) if identity else (None, None)
+        with self.cluster.access.acting_for(user, tokenid):
+            return handler(call)
+
+    def check_read_permissions(
+        self, route: Route, identity: Identity | None, query: dict[str, str]
+    ) -> None:
+        """Every GET's ``permissions`` from the schema, before its handler and before its
+        parameters are validated, as pve-manager ``PVE/HTTPServer.pm`` ``rest_handler`` runs
+        ``check_api2_permissions`` (``handlers/api_permissions.py``) ahead of the method."""
+        permissions = method_permissions("GET", route.template)
+        with self.lock:
+            check_api2_permissions(
+                permissions, identity, self.cluster.access, {**query, **route.path_params}
+            )
 
     def check_proxy(self, template: str, values: dict[str, Any]) -> None:
         """pve-manager ``PVE/HTTPServer.pm`` ``rest_handler``: a method declared with

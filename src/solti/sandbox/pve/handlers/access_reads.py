@@ -4,7 +4,8 @@ The simulator's user.cfg holds what a fresh install has (``root@pam``, enabled, 
 installer's e-mail address is not modelled) plus the simulator's API token of root, whose
 privileges (``state/access.py``) are a token ACL with privilege separation. Nothing creates
 groups, pools, TFA entries or further realms, so items of those answer each handler's error.
-Each handler is checked as its ``permissions`` say (``perm_checks``), then answers as:
+Each method's ``permissions`` are checked before its handler runs, as for every GET
+(``api_permissions``); the handlers answer as:
 
 - pve-access-control ``src/PVE/API2/User.pm`` ``read_user`` (``$extract_user_data`` with
   ``full``: ``groups`` and the ``tokens`` hash), ``read_user_tfa_type`` (no realm TFA on
@@ -32,16 +33,13 @@ from typing import Any
 
 from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.handlers import Call, Handler
-from solti.sandbox.pve.handlers.node_reads import builtin_roles
-from solti.sandbox.pve.handlers.perm_checks import (
+from solti.sandbox.pve.handlers.api_permissions import (
     ROOT,
-    checked,
     no_such_user,
-    perm,
-    self_or_userid_group,
+    token_call,
     user_exists,
-    userid_group,
 )
+from solti.sandbox.pve.handlers.node_reads import builtin_roles
 from solti.sandbox.pve.handlers.unconfigured import DEFAULT_REALMS, EMPTY_DIGEST
 from solti.sandbox.pve.state.access import Access
 
@@ -62,7 +60,8 @@ def _tokens_of(call: Call, userid: str) -> dict[str, dict[str, int]]:
 
 
 def _existing_user(call: Call) -> str:
-    """The handler's own ``check_user_exist`` (root@pam skips the permission tests)."""
+    """The handler's own ``check_user_exist``, which root@pam (skipping the permission tests)
+    and a token allowed on ``/access/groups`` reach."""
     userid = call.params["userid"]
     if not user_exists(userid):
         raise no_such_user(userid)
@@ -70,15 +69,11 @@ def _existing_user(call: Call) -> str:
 
 
 def read_user(call: Call) -> dict[str, Any]:
-    with call.cluster() as cluster:
-        userid_group(call, cluster, ["User.Modify", "Sys.Audit"], noerr=False)
     _existing_user(call)
     return {"enable": 1, "expire": 0, "groups": [], "tokens": _tokens_of(call, ROOT)}
 
 
 def read_user_tfa_type(call: Call) -> dict[str, Any]:
-    with call.cluster() as cluster:
-        self_or_userid_group(call, cluster, ["User.Modify", "Sys.Audit"])
     realm = call.params["userid"].rpartition("@")[2]
     if realm not in {row["realm"] for row in DEFAULT_REALMS}:
         raise PveError(500, f"auth domain '{realm}' does not exist\n")
@@ -88,15 +83,11 @@ def read_user_tfa_type(call: Call) -> dict[str, Any]:
 
 
 def token_index(call: Call) -> list[dict[str, Any]]:
-    with call.cluster() as cluster:
-        self_or_userid_group(call, cluster, ["User.Modify"])
     tokens = _tokens_of(call, _existing_user(call))
     return [{"tokenid": name, **info} for name, info in tokens.items()]
 
 
 def read_token(call: Call) -> dict[str, Any]:
-    with call.cluster() as cluster:
-        self_or_userid_group(call, cluster, ["User.Modify"])
     userid, tokenid = _existing_user(call), call.params["tokenid"]
     info = _tokens_of(call, userid).get(tokenid)
     if info is None:
@@ -105,14 +96,10 @@ def read_token(call: Call) -> dict[str, Any]:
 
 
 def read_group(call: Call) -> dict[str, Any]:
-    with call.cluster() as cluster:
-        perm(call, cluster, "/access/groups", ["Sys.Audit", "Group.Allocate"], any_of=True)
     raise PveError(500, f"group '{call.params['groupid']}' does not exist\n")
 
 
 def read_realm(call: Call) -> dict[str, Any]:
-    with call.cluster() as cluster:
-        perm(call, cluster, "/access/realm", ["Realm.Allocate", "Sys.Audit"], any_of=True)
     realm = call.params["realm"]
     for row in DEFAULT_REALMS:
         if row["realm"] == realm:
@@ -122,14 +109,10 @@ def read_realm(call: Call) -> dict[str, Any]:
 
 
 def list_user_tfa(call: Call) -> list[Any]:
-    with call.cluster() as cluster:
-        self_or_userid_group(call, cluster, ["User.Modify", "Sys.Audit"])
     return []
 
 
 def get_tfa_entry(call: Call) -> dict[str, Any]:
-    with call.cluster() as cluster:
-        self_or_userid_group(call, cluster, ["User.Modify", "Sys.Audit"])
     raise PveError(404, f"No such tfa entry '{call.params['id']}'")
 
 
@@ -139,8 +122,6 @@ def get_ticket(call: Call) -> None:
 
 def read_pool(call: Call) -> dict[str, Any]:
     poolid = call.params["poolid"]
-    with call.cluster() as cluster:
-        perm(call, cluster, f"/pool/{poolid}", ["Pool.Audit"], any_of=False)
     raise PveError(500, f"pool '{poolid}' does not exist\n")
 
 
@@ -178,7 +159,7 @@ def _may_modify(access: Access, path: str) -> bool:
 def acl_entries(access: Access, tokenid: str, audit_all: bool) -> list[dict[str, Any]]:
     """``read_acl`` over the token's ACL: per path (tree order), one entry per role and
     propagate flag; paths the caller may neither audit nor modify are left out."""
-    acl = access.permissions_for(None)
+    acl = access.stored_acl()
     rows: list[dict[str, Any]] = []
     for path in sorted(acl, key=lambda p: [part for part in p.split("/") if part]):
         if not (audit_all or _may_modify(access, path)):
@@ -200,9 +181,11 @@ def acl_entries(access: Access, tokenid: str, audit_all: bool) -> list[dict[str,
 
 
 def read_acl(call: Call) -> list[dict[str, Any]]:
-    """Everything for ``root@pam`` (a ticket); for the token what it may audit or modify."""
+    """Everything for ``root@pam`` (a ticket); for the token what it may audit or modify
+    (``read_acl``'s own ``check(..., '/access', ['Sys.Audit'], 1)``; the method itself is
+    ``user => 'all'``)."""
     with call.cluster() as cluster:
-        audit_all = not checked(call) or cluster.access.has("/access", "Sys.Audit")
+        audit_all = not token_call(call.identity) or cluster.access.has("/access", "Sys.Audit")
         return acl_entries(cluster.access, call.auth.token_id, audit_all)
 
 

@@ -41,9 +41,7 @@ BUILTIN_PLUGINS: dict[str, dict[str, Any]] = {"standalone": {"type": "standalone
 
 
 def acme_plugin(call: Call) -> dict[str, Any]:
-    """Permission ``['perm', '/', ['Sys.Modify']]`` first, then the lookup."""
-    with call.cluster() as cluster:
-        cluster.access.check_privileges("/", ["Sys.Modify"])
+    """``ACMEPlugin.pm`` ``get_plugin_config`` (after its ``['perm', '/', ['Sys.Modify']]``)."""
     plugin_id = call.params["id"]
     found = BUILTIN_PLUGINS.get(plugin_id)
     if found is None:

@@ -47,7 +47,6 @@ from importlib import resources
 from typing import Any
 
 from solti.sandbox.pve.handlers import Call, Handler
-from solti.sandbox.pve.handlers.read_guard import guarded, node
 from solti.sandbox.pve.state.qemu_host import QEMU_PACKAGE_VERSION
 
 # name -> (version, Arch, Section, Priority, Title, long Description)
@@ -294,8 +293,8 @@ def repositories(call: Call) -> dict[str, Any]:
 
 
 APT_READS: dict[str, Handler] = {
-    "/nodes/{node}/apt/versions": guarded(versions, node("Sys.Audit")),
-    "/nodes/{node}/apt/update": guarded(updates, node("Sys.Modify")),
-    "/nodes/{node}/apt/changelog": guarded(changelog, node("Sys.Modify")),
-    "/nodes/{node}/apt/repositories": guarded(repositories, node("Sys.Audit")),
+    "/nodes/{node}/apt/versions": versions,
+    "/nodes/{node}/apt/update": updates,
+    "/nodes/{node}/apt/changelog": changelog,
+    "/nodes/{node}/apt/repositories": repositories,
 }

@@ -5,7 +5,9 @@ The simulator writes none of the files these handlers read (``replication.cfg``,
 so every id is unknown and each path answers the error its handler dies with, status and
 message as the Perl has them (``die "...\\n"``: 500; ``raise_param_exc``: 400 with the
 per-parameter map). The handler of each is named beside it; the checks before the lookup
-(a sid's VMID shortcut, the ceph install check) are kept in their order.
+(a sid's VMID shortcut, the ceph install check) are kept in their order. Each method's
+``permissions`` (mostly ``Sys.Audit`` on ``/``) are checked before the handler runs, as for
+every GET (``api_permissions``).
 """
 
 from __future__ import annotations
@@ -13,26 +15,8 @@ from __future__ import annotations
 import re
 from typing import Any, NoReturn
 
-from solti.sandbox.pve.api_errors import PveError, param_error, server_error
+from solti.sandbox.pve.api_errors import param_error, server_error
 from solti.sandbox.pve.handlers import Call, Handler
-
-
-def _audit(call: Call) -> None:
-    """The ``check => ['perm', '/', ['Sys.Audit']]`` most of these handlers declare, which
-    runs before their code."""
-    with call.cluster() as cluster:
-        cluster.access.check_privileges("/", ["Sys.Audit"])
-
-
-def _may_read_mapping(call: Call, kind: str) -> None:
-    """Mapping/{Dir,PCI,USB}.pm ``get``: an ``or`` of Mapping.Use, .Modify, .Audit on the
-    mapping, whose failure is the bare ``raise_perm_exc()``."""
-    path = f"/mapping/{kind}/{call.params['id']}"
-    with call.cluster() as cluster:
-        held = cluster.access.permissions_for(path)[path]
-    if not {"Mapping.Use", "Mapping.Modify", "Mapping.Audit"} & set(held):
-        raise PveError(403, "Permission check failed")
-
 
 # --- Replication and metric servers (pve-manager) -----------------------------------------
 
@@ -45,7 +29,6 @@ def replication_job(call: Call) -> NoReturn:
 
 def metric_server(call: Call) -> NoReturn:
     """``PVE/API2/Cluster/MetricServer.pm`` ``read``: status.cfg has no entry."""
-    _audit(call)
     raise server_error(f"status server entry '{call.params['id']}' does not exist")
 
 
@@ -55,7 +38,6 @@ def metric_server(call: Call) -> NoReturn:
 def backup_job(call: Call) -> NoReturn:
     """``read_job`` and ``get_volume_backup_included``: neither vzdump.cron nor jobs.cfg has
     the job, ``raise_param_exc({ id => "No such job '$id'" })``."""
-    _audit(call)
     raise param_error({"id": f"No such job '{call.params['id']}'"})
 
 
@@ -66,27 +48,23 @@ def security_group(call: Call) -> NoReturn:
     """``Rules.pm`` ``PVE::API2::Firewall::GroupRules::load_config`` (both ``get_rules`` of
     ``groups/{group}`` and ``get_rule`` of ``groups/{group}/{pos}``): cluster.fw has no
     groups, ``die "no such security group '$group'\\n"``."""
-    _audit(call)
     raise server_error(f"no such security group '{call.params['group']}'")
 
 
 def cluster_rule(call: Call) -> NoReturn:
     """``Rules.pm`` ``register_get_rule`` for the cluster: the rule list is empty, so any
     position dies "no rule at position $pos\\n"."""
-    _audit(call)
     raise server_error(f"no rule at position {call.params['pos']}")
 
 
 def cluster_ipset(call: Call) -> NoReturn:
     """``IPSet.pm`` ``PVE::API2::Firewall::ClusterIPset::load_config`` (``get_ipset`` and
     ``read_ip``): ``die "no such IPSet '$name'\\n"`` before the cidr is looked at."""
-    _audit(call)
     raise server_error(f"no such IPSet '{call.params['name']}'")
 
 
 def cluster_alias(call: Call) -> NoReturn:
     """``Aliases.pm`` ``read_alias``: ``raise_param_exc({ name => "no such alias" })``."""
-    _audit(call)
     raise param_error({"name": "no such alias"})
 
 
@@ -98,7 +76,6 @@ def ha_resource(call: Call) -> NoReturn:
     ``vm:<id>`` when the guest exists, else "unable to detect SID from VMID - VM/CT N does not
     exist"; other text without ``type:name`` "unable to parse service id"), then
     ``$api_copy_config`` dies "no such resource '$sid'" (resources.cfg is empty)."""
-    _audit(call)
     sid = call.params["sid"]
     if re.fullmatch(r"\d+", sid):
         with call.cluster() as cluster:
@@ -114,13 +91,11 @@ def ha_resource(call: Call) -> NoReturn:
 def ha_group(call: Call) -> NoReturn:
     """``Groups.pm`` ``read``: a fresh 9.x cluster has no groups, so
     ``have_groups_been_migrated`` holds and it dies before the lookup."""
-    _audit(call)
     raise server_error("cannot read group: ha groups have been migrated to rules")
 
 
 def ha_rule(call: Call) -> NoReturn:
     """``Rules.pm`` ``read_rule`` -> ``$get_api_ha_rule``: rules.cfg has no sections."""
-    _audit(call)
     raise server_error(f"no such ha rule '{call.params['rule']}'")
 
 
@@ -130,7 +105,6 @@ def ha_rule(call: Call) -> NoReturn:
 def realm_sync_job(call: Call) -> NoReturn:
     """pve-access-control ``src/PVE/API2/Jobs/RealmSync.pm`` ``read_job``: jobs.cfg has no
     realm-sync job, ``raise_param_exc({ id => "No such job '$id'" })``."""
-    _audit(call)
     raise param_error({"id": f"No such job '{call.params['id']}'"})
 
 
@@ -138,7 +112,6 @@ def _mapping_reader(kind: str) -> Handler:
     def mapping(call: Call) -> NoReturn:
         """pve-manager ``PVE/API2/Cluster/Mapping/{Dir,PCI,USB}.pm`` ``get``: the mapping
         config has no entry, ``die "mapping '$id' not found\\n"``."""
-        _may_read_mapping(call, kind)
         raise server_error(f"mapping '{call.params['id']}' not found")
 
     return mapping

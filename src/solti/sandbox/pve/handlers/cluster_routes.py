@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from solti.sandbox.pve.handlers import Call
+from solti.sandbox.pve.state.access import ROOT
 
 
 def version(call: Call) -> dict[str, str]:
@@ -43,8 +44,24 @@ def ticket(call: Call) -> dict[str, Any]:
 
 
 def permissions(call: Call) -> dict[str, dict[str, int]]:
+    """pve-access-control ``API2/AccessControl.pm`` ``permissions``: the effective privileges
+    of ``userid`` (default: the caller; a user may ask for itself or its own tokens, anyone
+    else needs ``Sys.Audit`` on ``/access``), on ``path`` or on every path. The simulator's
+    users are root@pam (every privilege) and its token; any other has none."""
+    authid = call.identity.task_user if call.identity else ""
+    userid = call.params.get("userid") or authid
+    owner = userid.split("!", 1)[0] if "!" in userid else None
+    path = call.params.get("path")
     with call.cluster() as cluster:
-        return cluster.access.permissions_for(call.params.get("path"))
+        if userid != authid and owner != authid:
+            cluster.access.check_privileges("/access", ["Sys.Audit"])
+        if userid == ROOT:
+            with cluster.access.acting_for(ROOT, None):
+                return cluster.access.permissions_for(path)
+        if userid == call.auth.token_id:
+            with cluster.access.token_view():
+                return cluster.access.permissions_for(path)
+        return {path: {}} if path else {}
 
 
 def network(call: Call) -> list[dict[str, Any]]:

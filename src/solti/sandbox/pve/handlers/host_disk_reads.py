@@ -42,7 +42,6 @@ from typing import Any, NoReturn
 
 from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.handlers import Call, Handler
-from solti.sandbox.pve.handlers.read_guard import Perm, guarded, node, root
 from solti.sandbox.pve.state.nodes import GIB
 
 MIB = 1024**2
@@ -300,18 +299,16 @@ def usb_scan(call: Call) -> list[dict[str, Any]]:
     ]
 
 
-STORAGE_ALLOCATE = Perm("/storage", ("Datastore.Allocate",))
-PCI_AUDIT = root("Sys.Audit", "Sys.Modify", any_of=True)
 HOST_DISK_READS: dict[str, Handler] = {
-    "/nodes/{node}/disks/lvm": guarded(disks_lvm, root("Sys.Audit")),
-    "/nodes/{node}/disks/lvmthin": guarded(disks_lvmthin, root("Sys.Audit")),
-    "/nodes/{node}/disks/zfs/{name}": guarded(zfs_detail, root("Sys.Audit")),
-    "/nodes/{node}/disks/list": guarded(disks_list, root("Sys.Audit"), node("Sys.Audit")),
-    "/nodes/{node}/disks/smart": guarded(disks_smart, root("Sys.Audit")),
-    "/nodes/{node}/scan/lvm": guarded(scan_lvm, STORAGE_ALLOCATE),
-    "/nodes/{node}/scan/lvmthin": guarded(scan_lvmthin, STORAGE_ALLOCATE),
-    "/nodes/{node}/hardware/pci": guarded(pci_scan, PCI_AUDIT),
+    "/nodes/{node}/disks/lvm": disks_lvm,
+    "/nodes/{node}/disks/lvmthin": disks_lvmthin,
+    "/nodes/{node}/disks/zfs/{name}": zfs_detail,
+    "/nodes/{node}/disks/list": disks_list,
+    "/nodes/{node}/disks/smart": disks_smart,
+    "/nodes/{node}/scan/lvm": scan_lvm,
+    "/nodes/{node}/scan/lvmthin": scan_lvmthin,
+    "/nodes/{node}/hardware/pci": pci_scan,
     "/nodes/{node}/hardware/pci/{pci-id-or-mapping}": pci_index,
-    "/nodes/{node}/hardware/usb": guarded(usb_scan, root("Sys.Modify")),
-    "/nodes/{node}/hardware/pci/{pci-id-or-mapping}/mdev": guarded(pci_mdev, PCI_AUDIT),
+    "/nodes/{node}/hardware/usb": usb_scan,
+    "/nodes/{node}/hardware/pci/{pci-id-or-mapping}/mdev": pci_mdev,
 }

@@ -31,7 +31,6 @@ from solti.sandbox.pve.api_errors import PveError, param_error
 from solti.sandbox.pve.handlers import Call, Handler
 from solti.sandbox.pve.handlers.console_socket_reads import invalid_ticket
 from solti.sandbox.pve.handlers.graph_reads import graph
-from solti.sandbox.pve.handlers.read_guard import guarded, node
 from solti.sandbox.pve.handlers.rrd_reads import node_rrddata
 
 
@@ -80,12 +79,12 @@ def aplinfo(call: Call) -> list[Any]:
 
 
 NODE_ITEM_READS: dict[str, Handler] = {
-    "/nodes/{node}/network/{iface}": guarded(network_iface, node("Sys.Audit")),
-    "/nodes/{node}/firewall/rules/{pos}": guarded(firewall_rule, node("Sys.Audit")),
+    "/nodes/{node}/network/{iface}": network_iface,
+    "/nodes/{node}/firewall/rules/{pos}": firewall_rule,
     "/nodes/{node}/replication/{id}": replication_index,
     "/nodes/{node}/replication/{id}/status": replication_missing,
     "/nodes/{node}/replication/{id}/log": replication_missing,
-    "/nodes/{node}/rrd": guarded(rrd_graph, node("Sys.Audit")),
-    "/nodes/{node}/vncwebsocket": guarded(vnc_websocket, node("Sys.Console")),
+    "/nodes/{node}/rrd": rrd_graph,
+    "/nodes/{node}/vncwebsocket": vnc_websocket,
     "/nodes/{node}/aplinfo": aplinfo,
 }

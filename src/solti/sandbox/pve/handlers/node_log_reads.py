@@ -34,7 +34,6 @@ from typing import Any
 from solti.sandbox.pve.handlers import Call, Handler
 from solti.sandbox.pve.handlers.apt_reads import version_rows
 from solti.sandbox.pve.handlers.node_reads import hosts_file
-from solti.sandbox.pve.handlers.read_guard import guarded, node
 
 NO_CONTENT = {"n": 1, "t": "no content"}
 DAEMON = "pvedaemon"
@@ -158,7 +157,7 @@ def report(call: Call) -> str:
 
 
 NODE_LOG_READS: dict[str, Handler] = {
-    "/nodes/{node}/syslog": guarded(syslog, node("Sys.Syslog")),
-    "/nodes/{node}/journal": guarded(journal, node("Sys.Syslog")),
-    "/nodes/{node}/report": guarded(report, node("Sys.Audit")),
+    "/nodes/{node}/syslog": syslog,
+    "/nodes/{node}/journal": journal,
+    "/nodes/{node}/report": report,
 }

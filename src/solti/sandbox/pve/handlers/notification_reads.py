@@ -15,6 +15,10 @@
   ``get_endpoint`` 404 "endpoint '<name>' not found", ``api/matcher.rs`` ``get_matcher``
   404 "matcher '<name>' not found". Fields are serialized as their structs say (kebab-case,
   empty lists and unset options left out).
+
+Their ``permissions`` (an ``or`` of Mapping.Modify and Mapping.Audit on
+``/mapping/notifications``) are checked before the handler, as for every GET
+(``api_permissions``).
 """
 
 from __future__ import annotations
@@ -52,19 +56,8 @@ BUILTIN_MATCHERS: dict[str, dict[str, Any]] = {
 }
 
 
-def _may_read(call: Call) -> None:
-    """The handlers' ``or`` of Mapping.Modify and Mapping.Audit on /mapping/notifications; a
-    failed ``or`` is the bare ``raise_perm_exc()``."""
-    path = "/mapping/notifications"
-    with call.cluster() as cluster:
-        held = cluster.access.permissions_for(path)[path]
-    if not {"Mapping.Modify", "Mapping.Audit"} & set(held):
-        raise PveError(403, "Permission check failed")
-
-
 def _endpoint_reader(kind: str) -> Handler:
     def read(call: Call) -> dict[str, Any]:
-        _may_read(call)
         name = call.params["name"]
         found = BUILTIN_ENDPOINTS[kind].get(name)
         if found is None:
@@ -75,7 +68,6 @@ def _endpoint_reader(kind: str) -> Handler:
 
 
 def matcher(call: Call) -> dict[str, Any]:
-    _may_read(call)
     name = call.params["name"]
     found = BUILTIN_MATCHERS.get(name)
     if found is None:

@@ -13,7 +13,6 @@ from functools import cache
 from typing import Any
 
 from solti.sandbox.pve import path_catalog
-from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.handlers import Call, Handler, inventory_routes
 from solti.sandbox.pve.handlers.absent_features import ABSENT_FEATURES
 from solti.sandbox.pve.handlers.access_reads import ACCESS_READS
@@ -328,23 +327,7 @@ def _directories() -> dict[str, Handler]:
 
 
 def read_handler(template: str) -> Handler | None:
-    """The handler answering GET ``template`` outside ``routes.ROUTES``, if any."""
-    found = READS.get(template) or _directories().get(template)
-    if found is None or "permissions" in path_catalog.endpoints()[template]["GET"]:
-        return found
-    return _root_only(found)
-
-
-def _root_only(handler: Handler) -> Handler:
-    """A method that declares no ``permissions`` is root@pam's alone: pve-access-control
-    ``RPCEnvironment.pm`` ``check_api2_permissions`` admits ``root@pam`` and then raises
-    "user != root@pam" when ``$perm`` is absent, so every API token gets a 403 (9.1's GETs of
-    this kind: ``/cluster/backup-info``, ``/cluster/acme/account/{name}``, the vnet firewall
-    index)."""
-
-    def checked(call: Call) -> Any:
-        if call.identity and call.identity.tokenid:
-            raise PveError(403, "Permission check failed (user != root@pam)\n")
-        return handler(call)
-
-    return checked
+    """The handler answering GET ``template`` outside ``routes.ROUTES``, if any. Its
+    ``permissions`` (none: root@pam only) are checked before it runs, for every GET alike, by
+    ``http.py`` through ``api_permissions.check_api2_permissions``."""
+    return READS.get(template) or _directories().get(template)

@@ -36,7 +36,6 @@ from urllib.parse import urlsplit
 from solti.sandbox.pve.api_errors import PveError, param_error
 from solti.sandbox.pve.handlers import Call, Handler
 from solti.sandbox.pve.handlers.node_reads import DOMAIN
-from solti.sandbox.pve.handlers.read_guard import Perm, guarded, node, root
 from solti.sandbox.pve.handlers.storage import FETCH_TIMEOUT, is_loopback
 
 NAME_UNKNOWN = "Name or service not known"
@@ -170,15 +169,11 @@ def oci_tags(call: Call) -> NoReturn:
     raise PveError(500, f"command 'skopeo list-tags docker://{reference}' failed: exit code 1\n")
 
 
-STORAGE_ALLOCATE = Perm("/storage", ("Datastore.Allocate",))
-# query_url_metadata: ['or', ['perm', '/', [Sys.Audit, Sys.Modify]], ['perm', '/nodes/{node}',
-# [Sys.AccessNetwork]]] (the first needs both privileges).
-URL_METADATA = (root("Sys.Audit", "Sys.Modify"), node("Sys.AccessNetwork"))
 REMOTE_SCAN_READS: dict[str, Handler] = {
-    "/nodes/{node}/scan/nfs": guarded(scan_nfs, STORAGE_ALLOCATE),
-    "/nodes/{node}/scan/cifs": guarded(scan_cifs, STORAGE_ALLOCATE),
-    "/nodes/{node}/scan/iscsi": guarded(scan_iscsi, STORAGE_ALLOCATE),
-    "/nodes/{node}/scan/pbs": guarded(scan_pbs, STORAGE_ALLOCATE),
-    "/nodes/{node}/query-url-metadata": guarded(url_metadata, *URL_METADATA),
-    "/nodes/{node}/query-oci-repo-tags": guarded(oci_tags, node("Sys.AccessNetwork")),
+    "/nodes/{node}/scan/nfs": scan_nfs,
+    "/nodes/{node}/scan/cifs": scan_cifs,
+    "/nodes/{node}/scan/iscsi": scan_iscsi,
+    "/nodes/{node}/scan/pbs": scan_pbs,
+    "/nodes/{node}/query-url-metadata": url_metadata,
+    "/nodes/{node}/query-oci-repo-tags": oci_tags,
 }

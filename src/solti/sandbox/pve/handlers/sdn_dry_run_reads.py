@@ -39,7 +39,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from solti.sandbox.pve.handlers import Call, Handler
-from solti.sandbox.pve.handlers.perm_checks import perm
 
 FRR_CONF = "/etc/frr/frr.conf"
 SDN_INTERFACES = "/etc/network/interfaces.d/sdn"
@@ -112,7 +111,6 @@ def unified_diff(
 
 def dry_run(call: Call) -> dict[str, Any]:
     with call.cluster() as cluster:
-        perm(call, cluster, f"/nodes/{call.node}", ["Sys.Audit"], False)
         cluster.nodes.require(call.node)
     written = datetime.fromtimestamp(call.now(), UTC)
     frr = unified_diff(

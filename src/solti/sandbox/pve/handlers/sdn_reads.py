@@ -4,8 +4,8 @@ The simulator writes no ``sdn/*.cfg`` and no ``sdn/.running-config``: there are 
 vnets, subnets, controllers, DNS plugins or fabrics; the only object is the internal ``pve``
 IPAM that ``PVE::Network::SDN::Ipams::config`` always adds. So an item read answers the error
 its handler dies with for an unknown id, and the fixed answers where the handler has one.
-Permission checks (``perm_checks``) run first, as ``rest_handler`` does, from each method's
-``permissions``. Read from pve-network ``src/PVE/API2/Network/SDN/``:
+Each method's ``permissions`` are checked before its handler, as for every GET
+(``api_permissions``). Read from pve-network ``src/PVE/API2/Network/SDN/``:
 
 - ``Vnets.pm`` ``read`` and ``Subnets.pm`` ``index``/``read`` (``$check_vnet_access`` →
   ``Network/SDN/Vnets.pm`` ``sdn_vnets_config``): ``sdn vnet 'X' does not exist``.
@@ -41,7 +41,7 @@ from typing import Any
 
 from solti.sandbox.pve.api_errors import PveError, param_error
 from solti.sandbox.pve.handlers import Call, Handler
-from solti.sandbox.pve.handlers.perm_checks import checked, perm
+from solti.sandbox.pve.handlers.api_permissions import token_call
 from solti.sandbox.pve.handlers.unconfigured import EMPTY_DIGEST
 from solti.sandbox.pve.state import Cluster
 from solti.sandbox.pve.state.drives import split_property_string
@@ -62,11 +62,6 @@ def _no_vnet(call: Call) -> PveError:
 def _require_node(call: Call) -> None:
     with call.cluster() as cluster:
         cluster.nodes.require(call.node)
-
-
-def _perm(call: Call, path: str, privileges: list[str], any_of: bool = False) -> None:
-    with call.cluster() as cluster:
-        perm(call, cluster, path, privileges, any_of)
 
 
 # --- /cluster/sdn/vnets/{vnet}/... ----------------------------------------------------------
@@ -94,12 +89,12 @@ def vnet_firewall_missing(call: Call) -> Any:
 
 
 def _section_read(kind: str) -> Handler:
-    """``read`` of a section-config plugin: ``SDN.Allocate`` on ``/sdn/<kind>/<id>``."""
+    """``read`` of a section-config plugin (its ``check`` is ``SDN.Allocate`` on
+    ``/sdn/<kind>/<id>``)."""
     key = {"zones": "zone", "controllers": "controller", "dns": "dns", "ipams": "ipam"}[kind]
 
     def read(call: Call) -> dict[str, Any]:
         ident = call.params[key]
-        _perm(call, f"/sdn/{kind}/{ident}", ["SDN.Allocate"])
         if kind == "ipams" and ident == DEFAULT_IPAM:
             return {"type": DEFAULT_IPAM, "ipam": DEFAULT_IPAM, "digest": EMPTY_DIGEST}
         raise PveError(500, f"sdn '{ident}' does not exist\n")
@@ -121,33 +116,24 @@ def _no_fabric(fabric: str) -> PveError:
 
 
 def fabric_read(call: Call) -> Any:
-    fabric = call.params["id"]
-    _perm(call, f"/sdn/fabrics/{fabric}", ["SDN.Audit", "SDN.Allocate"], any_of=True)
-    raise _no_fabric(fabric)
+    raise _no_fabric(call.params["id"])
 
 
 def fabric_nodes(call: Call) -> Any:
-    fabric = call.params["fabric_id"]
-    _perm(call, f"/sdn/fabrics/{fabric}", ["SDN.Audit"])
-    raise _no_fabric(fabric)
+    raise _no_fabric(call.params["fabric_id"])
 
 
 def fabric_node(call: Call) -> Any:
-    fabric = call.params["fabric_id"]
-    _perm(call, f"/sdn/fabrics/{fabric}", ["SDN.Audit", "SDN.Allocate"], any_of=True)
-    _perm(call, f"/nodes/{call.params['node_id']}", ["Sys.Audit", "Sys.Modify"], any_of=True)
-    raise _no_fabric(fabric)
+    raise _no_fabric(call.params["fabric_id"])
 
 
 def node_fabric_index(call: Call) -> list[dict[str, str]]:
-    _perm(call, f"/sdn/fabrics/{call.params['fabric']}", ["SDN.Audit"])
     _require_node(call)
     return [{"subdir": "neighbors"}, {"subdir": "routes"}]
 
 
 def node_fabric_status(call: Call) -> Any:
     """``routes``/``neighbors``/``interfaces``: no running config to read yet."""
-    _perm(call, f"/sdn/fabrics/{call.params['fabric']}", ["SDN.Audit"])
     _require_node(call)
     raise PveError(500, NO_RUNNING_CONFIG)
 
@@ -156,13 +142,11 @@ def node_fabric_status(call: Call) -> Any:
 
 
 def node_zone_index(call: Call) -> list[dict[str, str]]:
-    _perm(call, f"/sdn/zones/{call.params['zone']}", ["SDN.Audit"])
     _require_node(call)
     return [{"subdir": "content"}, {"subdir": "bridges"}, {"subdir": "ip-vrf"}]
 
 
 def node_zone_content(call: Call) -> list[Any]:
-    _perm(call, f"/sdn/zones/{call.params['zone']}", ["SDN.Audit"])
     _require_node(call)
     return []
 
@@ -200,7 +184,7 @@ def localnetwork_bridges(call: Call) -> list[dict[str, Any]]:
         rows = []
         for row in cluster.network.interfaces(call.node, "bridge"):
             path = f"/sdn/zones/localnetwork/{row['iface']}"
-            if checked(call) and not (
+            if token_call(call.identity) and not (
                 cluster.access.has(path, "SDN.Audit") or cluster.access.has(path, "SDN.Allocate")
             ):
                 continue
@@ -210,7 +194,6 @@ def localnetwork_bridges(call: Call) -> list[dict[str, Any]]:
 
 
 def node_zone_bridges(call: Call) -> Any:
-    _perm(call, f"/sdn/zones/{call.params['zone']}", ["SDN.Audit"])
     _require_node(call)
     if call.params["zone"] == LOCALNETWORK:
         return localnetwork_bridges(call)
@@ -219,7 +202,6 @@ def node_zone_bridges(call: Call) -> Any:
 
 def node_zone_missing(call: Call) -> Any:
     """``bridges`` (a zone other than ``localnetwork``) and ``ip-vrf``."""
-    _perm(call, f"/sdn/zones/{call.params['zone']}", ["SDN.Audit"])
     _require_node(call)
     raise param_error({"zone": "zone does not exist"})
 

@@ -31,7 +31,6 @@ from __future__ import annotations
 from typing import Any
 
 from solti.sandbox.pve.handlers import Call, Handler
-from solti.sandbox.pve.handlers.read_guard import guarded, node
 
 RUNNING = {"state": "running", "unit-state": "enabled", "active-state": "active"}
 NOT_FOUND = {"state": "dead", "unit-state": "not-found", "active-state": "inactive"}
@@ -102,7 +101,7 @@ def service_state(call: Call) -> dict[str, Any]:
 
 
 SERVICES_READS: dict[str, Handler] = {
-    "/nodes/{node}/services": guarded(service_index, node("Sys.Audit")),
-    "/nodes/{node}/services/{service}": guarded(service_subdirs, node("Sys.Audit")),
-    "/nodes/{node}/services/{service}/state": guarded(service_state, node("Sys.Audit")),
+    "/nodes/{node}/services": service_index,
+    "/nodes/{node}/services/{service}": service_subdirs,
+    "/nodes/{node}/services/{service}/state": service_state,
 }

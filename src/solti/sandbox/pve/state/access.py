@@ -1,11 +1,19 @@
 """The API token's privileges, as ``/access/permissions`` reports and the routes enforce them.
 
 The simulator has one token (``root@pam!solti``); by default it holds every privilege on
-``/``. Tests take some away to prove that clients (``solti check``) notice.
+``/``. Tests take some away to prove that clients (``solti check``) notice. The other caller
+is root@pam with a ticket, who holds every privilege everywhere (pve-access-control
+``RPCEnvironment.pm`` ``permissions``: ``return $self->{user_cfg}->... if $user eq
+'root@pam'`` -> all privileges): while a request of root's runs (``acting_for``), every
+check made in a method's own code (list filters, fields for auditors) sees that, not the
+token's ACL.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from solti.sandbox.pve.api_errors import PveError
@@ -61,6 +69,12 @@ ALL_PRIVILEGES = [
 ]
 
 
+# Whether the request running on this thread is root@pam's (a ticket): set per request by
+# ``Access.acting_for``, so concurrent requests of the token and of root do not mix.
+_ROOT_CALLER: ContextVar[bool] = ContextVar("pve_sim_root_caller", default=False)
+ROOT = "root@pam"
+
+
 class Access:
     """ACL paths to ``{privilege: propagate}`` for the token."""
 
@@ -92,12 +106,38 @@ class Access:
         kept = {n: v for n, v in self._acl.get(path, {}).items() if n not in names}
         self.set_token_privileges(path, kept)
 
+    @contextmanager
+    def acting_for(self, user: str | None, tokenid: str | None) -> Iterator[None]:
+        """Checks inside this block are those of the caller: root@pam by ticket holds every
+        privilege, a token (or nobody) what the token's ACL gives."""
+        mark = _ROOT_CALLER.set(user == ROOT and not tokenid)
+        try:
+            yield
+        finally:
+            _ROOT_CALLER.reset(mark)
+
+    @contextmanager
+    def token_view(self) -> Iterator[None]:
+        """The token's own privileges, whoever asks (``/access/permissions?userid=<token>``)."""
+        mark = _ROOT_CALLER.set(False)
+        try:
+            yield
+        finally:
+            _ROOT_CALLER.reset(mark)
+
+    def stored_acl(self) -> dict[str, dict[str, int]]:
+        """The token's ACL entries as configured (``/access/acl`` lists them for anyone)."""
+        return {p: dict(v) for p, v in self._acl.items()}
+
     def permissions_for(self, path: str | None) -> dict[str, dict[str, int]]:
-        """The token's privileges: every ACL path, or the effective set on one ``path``.
+        """The caller's privileges: every ACL path, or the effective set on one ``path``.
 
         The nearest configured ancestor decides; on a proper ancestor only privileges with
-        propagate ``1`` count, as with PVE ACLs.
+        propagate ``1`` count, as with PVE ACLs. root@pam (``acting_for``) holds all of them
+        on ``/``.
         """
+        if _ROOT_CALLER.get():
+            return {path or "/": dict.fromkeys(ALL_PRIVILEGES, 1)}
         if path is None:
             return {p: dict(v) for p, v in self._acl.items()}
         best = max(
