@@ -8,6 +8,7 @@ from typing import Any
 from solti.sandbox.pve.handlers import Call
 from solti.sandbox.pve.state.drives import parse_net, split_property_string
 from solti.sandbox.pve.state.guests import LockTimeout
+from solti.sandbox.pve.state.privileges import check_vm_create
 from solti.sandbox.pve.state.tasks import TaskError
 
 
@@ -16,6 +17,7 @@ def create(call: Call) -> str:
     with call.cluster() as cluster:
         cluster.nodes.require(call.node)
         cluster.nodes.check_quorum()
+        check_vm_create(cluster.access, call.params)  # ``create_vm``'s own checks
         return cluster.configs.create(call.node, call.params, call.user)
 
 
