@@ -29,6 +29,7 @@ from solti.sandbox.pve.faults import API_PREFIX, Faults, TransportDecision
 from solti.sandbox.pve.handlers import Call, Handler
 from solti.sandbox.pve.handlers.api_permissions import check_api2_permissions, method_permissions
 from solti.sandbox.pve.handlers.reads import read_handler
+from solti.sandbox.pve.handlers.root_only_params import check_root_only_params
 from solti.sandbox.pve.propstring import perl_str
 from solti.sandbox.pve.routes import NO_AUTH, ROUTES
 from solti.sandbox.pve.schema import DUPLICATE_PARAM, Route, Schema, get_schema, param_error
@@ -126,6 +127,7 @@ class Api:
         self.check_permissions(route, identity, uri_param)
         self.check_proxy(route.template, uri_param)
         values = schema.validate(route, params, json_body=json_body)
+        check_root_only_params(method, route.template, identity, values)  # the code's first
         call = Call(values, identity, self.cluster, self.lock, self.now, self.auth)
         user, tokenid = (identity.user, identity.tokenid) if identity else (None, None)
         with self.cluster.access.acting_for(user, tokenid):
