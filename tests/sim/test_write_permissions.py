@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 from proxmoxer.core import ResourceException
 
 from solti.sandbox.pve import PveSimulator
@@ -255,6 +256,31 @@ def test_clone_fills_newid_from_the_body(pve: PveSimulator, api: Any) -> None:
                 "/vms/500": ["VM.Allocate"]})  # fmt: skip
     run_ok(root_login(pve), clone(newid=500, name="copy"))
     assert root_login(pve).nodes(NODE).qemu(500).config.get()["name"] == "copy"
+
+
+def test_clone_fills_newid_from_a_json_body(pve: PveSimulator) -> None:
+    """``AnyEvent.pm`` ``extract_params`` decodes a JSON body into the same parameters; the
+    number ``500`` fills ``/vms/{newid}`` as Perl prints it (``template_replace``)."""
+    pve.state.add_template(9000, "tpl")
+    grant(pve, {"/": ["Datastore.AllocateSpace", "SDN.Use"], "/vms/9000": ["VM.Clone"],
+                "/vms/501": ["VM.Allocate"]})  # fmt: skip
+    url = f"{pve.url}/api2/json/nodes/{NODE}/qemu/9000/clone"
+    headers = {"Authorization": f"PVEAPIToken={pve.token_id}={pve.token_secret}"}
+
+    def post(newid: int) -> requests.Response:
+        return requests.post(url, json={"newid": newid}, headers=headers,
+                             verify=pve.ca_path, timeout=5)  # fmt: skip
+
+    before = world(pve)
+    refused = post(500)
+    assert (refused.status_code, refused.json()["message"]) == (
+        403,
+        "Permission check failed\n",
+    )
+    assert world(pve) == before
+    answer = post(501)
+    assert answer.status_code == 200
+    run_ok(root_login(pve), answer.json()["data"])
 
 
 # --- download-url: ['and', perm storage, ['or', perm / [Sys.Audit, Sys.Modify], perm node]] ---
