@@ -23,7 +23,7 @@ from solti.sandbox.pve import PveSimulator
 from solti.sandbox.pve.handlers.api_permissions import forms_of, method_permissions
 from solti.sandbox.pve.handlers.root_only_params import ROOT_ONLY_PARAMS
 from solti.sandbox.pve.routes import ROUTES
-from tests.sim.conftest import NODE, root_login, run_ok
+from tests.sim.conftest import GIB, NODE, qcow2_image, root_login, run_ok
 
 VM = "/nodes/{node}/qemu/{vmid}"
 SNAP = f"{VM}/snapshot/{{snapname}}"
@@ -345,6 +345,62 @@ def test_create_checks_in_its_code_in_perl_order(pve: PveSimulator, api: Any) ->
     grant(pve, {"/vms/100": ["VM.Allocate", "VM.Config.Memory"]})
     run_ok(root_login(pve), create(vmid=100, memory=2048))
     assert root_login(pve).nodes(NODE).qemu(100).config.get()["memory"] == "2048"
+
+
+def test_create_checks_storage_then_options_then_bridges(pve: PveSimulator, api: Any) -> None:
+    """``create_vm`` after ``VM.Allocate``: ``$check_storage_access`` (the new disk's storage,
+    then pve-storage ``check_volume_access`` of the ``import-from`` source: an ``import``
+    volume needs ``Datastore.AllocateSpace`` or ``Datastore.Audit``), then
+    ``$check_vm_modify_config_perm``, then ``check_bridge_access`` (``SDN.Use``)."""
+    pve.state.add_import_image("a.qcow2", qcow2_image(GIB))
+    create = api.nodes(NODE).qemu.post
+    params = {
+        "vmid": 100,
+        "scsi0": "local-lvm:0,import-from=local:import/a.qcow2",
+        "net0": "virtio,bridge=vmbr0",
+    }
+    grant(pve, {"/vms/100": ["VM.Allocate", "VM.Config.Network"]})
+    assert refused_unchanged(pve, lambda: create(**params)) == (
+        403,
+        "Permission check failed (/storage/local-lvm, Datastore.AllocateSpace)",
+    )
+    grant(pve, {"/vms/100": ["VM.Allocate"], "/storage/local-lvm": ["Datastore.AllocateSpace"]})
+    assert refused_unchanged(pve, lambda: create(**params)) == (
+        403,
+        "Permission check failed (/storage/local, Datastore.AllocateSpace|Datastore.Audit)",
+    )
+    grant(pve, {"/vms/100": ["VM.Allocate"], "/storage": ["Datastore.AllocateSpace"]})
+    assert refused_unchanged(pve, lambda: create(**params)) == (
+        403,
+        "Permission check failed (/vms/100, VM.Config.Network)",
+    )
+    grant(pve, {"/vms/100": ["VM.Allocate", "VM.Config.Network"],
+                "/storage": ["Datastore.AllocateSpace"]})  # fmt: skip
+    assert refused_unchanged(pve, lambda: create(**params)) == (
+        403,
+        "Permission check failed (/sdn/zones/localnetwork/vmbr0, SDN.Use)",
+    )
+    grant(pve, {"/vms/100": ["VM.Allocate", "VM.Config.Network"],
+                "/storage": ["Datastore.AllocateSpace"],
+                "/sdn/zones/localnetwork/vmbr0": ["SDN.Use"]})  # fmt: skip
+    run_ok(root_login(pve), create(**params))
+    assert root_login(pve).nodes(NODE).qemu(100).config.get()["net0"].endswith("bridge=vmbr0")
+
+
+def test_create_refuses_the_host_cdrom_and_paths_to_the_token(pve: PveSimulator, api: Any) -> None:
+    """``$check_storage_access``: the host's CD-ROM drive needs ``Sys.Console`` on ``/``;
+    pve-storage ``check_volume_access`` of a path (no storage) dies unless root@pam (Perl
+    adds " at .../Storage.pm line N." to that ``die``; the simulator leaves the place out)."""
+    create = api.nodes(NODE).qemu.post
+    grant(pve, {"/vms/100": ["VM.Allocate", "VM.Config.CDROM", "VM.Config.Disk"]})
+    assert refused_unchanged(pve, lambda: create(vmid=100, ide2="cdrom,media=cdrom")) == (
+        403,
+        "Permission check failed (/, Sys.Console)",
+    )
+    grant(pve, {"/vms/100": ["VM.Allocate"], "/storage": ["Datastore.AllocateSpace"]})
+    assert refused_unchanged(
+        pve, lambda: create(vmid=100, scsi0="local-lvm:0,import-from=/root/a.qcow2")
+    ) == (500, "Only root can pass arbitrary filesystem paths.")
 
 
 # --- where in the pipeline ------------------------------------------------------------------
