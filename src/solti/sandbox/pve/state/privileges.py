@@ -108,8 +108,9 @@ def check_modify_config(access: Access, vmid: int, keys: Iterable[str]) -> None:
 
 
 def check_storage_access(access: Access, drives: dict[str, str]) -> None:
-    """``$check_storage_access``: a new disk (``STORAGE:SIZE``) needs
-    ``Datastore.AllocateSpace`` on that storage."""
+    """``$check_storage_access`` of ``$update_vm_api``, for new disks only: a new disk
+    (``STORAGE:SIZE``) needs ``Datastore.AllocateSpace`` on that storage. ``create_vm``'s
+    whole ``$check_storage_access`` is ``handlers/create_checks.py``."""
     for value in drives.values():
         drive = parse_drive(value)
         new = NEW_DISK_RE.match(drive.get("file", ""))
