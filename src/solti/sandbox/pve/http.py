@@ -1,9 +1,11 @@
 """The wire: HTTPS server, request decoding, auth/schema/handler pipeline, PVE's envelope.
 
 Every API request goes: transport faults -> body rule for GET/DELETE -> authentication ->
-``Schema.resolve`` (501) -> a GET's schema ``permissions`` (403) -> ``Schema.validate`` (400)
--> handler. Errors become PVE's answer
-with the first message line as HTTP reason phrase. ``/_sim/*`` is the control plane.
+``Schema.resolve`` (501) -> duplicate path parameter (400) -> API token allowed (403) -> the
+method's schema ``permissions`` (403, reads and writes) -> proxy to an offline node (595) ->
+``Schema.validate`` (400, on the node that runs the method) -> handler (with the checks the
+method's own code makes). Errors become PVE's answer with the first message line as HTTP
+reason phrase. ``/_sim/*`` is the control plane.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from solti.sandbox.pve.faults import API_PREFIX, Faults, TransportDecision
 from solti.sandbox.pve.handlers import Call, Handler
 from solti.sandbox.pve.handlers.api_permissions import check_api2_permissions, method_permissions
 from solti.sandbox.pve.handlers.reads import read_handler
-from solti.sandbox.pve.routes import COMPOUND_CHECKS, NO_AUTH, PERMISSIONS, ROUTES
-from solti.sandbox.pve.schema import Route, Schema, get_schema
+from solti.sandbox.pve.handlers.root_only_params import check_root_only_params
+from solti.sandbox.pve.propstring import perl_str
+from solti.sandbox.pve.routes import NO_AUTH, ROUTES
+from solti.sandbox.pve.schema import DUPLICATE_PARAM, Route, Schema, get_schema, param_error
 from solti.sandbox.pve.state import Cluster
 from solti.sandbox.pve.state.nodes import PROXY_REASON, PROXY_STATUS
 
@@ -109,51 +113,49 @@ class Api:
             identity = self.auth.authenticate(method, headers)
         if route is None or handler is None:
             raise PveError(501, f"Method '{method} {path}' not implemented")
+        json_body = content_type.startswith("application/json")
+        params = decode_body(body, json_body)
+        params.update(dict(query))
+        params.pop("_dc", None)  # AnyEvent.pm ``handle_api2_request``: the no-cache parameter
+        uri_param = uri_params(route, params)
         if identity and identity.tokenid and not route.allowtoken:
             raise PveError(
                 403,
                 f"Permission check failed (URI '{path}' not available with API "
                 "token, need proper ticket.)",
             )
-        if method == "GET":
-            self.check_read_permissions(route, identity, dict(query))
-        json_body = content_type.startswith("application/json")
-        params = decode_body(body, json_body)
-        params.update(dict(query))
+        self.check_permissions(route, identity, uri_param)
+        self.check_proxy(route.template, uri_param)
         values = schema.validate(route, params, json_body=json_body)
-        if identity and identity.tokenid:
-            with self.lock:
-                for acl_path, privileges in PERMISSIONS.get((method, route.template), []):
-                    self.cluster.access.check_privileges(acl_path.format(**values), privileges)
-                compound = COMPOUND_CHECKS.get((method, route.template))
-                if compound:
-                    compound(self.cluster.access, values)
-        self.check_proxy(route.template, values)
+        check_root_only_params(method, route.template, identity, values)  # the code's first
         call = Call(values, identity, self.cluster, self.lock, self.now, self.auth)
         user, tokenid = (identity.user, identity.tokenid) if identity else (None, None)
         with self.cluster.access.acting_for(user, tokenid):
             return handler(call)
 
-    def check_read_permissions(
-        self, route: Route, identity: Identity | None, query: dict[str, str]
+    def check_permissions(
+        self, route: Route, identity: Identity | None, uri_param: dict[str, Any]
     ) -> None:
-        """Every GET's ``permissions`` from the schema, before its handler and before its
-        parameters are validated, as pve-manager ``PVE/HTTPServer.pm`` ``rest_handler`` runs
-        ``check_api2_permissions`` (``handlers/api_permissions.py``) ahead of the method."""
-        permissions = method_permissions("GET", route.template)
+        """Every method's ``permissions`` from the schema (reads and writes alike), before
+        its parameters are validated and before its handler, as pve-manager
+        ``PVE/HTTPServer.pm`` ``rest_handler`` runs ``check_api2_permissions``
+        (``handlers/api_permissions.py``) on ``$uri_param``: the path's parameters plus every
+        query and body parameter, raw (so clone's ``/vms/{newid}`` is the body's ``newid``).
+        The checks a method's own code makes (``$rpcenv->check`` in its ``code``) stay in
+        its handler."""
+        permissions = method_permissions(route.method, route.template)
         with self.lock:
-            check_api2_permissions(
-                permissions, identity, self.cluster.access, {**query, **route.path_params}
-            )
+            check_api2_permissions(permissions, identity, self.cluster.access, uri_param)
 
-    def check_proxy(self, template: str, values: dict[str, Any]) -> None:
+    def check_proxy(self, template: str, uri_param: dict[str, Any]) -> None:
         """pve-manager ``PVE/HTTPServer.pm`` ``rest_handler``: a method declared with
         ``proxyto => 'node'`` (every one below ``/nodes/{node}/``) for another node is
-        proxied to it after the permission check; to an offline node the connection fails
+        proxied to it after the permission check and before its parameters are validated
+        (the target node's ``handle`` does that); to an offline node the connection fails
         and the client gets AnyEvent::HTTP's 595 (``AnyEvent.pm`` ``proxy_request``)."""
         if not template.startswith("/nodes/{node}/"):
             return
-        node = values.get("node")
+        node = uri_param.get("node")
         with self.lock:
             if node in self.cluster.nodes and not self.cluster.nodes.is_online(node):
                 raise ProxyError(PROXY_STATUS, PROXY_REASON)
@@ -166,6 +168,20 @@ def read_route(path: str) -> tuple[Route | None, Handler | None]:
     except PveError:
         return None, None
     return route, read_handler(route.template)
+
+
+def uri_params(route: Route, params: dict[str, Any]) -> dict[str, Any]:
+    """pve-manager ``PVE/HTTPServer.pm`` ``rest_handler``'s ``$uri_param``: the parameters
+    matched in the path, then each query/body parameter; one that names a path parameter
+    with another value is a 400 before any permission is checked."""
+    merged: dict[str, Any] = dict(route.path_params)
+    for key in sorted(params):
+        value = params[key]
+        uri_value = route.path_params.get(key)
+        if uri_value is not None and value is not None and perl_str(value) != uri_value:
+            raise param_error({key: DUPLICATE_PARAM})
+        merged[key] = value
+    return merged
 
 
 def decode_body(body: bytes, json_body: bool) -> dict[str, Any]:

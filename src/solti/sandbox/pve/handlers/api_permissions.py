@@ -1,9 +1,10 @@
-"""A GET method's ``permissions``, checked before its handler runs: the one gate of every read.
+"""A method's ``permissions``, checked before its handler runs: the one gate of every call.
 
 pve-manager ``PVE/HTTPServer.pm`` ``rest_handler`` calls pve-access-control
 ``src/PVE/RPCEnvironment.pm`` ``check_api2_permissions`` with the method's ``permissions``
 hash (the vendored schema carries it, ``check`` as a JSON array) after resolving the handler
-and before running it:
+and before running it, for reads and writes alike, on ``$uri_param`` (path, query and body
+parameters as sent: a JSON ``true`` is ``1`` in a path, as Perl prints it):
 
 - ``user => 'world'`` passes without a user; no user otherwise is "user != null";
 - ``root@pam`` (the simulator's ticket user) passes everything;
@@ -18,7 +19,7 @@ and before running it:
 sub-test with ``noerr``; none passing is the bare message), ``['userid-group', privs,
 groups_param => ...]``, ``['userid-param', 'self' | 'Realm.AllocateUser']`` and
 ``['perm-modify', path]``. Any other form fails closed (403): the simulator must not let a
-read through on a test it does not understand. ``forms_of`` lists the forms of a check, for
+call through on a test it does not understand. ``forms_of`` lists the forms of a check, for
 the test that walks the schema.
 
 The caller's privileges are the token ACL of ``state/access.py`` (the token's user,
@@ -34,6 +35,7 @@ from typing import Any
 from solti.sandbox.pve import path_catalog
 from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.auth import Identity
+from solti.sandbox.pve.propstring import perl_str
 from solti.sandbox.pve.state.access import Access
 
 ROOT = "root@pam"
@@ -89,7 +91,7 @@ def template_replace(template: str, params: Mapping[str, Any]) -> str:
 
     def fill(match: re.Match[str]) -> str:
         value = params.get(match[1])
-        text = "" if value is None else str(value)
+        text = "" if value is None else perl_str(value)
         return text if text not in ("", "0") else "-"
 
     return re.sub(r"\{([^}]+)\}", fill, template)

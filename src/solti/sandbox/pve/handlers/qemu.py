@@ -6,16 +6,19 @@ import ipaddress
 from typing import Any
 
 from solti.sandbox.pve.handlers import Call
+from solti.sandbox.pve.handlers.create_checks import check_create
 from solti.sandbox.pve.state.drives import parse_net, split_property_string
 from solti.sandbox.pve.state.guests import LockTimeout
 from solti.sandbox.pve.state.tasks import TaskError
 
 
 def create(call: Call) -> str:
-    """qemu-server ``API2/Qemu.pm`` ``create_vm``: ``check_cfs_quorum`` before anything."""
+    """qemu-server ``API2/Qemu.pm`` ``create_vm``: ``check_cfs_quorum`` before anything, then
+    the permission checks of its code (``create_checks.py``)."""
     with call.cluster() as cluster:
         cluster.nodes.require(call.node)
         cluster.nodes.check_quorum()
+        check_create(cluster, call.identity, call.params)  # ``create_vm``'s own checks
         return cluster.configs.create(call.node, call.params, call.user)
 
 

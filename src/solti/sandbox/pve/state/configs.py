@@ -252,11 +252,7 @@ class Configs:
     def create(self, node: str, params: dict[str, Any], user: str) -> str:
         """``POST /nodes/{node}/qemu``: checks now, ``lock: create`` config, work in the task."""
         vmid = int(params["vmid"])
-        settings = {k: v for k, v in params.items() if k not in NOT_CONFIG}
-        privileges.check_modify_config(self._access, vmid, settings)
-        privileges.check_storage_access(
-            self._access, {k: stored(v) for k, v in settings.items() if is_drive_key(k)}
-        )
+        # The permission checks of ``create_vm``'s code ran before: handlers/create_checks.py
         if vmid in self._guests:
             raise PveError(
                 500,

@@ -10,7 +10,8 @@ itself skips them; an API token of root is checked like any other.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.state.access import Access
@@ -56,6 +57,27 @@ def check_vm_perm(access: Access, vmid: int, privileges: list[str], any_of: bool
         access.check_privileges(path, [privilege])
 
 
+def check_vm_create(access: Access, params: Mapping[str, Any]) -> None:
+    """qemu-server ``API2/Qemu.pm`` ``create_vm``: its ``permissions`` are ``user => 'all'``
+    ("check inside"), so its code checks, in this order, after ``check_cfs_quorum``: the
+    pool exists, ``Datastore.AllocateSpace`` on the default ``storage``, ``Sys.Console`` on
+    ``/`` for ``ha-managed``, ``VM.PowerMgmt`` for ``start``, then ``VM.Allocate`` on
+    ``/vms/{vmid}`` (or the pool) with ``noerr``, failing with the bare ``raise_perm_exc()``.
+    The per-option checks (``$check_storage_access``, ``$check_vm_modify_config_perm``)
+    follow in ``state/configs.py`` ``create``. Restores (``archive``) are not modelled."""
+    vmid = int(params["vmid"])
+    if params.get("pool") is not None:
+        access.check_pool_exist(str(params["pool"]))
+    if params.get("storage") is not None:
+        access.check_privileges(f"/storage/{params['storage']}", ["Datastore.AllocateSpace"])
+    if params.get("ha-managed"):
+        access.check_privileges("/", ["Sys.Console"])
+    if params.get("start"):
+        check_vm_perm(access, vmid, ["VM.PowerMgmt"])
+    if not access.has(f"/vms/{vmid}", "VM.Allocate"):
+        raise PveError(403, "Permission check failed\n")
+
+
 def check_modify_config(access: Access, vmid: int, keys: Iterable[str]) -> None:
     """``$check_vm_modify_config_perm`` for option names (set or deleted)."""
     for key in keys:
@@ -86,8 +108,9 @@ def check_modify_config(access: Access, vmid: int, keys: Iterable[str]) -> None:
 
 
 def check_storage_access(access: Access, drives: dict[str, str]) -> None:
-    """``$check_storage_access``: a new disk (``STORAGE:SIZE``) needs
-    ``Datastore.AllocateSpace`` on that storage."""
+    """``$check_storage_access`` of ``$update_vm_api``, for new disks only: a new disk
+    (``STORAGE:SIZE``) needs ``Datastore.AllocateSpace`` on that storage. ``create_vm``'s
+    whole ``$check_storage_access`` is ``handlers/create_checks.py``."""
     for value in drives.values():
         drive = parse_drive(value)
         new = NEW_DISK_RE.match(drive.get("file", ""))
