@@ -93,6 +93,18 @@ class Harness:
             assert time.monotonic() < deadline, f"{sample} is {seen}, expected {value}"
             time.sleep(0.05)
 
+    def wait_counted(self, sample: str, at_least: float, timeout: float = 30) -> None:
+        """Poll /metrics until the counter ``sample`` reaches ``at_least``.
+
+        The counters live in the process's one registry, and a flow an earlier test started
+        may still end (and count) in the background after that test's bot stopped, so a
+        counter is awaited to reach its value rather than to equal it (CI saw 56 for 54).
+        """
+        deadline = time.monotonic() + timeout
+        while (seen := self.metric(sample)) < at_least:
+            assert time.monotonic() < deadline, f"{sample} is {seen}, expected >= {at_least}"
+            time.sleep(0.05)
+
     def ephemeral_texts(self, user: str = ALICE) -> list[str]:
         return [m.get("text", "") for m in self.standin.ephemerals(user)]
 

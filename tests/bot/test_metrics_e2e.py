@@ -40,7 +40,7 @@ def test_approvals_waiting_goes_up_then_down_and_clicks_are_counted(bot: Harness
     bot.user.click(card, "approval_deny", user=APPROVER)
     bot.standin.wait_for(lambda: "Denied" in str(bot.standin.last_message(APPROVALS)["blocks"]), 20)
     bot.wait_metric("solti_approvals_waiting", 0)
-    bot.wait_metric(denied, clicks_before + 1)
+    bot.wait_counted(denied, clicks_before + 1)
 
 
 def test_a_create_from_the_form_is_counted(bot: Harness) -> None:
@@ -59,4 +59,4 @@ def test_a_create_from_the_form_is_counted(bot: Harness) -> None:
         lambda: [m for m in bot.standin.messages(INFRA) if "metric-form" in m.get("text", "")],
         30,
     )
-    bot.wait_metric(created, before + 1, timeout=30)
+    bot.wait_counted(created, before + 1)
