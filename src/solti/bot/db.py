@@ -19,6 +19,8 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from solti.provisioning.sqlite_files import use_wal
+
 __all__ = ["MIGRATION_SET", "BotDatabase", "migrations"]
 
 MIGRATION_SET = "solti-bot"
@@ -168,7 +170,7 @@ class BotDatabase:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
         if self.path != ":memory:":
-            conn.execute("PRAGMA journal_mode=WAL")
+            use_wal(conn)
         conn.execute("PRAGMA busy_timeout=30000")
         conn.execute("PRAGMA synchronous=NORMAL")  # WAL keeps this durable across crashes
         self.db = sqlite_utils.Database(conn)

@@ -35,6 +35,7 @@ from solti.provisioning.audit_schema import (
 from solti.provisioning.errors import NotFound
 from solti.provisioning.models import AuditRecord, AuditResult
 from solti.provisioning.ownership import RunningRecord, process_identity
+from solti.provisioning.sqlite_files import use_wal, write_locked
 
 if TYPE_CHECKING:  # sqlite-utils loads when a log is opened (~75 ms), not with this module
     from sqlite_utils import Database
@@ -94,14 +95,16 @@ class AuditLog:
         self._lock = threading.RLock()
         self.conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         self._db: Database | None = None
-        if self.path != ":memory:" and self.journal_mode != "wal":
-            self.conn.execute("PRAGMA journal_mode=wal")
+        if self.path != ":memory:":
+            use_wal(self.conn)
         # Every commit reaches the disk before a Proxmox call follows it, even through a power
         # cut (NORMAL would save ~1 ms a commit; docs/operations.md, "Durability").
         self.conn.execute("PRAGMA synchronous=FULL")
         with self._lock:
-            if pending(self.conn):
-                migrations().apply(self.db)
+            if pending(self.conn):  # read without a lock: an up-to-date file stops here
+                with write_locked(self.conn):
+                    if pending(self.conn):  # another process may have applied them meanwhile
+                        migrations().apply(self.db)
         self._started: dict[int, float] = {}
 
     def scoped(self, cluster: str) -> AuditLog:
