@@ -15,6 +15,9 @@ qemu-server ``src/PVE/API2/Qemu.pm`` ``create_vm`` ("check inside"), after
 3. ``$check_vm_modify_config_perm`` (each option's class) and ``$check_vm_create_serial_perm``;
 4. ``PVE::QemuServer::check_bridge_access`` (``SDN.Use`` per bridge).
 
+``$update_vm_api`` (``update_vm``, ``update_vm_async``) makes the same storage check after its
+own ``$check_vm_modify_config_perm`` calls (``check_update`` below), with no default storage.
+
 Root@pam by ticket passes each (``Access.acting_for``); USB, PCI and directory mappings are
 not modelled, so their checks are not here.
 """
@@ -29,7 +32,7 @@ from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.auth import Identity
 from solti.sandbox.pve.handlers.volume_names import check_access, parse
 from solti.sandbox.pve.state import Cluster
-from solti.sandbox.pve.state.configs import NOT_CONFIG, stored
+from solti.sandbox.pve.state.config_values import NOT_CONFIG, stored, update_request
 from solti.sandbox.pve.state.drives import NEW_DISK_RE, is_drive_key, parse_drive
 from solti.sandbox.pve.state.privileges import (
     check_bridge_access,
@@ -55,6 +58,24 @@ def check_create(cluster: Cluster, identity: Identity | None, params: Mapping[st
     check_storage_access(cluster, user, vmid, settings, params.get("storage"))
     check_modify_config(access, vmid, settings)
     check_serial(cluster, user, vmid, settings)
+    check_bridge_access(access, settings)
+
+
+def check_update(cluster: Cluster, identity: Identity | None, params: Mapping[str, Any]) -> None:
+    """qemu-server ``API2/Qemu.pm`` ``$update_vm_api`` before ``$load_and_check_config``:
+    "no options specified", ``$resolve_cdrom_alias``, ``$check_vm_modify_config_perm`` of the
+    deleted options, then of the set ones, ``$check_storage_access`` (no default storage),
+    ``check_bridge_access``. The drive checks that need the current config
+    (``$check_drive_perms``) follow in ``state/configs.py`` ``update``."""
+    access = cluster.access
+    vmid = int(params["vmid"])
+    settings, deletes, _reverts = update_request(params)
+    if "cdrom" in settings:
+        settings["ide2"] = f"{settings.pop('cdrom')},media=cdrom"
+    check_modify_config(access, vmid, ["ide2" if d == "cdrom" else d for d in deletes])
+    check_modify_config(access, vmid, settings)
+    user = identity.task_user if identity else ROOT
+    check_storage_access(cluster, user, vmid, settings, None)
     check_bridge_access(access, settings)
 
 
@@ -88,22 +109,31 @@ def check_storage_access(
             else:
                 check_volume_access(cluster, user, vmid, source)
     for key in sorted(k for k in settings if re.fullmatch(r"unused\d+", k)):
-        check_volume_access(cluster, user, vmid, parse_drive(settings[key]).get("file", ""))
+        volid = parse_drive(settings[key]).get("file", "")
+        check_volume_access(cluster, user, vmid, volid, "images")
     if settings.get("vmstatestorage"):
         state_storage = settings["vmstatestorage"]
         access.check_privileges(f"/storage/{state_storage}", ["Datastore.AllocateSpace"])
 
 
-def check_volume_access(cluster: Cluster, user: str, vmid: int, volid: str) -> None:
-    """pve-storage ``Storage.pm`` ``check_volume_access`` with the new VM's ``$vmid``: a
-    volume it owns is allowed; a file system path is root@pam's alone."""
+def check_volume_access(
+    cluster: Cluster, user: str, vmid: int, volid: str, wanted: str | None = None
+) -> None:
+    """pve-storage ``Storage.pm`` ``check_volume_access`` with the VM's ``$vmid``: a file
+    system path is root@pam's alone; else the content type (``wanted``), then
+    ``Datastore.Allocate`` on the storage, then per type: ``iso``/``vztmpl``/``import`` need
+    read access to the storage, a volume the VM owns is allowed, another VM's needs
+    ``Datastore.Audit`` and ``VM.Config.Disk`` on its owner (``volume_names.check_access``)."""
     if ":" not in volid:
         if user != ROOT:
             raise PveError(500, "Only root can pass arbitrary filesystem paths.\n")
         return
-    if parse(cluster, volid).owner == vmid and not cluster.access.has(
-        f"/storage/{volid.split(':', 1)[0]}", "Datastore.Allocate"
-    ):
+    name = parse(cluster, volid)
+    if wanted and name.vtype != wanted:
+        raise PveError(500, f"unable to use volume {volid} - content type needs to be '{wanted}'\n")
+    if cluster.access.has(f"/storage/{name.storage.id}", "Datastore.Allocate"):
+        return
+    if name.vtype not in ("iso", "vztmpl", "import") and name.owner == vmid:
         return
     check_access(cluster, volid)
 

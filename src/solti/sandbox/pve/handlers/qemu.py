@@ -6,7 +6,7 @@ import ipaddress
 from typing import Any
 
 from solti.sandbox.pve.handlers import Call
-from solti.sandbox.pve.handlers.create_checks import check_create
+from solti.sandbox.pve.handlers.create_checks import check_create, check_update
 from solti.sandbox.pve.state.drives import parse_net, split_property_string
 from solti.sandbox.pve.state.guests import LockTimeout
 from solti.sandbox.pve.state.tasks import TaskError
@@ -47,6 +47,7 @@ def config_get(call: Call) -> dict[str, Any]:
 def config_put(call: Call) -> None:
     with call.cluster() as cluster:
         cluster.nodes.require(call.node)
+        check_update(cluster, call.identity, call.params)  # ``$update_vm_api``'s own checks
         cluster.configs.update(call.node, call.vmid, call.params)
     return None
 
@@ -55,6 +56,7 @@ def config_post(call: Call) -> str:
     """The async variant: same checks and change, reported through a ``qmconfig`` task."""
     with call.cluster() as cluster:
         cluster.nodes.require(call.node)
+        check_update(cluster, call.identity, call.params)  # ``$update_vm_api``'s own checks
         try:
             cluster.configs.update(call.node, call.vmid, call.params)
         except LockTimeout as timeout:

@@ -6,107 +6,41 @@ for the record, and changes the record's config (at once, or in a ``qmcreate`` t
 
 from __future__ import annotations
 
-import base64
 import re
 import uuid
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote
 
 from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.propstring import format_size
-from solti.sandbox.pve.schema import get_schema
 from solti.sandbox.pve.state import privileges
 from solti.sandbox.pve.state.access import Access
+from solti.sandbox.pve.state.config_values import (
+    IMPORT_SYNTAX,
+    NOT_CONFIG,
+    check_balloon,
+    check_import,
+    normalise_value,
+    stored,
+    typed,
+    update_request,
+)
 from solti.sandbox.pve.state.drives import (
     CLOUDINIT_RE,
     NEW_DISK_RE,
     UNITS,
     is_drive_key,
     parse_drive,
-    parse_net,
     print_drive,
-    print_net,
     qcow2_virtual_size,
 )
-from solti.sandbox.pve.state.guests import (
-    Guests,
-    check_lock,
-    digest,
-    normalise_tags,
-    random_mac,
-)
+from solti.sandbox.pve.state.guests import Guests, check_lock, digest
 from solti.sandbox.pve.state.qemu_host import QEMU_VERSION, machine_at_start, pinned_on_create
 from solti.sandbox.pve.state.records import Guest
 from solti.sandbox.pve.state.storages import Storages
 from solti.sandbox.pve.state.tasks import Now, TaskError, Tasks
 
-NOT_CONFIG = {
-    "node",
-    "vmid",
-    "start",
-    "storage",
-    "archive",
-    "force",
-    "unique",
-    "pool",
-    "live-restore",
-    "import-working-storage",
-    "digest",
-    "delete",
-    "revert",
-    "skiplock",
-    "background_delay",
-}
-SSH_KEY_TYPES = {
-    "ssh-rsa",
-    "ssh-dss",
-    "ssh-ed25519",
-    "ecdsa-sha2-nistp256",
-    "ecdsa-sha2-nistp384",
-    "ecdsa-sha2-nistp521",
-    "sk-ssh-ed25519@openssh.com",
-    "sk-ecdsa-sha2-nistp256@openssh.com",
-}
-IMPORT_SYNTAX = "'import-from' requires special syntax - use <storage ID>:0,import-from=<source>"
 EFI_SIZES = {"4m": 540672, "2m": 131072}
-
-
-def stored(value: Any) -> str:
-    """A coerced parameter as the config file holds it."""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def typed(key: str, value: str) -> Any:
-    """GET config types: booleans and integers as numbers, everything else a string."""
-    schema = get_schema().config_schema(key) or {}
-    if schema.get("type") in ("integer", "boolean"):
-        return int(value)
-    if schema.get("type") == "number":
-        number = float(value)
-        return int(number) if number.is_integer() else number
-    return value
-
-
-def check_ssh_keys(encoded: str) -> None:
-    """What ``validate_ssh_public_keys`` accepts after URL-decoding."""
-    for line in unquote(encoded).split("\n"):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        parts = line.split()
-        try:
-            blob = base64.b64decode(parts[1], validate=True)
-            length = int.from_bytes(blob[:4], "big")
-            ok = parts[0] in SSH_KEY_TYPES and blob[4 : 4 + length].decode() == parts[0]
-        except (IndexError, ValueError, UnicodeDecodeError):
-            ok = False
-        if not ok:
-            raise PveError(500, "SSH public key validation error")
 
 
 def _wrap_create(vmid: int, work: Callable[[], list[str]]) -> Callable[[], list[str]]:
@@ -117,35 +51,6 @@ def _wrap_create(vmid: int, work: Callable[[], list[str]]) -> Callable[[], list[
             raise TaskError(f"unable to create VM {vmid} - {exc}") from exc
 
     return wrapped
-
-
-def check_balloon(conf: dict[str, str], settings: dict[str, Any]) -> None:
-    """qemu-server ``API2/Qemu.pm`` ``$update_vm_api`` (``$load_and_check_config``): with
-    ``memory`` or ``balloon`` given, a balloon above the memory (``get_current_memory``,
-    default 512) is refused."""
-    if not settings.get("memory") and settings.get("balloon") is None:
-        return
-    memory = stored(settings.get("memory") or conf.get("memory", "512"))
-    maxmem = int(memory.split(",")[0].removeprefix("current="))
-    balloon = settings["balloon"] if settings.get("balloon") is not None else conf.get("balloon")
-    if balloon and int(balloon) > maxmem:
-        raise PveError(500, "balloon value too large (must be smaller than assigned memory)")
-
-
-def normalise_value(key: str, value: Any) -> str:
-    """A non-drive setting as qemu-server stores it (tags sorted, NICs given a MAC...)."""
-    text = stored(value)
-    if key == "tags":
-        return normalise_tags(text)
-    if key == "sshkeys":
-        check_ssh_keys(text)
-    if key == "description":
-        return "\n".join(line.rstrip() for line in text.split("\n")).rstrip()
-    if re.fullmatch(r"net\d+", key):
-        net = parse_net(text)
-        net.setdefault("macaddr", random_mac())
-        return print_net(net)
-    return text
 
 
 class Configs:
@@ -184,7 +89,7 @@ class Configs:
             return lambda: print_drive(drive)
         storage_id = new.group(1) or "local-lvm"
         self._storages.require_images(storage_id)
-        _check_import(key, drive, source, float(new.group(2)))
+        check_import(key, drive, source, float(new.group(2)))
 
         def alloc() -> str:
             size = self._new_disk_size(node, key, drive, storage_id, source, float(new.group(2)))
@@ -328,18 +233,11 @@ class Configs:
 
     # -- update -------------------------------------------------------------------------
     def update(self, node: str, vmid: int, params: dict[str, Any]) -> None:
-        """``PUT/POST .../config``: all checks, then the change applied at once."""
+        """``PUT/POST .../config`` after ``$update_vm_api``'s permission checks
+        (``handlers/create_checks.py`` ``check_update``): ``$load_and_check_config``, then the
+        change applied at once."""
         guest = self._guests.on(node, vmid)
-        settings = {k: v for k, v in params.items() if k not in NOT_CONFIG}
-        deletes = [d for d in re.split(r"[,;\s\x00]+", stored(params.get("delete", ""))) if d]
-        reverts = [r for r in re.split(r"[,;\s\x00]+", stored(params.get("revert", ""))) if r]
-        if not settings and not deletes and not reverts:
-            raise PveError(500, "no options specified")
-        privileges.check_modify_config(self._access, vmid, [*deletes, *settings])
-        privileges.check_storage_access(
-            self._access, {k: stored(v) for k, v in settings.items() if is_drive_key(k)}
-        )
-        privileges.check_bridge_access(self._access, {k: stored(v) for k, v in settings.items()})
+        settings, deletes, _reverts = update_request(params)
         if params.get("digest") and params["digest"] != digest(guest.conf):
             raise PveError(500, "checksum mismatch (file change by other user?)")
         check_lock(guest, bool(params.get("skiplock")))
@@ -407,17 +305,3 @@ class Configs:
         while f"unused{index}" in guest.conf:
             index += 1
         guest.conf[f"unused{index}"] = volume.volid
-
-
-def _check_import(key: str, drive: dict[str, str], source: str | None, gib: float) -> None:
-    """``import-from`` needs the size 0 and, for an EFI disk, its type and keys spelled out."""
-    if source and gib != 0:
-        raise PveError(400, "Parameter verification failed.", {key: IMPORT_SYNTAX})
-    if key == "efidisk0" and source:
-        for needed in ("efitype", "pre-enrolled-keys"):
-            if needed not in drive:
-                raise PveError(
-                    400,
-                    "Parameter verification failed.",
-                    {key: f"need to specify '{needed}' when using 'import-from'"},
-                )

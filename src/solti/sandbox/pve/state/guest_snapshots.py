@@ -3,8 +3,9 @@
 Follows pve-guest-common ``src/PVE/AbstractConfig.pm`` (``__snapshot_prepare``,
 ``__snapshot_commit``, ``snapshot_create``, ``snapshot_delete``, ``snapshot_rollback``,
 ``__snapshot_copy_config``, ``__snapshot_apply_config``) with qemu-server
-``src/PVE/QemuConfig.pm`` (``has_feature``, ``__snapshot_save_vmstate``,
-``__snapshot_check_running``, ``__snapshot_rollback_vm_stop``/``_vm_start``) and the API
+``src/PVE/QemuConfig.pm`` (``has_feature``, ``__snapshot_save_vmstate`` with
+``runningmachine``/``runningcpu``, ``__snapshot_check_running``, ``__snapshot_rollback_hook``,
+``__snapshot_rollback_vm_stop``/``_vm_start``) and the API
 subs of ``src/PVE/API2/Qemu.pm`` (``snapshot``, ``snapshot_list``, ``rollback``,
 ``delsnapshot``, ``update_snapshot_config``, ``get_snapshot_config``).
 
@@ -16,13 +17,22 @@ storage type (``snapshot_capable``).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from solti.sandbox.pve.api_errors import PveError
-from solti.sandbox.pve.state.drives import is_drive_key, parse_drive, parse_size, split_volid
+from solti.sandbox.pve.state.drives import (
+    is_drive_key,
+    parse_drive,
+    parse_size,
+    split_property_string,
+    split_volid,
+)
 from solti.sandbox.pve.state.guests import Guests, check_lock, max_memory
+from solti.sandbox.pve.state.qemu_host import machine_at_start
 from solti.sandbox.pve.state.records import Guest, Snapshot, Storage
+from solti.sandbox.pve.state.running_cpu import cpu_at_start
 from solti.sandbox.pve.state.storages import Storages
 from solti.sandbox.pve.state.tasks import Now, TaskError, Tasks
 
@@ -213,6 +223,11 @@ class Snapshots:
                 storage_id, guest.node, guest.vmid, size, name=f"vm-{guest.vmid}-state-{snapname}"
             )
             snap.vmstate = state.volid
+            # ``__snapshot_save_vmstate`` records what the VM runs with, into the snapshot's
+            # section: ``get_current_qemu_machine`` (QMP ``query-machines``) and the ``-cpu``
+            # of its process (``get_cpu_from_running_vm``; here from the current config).
+            snap.conf["runningmachine"] = Guests.running_versions(guest)["running-machine"]
+            snap.conf["runningcpu"] = cpu_at_start(guest.conf)
             lines.append(f"saving VM state and RAM using storage '{storage_id}'")
         guest.conf["lock"] = "snapshot"
         guest.snapshots[snapname] = snap
@@ -238,19 +253,49 @@ class Snapshots:
             kept = {
                 k: v for k, v in guest.conf.items() if k.startswith("unused") or k == "description"
             }
+            old_machine = guest.conf.get("machine")
             guest.conf.clear()
             guest.conf.update({**kept, **copy_config(snap.conf)})
+            force_machine = self._rollback_hook(guest, snap, old_machine)
             guest.parent = snapname
             self._restore_sizes(guest)
             lines = [f"rolled back {key} ({volid})" for key, volid in snapshot_disks(guest.conf)]
             if snap.vmstate or start_after:
                 guest.running, guest.started_at = True, self._now()
+                # ``__snapshot_rollback_vm_start``: ``vm_start`` with ``forcemachine`` (and
+                # ``forcecpu``) from the hook; ``start`` alone is a plain ``vm_start``.
+                machine = force_machine if snap.vmstate else machine_at_start(guest.conf)
+                guest.started_machine = (guest.started_at, machine)
                 lines.append(
                     f"started VM {vmid}" + (" from its saved state" if snap.vmstate else "")
                 )
             return lines
 
         return self._tasks.start(node, "qmrollback", vmid, user, finish).upid
+
+    @staticmethod
+    def _rollback_hook(guest: Guest, snap: Snapshot, old_machine: str | None) -> str:
+        """qemu-server ``QemuConfig.pm`` ``__snapshot_rollback_hook`` (second pass), on the
+        config just copied from the snapshot; returns ``forcemachine``. A recorded
+        ``runningmachine`` is taken out of the config and forced (``runningcpu`` with it);
+        else the config's machine type, or ``pc-i440fx-1.4`` for snapshots older than
+        ``machine``, whose type is dropped from a RAM snapshot's config unless the config
+        before the rollback set one. ``vmgenid`` is made new; ``running-nets-host-mtu``
+        goes."""
+        conf = guest.conf
+        running = conf.pop("runningmachine", None)
+        if running is not None:
+            force = running
+            conf.pop("runningcpu", None)
+        else:
+            machine = split_property_string(conf.get("machine", ""), "type").get("type")
+            force = machine_at_start({"machine": machine or "pc-i440fx-1.4"})
+            if snap.vmstate and old_machine is None:
+                conf.pop("machine", None)
+        if conf.get("vmgenid"):
+            conf["vmgenid"] = str(uuid.uuid4())
+        conf.pop("running-nets-host-mtu", None)
+        return force
 
     def _rollback_prepare(self, guest: Guest, snapname: str) -> Snapshot:
         self._guests.check_file_lock(guest.vmid)

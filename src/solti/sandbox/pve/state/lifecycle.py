@@ -3,6 +3,7 @@ and the worker's part (task exit status), exactly where qemu-server splits them.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -10,7 +11,7 @@ from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.propstring import format_size
 from solti.sandbox.pve.state import privileges
 from solti.sandbox.pve.state.access import Access
-from solti.sandbox.pve.state.configs import normalise_value
+from solti.sandbox.pve.state.config_values import normalise_value
 from solti.sandbox.pve.state.drives import (
     is_drive_key,
     parse_drive,
@@ -26,6 +27,25 @@ from solti.sandbox.pve.state.storages import Storages
 from solti.sandbox.pve.state.tasks import TaskError, Tasks
 
 CLONE_SKIP = ("template", "lock", "digest", "pending", "parent", "snapstate", "vmstate")
+# pve-storage ``Plugin.pm`` ``parse_volume_id``: ``STORAGE:VOLNAME``.
+VOLUME_ID_RE = re.compile(r"^[a-z][a-z0-9\-_.]*[a-z0-9]:.+$", re.IGNORECASE)
+# qemu-server ``QemuServer/Drive.pm`` ``valid_drive_names``: "order is important".
+DRIVE_ORDER = ("ide", "scsi", "virtio", "sata")
+
+
+def volume_keys(conf: dict[str, str]) -> list[str]:
+    """The drive keys of ``conf`` in ``foreach_volume`` order (``QemuConfig.pm``
+    ``valid_volume_keys``: ``valid_drive_names``, then ``efidisk0``, ``tpmstate0``)."""
+
+    def rank(key: str) -> tuple[int, int]:
+        if key == "efidisk0":
+            return (len(DRIVE_ORDER), 0)
+        if key == "tpmstate0":
+            return (len(DRIVE_ORDER) + 1, 0)
+        prefix = key.rstrip("0123456789")
+        return (DRIVE_ORDER.index(prefix), int(key[len(prefix) :]))
+
+    return sorted((k for k in conf if is_drive_key(k)), key=rank)
 
 
 class Lifecycle:
@@ -173,25 +193,48 @@ class Lifecycle:
             conf[key] = print_drive(drive)
 
     def _check_storage_access_clone(self, guest: Guest, storage_id: str | None) -> bool:
-        """``$check_storage_access_clone``: whether every volume (CD-ROMs and the cloud-init
-        drive included) is on shared storage; ``Datastore.AllocateSpace`` (403) on the
-        storage each disk is cloned to."""
+        """qemu-server ``API2/Qemu.pm`` ``$check_storage_access_clone``: whether every volume
+        is on shared storage, checking in ``foreach_volume`` order (``volume_keys``):
+
+        - no file or ``none``: nothing;
+        - a CD-ROM (cloud-init included): the host's drive (``cdrom``) needs ``Sys.Console``
+          on ``/``; any other only counts for sharing (pve-storage ``parse_volume_id`` without
+          ``noerr`` dies on a path such as ``/dev/sr0``; ``storage_config`` on an unknown
+          storage);
+        - a disk: counts for sharing, then ``Datastore.AllocateSpace`` on the target
+          ``storage`` (or its own);
+
+        then ``Datastore.AllocateSpace`` on ``vmstatestorage`` when the config sets it."""
         shared_vm = True
-        for key, value in sorted(guest.conf.items()):
-            if not is_drive_key(key):
-                continue
-            drive = parse_drive(value)
+        for key in volume_keys(guest.conf):
+            drive = parse_drive(guest.conf[key])
             volid = drive.get("file", "")
-            if not volid or volid in ("none", "cdrom") or ":" not in volid:
+            if not volid or volid == "none":
                 continue
-            sid = volid.split(":", 1)[0]
-            if sid in self._storages and not self._storages[sid].shared:
-                shared_vm = False
-            if drive.get("media") != "cdrom":
-                self._access.check_privileges(
-                    f"/storage/{storage_id or sid}", ["Datastore.AllocateSpace"]
-                )
+            if drive.get("media") == "cdrom":
+                if volid == "cdrom":
+                    self._access.check_privileges("/", ["Sys.Console"])
+                else:
+                    shared_vm = self._shared(volid) and shared_vm
+            else:
+                shared_vm = self._shared(volid) and shared_vm
+                sid = storage_id or volid.split(":", 1)[0]
+                self._access.check_privileges(f"/storage/{sid}", ["Datastore.AllocateSpace"])
+        if "vmstatestorage" in guest.conf:
+            self._access.check_privileges(
+                f"/storage/{guest.conf['vmstatestorage']}", ["Datastore.AllocateSpace"]
+            )
         return shared_vm
+
+    def _shared(self, volid: str) -> bool:
+        """pve-storage ``parse_volume_id`` (no ``noerr``) then ``storage_config``'s
+        ``shared``: a path or an unknown storage dies with their messages."""
+        if not VOLUME_ID_RE.match(volid):
+            raise PveError(500, f"unable to parse volume ID '{volid}'")
+        sid = volid.split(":", 1)[0]
+        if sid not in self._storages:
+            raise PveError(500, f"storage '{sid}' does not exist")
+        return self._storages[sid].shared
 
     def _clone_disks(self, guest: Guest) -> dict[str, Volume | None]:
         disks: dict[str, Volume | None] = {}
@@ -205,14 +248,16 @@ class Lifecycle:
 
     # -- template -----------------------------------------------------------------------
     def make_template(self, node: str, vmid: int, user: str) -> str:
+        """qemu-server ``API2/Qemu.pm`` ``template``: its ``$load_and_check`` runs in the API
+        call (a ``die`` there is a 500 with the message) and again in the ``qmtemplate``
+        worker under the config lock (a failed task): ``check_lock``, no snapshots, not a
+        template already, not running. The ``disk`` parameter is not modelled."""
         guest = self._guests.on(node, vmid)
-        check_lock(guest)
-        if guest.conf.get("template") == "1":
-            raise PveError(500, "you can't convert a template to a template")
-        if guest.running:
-            raise PveError(500, "you can't convert a VM to template if VM is running")
+        self._load_and_check_template(guest)
 
         def work() -> list[str]:
+            self._load_and_check_template(guest)
+            guest.conf["template"] = "1"
             for key, value in list(guest.conf.items()):
                 if not is_drive_key(key):
                     continue
@@ -223,10 +268,21 @@ class Lifecycle:
                 self._storages.rename_to_base(volume)
                 drive["file"] = volume.volid
                 guest.conf[key] = print_drive(drive)
-            guest.conf["template"] = "1"
             return ["converted VM to template"]
 
         return self._tasks.start(node, "qmtemplate", vmid, user, work).upid
+
+    @staticmethod
+    def _load_and_check_template(guest: Guest) -> None:
+        """``template``'s ``$load_and_check``, in its order (each a ``die``: a 500 before the
+        fork, the task's exit status in the worker, see ``Tasks``)."""
+        check_lock(guest)
+        if guest.snapshots:
+            raise PveError(500, "unable to create template, because VM contains snapshots")
+        if guest.conf.get("template") == "1":
+            raise PveError(500, "you can't convert a template to a template")
+        if guest.running:
+            raise PveError(500, "you can't convert a VM to template if VM is running")
 
     # -- resize -------------------------------------------------------------------------
     def resize(self, node: str, vmid: int, params: dict[str, Any], user: str) -> str:

@@ -2,9 +2,9 @@
 
 qemu-server ``src/PVE/API2/Qemu.pm``: ``$check_vm_modify_config_perm`` sorts option names into
 classes (CPU, Memory, HWType, Options, Disk, Network, Cloudinit); drives are checked by value
-(``$check_drive_perms``: cloud-init drive, CD-ROM, disk) and new disks need
-``Datastore.AllocateSpace`` on their storage (``$check_storage_access``). Only ``root@pam``
-itself skips them; an API token of root is checked like any other.
+(``$check_drive_perms``: cloud-init drive, CD-ROM, disk). ``$check_storage_access`` (create
+and update) is ``handlers/create_checks.py``. Only ``root@pam`` itself skips them; an API
+token of root is checked like any other.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import Any
 from solti.sandbox.pve.api_errors import PveError
 from solti.sandbox.pve.state.access import Access
 from solti.sandbox.pve.state.drives import (
-    NEW_DISK_RE,
     is_drive_key,
     parse_drive,
     split_property_string,
@@ -64,7 +63,8 @@ def check_vm_create(access: Access, params: Mapping[str, Any]) -> None:
     ``/`` for ``ha-managed``, ``VM.PowerMgmt`` for ``start``, then ``VM.Allocate`` on
     ``/vms/{vmid}`` (or the pool) with ``noerr``, failing with the bare ``raise_perm_exc()``.
     The per-option checks (``$check_storage_access``, ``$check_vm_modify_config_perm``)
-    follow in ``state/configs.py`` ``create``. Restores (``archive``) are not modelled."""
+    follow in ``handlers/create_checks.py`` ``check_create``. Restores (``archive``) are
+    not modelled."""
     vmid = int(params["vmid"])
     if params.get("pool") is not None:
         access.check_pool_exist(str(params["pool"]))
@@ -105,17 +105,6 @@ def check_modify_config(access: Access, vmid: int, keys: Iterable[str]) -> None:
             check_vm_perm(access, vmid, ["VM.Config.Disk", "VM.PowerMgmt"])
         else:
             raise PveError(500, f"only root can set '{key}' config")
-
-
-def check_storage_access(access: Access, drives: dict[str, str]) -> None:
-    """``$check_storage_access`` of ``$update_vm_api``, for new disks only: a new disk
-    (``STORAGE:SIZE``) needs ``Datastore.AllocateSpace`` on that storage. ``create_vm``'s
-    whole ``$check_storage_access`` is ``handlers/create_checks.py``."""
-    for value in drives.values():
-        drive = parse_drive(value)
-        new = NEW_DISK_RE.match(drive.get("file", ""))
-        if new and new[1] and drive.get("media") != "cdrom":
-            access.check_privileges(f"/storage/{new[1]}", ["Datastore.AllocateSpace"])
 
 
 def check_drive_perms(access: Access, vmid: int, drives: dict[str, str]) -> None:
