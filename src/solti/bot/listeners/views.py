@@ -191,7 +191,7 @@ def _submit(ack: Any, body: dict[str, Any], view: dict[str, Any], context: Any) 
         ack(response_action="errors", errors={"template": text[:1900]})
         return
     ack()
-    later(caller, "vm create", lambda: vms.create_prepared(caller, future))
+    later(caller, "vm create", lambda: vms.create_prepared(caller, future, shown))
 
 
 def register(app: Any) -> None:
