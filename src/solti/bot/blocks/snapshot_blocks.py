@@ -24,6 +24,7 @@ __all__ = [
     "DELETE_SNAPSHOT_ACTION",
     "HELP_SNAPSHOT",
     "ROLLBACK_SNAPSHOT_ACTION",
+    "ROLLBACK_STOPPED_ACTION",
     "button_value",
     "delete_prompt_message",
     "old_snapshot_blocks",
@@ -33,6 +34,9 @@ __all__ = [
 ]
 
 ROLLBACK_SNAPSHOT_ACTION = "snapshot_rollback"
+# The second choice of a running VM's rollback: PVE's rollback without ``start=1``
+# (`solti snapshot rollback --no-start` in the CLI).
+ROLLBACK_STOPPED_ACTION = "snapshot_rollback_stopped"
 DELETE_SNAPSHOT_ACTION = "snapshot_delete"
 LINES_PER_SECTION = 20
 
@@ -80,24 +84,41 @@ def snapshot_list_message(listing: Any) -> dict[str, Any]:
     return message(f"{title}: {len(lines)}", blocks)
 
 
-def rollback_prompt_message(preview: Any) -> dict[str, Any]:
-    """A rollback never runs at once: the prompt says what is lost, the button confirms."""
+def rollback_prompt_message(preview: Any, left_stopped: str | None = None) -> dict[str, Any]:
+    """A rollback never runs at once: the prompt says what is lost, the button confirms.
+
+    ``left_stopped`` (what is lost when the VM is not started again; only for a running VM
+    whose snapshot has no RAM, else there is nothing to choose) adds [Roll back, leave
+    stopped], behind its own confirm dialog.
+    """
     name = preview.snapshot.name
     text = f"Roll VM {preview.vmid} ({preview.name}) back to `{name}`? {preview.lost}"
+    value = button_value(preview.vmid, name)
+    buttons = [
+        button(
+            f"Roll back to {name}",
+            ROLLBACK_SNAPSHOT_ACTION,
+            value,
+            style="danger",
+            confirm=confirm_dialog("Roll back this VM?", escape(preview.lost), "Roll back"),
+        )
+    ]
+    if left_stopped:
+        buttons.append(
+            button(
+                "Roll back, leave stopped",
+                ROLLBACK_STOPPED_ACTION,
+                value,
+                confirm=confirm_dialog(
+                    "Roll back and leave it stopped?", escape(left_stopped), "Roll back"
+                ),
+            )
+        )
     return message(
         text,
         [
             section(f":rewind: {escape(text)}"),
-            actions(
-                button(
-                    f"Roll back to {name}",
-                    ROLLBACK_SNAPSHOT_ACTION,
-                    button_value(preview.vmid, name),
-                    style="danger",
-                    confirm=confirm_dialog("Roll back this VM?", escape(preview.lost), "Roll back"),
-                ),
-                block_id="snapshot_rollback",
-            ),
+            actions(*buttons, block_id="snapshot_rollback"),
         ],
     )
 

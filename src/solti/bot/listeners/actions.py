@@ -18,6 +18,7 @@ from solti.bot.blocks.replies import OPEN_MODAL_ACTION, REMOVE_ACTION
 from solti.bot.blocks.snapshot_blocks import (
     DELETE_SNAPSHOT_ACTION,
     ROLLBACK_SNAPSHOT_ACTION,
+    ROLLBACK_STOPPED_ACTION,
     parse_button_value,
 )
 from solti.bot.cluster_context import split_button_value
@@ -47,6 +48,7 @@ ACTION_VERBS = {
     REBUILD_ACTION: "vm rebuild",
     DISMISS_ACTION: "notice dismiss",
     ROLLBACK_SNAPSHOT_ACTION: "snapshot rollback",
+    ROLLBACK_STOPPED_ACTION: "snapshot rollback",
     DELETE_SNAPSHOT_ACTION: "snapshot delete",
 }
 
@@ -115,8 +117,9 @@ def _power(verb: str) -> Work:
     return work
 
 
-def _snapshot_confirmed(verb: str) -> Work:
-    """[Roll back]/[Delete] after Slack's confirm dialog: the flow authorizes again."""
+def _snapshot_confirmed(verb: str, *, start: bool = True) -> Work:
+    """[Roll back]/[Delete] after Slack's confirm dialog: the flow authorizes again;
+    ``start=False``: [Roll back, leave stopped]."""
 
     def work(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> None:
         target = parse_button_value(str(action.get("value") or ""))
@@ -124,8 +127,10 @@ def _snapshot_confirmed(verb: str) -> Work:
             caller.say_error("That button does not name a VM snapshot.")
             return
         vmid, name = target
-        run = snapshot_flow.rollback if verb == "rollback" else snapshot_flow.delete
-        run(caller, vmid, name, confirmed=True)
+        if verb == "rollback":
+            snapshot_flow.rollback(caller, vmid, name, confirmed=True, start=start)
+        else:
+            snapshot_flow.delete(caller, vmid, name, confirmed=True)
 
     return work
 
@@ -181,6 +186,11 @@ def register(app: Any) -> None:
     app.action(DISMISS_ACTION)(_clicked(DISMISS_ACTION, _dismiss, replace=True))
     app.action(ROLLBACK_SNAPSHOT_ACTION)(
         _clicked(ROLLBACK_SNAPSHOT_ACTION, _snapshot_confirmed("rollback"), replace=True)
+    )
+    app.action(ROLLBACK_STOPPED_ACTION)(
+        _clicked(
+            ROLLBACK_STOPPED_ACTION, _snapshot_confirmed("rollback", start=False), replace=True
+        )
     )
     app.action(DELETE_SNAPSHOT_ACTION)(
         _clicked(DELETE_SNAPSHOT_ACTION, _snapshot_confirmed("delete"), replace=True)
