@@ -25,6 +25,8 @@ __all__ = [
     "HELP_SNAPSHOT",
     "ROLLBACK_SNAPSHOT_ACTION",
     "ROLLBACK_STOPPED_ACTION",
+    "SNAPSHOT_ROLLBACK_ASK_ACTION",
+    "SNAPSHOT_TAKE_ACTION",
     "button_value",
     "delete_prompt_message",
     "old_snapshot_blocks",
@@ -38,6 +40,12 @@ ROLLBACK_SNAPSHOT_ACTION = "snapshot_rollback"
 # (`solti snapshot rollback --no-start` in the CLI).
 ROLLBACK_STOPPED_ACTION = "snapshot_rollback_stopped"
 DELETE_SNAPSHOT_ACTION = "snapshot_delete"
+# The list's buttons: take one now (the default name), or ask for a rollback (the prompt
+# above, with its confirm dialogs: the list's button itself changes nothing).
+SNAPSHOT_TAKE_ACTION = "snapshot_take"
+SNAPSHOT_ROLLBACK_ASK_ACTION = "snapshot_rollback_ask"
+# An actions block holds 25 elements: [Take a snapshot] and one [Roll back to…] per snapshot.
+MAX_ROLLBACK_BUTTONS = 24
 LINES_PER_SECTION = 20
 
 HELP_SNAPSHOT: tuple[str, list[str]] = (
@@ -67,11 +75,25 @@ def _taken(snap: Any) -> str:
     return f"{snap.taken_at:%Y-%m-%d %H:%M} UTC" if snap.taken_at else "time unknown"
 
 
+def _list_buttons(listing: Any) -> Block:
+    """[Take a snapshot], then [Roll back to NAME…] per snapshot, newest first."""
+    take = button("Take a snapshot", SNAPSHOT_TAKE_ACTION, str(listing.vmid))
+    newest = list(reversed(listing.snapshots))[:MAX_ROLLBACK_BUTTONS]
+    rollbacks = [
+        button(f"Roll back to {s.name}…", SNAPSHOT_ROLLBACK_ASK_ACTION,
+               button_value(listing.vmid, s.name))
+        for s in newest
+    ]  # fmt: skip
+    return actions(take, *rollbacks, block_id="snapshot_list")
+
+
 def snapshot_list_message(listing: Any) -> dict[str, Any]:
+    """`/solti snapshot list VMID` and App Home's [Snapshots]: the snapshots, with buttons
+    to take one and to ask for a rollback (which still asks to confirm)."""
     title = f"Snapshots of VM {listing.vmid} ({listing.name})"
     if not listing.snapshots:
         text = f"VM {listing.vmid} ({listing.name}) has no snapshots."
-        return message(text, [section(f":camera: {escape(text)}")])
+        return message(text, [section(f":camera: {escape(text)}"), _list_buttons(listing)])
     lines = []
     for snap in listing.snapshots:
         ram = " · with RAM" if snap.memory else ""
@@ -81,6 +103,7 @@ def snapshot_list_message(listing: Any) -> dict[str, Any]:
     blocks: list[Block] = [section(f":camera: *{escape(title)}*")]
     for start in range(0, len(lines), LINES_PER_SECTION):
         blocks.append(section("\n".join(lines[start : start + LINES_PER_SECTION])))
+    blocks.append(_list_buttons(listing))
     return message(f"{title}: {len(lines)}", blocks)
 
 
