@@ -107,7 +107,7 @@ def test_a_node_gone_offline_since_the_dry_run_is_replaced_and_said(bot3: Harnes
     _submit_customized(bot3, shown)
     said = bot3.wait_ephemeral("The dry run showed node pve;", timeout=30)
     assert said == (
-        ":twisted_rightwards_arrows: The dry run showed node pve; the VM goes to pve2: "
+        ":information_source: The dry run showed node pve; the VM goes to pve2: "
         "26 GiB free of 32 after this VM, the most of 2 nodes that can take it (not pve, shown "
         "before: pve is offline now, status 'offline' in /cluster/resources)."
     )

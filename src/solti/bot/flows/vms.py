@@ -218,7 +218,7 @@ def create_prepared(
         return
     moved = moved_from_shown(planned[1], shown)
     if moved is not None:
-        caller.reply(replies.info_message(f":twisted_rightwards_arrows: {moved}"))
+        caller.reply(replies.info_message(f":information_source: {moved}"))
     _build_or_ask(caller, *planned)
 
 
