@@ -135,10 +135,11 @@ def shown_choices(values: CreateInput, shown: Mapping[str, Any] | None) -> dict[
     }
 
 
-def moved_from_shown(plan: Any, shown: Mapping[str, Any] | None) -> str | None:
-    """One sentence when the VM goes to another node than the dry run showed (None: same
-    node, or nothing was shown); the plan's placement says why the shown one was not kept."""
-    node = (shown or {}).get("default_node")
+def moved_from_shown(plan: Any, shown_node: str | None) -> str | None:
+    """One sentence when the VM goes to another node than the dry run showed (``shown_node``:
+    ``shown_choices``' ``prefer_node``; None: same node, or no node was carried over); the
+    plan's placement says why the shown one was not kept."""
+    node = shown_node
     if not node or str(node) == str(plan.node):
         return None
     why = getattr(plan, "placement", None) or plan.node

@@ -208,15 +208,15 @@ def create_from_slash(caller: Caller, values: CreateInput, prefill: dict[str, An
 def create_prepared(
     caller: Caller,
     prepared: Future[tuple[VmCreateRequest, VmPlan]],
-    shown: Mapping[str, Any] | None = None,
+    shown_node: str | None = None,
 ) -> None:
     """The form's create: the plan its submit made (still running when Proxmox was slow);
-    ``shown``: the dry run the form was opened from, whose node the person is told about
-    when the VM goes elsewhere."""
+    ``shown_node``: the node of the dry run the form was opened from, carried to the plan
+    (``shown_choices``); the person is told when the VM goes elsewhere."""
     planned = _prepared_or_said(caller, prepared.result)
     if planned is None:
         return
-    moved = moved_from_shown(planned[1], shown)
+    moved = moved_from_shown(planned[1], shown_node)
     if moved is not None:
         caller.reply(replies.info_message(f":information_source: {moved}"))
     _build_or_ask(caller, *planned)
