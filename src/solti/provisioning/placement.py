@@ -33,8 +33,10 @@ __all__ = [
     "check_asked_node",
     "choose_node",
     "gib",
+    "keep_shown",
     "node_facts",
     "reach_of",
+    "shown_refusal",
     "solti_vm_counts",
     "storage_facts",
     "with_planned",
@@ -238,6 +240,44 @@ def choose_node(
     if len(able) == 1:
         return Choice(chosen, f"{chosen}: {free} after this VM; the only node that can take it")
     return Choice(chosen, f"{chosen}: {free} after this VM, the most {of}{tie}")
+
+
+def shown_refusal(
+    shown: str,
+    nodes: Mapping[str, NodeFacts],
+    reach: Reach,
+    policy: Any,
+    *,
+    template_node: str,
+) -> str | None:
+    """Why the node a person was shown earlier (a dry run) cannot take the VM now; None: it
+    can. The rules are ``choose_node``'s: a node of the cluster, allowed by ``placement.nodes``
+    and ``placement.exclude``, online, reached by the template or a copy (``reach``), and the
+    template's node under ``placement.strategy: fixed``. Memory is not a rule: placement
+    ranks by it and never refuses a node for it."""
+    if shown not in nodes:
+        return f"{shown} is no longer a node of this cluster"
+    if not _allowed(policy, shown):
+        key = "placement.exclude" if shown in policy.exclude else "not in placement.nodes"
+        return f"{shown} is now excluded by the policy ({key})"
+    facts = nodes[shown]
+    if not facts.online:
+        return f"{shown} is offline now, status {facts.status!r} in /cluster/resources"
+    why = reach.why_not.get(shown, "unknown")
+    if why is not None:
+        return f"{shown} cannot take a clone of the template now: {why}"
+    if policy.strategy == "fixed" and shown != template_node:
+        return f"placement.strategy is fixed, so the template's node {template_node} takes it"
+    return None
+
+
+def keep_shown(shown: str, nodes: Mapping[str, NodeFacts], memory_mib: int) -> Choice:
+    """The node a person was shown, kept (``shown_refusal`` found nothing against it)."""
+    facts = nodes[shown]
+    if facts.maxmem <= 0:
+        return Choice(shown, f"{shown}: as shown before, and still able to take it")
+    free = f"{gib(facts.free_after(memory_mib))} GiB free of {gib(facts.maxmem)} after this VM"
+    return Choice(shown, f"{shown}: as shown before, and still able to take it; {free}")
 
 
 def _allowed(policy: Any, node: str) -> bool:

@@ -139,11 +139,13 @@ class Provisioner(TemplateVerbs, SnapshotVerbs):
         prefer_vmid: int | None = None,
         prefer_name: str | None = None,
         lease_exempt: bool | None = None,
+        prefer_node: str | None = None,
     ) -> VmPlan:
         """Every decision of a create, with reads only: one ``/cluster/resources``, one
         template config. With ``actor`` the plan counts that person's VMs
         (``owned_by_actor``); ``prefer_vmid``/``prefer_name`` (shown to the person before)
-        are kept when the request leaves them open and they are still free."""
+        are kept when the request leaves them open and they are still free; ``prefer_node``
+        when the request names no node and that node is still eligible (``vm_plan.place``)."""
         req = _request(VmCreateRequest, request)
         if actor is not None:  # a lease the actor may not have is refused by the dry run too
             lease_book.lease_duration(self.leases.policy, req.lease, actor, exempt=lease_exempt)
@@ -153,6 +155,7 @@ class Provisioner(TemplateVerbs, SnapshotVerbs):
             actor=actor,
             prefer_vmid=prefer_vmid,
             prefer_name=prefer_name,
+            prefer_node=prefer_node,
         )
 
     def create_approval_reasons(

@@ -28,8 +28,10 @@ from solti.provisioning.placement import (
     Reach,
     check_asked_node,
     choose_node,
+    keep_shown,
     node_facts,
     reach_of,
+    shown_refusal,
     solti_vm_counts,
     storage_facts,
     with_planned,
@@ -77,9 +79,10 @@ def request_keys(ops: Collaborators, request: VmCreateRequest) -> list[str]:
 
 
 def read_for_plan(
-    ops: Collaborators, request: VmCreateRequest
+    ops: Collaborators, request: VmCreateRequest, prefer_node: str | None = None
 ) -> tuple[Snapshot, TemplateInfo, Choice | None]:
-    """The reads of a plan: one snapshot, the template's config, the node (``placement``).
+    """The reads of a plan: one snapshot, the template's config, the node (``placement``;
+    ``prefer_node``: the node shown before, kept when still eligible).
 
     A copy of the template on another node costs one more config read, only when the VM
     goes there; a default name on a cluster with VMs too new for the RRD cache one live list
@@ -87,14 +90,19 @@ def read_for_plan(
     """
     snapshot = Snapshot.take(ops.client)
     template = choose_template(ops.client, snapshot, request.template, set(ops.catalog.names))
-    template, choice = place(ops, request, snapshot, template)
+    template, choice = place(ops, request, snapshot, template, prefer_node=prefer_node)
     if not request.name:  # a default name must not repeat one given seconds ago
         snapshot.complete_vm_names(ops.client)
     return snapshot, template, choice
 
 
 def place(
-    ops: Collaborators, request: VmCreateRequest, snapshot: Snapshot, template: TemplateInfo
+    ops: Collaborators,
+    request: VmCreateRequest,
+    snapshot: Snapshot,
+    template: TemplateInfo,
+    *,
+    prefer_node: str | None = None,
 ) -> tuple[TemplateInfo, Choice | None]:
     """The node of the VM and the template copy to clone there (``placement``).
 
@@ -102,6 +110,9 @@ def place(
     reach (local storage) can still take the VM from its own copy of the same build, whose
     config is read only when that node is chosen. No node rows (a token without the right to
     see them): the template's node or ``--node``, unchecked, as before placement existed.
+    ``prefer_node`` (the node a dry run showed) is kept when the request names no node and
+    it is still eligible by the same rules (``placement.shown_refusal``); otherwise the
+    node is chosen anew and the reason says why the shown one was not kept.
     """
     nodes = node_facts(snapshot.nodes)
     if not nodes:
@@ -112,7 +123,7 @@ def place(
     )  # fmt: skip
     copies = copies_on_nodes(snapshot, template, request.template, set(ops.catalog.names))
     via_copy = {n for n in copies if reach.why_not.get(n) is not None}
-    choice = _choose(ops, request, snapshot, template, reach, via_copy)
+    choice = _choose(ops, request, snapshot, template, reach, via_copy, prefer_node)
     if choice.node not in via_copy:
         return template, choice
     light = copies[choice.node]
@@ -137,6 +148,7 @@ def _choose(
     template: TemplateInfo,
     reach: Reach,
     via_copy: set[str],
+    prefer_node: str | None = None,
 ) -> Choice:
     nodes = with_planned(node_facts(snapshot.nodes), snapshot.planned)
     able = Reach({n: None if n in via_copy else why for n, why in reach.why_not.items()})
@@ -147,15 +159,24 @@ def _choose(
         return check_asked_node(
             request.node, nodes, able, template_label=label, fix=fix, policy=policy
         )
-    return choose_node(
+    memory_mib = sized(ops.fleet, ops.defaults, request)[1]
+    refusal = None
+    if prefer_node:
+        refusal = shown_refusal(prefer_node, nodes, able, policy, template_node=template.node)
+        if refusal is None:
+            return keep_shown(prefer_node, nodes, memory_mib)
+    chosen = choose_node(
         policy,
         nodes,
         able,
         template_node=template.node,
-        memory_mib=sized(ops.fleet, ops.defaults, request)[1],
+        memory_mib=memory_mib,
         solti_vms=solti_vm_counts(snapshot.entries, planned=snapshot.planned),
         template_label=label,
     )
+    if refusal is None:
+        return chosen
+    return Choice(chosen.node, f"{chosen.reason} (not {prefer_node}, shown before: {refusal})")
 
 
 def same_build(copy: TemplateInfo, template: TemplateInfo) -> bool:
@@ -187,16 +208,18 @@ def plan_vm(
     actor: str | None = None,
     prefer_vmid: int | None = None,
     prefer_name: str | None = None,
+    prefer_node: str | None = None,
 ) -> VmPlan:
     """Every decision of a create, made with reads only (a dry run prints this).
 
     One ``/cluster/resources`` snapshot serves the VMID, the name and, with ``actor``, the
     count of VMs that person owns (``owned_by_actor``, the bot's quota); one config read
     verifies the template. ``prefer_vmid``/``prefer_name`` are what a person was shown
-    earlier (a dry run): kept when the request leaves them open and they are still free.
+    earlier (a dry run): kept when the request leaves them open and they are still free;
+    ``prefer_node`` likewise, when the node is still eligible (``place``).
     """
     taken_at = ops.reservations.now()
-    snapshot, template, choice = read_for_plan(ops, request)
+    snapshot, template, choice = read_for_plan(ops, request, prefer_node)
     plan = decide(
         ops,
         request,

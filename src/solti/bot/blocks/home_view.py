@@ -1,7 +1,8 @@
 """The App Home tab: your VMs (status, lease left, template version, buttons), your quota used
 and left; for admins also the VMs whose lease ends this week.
 
-Slack allows 100 blocks in a Home view; each VM takes two (facts, buttons), so at most
+Slack allows 100 blocks in a Home view; each VM takes two (facts, buttons: Extend, Start or
+Stop, Remove, Snapshots, all in one actions block, so a button costs no block), so at most
 ``MAX_VMS`` are drawn and the rest are counted, never dropped silently.
 """
 
@@ -29,12 +30,14 @@ from solti.bot.cluster_context import button_value
 from solti.provisioning import Size
 
 __all__ = [
-    "START_ACTION", "STOP_ACTION", "ClusterHome", "home_view", "home_view_clusters", "quota_lines",
-    "vm_blocks",
+    "SNAPSHOTS_ACTION", "START_ACTION", "STOP_ACTION", "ClusterHome", "home_view",
+    "home_view_clusters", "quota_lines", "vm_blocks",
 ]  # fmt: skip
 
 START_ACTION = "vm_start"
 STOP_ACTION = "vm_stop"
+# [Snapshots]: what `/solti snapshot list VMID` shows, with its take and rollback buttons.
+SNAPSHOTS_ACTION = "vm_snapshots"
 MAX_VMS = 30
 MAX_EXPIRING = 20
 
@@ -57,6 +60,7 @@ def _vm_blocks(vm: Any, now: datetime, newest: str | None) -> list[Block]:
         extend_button(vm.vmid),
         power,
         remove_button(vm.vmid, vm.name, "Remove"),
+        button("Snapshots", SNAPSHOTS_ACTION, str(vm.vmid)),
         block_id=f"home-vm-{button_value(str(vm.vmid))}",  # unique over clusters: `500@lab`
     )
     return [section(facts), buttons]

@@ -24,6 +24,9 @@ __all__ = [
     "DELETE_SNAPSHOT_ACTION",
     "HELP_SNAPSHOT",
     "ROLLBACK_SNAPSHOT_ACTION",
+    "ROLLBACK_STOPPED_ACTION",
+    "SNAPSHOT_ROLLBACK_ASK_ACTION",
+    "SNAPSHOT_TAKE_ACTION",
     "button_value",
     "delete_prompt_message",
     "old_snapshot_blocks",
@@ -33,7 +36,16 @@ __all__ = [
 ]
 
 ROLLBACK_SNAPSHOT_ACTION = "snapshot_rollback"
+# The second choice of a running VM's rollback: PVE's rollback without ``start=1``
+# (`solti snapshot rollback --no-start` in the CLI).
+ROLLBACK_STOPPED_ACTION = "snapshot_rollback_stopped"
 DELETE_SNAPSHOT_ACTION = "snapshot_delete"
+# The list's buttons: take one now (the default name), or ask for a rollback (the prompt
+# above, with its confirm dialogs: the list's button itself changes nothing).
+SNAPSHOT_TAKE_ACTION = "snapshot_take"
+SNAPSHOT_ROLLBACK_ASK_ACTION = "snapshot_rollback_ask"
+# An actions block holds 25 elements: [Take a snapshot] and one [Roll back to…] per snapshot.
+MAX_ROLLBACK_BUTTONS = 24
 LINES_PER_SECTION = 20
 
 HELP_SNAPSHOT: tuple[str, list[str]] = (
@@ -63,11 +75,25 @@ def _taken(snap: Any) -> str:
     return f"{snap.taken_at:%Y-%m-%d %H:%M} UTC" if snap.taken_at else "time unknown"
 
 
+def _list_buttons(listing: Any) -> Block:
+    """[Take a snapshot], then [Roll back to NAME…] per snapshot, newest first."""
+    take = button("Take a snapshot", SNAPSHOT_TAKE_ACTION, str(listing.vmid))
+    newest = list(reversed(listing.snapshots))[:MAX_ROLLBACK_BUTTONS]
+    rollbacks = [
+        button(f"Roll back to {s.name}…", SNAPSHOT_ROLLBACK_ASK_ACTION,
+               button_value(listing.vmid, s.name))
+        for s in newest
+    ]  # fmt: skip
+    return actions(take, *rollbacks, block_id="snapshot_list")
+
+
 def snapshot_list_message(listing: Any) -> dict[str, Any]:
+    """`/solti snapshot list VMID` and App Home's [Snapshots]: the snapshots, with buttons
+    to take one and to ask for a rollback (which still asks to confirm)."""
     title = f"Snapshots of VM {listing.vmid} ({listing.name})"
     if not listing.snapshots:
         text = f"VM {listing.vmid} ({listing.name}) has no snapshots."
-        return message(text, [section(f":camera: {escape(text)}")])
+        return message(text, [section(f":camera: {escape(text)}"), _list_buttons(listing)])
     lines = []
     for snap in listing.snapshots:
         ram = " · with RAM" if snap.memory else ""
@@ -77,27 +103,45 @@ def snapshot_list_message(listing: Any) -> dict[str, Any]:
     blocks: list[Block] = [section(f":camera: *{escape(title)}*")]
     for start in range(0, len(lines), LINES_PER_SECTION):
         blocks.append(section("\n".join(lines[start : start + LINES_PER_SECTION])))
+    blocks.append(_list_buttons(listing))
     return message(f"{title}: {len(lines)}", blocks)
 
 
-def rollback_prompt_message(preview: Any) -> dict[str, Any]:
-    """A rollback never runs at once: the prompt says what is lost, the button confirms."""
+def rollback_prompt_message(preview: Any, left_stopped: str | None = None) -> dict[str, Any]:
+    """A rollback never runs at once: the prompt says what is lost, the button confirms.
+
+    ``left_stopped`` (what is lost when the VM is not started again; only for a running VM
+    whose snapshot has no RAM, else there is nothing to choose) adds [Roll back, leave
+    stopped], behind its own confirm dialog.
+    """
     name = preview.snapshot.name
     text = f"Roll VM {preview.vmid} ({preview.name}) back to `{name}`? {preview.lost}"
+    value = button_value(preview.vmid, name)
+    buttons = [
+        button(
+            f"Roll back to {name}",
+            ROLLBACK_SNAPSHOT_ACTION,
+            value,
+            style="danger",
+            confirm=confirm_dialog("Roll back this VM?", escape(preview.lost), "Roll back"),
+        )
+    ]
+    if left_stopped:
+        buttons.append(
+            button(
+                "Roll back, leave stopped",
+                ROLLBACK_STOPPED_ACTION,
+                value,
+                confirm=confirm_dialog(
+                    "Roll back and leave it stopped?", escape(left_stopped), "Roll back"
+                ),
+            )
+        )
     return message(
         text,
         [
             section(f":rewind: {escape(text)}"),
-            actions(
-                button(
-                    f"Roll back to {name}",
-                    ROLLBACK_SNAPSHOT_ACTION,
-                    button_value(preview.vmid, name),
-                    style="danger",
-                    confirm=confirm_dialog("Roll back this VM?", escape(preview.lost), "Roll back"),
-                ),
-                block_id="snapshot_rollback",
-            ),
+            actions(*buttons, block_id="snapshot_rollback"),
         ],
     )
 

@@ -20,6 +20,7 @@ __all__ = [
     "CreateInput",
     "FieldErrors",
     "keyed_request",
+    "moved_from_shown",
     "request_from",
     "request_problems",
     "shown_choices",
@@ -113,11 +114,12 @@ def keyed_request(caller: Caller, values: CreateInput) -> VmCreateRequest:
 
 
 def shown_choices(values: CreateInput, shown: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The VMID and name a dry run showed, when the form still asks for its template.
+    """The VMID, name and node a dry run showed, when the form still asks for its template.
 
     "Customize…" under a dry run opens the form with the plan's template, and its name and
     VMID as the fields' stated defaults; sent with those left empty, the VM gets them if
-    they are still free. Another template in the form means another default name.
+    they are still free, and the node if it is still eligible (``vm_plan.place``). Another
+    template in the form means another default name and a placement of its own.
     """
     if not shown or shown.get("template_vmid") is None:
         return {}
@@ -125,7 +127,20 @@ def shown_choices(values: CreateInput, shown: Mapping[str, Any] | None) -> dict[
         return {}
     vmid = shown.get("default_vmid")
     name = shown.get("default_name")
+    node = shown.get("default_node")
     return {
         "prefer_vmid": int(vmid) if isinstance(vmid, int | str) and str(vmid).isdigit() else None,
         "prefer_name": str(name) if name else None,
+        "prefer_node": str(node) if node and not values.get("node") else None,
     }
+
+
+def moved_from_shown(plan: Any, shown_node: str | None) -> str | None:
+    """One sentence when the VM goes to another node than the dry run showed (``shown_node``:
+    ``shown_choices``' ``prefer_node``; None: same node, or no node was carried over); the
+    plan's placement says why the shown one was not kept."""
+    node = shown_node
+    if not node or str(node) == str(plan.node):
+        return None
+    why = getattr(plan, "placement", None) or plan.node
+    return f"The dry run showed node {node}; the VM goes to {why}."

@@ -1,5 +1,8 @@
 """`/solti snapshot create|list|rollback|delete` and the confirmed [Roll back]/[Delete] clicks.
 
+A running VM's rollback prompt offers two buttons: [Roll back to NAME] starts it again (PVE's
+``start=1``), [Roll back, leave stopped] does not (the CLI's ``--no-start``).
+
 Every verb asks ``Caller.authorize`` with the VM's owner (owner or admin, ``bot.authorization``)
 and records a refusal in the audit log. Rollback and delete never act on the command: they
 post a prompt whose danger button sits behind a Slack ``confirm`` dialog; the click comes back
@@ -7,6 +10,8 @@ with ``confirmed=True`` and is authorized again (the VM may have changed hands s
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from solti.bot.blocks import replies, snapshot_blocks
 from solti.bot.flows.caller import Caller, describe_error
@@ -66,20 +71,34 @@ def list_snapshots(caller: Caller, vmid: int) -> None:
     caller.reply(snapshot_blocks.snapshot_list_message(listing))
 
 
-def rollback(caller: Caller, vmid: int, name: str, *, confirmed: bool = False) -> None:
-    """Without ``confirmed``: the prompt saying what is lost; with it: the rollback."""
+def _left_stopped(preview: Any) -> str | None:
+    """What the prompt's second button does, said as its confirm dialog says it: None when
+    there is nothing to choose (a stopped VM stays stopped, a RAM snapshot resumes it)."""
+    if not preview.running or preview.snapshot.memory:
+        return None
+    from solti.provisioning.snapshots import power_after_rollback  # the snapshot verbs' own
+
+    started = power_after_rollback(False, True)
+    return str(preview.lost).replace(started, power_after_rollback(False, False))
+
+
+def rollback(
+    caller: Caller, vmid: int, name: str, *, confirmed: bool = False, start: bool = True
+) -> None:
+    """Without ``confirmed``: the prompt saying what is lost; with it: the rollback
+    (``start=False``: a VM that was running is left stopped)."""
     if not _allowed(caller, "rollback", vmid, name):
         return
     provisioner = caller.runtime.provisioner
     try:
         if not confirmed:
-            caller.reply(
-                snapshot_blocks.rollback_prompt_message(provisioner.rollback_preview(vmid, name))
-            )
+            preview = provisioner.rollback_preview(vmid, name)
+            caller.reply(snapshot_blocks.rollback_prompt_message(preview, _left_stopped(preview)))
             return
         result = provisioner.rollback_snapshot(
-            vmid, name, actor=caller.user, via="slack", request_id=caller.request_id
-        )
+            vmid, name, actor=caller.user, via="slack", request_id=caller.request_id,
+            start=start,
+        )  # fmt: skip
     except Exception as exc:
         caller.say_error(describe_error(exc)[0])
         return

@@ -16,7 +16,13 @@ from solti.bot.blocks import replies
 from solti.bot.blocks.elements import escape
 from solti.bot.flows import create_gate
 from solti.bot.flows.caller import Caller, as_sentence, channel_progress, describe_error
-from solti.bot.flows.create_request import CreateInput, FieldErrors, keyed_request, shown_choices
+from solti.bot.flows.create_request import (
+    CreateInput,
+    FieldErrors,
+    keyed_request,
+    moved_from_shown,
+    shown_choices,
+)
 from solti.bot.flows.login import address_later, first_login
 from solti.bot.progress_message import ProgressMessage
 from solti.provisioning import NotFound, SoltiError, VmCreateRequest, VmPlan
@@ -149,7 +155,8 @@ def plan_prefill(plan: Any, typed: dict[str, Any]) -> dict[str, Any]:
     command becomes the VMID the form's list is keyed by); disk and clone mode as shown.
     The name and VMID the plan picked become the fields' stated defaults, not their values:
     left empty they follow the template picked in the form and are free when it is sent
-    later. Whatever was typed is kept as typed.
+    later; the node is kept too while it is still eligible. Whatever was typed is kept as
+    typed.
     """
     data = dict(typed)
     data["template_vmid"] = plan.template.vmid
@@ -159,6 +166,7 @@ def plan_prefill(plan: Any, typed: dict[str, Any]) -> dict[str, Any]:
         data["full"] = True
     data["default_name"] = plan.name
     data["default_vmid"] = plan.vmid
+    data["default_node"] = plan.node
     return data
 
 
@@ -197,11 +205,21 @@ def create_from_slash(caller: Caller, values: CreateInput, prefill: dict[str, An
     _build_or_ask(caller, request, plan)
 
 
-def create_prepared(caller: Caller, prepared: Future[tuple[VmCreateRequest, VmPlan]]) -> None:
-    """The form's create: the plan its submit made (still running when Proxmox was slow)."""
-    plan = _prepared_or_said(caller, prepared.result)
-    if plan is not None:
-        _build_or_ask(caller, *plan)
+def create_prepared(
+    caller: Caller,
+    prepared: Future[tuple[VmCreateRequest, VmPlan]],
+    shown_node: str | None = None,
+) -> None:
+    """The form's create: the plan its submit made (still running when Proxmox was slow);
+    ``shown_node``: the node of the dry run the form was opened from, carried to the plan
+    (``shown_choices``); the person is told when the VM goes elsewhere."""
+    planned = _prepared_or_said(caller, prepared.result)
+    if planned is None:
+        return
+    moved = moved_from_shown(planned[1], shown_node)
+    if moved is not None:
+        caller.reply(replies.info_message(f":information_source: {moved}"))
+    _build_or_ask(caller, *planned)
 
 
 def _build_or_ask(caller: Caller, request: VmCreateRequest, plan: VmPlan) -> None:

@@ -11,18 +11,22 @@ from collections.abc import Callable
 from typing import Any
 
 from solti.bot.blocks.approval import APPROVE_ACTION, DENY_ACTION
-from solti.bot.blocks.home_view import START_ACTION, STOP_ACTION
+from solti.bot.blocks.home_view import SNAPSHOTS_ACTION, START_ACTION, STOP_ACTION
 from solti.bot.blocks.lease_blocks import EXTEND_ACTION
 from solti.bot.blocks.rebuild_blocks import DISMISS_ACTION, REBUILD_ACTION
 from solti.bot.blocks.replies import OPEN_MODAL_ACTION, REMOVE_ACTION
 from solti.bot.blocks.snapshot_blocks import (
     DELETE_SNAPSHOT_ACTION,
     ROLLBACK_SNAPSHOT_ACTION,
+    ROLLBACK_STOPPED_ACTION,
+    SNAPSHOT_ROLLBACK_ASK_ACTION,
+    SNAPSHOT_TAKE_ACTION,
     parse_button_value,
 )
 from solti.bot.cluster_context import split_button_value
 from solti.bot.flows import approval_lifecycle, leases, rebuild, snapshot_flow, vm_verbs
 from solti.bot.flows.caller import Caller
+from solti.bot.grammar.snapshot_grammar import SnapshotCreate
 from solti.bot.home import publish_home
 from solti.bot.listeners.dispatch import (
     caller_from,
@@ -47,11 +51,18 @@ ACTION_VERBS = {
     REBUILD_ACTION: "vm rebuild",
     DISMISS_ACTION: "notice dismiss",
     ROLLBACK_SNAPSHOT_ACTION: "snapshot rollback",
+    ROLLBACK_STOPPED_ACTION: "snapshot rollback",
     DELETE_SNAPSHOT_ACTION: "snapshot delete",
+    SNAPSHOTS_ACTION: "snapshot list",
+    SNAPSHOT_TAKE_ACTION: "snapshot create",
+    SNAPSHOT_ROLLBACK_ASK_ACTION: "snapshot rollback",
 }
 
 # Clicks whose work is a few milliseconds (opening the form: its trigger_id lives 3 s).
 QUICK_ACTIONS = frozenset({"form open"})
+
+# Home clicks that change nothing the Home tab shows: answered without drawing it again.
+UNCHANGED_HOME = frozenset({SNAPSHOTS_ACTION, SNAPSHOT_ROLLBACK_ASK_ACTION})
 
 Work = Callable[[Caller, dict[str, Any], dict[str, Any]], None]
 
@@ -115,8 +126,40 @@ def _power(verb: str) -> Work:
     return work
 
 
-def _snapshot_confirmed(verb: str) -> Work:
-    """[Roll back]/[Delete] after Slack's confirm dialog: the flow authorizes again."""
+def _vmid_of(caller: Caller, action: dict[str, Any]) -> int | None:
+    value = str(action.get("value") or "")
+    if not value.isdigit():
+        caller.say_error("That button does not name a VM.")
+        return None
+    return int(value)
+
+
+def _snapshot_list(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> None:
+    """[Snapshots] on App Home: what `/solti snapshot list VMID` shows."""
+    vmid = _vmid_of(caller, action)
+    if vmid is not None:
+        snapshot_flow.list_snapshots(caller, vmid)
+
+
+def _snapshot_take(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> None:
+    """[Take a snapshot] under a list: `/solti snapshot create VMID` (the default name)."""
+    vmid = _vmid_of(caller, action)
+    if vmid is not None:
+        snapshot_flow.create(caller, SnapshotCreate(vmid))
+
+
+def _snapshot_rollback_ask(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> None:
+    """[Roll back to NAME…] under a list: the rollback prompt, as the command posts it."""
+    target = parse_button_value(str(action.get("value") or ""))
+    if target is None:
+        caller.say_error("That button does not name a VM snapshot.")
+        return
+    snapshot_flow.rollback(caller, *target)
+
+
+def _snapshot_confirmed(verb: str, *, start: bool = True) -> Work:
+    """[Roll back]/[Delete] after Slack's confirm dialog: the flow authorizes again;
+    ``start=False``: [Roll back, leave stopped]."""
 
     def work(caller: Caller, body: dict[str, Any], action: dict[str, Any]) -> None:
         target = parse_button_value(str(action.get("value") or ""))
@@ -124,8 +167,10 @@ def _snapshot_confirmed(verb: str) -> Work:
             caller.say_error("That button does not name a VM snapshot.")
             return
         vmid, name = target
-        run = snapshot_flow.rollback if verb == "rollback" else snapshot_flow.delete
-        run(caller, vmid, name, confirmed=True)
+        if verb == "rollback":
+            snapshot_flow.rollback(caller, vmid, name, confirmed=True, start=start)
+        else:
+            snapshot_flow.delete(caller, vmid, name, confirmed=True)
 
     return work
 
@@ -161,7 +206,7 @@ def _clicked(action_id: str, work: Work, replace: bool = False) -> Callable[...,
 
         def run() -> None:
             work(caller, body, action)
-            if on_home:  # a click on the Home tab: draw it again with what changed
+            if on_home and action_id not in UNCHANGED_HOME:  # draw Home again with the change
                 publish_home(caller.runtime, caller.user)
 
         later(caller, verb, run, quick=verb in QUICK_ACTIONS)
@@ -182,6 +227,16 @@ def register(app: Any) -> None:
     app.action(ROLLBACK_SNAPSHOT_ACTION)(
         _clicked(ROLLBACK_SNAPSHOT_ACTION, _snapshot_confirmed("rollback"), replace=True)
     )
+    app.action(ROLLBACK_STOPPED_ACTION)(
+        _clicked(
+            ROLLBACK_STOPPED_ACTION, _snapshot_confirmed("rollback", start=False), replace=True
+        )
+    )
     app.action(DELETE_SNAPSHOT_ACTION)(
         _clicked(DELETE_SNAPSHOT_ACTION, _snapshot_confirmed("delete"), replace=True)
+    )
+    app.action(SNAPSHOTS_ACTION)(_clicked(SNAPSHOTS_ACTION, _snapshot_list))
+    app.action(SNAPSHOT_TAKE_ACTION)(_clicked(SNAPSHOT_TAKE_ACTION, _snapshot_take))
+    app.action(SNAPSHOT_ROLLBACK_ASK_ACTION)(
+        _clicked(SNAPSHOT_ROLLBACK_ASK_ACTION, _snapshot_rollback_ask)
     )

@@ -191,7 +191,8 @@ def _submit(ack: Any, body: dict[str, Any], view: dict[str, Any], context: Any) 
         ack(response_action="errors", errors={"template": text[:1900]})
         return
     ack()
-    later(caller, "vm create", lambda: vms.create_prepared(caller, future))
+    shown_node = create_request.shown_choices(values, shown).get("prefer_node")
+    later(caller, "vm create", lambda: vms.create_prepared(caller, future, shown_node))
 
 
 def register(app: Any) -> None:
