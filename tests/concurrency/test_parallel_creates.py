@@ -1,0 +1,59 @@
+"""`solti vm create` of one template in several terminals at once, on one audit file.
+
+Without ``--vmid``/``--name`` every process plans from its own ``/cluster/resources``
+snapshot, taken before any of the others has cloned: all would pick the same VMID and name.
+Each must end with a VM of its own (distinct VMID and name) or a clear one-line refusal, and the
+audit file must hold exactly one finished record per VM made.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from solti.sandbox.environment import SimEnvironment
+from tests.concurrency.procs import audit, cli_env, explain, together
+from tests.helpers.keys import new_ssh_key
+from tests.helpers.worlds import fresh_world
+
+CREATES = 4
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[SimEnvironment]:
+    with SimEnvironment() as env:
+        yield env
+
+
+@pytest.fixture
+def env(world: SimEnvironment, tmp_path: Path) -> dict[str, str]:
+    fresh_world(world)
+    return cli_env(world, tmp_path)
+
+
+def create_args(*extra: str) -> list[str]:
+    return ["vm", "create", "rocky9", "--ssh-key", new_ssh_key("ops@example"),
+            "--address-wait", "0", "--json", *extra]  # fmt: skip
+
+
+def vms(world: SimEnvironment) -> dict[int, str]:
+    return {vmid: g.conf.get("name", "") for vmid, g in world.pve.state.guests.items()
+            if not g.is_template}  # fmt: skip
+
+
+def test_parallel_creates_each_make_their_own_vm(env: dict[str, str], world: SimEnvironment):
+    ran = together(env, [create_args() for _ in range(CREATES)])
+    assert all(r.code == 0 and not r.traceback for r in ran), explain(ran)
+    made = [json.loads(r.out)["vm"] for r in ran]
+    assert len({vm["vmid"] for vm in made}) == CREATES
+    assert len({vm["name"] for vm in made}) == CREATES, [vm["name"] for vm in made]
+    on_cluster = vms(world)
+    assert len(on_cluster) == CREATES
+    assert len(set(on_cluster.values())) == CREATES, on_cluster
+    finished = audit(env["SOLTI_DB"], "SELECT vmid FROM audit WHERE action = 'vm create' "
+                                      "AND result = 'ok'")  # fmt: skip
+    assert sorted(v for (v,) in finished) == sorted(on_cluster)
+    assert audit(env["SOLTI_DB"], "SELECT id FROM audit WHERE result = 'running'") == []
