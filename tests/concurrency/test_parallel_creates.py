@@ -57,3 +57,16 @@ def test_parallel_creates_each_make_their_own_vm(env: dict[str, str], world: Sim
                                       "AND result = 'ok'")  # fmt: skip
     assert sorted(v for (v,) in finished) == sorted(on_cluster)
     assert audit(env["SOLTI_DB"], "SELECT id FROM audit WHERE result = 'running'") == []
+
+
+def test_two_count_creates_at_once_never_share_a_name(env: dict[str, str], world: SimEnvironment):
+    """Two sets planned at the same moment pick the same names; one set is built, the other is
+    refused with a sentence (a default ``--count`` set never renames one of its VMs)."""
+    ran = together(env, [create_args("--count", "2"), create_args("--count", "2")])
+    assert all(not r.traceback for r in ran), explain(ran)
+    made = [r for r in ran if r.code == 0]
+    assert made, explain(ran)
+    assert all("name:" in r.err for r in ran if r.code != 0), explain(ran)
+    on_cluster = vms(world)
+    assert len(on_cluster) == 2 * len(made)
+    assert len(set(on_cluster.values())) == len(on_cluster), on_cluster

@@ -208,6 +208,30 @@ class Reservations:
                 self._rows.setdefault((vmid, name), []).append(row)
             return vmid, name
 
+    def claim_set(self, pairs: list[tuple[int, str]]) -> tuple[list[str], list[int]]:
+        """Show other processes every (VMID, name) of a ``--count`` set at once, or none.
+
+        The set's names were chosen from a snapshot and the claims seen then; another process
+        may have claimed one since. Returns the names claimed elsewhere (then nothing is
+        claimed) and the rows to give back with ``release_set`` once the set is built. The
+        set's own creates claim each VM again in this process, which does not see these rows.
+        """
+        if self.shared is None:
+            return [], []
+        with self._lock, self._others() as others:
+            theirs = {c.name for c in others if c.kind == ID and c.name}
+            clash = [name for _, name in pairs if name in theirs]
+            if clash:
+                return clash, []
+            rows = [self.shared.add(ID, vmid=vmid, name=name) for vmid, name in pairs]
+            return [], rows
+
+    def release_set(self, rows: list[int]) -> None:
+        """The set is built (or failed): its rows linger as any released claim does."""
+        for row in rows:
+            if self.shared is not None:
+                self._quietly(lambda row=row: self.shared.release(row))  # type: ignore[union-attr]
+
     def release(self, vmid: int | None, name: str | None = None) -> None:
         with self._lock:
             self._vmids.discard(vmid)  # type: ignore[arg-type]
