@@ -70,3 +70,14 @@ def test_two_count_creates_at_once_never_share_a_name(env: dict[str, str], world
     on_cluster = vms(world)
     assert len(on_cluster) == 2 * len(made)
     assert len(set(on_cluster.values())) == len(on_cluster), on_cluster
+
+
+def test_one_request_id_twice_at_once_makes_one_vm(env: dict[str, str], world: SimEnvironment):
+    """A retry from cron while the first run is still at work: one VM; the other run answers
+    with the first's VM or says the request is still running."""
+    ran = together(env, [create_args("--request-id", "nightly-1")] * 2)
+    assert all(not r.traceback for r in ran), explain(ran)
+    assert len(vms(world)) == 1, vms(world)
+    assert all(r.code == 0 or "still running" in r.err for r in ran), explain(ran)
+    rows = audit(env["SOLTI_DB"], "SELECT result FROM audit WHERE action = 'vm create'")
+    assert sorted(rows) == [("ok",)], rows

@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from solti.provisioning.fleet import HeldVm
-from solti.provisioning.shared_claims import HOLD, ID, SharedClaim, SharedClaims
+from solti.provisioning.shared_claims import (
+    HOLD,
+    ID,
+    REQUEST,
+    REQUEST_SECONDS,
+    SharedClaim,
+    SharedClaims,
+)
 
 __all__ = ["HOLD_AFTER_FINISH", "QuotaHold", "Reservations"]
 
@@ -56,6 +63,7 @@ class Reservations:
         self._vmids: set[int] = set()
         self._names: set[str] = set()
         self._rows: dict[tuple[int, str | None], list[int]] = {}
+        self._requests: dict[str, tuple[float, int | None]] = {}  # key -> (since, row)
         self._holds: list[QuotaHold] = []
         self._monotonic = monotonic
         self.shared: SharedClaims | None = None
@@ -231,6 +239,32 @@ class Reservations:
         for row in rows:
             if self.shared is not None:
                 self._quietly(lambda row=row: self.shared.release(row))  # type: ignore[union-attr]
+
+    def claim_request(self, key: str) -> bool:
+        """Take request ``key`` (action and request id) until its ``running`` record exists;
+        False while another thread or process has it.
+
+        ``Operation.earlier`` reads the audit log for an earlier run of the request, and the
+        run writes its own ``running`` record only after the plan: without this claim, the
+        same request run twice at once (a retry from cron, a double click) would find nothing
+        twice and make two VMs.
+        """
+        with self._lock, self._others() as others:
+            since = self._requests.get(key)
+            if since is not None and self._monotonic() - since[0] < REQUEST_SECONDS:
+                return False
+            if any(c.kind == REQUEST and c.name == key for c in others):
+                return False
+            row = None if self.shared is None else self.shared.add(REQUEST, vmid=None, name=key)
+            self._requests[key] = (self._monotonic(), row)
+            return True
+
+    def release_request(self, key: str) -> None:
+        """The request's ``running`` record is written (or it will not run): others may look."""
+        with self._lock:
+            _, row = self._requests.pop(key, (0.0, None))
+        if self.shared is not None and row is not None:
+            self._quietly(lambda: self.shared.drop(row))  # type: ignore[union-attr]
 
     def release(self, vmid: int | None, name: str | None = None) -> None:
         with self._lock:

@@ -39,10 +39,12 @@ from solti.provisioning.ownership import (
 )
 from solti.provisioning.sqlite_files import write_locked
 
-__all__ = ["HOLD", "ID", "SharedClaim", "SharedClaims"]
+__all__ = ["HOLD", "ID", "REQUEST", "REQUEST_SECONDS", "SharedClaim", "SharedClaims"]
 
 ID = "id"  # a VMID and perhaps a name, claimed by a create, build or rebuild
 HOLD = "hold"  # a create counted against its owner's quota
+REQUEST = "request"  # a request id (name: "action:request id") until its running record exists
+REQUEST_SECONDS = 600.0  # a request claim never released (a path that forgot) lapses then
 TABLE = "claim"
 LINGER_SECONDS = 120.0
 HOLD_SECONDS = 600.0  # as collaborators.HOLD_AFTER_FINISH
@@ -171,16 +173,18 @@ class SharedClaims:
         now = self._wall()
         rows = self._conn.execute(
             f"SELECT id, kind, vmid, name, owner, cores, memory, disk, released_at, made_vmid,"
-            f" host, pid, started FROM [{TABLE}] WHERE cluster = ?",
+            f" at, host, pid, started FROM [{TABLE}] WHERE cluster = ?",
             [self.cluster],
         ).fetchall()
         out = []
-        for *fields, host, pid, started in rows:
+        for *fields, at, host, pid, started in rows:
             claim = SharedClaim(*fields)
             if self._mine(host, pid, started):
                 continue
             linger = LINGER_SECONDS if claim.kind == ID else HOLD_SECONDS
             if claim.released_at is not None and now - claim.released_at > linger:
+                continue
+            if claim.kind == REQUEST and now - at > REQUEST_SECONDS:
                 continue
             out.append(claim)
         return out
