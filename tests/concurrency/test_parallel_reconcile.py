@@ -3,7 +3,7 @@ audit file: each interrupted operation is closed by one of them, and a VM remove
 solti is recorded ``vm gone`` once.
 
 Both survey the same ``running`` record of a killed create and would both act on it; the
-record is claimed first (``audit_log.AuditLog.take_over``: a compare-and-set of its owner), so
+record is taken over first (``reconciliation._take_over``: a compare-and-set of its owner), so
 the other leaves it. A ``vm gone`` is written only while the VM is still someone's.
 """
 
