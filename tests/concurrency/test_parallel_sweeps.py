@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from solti.provisioning.audit_log import AuditLog
+from solti.provisioning.lease_store import Lease, LeaseStore
 from solti.sandbox.environment import SimEnvironment
 from tests.concurrency.procs import audit, cli_env, explain, together
 from tests.concurrency.test_parallel_creates import create_args, vms
@@ -48,3 +51,19 @@ def test_parallel_sweeps_remove_each_expired_vm_once(env: dict[str, str], world:
                                   "WHERE action IN ('vm remove', 'vm expire')")  # fmt: skip
     assert Counter((a, r) for a, r, _ in rows) == {("vm remove", "ok"): 3, ("vm expire", "ok"): 3}
     assert len({v for a, _, v in rows if a == "vm remove"}) == 3
+
+
+def test_work_of_a_lease_forgotten_meanwhile_cannot_be_claimed(tmp_path: Path):
+    """The interleaving behind a `vm expire` recorded twice, on two connections to one file:
+    sweep B read the lease; sweep A claimed, removed the VM and forgot the lease; B claims."""
+    db = tmp_path / "solti.db"
+    first, second = LeaseStore(AuditLog(db, "default")), LeaseStore(AuditLog(db, "default"))
+    end = datetime(2026, 12, 1, tzinfo=UTC)
+    first.put(Lease(500, "ops", end, end - timedelta(days=14), "ops", "rocky9-261203"))
+    assert second.ending_before(end + timedelta(days=1))  # B has read the lease
+    assert first.claim(500, end, "expire", end)
+    first.forget(500)  # A removed the VM
+    assert not second.claim(500, end, "expire", end)
+    first.put(Lease(500, "ops", end + timedelta(days=7), end, "ops", "other"))  # VMID reused
+    assert not second.claim(500, end, "remove", end)  # old end: void
+    assert second.claim(500, end + timedelta(days=7), "expire", end)
