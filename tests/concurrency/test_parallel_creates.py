@@ -81,3 +81,17 @@ def test_one_request_id_twice_at_once_makes_one_vm(env: dict[str, str], world: S
     assert all(r.code == 0 or "still running" in r.err for r in ran), explain(ran)
     rows = audit(env["SOLTI_DB"], "SELECT result FROM audit WHERE action = 'vm create'")
     assert sorted(rows) == [("ok",)], rows
+
+
+def test_two_removes_of_one_vm_at_once(env: dict[str, str], world: SimEnvironment):
+    """Two operators remove the same VM: it is gone, each run ends with a result or a
+    sentence, never a traceback, and no record is left ``running``. (Both may record ``ok``
+    on the simulator: its destroy task does not load the config again as PVE's worker does.)"""
+    made = together(env, [create_args()])
+    vmid = str(json.loads(made[0].out)["vm"]["vmid"])
+    ran = together(env, [["vm", "remove", vmid, "--yes"]] * 2)
+    assert all(not r.traceback for r in ran), explain(ran)
+    assert any(r.code == 0 for r in ran), explain(ran)
+    assert vms(world) == {}
+    rows = audit(env["SOLTI_DB"], "SELECT result FROM audit WHERE action = 'vm remove'")
+    assert "ok" in {r for (r,) in rows} and "running" not in {r for (r,) in rows}, rows
