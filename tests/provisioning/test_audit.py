@@ -36,7 +36,7 @@ def test_wal_and_migrations_applied_once(tmp_path: Path) -> None:
     assert names == [
         "m001_audit", "m002_action_result_index", "m003_owner_and_heartbeat", "m004_leases",
         "m005_rebuild_journal",
-        "m006_clusters",
+        "m006_clusters", "m007_racehunt_claims",
     ]  # fmt: skip
     again.close()
 

@@ -142,10 +142,23 @@ def m006_clusters(db: Database) -> None:
     db.execute("DROP TABLE [lease_event_before_clusters]")
 
 
+def m007_racehunt_claims(db: Database) -> None:
+    """VMIDs, names and quota holds of creates in flight, shared by every process on the file
+    (``provisioning.shared_claims``): two terminals creating at once see each other's."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS [claim] ("
+        " id INTEGER PRIMARY KEY, cluster TEXT NOT NULL, kind TEXT NOT NULL, vmid INTEGER,"
+        " name TEXT, owner TEXT, cores INTEGER NOT NULL DEFAULT 0,"
+        " memory INTEGER NOT NULL DEFAULT 0, disk INTEGER NOT NULL DEFAULT 0,"
+        " host TEXT NOT NULL, pid INTEGER NOT NULL, started TEXT, at REAL NOT NULL,"
+        " released_at REAL, made_vmid INTEGER)"
+    )
+
+
 MIGRATION_SET = "solti.audit"
 _STEPS = (
     m001_audit, m002_action_result_index, m003_owner_and_heartbeat, m004_leases,
-    m005_rebuild_journal, m006_clusters,
+    m005_rebuild_journal, m006_clusters, m007_racehunt_claims,
 )  # fmt: skip
 
 

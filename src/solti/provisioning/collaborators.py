@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +23,8 @@ from solti.provisioning.errors import ProxmoxError, SoltiError, TaskFailed
 from solti.provisioning.fleet_policy import Fleet
 from solti.provisioning.models import Progress
 from solti.provisioning.pve import PveClient, VmLocked, VmMissing
+from solti.provisioning.reservations import HOLD_AFTER_FINISH, QuotaHold, Reservations
+from solti.provisioning.shared_claims import SharedClaims
 from solti.provisioning.task_waiter import TaskWaiter
 from solti.telemetry import PROXMOX_ERRORS, step_timer
 
@@ -31,6 +32,7 @@ log = logging.getLogger("solti.provisioning.collaborators")
 REMOVE_ATTEMPTS = 4  # a half-made VM's removal, tried again after a fault (backing off)
 
 __all__ = [
+    "HOLD_AFTER_FINISH",
     "Collaborators",
     "Defaults",
     "QuotaHold",
@@ -42,122 +44,6 @@ __all__ = [
 ]
 
 ProgressFn = Callable[[Progress], None]
-
-
-# How long a finished create stays counted through its hold: longer than any plan waits to be
-# built (a form, a Slack post) and than PVE's RRD cache needs to list the VM with its sizes.
-HOLD_AFTER_FINISH = 600.0
-
-
-@dataclass(eq=False)
-class QuotaHold:
-    """A create counted against ``owner``'s quota from its claim until snapshots show it."""
-
-    owner: str
-    vm: Any  # fleet.HeldVm: the sizes the plan asked for
-    vmid: int | None = None
-    finished_at: float | None = None
-
-
-class Reservations:
-    """VMIDs and names promised to creates still in flight in this process.
-
-    PVE's ``/cluster/resources`` does not show a VM until its clone has begun, so parallel
-    creates from one snapshot would all pick the same id. Reserving here makes threads of one
-    process pick distinct ids and names; races with other processes are still caught by PVE
-    (``config file already exists``) and retried.
-    """
-
-    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._lock = threading.Lock()
-        self._vmids: set[int] = set()
-        self._names: set[str] = set()
-        self._holds: list[QuotaHold] = []
-        self._monotonic = monotonic
-
-    # --- quota holds: creates in flight (and just finished) counted per owner -----------------
-
-    def now(self) -> float:
-        """The clock holds are stamped with; a plan's snapshot is stamped before it is taken."""
-        return self._monotonic()
-
-    def hold(
-        self,
-        owner: str,
-        vm: Any,
-        check: Callable[[list[QuotaHold]], None],
-    ) -> QuotaHold:
-        """Run ``check(owner's holds)`` and, if it raises nothing, add a hold for ``vm``.
-
-        One lock around the check and the hold: twenty creates at once see each other, so
-        together they never pass a quota. Holds of creates finished long ago are dropped.
-        """
-        with self._lock:
-            horizon = self._monotonic() - HOLD_AFTER_FINISH
-            self._holds = [
-                h for h in self._holds if h.finished_at is None or h.finished_at > horizon
-            ]
-            check([h for h in self._holds if h.owner == owner])
-            held = QuotaHold(owner=owner, vm=vm)
-            self._holds.append(held)
-            return held
-
-    def hold_all(
-        self,
-        owner: str,
-        vms: list[Any],
-        check: Callable[[list[QuotaHold], Any], None],
-    ) -> list[QuotaHold]:
-        """``hold`` for several VMs at once (a ``--count`` create): ``check(holds, vm)`` sees
-        the owner's holds with the VMs before ``vm`` added, under one lock, so all are held
-        or none is."""
-        with self._lock:
-            mine = [h for h in self._holds if h.owner == owner]
-            added: list[QuotaHold] = []
-            for vm in vms:
-                check(mine + added, vm)
-                added.append(QuotaHold(owner=owner, vm=vm))
-            self._holds.extend(added)
-            return added
-
-    def holds_of(self, owner: str) -> list[QuotaHold]:
-        with self._lock:
-            return [h for h in self._holds if h.owner == owner]
-
-    def settle(self, held: QuotaHold, vmid: int | None) -> None:
-        """The create ended: made ``vmid`` (kept a while, until snapshots show it) or nothing."""
-        with self._lock:
-            if vmid is None:
-                if held in self._holds:
-                    self._holds.remove(held)
-                return
-            held.vmid = vmid
-            held.finished_at = self._monotonic()
-
-    def vmids(self) -> set[int]:
-        with self._lock:
-            return set(self._vmids)
-
-    def names(self) -> set[str]:
-        with self._lock:
-            return set(self._names)
-
-    def claim(
-        self, choose: Callable[[set[int], set[str]], tuple[int, str | None]]
-    ) -> tuple[int, str | None]:
-        """Run ``choose(reserved_ids, reserved_names)`` and reserve its answer atomically."""
-        with self._lock:
-            vmid, name = choose(set(self._vmids), set(self._names))
-            self._vmids.add(vmid)
-            if name:
-                self._names.add(name)
-            return vmid, name
-
-    def release(self, vmid: int | None, name: str | None = None) -> None:
-        with self._lock:
-            self._vmids.discard(vmid)  # type: ignore[arg-type]
-            if name:
-                self._names.discard(name)
 
 
 @dataclass
@@ -178,6 +64,12 @@ class Collaborators:
     http_head: Callable[[str], Mapping[str, str]] | None = None
     lock_timeout: float = 60.0
     sleep: Callable[[float], None] = time.sleep
+
+    def __post_init__(self) -> None:
+        # Claims go through the audit file, so other processes on it see them
+        # (``shared_claims``); a test's stand-in log without a file keeps them in memory.
+        if self.reservations.shared is None:
+            self.reservations.share(SharedClaims.of(self.audit))
 
     def node_for(self, requested: str | None) -> str:
         """The node to work on: asked for, policy default, or the first online node."""

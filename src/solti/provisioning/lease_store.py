@@ -98,12 +98,22 @@ class LeaseStore:
             return {(int(v), str(e), str(k)) for v, e, k in rows.fetchall()}
 
     def claim(self, vmid: int, expires_at: datetime, kind: str, at: datetime) -> bool:
-        """Take one piece of sweep work; False when another sweep (or an earlier one) has."""
+        """Take one piece of sweep work; False when another sweep (or an earlier one) has, or
+        when the lease it was for is no longer there with that end.
+
+        The second condition closes a race between processes: a sweep that read the leases,
+        then another that claimed, removed the VM and ``forget``-ed its lease and done-list
+        (seen: cron's and a second sweep's `vm expire` recorded twice for one VM). The insert
+        and the check are one statement, so no ``forget`` falls between them; an extension
+        (a new end) makes the old work void too.
+        """
+        when = stamp(expires_at)
         with self.audit.lock, self.audit.conn:
             cursor = self.audit.conn.execute(
                 "INSERT OR IGNORE INTO [lease_event] (cluster, vmid, expires_at, kind, at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [self.cluster, vmid, stamp(expires_at), kind, stamp(at)],
+                " SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM [lease]"
+                " WHERE cluster = ? AND vmid = ? AND expires_at = ?)",
+                [self.cluster, vmid, when, kind, stamp(at), self.cluster, vmid, when],
             )
             return cursor.rowcount == 1
 

@@ -7,7 +7,9 @@ VM create, template build, the power verbs, VM remove and template destroy are e
    so every audit row of a change can be found again by what asked for it;
 2. **reuse**: ``earlier()`` finds a completed run of the same request id and action (the
    caller answers it instead of acting twice); a run still ``running``, or one about another
-   VM, is refused (``Conflict``); a failed one is run again;
+   VM, is refused (``Conflict``); a failed one is run again. The request id is claimed
+   (``Reservations.claim_request``, shared through the audit file) from that look until the
+   ``running`` record is written, so two runs at once, in any processes, never both run;
 3. **audit**: ``audited(...)`` writes the ``running`` record before anything changes and
    completes it (``ok`` with what ``done()`` added, or ``failed`` with the error), and
    ``refused(...)`` records a change stopped by a check before it began;
@@ -86,6 +88,7 @@ class Operation:
         self._undo: Callable[[], str | None] | None = None
         self._outcome: dict[str, Any] = {}
         self._beating = threading.Event()
+        self._request_key: str | None = None  # held from ``earlier`` until the record exists
 
     # --- reuse -------------------------------------------------------------------------------
 
@@ -97,9 +100,18 @@ class Operation:
         """
         if not self.given_request_id:
             return None
-        record = self.ops.audit.find_by_request_id(self.given_request_id, action=self.action)
+        key = f"{self.action}:{self.given_request_id}"
+        if not self.ops.reservations.claim_request(key):
+            raise Conflict(f"request {self.given_request_id} (`{self.action}`) is still running")
+        self._request_key = key
+        try:
+            record = self.ops.audit.find_by_request_id(self.given_request_id, action=self.action)
+        except BaseException:
+            self._release_request()
+            raise
         if record is None or record.result in _RUN_AGAIN:
-            return None
+            return None  # run now: the claim is held until the running record is written
+        self._release_request()
         target = f" {record.vmid}" if record.vmid is not None else ""
         if vmid is not None and record.vmid is not None and int(record.vmid) != vmid:
             raise Conflict(
@@ -112,6 +124,11 @@ class Operation:
             )
         return record
 
+    def _release_request(self) -> None:
+        if self._request_key is not None:
+            self.ops.reservations.release_request(self._request_key)
+            self._request_key = None
+
     # --- audit -------------------------------------------------------------------------------
 
     def refused(self, exc: BaseException, step: str | None = None, **fields: Any) -> str:
@@ -120,16 +137,19 @@ class Operation:
         The exception's message is left as it is: it names the field a form shows it under.
         """
         error = describe_failure(exc, step, None)
-        self.ops.audit.record(
-            action=self.action,
-            actor=self.actor,
-            via=self.via,
-            result="failed",
-            error=error,
-            request_id=self.identity,
-            **self._who(),
-            **fields,
-        )
+        try:
+            self.ops.audit.record(
+                action=self.action,
+                actor=self.actor,
+                via=self.via,
+                result="failed",
+                error=error,
+                request_id=self.identity,
+                **self._who(),
+                **fields,
+            )
+        finally:
+            self._release_request()
         return error
 
     @contextlib.contextmanager
@@ -139,14 +159,17 @@ class Operation:
         On failure the registered cleanup runs first, the record and the exception get the
         same words, and every claimed VMID is released whatever happens.
         """
-        self.audit_id = self.ops.audit.start(
-            action=self.action,
-            actor=self.actor,
-            via=self.via,
-            request_id=self.identity,
-            **self._who(),
-            **fields,
-        )
+        try:
+            self.audit_id = self.ops.audit.start(
+                action=self.action,
+                actor=self.actor,
+                via=self.via,
+                request_id=self.identity,
+                **self._who(),
+                **fields,
+            )
+        finally:
+            self._release_request()  # from here on the running record answers a second run
         self._beat(self.steps.current)  # the step a create planned in, if any
         beat = self._start_heartbeat()
         try:
@@ -233,6 +256,7 @@ class Operation:
         return vmid, name
 
     def release_claims(self) -> None:
+        self._release_request()
         for vmid, name in self._claimed:
             self.ops.reservations.release(vmid, name)
         self._claimed.clear()

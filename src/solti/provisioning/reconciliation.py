@@ -12,6 +12,14 @@ The decisions (``decide_create``, ``decide_build``, ``decide_power``, ``decide_r
 pure functions of a record and what PVE says, in ``reconciliation_rules``, tested without a
 cluster. A record whose owner is alive and fresh is never touched: two CLIs running at once
 must not reconcile each other's work.
+
+Two reconciles at once (cron and the bot's recovery job, two terminals) survey the same
+interrupted record; each would remove the half-made VM and close the record (seen: three
+reconciles, three "closed `failed`"), and two would resume one rebuild. So before acting on a
+record, ``carry_out`` takes it over (``_take_over``: its owner columns set to this process by
+one compare-and-set ``UPDATE`` from the owner the survey saw): exactly one reconcile's update
+lands; the others leave the record ("another reconcile took it over"). A reconcile that dies
+while acting leaves a record owned by a dead process, which the next one takes over.
 """
 
 from __future__ import annotations
@@ -21,9 +29,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from solti.provisioning.audit_log import VM_CREATE, VM_GONE, VM_REMOVE
+from solti.provisioning.audit_schema import TABLE
 from solti.provisioning.collaborators import Collaborators
 from solti.provisioning.errors import ProxmoxError, SoltiError
-from solti.provisioning.ownership import RunningRecord, interrupted_reason
+from solti.provisioning.ownership import RunningRecord, interrupted_reason, process_identity
 from solti.provisioning.pve import VmMissing
 from solti.provisioning.reconciliation_rules import (
     POWER_TARGETS,
@@ -62,10 +71,14 @@ class Finding:
     audit_id: int | None = None
     node: str | None = None
     decision: Decision | None = field(default=None, repr=False)
+    # The record's owner (host, pid, process start) as the survey read it: what ``_take_over``
+    # compares before this reconcile acts. Not part of the report.
+    owner: tuple[str | None, int | None, str | None] | None = field(default=None, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("decision")
+        data.pop("owner")
         return data
 
 
@@ -153,6 +166,7 @@ def _interrupted(ops: Collaborators, running: RunningRecord, node: str | None) -
         destructive=decision.remove,
         person=decision.person,
         decision=decision,
+        owner=(running.owner_host, running.owner_pid, running.owner_started),
     )
 
 
@@ -322,15 +336,55 @@ def _do(ops: Collaborators, finding: Finding, destructive: bool) -> str | None:
     if decision.remove and not destructive:
         finding.person = True
         return "refused without --yes (nothing changed)"
-    if decision.remove and finding.vmid is not None and finding.node:
-        _remove(ops, finding.node, finding.vmid)
-    if decision.finish_rebuild:
-        _finish_rebuild(ops, finding)
+    if not _take_over(ops, finding):
+        return "left alone: another reconcile took it over"
+    try:
+        if decision.remove and finding.vmid is not None and finding.node:
+            _remove(ops, finding.node, finding.vmid)
+        if decision.finish_rebuild:
+            _finish_rebuild(ops, finding)
+    except BaseException:
+        _give_back(ops, finding)  # the next reconcile (this bot's too) tries again
+        raise
     assert finding.audit_id is not None
     error = None if decision.result == "ok" else decision.text
     note = {"note": decision.text} if decision.result == "ok" else None
     ops.audit.finish(finding.audit_id, decision.result, error, params=note)  # type: ignore[arg-type]
     return f"closed `{decision.result}`"
+
+
+def _take_over(ops: Collaborators, finding: Finding) -> bool:
+    """Make this process the owner of the interrupted record, if it still has the owner the
+    survey saw and is still ``running``; False when another reconcile got there first."""
+    if finding.owner is None or finding.audit_id is None:
+        return True
+    host, pid, started = finding.owner
+    me = process_identity()
+    now = datetime.now(UTC).isoformat(timespec="microseconds")
+    audit = ops.audit
+    with audit.lock, audit.conn:
+        cursor = audit.conn.execute(
+            f"UPDATE [{TABLE}] SET owner_host = ?, owner_pid = ?, owner_started = ?,"
+            " heartbeat = ? WHERE id = ? AND result = 'running' AND owner_host IS ?"
+            " AND owner_pid IS ? AND owner_started IS ?",
+            [me.host, me.pid, me.started, now, finding.audit_id, host, pid, started],
+        )
+    return cursor.rowcount == 1
+
+
+def _give_back(ops: Collaborators, finding: Finding) -> None:
+    """Hand a record this reconcile could not finish back to its dead owner: a bot judges its
+    own process's records alive, so a record left owned by it would never be tried again."""
+    if finding.owner is None or finding.audit_id is None:
+        return
+    me = process_identity()
+    with ops.audit.lock, ops.audit.conn:
+        ops.audit.conn.execute(
+            f"UPDATE [{TABLE}] SET owner_host = ?, owner_pid = ?, owner_started = ?"
+            " WHERE id = ? AND result = 'running' AND owner_host IS ? AND owner_pid IS ?"
+            " AND owner_started IS ?",
+            [*finding.owner, finding.audit_id, me.host, me.pid, me.started],
+        )
 
 
 def _finish_rebuild(ops: Collaborators, finding: Finding) -> None:

@@ -166,8 +166,39 @@ def create_bulk(
     finished: Callable[[BulkItem], None] | None = None,
 ) -> BulkResult:
     """Build ``plans`` (from ``plan_bulk``) concurrently, at most ``parallel_per_node`` per
-    node; each VM is one ordinary create with request id ``{request_id}-{i}``."""
-    _hold_all(ops, actor, plans)
+    node; each VM is one ordinary create with request id ``{request_id}-{i}``.
+
+    The set's VMIDs and names are claimed together first, under the audit file's lock
+    (``Reservations.claim_set``): two `solti vm create --count` in two processes, planned from
+    snapshots taken at the same moment, would otherwise build two sets of the same names.
+    """
+    clash, rows = ops.reservations.claim_set([(p.vmid, p.name) for p in plans])
+    if clash:
+        raise InvalidRequest(
+            f"{', '.join(clash)} {'is' if len(clash) == 1 else 'are'} being created by another "
+            "solti process right now; choose another --name for the set, or try again",
+            field="name",
+        )
+    try:
+        _hold_all(ops, actor, plans)
+        return _build_all(ops, request, plans, actor=actor, via=via, request_id=request_id,
+                          progress=progress, finished=finished)  # fmt: skip
+    finally:
+        ops.reservations.release_set(rows)
+
+
+def _build_all(
+    ops: Collaborators,
+    request: VmCreateRequest,
+    plans: list[VmPlan],
+    *,
+    actor: str,
+    via: str,
+    request_id: str | None,
+    progress: RowProgress | None,
+    finished: Callable[[BulkItem], None] | None,
+) -> BulkResult:
+    """The N creates of ``create_bulk``, in a thread pool."""
     items = [BulkItem(index=i, plan=plan) for i, plan in enumerate(plans, start=1)]
     per_node = ops.fleet.limits.parallel_per_node
     gates: dict[str, threading.Semaphore] = {
