@@ -12,10 +12,14 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from solti.provisioning.config import ProxmoxSettings, load_policy
+from solti.provisioning.reconciliation import carry_out, survey
+from solti.provisioning.service import Provisioner
 from solti.sandbox.environment import SimEnvironment
 from tests.concurrency.procs import audit, cli_env, explain, together
 from tests.concurrency.test_parallel_creates import create_args, vms
@@ -64,5 +68,30 @@ def test_parallel_reconciles_record_a_vm_gone_once(env: dict[str, str], world: S
     assert vms(world) == {}, "the VM is removed outside solti"
     ran = together(env, [["reconcile", "--yes", "--json"]] * RECONCILES)
     assert all(not r.traceback for r in ran), explain(ran)
+    rows = audit(env["SOLTI_DB"], "SELECT action, result FROM audit")
+    assert Counter(rows) == {("vm create", "ok"): 1, ("vm gone", "ok"): 1}, rows
+
+
+def test_two_reconciles_that_both_surveyed_record_the_vm_gone_once(
+    env: dict[str, str], world: SimEnvironment
+) -> None:
+    """The deterministic interleaving of the test above (which CI saw fail): two reconciles,
+    each on its own connection to the file as two processes are, both survey while the VM is
+    still owned, then both carry out. The owner is read again and the record written under the
+    file's write lock (``reconciliation._record_gone``), so the second one leaves it."""
+    made = together(env, [create_args()])
+    assert made[0].code == 0, explain(made)
+    vmid = json.loads(made[0].out)["vm"]["vmid"]
+    world.pve.state.guests.drop(vmid)
+    settings, policy = ProxmoxSettings.from_env(world.env), load_policy(world.config_path)
+    first, second = (Provisioner.from_settings(settings, policy, env["SOLTI_DB"]) for _ in range(2))
+    stale = timedelta(minutes=10)
+    seen = [survey(p.ops, stale_after=stale) for p in (first, second)]
+    assert [[(f.kind, f.vmid) for f in s] for s in seen] == [[("vm gone", vmid)]] * 2
+    done = [
+        carry_out(p.ops, s, destructive=True).findings[0].done
+        for p, s in zip((first, second), seen, strict=True)
+    ]
+    assert done == ["recorded `vm gone`", "left alone: another reconcile recorded it"]
     rows = audit(env["SOLTI_DB"], "SELECT action, result FROM audit")
     assert Counter(rows) == {("vm create", "ok"): 1, ("vm gone", "ok"): 1}, rows

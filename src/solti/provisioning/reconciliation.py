@@ -46,6 +46,7 @@ from solti.provisioning.reconciliation_rules import (
     decide_rebuild,
     step_text,
 )
+from solti.provisioning.sqlite_files import write_locked
 
 __all__ = ["Finding", "Report", "carry_out", "survey"]
 
@@ -328,8 +329,7 @@ def _present_now(ops: Collaborators, findings: list[Finding]) -> set[int]:
 
 def _do(ops: Collaborators, finding: Finding, destructive: bool) -> str | None:
     if finding.kind == "vm gone":
-        ops.audit.record(VM_GONE, VIA, VIA, "ok", vmid=finding.vmid, params={"note": finding.found})
-        return "recorded `vm gone`"
+        return _record_gone(ops, finding)
     if finding.kind != "interrupted" or finding.decision is None:
         return None
     decision = finding.decision
@@ -351,6 +351,18 @@ def _do(ops: Collaborators, finding: Finding, destructive: bool) -> str | None:
     note = {"note": decision.text} if decision.result == "ok" else None
     ops.audit.finish(finding.audit_id, decision.result, error, params=note)  # type: ignore[arg-type]
     return f"closed `{decision.result}`"
+
+
+def _record_gone(ops: Collaborators, finding: Finding) -> str:
+    """``vm gone`` once, however many reconciles run at once: whether the VM still has an
+    owner is read, and the record written, under the file's write lock (CI saw two parallel
+    reconciles both record one VM gone when the check and the write were apart)."""
+    audit = ops.audit
+    with audit.lock, write_locked(audit.conn):
+        if finding.vmid not in audit.owners():
+            return "left alone: another reconcile recorded it"
+        audit.record(VM_GONE, VIA, VIA, "ok", vmid=finding.vmid, params={"note": finding.found})
+    return "recorded `vm gone`"
 
 
 def _take_over(ops: Collaborators, finding: Finding) -> bool:

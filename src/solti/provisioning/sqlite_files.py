@@ -58,7 +58,9 @@ def use_wal(
 def write_locked(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One ``BEGIN IMMEDIATE`` transaction: the write lock is taken (waiting up to the busy
     timeout) before anything is read, so a check and the write that follows cannot interleave
-    with another process's; committed at the end, rolled back on any exception."""
+    with another process's; committed at the end (unless a writer inside committed it, as
+    ``with conn:`` does: the check and that write still went together), rolled back on any
+    exception."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
@@ -66,4 +68,5 @@ def write_locked(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    if conn.in_transaction:
+        conn.execute("COMMIT")
