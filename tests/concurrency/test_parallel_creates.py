@@ -9,29 +9,12 @@ audit file must hold exactly one finished record per VM made.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from solti.sandbox.environment import SimEnvironment
-from tests.concurrency.procs import audit, cli_env, explain, together
+from tests.concurrency.procs import audit, explain, together
 from tests.helpers.keys import new_ssh_key
-from tests.helpers.worlds import fresh_world
 
 CREATES = 4
-
-
-@pytest.fixture(scope="module")
-def world() -> Iterator[SimEnvironment]:
-    with SimEnvironment() as env:
-        yield env
-
-
-@pytest.fixture
-def env(world: SimEnvironment, tmp_path: Path) -> dict[str, str]:
-    fresh_world(world)
-    return cli_env(world, tmp_path)
 
 
 def create_args(*extra: str) -> list[str]:

@@ -9,14 +9,12 @@ refused with the quota's sentence and no traceback.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from solti.sandbox.environment import SimEnvironment
-from tests.concurrency.procs import audit, cli_env, explain, together
+from tests.concurrency.procs import audit, explain, together
 from tests.concurrency.test_parallel_creates import create_args, vms
-from tests.helpers.worlds import fresh_world
 
 QUOTA = 2
 
@@ -25,12 +23,6 @@ QUOTA = 2
 def world() -> Iterator[SimEnvironment]:
     with SimEnvironment(policy={"quotas": {"max_vms_per_user": QUOTA}}) as env:
         yield env
-
-
-@pytest.fixture
-def env(world: SimEnvironment, tmp_path: Path) -> dict[str, str]:
-    fresh_world(world)
-    return cli_env(world, tmp_path)
 
 
 def test_parallel_creates_never_pass_the_quota(env: dict[str, str], world: SimEnvironment):

@@ -11,34 +11,17 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from solti.provisioning.config import ProxmoxSettings, load_policy
 from solti.provisioning.reconciliation import carry_out, survey
 from solti.provisioning.service import Provisioner
 from solti.sandbox.environment import SimEnvironment
-from tests.concurrency.procs import audit, cli_env, explain, together
+from tests.concurrency.procs import audit, explain, together
 from tests.concurrency.test_parallel_creates import create_args, vms
-from tests.helpers.worlds import fresh_world
 from tests.recovery.kill import kill_inside_step, running_step
 
 RECONCILES = 3
-
-
-@pytest.fixture(scope="module")
-def world() -> Iterator[SimEnvironment]:
-    with SimEnvironment() as env:
-        yield env
-
-
-@pytest.fixture
-def env(world: SimEnvironment, tmp_path: Path) -> dict[str, str]:
-    fresh_world(world)
-    return cli_env(world, tmp_path)
 
 
 def _closed_by(ran: list) -> list[str]:

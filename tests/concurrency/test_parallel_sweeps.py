@@ -18,9 +18,8 @@ import pytest
 from solti.provisioning.audit_log import AuditLog
 from solti.provisioning.lease_store import Lease, LeaseStore
 from solti.sandbox.environment import SimEnvironment
-from tests.concurrency.procs import audit, cli_env, explain, together
+from tests.concurrency.procs import audit, explain, together
 from tests.concurrency.test_parallel_creates import create_args, vms
-from tests.helpers.worlds import fresh_world
 
 POLICY = {"leases": {"on_expiry": "remove"}, "limits": {"max_count": 3}}
 SWEEPS = 3
@@ -31,12 +30,6 @@ AFTER_THE_END = "2099-01-01T00:00:00Z"
 def world() -> Iterator[SimEnvironment]:
     with SimEnvironment(policy=POLICY) as env:
         yield env
-
-
-@pytest.fixture
-def env(world: SimEnvironment, tmp_path: Path) -> dict[str, str]:
-    fresh_world(world)
-    return cli_env(world, tmp_path)
 
 
 def test_parallel_sweeps_remove_each_expired_vm_once(env: dict[str, str], world: SimEnvironment):

@@ -12,27 +12,10 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from solti.sandbox.environment import SimEnvironment
-from tests.concurrency.procs import audit, cli_env, explain, together
+from tests.concurrency.procs import audit, explain, together
 from tests.concurrency.test_parallel_creates import create_args, vms
-from tests.helpers.worlds import fresh_world
-
-
-@pytest.fixture(scope="module")
-def world() -> Iterator[SimEnvironment]:
-    with SimEnvironment() as env:
-        yield env
-
-
-@pytest.fixture
-def env(world: SimEnvironment, tmp_path: Path) -> dict[str, str]:
-    fresh_world(world)
-    return cli_env(world, tmp_path)
 
 
 def test_readers_beside_creates_on_a_new_file(env: dict[str, str], world: SimEnvironment):
