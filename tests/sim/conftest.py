@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from proxmoxer import ProxmoxAPI
+from proxmoxer.core import ResourceException
 
 from solti.sandbox.pve import PveSimulator
 from solti.sandbox.pve.schema import Schema, get_schema
@@ -36,6 +37,18 @@ def root_login(pve: PveSimulator, password: str | None = None) -> ProxmoxAPI:
     return ProxmoxAPI(pve.host, port=pve.port, user="root@pam",
                       password=pve.password if password is None else password,
                       verify_ssl=pve.ca_path, backend="https")  # fmt: skip
+
+
+def refusal(call: Any) -> tuple[int, str]:
+    """The status and message of the PVE error ``call`` must raise (a permission test)."""
+    with pytest.raises(ResourceException) as caught:
+        call()
+    return caught.value.status_code, caught.value.content
+
+
+def grant(pve: PveSimulator, acl: dict[str, list[str]]) -> None:
+    """The token's whole ACL (every entry propagates); ``{"/": []}`` is no privilege at all."""
+    pve.state.access.replace_acl(acl)
 
 
 @pytest.fixture(scope="session")

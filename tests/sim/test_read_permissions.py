@@ -25,20 +25,9 @@ from solti.sandbox.pve.handlers.api_permissions import (
     method_permissions,
 )
 from solti.sandbox.pve.state.access import Access
-from tests.sim.conftest import NODE, root_login
+from tests.sim.conftest import NODE, grant, refusal, root_login
 
 TOKEN = Identity("root@pam", "solti")
-
-
-def refusal(call: Any) -> tuple[int, str]:
-    with pytest.raises(ResourceException) as caught:
-        call()
-    return caught.value.status_code, caught.value.content
-
-
-def grant(pve: PveSimulator, acl: dict[str, list[str]]) -> None:
-    """The token's whole ACL (every entry propagates); ``{"/": []}`` is no privilege at all."""
-    pve.state.access.replace_acl(acl)
 
 
 def check_of(path: str) -> Any:

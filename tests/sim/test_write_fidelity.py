@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from solti.sandbox.pve import PveSimulator
-from tests.sim.conftest import GIB, qcow2_image, root_login, run_ok, wait_task
-from tests.sim.test_write_permissions import grant, refusal, refused_unchanged, vm, world
+from tests.sim.conftest import GIB, grant, qcow2_image, refusal, root_login, run_ok, wait_task
+from tests.sim.test_write_permissions import refused_unchanged, vm, world
 
 # --- template: ``$load_and_check`` ---------------------------------------------------------
 

@@ -23,7 +23,7 @@ from solti.sandbox.pve import PveSimulator
 from solti.sandbox.pve.handlers.api_permissions import forms_of, method_permissions
 from solti.sandbox.pve.handlers.root_only_params import ROOT_ONLY_PARAMS
 from solti.sandbox.pve.routes import ROUTES
-from tests.sim.conftest import GIB, NODE, qcow2_image, root_login, run_ok
+from tests.sim.conftest import GIB, NODE, grant, qcow2_image, refusal, root_login, run_ok
 
 VM = "/nodes/{node}/qemu/{vmid}"
 SNAP = f"{VM}/snapshot/{{snapname}}"
@@ -40,17 +40,6 @@ IN_CODE_CHECKS = {
     "(state/privileges.py check_vm_create, then check_storage_access and "
     "check_vm_modify_config_perm in state/configs.py create)",
 }
-
-
-def refusal(call: Callable[[], Any]) -> tuple[int, str]:
-    with pytest.raises(ResourceException) as caught:
-        call()
-    return caught.value.status_code, caught.value.content
-
-
-def grant(pve: PveSimulator, acl: dict[str, list[str]]) -> None:
-    """The token's whole ACL (every entry propagates); ``{"/": []}`` is no privilege at all."""
-    pve.state.access.replace_acl(acl)
 
 
 def world(pve: PveSimulator) -> Any:
