@@ -68,8 +68,9 @@ def test_one_request_id_twice_at_once_makes_one_vm(env: dict[str, str], world: S
 
 def test_two_removes_of_one_vm_at_once(env: dict[str, str], world: SimEnvironment):
     """Two operators remove the same VM: it is gone, each run ends with a result or a
-    sentence, never a traceback, and no record is left ``running``. (Both may record ``ok``
-    on the simulator: its destroy task does not load the config again as PVE's worker does.)"""
+    sentence, never a traceback, and no record is left ``running``. (When both destroys are
+    accepted, the second's task fails in its worker, on the simulator as on PVE:
+    ``destroy_vm`` loads the config again under the lock.)"""
     made = together(env, [create_args()])
     vmid = str(json.loads(made[0].out)["vm"]["vmid"])
     ran = together(env, [["vm", "remove", vmid, "--yes"]] * 2)

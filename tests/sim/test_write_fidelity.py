@@ -52,6 +52,24 @@ def test_template_worker_checks_again(pve: PveSimulator) -> None:
     assert "template" not in vm(root).config.get()
 
 
+def test_a_second_destroy_accepted_meanwhile_fails_in_its_worker(pve: PveSimulator) -> None:
+    """qemu-server ``API2/Qemu.pm`` ``destroy_vm`` repeats ``$early_checks`` inside the worker
+    ("repeat, config might have changed"), whose ``load_config`` dies once the first destroy
+    removed the VM: two `solti vm remove` at once end in one destroyed VM and one failed task
+    (the simulator used to report both OK)."""
+    pve.state.add_vm(100)
+    root = root_login(pve)
+    pve.faults.task_duration("qmdestroy", 0.5)
+    first = vm(root).delete()
+    second = vm(root).delete()
+    run_ok(root, first)
+    status = wait_task(root, second)
+    assert (
+        status["exitstatus"] == "Configuration file 'nodes/pve/qemu-server/100.conf' does not exist"
+    )
+    assert refusal(vm(root).config.get)[0] == 500
+
+
 # --- clone: ``$check_storage_access_clone`` -----------------------------------------------
 
 

@@ -319,13 +319,23 @@ class Lifecycle:
 
     # -- destroy ------------------------------------------------------------------------
     def destroy(self, node: str, vmid: int, params: dict[str, Any], user: str) -> str:
-        guest = self._guests.on(node, vmid)
-        if guest.conf.get("protection") == "1":
-            raise PveError(500, f"can't remove VM {vmid} - protection mode enabled")
-        if guest.running:
-            raise PveError(500, f"VM {vmid} is running - destroy failed")
+        """qemu-server ``API2/Qemu.pm`` ``destroy_vm``: ``$early_checks`` (``load_config``,
+        protection, running) before the worker, and again inside it under the config lock
+        ("repeat, config might have changed"): a second destroy accepted while the first ran
+        fails its task with ``load_config``'s "does not exist", as on PVE."""
+
+        def early_checks() -> Guest:
+            guest = self._guests.on(node, vmid)
+            if guest.conf.get("protection") == "1":
+                raise PveError(500, f"can't remove VM {vmid} - protection mode enabled")
+            if guest.running:
+                raise PveError(500, f"VM {vmid} is running - destroy failed")
+            return guest
+
+        early_checks()
 
         def work() -> list[str]:
+            guest = early_checks()
             check_lock(guest, bool(params.get("skiplock")))
             owned = self._storages.volumes_of(vmid)
             referenced = {
