@@ -233,7 +233,8 @@ def test_a_vm_seen_again_before_vm_gone_is_written_stays_its_owners(
     """The survey's snapshot is older than its reading of the audit log; the bot runs it
     beside its own creates. A VM present again when reconcile is about to write `vm gone`
     (here: seeded between the two phases) keeps its owner."""
-    from solti.provisioning.reconciliation import carry_out, survey
+    from solti.provisioning.reconcile_actions import carry_out
+    from solti.provisioning.reconciliation import survey
 
     bot.audit.record("vm create", ALICE, "slack", "ok", vmid=VMID, name="late", request_id="late")
     ops = bot.provisioner.ops

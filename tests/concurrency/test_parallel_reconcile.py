@@ -3,7 +3,7 @@ audit file: each interrupted operation is closed by one of them, and a VM remove
 solti is recorded ``vm gone`` once.
 
 Both survey the same ``running`` record of a killed create and would both act on it; the
-record is taken over first (``reconciliation._take_over``: a compare-and-set of its owner), so
+record is taken over first (``reconcile_actions._take_over``: a compare-and-set of its owner), so
 the other leaves it. A ``vm gone`` is written only while the VM is still someone's.
 """
 
@@ -14,7 +14,8 @@ from collections import Counter
 from datetime import timedelta
 
 from solti.provisioning.config import ProxmoxSettings, load_policy
-from solti.provisioning.reconciliation import carry_out, survey
+from solti.provisioning.reconcile_actions import carry_out
+from solti.provisioning.reconciliation import survey
 from solti.provisioning.service import Provisioner
 from solti.sandbox.environment import SimEnvironment
 from tests.concurrency.procs import audit, explain, together
@@ -61,7 +62,7 @@ def test_two_reconciles_that_both_surveyed_record_the_vm_gone_once(
     """The deterministic interleaving of the test above (which CI saw fail): two reconciles,
     each on its own connection to the file as two processes are, both survey while the VM is
     still owned, then both carry out. The owner is read again and the record written under the
-    file's write lock (``reconciliation._record_gone``), so the second one leaves it."""
+    file's write lock (``reconcile_actions._record_gone``), so the second one leaves it."""
     made = together(env, [create_args()])
     assert made[0].code == 0, explain(made)
     vmid = json.loads(made[0].out)["vm"]["vmid"]

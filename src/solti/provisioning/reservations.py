@@ -19,6 +19,7 @@ from typing import Any
 from solti.provisioning.fleet import HeldVm
 from solti.provisioning.shared_claims import (
     HOLD,
+    HOLD_SECONDS,
     ID,
     REQUEST,
     REQUEST_SECONDS,
@@ -30,9 +31,9 @@ __all__ = ["HOLD_AFTER_FINISH", "QuotaHold", "Reservations"]
 
 log = logging.getLogger("solti.provisioning.reservations")
 
-# How long a finished create stays counted through its hold: longer than any plan waits to be
-# built (a form, a Slack post) and than PVE's RRD cache needs to list the VM with its sizes.
-HOLD_AFTER_FINISH = 600.0
+# How long a finished create stays counted through its hold, in this process as in the file's
+# claims (one figure: ``shared_claims.HOLD_SECONDS``).
+HOLD_AFTER_FINISH = HOLD_SECONDS
 
 
 @dataclass(eq=False)

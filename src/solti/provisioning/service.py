@@ -413,7 +413,8 @@ class Provisioner(TemplateVerbs, SnapshotVerbs):
 
         Records whose owner is alive and fresh (this process's own operations, another bot,
         a CLI) are never touched (``reconciliation.survey``)."""
-        from solti.provisioning.reconciliation import carry_out, survey
+        from solti.provisioning.reconcile_actions import carry_out
+        from solti.provisioning.reconciliation import survey
 
         findings = survey(self.ops, stale_after=stale_after)
         return carry_out(self.ops, findings, destructive=destructive)

@@ -47,7 +47,10 @@ REQUEST = "request"  # a request id (name: "action:request id") until its runnin
 REQUEST_SECONDS = 600.0  # a request claim never released (a path that forgot) lapses then
 TABLE = "claim"
 LINGER_SECONDS = 120.0
-HOLD_SECONDS = 600.0  # as collaborators.HOLD_AFTER_FINISH
+# How long a finished create's quota hold still counts: longer than any plan waits to be built
+# (a form, a Slack post) and than PVE's RRD cache needs to list the VM with its sizes. The
+# in-process holds use the same figure (``reservations.HOLD_AFTER_FINISH``).
+HOLD_SECONDS = 600.0
 FOREIGN_STALE_SECONDS = 6 * 3600.0
 
 

@@ -86,7 +86,8 @@ def _allowed(found: list[list[Any]], dry_run: bool, yes: bool) -> bool:
 
 def _settle(ops: Any, findings: list[Any], dry_run: bool, allowed: bool) -> Any:
     """The report of one cluster: what would be done (dry run), or what was done."""
-    from solti.provisioning.reconciliation import Report, carry_out
+    from solti.provisioning.reconcile_actions import carry_out
+    from solti.provisioning.reconciliation import Report
 
     if not dry_run:
         return carry_out(ops, findings, destructive=allowed)
