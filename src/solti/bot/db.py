@@ -19,7 +19,7 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from solti.provisioning.sqlite_files import use_wal
+from solti.provisioning.sqlite_files import use_wal, write_locked
 
 __all__ = ["MIGRATION_SET", "BotDatabase", "migrations"]
 
@@ -186,15 +186,8 @@ class BotDatabase:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """An immediate (write-locked) transaction: check-then-set cannot interleave."""
-        with self.lock:
-            conn = self.db.conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with self.lock, write_locked(self.db.conn) as conn:
+            yield conn
 
     def close(self) -> None:
         with self.lock:
